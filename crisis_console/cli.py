@@ -1,0 +1,192 @@
+"""The command line and the composition root: the one place that builds and injects everything.
+
+    crisis-console [--data-dir DIR] [--playbook P]        open the console
+    crisis-console triage [FILE|-]                        classify + route to JSONL, no storage
+    crisis-console ingest FILE|- [FILE...]                triage and store, with an audit event each
+    crisis-console demo [--no-open]                       load the demo data and open the console
+    crisis-console playbook validate [PATH]               check a playbook, listing every problem
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO
+
+from crisis_console import __version__, config, demo
+from crisis_console.core.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.errors import CrisisConsoleError, PlaybookError, Problem
+from crisis_console.core.ingest import Parsed, read_jsonl
+from crisis_console.core.models import Clock, system_clock, triage_output
+from crisis_console.core.playbook import Playbook, load_playbook
+from crisis_console.core.routing import Triager
+from crisis_console.core.service import ConsoleService, IngestReport
+from crisis_console.core.store import TinyDBStore
+from crisis_console.core.text import visible
+
+STDIN = "-"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crisis-console",
+        description="Triage social-media mentions and run crisis playbooks. "
+        "With no command, opens the console.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--data-dir", help=f"data folder (default: ${config.HOME_ENV}, "
+                        "else your user data directory)")  # fmt: skip
+    parser.add_argument("--playbook", help="playbook file, or the name of a shipped one "
+                        f"(default: ${config.PLAYBOOK_ENV}, else '{config.DEFAULT_PLAYBOOK}')")  # fmt: skip
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    triage = commands.add_parser("triage", help="classify and route mentions to JSONL on stdout")
+    triage.add_argument("file", nargs="?", default=STDIN, help="JSONL file, or - for stdin")
+
+    ingest = commands.add_parser("ingest", help="triage and store mentions")
+    ingest.add_argument("files", nargs="+", metavar="FILE", help="JSONL files, or - for stdin")
+
+    demo_cmd = commands.add_parser("demo", help="load the demo data into its own folder and open it")
+    demo_cmd.add_argument("--no-open", action="store_true", help="load only; do not open the console")
+
+    playbook = commands.add_parser("playbook", help="work with playbooks")
+    playbook_commands = playbook.add_subparsers(dest="playbook_command", required=True)
+    validate = playbook_commands.add_parser("validate", help="check a playbook, listing every problem")
+    validate.add_argument("path", nargs="?", help="playbook file (default: the active one)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, clock: Clock = system_clock) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "triage":
+            return run_triage(args, sys.stdout)
+        if args.command == "ingest":
+            return run_ingest(args, clock)
+        if args.command == "demo":
+            return run_demo(args, clock)
+        if args.command == "playbook":
+            return run_validate(args)
+        return run_console(config.data_dir(args.data_dir), args, clock)
+    except PlaybookError as exc:
+        _err(str(exc))
+        return 2
+    except CrisisConsoleError as exc:
+        _err(f"crisis-console: {exc}")
+        return 2
+
+
+def _err(message: str) -> None:
+    print(visible(message), file=sys.stderr)
+
+
+def _playbook(args: argparse.Namespace) -> Playbook:
+    return load_playbook(config.playbook_path(args.playbook))
+
+
+@contextlib.contextmanager
+def _open_lines(name: str) -> Iterator[IO[bytes]]:
+    if name == STDIN:
+        yield sys.stdin.buffer
+        return
+    try:
+        handle = Path(name).open("rb")
+    except OSError as exc:
+        raise CrisisConsoleError(f"cannot read {name}: {exc.strerror}") from exc
+    with handle:
+        yield handle
+
+
+def _source_name(name: str) -> str:
+    return "<stdin>" if name == STDIN else name
+
+
+def run_triage(args: argparse.Namespace, out: IO[str]) -> int:
+    triager = Triager(_playbook(args))
+    rejected = 0
+    with _open_lines(args.file) as lines:
+        for item in read_jsonl(lines, _source_name(args.file), system_clock()):
+            if isinstance(item, Problem):
+                rejected += 1
+                _err(str(item))
+                continue
+            out.write(json.dumps(triage_output(triager.triage(item.mention)), ensure_ascii=False))
+            out.write("\n")
+            out.flush()  # a stream consumer sees each result as it is made
+    return 1 if rejected else 0
+
+
+@contextlib.contextmanager
+def open_service(folder: Path, playbook: Playbook, clock: Clock) -> Iterator[ConsoleService]:
+    """Build the service over the TinyDB store in `folder`; release the folder afterwards."""
+    store = TinyDBStore(folder)
+    try:
+        audit = AuditLog(folder / AUDIT_FILE)
+        yield ConsoleService(store, audit, Triager(playbook), clock, config.operator())
+    finally:
+        store.close()
+
+
+def _ingest_files(service: ConsoleService, files: Sequence[str], clock: Clock) -> IngestReport:
+    total = IngestReport()
+    for name in files:
+        with _open_lines(name) as lines:
+            source = _source_name(name)
+            report = service.ingest(read_jsonl(lines, source, clock()))
+        print(f"{visible(source)}: {report.summary()}")
+        for problem in report.problems:
+            _err(f"  {problem}")
+        total.new += report.new
+        total.updated += report.updated
+        total.duplicates += report.duplicates
+        total.problems.extend(report.problems)
+    return total
+
+
+def run_ingest(args: argparse.Namespace, clock: Clock) -> int:
+    playbook = _playbook(args)
+    folder = config.data_dir(args.data_dir)
+    with open_service(folder, playbook, clock) as service:
+        total = _ingest_files(service, args.files, clock)
+    if len(args.files) > 1:
+        print(f"total: {total.summary()}")
+    print(f"stored in {folder}")
+    return 1 if total.rejected else 0
+
+
+def run_demo(args: argparse.Namespace, clock: Clock) -> int:
+    playbook = _playbook(args)
+    folder = config.demo_dir(args.data_dir)
+    demo.prepare_folder(folder)
+    with open_service(folder, playbook, clock) as service:
+        report = service.ingest(demo.demo_records(config.demo_data_file(), clock()))
+        print(f"demo data: {report.summary()}")
+        print(f"loaded into {folder} (reset on every `crisis-console demo`)")
+        if args.no_open:
+            return 1 if report.rejected else 0
+        return _run_app(service, folder)
+
+
+def run_console(folder: Path, args: argparse.Namespace, clock: Clock) -> int:
+    with open_service(folder, _playbook(args), clock) as service:
+        return _run_app(service, folder)
+
+
+def _run_app(service: ConsoleService, folder: Path) -> int:
+    # Imported here so headless commands never pay for loading Textual.
+    from crisis_console.tui.app import CrisisConsoleApp
+
+    CrisisConsoleApp(service, str(folder)).run()
+    return 0
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    path = Path(args.path) if args.path else config.playbook_path(args.playbook)
+    playbook = load_playbook(path)
+    print(f"{path}: ok — '{playbook.title}' version {playbook.version}, "
+          f"{len(playbook.categories)} categories, {len(playbook.routing_rules)} routing rules")  # fmt: skip
+    return 0

@@ -1,0 +1,63 @@
+"""The only place that resolves paths and reads settings from the environment.
+
+Precedence for the data folder: `--data-dir`, then `CRISIS_CONSOLE_HOME`, then the platform's
+user data directory. Tests set `CRISIS_CONSOLE_HOME` so a developer's own data is never touched.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "crisis-console"
+HOME_ENV = "CRISIS_CONSOLE_HOME"
+PLAYBOOK_ENV = "CRISIS_CONSOLE_PLAYBOOK"
+DEFAULT_PLAYBOOK = "general"
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def shipped_dir(name: str) -> Path:
+    """`playbooks/` or `templates/`: inside the wheel when installed, else the source tree."""
+    installed = _PACKAGE / "shipped" / name
+    return installed if installed.is_dir() else _PACKAGE.parent / name
+
+
+def demo_data_file() -> Path:
+    return _PACKAGE / "demo_data" / "mentions.jsonl"
+
+
+def data_dir(explicit: str | None, env: Mapping[str, str] = os.environ) -> Path:
+    if explicit:
+        return Path(explicit).expanduser()
+    if env.get(HOME_ENV):
+        return Path(env[HOME_ENV]).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def demo_dir(explicit: str | None) -> Path:
+    """The demo's own folder, apart from real data: `--data-dir` if given."""
+    if explicit:
+        return Path(explicit).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME + "-demo"))
+
+
+def playbook_path(explicit: str | None, env: Mapping[str, str] = os.environ) -> Path:
+    """A path to a playbook file, or the name of a shipped one (`general`)."""
+    choice = explicit or env.get(PLAYBOOK_ENV) or DEFAULT_PLAYBOOK
+    candidate = Path(choice).expanduser()
+    if candidate.suffix in (".yaml", ".yml") or candidate.exists():
+        return candidate
+    return shipped_dir("playbooks") / f"{choice}.yaml"
+
+
+def operator() -> str:
+    """Who is acting: the OS login name."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid:{os.getuid()}"

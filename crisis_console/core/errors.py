@@ -1,0 +1,54 @@
+"""The exceptions the core raises. Every one carries a message a person can act on.
+
+    CrisisConsoleError
+    ├── PlaybookError      a playbook file has problems; `.problems` lists every one
+    ├── StoreError
+    │   └── StoreLocked    another console or ingest holds the data folder
+    └── AuditError         the audit log cannot be read or appended
+
+Bad *input records* are not exceptions: ingest yields `IngestProblem` values beside the good
+records, so one bad line never stops the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class CrisisConsoleError(Exception):
+    """Base of every error the core raises on purpose."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong in a file: where, which field, and what."""
+
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class PlaybookError(CrisisConsoleError):
+    """The playbook was refused; nothing of it was loaded."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"playbook refused, {len(problems)} problem(s):\n{lines}")
+
+
+class StoreError(CrisisConsoleError):
+    """The store cannot be opened, read or written."""
+
+
+class StoreLocked(StoreError):
+    """Another process holds the data folder."""
+
+
+class AuditError(CrisisConsoleError):
+    """The audit log cannot be read or appended."""

@@ -1,0 +1,300 @@
+"""The domain's values: frozen dataclasses and string enums, no behaviour beyond conversion.
+
+Every record that crosses a boundary (the store, the audit log, the `triage` output)
+goes through `to_record` / `*_from_record` here, so the shape lives in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+Clock = Callable[[], datetime]
+"""Returns the current time, timezone-aware. Injected so tests can fix it."""
+
+
+def system_clock() -> datetime:
+    """The real clock, in UTC."""
+    return datetime.now(UTC)
+
+
+class Platform(StrEnum):
+    X = "x"
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
+    TIKTOK = "tiktok"
+    YOUTUBE = "youtube"
+    REDDIT = "reddit"
+    LINKEDIN = "linkedin"
+    MASTODON = "mastodon"
+    REVIEW = "review"
+    OTHER = "other"
+
+
+class Kind(StrEnum):
+    POST = "post"
+    COMMENT = "comment"
+    REPLY = "reply"
+    DM = "dm"
+    REVIEW = "review"
+
+
+class Urgency(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        """0 for the most urgent; used to sort."""
+        return _URGENCY_ORDER.index(self)
+
+
+_URGENCY_ORDER = [Urgency.CRITICAL, Urgency.HIGH, Urgency.NORMAL, Urgency.LOW]
+
+
+class Category(StrEnum):
+    SAFETY = "safety"
+    SELF_HARM = "self_harm"
+    THREAT = "threat"
+    LEGAL = "legal"
+    DATA_BREACH = "data_breach"
+    MEDIA = "media"
+    COMPLAINT = "complaint"
+    QUESTION = "question"
+    PRAISE = "praise"
+    SPAM = "spam"
+    OTHER = "other"
+
+
+class SentimentLabel(StrEnum):
+    NEGATIVE = "negative"
+    NEUTRAL = "neutral"
+    POSITIVE = "positive"
+
+
+class Role(StrEnum):
+    SOCIAL = "social"
+    PR = "pr"
+    SUPPORT = "support"
+    LEGAL = "legal"
+    LEAD = "lead"
+    AUDITOR = "auditor"
+
+
+@dataclass(frozen=True, slots=True)
+class Engagement:
+    likes: int = 0
+    shares: int = 0
+    replies: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """One inbound post, comment, reply, DM or review. `key` is `platform:native_id`."""
+
+    native_id: str
+    platform: Platform
+    text: str
+    created_at: datetime
+    kind: Kind = Kind.POST
+    author: str = ""
+    author_name: str = ""
+    followers: int = 0
+    verified: bool = False
+    url: str = ""
+    in_reply_to: str = ""
+    engagement: Engagement = field(default_factory=Engagement)
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform.value}:{self.native_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Sentiment:
+    label: SentimentLabel
+    compound: float
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """What the classifier decided and, in `reasons`, why — in words a person reads."""
+
+    sentiment: Sentiment
+    urgency: Urgency
+    category: Category
+    escalate: bool
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a mention goes: the queue (a role), the first-response SLA and the rule that chose it."""
+
+    queue: Role
+    respond_within_minutes: int
+    escalate: bool
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class Triage:
+    """A mention with its classification and route: the unit the inbox shows."""
+
+    mention: Mention
+    classification: Classification
+    route: Route
+
+    @property
+    def deadline(self) -> datetime:
+        return self.mention.created_at + timedelta(minutes=self.route.respond_within_minutes)
+
+
+@dataclass(frozen=True, slots=True)
+class MentionVersion:
+    """An earlier text of a mention, kept when the platform reports an edit."""
+
+    text: str
+    seen_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMention:
+    """A triaged mention as the store keeps it, with its earlier versions."""
+
+    triage: Triage
+    ingested_at: datetime
+    history: tuple[MentionVersion, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return self.triage.mention.key
+
+
+# --- records: plain JSON-compatible dicts ------------------------------------------------
+
+
+def _time(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def mention_to_record(m: Mention) -> dict[str, Any]:
+    return {
+        "id": m.key,
+        "native_id": m.native_id,
+        "platform": m.platform.value,
+        "kind": m.kind.value,
+        "author": m.author,
+        "author_name": m.author_name,
+        "followers": m.followers,
+        "verified": m.verified,
+        "text": m.text,
+        "url": m.url,
+        "created_at": _time(m.created_at),
+        "in_reply_to": m.in_reply_to,
+        "engagement": {
+            "likes": m.engagement.likes,
+            "shares": m.engagement.shares,
+            "replies": m.engagement.replies,
+        },
+    }
+
+
+def mention_from_record(r: Mapping[str, Any]) -> Mention:
+    e = r.get("engagement") or {}
+    return Mention(
+        native_id=r["native_id"],
+        platform=Platform(r["platform"]),
+        kind=Kind(r["kind"]),
+        author=r["author"],
+        author_name=r["author_name"],
+        followers=r["followers"],
+        verified=r["verified"],
+        text=r["text"],
+        url=r["url"],
+        created_at=_parse_time(r["created_at"]),
+        in_reply_to=r["in_reply_to"],
+        engagement=Engagement(e.get("likes", 0), e.get("shares", 0), e.get("replies", 0)),
+    )
+
+
+def classification_to_record(c: Classification) -> dict[str, Any]:
+    return {
+        "sentiment": {"label": c.sentiment.label.value, "compound": c.sentiment.compound},
+        "urgency": c.urgency.value,
+        "category": c.category.value,
+        "escalate": c.escalate,
+        "reasons": list(c.reasons),
+    }
+
+
+def classification_from_record(r: Mapping[str, Any]) -> Classification:
+    s = r["sentiment"]
+    return Classification(
+        sentiment=Sentiment(SentimentLabel(s["label"]), s["compound"]),
+        urgency=Urgency(r["urgency"]),
+        category=Category(r["category"]),
+        escalate=r["escalate"],
+        reasons=tuple(r["reasons"]),
+    )
+
+
+def route_to_record(route: Route) -> dict[str, Any]:
+    return {
+        "queue": route.queue.value,
+        "respond_within_minutes": route.respond_within_minutes,
+        "escalate": route.escalate,
+        "rule": route.rule,
+    }
+
+
+def route_from_record(r: Mapping[str, Any]) -> Route:
+    return Route(Role(r["queue"]), r["respond_within_minutes"], r["escalate"], r["rule"])
+
+
+def triage_output(t: Triage) -> dict[str, Any]:
+    """The documented one-line-per-mention shape of `crisis-console triage`."""
+    c, r = t.classification, t.route
+    return {
+        "id": t.mention.key,
+        "sentiment": {"label": c.sentiment.label.value, "compound": c.sentiment.compound},
+        "urgency": c.urgency.value,
+        "category": c.category.value,
+        "reasons": list(c.reasons),
+        "queue": r.queue.value,
+        "respond_within_minutes": r.respond_within_minutes,
+        "escalate": r.escalate,
+        "rule": r.rule,
+    }
+
+
+def stored_to_record(s: StoredMention) -> dict[str, Any]:
+    return {
+        "id": s.key,
+        "mention": mention_to_record(s.triage.mention),
+        "classification": classification_to_record(s.triage.classification),
+        "route": route_to_record(s.triage.route),
+        "ingested_at": _time(s.ingested_at),
+        "history": [{"text": v.text, "seen_at": _time(v.seen_at)} for v in s.history],
+    }
+
+
+def stored_from_record(r: Mapping[str, Any]) -> StoredMention:
+    return StoredMention(
+        triage=Triage(
+            mention=mention_from_record(r["mention"]),
+            classification=classification_from_record(r["classification"]),
+            route=route_from_record(r["route"]),
+        ),
+        ingested_at=_parse_time(r["ingested_at"]),
+        history=tuple(MentionVersion(v["text"], _parse_time(v["seen_at"])) for v in r["history"]),
+    )

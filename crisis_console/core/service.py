@@ -1,0 +1,139 @@
+"""The façade every front end calls: the console, the CLI and scripts alike.
+
+It owns the order of durable work — the audit event is written before the store changes, so
+a crash between the two can leave a re-ingestable mention but never an unarchived one — and
+it is the place where permission checks will live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from crisis_console.core.audit import AuditEvent, AuditLog
+from crisis_console.core.errors import Problem
+from crisis_console.core.ingest import Parsed
+from crisis_console.core.models import (
+    Clock,
+    MentionVersion,
+    StoredMention,
+    classification_to_record,
+    mention_to_record,
+    route_to_record,
+)
+from crisis_console.core.playbook import Playbook
+from crisis_console.core.routing import Triager
+from crisis_console.core.store import MentionStore
+
+DEFAULT_BATCH = 500
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """What one ingest did: counts, and every rejected record with its source and line."""
+
+    new: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        return len(self.problems)
+
+    def summary(self) -> str:
+        return (
+            f"{self.new} new, {self.updated} updated, {self.duplicates} duplicate(s), "
+            f"{self.rejected} rejected"
+        )
+
+
+Progress = Callable[[IngestReport], None]
+
+
+class ConsoleService:
+    """Ingest, triage and read mentions on behalf of one operator (`actor`)."""
+
+    def __init__(
+        self, store: MentionStore, audit: AuditLog, triager: Triager, clock: Clock, actor: str
+    ) -> None:
+        self._store, self._audit, self._triager = store, audit, triager
+        self.clock, self.actor = clock, actor
+
+    @property
+    def playbook(self) -> Playbook:
+        return self._triager.playbook
+
+    def ingest(
+        self,
+        records: Iterable[Parsed | Problem],
+        batch_size: int = DEFAULT_BATCH,
+        on_progress: Progress | None = None,
+    ) -> IngestReport:
+        """Triage and store every good record; collect every bad one. Durable on return."""
+        report = IngestReport()
+        pending: dict[str, StoredMention] = {}
+        events: list[AuditEvent] = []
+        for item in records:
+            if isinstance(item, Problem):
+                report.problems.append(item)
+                continue
+            event = self._accept(item, pending, report)
+            if event is not None:
+                events.append(event)
+            if len(pending) >= batch_size:
+                self._commit(pending, events)
+                pending, events = {}, []
+                if on_progress is not None:
+                    on_progress(report)
+        self._commit(pending, events)
+        if on_progress is not None:
+            on_progress(report)
+        return report
+
+    def _accept(
+        self, parsed: Parsed, pending: dict[str, StoredMention], report: IngestReport
+    ) -> AuditEvent | None:
+        mention = parsed.mention
+        now = self.clock()
+        existing = pending.get(mention.key) or self._store.get(mention.key)
+        if existing is not None and existing.triage.mention.text == mention.text:
+            report.duplicates += 1
+            return None
+        triage = self._triager.triage(mention)
+        history: tuple[MentionVersion, ...] = ()
+        action = "mention.ingested"
+        if existing is not None:
+            old = existing.triage.mention
+            history = (*existing.history, MentionVersion(old.text, existing.ingested_at))
+            action = "mention.version"
+            report.updated += 1
+        else:
+            report.new += 1
+        pending[mention.key] = StoredMention(triage, now, history)
+        return AuditEvent(
+            action=action,
+            subject=mention.key,
+            actor=self.actor,
+            at=now,
+            data={
+                "source": f"{parsed.source}:{parsed.line}",
+                "mention": mention_to_record(mention),
+                "classification": classification_to_record(triage.classification),
+                "route": route_to_record(triage.route),
+            },
+        )
+
+    def _commit(self, pending: dict[str, StoredMention], events: list[AuditEvent]) -> None:
+        self._audit.append(events)
+        self._store.save(list(pending.values()))
+
+    def inbox(self) -> list[StoredMention]:
+        """Every mention, most urgent first, then by the earliest response deadline."""
+        return sorted(
+            self._store.all(),
+            key=lambda s: (s.triage.classification.urgency.rank, s.triage.deadline),
+        )
+
+    def mention(self, key: str) -> StoredMention | None:
+        return self._store.get(key)

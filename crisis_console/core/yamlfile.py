@@ -1,0 +1,81 @@
+"""Reads YAML with the line of every node (the one module that imports PyYAML).
+
+Problems in hand-edited files must name their line, so `load_yaml` returns the data and a
+map from each path (a tuple of keys and list indexes) to its 1-based line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from crisis_console.core.errors import Problem
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class YamlDocument:
+    data: Any
+    lines: dict[Path, int]
+
+    def line_of(self, path: Path) -> int:
+        """The line of `path`, or of its nearest ancestor that has one."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), 1)
+
+
+def load_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[Problem]]:
+    """Parse `text`; on a syntax error return no document and the problem with its line."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return YamlDocument({}, {(): 1}), []
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        return None, [Problem(file, line, "", f"not valid YAML: {exc.problem or exc}")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(file, 0, "", f"not valid YAML: {exc}")]
+    finally:
+        loader.dispose()
+    lines: dict[Path, int] = {}
+    problems: list[Problem] = []
+    _record_lines(node, (), lines, problems, file)
+    return YamlDocument(data, lines), problems
+
+
+def _record_lines(
+    node: yaml.Node, path: Path, lines: dict[Path, int], problems: list[Problem], file: str
+) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                # PyYAML keeps the last duplicate silently; a PR lead would not expect that.
+                problems.append(
+                    Problem(file, key_node.start_mark.line + 1, dotted(path + (key,)), "duplicate key")
+                )
+            seen.add(key)
+            _record_lines(value_node, path + (key,), lines, problems, file)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record_lines(item, path + (index,), lines, problems, file)
+
+
+def dotted(path: Path) -> str:
+    """`routing.rules[2].queue` for a path."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+

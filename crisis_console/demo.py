@@ -1,0 +1,47 @@
+"""The demo: the bundled mentions, moved in time so they read as the last few hours.
+
+The folder it loads into carries a marker file; only a folder that is empty or carries the
+marker is (re)filled, so the demo can never overwrite real data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from crisis_console.core.errors import CrisisConsoleError, Problem
+from crisis_console.core.ingest import Parsed, read_jsonl
+
+MARKER = ".crisis-console-demo"
+_LEAD = timedelta(minutes=3)  # the newest demo post arrived this long before "now"
+
+
+def prepare_folder(folder: Path) -> None:
+    """Empty a previous demo folder, or claim an empty one; refuse anything else."""
+    if folder.exists() and any(folder.iterdir()):
+        if not (folder / MARKER).exists():
+            raise CrisisConsoleError(
+                f"{folder} already holds data that is not the demo's; "
+                "give the demo an empty folder with --data-dir"
+            )
+        for child in folder.iterdir():
+            if child.is_file() and child.name != MARKER:
+                child.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).write_text("This folder holds Crisis Console demo data; `demo` resets it.\n")
+
+
+def demo_records(path: Path, now: datetime) -> Iterator[Parsed | Problem]:
+    """The bundled records, shifted so the newest was posted a few minutes before `now`."""
+    with path.open("rb") as handle:
+        items = list(read_jsonl(handle, str(path), now))
+    newest = max((i.mention.created_at for i in items if isinstance(i, Parsed)), default=now)
+    shift = now - _LEAD - newest
+    for item in items:
+        if isinstance(item, Parsed):
+            moved = dataclasses.replace(item.mention, created_at=item.mention.created_at + shift)
+            yield dataclasses.replace(item, mention=moved)
+        else:
+            yield item

@@ -1,0 +1,1 @@
+"""The Textual console: a thin layer over `ConsoleService`."""

@@ -1,0 +1,76 @@
+"""The inbox: mentions by urgency and deadline, with the highlighted one in detail."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from crisis_console.core.models import StoredMention
+from crisis_console.core.service import ConsoleService
+from crisis_console.tui.widgets.mention_detail import MentionDetail
+from crisis_console.tui.widgets.mention_table import MentionTable
+
+REFRESH_SECONDS = 30  # SLA countdowns move on even when nothing new arrives
+
+
+class InboxScreen(Screen[None]):
+    """Owns the table and the detail pane; sets their state, listens to their messages."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
+    BINDINGS = [
+        Binding("r", "reload", "Reload"),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    def __init__(self, service: ConsoleService) -> None:
+        super().__init__()
+        self.service = service
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading…", id="inbox-status")
+        with Container(id="inbox-body"):
+            yield MentionTable(id="inbox-table")
+            yield MentionDetail(self.service.clock(), id="mention-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(MentionTable).focus()
+        self.action_reload()
+        self.set_interval(REFRESH_SECONDS, self.action_reload)
+
+    def action_reload(self) -> None:
+        self.load_inbox()
+
+    def action_cursor_down(self) -> None:
+        self.query_one(MentionTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one(MentionTable).action_cursor_up()
+
+    @work(thread=True, exclusive=True, group="inbox")
+    def load_inbox(self) -> None:
+        """Reads the store off the UI thread, then hands the rows to the table."""
+        items = self.service.inbox()
+        self.app.call_from_thread(self._show, items)
+
+    def _show(self, items: list[StoredMention]) -> None:
+        now = self.service.clock()
+        table = self.query_one(MentionTable)
+        table.show(items, now)
+        self.query_one(MentionDetail).now = now
+        critical = sum(1 for i in items if i.triage.classification.escalate)
+        status = f"{len(items)} mention(s)"
+        if critical:
+            status += f"  ·  {critical} escalated to the lead"
+        self.query_one("#inbox-status", Static).update(status)
+        if not items:
+            self.query_one(MentionDetail).mention = None
+
+    def on_mention_table_highlighted(self, event: MentionTable.Highlighted) -> None:
+        self.query_one(MentionDetail).mention = event.mention

@@ -1,0 +1,72 @@
+"""Shared fixtures: the real shipped playbook, real VADER, TinyDB in a temp folder, a fixed clock."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crisis_console import config
+from crisis_console.core.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.ingest import Parsed, read_jsonl
+from crisis_console.core.playbook import Playbook, load_playbook
+from crisis_console.core.routing import Triager
+from crisis_console.core.service import ConsoleService
+from crisis_console.core.store import TinyDBStore
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's own data folder and playbook choice never leak into a test."""
+    monkeypatch.setenv(config.HOME_ENV, str(tmp_path_factory.mktemp("home")))
+    monkeypatch.delenv(config.PLAYBOOK_ENV, raising=False)
+
+
+def fixed_clock() -> datetime:
+    return NOW
+
+
+@pytest.fixture(scope="session")
+def playbook() -> Playbook:
+    return load_playbook(ROOT / "playbooks" / "general.yaml")
+
+
+@pytest.fixture(scope="session")
+def triager(playbook: Playbook) -> Triager:
+    return Triager(playbook)
+
+
+def record(native_id: str, text: str, **fields: Any) -> dict[str, Any]:
+    """One input record in the documented format."""
+    out: dict[str, Any] = {"id": native_id, "platform": "x", "text": text,
+                           "created_at": "2026-03-14T11:30:00Z"}  # fmt: skip
+    out.update(fields)
+    return out
+
+
+def jsonl(*records: dict[str, Any]) -> list[str]:
+    return [json.dumps(r) for r in records]
+
+
+def parsed(*records: dict[str, Any]) -> list[Parsed]:
+    items = list(read_jsonl(jsonl(*records), "test.jsonl", NOW))
+    assert all(isinstance(i, Parsed) for i in items)
+    return [i for i in items if isinstance(i, Parsed)]
+
+
+@pytest.fixture
+def service(tmp_path: Path, triager: Triager) -> Iterator[ConsoleService]:
+    store = TinyDBStore(tmp_path / "data")
+    try:
+        audit = AuditLog(tmp_path / "data" / AUDIT_FILE)
+        yield ConsoleService(store, audit, triager, fixed_clock, "tester")
+    finally:
+        store.close()

@@ -1,0 +1,48 @@
+"""Routing comes from the playbook's rules, names the rule, and harm always goes to the lead."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from crisis_console.core.models import Platform, Role
+from crisis_console.core.playbook import Playbook, RoutingRule
+from crisis_console.core.routing import DEFAULT_RULE, HARM_RULE, Triager, route
+from tests.conftest import parsed, record
+
+
+def triage(triager: Triager, text: str, **fields: object):  # type: ignore[no-untyped-def]
+    [item] = parsed(record("1", text, **fields))
+    return triager.triage(item.mention)
+
+
+def test_rules_pick_queue_and_sla_from_the_playbook(triager: Triager, playbook: Playbook) -> None:
+    legal = triage(triager, "My lawyer will be in touch about this")
+    assert (legal.route.queue, legal.route.rule) == (Role.LEGAL, "legal threats to legal")
+    assert legal.route.respond_within_minutes == playbook.sla_minutes[legal.classification.urgency]
+    question = triage(triager, "How do I pause my subscription?")
+    assert question.route.queue is Role.SUPPORT
+    praise = triage(triager, "Love the new range, thank you!")
+    assert (praise.route.queue, praise.route.rule) == (Role.SOCIAL, DEFAULT_RULE)
+
+
+def test_harm_goes_to_the_lead_whatever_the_rules_say(triager: Triager, playbook: Playbook) -> None:
+    grab_all = RoutingRule(name="everything to support", queue=Role.SUPPORT)
+    greedy = dataclasses.replace(playbook, routing_rules=(grab_all,))
+    t = triage(triager, "The kettle gave me an electric shock")
+    r = route(t.mention, t.classification, greedy)
+    assert (r.queue, r.escalate, r.rule) == (Role.LEAD, True, HARM_RULE)
+    assert r.respond_within_minutes == playbook.sla_minutes[t.classification.urgency]
+
+
+def test_conditions_on_platform_and_reach(triager: Triager, playbook: Playbook) -> None:
+    rule = RoutingRule(
+        name="big reddit posts", queue=Role.PR, min_followers=10_000,
+        platforms=frozenset({Platform.REDDIT}),
+    )  # fmt: skip
+    custom = dataclasses.replace(playbook, routing_rules=(rule,))
+    small = triage(triager, "Saw your van today", platform="reddit", followers=50)
+    big = triage(triager, "Saw your van today", platform="reddit", followers=50_000)
+    elsewhere = triage(triager, "Saw your van today", platform="x", followers=50_000)
+    assert route(small.mention, small.classification, custom).queue is Role.SOCIAL
+    assert route(big.mention, big.classification, custom).rule == "big reddit posts"
+    assert route(elsewhere.mention, elsewhere.classification, custom).queue is Role.SOCIAL

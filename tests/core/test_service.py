@@ -1,0 +1,71 @@
+"""The service: ingest stores once, versions edits, audits every mention, and sorts the inbox."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from crisis_console.core.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.ingest import read_jsonl
+from crisis_console.core.models import Urgency
+from crisis_console.core.service import ConsoleService
+from tests.conftest import NOW, jsonl, record
+
+
+def ingest(service: ConsoleService, lines: list[str]):  # type: ignore[no-untyped-def]
+    return service.ingest(read_jsonl(lines, "feed.jsonl", NOW), batch_size=2)
+
+
+def test_ingest_counts_new_duplicates_and_rejected_with_lines(
+    service: ConsoleService, tmp_path: Path
+) -> None:
+    lines = jsonl(record("1", "hello"), record("2", "thanks!"), record("1", "hello"))
+    lines.insert(1, '{"id": "9", "platform": "x"}')
+    report = ingest(service, lines)
+    assert (report.new, report.duplicates, report.updated, report.rejected) == (2, 1, 0, 1)
+    assert (report.problems[0].line, report.problems[0].field) == (2, "text")
+    assert ingest(service, jsonl(record("1", "hello"))).duplicates == 1
+    assert sorted(s.key for s in service.inbox()) == ["x:1", "x:2"]
+
+
+def test_each_stored_mention_has_an_audit_event(service: ConsoleService, tmp_path: Path) -> None:
+    ingest(service, jsonl(record("1", "My air fryer caught fire"), record("2", "love it")))
+    events = list(AuditLog(tmp_path / "data" / AUDIT_FILE).events())
+    assert [(e["action"], e["subject"], e["actor"]) for e in events] == [
+        ("mention.ingested", "x:1", "tester"),
+        ("mention.ingested", "x:2", "tester"),
+    ]
+    assert events[0]["data"]["mention"]["text"] == "My air fryer caught fire"
+    assert events[0]["data"]["classification"]["category"] == "safety"
+    assert events[0]["data"]["source"] == "feed.jsonl:1"
+
+
+def test_changed_text_is_a_new_version_with_history(service: ConsoleService, tmp_path: Path) -> None:
+    ingest(service, jsonl(record("1", "Order is late")))
+    report = ingest(service, jsonl(record("1", "Order is late and the lid caught fire")))
+    assert (report.new, report.updated) == (0, 1)
+    stored = service.mention("x:1")
+    assert stored is not None
+    assert [v.text for v in stored.history] == ["Order is late"]
+    assert stored.triage.classification.urgency is Urgency.CRITICAL
+    actions = [e["action"] for e in AuditLog(tmp_path / "data" / AUDIT_FILE).events()]
+    assert actions == ["mention.ingested", "mention.version"]
+
+
+def test_inbox_is_sorted_by_urgency_then_deadline(service: ConsoleService) -> None:
+    ingest(service, jsonl(
+        record("praise", "Thank you, brilliant service", created_at="2026-03-14T08:00:00Z"),
+        record("late-q", "How do I pause my box?", created_at="2026-03-14T11:00:00Z"),
+        record("early-q", "How do I change my address?", created_at="2026-03-14T09:00:00Z"),
+        record("fire", "The toaster burst into flames", created_at="2026-03-14T11:50:00Z"),
+        record("legal", "My solicitor will be in touch", created_at="2026-03-14T10:00:00Z"),
+    ))  # fmt: skip
+    assert [s.triage.mention.native_id for s in service.inbox()] == [
+        "fire", "legal", "early-q", "late-q", "praise",
+    ]  # fmt: skip
+
+
+def test_stored_file_is_plain_json_keyed_by_mention(service: ConsoleService, tmp_path: Path) -> None:
+    ingest(service, jsonl(record("1", "hello")))
+    doc = json.loads((tmp_path / "data" / "mentions.json").read_text())
+    assert [d["id"] for d in doc["mentions"].values()] == ["x:1"]

@@ -1,0 +1,127 @@
+"""The command line, run as a user would: a real subprocess, real files, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from crisis_console.core.models import Category, Role, SentimentLabel, Urgency
+from crisis_console.core.store import TinyDBStore
+from tests.conftest import jsonl, record
+
+TRIAGE_KEYS = {"id", "sentiment", "urgency", "category", "reasons", "queue",
+               "respond_within_minutes", "escalate", "rule"}  # fmt: skip
+
+
+def run(*args: str, stdin: str = "", home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if home is not None:
+        env["CRISIS_CONSOLE_HOME"] = str(home)
+    return subprocess.run(
+        [sys.executable, "-m", "crisis_console", *args],
+        input=stdin, capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+
+
+def write(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_triage_writes_one_documented_object_per_mention(tmp_path: Path) -> None:
+    feed = write(tmp_path / "in.jsonl", jsonl(
+        record("1", "The blender blade snapped off and I'm injured", platform="tiktok"),
+        record("2", "Love the new range, thank you!", platform="instagram"),
+    ))  # fmt: skip
+    out = run("triage", str(feed))
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["id"] for r in rows] == ["tiktok:1", "instagram:2"]
+    for row in rows:
+        assert set(row) == TRIAGE_KEYS
+        assert row["sentiment"]["label"] in {s.value for s in SentimentLabel}
+        assert -1 <= row["sentiment"]["compound"] <= 1
+        assert row["urgency"] in {u.value for u in Urgency}
+        assert row["category"] in {c.value for c in Category}
+        assert row["queue"] in {r.value for r in Role}
+        assert isinstance(row["respond_within_minutes"], int) and row["reasons"]
+    assert (rows[0]["urgency"], rows[0]["escalate"], rows[0]["queue"]) == ("critical", True, "lead")
+    assert (rows[1]["category"], rows[1]["escalate"]) == ("praise", False)
+
+
+def test_triage_reports_a_bad_line_keeps_the_good_ones_and_exits_1(tmp_path: Path) -> None:
+    lines = jsonl(record("1", "first"), record("2", "second"))
+    lines.insert(1, '{"id": "x", "platform": "x", "text": "ok", "followers": "lots"}')
+    out = run("triage", str(write(tmp_path / "in.jsonl", lines)))
+    assert out.returncode == 1
+    assert [json.loads(line)["id"] for line in out.stdout.splitlines()] == ["x:1", "x:2"]
+    assert f"{tmp_path / 'in.jsonl'}:2: followers: must be a whole number" in out.stderr
+
+
+def test_triage_reads_stdin() -> None:
+    out = run("triage", "-", stdin="\n".join(jsonl(record("7", "How do I pause my box?"))))
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["category"] == "question"
+
+
+def test_ingest_stores_once_and_summarises(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    feed = write(tmp_path / "in.jsonl", [*jsonl(record("1", "hello"), record("2", "hi")), "nope"])
+    first = run("--data-dir", str(data), "ingest", str(feed))
+    assert first.returncode == 1  # one line was rejected
+    assert "2 new, 0 updated, 0 duplicate(s), 1 rejected" in first.stdout
+    assert "in.jsonl:3: not valid JSON" in first.stderr
+    second = run("--data-dir", str(data), "ingest", str(feed))
+    assert "0 new, 0 updated, 2 duplicate(s), 1 rejected" in second.stdout
+    store = TinyDBStore(data)
+    try:
+        assert sorted(s.key for s in store.all()) == ["x:1", "x:2"]
+    finally:
+        store.close()
+    assert len((data / "audit.jsonl").read_text().splitlines()) == 2
+
+
+def test_data_dir_falls_back_to_the_environment(tmp_path: Path) -> None:
+    feed = write(tmp_path / "in.jsonl", jsonl(record("1", "hello")))
+    out = run("ingest", str(feed), home=tmp_path / "home")
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "home" / "mentions.json").exists()
+
+
+def test_ingest_is_refused_while_the_folder_is_in_use(tmp_path: Path) -> None:
+    feed = write(tmp_path / "in.jsonl", jsonl(record("1", "hello")))
+    holder = TinyDBStore(tmp_path / "data")
+    try:
+        out = run("--data-dir", str(tmp_path / "data"), "ingest", str(feed))
+    finally:
+        holder.close()
+    assert out.returncode == 2
+    assert "already in use" in out.stderr
+
+
+def test_demo_loads_into_its_own_folder_and_never_over_real_data(tmp_path: Path) -> None:
+    demo = tmp_path / "demo"
+    out = run("--data-dir", str(demo), "demo", "--no-open")
+    assert out.returncode == 0, out.stderr
+    assert "207 new" in out.stdout and str(demo) in out.stdout
+    again = run("--data-dir", str(demo), "demo", "--no-open")
+    assert "207 new" in again.stdout  # reset, not duplicated
+    real = tmp_path / "real"
+    run("--data-dir", str(real), "ingest", str(write(tmp_path / "in.jsonl", jsonl(record("1", "x")))))
+    refused = run("--data-dir", str(real), "demo", "--no-open")
+    assert refused.returncode == 2 and "not the demo's" in refused.stderr
+    assert (real / "mentions.json").exists()
+
+
+def test_playbook_validate(tmp_path: Path) -> None:
+    ok = run("playbook", "validate")
+    assert ok.returncode == 0 and "ok" in ok.stdout
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: b\nversion: x\n")
+    bad = run("playbook", "validate", str(broken))
+    assert bad.returncode == 2
+    assert f"{broken}:2: version: must be a whole number" in bad.stderr
+    assert "title: is required" in bad.stderr
