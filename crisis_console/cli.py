@@ -1,10 +1,10 @@
 """The command line and the composition root: the one place that builds and injects everything.
 
-    crisis-console [--data-dir DIR] [--playbook P]        open the console
-    crisis-console triage [FILE|-]                        classify + route to JSONL, no storage
-    crisis-console ingest FILE|- [FILE...]                triage and store, with an audit event each
-    crisis-console demo [--no-open]                       load the demo data and open the console
-    crisis-console playbook validate [PATH]               check a playbook, listing every problem
+crisis-console [--data-dir DIR] [--playbook P]        open the console
+crisis-console triage [FILE|-]                        classify + route to JSONL, no storage
+crisis-console ingest FILE|- [FILE...]                triage and store, with an audit event each
+crisis-console demo [--no-open]                       load the demo data and open the console
+crisis-console playbook validate [PATH]               check a playbook, listing every problem
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import IO
 from crisis_console import __version__, config, demo
 from crisis_console.core.audit import AUDIT_FILE, AuditLog
 from crisis_console.core.errors import CrisisConsoleError, PlaybookError, Problem
-from crisis_console.core.ingest import Parsed, read_jsonl
+from crisis_console.core.ingest import read_jsonl
 from crisis_console.core.models import Clock, system_clock, triage_output
 from crisis_console.core.playbook import Playbook, load_playbook
 from crisis_console.core.routing import Triager
@@ -38,10 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
         "With no command, opens the console.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--data-dir", help=f"data folder (default: ${config.HOME_ENV}, "
-                        "else your user data directory)")  # fmt: skip
-    parser.add_argument("--playbook", help="playbook file, or the name of a shipped one "
-                        f"(default: ${config.PLAYBOOK_ENV}, else '{config.DEFAULT_PLAYBOOK}')")  # fmt: skip
+    parser.add_argument(
+        "--data-dir",
+        help=f"data folder (default: ${config.HOME_ENV}, else your user data directory)",
+    )
+    parser.add_argument(
+        "--playbook",
+        help="playbook file, or the name of a shipped one "
+        f"(default: ${config.PLAYBOOK_ENV}, else '{config.DEFAULT_PLAYBOOK}')",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     triage = commands.add_parser("triage", help="classify and route mentions to JSONL on stdout")
@@ -50,12 +55,18 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="triage and store mentions")
     ingest.add_argument("files", nargs="+", metavar="FILE", help="JSONL files, or - for stdin")
 
-    demo_cmd = commands.add_parser("demo", help="load the demo data into its own folder and open it")
-    demo_cmd.add_argument("--no-open", action="store_true", help="load only; do not open the console")
+    demo_cmd = commands.add_parser(
+        "demo", help="load the demo data into its own folder and open it"
+    )
+    demo_cmd.add_argument(
+        "--no-open", action="store_true", help="load only; do not open the console"
+    )
 
     playbook = commands.add_parser("playbook", help="work with playbooks")
     playbook_commands = playbook.add_subparsers(dest="playbook_command", required=True)
-    validate = playbook_commands.add_parser("validate", help="check a playbook, listing every problem")
+    validate = playbook_commands.add_parser(
+        "validate", help="check a playbook, listing every problem"
+    )
     validate.add_argument("path", nargs="?", help="playbook file (default: the active one)")
     return parser
 
@@ -94,7 +105,7 @@ def _open_lines(name: str) -> Iterator[IO[bytes]]:
         yield sys.stdin.buffer
         return
     try:
-        handle = Path(name).open("rb")
+        handle = Path(name).open("rb")  # noqa: SIM115 - closed by the `with` below
     except OSError as exc:
         raise CrisisConsoleError(f"cannot read {name}: {exc.strerror}") from exc
     with handle:
@@ -187,6 +198,6 @@ def _run_app(service: ConsoleService, folder: Path) -> int:
 def run_validate(args: argparse.Namespace) -> int:
     path = Path(args.path) if args.path else config.playbook_path(args.playbook)
     playbook = load_playbook(path)
-    print(f"{path}: ok — '{playbook.title}' version {playbook.version}, "
-          f"{len(playbook.categories)} categories, {len(playbook.routing_rules)} routing rules")  # fmt: skip
+    counts = f"{len(playbook.categories)} categories, {len(playbook.routing_rules)} routing rules"
+    print(f"{path}: ok — '{playbook.title}' version {playbook.version}, {counts}")
     return 0

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real shipped playbook, real VADER, TinyDB in a temp folder, a fixed clock."""
+"""Shared fixtures: the shipped playbook, real VADER, TinyDB in a temp folder, a fixed clock."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A developer's own data folder and playbook choice never leak into a test."""
     monkeypatch.setenv(config.HOME_ENV, str(tmp_path_factory.mktemp("home")))
     monkeypatch.delenv(config.PLAYBOOK_ENV, raising=False)

@@ -25,7 +25,17 @@ print(','.join(leaked))
 
 def test_core_has_the_expected_modules() -> None:
     names = {n.rsplit(".", 1)[1] for n in CORE_MODULES}
-    expected = {"models", "errors", "ingest", "classify", "playbook", "routing", "store", "audit", "service"}
+    expected = {
+        "models",
+        "errors",
+        "ingest",
+        "classify",
+        "playbook",
+        "routing",
+        "store",
+        "audit",
+        "service",
+    }
     assert expected <= names
 
 

@@ -110,7 +110,12 @@ def test_demo_loads_into_its_own_folder_and_never_over_real_data(tmp_path: Path)
     again = run("--data-dir", str(demo), "demo", "--no-open")
     assert "207 new" in again.stdout  # reset, not duplicated
     real = tmp_path / "real"
-    run("--data-dir", str(real), "ingest", str(write(tmp_path / "in.jsonl", jsonl(record("1", "x")))))
+    run(
+        "--data-dir",
+        str(real),
+        "ingest",
+        str(write(tmp_path / "in.jsonl", jsonl(record("1", "x")))),
+    )
     refused = run("--data-dir", str(real), "demo", "--no-open")
     assert refused.returncode == 2 and "not the demo's" in refused.stderr
     assert (real / "mentions.json").exists()

@@ -109,7 +109,9 @@ class AuditLog:
             if record.get("prev") != prev:
                 return VerifyResult(False, count, number, "does not follow the record before it")
             if record.get("seq") != expected_seq:
-                return VerifyResult(False, count, number, f"sequence {record.get('seq')}, expected {expected_seq}")
+                return VerifyResult(
+                    False, count, number, f"sequence {record.get('seq')}, expected {expected_seq}"
+                )
             if _digest(record) != record["hash"]:
                 return VerifyResult(False, count, number, "content does not match its hash")
             prev, count, expected_seq = record["hash"], count + 1, expected_seq + 1

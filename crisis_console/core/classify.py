@@ -20,7 +20,7 @@ from crisis_console.core.models import (
     SentimentLabel,
     Urgency,
 )
-from crisis_console.core.playbook import Playbook
+from crisis_console.core.playbook import CategoryRule, Playbook
 
 _WORD = re.compile(r"[\w']+")
 _NEGATION_WINDOW = 3  # words before a term that can negate it: "not going to sue"
@@ -35,11 +35,25 @@ def _term_pattern(term: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class _Term:
+    text: str
+    literal: str  # the part before any wildcard: a cheap substring test before the regex
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True, slots=True)
 class _CompiledCategory:
     category: Category
     urgency: Urgency
     escalate: bool
-    patterns: tuple[tuple[str, re.Pattern[str]], ...]
+    terms: tuple[_Term, ...]
+
+    @classmethod
+    def build(cls, rule: CategoryRule) -> _CompiledCategory:
+        terms = tuple(
+            _Term(t, t.split("*", 1)[0], re.compile(_term_pattern(t))) for t in rule.terms
+        )
+        return cls(rule.category, rule.urgency, rule.escalate, terms)
 
 
 class Classifier:
@@ -53,15 +67,7 @@ class Classifier:
             if playbook.benign_phrases
             else None
         )
-        self._categories = tuple(
-            _CompiledCategory(
-                rule.category,
-                rule.urgency,
-                rule.escalate,
-                tuple((t, re.compile(_term_pattern(t))) for t in rule.terms),
-            )
-            for rule in playbook.categories
-        )
+        self._categories = tuple(_CompiledCategory.build(r) for r in playbook.categories)
 
     def sentiment(self, text: str) -> Sentiment:
         compound = round(float(self._vader.polarity_scores(text)["compound"]), 4)
@@ -89,7 +95,9 @@ class Classifier:
                 break
         if category is None:
             category, urgency = self._playbook.fallback[sentiment.label]
-            reasons.insert(0, f"{category.value}: no category term matched; {sentiment.label.value} tone")
+            reasons.insert(
+                0, f"{category.value}: no category term matched; {sentiment.label.value} tone"
+            )
 
         reasons.append(f"sentiment {sentiment.label.value} (VADER {sentiment.compound:+.2f})")
         urgency = self._raise_for_reach(mention, sentiment, category, urgency, reasons)
@@ -114,17 +122,19 @@ class Classifier:
         return text
 
     def _matches(self, compiled: _CompiledCategory, text: str, reasons: list[str]) -> list[str]:
-        matched: list[str] = []
-        for term, pattern in compiled.patterns:
-            for match in pattern.finditer(text):
+        """The category's terms present in `text` and not negated, in order of appearance."""
+        found: list[tuple[int, str]] = []
+        for term in compiled.terms:
+            if term.literal not in text:  # most terms are absent; skip the regex for them
+                continue
+            for match in term.pattern.finditer(text):
                 before = _WORD.findall(text[: match.start()])[-_NEGATION_WINDOW:]
                 if self._negated(before):
-                    phrase = " ".join([*before, match.group(0)])
-                    reasons.append(f"negated, ignored: '{phrase}'")
+                    reasons.append(f"negated, ignored: '{' '.join([*before, match.group(0)])}'")
                     continue
-                matched.append(term)
+                found.append((match.start(), term.text))
                 break
-        return matched
+        return [term for _, term in sorted(found)]
 
     def _negated(self, words: list[str]) -> bool:
         negations = self._playbook.negations

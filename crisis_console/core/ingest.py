@@ -85,9 +85,12 @@ def read_jsonl(
 
 def mention_from_input(obj: Mapping[str, Any], now: datetime) -> Mention:
     """Validate one input object (the documented format) into a `Mention`."""
+    native_id = _native_id(obj.get("id"))
+    platform = _enum(obj, "platform", Platform, required=True)
+    assert platform is not None  # required=True raises rather than returning None
     return Mention(
-        native_id=_native_id(obj.get("id")),
-        platform=_enum(obj, "platform", Platform, required=True),
+        native_id=native_id,
+        platform=platform,
         text=_text(obj, "text", MAX_TEXT_CHARS, required=True),
         created_at=_created_at(obj.get("created_at"), now),
         kind=_enum(obj, "kind", Kind, required=False) or Kind.POST,
@@ -131,9 +134,7 @@ def _text(obj: Mapping[str, Any], field: str, limit: int, required: bool = False
     return value
 
 
-def _enum(
-    obj: Mapping[str, Any], field: str, enum: type[E], required: bool
-) -> E | None:
+def _enum(obj: Mapping[str, Any], field: str, enum: type[E], required: bool) -> E | None:
     value = obj.get(field)
     if value is None:
         if required:
@@ -156,7 +157,9 @@ def _created_at(value: Any, now: datetime) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise _BadField("created_at", f"'{visible(value[:40])}' is not an ISO 8601 date and time") from None
+        raise _BadField(
+            "created_at", f"'{visible(value[:40])}' is not an ISO 8601 date and time"
+        ) from None
     # A time without a zone is taken as UTC (documented in the README).
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 

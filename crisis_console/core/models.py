@@ -134,7 +134,7 @@ class Classification:
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """Where a mention goes: the queue (a role), the first-response SLA and the rule that chose it."""
+    """Where a mention goes: the queue (a role), the first-response SLA, the rule that chose it."""
 
     queue: Role
     respond_within_minutes: int

@@ -82,8 +82,18 @@ def load_playbook(path: Path) -> Playbook:
     return playbook
 
 
-_TOP_KEYS = {"id", "title", "version", "sentiment", "vocabulary", "categories", "fallback",
-             "reach", "routing", "sla_minutes"}
+_TOP_KEYS = {
+    "id",
+    "title",
+    "version",
+    "sentiment",
+    "vocabulary",
+    "categories",
+    "fallback",
+    "reach",
+    "routing",
+    "sla_minutes",
+}
 _RULE_WHEN_KEYS = {"category", "urgency", "sentiment", "platform", "escalate", "min_followers"}
 
 
@@ -124,10 +134,11 @@ class _Checker:
         value = self.typed(path, dict)
         if value is None:
             return {}
-        for key in value:
+        mapping: dict[str, Any] = value
+        for key in mapping:
             if allowed is not None and key not in allowed:
                 self.fail(path + (str(key),), f"unknown field (expected one of {sorted(allowed)})")
-        return value
+        return mapping
 
     def enum(self, path: YamlPath, enum: type[E]) -> E | None:
         value = self.typed(path, str)
@@ -174,7 +185,11 @@ class _Checker:
         self.mapping(("sentiment",), {"negative_below", "positive_above"})
         negative_below = self.typed(("sentiment", "negative_below"), (int, float))
         positive_above = self.typed(("sentiment", "positive_above"), (int, float))
-        if negative_below is not None and positive_above is not None and negative_below > positive_above:
+        if (
+            negative_below is not None
+            and positive_above is not None
+            and negative_below > positive_above
+        ):
             self.fail(("sentiment",), "negative_below must not exceed positive_above")
         self.mapping(("vocabulary",), {"negations", "benign_phrases"})
         negations = self.strings(("vocabulary", "negations"))
@@ -268,4 +283,3 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
              list: "a list", dict: "a mapping of fields"}  # fmt: skip
     kinds = kind if isinstance(kind, tuple) else (kind,)
     return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
-

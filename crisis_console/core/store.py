@@ -47,7 +47,7 @@ class MentionStore(Protocol):
         ...
 
 
-class AtomicJSONStorage(Storage):  # type: ignore[misc]
+class AtomicJSONStorage(Storage):
     """TinyDB storage that never leaves a half-written file.
 
     Each write goes to a temporary file that is fsynced and then renamed over the old one,
@@ -70,7 +70,9 @@ class AtomicJSONStorage(Storage):  # type: ignore[misc]
             try:
                 self._data = json.loads(raw) if raw.strip() else None
             except json.JSONDecodeError as exc:
-                raise StoreError(f"{self._path} is not valid JSON ({exc}); restore it from a backup") from exc
+                raise StoreError(
+                    f"{self._path} is not valid JSON ({exc}); restore it from a backup"
+                ) from exc
         return self._data
 
     def write(self, data: dict[str, Any]) -> None:
@@ -161,7 +163,8 @@ class TinyDBStore:
 
     @property
     def _storage(self) -> AtomicJSONStorage:
-        storage: AtomicJSONStorage = self._db.storage
+        storage = self._db.storage
+        assert isinstance(storage, AtomicJSONStorage)
         return storage
 
     def get(self, key: str) -> StoredMention | None:

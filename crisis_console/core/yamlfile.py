@@ -63,7 +63,9 @@ def _record_lines(
             if key in seen:
                 # PyYAML keeps the last duplicate silently; a PR lead would not expect that.
                 problems.append(
-                    Problem(file, key_node.start_mark.line + 1, dotted(path + (key,)), "duplicate key")
+                    Problem(
+                        file, key_node.start_mark.line + 1, dotted(path + (key,)), "duplicate key"
+                    )
                 )
             seen.add(key)
             _record_lines(value_node, path + (key,), lines, problems, file)
@@ -78,4 +80,3 @@ def dotted(path: Path) -> str:
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
     return out
-

@@ -21,10 +21,15 @@ def classify(triager: Triager, text: str, **fields: object):  # type: ignore[no-
         ("Pretty sure I got food poisoning from your chicken box", Category.SAFETY),
         ("I swear I will burn down your warehouse", Category.THREAT),
         ("honestly i want to die, nothing works out", Category.SELF_HARM),
-        ("Your app logged me into someone else's account, this is a data breach", Category.DATA_BREACH),
+        (
+            "Your app logged me into someone else's account, this is a data breach",
+            Category.DATA_BREACH,
+        ),
     ],
 )
-def test_risk_of_harm_is_critical_and_escalates(triager: Triager, text: str, category: Category) -> None:
+def test_risk_of_harm_is_critical_and_escalates(
+    triager: Triager, text: str, category: Category
+) -> None:
     c = classify(triager, text)
     assert (c.category, c.urgency, c.escalate) == (category, Urgency.CRITICAL, True)
     assert any("matched" in r for r in c.reasons)

@@ -66,7 +66,9 @@ def test_minimal_record_takes_defaults_and_arrival_time() -> None:
         ({"engagement": {"views": 1}}, "engagement.views", "unknown"),
     ],
 )
-def test_bad_field_is_named_with_its_line(fields: dict[str, object], field: str, words: str) -> None:
+def test_bad_field_is_named_with_its_line(
+    fields: dict[str, object], field: str, words: str
+) -> None:
     bad = record("1", "text")
     for key, value in fields.items():
         if value is None:
@@ -94,7 +96,15 @@ def test_good_lines_around_bad_ones_all_survive_in_order() -> None:
     good = [i.mention.native_id for i in items if isinstance(i, Parsed)]
     bad = [(i.line, i.message.split(":")[0]) for i in items if isinstance(i, Problem)]
     assert good == ["1", "2", "4"]
-    assert bad == [(2, "not valid JSON"), (3, "must be a JSON object"), (6, "'nowhere' is not one of x, facebook, instagram, tiktok, youtube, reddit, linkedin, mastodon, review, other")]
+    assert bad == [
+        (2, "not valid JSON"),
+        (3, "must be a JSON object"),
+        (
+            6,
+            "'nowhere' is not one of x, facebook, instagram, tiktok, youtube, reddit, "
+            "linkedin, mastodon, review, other",
+        ),
+    ]
 
 
 def test_bytes_input_reports_invalid_utf8_and_strips_a_bom() -> None:

@@ -40,7 +40,9 @@ def test_each_stored_mention_has_an_audit_event(service: ConsoleService, tmp_pat
     assert events[0]["data"]["source"] == "feed.jsonl:1"
 
 
-def test_changed_text_is_a_new_version_with_history(service: ConsoleService, tmp_path: Path) -> None:
+def test_changed_text_is_a_new_version_with_history(
+    service: ConsoleService, tmp_path: Path
+) -> None:
     ingest(service, jsonl(record("1", "Order is late")))
     report = ingest(service, jsonl(record("1", "Order is late and the lid caught fire")))
     assert (report.new, report.updated) == (0, 1)
@@ -65,7 +67,9 @@ def test_inbox_is_sorted_by_urgency_then_deadline(service: ConsoleService) -> No
     ]  # fmt: skip
 
 
-def test_stored_file_is_plain_json_keyed_by_mention(service: ConsoleService, tmp_path: Path) -> None:
+def test_stored_file_is_plain_json_keyed_by_mention(
+    service: ConsoleService, tmp_path: Path
+) -> None:
     ingest(service, jsonl(record("1", "hello")))
     doc = json.loads((tmp_path / "data" / "mentions.json").read_text())
     assert [d["id"] for d in doc["mentions"].values()] == ["x:1"]

@@ -21,11 +21,7 @@ class InboxScreen(Screen[None]):
     """Owns the table and the detail pane; sets their state, listens to their messages."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
-    BINDINGS = [
-        Binding("r", "reload", "Reload"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-    ]
+    BINDINGS = [Binding("r", "reload", "Reload")]
 
     def __init__(self, service: ConsoleService) -> None:
         super().__init__()
@@ -46,12 +42,6 @@ class InboxScreen(Screen[None]):
 
     def action_reload(self) -> None:
         self.load_inbox()
-
-    def action_cursor_down(self) -> None:
-        self.query_one(MentionTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.query_one(MentionTable).action_cursor_up()
 
     @work(thread=True, exclusive=True, group="inbox")
     def load_inbox(self) -> None:

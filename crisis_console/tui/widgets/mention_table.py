@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
@@ -20,6 +21,13 @@ _MIN_TEXT = 16
 
 class MentionTable(DataTable[object]):
     """Shows `StoredMention`s; posts `MentionTable.Highlighted` as the cursor moves."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("home,g", "first_row", "First", show=False),
+        Binding("end,G", "last_row", "Last", show=False),
+    ]
 
     @dataclass
     class Highlighted(Message):
@@ -66,6 +74,12 @@ class MentionTable(DataTable[object]):
                 fmt.due(t.deadline, now),
                 key=item.key,
             )
+
+    def action_first_row(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        self.move_cursor(row=len(self._items) - 1)
 
     def on_resize(self) -> None:
         if self._items and self._now is not None:

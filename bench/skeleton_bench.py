@@ -1,0 +1,88 @@
+"""Walking-skeleton throughput: triage alone, and ingest into TinyDB with the audit log.
+
+Run: python -m bench.skeleton_bench [--mentions N]
+Prints rates and ratios; the ratios are what to compare across machines:
+- triage vs raw VADER: what our term matching and routing add on top of the sentiment score;
+- ingest vs triage: what storage and the audit log (fsynced per batch) cost on top.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import platform
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from crisis_console import config
+from crisis_console.core.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.ingest import Parsed, read_jsonl
+from crisis_console.core.playbook import load_playbook
+from crisis_console.core.routing import Triager
+from crisis_console.core.service import ConsoleService
+from crisis_console.core.store import TinyDBStore
+
+NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
+
+
+def corpus(count: int) -> list[Parsed]:
+    """The demo mentions, repeated with fresh ids up to `count`."""
+    with config.demo_data_file().open("rb") as handle:
+        base = [i for i in read_jsonl(handle, "demo", NOW) if isinstance(i, Parsed)]
+    out = []
+    for n in range(count):
+        item = base[n % len(base)]
+        mention = dataclasses.replace(item.mention, native_id=f"{item.mention.native_id}-{n}")
+        out.append(dataclasses.replace(item, mention=mention))
+    return out
+
+
+def rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds else float("inf")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mentions", type=int, default=5000)
+    args = parser.parse_args()
+    items = corpus(args.mentions)
+    playbook = load_playbook(config.playbook_path(None))
+    triager = Triager(playbook)
+    vader = SentimentIntensityAnalyzer()
+
+    start = time.perf_counter()
+    for item in items:
+        vader.polarity_scores(item.mention.text)
+    vader_rate = rate(len(items), time.perf_counter() - start)
+
+    start = time.perf_counter()
+    for item in items:
+        triager.triage(item.mention)
+    triage_rate = rate(len(items), time.perf_counter() - start)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = TinyDBStore(Path(tmp))
+        try:
+            service = ConsoleService(
+                store, AuditLog(Path(tmp) / AUDIT_FILE), triager, lambda: NOW, "bench"
+            )
+            start = time.perf_counter()
+            report = service.ingest(items)
+            ingest_rate = rate(len(items), time.perf_counter() - start)
+        finally:
+            store.close()
+    assert report.new == len(items)
+
+    print(f"machine: {platform.machine()} {platform.processor() or ''} python {platform.python_version()}")
+    print(f"mentions: {len(items):,}")
+    print(f"raw VADER          {vader_rate:10,.0f} /s")
+    print(f"triage             {triage_rate:10,.0f} /s   {triage_rate / vader_rate:.2f}x raw VADER")
+    print(f"ingest (store+log) {ingest_rate:10,.0f} /s   {ingest_rate / triage_rate:.2f}x triage")
+
+
+if __name__ == "__main__":
+    main()
