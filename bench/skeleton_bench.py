@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import platform
 import tempfile
 import time
@@ -77,7 +78,8 @@ def main() -> None:
             store.close()
     assert report.new == len(items)
 
-    print(f"machine: {platform.machine()} {platform.processor() or ''} python {platform.python_version()}")
+    cpu = platform.processor() or platform.machine()
+    print(f"machine: {cpu}, {os.cpu_count()} cores, python {platform.python_version()}")
     print(f"mentions: {len(items):,}")
     print(f"raw VADER          {vader_rate:10,.0f} /s")
     print(f"triage             {triage_rate:10,.0f} /s   {triage_rate / vader_rate:.2f}x raw VADER")
