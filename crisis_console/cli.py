@@ -137,6 +137,8 @@ def open_service(folder: Path, playbook: Playbook, clock: Clock) -> Iterator[Con
     store = TinyDBStore(folder)
     try:
         audit = AuditLog(folder / AUDIT_FILE)
+        if audit.set_aside is not None:
+            _err(f"audit log: an interrupted write's unfinished line moved to {audit.set_aside}")
         yield ConsoleService(store, audit, Triager(playbook), clock, config.operator())
     finally:
         store.close()

@@ -55,9 +55,30 @@ class AuditLog:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.set_aside: Path | None = None
+        self._set_aside_torn_tail()
         self._seq, self._last_hash = 0, GENESIS
         for _, record in self._records():
             self._seq, self._last_hash = record["seq"], record["hash"]
+
+    def _set_aside_torn_tail(self) -> None:
+        """A crash inside `append` can leave a last line without its newline. That append never
+        returned, so nothing it held was acknowledged; the fragment is moved to a side file
+        (kept, never deleted) and the log continues from the last whole record."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return
+        if not raw or raw.endswith(b"\n"):
+            return
+        cut = raw.rfind(b"\n") + 1
+        side = self.path.with_name(f"{self.path.name}.torn-{len(raw)}")
+        side.write_bytes(raw[cut:])
+        with self.path.open("r+b") as handle:
+            handle.truncate(cut)
+            handle.flush()
+            os.fsync(handle.fileno())
+        self.set_aside = side
 
     def append(self, events: Sequence[AuditEvent]) -> None:
         """Append every event with one write and one fsync."""

@@ -53,3 +53,17 @@ def test_verify_names_the_first_altered_removed_or_reordered_line(tmp_path: Path
         assert (result.ok, result.first_bad_line) == (False, bad_line), name
     path.write_text(original)
     assert AuditLog(path).verify().ok
+
+
+def test_a_torn_last_line_from_a_crash_is_set_aside_and_the_chain_continues(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    AuditLog(path).append([event(1), event(2)])
+    whole = path.read_bytes()
+    path.write_bytes(whole + b'{"seq":3,"at":"2026-03-14T12:00')  # the crash: no newline
+    log = AuditLog(path)
+    assert log.set_aside is not None
+    assert log.set_aside.read_bytes() == b'{"seq":3,"at":"2026-03-14T12:00'
+    assert path.read_bytes() == whole
+    log.append([event(3)])
+    assert [r["seq"] for r in log.events()] == [1, 2, 3]
+    assert log.verify().ok

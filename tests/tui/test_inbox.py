@@ -94,6 +94,15 @@ async def test_markup_and_escapes_in_a_mention_are_shown_literally(app: CrisisCo
         assert "\x1b" not in text and "\x1b" not in row
 
 
+async def test_an_empty_store_says_how_to_load_mentions(service: ConsoleService) -> None:
+    app = CrisisConsoleApp(service, "empty")
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        status = screen_text(app.screen.query_one("#inbox-status"))
+        assert "No mentions yet" in status and "crisis-console ingest" in status
+        assert app.screen.query_one(MentionTable).row_count == 0
+
+
 async def test_q_quits(app: CrisisConsoleApp) -> None:
     async with app.run_test() as pilot:
         await settle(pilot)

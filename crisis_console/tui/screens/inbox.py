@@ -56,7 +56,9 @@ class InboxScreen(Screen[None]):
         self.query_one(MentionDetail).now = now
         critical = sum(1 for i in items if i.triage.classification.escalate)
         status = f"{len(items)} mention(s)"
-        if critical:
+        if not items:
+            status = "No mentions yet. Load some with: crisis-console ingest FILE.jsonl"
+        elif critical:
             status += f"  ·  {critical} escalated to the lead"
         self.query_one("#inbox-status", Static).update(status)
         if not items:
