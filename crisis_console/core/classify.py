@@ -1,165 +1,138 @@
-"""Sentiment, urgency and category with reasons (the one module that imports vaderSentiment).
+"""Urgency and category with reasons, on top of the adjusted sentiment.
 
-The vocabulary comes from the playbook: categories are tried in the playbook's order and the
-first with a term that is present, not negated and not part of a harmless idiom wins. Every
-decision adds a reason in plain words, so a person can see why a post was ranked as it was.
+The vocabulary comes from the playbook. Harmless idioms ("this game is killer") are blanked
+first. Categories are tried in the playbook's order and the first with a term that is present
+and not negated wins; praise and questions said in a negative tone do not count as such. With
+no term, the tone decides. Reach, virality and repeat authors then add to the picture. Every
+decision adds a reason in plain words, true of the text it is shown for.
+
+What depends on the text alone is cached, so a retweet storm is classified once.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+from crisis_console.core.models import Category, Classification, Mention, SentimentLabel, Urgency
+from crisis_console.core.playbook import Playbook
+from crisis_console.core.sentiment import Reading, SentimentModel
+from crisis_console.core.terms import TermIndex, blank
+from crisis_console.core.vader import VaderScorer
 
-from crisis_console.core.models import (
-    Category,
-    Classification,
-    Mention,
-    Sentiment,
-    SentimentLabel,
-    Urgency,
-)
-from crisis_console.core.playbook import CategoryRule, Playbook
-
-_WORD = re.compile(r"[\w']+")
-_NEGATION_WINDOW = 3  # words before a term that can negate it: "not going to sue"
-
-
-def _term_pattern(term: str) -> str:
-    """A term as a regex: whole words only, `*` as a word-suffix wildcard (`refund*`)."""
-    body = re.escape(term).replace(r"\*", r"\w*")
-    start = r"(?<!\w)" if term[0].isalnum() else ""
-    end = r"(?!\w)" if term[-1].isalnum() or term[-1] == "*" else ""
-    return start + body + end
+TEXT_CACHE_SIZE = 16_384
 
 
 @dataclass(frozen=True, slots=True)
-class _Term:
-    text: str
-    literal: str  # the part before any wildcard: a cheap substring test before the regex
-    pattern: re.Pattern[str]
+class _TextVerdict:
+    """Everything decided from the text alone."""
 
-
-@dataclass(frozen=True, slots=True)
-class _CompiledCategory:
+    reading: Reading
     category: Category
     urgency: Urgency
     escalate: bool
-    terms: tuple[_Term, ...]
+    reasons: tuple[str, ...]
 
-    @classmethod
-    def build(cls, rule: CategoryRule) -> _CompiledCategory:
-        terms = tuple(
-            _Term(t, t.split("*", 1)[0], re.compile(_term_pattern(t))) for t in rule.terms
-        )
-        return cls(rule.category, rule.urgency, rule.escalate, terms)
+
+def _quoted(terms: list[str]) -> str:
+    """'a', 'b' — each once, in order."""
+    return ", ".join(f"'{t}'" for t in dict.fromkeys(terms))
 
 
 class Classifier:
-    """Classifies mentions under one playbook. Build once; `classify` is pure and thread-safe."""
+    """Classifies mentions under one playbook. Build once; `classify` is pure."""
 
-    def __init__(self, playbook: Playbook) -> None:
+    def __init__(self, playbook: Playbook, vader: VaderScorer | None = None) -> None:
         self._playbook = playbook
-        self._vader = SentimentIntensityAnalyzer()
-        self._benign = (
-            re.compile("|".join(_term_pattern(p) for p in playbook.benign_phrases))
-            if playbook.benign_phrases
-            else None
+        self._sentiment = SentimentModel(playbook, vader)
+        self._benign = TermIndex(((p, 0) for p in playbook.benign_phrases), ())
+        self._terms = TermIndex(
+            ((term, rank) for rank, rule in enumerate(playbook.categories) for term in rule.terms),
+            playbook.negations,
         )
-        self._categories = tuple(_CompiledCategory.build(r) for r in playbook.categories)
+        self._complaint_rank = next(
+            (i for i, r in enumerate(playbook.categories) if r.category is Category.COMPLAINT), None
+        )
+        self._verdict = lru_cache(maxsize=TEXT_CACHE_SIZE)(self._judge_text)
 
-    def sentiment(self, text: str) -> Sentiment:
-        compound = round(float(self._vader.polarity_scores(text)["compound"]), 4)
-        if compound <= self._playbook.negative_below:
-            label = SentimentLabel.NEGATIVE
-        elif compound >= self._playbook.positive_above:
-            label = SentimentLabel.POSITIVE
-        else:
-            label = SentimentLabel.NEUTRAL
-        return Sentiment(label, compound)
-
-    def classify(self, mention: Mention) -> Classification:
-        reasons: list[str] = []
-        text = self._blank_benign(_normalise(mention.text), reasons)
-        # Scored without the idioms: VADER reads "killer" in "this game is killer" as hostile.
-        sentiment = self.sentiment(text if text != _normalise(mention.text) else mention.text)
-
-        category, urgency, escalate = None, Urgency.LOW, False
-        for compiled in self._categories:
-            matched = self._matches(compiled, text, reasons)
-            if matched:
-                category, urgency, escalate = compiled.category, compiled.urgency, compiled.escalate
-                terms = ", ".join(f"'{t}'" for t in matched)
-                reasons.insert(0, f"{compiled.category.value}: matched {terms}")
-                break
-        if category is None:
-            category, urgency = self._playbook.fallback[sentiment.label]
-            reasons.insert(
-                0, f"{category.value}: no category term matched; {sentiment.label.value} tone"
-            )
-
-        reasons.append(f"sentiment {sentiment.label.value} (VADER {sentiment.compound:+.2f})")
-        urgency = self._raise_for_reach(mention, sentiment, category, urgency, reasons)
-        if escalate:
+    def classify(self, mention: Mention, earlier_posts: int = 0) -> Classification:
+        """`earlier_posts`: how many posts this author has already made (for the reasons)."""
+        verdict = self._verdict(mention.text)
+        reasons = list(verdict.reasons)
+        urgency = self._raise_for_reach(mention, verdict, reasons)
+        posts = earlier_posts + 1
+        if mention.author and posts >= self._playbook.repeat_author_posts > 0:
+            reasons.append(f"repeat author: post {posts} from @{mention.author}")
+        if verdict.escalate:
             reasons.append("risk of harm: escalates to the lead")
-        return Classification(sentiment, urgency, category, escalate, tuple(reasons))
+        sentiment = verdict.reading.sentiment
+        return Classification(
+            sentiment, urgency, verdict.category, verdict.escalate, tuple(reasons)
+        )
 
-    def _blank_benign(self, text: str, reasons: list[str]) -> str:
-        """Replace harmless idioms with spaces, so 'this game is killer' cannot match 'kill'."""
-        if self._benign is None:
-            return text
-        found: list[str] = []
+    def _judge_text(self, text: str) -> _TextVerdict:
+        lowered = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+        idioms = self._benign.find(lowered, with_negation=False)
+        reasons: list[str] = []
+        if idioms:
+            # Scored and matched without the idioms: VADER reads "killer" as hostile.
+            lowered = blank(lowered, idioms)
+            reasons.append(
+                f"harmless idiom ignored: {_quoted([text[h.start : h.end] for h in idioms])}"
+            )
+        reading = self._sentiment.read(lowered if idioms else text, lowered)
 
-        def blank(match: re.Match[str]) -> str:
-            found.append(match.group(0))
-            return " " * len(match.group(0))
-
-        text = self._benign.sub(blank, text)
-        if found:
-            idioms = ", ".join(f"'{f}'" for f in dict.fromkeys(found))
-            reasons.append(f"harmless idiom ignored: {idioms}")
-        return text
-
-    def _matches(self, compiled: _CompiledCategory, text: str, reasons: list[str]) -> list[str]:
-        """The category's terms present in `text` and not negated, in order of appearance."""
-        found: list[tuple[int, str]] = []
-        for term in compiled.terms:
-            if term.literal not in text:  # most terms are absent; skip the regex for them
+        by_rank: dict[int, list[str]] = {}
+        for hit in self._terms.find(lowered):
+            if hit.negated_by:
+                reasons.append(f"negated, ignored: '{hit.negated_by} {text[hit.start : hit.end]}'")
+            else:
+                by_rank.setdefault(hit.payload, []).append(hit.term)
+        if self._complaint_rank is not None and reading.failures:
+            # A service failure ("on hold", "never arrived") is a complaint term too.
+            by_rank.setdefault(self._complaint_rank, []).extend(reading.failures)
+        tone = reading.sentiment.label
+        for rank in sorted(by_rank):
+            rule = self._playbook.categories[rank]
+            matched = _quoted(by_rank[rank])
+            if tone not in rule.tones:
+                reasons.append(
+                    f"{rule.category.value} {matched} set aside: the tone is {tone.value}"
+                )
                 continue
-            for match in term.pattern.finditer(text):
-                before = _WORD.findall(text[: match.start()])[-_NEGATION_WINDOW:]
-                if self._negated(before):
-                    reasons.append(f"negated, ignored: '{' '.join([*before, match.group(0)])}'")
-                    continue
-                found.append((match.start(), term.text))
-                break
-        return [term for _, term in sorted(found)]
-
-    def _negated(self, words: list[str]) -> bool:
-        negations = self._playbook.negations
-        return any(w in negations or ("n't" in negations and w.endswith("n't")) for w in words)
+            if rule.sentiment_weight:
+                lean = "negative" if rule.sentiment_weight < 0 else "positive"
+                why = f"{rule.category.value} posts count as {lean}"
+                reading = self._sentiment.shift(reading, rule.sentiment_weight, why)
+            head = f"{rule.category.value}: matched {matched}"
+            return _TextVerdict(
+                reading, rule.category, rule.urgency, rule.escalate,
+                (head, *reading.reasons, *reasons),
+            )  # fmt: skip
+        category, urgency = self._playbook.fallback[tone]
+        head = f"{category.value}: no category term matched; the tone is {tone.value}"
+        return _TextVerdict(reading, category, urgency, False, (head, *reading.reasons, *reasons))
 
     def _raise_for_reach(
-        self,
-        mention: Mention,
-        sentiment: Sentiment,
-        category: Category,
-        urgency: Urgency,
-        reasons: list[str],
+        self, mention: Mention, verdict: _TextVerdict, reasons: list[str]
     ) -> Urgency:
-        threshold = self._playbook.high_reach_followers
-        high_reach = mention.verified or mention.followers >= threshold
+        playbook, urgency = self._playbook, verdict.urgency
+        negative = (
+            verdict.reading.sentiment.label is SentimentLabel.NEGATIVE
+            or verdict.category is Category.COMPLAINT
+        )
+        high_reach = mention.verified or mention.followers >= playbook.high_reach_followers
         if high_reach:
             who = f"{mention.followers:,} followers" + (", verified" if mention.verified else "")
             reasons.append(f"reach: {who}")
-        negative = sentiment.label is SentimentLabel.NEGATIVE or category is Category.COMPLAINT
-        if high_reach and negative and urgency.rank > Urgency.HIGH.rank:
-            reasons.append("raised to high: negative post from a high-reach author")
-            return Urgency.HIGH
+        viral = mention.engagement.shares >= playbook.viral_shares > 0
+        if viral:
+            reasons.append(f"going viral: {mention.engagement.shares:,} shares")
+        if negative and urgency.rank > Urgency.HIGH.rank:
+            if high_reach:
+                reasons.append("raised to high: negative post from a high-reach author")
+                return Urgency.HIGH
+            if viral:
+                reasons.append("raised to high: a negative post going viral")
+                return Urgency.HIGH
         return urgency
-
-
-def _normalise(text: str) -> str:
-    # Curly apostrophes are common on phones; terms are written with straight ones.
-    return text.lower().replace("\u2019", "'").replace("\u2018", "'")

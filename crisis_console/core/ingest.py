@@ -39,7 +39,9 @@ IngestProblem = Problem
 """A bad record: its source, line, field and what is wrong."""
 
 
-class _BadField(ValueError):
+class MentionError(ValueError):
+    """An input object that is not a valid mention; `field` names the culprit."""
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
@@ -79,7 +81,7 @@ def read_jsonl(
             continue
         try:
             yield Parsed(mention_from_input(obj, now), source, number)
-        except _BadField as exc:
+        except MentionError as exc:
             yield Problem(source, number, exc.field, str(exc))
 
 
@@ -106,16 +108,16 @@ def mention_from_input(obj: Mapping[str, Any], now: datetime) -> Mention:
 
 def _native_id(value: Any) -> str:
     if value is None:
-        raise _BadField("id", "is required")
+        raise MentionError("id", "is required")
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise _BadField("id", "must be a text or a whole number")
+        raise MentionError("id", "must be a text or a whole number")
     text = str(value).strip()
     if not text:
-        raise _BadField("id", "must not be empty")
+        raise MentionError("id", "must not be empty")
     if len(text) > MAX_FIELD_CHARS:
-        raise _BadField("id", f"is longer than {MAX_FIELD_CHARS:,} characters")
+        raise MentionError("id", f"is longer than {MAX_FIELD_CHARS:,} characters")
     if any(ch.isspace() or not ch.isprintable() for ch in text):
-        raise _BadField("id", "must not contain spaces or control characters")
+        raise MentionError("id", "must not contain spaces or control characters")
     return text
 
 
@@ -123,14 +125,14 @@ def _text(obj: Mapping[str, Any], field: str, limit: int, required: bool = False
     value = obj.get(field)
     if value is None:
         if required:
-            raise _BadField(field, "is required")
+            raise MentionError(field, "is required")
         return ""
     if not isinstance(value, str):
-        raise _BadField(field, "must be a text")
+        raise MentionError(field, "must be a text")
     if required and not value.strip():
-        raise _BadField(field, "must not be empty")
+        raise MentionError(field, "must not be empty")
     if len(value) > limit:
-        raise _BadField(field, f"is longer than {limit:,} characters")
+        raise MentionError(field, f"is longer than {limit:,} characters")
     return value
 
 
@@ -138,26 +140,26 @@ def _enum(obj: Mapping[str, Any], field: str, enum: type[E], required: bool) -> 
     value = obj.get(field)
     if value is None:
         if required:
-            raise _BadField(field, "is required")
+            raise MentionError(field, "is required")
         return None
     choices = ", ".join(e.value for e in enum)
     if not isinstance(value, str):
-        raise _BadField(field, f"must be one of {choices}")
+        raise MentionError(field, f"must be one of {choices}")
     try:
         return enum(value.strip().lower())
     except ValueError:
-        raise _BadField(field, f"'{visible(value[:40])}' is not one of {choices}") from None
+        raise MentionError(field, f"'{visible(value[:40])}' is not one of {choices}") from None
 
 
 def _created_at(value: Any, now: datetime) -> datetime:
     if value is None or value == "":
         return now
     if not isinstance(value, str):
-        raise _BadField("created_at", "must be an ISO 8601 date and time text")
+        raise MentionError("created_at", "must be an ISO 8601 date and time text")
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise _BadField(
+        raise MentionError(
             "created_at", f"'{visible(value[:40])}' is not an ISO 8601 date and time"
         ) from None
     # A time without a zone is taken as UTC (documented in the README).
@@ -168,9 +170,9 @@ def _count(value: Any, field: str) -> int:
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _BadField(field, "must be a whole number")
+        raise MentionError(field, "must be a whole number")
     if not 0 <= value <= MAX_FOLLOWERS:
-        raise _BadField(field, f"must be between 0 and {MAX_FOLLOWERS:,}")
+        raise MentionError(field, f"must be between 0 and {MAX_FOLLOWERS:,}")
     return value
 
 
@@ -178,7 +180,7 @@ def _flag(value: Any, field: str) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise _BadField(field, "must be true or false")
+        raise MentionError(field, "must be true or false")
     return value
 
 
@@ -186,10 +188,10 @@ def _engagement(value: Any) -> Engagement:
     if value is None:
         return Engagement()
     if not isinstance(value, dict):
-        raise _BadField("engagement", "must be an object with likes, shares, replies")
+        raise MentionError("engagement", "must be an object with likes, shares, replies")
     unknown = set(value) - {"likes", "shares", "replies"}
     if unknown:
-        raise _BadField(f"engagement.{sorted(unknown)[0]}", "unknown field")
+        raise MentionError(f"engagement.{sorted(unknown)[0]}", "unknown field")
     return Engagement(
         likes=_count(value.get("likes"), "engagement.likes"),
         shares=_count(value.get("shares"), "engagement.shares"),

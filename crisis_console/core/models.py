@@ -117,8 +117,11 @@ class Mention:
 
 @dataclass(frozen=True, slots=True)
 class Sentiment:
+    """`compound` is the adjusted score in [-1, 1]; `vader` is VADER's own, kept to compare."""
+
     label: SentimentLabel
     compound: float
+    vader: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,9 +230,13 @@ def mention_from_record(r: Mapping[str, Any]) -> Mention:
     )
 
 
+def _sentiment_record(s: Sentiment) -> dict[str, Any]:
+    return {"label": s.label.value, "compound": s.compound, "vader": s.vader}
+
+
 def classification_to_record(c: Classification) -> dict[str, Any]:
     return {
-        "sentiment": {"label": c.sentiment.label.value, "compound": c.sentiment.compound},
+        "sentiment": _sentiment_record(c.sentiment),
         "urgency": c.urgency.value,
         "category": c.category.value,
         "escalate": c.escalate,
@@ -240,7 +247,9 @@ def classification_to_record(c: Classification) -> dict[str, Any]:
 def classification_from_record(r: Mapping[str, Any]) -> Classification:
     s = r["sentiment"]
     return Classification(
-        sentiment=Sentiment(SentimentLabel(s["label"]), s["compound"]),
+        sentiment=Sentiment(
+            SentimentLabel(s["label"]), s["compound"], s.get("vader", s["compound"])
+        ),
         urgency=Urgency(r["urgency"]),
         category=Category(r["category"]),
         escalate=r["escalate"],
@@ -266,7 +275,7 @@ def triage_output(t: Triage) -> dict[str, Any]:
     c, r = t.classification, t.route
     return {
         "id": t.mention.key,
-        "sentiment": {"label": c.sentiment.label.value, "compound": c.sentiment.compound},
+        "sentiment": _sentiment_record(c.sentiment),
         "urgency": c.urgency.value,
         "category": c.category.value,
         "reasons": list(c.reasons),

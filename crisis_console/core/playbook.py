@@ -30,6 +30,12 @@ class CategoryRule:
     urgency: Urgency
     escalate: bool
     terms: tuple[str, ...]
+    # The tones in which the category applies: praise said in a negative tone is not praise
+    # ("thanks for the delay"), and a complaint term in a positive post is a resolved one.
+    tones: frozenset[SentimentLabel] = frozenset(SentimentLabel)
+    # Added to the sentiment (VADER units) when this category is chosen: a safety report is
+    # negative even when written calmly.
+    sentiment_weight: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +60,15 @@ class Playbook:
     source: str
     negative_below: float
     positive_above: float
+    service_terms: tuple[tuple[str, float], ...]
+    sarcasm_cues: tuple[str, ...]
     negations: tuple[str, ...]
     benign_phrases: tuple[str, ...]
     categories: tuple[CategoryRule, ...]
     fallback: dict[SentimentLabel, tuple[Category, Urgency]]
     high_reach_followers: int
+    viral_shares: int
+    repeat_author_posts: int
     routing_rules: tuple[RoutingRule, ...]
     default_queue: Role
     sla_minutes: dict[Urgency, int]
@@ -182,7 +192,9 @@ class _Checker:
         ident = self.typed(("id",), str)
         title = self.typed(("title",), str)
         version = self.typed(("version",), int)
-        self.mapping(("sentiment",), {"negative_below", "positive_above"})
+        self.mapping(
+            ("sentiment",), {"negative_below", "positive_above", "service_terms", "sarcasm_cues"}
+        )
         negative_below = self.typed(("sentiment", "negative_below"), (int, float))
         positive_above = self.typed(("sentiment", "positive_above"), (int, float))
         if (
@@ -191,13 +203,18 @@ class _Checker:
             and negative_below > positive_above
         ):
             self.fail(("sentiment",), "negative_below must not exceed positive_above")
+        service_terms = self._weights(("sentiment", "service_terms"))
+        sarcasm_cues = self.strings(("sentiment", "sarcasm_cues"), required=False)
         self.mapping(("vocabulary",), {"negations", "benign_phrases"})
         negations = self.strings(("vocabulary", "negations"))
         benign = self.strings(("vocabulary", "benign_phrases"))
         categories = self._categories()
         fallback = self._fallback()
-        self.mapping(("reach",), {"high_followers"})
+        self.mapping(("reach",), {"high_followers", "viral_shares", "repeat_author_posts"})
         high_reach = self.typed(("reach", "high_followers"), int)
+        # Optional: 0 turns the rule off.
+        viral_shares = self.typed(("reach", "viral_shares"), int, required=False) or 0
+        repeat_posts = self.typed(("reach", "repeat_author_posts"), int, required=False) or 0
         rules, default_queue = self._routing()
         sla = self._sla()
         if self.problems:
@@ -205,8 +222,10 @@ class _Checker:
         return Playbook(
             id=ident, title=title, version=version, source=self.file,
             negative_below=float(negative_below), positive_above=float(positive_above),
+            service_terms=service_terms, sarcasm_cues=sarcasm_cues,
             negations=negations, benign_phrases=benign, categories=categories,
-            fallback=fallback, high_reach_followers=high_reach, routing_rules=rules,
+            fallback=fallback, high_reach_followers=high_reach, viral_shares=viral_shares,
+            repeat_author_posts=repeat_posts, routing_rules=rules,
             default_queue=default_queue, sla_minutes=sla,
         )  # fmt: skip
 
@@ -216,16 +235,33 @@ class _Checker:
         seen: set[Category] = set()
         for i in range(len(items)):
             path: YamlPath = ("categories", i)
-            self.mapping(path, {"category", "urgency", "escalate", "terms"})
+            self.mapping(
+                path, {"category", "urgency", "escalate", "terms", "tones", "sentiment_weight"}
+            )
             category = self.enum(path + ("category",), Category)
             urgency = self.enum(path + ("urgency",), Urgency)
             escalate = self.typed(path + ("escalate",), bool, required=False) or False
+            tones = self.enum_set(path + ("tones",), SentimentLabel) or frozenset(SentimentLabel)
+            weight = self.typed(path + ("sentiment_weight",), (int, float), required=False) or 0
             terms = self.strings(path + ("terms",))
             if category in seen:
                 self.fail(path + ("category",), f"'{category}' is listed twice")
             if category is not None and urgency is not None:
                 seen.add(category)
-                out.append(CategoryRule(category, urgency, escalate, terms))
+                out.append(CategoryRule(category, urgency, escalate, terms, tones, float(weight)))
+        return tuple(out)
+
+    def _weights(self, path: YamlPath) -> tuple[tuple[str, float], ...]:
+        """A mapping of term -> weight in VADER's valence units (its "bad" is -2.5)."""
+        out: list[tuple[str, float]] = []
+        if self.node(path) is None:
+            return ()  # optional
+        for term in self.mapping(path):
+            weight = self.typed(path + (term,), (int, float))
+            if weight is not None and not -4 <= weight <= 4:
+                self.fail(path + (term,), "must be between -4 and 4, like VADER's own weights")
+            elif weight is not None and str(term).strip():
+                out.append((str(term).strip().lower(), float(weight)))
         return tuple(out)
 
     def _fallback(self) -> dict[SentimentLabel, tuple[Category, Urgency]]:

@@ -46,6 +46,7 @@ class Triager:
         self.playbook = playbook
         self._classifier = Classifier(playbook)
 
-    def triage(self, mention: Mention) -> Triage:
-        classification = self._classifier.classify(mention)
+    def triage(self, mention: Mention, earlier_posts: int = 0) -> Triage:
+        """`earlier_posts`: how many posts the same author has made before this one."""
+        classification = self._classifier.classify(mention, earlier_posts)
         return Triage(mention, classification, route(mention, classification, self.playbook))

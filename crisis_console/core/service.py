@@ -7,6 +7,7 @@ it is the place where permission checks will live.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -59,6 +60,7 @@ class ConsoleService:
     ) -> None:
         self._store, self._audit, self._triager = store, audit, triager
         self.clock, self.actor = clock, actor
+        self._pending_authors: Counter[str] = Counter()  # new posts per author, not yet saved
 
     @property
     def playbook(self) -> Playbook:
@@ -73,6 +75,7 @@ class ConsoleService:
         """Triage and store every good record; collect every bad one. Durable on return."""
         report = IngestReport()
         pending: dict[str, StoredMention] = {}
+        self._pending_authors.clear()
         events: list[AuditEvent] = []
         for item in records:
             if isinstance(item, Problem):
@@ -84,6 +87,7 @@ class ConsoleService:
             if len(pending) >= batch_size:
                 self._commit(pending, events)
                 pending, events = {}, []
+                self._pending_authors.clear()
                 if on_progress is not None:
                     on_progress(report)
         self._commit(pending, events)
@@ -100,7 +104,11 @@ class ConsoleService:
         if existing is not None and existing.triage.mention.text == mention.text:
             report.duplicates += 1
             return None
-        triage = self._triager.triage(mention)
+        author = f"{mention.platform.value}:{mention.author}"
+        earlier = self._store.author_posts(author) + self._pending_authors[author]
+        if existing is not None:
+            earlier -= 1  # an edit is not another post
+        triage = self._triager.triage(mention, max(earlier, 0))
         history: tuple[MentionVersion, ...] = ()
         action = "mention.ingested"
         if existing is not None:
@@ -110,6 +118,7 @@ class ConsoleService:
             report.updated += 1
         else:
             report.new += 1
+            self._pending_authors[author] += 1
         pending[mention.key] = StoredMention(triage, now, history)
         return AuditEvent(
             action=action,

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,6 +28,10 @@ MENTIONS_FILE = "mentions.json"
 LOCK_FILE = "console.lock"
 
 
+def author_key_of(mention_record: Mapping[str, Any]) -> str:
+    return f"{mention_record['platform']}:{mention_record['author']}"
+
+
 class MentionStore(Protocol):
     """Where triaged mentions live. Implementations pass `tests/core/test_store.py`."""
 
@@ -40,6 +45,10 @@ class MentionStore(Protocol):
 
     def all(self) -> list[StoredMention]:
         """Every stored mention, in no particular order."""
+        ...
+
+    def author_posts(self, author_key: str) -> int:
+        """How many stored mentions this author (`platform:handle`) has made."""
         ...
 
     def close(self) -> None:
@@ -156,7 +165,9 @@ class TinyDBStore:
         try:
             self._db = TinyDB(str(folder / MENTIONS_FILE), storage=AtomicJSONStorage)
             self._table = self._db.table("mentions")
-            self._doc_ids = {doc["id"]: doc.doc_id for doc in self._table.all()}
+            docs = self._table.all()
+            self._doc_ids = {doc["id"]: doc.doc_id for doc in docs}
+            self._authors = Counter(author_key_of(doc["mention"]) for doc in docs)
         except BaseException:
             self._lock.release()
             raise
@@ -191,6 +202,10 @@ class TinyDBStore:
                 new_ids = self._table.insert_multiple(fresh.values())
         # Only once the batch is on disk does the index learn the new keys.
         self._doc_ids.update(zip(fresh, new_ids, strict=True))
+        self._authors.update(author_key_of(record["mention"]) for record in fresh.values())
+
+    def author_posts(self, author_key: str) -> int:
+        return self._authors[author_key]
 
     def all(self) -> list[StoredMention]:
         return [stored_from_record(doc) for doc in self._table.all()]

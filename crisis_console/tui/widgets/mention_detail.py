@@ -39,6 +39,8 @@ def describe(item: StoredMention, now: datetime) -> Text:
     out.append(f" {c.urgency.value}  ·  {c.category.value}  ·  sentiment ")
     out.append_text(fmt.sentiment_badge(c.sentiment.label, c.sentiment.compound))
     out.append(f" {c.sentiment.label.value}")
+    if c.sentiment.vader != c.sentiment.compound:
+        out.append(f" (VADER alone {c.sentiment.vader:+.2f})", style="dim")
     if r.escalate:
         out.append("\nESCALATED to the lead: risk of harm", style="bold white on red")
     out.append(f"\nQueue {r.queue.value}  ·  rule: {r.rule}")
