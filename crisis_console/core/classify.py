@@ -11,16 +11,25 @@ What depends on the text alone is cached, so a retweet storm is classified once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from crisis_console.core.models import Category, Classification, Mention, SentimentLabel, Urgency
 from crisis_console.core.playbook import Playbook
 from crisis_console.core.sentiment import Reading, SentimentModel
-from crisis_console.core.terms import TermIndex, blank
+from crisis_console.core.terms import Hit, TermIndex, Words, blank
 from crisis_console.core.vader import VaderScorer
 
 TEXT_CACHE_SIZE = 16_384
+# A retweet says what the original said: "RT @someone: text" is judged (and cached) as "text".
+_RETWEET = re.compile(r"^\s*RT @[\w.]+:\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    service: bool  # a service term (value: its weight) or a category term (value: its rank)
+    value: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +55,15 @@ class Classifier:
         self._playbook = playbook
         self._sentiment = SentimentModel(playbook, vader)
         self._benign = TermIndex(((p, 0) for p in playbook.benign_phrases), ())
-        self._terms = TermIndex(
-            ((term, rank) for rank, rule in enumerate(playbook.categories) for term in rule.terms),
-            playbook.negations,
-        )
+        # Category terms (payload: their rank) and service terms (payload: their weight) in
+        # one index, so each post is scanned once for both.
+        categories = [
+            (term, _Term(False, rank))
+            for rank, rule in enumerate(playbook.categories)
+            for term in rule.terms
+        ]
+        service = [(term, _Term(True, weight)) for term, weight in playbook.service_terms]
+        self._terms = TermIndex([*categories, *service], playbook.negations)
         self._complaint_rank = next(
             (i for i, r in enumerate(playbook.categories) if r.category is Category.COMPLAINT), None
         )
@@ -57,7 +71,7 @@ class Classifier:
 
     def classify(self, mention: Mention, earlier_posts: int = 0) -> Classification:
         """`earlier_posts`: how many posts this author has already made (for the reasons)."""
-        verdict = self._verdict(mention.text)
+        verdict = self._verdict(_RETWEET.sub("", mention.text, count=1))
         reasons = list(verdict.reasons)
         urgency = self._raise_for_reach(mention, verdict, reasons)
         posts = earlier_posts + 1
@@ -72,22 +86,32 @@ class Classifier:
 
     def _judge_text(self, text: str) -> _TextVerdict:
         lowered = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-        idioms = self._benign.find(lowered, with_negation=False)
+        words = Words.of(lowered)
+        idioms = self._benign.find(lowered, words, with_negation=False)
         reasons: list[str] = []
         if idioms:
             # Scored and matched without the idioms: VADER reads "killer" as hostile.
             lowered = blank(lowered, idioms)
+            words = Words.of(lowered)
             reasons.append(
                 f"harmless idiom ignored: {_quoted([text[h.start : h.end] for h in idioms])}"
             )
-        reading = self._sentiment.read(lowered if idioms else text, lowered)
+        hits = self._terms.find(lowered, words)
+        service = [
+            Hit(h.start, h.end, h.term, h.payload.value, h.negated_by)
+            for h in hits
+            if h.payload.service
+        ]
+        reading = self._sentiment.read(lowered if idioms else text, lowered, words, service)
 
         by_rank: dict[int, list[str]] = {}
-        for hit in self._terms.find(lowered):
+        for hit in hits:
+            if hit.payload.service:
+                continue
             if hit.negated_by:
                 reasons.append(f"negated, ignored: '{hit.negated_by} {text[hit.start : hit.end]}'")
             else:
-                by_rank.setdefault(hit.payload, []).append(hit.term)
+                by_rank.setdefault(int(hit.payload.value), []).append(hit.term)
         if self._complaint_rank is not None and reading.failures:
             # A service failure ("on hold", "never arrived") is a complaint term too.
             by_rank.setdefault(self._complaint_rank, []).extend(reading.failures)

@@ -12,11 +12,12 @@ normalised again. Both scores and every change are reported.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from crisis_console.core.models import Sentiment, SentimentLabel
 from crisis_console.core.playbook import Playbook
-from crisis_console.core.terms import TermIndex
+from crisis_console.core.terms import Hit, TermIndex, Words
 from crisis_console.core.vader import VaderScorer
 
 _ALPHA = 15.0  # VADER's normalisation constant
@@ -60,15 +61,26 @@ class SentimentModel:
             return SentimentLabel.POSITIVE
         return SentimentLabel.NEUTRAL
 
-    def read(self, text: str, lowered: str) -> Reading:
-        """Score `text`; `lowered` is the same text lower-cased with harmless idioms blanked."""
+    def read(
+        self,
+        text: str,
+        lowered: str,
+        words: Words | None = None,
+        service_hits: Sequence[Hit[float]] | None = None,
+    ) -> Reading:
+        """Score `text`; `lowered` is the same text lower-cased with harmless idioms blanked.
+        `words` (its `Words`) and `service_hits` (the playbook's service terms found in it)
+        are passed in by a caller that has them already."""
         raw = self._vader.compound(text)
-        hits = {h.term: h.payload for h in self._service.find(lowered) if not h.negated_by}
+        words = words or Words.of(lowered)
+        if service_hits is None:
+            service_hits = self._service.find(lowered, words)
+        hits = {h.term: h.payload for h in service_hits if not h.negated_by}
         weight = sum(hits.values())
         valence = _to_valence(raw)
         notes: list[str] = []
         if weight <= _SARCASM_NEEDS and valence > 0:
-            cues = self._sarcasm.find(lowered, with_negation=False)
+            cues = self._sarcasm.find(lowered, words, with_negation=False)
             if cues:
                 valence = -valence
                 cue = cues[0].term

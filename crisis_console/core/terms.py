@@ -10,6 +10,7 @@ already be lower-cased.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,8 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
-WORD = re.compile(r"[\w']+")
+# A word, with inner apostrophes ("don't") but not trailing ones ("customers'").
+WORD = re.compile(r"\w+(?:'\w+)*")
 # Words before a term that can negate it, within its clause: "won't be contacting a solicitor".
 NEGATION_WINDOW = 4
 _CLAUSE_END = re.compile(r"[.!?;,:\n]")
@@ -37,6 +39,19 @@ def term_pattern(term: str) -> str:
     start = r"(?<!\w)" if term[0].isalnum() or term.startswith(NUMBER) else ""
     end = r"(?!\w)" if term[-1].isalnum() or term[-1] == "*" or term.endswith(NUMBER) else ""
     return start + body + end
+
+
+def _key(term: str) -> str | tuple[str, str] | None:
+    """Where a term is filed: its first two words when both are plain words, else its first
+    word when that is plain, else nowhere (None: found by substring test)."""
+    first = WORD.match(term)
+    if not first or term[first.end() : first.end() + 1] == "*":
+        return None  # starts with a symbol, a number placeholder or a wildcard word
+    rest = term[first.end() :]
+    second = re.match(r"\s+(" + WORD.pattern + ")", rest)
+    if second and rest[second.end() : second.end() + 1] not in ("*",) and second.group(1) != "n":
+        return (first.group(0), second.group(1))
+    return first.group(0)
 
 
 def _literal(term: str) -> str:
@@ -63,30 +78,52 @@ class _Entry(Generic[T]):
     payload: T
 
 
+@dataclass(frozen=True, slots=True)
+class Words:
+    """A text's words and adjacent word pairs, made once per text and shared by every index
+    that reads it. Only a filter: each candidate term is then confirmed by its regex."""
+
+    words: frozenset[str]
+    pairs: frozenset[tuple[str, str]]
+
+    @classmethod
+    def of(cls, text: str) -> Words:
+        words = WORD.findall(text)
+        return cls(frozenset(words), frozenset(itertools.pairwise(words)))
+
+
 class TermIndex(Generic[T]):
-    """Terms filed under their first word; `find` returns every hit in text order."""
+    """Terms filed under their first word, or first two words; `find` returns every hit in
+    text order, each confirmed by the term's regex."""
 
     def __init__(self, terms: Iterable[tuple[str, T]], negations: Sequence[str] = ()) -> None:
         self._by_word: dict[str, list[_Entry[T]]] = {}
+        self._by_pair: dict[tuple[str, str], list[_Entry[T]]] = {}
         self._by_substring: list[_Entry[T]] = []
         self._negations = frozenset(negations)
         self._negate_nt = "n't" in self._negations
         for term, payload in terms:
+            key = _key(term)
             entry = _Entry(term, _literal(term), re.compile(term_pattern(term)), payload)
-            first = WORD.match(term)
-            if first and first.end() < len(term) and term[first.end()] == "*":
-                self._by_substring.append(entry)  # the first word itself is a wildcard
-            elif first:
-                self._by_word.setdefault(first.group(0), []).append(entry)
+            if isinstance(key, tuple):
+                self._by_pair.setdefault(key, []).append(entry)
+            elif key:
+                self._by_word.setdefault(key, []).append(entry)
             else:
                 self._by_substring.append(entry)
         self._words = frozenset(self._by_word)
+        self._pairs = frozenset(self._by_pair)
 
-    def find(self, text: str, *, with_negation: bool = True) -> list[Hit[T]]:
-        """Every occurrence of every term in `text` (lower-cased), marked if negated."""
-        candidates = [
-            e for w in self._words.intersection(WORD.findall(text)) for e in self._by_word[w]
-        ]
+    def find(
+        self, text: str, words: Words | None = None, *, with_negation: bool = True
+    ) -> list[Hit[T]]:
+        """Every occurrence of every term in `text` (lower-cased), marked if negated.
+        `words` is `Words.of(text)`, passed in when several indexes read the same text."""
+        words = words or Words.of(text)
+        candidates = [e for w in self._words.intersection(words.words) for e in self._by_word[w]]
+        candidates.extend(
+            e for p in self._pairs.intersection(words.pairs) for e in self._by_pair[p]
+        )
         candidates.extend(e for e in self._by_substring if e.literal in text)
         hits: list[Hit[T]] = []
         for entry in candidates:
