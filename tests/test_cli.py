@@ -130,3 +130,44 @@ def test_playbook_validate(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert f"{broken}:2: version: must be a whole number" in bad.stderr
     assert "title: is required" in bad.stderr
+
+
+def test_eval_prints_figures_and_json_with_label_mapping(tmp_path: Path) -> None:
+    path = tmp_path / "gold.csv"
+    path.write_text(
+        "text,gold\n"
+        "Thanks for the 4 hour delay,neg\n"
+        '"The crew were brilliant, thank you",pos\n'
+        "Saw your van at the station,neutral\n"
+        "no label here,\n"
+        "odd one,meh\n",
+        encoding="utf-8",
+    )
+    args = (
+        "eval",
+        str(path),
+        "--text",
+        "text",
+        "--label",
+        "gold",
+        "--map",
+        "neg=negative",
+        "pos=positive",
+    )
+    text = run(*args)
+    assert text.returncode == 0, text.stderr
+    assert "task sentiment: 3 rows scored, 2 skipped" in text.stdout
+    assert "accuracy 1.000" in text.stdout and "confusion" in text.stdout
+    assert "gold.csv:5: gold: missing label" in text.stderr
+    assert "label 'meh' is not one of negative, neutral, positive" in text.stderr
+    data = json.loads(run(*args, "--json").stdout)
+    assert data["rows"] == 3 and data["accuracy"] == 1.0
+    assert data["classes"]["negative"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 1}
+    assert data["confusion"]["negative"] == {"negative": 1, "neutral": 0, "positive": 0}
+
+
+def test_eval_on_the_devset_meets_the_targets() -> None:
+    out = run("eval", "tests/data/devset.jsonl", "--text", "text", "--label", "urgency",
+              "--task", "urgency", "--json")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["macro_f1"] >= 0.9

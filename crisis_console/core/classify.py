@@ -43,9 +43,9 @@ class _TextVerdict:
     reasons: tuple[str, ...]
 
 
-def _quoted(terms: list[str]) -> str:
+def _quoted(words: list[str]) -> str:
     """'a', 'b' — each once, in order."""
-    return ", ".join(f"'{t}'" for t in dict.fromkeys(terms))
+    return ", ".join(f'"{w}"' for w in dict.fromkeys(words))
 
 
 class Classifier:
@@ -90,12 +90,11 @@ class Classifier:
         idioms = self._benign.find(lowered, words, with_negation=False)
         reasons: list[str] = []
         if idioms:
+            found = _quoted([lowered[h.start : h.end] for h in idioms])
+            reasons.append(f"harmless idiom ignored: {found}")
             # Scored and matched without the idioms: VADER reads "killer" as hostile.
             lowered = blank(lowered, idioms)
             words = Words.of(lowered)
-            reasons.append(
-                f"harmless idiom ignored: {_quoted([text[h.start : h.end] for h in idioms])}"
-            )
         hits = self._terms.find(lowered, words)
         service = [
             Hit(h.start, h.end, h.term, h.payload.value, h.negated_by)
@@ -109,9 +108,10 @@ class Classifier:
             if hit.payload.service:
                 continue
             if hit.negated_by:
-                reasons.append(f"negated, ignored: '{hit.negated_by} {text[hit.start : hit.end]}'")
+                phrase = hit.negated_by + lowered[hit.start : hit.end]
+                reasons.append(f'negated, ignored: "{phrase}"')
             else:
-                by_rank.setdefault(int(hit.payload.value), []).append(hit.term)
+                by_rank.setdefault(int(hit.payload.value), []).append(lowered[hit.start : hit.end])
         if self._complaint_rank is not None and reading.failures:
             # A service failure ("on hold", "never arrived") is a complaint term too.
             by_rank.setdefault(self._complaint_rank, []).extend(reading.failures)

@@ -42,7 +42,7 @@ class Reading:
 
     sentiment: Sentiment
     reasons: tuple[str, ...]
-    failures: tuple[str, ...]  # service terms with a negative weight
+    failures: tuple[str, ...]  # the words of service terms with a negative weight
 
 
 class SentimentModel:
@@ -75,8 +75,12 @@ class SentimentModel:
         words = words or Words.of(lowered)
         if service_hits is None:
             service_hits = self._service.find(lowered, words)
-        hits = {h.term: h.payload for h in service_hits if not h.negated_by}
-        weight = sum(hits.values())
+        # Each term counts once; the reasons show the words as the post wrote them.
+        hits: dict[str, tuple[str, float]] = {}
+        for h in service_hits:
+            if not h.negated_by and h.term not in hits:
+                hits[h.term] = (lowered[h.start : h.end], h.payload)
+        weight = sum(w for _, w in hits.values())
         valence = _to_valence(raw)
         notes: list[str] = []
         if weight <= _SARCASM_NEEDS and valence > 0:
@@ -84,13 +88,13 @@ class SentimentModel:
             if cues:
                 valence = -valence
                 cue = cues[0].term
-                notes.append(f"sarcasm: '{cue}' beside a complaint; the polite words count against")
+                notes.append(f'sarcasm: "{cue}" beside a complaint; the polite words count against')
         if hits:
-            listed = ", ".join(f"'{term}' {w:+g}" for term, w in hits.items())
+            listed = ", ".join(f'"{shown}" {w:+g}' for shown, w in hits.values())
             notes.append(f"service terms: {listed}")
             valence += weight
         compound = _to_compound(valence) if notes else raw
-        failures = tuple(term for term, w in hits.items() if w < 0)
+        failures = tuple(shown for shown, w in hits.values() if w < 0)
         return self._reading(Sentiment(self.label(compound), compound, raw), notes, failures)
 
     def shift(self, reading: Reading, weight: float, why: str) -> Reading:

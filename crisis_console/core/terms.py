@@ -134,12 +134,17 @@ class TermIndex(Generic[T]):
         return hits
 
     def _negation_before(self, text: str, start: int) -> str:
+        """The words before `start` that negate it, as written ("not going to "), or ""."""
         # Only the last few words of the same clause matter: "not going to sue, just sad".
-        window = _CLAUSE_END.split(text[max(0, start - 80) : start])[-1]
-        before = WORD.findall(window)[-NEGATION_WINDOW:]
-        for word in before:
-            if word in self._negations or (self._negate_nt and word.endswith("n't")):
-                return " ".join(before)
+        offset = max(0, start - 80)
+        clause_start = offset
+        for end in _CLAUSE_END.finditer(text, offset, start):
+            clause_start = end.end()
+        words = list(WORD.finditer(text, clause_start, start))[-NEGATION_WINDOW:]
+        for word in words:
+            w = word.group(0)
+            if w in self._negations or (self._negate_nt and w.endswith("n't")):
+                return text[words[0].start() : start]
         return ""
 
 

@@ -1,8 +1,8 @@
-"""Walking-skeleton throughput: triage alone, and ingest into TinyDB with the audit log.
+"""Ingest throughput: triage, then the TinyDB store and the audit log.
 
-Run: python -m bench.skeleton_bench [--mentions N]
+Run: python -m bench.ingest_bench [--mentions N]
 Prints rates and ratios; the ratios are what to compare across machines:
-- triage vs raw VADER: what our term matching and routing add on top of the sentiment score;
+- triage vs raw VADER (the demo texts repeat, so triage's text cache helps here);
 - ingest vs triage: what storage and the audit log (fsynced per batch) cost on top.
 """
 
