@@ -22,12 +22,15 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from crisis_console import config
 from crisis_console.core.audit import AUDIT_FILE, AuditLog
 from crisis_console.core.ingest import Parsed, read_jsonl
-from crisis_console.core.playbook import load_playbook
+from crisis_console.core.models import Role
+from crisis_console.core.playbook_check import load_playbook
+from crisis_console.core.roster import Operator
 from crisis_console.core.routing import Triager
 from crisis_console.core.service import ConsoleService
 from crisis_console.core.store import TinyDBStore
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
+BENCH_OPERATOR = Operator("bench", frozenset({Role.LEAD}))
 
 
 def corpus(count: int) -> list[Parsed]:
@@ -69,7 +72,7 @@ def main() -> None:
         store = TinyDBStore(Path(tmp))
         try:
             service = ConsoleService(
-                store, AuditLog(Path(tmp) / AUDIT_FILE), triager, lambda: NOW, "bench"
+                store, AuditLog(Path(tmp) / AUDIT_FILE), triager, lambda: NOW, BENCH_OPERATOR
             )
             start = time.perf_counter()
             report = service.ingest(items)

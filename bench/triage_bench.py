@@ -21,7 +21,7 @@ from bench.corpus import build
 from crisis_console import config
 from crisis_console.core.ingest import mention_from_input
 from crisis_console.core.models import Mention
-from crisis_console.core.playbook import load_playbook
+from crisis_console.core.playbook_check import load_playbook
 from crisis_console.core.routing import Triager
 from crisis_console.core.vader import VaderScorer, reference_analyzer
 

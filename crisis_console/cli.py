@@ -12,13 +12,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
-from crisis_console import __version__, config, demo
+from crisis_console import __version__, cli_crisis, config, demo
 from crisis_console.core.audit import AUDIT_FILE, AuditLog
 from crisis_console.core.errors import CrisisConsoleError, PlaybookError, Problem
 from crisis_console.core.evaluate import (
@@ -32,13 +33,17 @@ from crisis_console.core.evaluate import (
 )
 from crisis_console.core.ingest import read_jsonl
 from crisis_console.core.models import Clock, system_clock, triage_output
-from crisis_console.core.playbook import Playbook, load_playbook
+from crisis_console.core.notify import NOTIFICATIONS_FILE, ConsoleSink, Notifier, load_sinks
+from crisis_console.core.playbook import Playbook
+from crisis_console.core.playbook_check import load_playbook
+from crisis_console.core.roster import TEAM_FILE, PermissionDenied, load_roster
 from crisis_console.core.routing import Triager
 from crisis_console.core.service import ConsoleService, IngestReport
 from crisis_console.core.store import TinyDBStore
 from crisis_console.core.text import visible
 
 STDIN = "-"
+LOG_FILE = "crisis-console.log"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     triage = commands.add_parser("triage", help="classify and route mentions to JSONL on stdout")
     triage.add_argument("file", nargs="?", default=STDIN, help="JSONL file, or - for stdin")
+    triage.add_argument("--level", type=int, default=0, help="route as at this crisis level")
 
     ingest = commands.add_parser("ingest", help="triage and store mentions")
     ingest.add_argument("files", nargs="+", metavar="FILE", help="JSONL files, or - for stdin")
@@ -85,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
 
+    cli_crisis.add_commands(commands)
+
     playbook = commands.add_parser("playbook", help="work with playbooks")
     playbook_commands = playbook.add_subparsers(dest="playbook_command", required=True)
     validate = playbook_commands.add_parser(
@@ -105,12 +113,18 @@ def main(argv: Sequence[str] | None = None, clock: Clock = system_clock) -> int:
             return run_demo(args, clock)
         if args.command == "eval":
             return run_eval(args, sys.stdout)
+        if args.command in cli_crisis.COMMANDS:
+            with open_service(config.data_dir(args.data_dir), _playbook(args), clock) as service:
+                return cli_crisis.run(args, service, sys.stdout)
         if args.command == "playbook":
             return run_validate(args)
         return run_console(config.data_dir(args.data_dir), args, clock)
     except PlaybookError as exc:
         _err(str(exc))
         return 2
+    except PermissionDenied as exc:
+        _err(f"crisis-console: refused: {exc}")
+        return 3
     except CrisisConsoleError as exc:
         _err(f"crisis-console: {exc}")
         return 2
@@ -152,7 +166,7 @@ def run_triage(args: argparse.Namespace, out: IO[str]) -> int:
                 _err(str(item))
                 continue
             author = f"{item.mention.platform.value}:{item.mention.author}"
-            triage = triager.triage(item.mention, authors[author])
+            triage = triager.triage(item.mention, authors[author], args.level)
             authors[author] += 1
             out.write(json.dumps(triage_output(triage), ensure_ascii=False))
             out.write("\n")
@@ -161,16 +175,32 @@ def run_triage(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 @contextlib.contextmanager
-def open_service(folder: Path, playbook: Playbook, clock: Clock) -> Iterator[ConsoleService]:
-    """Build the service over the TinyDB store in `folder`; release the folder afterwards."""
+def open_service(
+    folder: Path, playbook: Playbook, clock: Clock, console: ConsoleSink | None = None
+) -> Iterator[ConsoleService]:
+    """Build the service over the TinyDB store in `folder`: the operator from the team file,
+    the notification sinks, the log file. Release the folder afterwards."""
     store = TinyDBStore(folder)
     try:
+        _log_to(folder / LOG_FILE)
         audit = AuditLog(folder / AUDIT_FILE)
         if audit.set_aside is not None:
             _err(f"audit log: an interrupted write's unfinished line moved to {audit.set_aside}")
-        yield ConsoleService(store, audit, Triager(playbook), clock, config.operator())
+        operator = load_roster(folder / TEAM_FILE).operator(config.operator())
+        notifier = Notifier(console or ConsoleSink(), load_sinks(folder / NOTIFICATIONS_FILE))
+        yield ConsoleService(store, audit, Triager(playbook), clock, operator, notifier)
     finally:
         store.close()
+
+
+def _log_to(path: Path) -> None:
+    """Notifications and sink failures go to a log file in the data folder, one line each."""
+    logger = logging.getLogger("crisis_console")
+    if not any(getattr(h, "baseFilename", None) == str(path) for h in logger.handlers):
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
 
 
 def _ingest_files(service: ConsoleService, files: Sequence[str], clock: Clock) -> IngestReport:
@@ -203,7 +233,7 @@ def run_ingest(args: argparse.Namespace, clock: Clock) -> int:
 def run_demo(args: argparse.Namespace, clock: Clock) -> int:
     playbook = _playbook(args)
     folder = config.demo_dir(args.data_dir)
-    demo.prepare_folder(folder)
+    demo.prepare_folder(folder, config.operator())
     with open_service(folder, playbook, clock) as service:
         report = service.ingest(demo.demo_records(config.demo_data_file(), clock()))
         print(f"demo data: {report.summary()}")

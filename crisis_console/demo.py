@@ -13,13 +13,16 @@ from pathlib import Path
 
 from crisis_console.core.errors import CrisisConsoleError, Problem
 from crisis_console.core.ingest import Parsed, read_jsonl
+from crisis_console.core.models import Role
+from crisis_console.core.roster import TEAM_FILE, write_roster
 
 MARKER = ".crisis-console-demo"
 _LEAD = timedelta(minutes=3)  # the newest demo post arrived this long before "now"
 
 
-def prepare_folder(folder: Path) -> None:
-    """Empty a previous demo folder, or claim an empty one; refuse anything else."""
+def prepare_folder(folder: Path, operator: str) -> None:
+    """Empty a previous demo folder, or claim an empty one; refuse anything else. The demo's
+    operator is put on its team as lead, so every action can be tried."""
     if folder.exists() and any(folder.iterdir()):
         if not (folder / MARKER).exists():
             raise CrisisConsoleError(
@@ -31,6 +34,7 @@ def prepare_folder(folder: Path) -> None:
                 child.unlink()
     folder.mkdir(parents=True, exist_ok=True)
     (folder / MARKER).write_text("This folder holds Crisis Console demo data; `demo` resets it.\n")
+    write_roster(folder / TEAM_FILE, {operator: [Role.LEAD]})
 
 
 def demo_records(path: Path, now: datetime) -> Iterator[Parsed | Problem]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,11 @@ import pytest
 from crisis_console import config
 from crisis_console.core.audit import AUDIT_FILE, AuditLog
 from crisis_console.core.ingest import Parsed, read_jsonl
-from crisis_console.core.playbook import Playbook, load_playbook
+from crisis_console.core.models import Clock, Role
+from crisis_console.core.notify import ConsoleSink, Notifier
+from crisis_console.core.playbook import Playbook
+from crisis_console.core.playbook_check import load_playbook
+from crisis_console.core.roster import Operator
 from crisis_console.core.routing import Triager
 from crisis_console.core.service import ConsoleService
 from crisis_console.core.store import TinyDBStore
@@ -64,11 +68,29 @@ def parsed(*records: dict[str, Any]) -> list[Parsed]:
     return [i for i in items if isinstance(i, Parsed)]
 
 
+ServiceFactory = Callable[..., ConsoleService]
+
+
 @pytest.fixture
-def service(tmp_path: Path, triager: Triager) -> Iterator[ConsoleService]:
+def make_service(tmp_path: Path, triager: Triager) -> Iterator[ServiceFactory]:
+    """Services over one TinyDB folder, each acting as the operator asked for (default: a
+    lead called "tester"); all share one console sink, store and audit log."""
     store = TinyDBStore(tmp_path / "data")
+    audit = AuditLog(tmp_path / "data" / AUDIT_FILE)
+    console = ConsoleSink()
+
+    def make(
+        *roles: Role, name: str = "tester", clock: Clock = fixed_clock, sinks: Any = ()
+    ) -> ConsoleService:
+        operator = Operator(name, frozenset(roles or (Role.LEAD,)))
+        return ConsoleService(store, audit, triager, clock, operator, Notifier(console, sinks))
+
     try:
-        audit = AuditLog(tmp_path / "data" / AUDIT_FILE)
-        yield ConsoleService(store, audit, triager, fixed_clock, "tester")
+        yield make
     finally:
         store.close()
+
+
+@pytest.fixture
+def service(make_service: ServiceFactory) -> ConsoleService:
+    return make_service()

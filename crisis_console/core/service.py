@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from crisis_console.core.audit import AuditEvent, AuditLog
+from crisis_console.core.crisis import CrisisDesk
 from crisis_console.core.errors import Problem
 from crisis_console.core.ingest import Parsed
 from crisis_console.core.models import (
@@ -22,9 +23,12 @@ from crisis_console.core.models import (
     mention_to_record,
     route_to_record,
 )
+from crisis_console.core.notify import ConsoleSink, Notifier
 from crisis_console.core.playbook import Playbook
+from crisis_console.core.roster import Operator
 from crisis_console.core.routing import Triager
 from crisis_console.core.store import MentionStore
+from crisis_console.core.timers import Timers
 
 DEFAULT_BATCH = 500
 
@@ -53,14 +57,29 @@ Progress = Callable[[IngestReport], None]
 
 
 class ConsoleService:
-    """Ingest, triage and read mentions on behalf of one operator (`actor`)."""
+    """Ingest, triage and read mentions on behalf of one operator. `crisis` is the desk for
+    levels, checklists, alarms and timers."""
 
     def __init__(
-        self, store: MentionStore, audit: AuditLog, triager: Triager, clock: Clock, actor: str
+        self,
+        store: MentionStore,
+        audit: AuditLog,
+        triager: Triager,
+        clock: Clock,
+        operator: Operator,
+        notifier: Notifier | None = None,
     ) -> None:
         self._store, self._audit, self._triager = store, audit, triager
-        self.clock, self.actor = clock, actor
+        self.clock, self.operator = clock, operator
+        self.notifier = notifier or Notifier(ConsoleSink())
+        self.crisis = CrisisDesk(store, audit, triager, self.notifier, clock, operator)
+        self.timers = Timers(self.crisis, store, audit)
         self._pending_authors: Counter[str] = Counter()  # new posts per author, not yet saved
+        self._level = 0  # the crisis level in force during one ingest
+
+    @property
+    def actor(self) -> str:
+        return self.operator.name
 
     @property
     def playbook(self) -> Playbook:
@@ -74,6 +93,7 @@ class ConsoleService:
     ) -> IngestReport:
         """Triage and store every good record; collect every bad one. Durable on return."""
         report = IngestReport()
+        self._level = self.crisis.state().level
         pending: dict[str, StoredMention] = {}
         self._pending_authors.clear()
         events: list[AuditEvent] = []
@@ -108,7 +128,7 @@ class ConsoleService:
         earlier = self._store.author_posts(author) + self._pending_authors[author]
         if existing is not None:
             earlier -= 1  # an edit is not another post
-        triage = self._triager.triage(mention, max(earlier, 0))
+        triage = self._triager.triage(mention, max(earlier, 0), self._level)
         history: tuple[MentionVersion, ...] = ()
         action = "mention.ingested"
         if existing is not None:
@@ -136,6 +156,8 @@ class ConsoleService:
     def _commit(self, pending: dict[str, StoredMention], events: list[AuditEvent]) -> None:
         self._audit.append(events)
         self._store.save(list(pending.values()))
+        # Only once the mentions are safely stored does anyone get woken for them.
+        self.crisis.raise_alarms([s for s in pending.values() if s.triage.classification.escalate])
 
     def inbox(self) -> list[StoredMention]:
         """Every mention, most urgent first, then by the earliest response deadline."""

@@ -51,6 +51,14 @@ class MentionStore(Protocol):
         """How many stored mentions this author (`platform:handle`) has made."""
         ...
 
+    def records(self, table: str) -> dict[str, dict[str, Any]]:
+        """Every record of a small state table (alarms, crisis state...), by key."""
+        ...
+
+    def put(self, table: str, records: Mapping[str, Mapping[str, Any]]) -> None:
+        """Insert or replace records of a state table by key, in one durable write."""
+        ...
+
     def close(self) -> None:
         """Release the folder; the store is unusable afterwards."""
         ...
@@ -209,6 +217,22 @@ class TinyDBStore:
 
     def all(self) -> list[StoredMention]:
         return [stored_from_record(doc) for doc in self._table.all()]
+
+    def records(self, table: str) -> dict[str, dict[str, Any]]:
+        return {doc["key"]: dict(doc["record"]) for doc in self._db.table(table).all()}
+
+    def put(self, table: str, records: Mapping[str, Mapping[str, Any]]) -> None:
+        if not records:
+            return
+        tiny = self._db.table(table)
+        by_key = {doc["key"]: doc.doc_id for doc in tiny.all()}
+        with self._storage.batch():
+            for key, record in records.items():
+                doc = {"key": key, "record": dict(record)}
+                if key in by_key:
+                    tiny.update(doc, doc_ids=[by_key[key]])
+                else:
+                    by_key[key] = tiny.insert(doc)
 
     def __len__(self) -> int:
         return len(self._doc_ids)

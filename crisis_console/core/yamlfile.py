@@ -6,7 +6,7 @@ map from each path (a tuple of keys and list indexes) to its 1-based line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -20,6 +20,8 @@ Path = tuple[str | int, ...]
 class YamlDocument:
     data: Any
     lines: dict[Path, int]
+    # For a document merged from several files: top-level key -> the file it came from.
+    origins: dict[str, str] = field(default_factory=dict)
 
     def line_of(self, path: Path) -> int:
         """The line of `path`, or of its nearest ancestor that has one."""
@@ -28,6 +30,20 @@ class YamlDocument:
                 return self.lines[path]
             path = path[:-1]
         return self.lines.get((), 1)
+
+    def file_of(self, path: Path, default: str) -> str:
+        return self.origins.get(str(path[0]), default) if path else default
+
+    def overlay(self, base: YamlDocument, base_file: str, skip: str) -> YamlDocument:
+        """This document's top-level sections over `base`'s: a section here replaces the
+        base's whole. Lines and files stay those of wherever each section came from."""
+        mine = {k: v for k, v in self.data.items() if k != skip}
+        data = {**{k: v for k, v in base.data.items() if k != skip}, **mine}
+        lines = {p: n for p, n in base.lines.items() if p and p[0] not in mine}
+        lines.update({p: n for p, n in self.lines.items() if p and p[0] != skip})
+        lines[()] = self.lines.get((), 1)
+        origins = {k: base.origins.get(k, base_file) for k in data if k not in mine}
+        return YamlDocument(data, lines, origins)
 
 
 def load_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[Problem]]:

@@ -34,6 +34,7 @@ def test_each_stored_mention_has_an_audit_event(service: ConsoleService, tmp_pat
     assert [(e["action"], e["subject"], e["actor"]) for e in events] == [
         ("mention.ingested", "x:1", "tester"),
         ("mention.ingested", "x:2", "tester"),
+        ("alarm.raised", "x:1", "tester"),  # after the mentions are stored
     ]
     assert events[0]["data"]["mention"]["text"] == "My air fryer caught fire"
     assert events[0]["data"]["classification"]["category"] == "safety"
@@ -51,7 +52,7 @@ def test_changed_text_is_a_new_version_with_history(
     assert [v.text for v in stored.history] == ["Order is late"]
     assert stored.triage.classification.urgency is Urgency.CRITICAL
     actions = [e["action"] for e in AuditLog(tmp_path / "data" / AUDIT_FILE).events()]
-    assert actions == ["mention.ingested", "mention.version"]
+    assert actions == ["mention.ingested", "mention.version", "alarm.raised"]  # now it is harm
 
 
 def test_inbox_is_sorted_by_urgency_then_deadline(service: ConsoleService) -> None:

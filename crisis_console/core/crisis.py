@@ -1,0 +1,271 @@
+"""Crisis mode: the level, its checklist, and harm alarms, for one operator.
+
+`CrisisDesk` keeps its state in the store's small tables and writes an audit event for
+every change, including refusals. The timers that act on this state live in `timers`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from crisis_console.core.audit import AuditEvent, AuditLog
+from crisis_console.core.crisis_state import (
+    ALARMS,
+    STATE,
+    Alarm,
+    CrisisState,
+    Step,
+    alarm_from,
+    alarm_record,
+    parse_time,
+    step_from,
+    step_record,
+)
+from crisis_console.core.models import Clock, Role, StoredMention
+from crisis_console.core.notify import Notification, Notifier
+from crisis_console.core.playbook import Level, Playbook
+from crisis_console.core.roster import Operator, PermissionDenied, may
+from crisis_console.core.routing import Triager
+from crisis_console.core.store import MentionStore
+
+
+class CrisisDesk:
+    """Crisis level, checklist, alarms and timers for one operator."""
+
+    def __init__(
+        self,
+        store: MentionStore,
+        audit: AuditLog,
+        triager: Triager,
+        notifier: Notifier,
+        clock: Clock,
+        operator: Operator,
+    ) -> None:
+        self._store, self._audit, self._triager = store, audit, triager
+        self._notifier, self.clock, self.operator = notifier, clock, operator
+
+    @property
+    def playbook(self) -> Playbook:
+        return self._triager.playbook
+
+    # --- permission and audit --------------------------------------------------------------
+
+    def event(self, action: str, subject: str, data: Mapping[str, Any]) -> AuditEvent:
+        return AuditEvent(action, subject, self.operator.name, self.clock(), data)
+
+    def require(self, action: str, subject: str, allowed: frozenset[Role] = frozenset()) -> None:
+        """Refuse, audit the refusal and raise `PermissionDenied` unless the operator may."""
+        if may(self.operator, action, allowed):
+            return
+        who = self.operator.describe()
+        self._audit.append([self.event("refused", subject, {"action": action, "operator": who})])
+        needed = ", ".join(sorted(r.value for r in allowed | {Role.LEAD}))
+        raise PermissionDenied(f"{who} may not {action.replace('_', ' ')}: it needs {needed}")
+
+    def notify(
+        self, kind: str, title: str, body: str, subject: str, roles: frozenset[Role] | None = None
+    ) -> None:
+        roles = roles if roles is not None else self.playbook.notified(kind)
+        self._notifier.send(Notification(kind, title, body, roles, self.clock(), subject))
+
+    # --- level and checklist -----------------------------------------------------------------
+
+    def state(self) -> CrisisState:
+        record = self._store.records(STATE).get("current")
+        if record is None:
+            return CrisisState(0, None, "", "", ())
+        return CrisisState(
+            record["level"],
+            parse_time(record["since"]),
+            record["by"],
+            record["reason"],
+            tuple(step_from(s) for s in record["steps"]),
+        )
+
+    def current_level(self) -> Level:
+        return self.playbook.level(self.state().level)
+
+    def set_level(self, number: int, reason: str) -> CrisisState:
+        """Move to level `number`: audited, checklist started, open mentions re-routed."""
+        roles = self.playbook.roles
+        changers = roles.level_changers if roles else frozenset({Role.PR})
+        self.require("change_level", f"level:{number}", changers)
+        known = [level.number for level in self.playbook.levels] or [0]
+        if number not in known:
+            raise ValueError(f"no level {number} in playbook '{self.playbook.id}'; levels: {known}")
+        if not reason.strip():
+            raise ValueError("a level change needs a reason")
+        before, now = self.state(), self.clock()
+        level = self.playbook.level(number)
+        steps = tuple(
+            Step(
+                s.id,
+                s.title,
+                s.owner,
+                now + timedelta(minutes=s.due_minutes),
+                s.every_minutes,
+                "",
+                None,
+                False,
+            )
+            for s in level.checklist
+        )
+        after = CrisisState(number, now, self.operator.name, reason.strip(), steps)
+        self._audit.append(
+            [
+                self.event(
+                    "level.changed",
+                    f"level:{number}",
+                    {
+                        "from": before.level,
+                        "to": number,
+                        "reason": after.reason,
+                        "name": level.name,
+                        "checklist": [s.id for s in steps],
+                    },
+                )
+            ]
+        )
+        self.save_state(after)
+        rerouted = self._reroute(number)
+        verb = "raised" if number > before.level else "lowered"
+        self.notify(
+            "level",
+            f"Crisis level {verb} to {number} ({level.name})",
+            f"By {self.operator.name}: {after.reason}. {rerouted} mention(s) re-routed.",
+            f"level:{number}",
+        )
+        return after
+
+    def save_state(self, state: CrisisState) -> None:
+        self._store.put(
+            STATE,
+            {
+                "current": {
+                    "level": state.level,
+                    "since": state.since.isoformat() if state.since else None,
+                    "by": state.by,
+                    "reason": state.reason,
+                    "steps": [step_record(s) for s in state.steps],
+                }
+            },
+        )
+
+    def _reroute(self, level: int) -> int:
+        changed: list[StoredMention] = []
+        for stored in self._store.all():
+            triage = self._triager.reroute(stored.triage, level)
+            if triage.route != stored.triage.route:
+                changed.append(StoredMention(triage, stored.ingested_at, stored.history))
+        self._store.save(changed)
+        return len(changed)
+
+    def tick_step(self, step_id: str) -> Step:
+        """Mark a checklist step done (its owner role or lead); a repeating step comes due again."""
+        state = self.state()
+        step = next((s for s in state.steps if s.id == step_id), None)
+        if step is None:
+            raise ValueError(f"no checklist step '{step_id}' at level {state.level}")
+        self.require("tick_checklist", f"step:{step_id}", frozenset({step.owner}))
+        now = self.clock()
+        if step.every_minutes:
+            # An update cadence: the next one is due a full period after this one was done.
+            done = Step(
+                step.id,
+                step.title,
+                step.owner,
+                now + timedelta(minutes=step.every_minutes),
+                step.every_minutes,
+                self.operator.name,
+                None,
+                False,
+            )
+        else:
+            done = Step(
+                step.id, step.title, step.owner, step.due, 0, self.operator.name, now, False
+            )
+        self._audit.append(
+            [
+                self.event(
+                    "checklist.ticked",
+                    f"step:{step_id}",
+                    {
+                        "level": state.level,
+                        "title": step.title,
+                        "due": step.due.isoformat(),
+                        "late": now > step.due,
+                    },
+                )
+            ]
+        )
+        steps = tuple(done if s.id == step_id else s for s in state.steps)
+        self.save_state(CrisisState(state.level, state.since, state.by, state.reason, steps))
+        return done
+
+    # --- harm alarms -------------------------------------------------------------------------
+
+    def alarms(self, open_only: bool = False) -> list[Alarm]:
+        found = [alarm_from(r) for r in self._store.records(ALARMS).values()]
+        found = [a for a in found if a.open or not open_only]
+        return sorted(found, key=lambda a: a.raised_at)
+
+    def raise_alarms(self, escalated: Sequence[StoredMention]) -> None:
+        """A new escalated mention raises an alarm, notifies at once, and starts its timer."""
+        now = self.clock()
+        ack = timedelta(minutes=self.playbook.alarm_ack_minutes)
+        existing = self._store.records(ALARMS)
+        fresh = {
+            s.key: Alarm(s.key, _summary(s), now, now + ack, 1, "", None)
+            for s in escalated
+            if s.key not in existing
+        }
+        if not fresh:
+            return
+        self._audit.append(
+            [self.event("alarm.raised", k, {"summary": a.summary}) for k, a in fresh.items()]
+        )
+        self._store.put(ALARMS, {k: alarm_record(a) for k, a in fresh.items()})
+        for alarm in fresh.values():
+            self.notify("harm", "Risk of harm: acknowledge now", alarm.summary, alarm.key)
+
+    def acknowledge(self, key: str) -> Alarm:
+        alarm = next((a for a in self.alarms() if a.key == key), None)
+        if alarm is None:
+            raise ValueError(f"no alarm for {key}")
+        self.require("acknowledge_alarm", key, self.playbook.notified("harm"))
+        if not alarm.open:
+            return alarm
+        done = Alarm(
+            alarm.key,
+            alarm.summary,
+            alarm.raised_at,
+            alarm.ack_due,
+            alarm.notified,
+            self.operator.name,
+            self.clock(),
+        )
+        self._audit.append(
+            [
+                self.event(
+                    "alarm.acknowledged",
+                    key,
+                    {"raised_at": alarm.raised_at.isoformat(), "notified": alarm.notified},
+                )
+            ]
+        )
+        self._store.put(ALARMS, {key: alarm_record(done)})
+        return done
+
+    # --- replies at this level (used by the reply composer) ----------------------------------
+
+    def template_allowed(self, template_id: str) -> bool:
+        allowed = self.current_level().templates
+        return "*" in allowed or template_id in allowed
+
+
+def _summary(s: StoredMention) -> str:
+    m, c = s.triage.mention, s.triage.classification
+    text = " ".join(m.text.split())
+    return f"{c.category.value} from @{m.author or '?'} on {m.platform.value}: {text[:140]}"

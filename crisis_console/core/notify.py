@@ -1,0 +1,204 @@
+"""Notifications: what the console tells people, and the sinks that carry it.
+
+A `Notification` names the roles it is for. `Notifier` hands it to every sink configured for
+one of those roles; a sink that fails is logged and the others still deliver, so one broken
+webhook never silences an alarm. Sinks: the console itself (always on), a JSONL file, an HTTP
+webhook (a Slack-compatible JSON body) and email over SMTP, configured per role in
+`notifications.yaml` in the data folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, Protocol
+
+from crisis_console.core.errors import CrisisConsoleError, Problem
+from crisis_console.core.models import Role
+from crisis_console.core.yamlcheck import Checker
+from crisis_console.core.yamlfile import Path as YamlPath
+from crisis_console.core.yamlfile import load_yaml
+
+NOTIFICATIONS_FILE = "notifications.yaml"
+log = logging.getLogger("crisis_console.notify")
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    kind: str  # harm, sla_breach, level, spike, checklist
+    title: str
+    body: str
+    roles: frozenset[Role]
+    at: datetime
+    subject: str = ""  # the mention key, alarm id or level it is about
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "title": self.title,
+            "body": self.body,
+            "at": self.at.isoformat(),
+            "roles": sorted(r.value for r in self.roles),
+            "subject": self.subject,
+        }
+
+
+class Sink(Protocol):
+    name: str
+
+    def deliver(self, notification: Notification) -> None:
+        """Deliver or raise; the notifier logs a failure and carries on."""
+
+
+@dataclass
+class ConsoleSink:
+    """Keeps notifications for the console, and calls `listener` (the app) on each."""
+
+    name: str = "console"
+    received: list[Notification] = field(default_factory=list)
+    listener: Callable[[Notification], None] | None = None
+
+    def deliver(self, notification: Notification) -> None:
+        self.received.append(notification)
+        if self.listener is not None:
+            self.listener(notification)
+
+
+@dataclass
+class JsonlSink:
+    path: Path
+    name: str = "jsonl"
+
+    def deliver(self, notification: Notification) -> None:
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(notification.record(), ensure_ascii=False) + "\n")
+
+
+@dataclass
+class WebhookSink:
+    """POSTs `{"text": ..., "notification": {...}}`: Slack's incoming-webhook shape, plus data."""
+
+    url: str
+    timeout: float = 5.0
+    name: str = "webhook"
+
+    def deliver(self, notification: Notification) -> None:
+        body = {
+            "text": f"*{notification.title}*\n{notification.body}",
+            "notification": notification.record(),
+        }
+        request = urllib.request.Request(  # noqa: S310 - the URL comes from the team's own config
+            self.url,
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            if response.status >= 300:
+                raise OSError(f"webhook answered {response.status}")
+
+
+@dataclass
+class SmtpSink:
+    host: str
+    port: int
+    sender: str
+    to: tuple[str, ...]
+    timeout: float = 10.0
+    name: str = "smtp"
+
+    def deliver(self, notification: Notification) -> None:
+        message = EmailMessage()
+        message["Subject"] = f"[Crisis Console] {notification.title}"
+        message["From"] = self.sender
+        message["To"] = ", ".join(self.to)
+        message.set_content(f"{notification.body}\n\n{notification.at.isoformat()}")
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            smtp.send_message(message)
+
+
+@dataclass
+class Notifier:
+    """Routes each notification to the sinks for its roles; `console` hears everything."""
+
+    console: ConsoleSink
+    routes: Sequence[tuple[frozenset[Role], Sink]] = ()
+
+    def send(self, notification: Notification) -> list[str]:
+        """Deliver everywhere it should go; return the names of the sinks that failed."""
+        log.warning("%s: %s — %s", notification.kind, notification.title, notification.body)
+        failed: list[str] = []
+        sinks: list[Sink] = [self.console]
+        sinks += [sink for roles, sink in self.routes if roles & notification.roles]
+        for sink in sinks:
+            try:
+                sink.deliver(notification)
+            except Exception as exc:  # any sink may fail; the others must still deliver
+                log.error("notification sink %s failed: %s", sink.name, exc)
+                failed.append(sink.name)
+        return failed
+
+
+class NotifyConfigError(CrisisConsoleError):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("notification settings refused:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def load_sinks(path: Path) -> list[tuple[frozenset[Role], Sink]]:
+    """The sinks configured in `path` (none if it does not exist), each with its roles."""
+    if not path.exists():
+        return []
+    doc, problems = load_yaml(path.read_text(encoding="utf-8"), str(path))
+    if doc is None:
+        raise NotifyConfigError(problems)
+    check = Checker(doc, str(path), problems)
+    check.mapping((), {"sinks"})
+    routes: list[tuple[frozenset[Role], Sink]] = []
+    for i in range(len(check.typed(("sinks",), list) or [])):
+        sink_path: YamlPath = ("sinks", i)
+        kind = check.typed(sink_path + ("kind",), str)
+        roles = check.enum_set(sink_path + ("roles",), Role)
+        if not roles:
+            check.fail(sink_path + ("roles",), "name the roles this sink is for")
+            continue
+        sink = _sink(check, sink_path, kind, path.parent)
+        if sink is not None:
+            routes.append((roles, sink))
+    if check.problems:
+        raise NotifyConfigError(check.problems)
+    return routes
+
+
+def _sink(check: Checker, path: YamlPath, kind: Any, folder: Path) -> Sink | None:
+    common = {"kind", "roles"}
+    if kind == "jsonl":
+        check.mapping(path, common | {"path"})
+        file = check.typed(path + ("path",), str)
+        return JsonlSink(folder / file) if file else None
+    if kind == "webhook":
+        check.mapping(path, common | {"url"})
+        url = check.typed(path + ("url",), str)
+        if url and not url.startswith(("http://", "https://")):
+            check.fail(path + ("url",), "must start with http:// or https://")
+            return None
+        return WebhookSink(url) if url else None
+    if kind == "smtp":
+        check.mapping(path, common | {"host", "port", "from", "to"})
+        host = check.typed(path + ("host",), str)
+        port = check.positive_int(path + ("port",))
+        sender = check.typed(path + ("from",), str)
+        to = check.strings(path + ("to",))
+        if host and port and sender and to:
+            return SmtpSink(host, port, sender, to)
+        return None
+    if kind is not None:
+        check.fail(path + ("kind",), f"'{kind}' is not one of jsonl, webhook, smtp")
+    return None
