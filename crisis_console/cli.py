@@ -259,7 +259,13 @@ def _run_app(service: ConsoleService, folder: Path) -> int:
 def run_validate(args: argparse.Namespace) -> int:
     path = Path(args.path) if args.path else config.playbook_path(args.playbook)
     playbook = load_playbook(path)
-    counts = f"{len(playbook.categories)} categories, {len(playbook.routing_rules)} routing rules"
+    crisis = [str(level.number) for level in playbook.levels if level.crisis]
+    steps = sum(len(level.checklist) for level in playbook.levels)
+    counts = (
+        f"{len(playbook.categories)} categories, {len(playbook.routing_rules)} routing rules, "
+        f"{len(playbook.levels)} levels (crisis mode at {', '.join(crisis) or 'none'}), "
+        f"{steps} checklist steps"
+    )
     print(f"{path}: ok — '{playbook.title}' version {playbook.version}, {counts}")
     return 0
 

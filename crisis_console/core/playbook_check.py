@@ -54,10 +54,10 @@ _WHEN_KEYS = {
 _LEVEL_KEYS = {"level", "name", "crisis", "templates", "sla_minutes", "checklist", "triggers"}
 
 
-def load_playbook(path: Path) -> Playbook:
+def load_playbook(path: Path, _extended_by: tuple[Path, ...] = ()) -> Playbook:
     """Read and validate the playbook at `path`; raise `PlaybookError` with every problem."""
     file = str(path)
-    doc = _document(path, seen=())
+    doc = _document(path, _extended_by)
     checker = PlaybookChecker(doc, file, [])
     playbook = checker.playbook()
     if checker.problems or playbook is None:
@@ -91,8 +91,9 @@ def _document(path: Path, seen: tuple[Path, ...]) -> YamlDocument:
         raise PlaybookError(
             [Problem(file, line, "extends", f"no playbook {base_name} beside this one")]
         )
-    load_playbook(base_path)  # the base must stand on its own
-    base = _document(base_path, (*seen, path.resolve()))
+    chain = (*seen, path.resolve())
+    load_playbook(base_path, chain)  # the base must stand on its own
+    base = _document(base_path, chain)
     return doc.overlay(base, str(base_path), skip="extends")
 
 
@@ -279,6 +280,7 @@ class PlaybookChecker(Checker):
     def _checklist(self, path: YamlPath) -> tuple[ChecklistStep, ...]:
         items = self.typed(path, list, required=False) or []
         steps: list[ChecklistStep] = []
+        ids: set[str] = set()
         for i in range(len(items)):
             step: YamlPath = path + (i,)
             self.mapping(step, {"id", "step", "owner", "due_minutes", "every_minutes"})
@@ -287,8 +289,9 @@ class PlaybookChecker(Checker):
             owner = self.enum(step + ("owner",), Role)
             due = self.positive_int(step + ("due_minutes",))
             every = self.positive_int(step + ("every_minutes",), required=False) or 0
-            if ident in {s.id for s in steps}:
+            if ident in ids:
                 self.fail(step + ("id",), f"'{ident}' is used twice in this checklist")
+            ids.add(ident)
             if ident and title and owner and due:
                 steps.append(ChecklistStep(ident, title, owner, due, every))
         return tuple(steps)

@@ -99,3 +99,96 @@ def test_duplicate_key_is_a_problem(tmp_path: Path) -> None:
     with pytest.raises(PlaybookError) as caught:
         load_playbook(path)
     assert [(p.field, p.message) for p in caught.value.problems] == [("id", "duplicate key")]
+
+
+CRISIS_MISTAKES = """\
+extends: general.yaml
+id: broken-crisis
+levels:
+  - level: 1
+    name: elevated
+    triggers: {negative_share_rise: 40, keywords: [boycott]}
+  - level: 1
+    name: twice
+    colour: red
+    checklist:
+      - {id: a, step: Do it, owner: intern, due_minutes: 0}
+      - {id: a, step: Again, owner: pr, due_minutes: 10}
+roles:
+  notify: {harm: [lead], gossip: [pr]}
+spike: {interval_minutes: 15, baseline_intervals: 2, min_count: 5}
+routing:
+  default_queue: social
+  rules:
+    - {name: wartime, when: {levels: [9]}, queue: pr}
+"""
+
+
+def test_each_kind_of_crisis_mistake_is_reported_in_one_pass(tmp_path: Path) -> None:
+    (tmp_path / "general.yaml").write_text((ROOT / "playbooks" / "general.yaml").read_text())
+    path = tmp_path / "broken.yaml"
+    path.write_text(CRISIS_MISTAKES)
+    with pytest.raises(PlaybookError) as caught:
+        load_playbook(path)
+    found = [(p.line, p.field, p.message) for p in caught.value.problems]
+    assert [(line, field) for line, field, _ in found] == [
+        (6, "levels[0].triggers.negative_share_rise"),
+        (6, "levels[0].triggers.keyword_min"),
+        (9, "levels[1].colour"),
+        (11, "levels[1].checklist[0].owner"),
+        (11, "levels[1].checklist[0].due_minutes"),
+        (12, "levels[1].checklist[1].id"),
+        (4, "levels"),
+        (4, "levels"),
+        (14, "roles.owner"),
+        (14, "roles.notify.gossip"),
+        (14, "roles.queue_owners"),
+        (15, "spike.baseline_intervals"),
+        (19, "routing.rules[0].when.levels"),
+    ]
+    messages = [message for _, _, message in found]
+    assert "must be between 0 and 1 (a share)" in messages
+    assert "level numbers must be unique and in rising order" in messages
+    assert "a level 0 (normal) is required" in messages
+    assert "'a' is used twice in this checklist" in messages
+    assert "no such level [9]; levels are [1]" in messages
+    assert all(p.file == str(path) for p in caught.value.problems)
+
+
+def test_a_playbook_extends_another_and_keeps_its_sections(tmp_path: Path) -> None:
+    recall = load_playbook(ROOT / "playbooks" / "product-recall.yaml")
+    general = load_playbook(ROOT / "playbooks" / "general.yaml")
+    assert recall.categories == general.categories  # inherited
+    assert recall.alarm_ack_minutes == 3 and general.alarm_ack_minutes == 5  # overridden
+    assert [level.name for level in recall.levels] == [
+        "normal",
+        "safety watch",
+        "recall",
+        "serious injury",
+    ]
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: base.yaml\nid: child\n")
+    (tmp_path / "base.yaml").write_text("id: base\ntitle: [broken\n")
+    with pytest.raises(PlaybookError) as caught:
+        load_playbook(child)
+    assert caught.value.problems[0].file == str(tmp_path / "base.yaml")
+    (tmp_path / "base.yaml").write_text("extends: child.yaml\nid: base\n")
+    with pytest.raises(PlaybookError, match="loop"):
+        load_playbook(child)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_playbooks_have_real_crisis_content(path: Path) -> None:
+    playbook = load_playbook(path)
+    crisis = [level for level in playbook.levels if level.crisis]
+    assert crisis and playbook.levels[0].number == 0
+    for level in crisis:
+        steps = {s.id: s for s in level.checklist}
+        holding = steps["holding-statement"]
+        assert holding.due_minutes <= 60 and holding.owner is Role.PR
+        assert steps["legal-review"].owner is Role.LEGAL
+        assert steps["legal-review"].due_minutes <= holding.due_minutes  # before any statement
+        assert any(s.every_minutes for s in level.checklist)  # an update cadence
+        assert "holding-statement" in level.templates
+    assert any(level.triggers for level in playbook.levels)
+    assert playbook.roles is not None and playbook.spike is not None

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from crisis_console.core.models import Platform, Role
 from crisis_console.core.playbook import Playbook, RoutingRule
-from crisis_console.core.routing import DEFAULT_RULE, HARM_RULE, Triager, route
-from tests.conftest import parsed, record
+from crisis_console.core.playbook_check import load_playbook
+from crisis_console.core.routing import CRISIS_RULE, DEFAULT_RULE, HARM_RULE, Triager, route
+from tests.conftest import ROOT, parsed, record
 
 
 def triage(triager: Triager, text: str, **fields: object):  # type: ignore[no-untyped-def]
@@ -46,3 +49,33 @@ def test_conditions_on_platform_and_reach(triager: Triager, playbook: Playbook) 
     assert route(small.mention, small.classification, custom).queue is Role.SOCIAL
     assert route(big.mention, big.classification, custom).rule == "big reddit posts"
     assert route(elsewhere.mention, elsewhere.classification, custom).queue is Role.SOCIAL
+
+
+ROUTING_TABLE = [
+    # playbook, text, level, queue, rule
+    ("general", "Worst service ever, still waiting for my refund", 0, Role.SUPPORT,
+     "questions and complaints to customer service"),
+    ("general", "Worst service ever, still waiting for my refund", 2, Role.PR, CRISIS_RULE),
+    ("general", "My solicitor will be in touch", 0, Role.LEGAL, "legal threats to legal"),
+    ("general", "The kettle gave me an electric shock", 2, Role.LEAD, HARM_RULE),
+    ("general", "Love the new range, thank you!", 2, Role.SOCIAL, DEFAULT_RULE),
+    ("product-recall", "Which batch numbers are affected by the issue?", 0, Role.PR,
+     "anything about the product's safety to PR"),
+    ("product-recall", "How do I pause my subscription?", 0, Role.SUPPORT,
+     "questions and complaints to customer service"),
+    ("data-breach", "How do I reset my password?", 0, Role.SUPPORT,
+     "questions and complaints to customer service"),
+    ("data-breach", "How do I reset my password?", 1, Role.PR,
+     "account and password worries to PR while the breach is open"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "text", "level", "queue", "rule"), ROUTING_TABLE)
+def test_routing_table_of_the_shipped_playbooks(
+    name: str, text: str, level: int, queue: Role, rule: str
+) -> None:
+    playbook = load_playbook(ROOT / "playbooks" / f"{name}.yaml")
+    [item] = parsed(record("1", text))
+    t = Triager(playbook).triage(item.mention, level=level)
+    assert (t.route.queue, t.route.rule) == (queue, rule)
+    assert t.route.respond_within_minutes == playbook.sla(t.classification.urgency, level)

@@ -1,0 +1,149 @@
+"""The timers on a fixed clock: harm alarms re-notify until acknowledged, SLA breaches are
+reported once to the queue's owner, and spikes suggest a level with their evidence."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from crisis_console.core.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.ingest import read_jsonl
+from crisis_console.core.models import Role
+from crisis_console.core.playbook import Playbook
+from crisis_console.core.roster import PermissionDenied
+from crisis_console.core.spikes import Point, suggest
+from tests.conftest import NOW, MovableClock, ServiceFactory, jsonl, record
+
+
+def harm_notes(service) -> list[str]:  # type: ignore[no-untyped-def]
+    return [n.title for n in service.notifier.console.received if n.kind == "harm"]
+
+
+def test_harm_alarm_renotifies_until_acknowledged(
+    make_service: ServiceFactory, tmp_path: Path
+) -> None:
+    clock = MovableClock()
+    lead = make_service(clock=clock)
+    lead.ingest(
+        read_jsonl(
+            jsonl(
+                record(
+                    "1",
+                    "The heater is sparking and smoking in my kid's room",
+                    created_at=NOW.isoformat(),
+                )
+            ),
+            "f",
+            NOW,
+        )
+    )
+    [alarm] = lead.crisis.alarms(open_only=True)
+    assert (alarm.key, alarm.notified) == ("x:1", 1)
+    assert harm_notes(lead) == ["Risk of harm: acknowledge now"]
+    clock.advance(4)
+    assert lead.timers.tick() == []  # the playbook gives 5 minutes
+    clock.advance(1)
+    assert "re-notified alarm x:1" in lead.timers.tick()
+    assert harm_notes(lead)[-1] == "UNACKNOWLEDGED for 5 min: risk of harm"
+    clock.advance(5)
+    lead.timers.tick()
+    assert lead.crisis.alarms()[0].notified == 3
+    support = make_service(Role.SUPPORT, name="sam", clock=clock)
+    with pytest.raises(PermissionDenied):
+        support.crisis.acknowledge("x:1")
+    done = lead.crisis.acknowledge("x:1")
+    assert (done.acknowledged_by, done.acknowledged_at) == ("tester", clock.now)
+    clock.advance(60)
+    assert not any("re-notified" in line for line in lead.timers.tick())
+    actions = [e["action"] for e in AuditLog(tmp_path / "data" / AUDIT_FILE).events()]
+    assert actions.count("alarm.renotified") == 2
+    assert "alarm.acknowledged" in actions and "refused" in actions
+
+
+def test_sla_breach_is_reported_once_to_the_queue_owner(make_service: ServiceFactory) -> None:
+    clock = MovableClock()
+    lead = make_service(clock=clock)
+    lead.ingest(
+        read_jsonl(
+            jsonl(
+                record("1", "How do I pause my box?", created_at=NOW.isoformat()),
+                record("2", "Love the new range, thank you!", created_at=NOW.isoformat()),
+            ),
+            "f",
+            NOW,
+        )
+    )
+    clock.advance(239)
+    assert lead.timers.tick() == []
+    clock.advance(2)
+    assert lead.timers.tick() == ["1 SLA breach(es) in support"]
+    assert lead.timers.breached() == {"x:1"}
+    [note] = [n for n in lead.notifier.console.received if n.kind == "sla_breach"]
+    assert note.roles == frozenset({Role.LEAD}) and "support queue" in note.title
+    assert lead.timers.tick() == []
+
+
+def stream(per_interval: list[int], negative_every: int = 0, text: str = "hello") -> list[Point]:
+    """Mentions spread over 15-minute intervals ending at NOW, oldest interval first."""
+    points = []
+    start = NOW - timedelta(minutes=15 * len(per_interval))
+    for i, count in enumerate(per_interval):
+        for j in range(count):
+            at = start + timedelta(minutes=15 * i, seconds=j * (900 // max(count, 1)))
+            negative = bool(negative_every) and j % negative_every == 0
+            points.append(Point(at, negative, text))
+    return points
+
+
+def test_a_steady_stream_suggests_nothing(playbook: Playbook) -> None:
+    assert suggest(stream([20, 22, 19, 21, 20, 23, 18, 21, 22]), NOW, playbook, 0) is None
+
+
+def test_a_volume_spike_suggests_a_level_with_its_evidence(playbook: Playbook) -> None:
+    points = stream([20, 22, 19, 21, 20, 23, 18, 21, 27], text="your app is down again")
+    s = suggest(points, NOW, playbook, 0)
+    assert s is not None and s.level == 1 and s.count == 27  # above 3σ, not 5σ (level 2)
+    assert s.baseline_mean == pytest.approx(20.5) and s.baseline_sd == pytest.approx(1.5)
+    assert s.reasons == ("volume 27 > 20.5 + 3σ",)
+    assert ("down", 27) in s.top_terms
+    assert "27 mentions in 11:45–12:00" in s.evidence()
+    assert suggest(points, NOW, playbook, 1) is None  # already there
+
+
+def test_negative_share_and_keyword_clusters(playbook: Playbook) -> None:
+    calm = stream([20] * 8 + [0], negative_every=10)
+    angry = [Point(NOW - timedelta(minutes=5), True, "boycott them") for _ in range(12)]
+    s = suggest(calm + angry, NOW, playbook, 0)
+    assert s is not None and s.level == 2
+    assert "'boycott' in 12 mentions" in s.reasons
+    assert any(r.startswith("negative share 100%") for r in s.reasons)
+
+
+def test_too_few_mentions_are_never_a_spike(playbook: Playbook) -> None:
+    assert suggest(stream([0, 0, 0, 0, 0, 0, 0, 0, 6]), NOW, playbook, 0) is None
+
+
+def test_tick_announces_a_spike_once(make_service: ServiceFactory) -> None:
+    clock = MovableClock(datetime(2026, 3, 14, 12, 0, tzinfo=NOW.tzinfo))
+    lead = make_service(clock=clock)
+    lines = [
+        record(
+            f"b{i}", "Saw your van today", created_at=(NOW - timedelta(minutes=20 + i)).isoformat()
+        )
+        for i in range(100)
+    ]
+    lines += [
+        record(
+            f"s{i}",
+            "Your app is down again, useless",
+            created_at=(NOW - timedelta(minutes=3)).isoformat(),
+        )
+        for i in range(40)
+    ]
+    lead.ingest(read_jsonl(jsonl(*lines), "f", NOW))
+    assert "spike suggests level 2" in lead.timers.tick()
+    assert not any("spike" in line for line in lead.timers.tick())
+    [note] = [n for n in lead.notifier.console.received if n.kind == "spike"]
+    assert note.roles == frozenset({Role.PR, Role.LEAD}) and "consider level 2" in note.title
