@@ -268,4 +268,5 @@ class CrisisDesk:
 def _summary(s: StoredMention) -> str:
     m, c = s.triage.mention, s.triage.classification
     text = " ".join(m.text.split())
-    return f"{c.category.value} from @{m.author or '?'} on {m.platform.value}: {text[:140]}"
+    who = f"@{m.author}" if m.author else "an unnamed author"
+    return f"{c.category.value} from {who} on {m.platform.value}: {text[:140]}"

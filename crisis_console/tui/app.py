@@ -1,25 +1,125 @@
-"""The Textual application: holds the service and opens the inbox."""
+"""The Textual application: holds the service, runs the timers, and turns notifications,
+alarms and refusals into what the operator sees and hears."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 
+from crisis_console.core.errors import CrisisConsoleError
+from crisis_console.core.notify import Notification
 from crisis_console.core.service import ConsoleService
+from crisis_console.tui.messages import (
+    AcknowledgeRequested,
+    LevelChangeRequested,
+    NotificationArrived,
+    StateChanged,
+    StepTickRequested,
+)
+from crisis_console.tui.screens.crisis import CrisisScreen
 from crisis_console.tui.screens.inbox import InboxScreen
+from crisis_console.tui.screens.level_dialog import LevelDialog
+
+TIMER_SECONDS = 10  # alarms, SLA breaches, checklist and spikes are checked this often
 
 
 class CrisisConsoleApp(App[None]):
     """The console over one `ConsoleService`, which the composition root builds and injects."""
 
-    CSS_PATH = "console.tcss"
+    # Absolute, so a subclass defined elsewhere (a test's) still finds it.
+    CSS_PATH = Path(__file__).parent / "console.tcss"
     TITLE = "Crisis Console"
-    BINDINGS = [Binding("q", "quit", "Quit")]
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("c", "crisis", "Crisis"),
+        Binding("L", "change_level", "Level", show=False),
+    ]
 
-    def __init__(self, service: ConsoleService, location: str) -> None:
+    def __init__(self, service: ConsoleService, location: str, run_timers: bool = True) -> None:
         super().__init__()
         self.service = service
-        self.sub_title = f"{location} · playbook {service.playbook.id} · {service.actor}"
+        self._run_timers = run_timers
+        self.sub_title = (
+            f"{location} · playbook {service.playbook.id} · {service.operator.describe()}"
+        )
 
     def on_mount(self) -> None:
+        # The sink may be called from a worker thread; post_message is safe from any thread.
+        self.service.notifier.console.listener = self._from_any_thread
         self.push_screen(InboxScreen(self.service))
+        if self._run_timers:
+            self.set_interval(TIMER_SECONDS, self.run_timers)
+
+    def _from_any_thread(self, notification: Notification) -> None:
+        self.post_message(NotificationArrived(notification))
+
+    @work(thread=True, exclusive=True, group="timers")
+    def run_timers(self) -> None:
+        self.service.timers.tick()
+        self.call_from_thread(self.refresh_state)
+
+    def refresh_state(self) -> None:
+        """Let the screen on top reload: its alarm banner, its rows, its checklist."""
+        self.screen.post_message(StateChanged())
+
+    def on_notification_arrived(self, message: NotificationArrived) -> None:
+        n = message.notification
+        urgent = n.kind in ("harm", "sla_breach")
+        self.notify(n.body, title=n.title, severity="error" if urgent else "warning", timeout=10)
+        if n.kind == "harm":
+            self.bell()
+        self.refresh_state()
+
+    def _attempt(self, what: str, action: object) -> bool:
+        """Run a service call; show a refusal or a mistake instead of crashing."""
+        try:
+            assert callable(action)
+            action()
+        except (CrisisConsoleError, ValueError) as exc:
+            self.notify(str(exc), title=f"Could not {what}", severity="error", timeout=8)
+            return False
+        self.refresh_state()
+        return True
+
+    def on_acknowledge_requested(self, message: AcknowledgeRequested) -> None:
+        open_alarms = self.service.crisis.alarms(open_only=True)
+        if not open_alarms:
+            self.notify("No alarm is waiting for acknowledgement.")
+            return
+        keys = [a.key for a in open_alarms]
+        if message.key in keys:
+            key = message.key
+            if self._attempt("acknowledge", lambda: self.service.crisis.acknowledge(key)):
+                self.notify(f"Alarm for {key} acknowledged by {self.service.operator.name}.")
+            return
+        # Never acknowledge what is not on screen: show the oldest alarm first.
+        if isinstance(self.screen, CrisisScreen):
+            self.pop_screen()
+        inbox = self.screen
+        if isinstance(inbox, InboxScreen):
+            inbox.select_mention(keys[0])
+        self.notify("This is the oldest unacknowledged alarm. Press a again to acknowledge it.")
+
+    def on_step_tick_requested(self, message: StepTickRequested) -> None:
+        self._attempt("tick the step", lambda: self.service.crisis.tick_step(message.step_id))
+
+    def action_crisis(self) -> None:
+        if not isinstance(self.screen, CrisisScreen):
+            self.push_screen(CrisisScreen(self.service))
+
+    def action_change_level(self) -> None:
+        self.post_message(LevelChangeRequested())
+
+    def on_level_change_requested(self, message: LevelChangeRequested) -> None:
+        def chosen(result: tuple[int, str] | None) -> None:
+            if result is not None:
+                level, reason = result
+                self._attempt(
+                    "change the level", lambda: self.service.crisis.set_level(level, reason)
+                )
+
+        current = self.service.crisis.state().level
+        self.push_screen(LevelDialog(self.service.playbook, current), chosen)

@@ -36,7 +36,7 @@ ORDER = ["x:fire", "reddit:legal", "facebook:question", "x:praise", "x:markup"]
 @pytest.fixture
 def app(service: ConsoleService) -> CrisisConsoleApp:
     service.ingest(read_jsonl(FEED, "feed.jsonl", NOW))
-    return CrisisConsoleApp(service, "test-store")
+    return CrisisConsoleApp(service, "test-store", run_timers=False)
 
 
 async def settle(pilot: Pilot[None]) -> None:

@@ -9,8 +9,11 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from crisis_console.core.crisis_state import Alarm
 from crisis_console.core.models import StoredMention
 from crisis_console.core.service import ConsoleService
+from crisis_console.tui.messages import AcknowledgeRequested, StateChanged
+from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 from crisis_console.tui.widgets.mention_detail import MentionDetail
 from crisis_console.tui.widgets.mention_table import MentionTable
 
@@ -21,7 +24,10 @@ class InboxScreen(Screen[None]):
     """Owns the table and the detail pane; sets their state, listens to their messages."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
-    BINDINGS = [Binding("r", "reload", "Reload")]
+    BINDINGS = [
+        Binding("r", "reload", "Reload"),
+        Binding("a", "acknowledge", "Acknowledge alarm"),
+    ]
 
     def __init__(self, service: ConsoleService) -> None:
         super().__init__()
@@ -29,6 +35,7 @@ class InboxScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield AlarmBanner(id="alarm-banner")
         yield Static("Loading…", id="inbox-status")
         with Container(id="inbox-body"):
             yield MentionTable(id="inbox-table")
@@ -47,9 +54,11 @@ class InboxScreen(Screen[None]):
     def load_inbox(self) -> None:
         """Reads the store off the UI thread, then hands the rows to the table."""
         items = self.service.inbox()
-        self.app.call_from_thread(self._show, items)
+        alarms = self.service.crisis.alarms(open_only=True)
+        self.app.call_from_thread(self._show, items, alarms)
 
-    def _show(self, items: list[StoredMention]) -> None:
+    def _show(self, items: list[StoredMention], alarms: list[Alarm]) -> None:
+        self.query_one(AlarmBanner).show(alarms)
         now = self.service.clock()
         table = self.query_one(MentionTable)
         table.show(items, now)
@@ -63,6 +72,17 @@ class InboxScreen(Screen[None]):
         self.query_one("#inbox-status", Static).update(status)
         if not items:
             self.query_one(MentionDetail).mention = None
+
+    def on_state_changed(self, message: StateChanged) -> None:
+        self.action_reload()
+
+    def action_acknowledge(self) -> None:
+        shown = self.query_one(MentionDetail).mention
+        self.post_message(AcknowledgeRequested(shown.key if shown else None))
+
+    def select_mention(self, key: str) -> None:
+        """Move the cursor to the mention with this key, if it is in the inbox."""
+        self.query_one(MentionTable).select(key)
 
     def on_mention_table_highlighted(self, event: MentionTable.Highlighted) -> None:
         self.query_one(MentionDetail).mention = event.mention

@@ -75,6 +75,11 @@ class MentionTable(DataTable[object]):
                 key=item.key,
             )
 
+    def select(self, key: str) -> None:
+        keys = [item.key for item in self._items]
+        if key in keys:
+            self.move_cursor(row=keys.index(key))
+
     def action_first_row(self) -> None:
         self.move_cursor(row=0)
 
