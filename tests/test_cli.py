@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import subprocess
@@ -171,3 +172,50 @@ def test_eval_on_the_devset_meets_the_targets() -> None:
               "--task", "urgency", "--json")  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["macro_f1"] >= 0.9
+
+
+def team(folder: Path, **operators: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["operators:"] + [f"  {name}: [{roles}]" for name, roles in operators.items()]
+    (folder / "team.yaml").write_text("\n".join(lines) + "\n")
+
+
+def test_crisis_level_from_the_shell_with_permissions_and_audit(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    me = getpass.getuser()
+    team(data, **{me: "support"})
+    refused = run("--data-dir", str(data), "crisis", "raise", "2", "--reason", "boycott")
+    assert refused.returncode == 3
+    assert f"refused: {me} (support) may not change level" in refused.stderr
+    team(data, **{me: "pr"})
+    raised = run("--data-dir", str(data), "crisis", "raise", "2", "--reason", "boycott")
+    assert raised.returncode == 0, raised.stderr
+    assert "level 2 (crisis) — CRISIS MODE" in raised.stdout
+    assert "ordinary sending paused" in raised.stdout
+    assert "[ ] holding-statement" in raised.stdout
+    wrong_way = run("--data-dir", str(data), "crisis", "raise", "1", "--reason", "x")
+    assert wrong_way.returncode == 2 and "would not raise it" in wrong_way.stderr
+    ticked = run("--data-dir", str(data), "checklist", "tick", "holding-statement")
+    assert ticked.returncode == 0 and f"by {me}" in ticked.stdout
+    status = run("--data-dir", str(data), "checklist")
+    assert "[x] holding-statement" in status.stdout
+    actions = [
+        json.loads(line)["action"] for line in (data / "audit.jsonl").read_text().splitlines()
+    ]
+    assert actions == ["refused", "level.changed", "checklist.ticked"]
+
+
+def test_alarms_from_the_shell(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    me = getpass.getuser()
+    team(data, **{me: "lead"})
+    feed = write(tmp_path / "in.jsonl", jsonl(record("1", "The kettle gave me an electric shock")))
+    run("--data-dir", str(data), "ingest", str(feed))
+    listed = run("--data-dir", str(data), "alarms")
+    assert "x:1" in listed.stdout and "OPEN" in listed.stdout
+    acked = run("--data-dir", str(data), "alarms", "ack", "x:1")
+    assert acked.returncode == 0 and f"acknowledged x:1 by {me}" in acked.stdout
+    assert run("--data-dir", str(data), "alarms").stdout == ""
+    assert "acknowledged by" in run("--data-dir", str(data), "alarms", "--all").stdout
+    log = (data / "crisis-console.log").read_text()
+    assert "harm: Risk of harm: acknowledge now" in log

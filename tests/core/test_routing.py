@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +80,21 @@ def test_routing_table_of_the_shipped_playbooks(
     t = Triager(playbook).triage(item.mention, level=level)
     assert (t.route.queue, t.route.rule) == (queue, rule)
     assert t.route.respond_within_minutes == playbook.sla(t.classification.urgency, level)
+
+
+def test_a_pr_lead_edits_a_rule_and_the_routing_changes(tmp_path: Path) -> None:
+    original = (ROOT / "playbooks" / "general.yaml").read_text()
+    edited = original.replace(
+        "    - name: legal threats to legal\n      when: {category: legal}\n      queue: legal\n",
+        "    - name: legal threats to PR first\n      when: {category: legal}\n      queue: pr\n",
+    ).replace("  ack_minutes: 5", "  ack_minutes: 2")
+    assert edited != original
+    path = tmp_path / "general.yaml"
+    path.write_text(edited)
+    before = Triager(load_playbook(ROOT / "playbooks" / "general.yaml"))
+    after_playbook = load_playbook(path)
+    [item] = parsed(record("1", "My solicitor will be in touch"))
+    assert before.triage(item.mention).route.queue is Role.LEGAL
+    route = Triager(after_playbook).triage(item.mention).route
+    assert (route.queue, route.rule) == (Role.PR, "legal threats to PR first")
+    assert after_playbook.alarm_ack_minutes == 2
