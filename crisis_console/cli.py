@@ -135,7 +135,10 @@ def _err(message: str) -> None:
 
 
 def _playbook(args: argparse.Namespace) -> Playbook:
-    return load_playbook(config.playbook_path(args.playbook))
+    folder = (
+        config.demo_dir(args.data_dir) if args.command == "demo" else config.data_dir(args.data_dir)
+    )
+    return load_playbook(config.playbook_path(args.playbook, folder=folder))
 
 
 @contextlib.contextmanager
@@ -257,7 +260,8 @@ def _run_app(service: ConsoleService, folder: Path) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    path = Path(args.path) if args.path else config.playbook_path(args.playbook)
+    folder = config.data_dir(args.data_dir)
+    path = Path(args.path) if args.path else config.playbook_path(args.playbook, folder=folder)
     playbook = load_playbook(path)
     crisis = [str(level.number) for level in playbook.levels if level.crisis]
     steps = sum(len(level.checklist) for level in playbook.levels)

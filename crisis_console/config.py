@@ -13,10 +13,14 @@ from pathlib import Path
 
 import platformdirs
 
+from crisis_console.core.errors import CrisisConsoleError
+from crisis_console.core.yamlfile import load_yaml
+
 APP_NAME = "crisis-console"
 HOME_ENV = "CRISIS_CONSOLE_HOME"
 PLAYBOOK_ENV = "CRISIS_CONSOLE_PLAYBOOK"
 DEFAULT_PLAYBOOK = "general"
+SETTINGS_FILE = "settings.yaml"
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -46,13 +50,30 @@ def demo_dir(explicit: str | None) -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME + "-demo"))
 
 
-def playbook_path(explicit: str | None, env: Mapping[str, str] = os.environ) -> Path:
-    """A path to a playbook file, or the name of a shipped one (`general`)."""
-    choice = explicit or env.get(PLAYBOOK_ENV) or DEFAULT_PLAYBOOK
+def playbook_path(
+    explicit: str | None, env: Mapping[str, str] = os.environ, folder: Path | None = None
+) -> Path:
+    """The active playbook: `--playbook`, else `CRISIS_CONSOLE_PLAYBOOK`, else `playbook:` in
+    the data folder's `settings.yaml`, else `general`. A path, or a shipped playbook's name."""
+    choice = explicit or env.get(PLAYBOOK_ENV) or _setting(folder, "playbook") or DEFAULT_PLAYBOOK
     candidate = Path(choice).expanduser()
+    if folder is not None and not candidate.is_absolute() and (folder / candidate).is_file():
+        return folder / candidate
     if candidate.suffix in (".yaml", ".yml") or candidate.exists():
         return candidate
     return shipped_dir("playbooks") / f"{choice}.yaml"
+
+
+def _setting(folder: Path | None, key: str) -> str | None:
+    """One text setting from `settings.yaml` in the data folder, if there is one."""
+    if folder is None or not (folder / SETTINGS_FILE).is_file():
+        return None
+    path = folder / SETTINGS_FILE
+    doc, problems = load_yaml(path.read_text(encoding="utf-8"), str(path))
+    value = doc.data.get(key) if doc is not None and isinstance(doc.data, dict) else None
+    if problems or (value is not None and not isinstance(value, str)):
+        raise CrisisConsoleError(f"{path}: '{key}' must be a playbook name or file")
+    return value
 
 
 def operator() -> str:

@@ -219,3 +219,13 @@ def test_alarms_from_the_shell(tmp_path: Path) -> None:
     assert "acknowledged by" in run("--data-dir", str(data), "alarms", "--all").stdout
     log = (data / "crisis-console.log").read_text()
     assert "harm: Risk of harm: acknowledge now" in log
+
+
+def test_the_active_playbook_is_chosen_in_the_data_folders_settings(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "settings.yaml").write_text("playbook: data-breach\n")
+    out = run("--data-dir", str(data), "playbook", "validate")
+    assert out.returncode == 0 and "data-breach.yaml: ok — 'Data breach'" in out.stdout
+    assert "'General brand playbook'" in run("--data-dir", str(data), "--playbook", "general",
+                                             "playbook", "validate").stdout  # fmt: skip
