@@ -19,8 +19,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
-from crisis_console import __version__, cli_crisis, config, demo
-from crisis_console.core.audit import AUDIT_FILE, AuditLog
+from crisis_console import __version__, cli_crisis, cli_replies, config, demo
+from crisis_console.core.audit import AUDIT_FILE, AuditEvent, AuditLog
 from crisis_console.core.errors import CrisisConsoleError, PlaybookError, Problem
 from crisis_console.core.evaluate import (
     TASK_LABELS,
@@ -38,8 +38,10 @@ from crisis_console.core.playbook import Playbook
 from crisis_console.core.playbook_check import load_playbook
 from crisis_console.core.roster import TEAM_FILE, PermissionDenied, load_roster
 from crisis_console.core.routing import Triager
-from crisis_console.core.service import ConsoleService, IngestReport
+from crisis_console.core.senders import OUTBOX_FILE, JsonlOutbox, Sender, WebhookSender
+from crisis_console.core.service import ConsoleService, IngestReport, ReplySetup
 from crisis_console.core.store import TinyDBStore
+from crisis_console.core.templates import load_templates
 from crisis_console.core.text import visible
 
 STDIN = "-"
@@ -61,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--playbook",
         help="playbook file, or the name of a shipped one "
         f"(default: ${config.PLAYBOOK_ENV}, else '{config.DEFAULT_PLAYBOOK}')",
+    )
+    parser.add_argument(
+        "--as",
+        dest="as_name",
+        metavar="NAME",
+        help="act as another operator from a shared terminal, where team.yaml allows it",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -86,12 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--label", required=True, metavar="FIELD", help="the gold-label column")
     evaluate.add_argument("--task", choices=sorted(TASK_LABELS), default="sentiment")
     evaluate.add_argument(
-        "--map", nargs="*", default=[], metavar="GOLD=OURS",
+        "--map",
+        nargs="*",
+        default=[],
+        metavar="GOLD=OURS",
         help="translate gold labels to ours, e.g. neg=negative 'customer service issue=complaint'",
-    )  # fmt: skip
+    )
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
 
     cli_crisis.add_commands(commands)
+    cli_replies.add_commands(commands)
 
     playbook = commands.add_parser("playbook", help="work with playbooks")
     playbook_commands = playbook.add_subparsers(dest="playbook_command", required=True)
@@ -113,8 +125,15 @@ def main(argv: Sequence[str] | None = None, clock: Clock = system_clock) -> int:
             return run_demo(args, clock)
         if args.command == "eval":
             return run_eval(args, sys.stdout)
+        if args.command == "templates" and args.templates_command == "lint":
+            return cli_replies.run_templates_lint(sys.stdout)
+        if args.command in cli_replies.COMMANDS:
+            folder = config.data_dir(args.data_dir)
+            with open_service(folder, _playbook(args), clock, as_name=args.as_name) as service:
+                return cli_replies.run(args, service, sys.stdout)
         if args.command in cli_crisis.COMMANDS:
-            with open_service(config.data_dir(args.data_dir), _playbook(args), clock) as service:
+            folder = config.data_dir(args.data_dir)
+            with open_service(folder, _playbook(args), clock, as_name=args.as_name) as service:
                 return cli_crisis.run(args, service, sys.stdout)
         if args.command == "playbook":
             return run_validate(args)
@@ -179,21 +198,60 @@ def run_triage(args: argparse.Namespace, out: IO[str]) -> int:
 
 @contextlib.contextmanager
 def open_service(
-    folder: Path, playbook: Playbook, clock: Clock, console: ConsoleSink | None = None
+    folder: Path,
+    playbook: Playbook,
+    clock: Clock,
+    console: ConsoleSink | None = None,
+    as_name: str | None = None,
 ) -> Iterator[ConsoleService]:
-    """Build the service over the TinyDB store in `folder`: the operator from the team file,
-    the notification sinks, the log file. Release the folder afterwards."""
+    """Build the service over the TinyDB store in `folder`: the operator from the team file
+    (or `--as`, where it allows), the notification sinks, the templates, the sender, the log
+    file. Release the folder afterwards."""
     store = TinyDBStore(folder)
     try:
         _log_to(folder / LOG_FILE)
         audit = AuditLog(folder / AUDIT_FILE)
         if audit.set_aside is not None:
             _err(f"audit log: an interrupted write's unfinished line moved to {audit.set_aside}")
-        operator = load_roster(folder / TEAM_FILE).operator(config.operator())
+        login = config.operator()
+        try:
+            operator = load_roster(folder / TEAM_FILE).acting(login, as_name)
+        except PermissionDenied as exc:
+            audit.append(
+                [
+                    AuditEvent(
+                        "refused",
+                        f"operator:{as_name}",
+                        login,
+                        clock(),
+                        {"action": "act_as", "reason": str(exc)},
+                    )
+                ]
+            )
+            raise
+        if as_name and as_name != login:
+            audit.append([AuditEvent("identity.as", f"operator:{as_name}", login, clock(), {})])
         notifier = Notifier(console or ConsoleSink(), load_sinks(folder / NOTIFICATIONS_FILE))
-        yield ConsoleService(store, audit, Triager(playbook), clock, operator, notifier)
+        service = ConsoleService(
+            store, audit, Triager(playbook), clock, operator, notifier, _reply_setup(folder)
+        )
+        if not operator.known:
+            _err(f"note: {operator.name} is not on the team ({folder / TEAM_FILE}): read-only")
+        service.replies.resume_sending()
+        yield service
     finally:
         store.close()
+
+
+def _reply_setup(folder: Path) -> ReplySetup:
+    """Templates from the shipped folder, the sender and the brand from settings.yaml."""
+    templates, problems = load_templates(config.shipped_dir("templates"))
+    for problem in problems:
+        _err(f"template left out: {problem}")
+    url = config.setting(folder, "reply_webhook")
+    sender: Sender = WebhookSender(url) if url else JsonlOutbox(folder / OUTBOX_FILE)
+    brand = config.setting(folder, "brand") or "the team"
+    return ReplySetup(templates, sender, brand)
 
 
 def _log_to(path: Path) -> None:
@@ -225,7 +283,7 @@ def _ingest_files(service: ConsoleService, files: Sequence[str], clock: Clock) -
 def run_ingest(args: argparse.Namespace, clock: Clock) -> int:
     playbook = _playbook(args)
     folder = config.data_dir(args.data_dir)
-    with open_service(folder, playbook, clock) as service:
+    with open_service(folder, playbook, clock, as_name=args.as_name) as service:
         total = _ingest_files(service, args.files, clock)
     if len(args.files) > 1:
         print(f"total: {total.summary()}")
@@ -237,7 +295,7 @@ def run_demo(args: argparse.Namespace, clock: Clock) -> int:
     playbook = _playbook(args)
     folder = config.demo_dir(args.data_dir)
     demo.prepare_folder(folder, config.operator())
-    with open_service(folder, playbook, clock) as service:
+    with open_service(folder, playbook, clock, as_name=args.as_name) as service:
         report = service.ingest(demo.demo_records(config.demo_data_file(), clock()))
         print(f"demo data: {report.summary()}")
         print(f"loaded into {folder} (reset on every `crisis-console demo`)")
@@ -247,7 +305,7 @@ def run_demo(args: argparse.Namespace, clock: Clock) -> int:
 
 
 def run_console(folder: Path, args: argparse.Namespace, clock: Clock) -> int:
-    with open_service(folder, _playbook(args), clock) as service:
+    with open_service(folder, _playbook(args), clock, as_name=args.as_name) as service:
         return _run_app(service, folder)
 
 
@@ -298,9 +356,15 @@ def run_eval(args: argparse.Namespace, out: IO[str]) -> int:
             continue
         gold = mapping.get(row.label, row.label)
         if gold not in known:
-            skipped.append(Problem(str(path), row.line, args.label,
-                                   f"label '{visible(gold)}' is not one of {', '.join(known)}; "
-                                   "translate it with --map"))  # fmt: skip
+            skipped.append(
+                Problem(
+                    str(path),
+                    row.line,
+                    args.label,
+                    f"label '{visible(gold)}' is not one of {', '.join(known)}; "
+                    "translate it with --map",
+                )
+            )
             continue
         pairs.append((gold, predicted_label(triager, row_mention(row, system_clock()), args.task)))
     result = evaluate(pairs, args.task, known)

@@ -55,7 +55,7 @@ def playbook_path(
 ) -> Path:
     """The active playbook: `--playbook`, else `CRISIS_CONSOLE_PLAYBOOK`, else `playbook:` in
     the data folder's `settings.yaml`, else `general`. A path, or a shipped playbook's name."""
-    choice = explicit or env.get(PLAYBOOK_ENV) or _setting(folder, "playbook") or DEFAULT_PLAYBOOK
+    choice = explicit or env.get(PLAYBOOK_ENV) or setting(folder, "playbook") or DEFAULT_PLAYBOOK
     candidate = Path(choice).expanduser()
     if folder is not None and not candidate.is_absolute() and (folder / candidate).is_file():
         return folder / candidate
@@ -64,7 +64,7 @@ def playbook_path(
     return shipped_dir("playbooks") / f"{choice}.yaml"
 
 
-def _setting(folder: Path | None, key: str) -> str | None:
+def setting(folder: Path | None, key: str) -> str | None:
     """One text setting from `settings.yaml` in the data folder, if there is one."""
     if folder is None or not (folder / SETTINGS_FILE).is_file():
         return None

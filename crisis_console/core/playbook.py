@@ -73,6 +73,7 @@ class Level:
     sla_minutes: dict[Urgency, int]  # overrides of the playbook's SLAs at this level
     checklist: tuple[ChecklistStep, ...]
     triggers: Triggers | None
+    disclaimer: str = ""  # every reply at this level must contain it
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,7 +51,8 @@ _WHEN_KEYS = {
     "keywords",
     "levels",
 }
-_LEVEL_KEYS = {"level", "name", "crisis", "templates", "sla_minutes", "checklist", "triggers"}
+_LEVEL_KEYS = {"level", "name", "crisis", "templates", "sla_minutes", "checklist", "triggers",
+               "disclaimer"}  # fmt: skip
 
 
 def load_playbook(path: Path, _extended_by: tuple[Path, ...] = ()) -> Playbook:
@@ -262,8 +263,11 @@ class PlaybookChecker(Checker):
             sla = self._sla(path + ("sla_minutes",), required=False)
             checklist = self._checklist(path + ("checklist",))
             triggers = self._triggers(path + ("triggers",))
+            disclaimer = self.typed(path + ("disclaimer",), str, required=False) or ""
             if number is not None and name is not None:
-                out.append(Level(number, name, crisis, templates, sla, checklist, triggers))
+                out.append(
+                    Level(number, name, crisis, templates, sla, checklist, triggers, disclaimer)
+                )
         numbers = [level.number for level in out]
         if items and numbers != sorted(set(numbers)):
             self.fail(("levels",), "level numbers must be unique and in rising order")

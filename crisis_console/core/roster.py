@@ -8,7 +8,7 @@ only reads and exports. The service checks every action here; the console only r
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from crisis_console.core.errors import CrisisConsoleError, Problem
@@ -45,11 +45,23 @@ class Operator:
         return f"{self.name} ({roles})"
 
 
-# Which roles may do what. `lead` is added to every entry below.
+_ANSWERERS = frozenset({Role.SOCIAL, Role.SUPPORT, Role.PR, Role.LEGAL})
+
+# Which roles may do what. `lead` may do everything; some entries are widened by the caller
+# from the playbook (who approves, who is notified of harm, a checklist step's owner).
 ACTIONS: dict[str, frozenset[Role]] = {
+    "claim": _ANSWERERS,
+    "draft": _ANSWERERS,
+    "send": frozenset({Role.SOCIAL}),  # only the designated social team sends
+    "approve": frozenset({Role.SOCIAL}),  # plus the playbook's approvers
+    "edit_draft": frozenset({Role.SOCIAL}),  # plus the playbook's approvers
+    "take_over_claim": frozenset(),
     "change_level": frozenset({Role.PR}),
     "acknowledge_alarm": frozenset({Role.PR, Role.SOCIAL}),
-    "tick_checklist": frozenset(),  # only the step's owner role (and lead), checked by caller
+    "tick_checklist": frozenset(),  # the step's owner role
+    "approve_template": frozenset({Role.PR}),
+    "export": frozenset({Role.AUDITOR}),
+    "change_roster": frozenset(),
 }
 
 
@@ -63,9 +75,22 @@ def may(operator: Operator, action: str, also: frozenset[Role] = frozenset()) ->
 @dataclass(frozen=True, slots=True)
 class Roster:
     operators: dict[str, frozenset[Role]]
+    # A shared terminal's login -> the operators who may act from it with `--as NAME`.
+    shared_logins: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def operator(self, name: str) -> Operator:
         return Operator(name, self.operators.get(name, frozenset()))
+
+    def acting(self, login: str, as_name: str | None) -> Operator:
+        """Who is acting: the login, or `as_name` where the team file allows it for that login."""
+        if as_name is None or as_name == login:
+            return self.operator(login)
+        if as_name not in self.shared_logins.get(login, frozenset()):
+            raise PermissionDenied(
+                f"login {login} may not act as {as_name}: the team file's shared_logins does "
+                "not allow it"
+            )
+        return self.operator(as_name)
 
 
 def load_roster(path: Path) -> Roster:
@@ -76,7 +101,7 @@ def load_roster(path: Path) -> Roster:
     if doc is None:
         raise RosterError(problems)
     checker = Checker(doc, str(path), problems)
-    checker.mapping((), {"operators"})
+    checker.mapping((), {"operators", "shared_logins"})
     operators: dict[str, frozenset[Role]] = {}
     for name in checker.mapping(("operators",)):
         roles = checker.enum_set(("operators", name), Role)
@@ -84,9 +109,17 @@ def load_roster(path: Path) -> Roster:
             checker.fail(("operators", name), "needs at least one role")
         else:
             operators[str(name)] = roles
+    shared: dict[str, frozenset[str]] = {}
+    if checker.node(("shared_logins",)) is not None:
+        for login in checker.mapping(("shared_logins",)):
+            names = checker.strings(("shared_logins", login))
+            unknown = [n for n in names if n not in operators]
+            if unknown:
+                checker.fail(("shared_logins", login), f"not on the team: {', '.join(unknown)}")
+            shared[str(login)] = frozenset(names)
     if checker.problems:
         raise RosterError(checker.problems)
-    return Roster(operators)
+    return Roster(operators, shared)
 
 
 def write_roster(path: Path, operators: dict[str, list[Role]]) -> None:

@@ -8,10 +8,12 @@ it is the place where permission checks will live.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from crisis_console.core.audit import AuditEvent, AuditLog
+from crisis_console.core.claims import DEFAULT_LEASE_MINUTES, ClaimDesk
 from crisis_console.core.crisis import CrisisDesk
 from crisis_console.core.errors import Problem
 from crisis_console.core.ingest import Parsed
@@ -25,12 +27,25 @@ from crisis_console.core.models import (
 )
 from crisis_console.core.notify import ConsoleSink, Notifier
 from crisis_console.core.playbook import Playbook
+from crisis_console.core.replies import ReplyDesk
 from crisis_console.core.roster import Operator
 from crisis_console.core.routing import Triager
+from crisis_console.core.senders import OUTBOX_FILE, JsonlOutbox, Sender
 from crisis_console.core.store import MentionStore
+from crisis_console.core.templates import ReplyTemplate
 from crisis_console.core.timers import Timers
 
 DEFAULT_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ReplySetup:
+    """What the reply desk needs from the composition root."""
+
+    templates: Mapping[str, ReplyTemplate] = field(default_factory=dict)
+    sender: Sender = field(default_factory=lambda: JsonlOutbox(Path(OUTBOX_FILE)))
+    brand: str = "the team"
+    claim_lease_minutes: int = DEFAULT_LEASE_MINUTES
 
 
 @dataclass(slots=True)
@@ -68,12 +83,18 @@ class ConsoleService:
         clock: Clock,
         operator: Operator,
         notifier: Notifier | None = None,
+        replies: ReplySetup | None = None,
     ) -> None:
         self._store, self._audit, self._triager = store, audit, triager
         self.clock, self.operator = clock, operator
         self.notifier = notifier or Notifier(ConsoleSink())
         self.crisis = CrisisDesk(store, audit, triager, self.notifier, clock, operator)
         self.timers = Timers(self.crisis, store, audit)
+        setup = replies or ReplySetup()
+        self.claims = ClaimDesk(self.crisis, store, audit, setup.claim_lease_minutes)
+        self.replies = ReplyDesk(
+            self.crisis, self.claims, store, audit, setup.templates, setup.sender, setup.brand
+        )
         self._pending_authors: Counter[str] = Counter()  # new posts per author, not yet saved
         self._level = 0  # the crisis level in force during one ingest
 

@@ -65,7 +65,16 @@ class Timers:
     def _breaches(self, now: datetime, mentions: Sequence[StoredMention]) -> list[str]:
         known = self._store.records(BREACHES)
         owners = self.desk.playbook.roles.queue_owners if self.desk.playbook.roles else {}
-        fresh = {m.key: m for m in mentions if m.triage.deadline <= now and m.key not in known}
+        answered = {
+            r["mention"]
+            for r in self._store.records("replies").values()
+            if r["status"] in ("sending", "sent")
+        }
+        fresh = {
+            m.key: m
+            for m in mentions
+            if m.triage.deadline <= now and m.key not in known and m.key not in answered
+        }
         if not fresh:
             return []
         self._store.put(

@@ -1,0 +1,402 @@
+"""Governed replies: drafts, the approval queue, and sending exactly once.
+
+Only the social team (and lead) sends; everyone else submits a draft for approval. Every
+reply passes the policy guard when it is sent, queued, edited or approved. Nobody approves
+their own draft, and an edited draft needs an approver who neither wrote nor edited it. A
+reply is sent through the sender with its id as idempotency key; its state is saved as
+`sending` first, so after a crash `resume_sending` retries with the same key and the sender
+publishes it once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import uuid
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from crisis_console.core.audit import AuditEvent, AuditLog
+from crisis_console.core.claims import ClaimDesk
+from crisis_console.core.crisis import CrisisDesk
+from crisis_console.core.errors import CrisisConsoleError
+from crisis_console.core.models import Role, StoredMention
+from crisis_console.core.policy import Finding, blocking, check_reply
+from crisis_console.core.reply_model import (
+    APPROVED,
+    FAILED,
+    PENDING,
+    REJECTED,
+    REPLIES,
+    SENDING,
+    SENT,
+    TEMPLATE_APPROVALS,
+    PolicyBlocked,
+    Reply,
+)
+from crisis_console.core.roster import may
+from crisis_console.core.senders import Outgoing, Sender, SendError
+from crisis_console.core.store import MentionStore
+from crisis_console.core.templates import ReplyTemplate
+
+
+class ReplyDesk:
+    """Compose, submit, approve, edit, reject and send replies for one operator."""
+
+    def __init__(
+        self,
+        desk: CrisisDesk,
+        claims: ClaimDesk,
+        store: MentionStore,
+        audit: AuditLog,
+        templates: Mapping[str, ReplyTemplate],
+        sender: Sender,
+        brand: str,
+    ) -> None:
+        self._desk, self.claims, self._store, self._audit = desk, claims, store, audit
+        self.templates, self._sender, self._brand = dict(templates), sender, brand
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    @property
+    def _me(self) -> str:
+        return self._desk.operator.name
+
+    def _event(self, event: str, subject: str, **data: Any) -> None:
+        self._audit.append([AuditEvent(event, subject, self._me, self._desk.clock(), data)])
+
+    def _refuse(self, action: str, subject: str, why: str) -> CrisisConsoleError:
+        self._event("refused", subject, action=action, reason=why)
+        return CrisisConsoleError(why)
+
+    def _save(self, reply: Reply) -> Reply:
+        self._store.put(REPLIES, {reply.id: reply.record()})
+        return reply
+
+    def _mention(self, key: str) -> StoredMention:
+        stored = self._store.get(key)
+        if stored is None:
+            raise ValueError(f"no mention {key}")
+        return stored
+
+    def reply(self, reply_id: str) -> Reply:
+        record = self._store.records(REPLIES).get(reply_id)
+        if record is None:
+            raise ValueError(f"no reply {reply_id}")
+        return Reply.from_record(record)
+
+    def replies(self, mention: str | None = None) -> list[Reply]:
+        found = [Reply.from_record(r) for r in self._store.records(REPLIES).values()]
+        return sorted(
+            (r for r in found if mention in (None, r.mention)), key=lambda r: r.created_at
+        )
+
+    # --- templates ----------------------------------------------------------------------------
+
+    def template_approved(self, template: ReplyTemplate) -> bool:
+        return f"{template.id}:{template.sha256}" in self._store.records(TEMPLATE_APPROVALS)
+
+    def approve_template(self, template_id: str) -> None:
+        """Approve the template's current content (pr, lead); an edit needs a new approval."""
+        self._desk.require("approve_template", f"template:{template_id}")
+        template = self._template(template_id)
+        self._store.put(
+            TEMPLATE_APPROVALS,
+            {
+                f"{template.id}:{template.sha256}": {
+                    "id": template.id,
+                    "version": template.version,
+                    "sha256": template.sha256,
+                    "by": self._me,
+                    "at": self._desk.clock().isoformat(),
+                }
+            },
+        )
+        self._event(
+            "template.approved",
+            f"template:{template.id}",
+            sha256=template.sha256,
+            version=template.version,
+        )
+
+    def _template(self, template_id: str) -> ReplyTemplate:
+        template = self.templates.get(template_id)
+        if template is None:
+            raise ValueError(f"no template '{template_id}'")
+        return template
+
+    def choices(self, key: str) -> list[ReplyTemplate]:
+        """Approved templates fit for this mention, the operator's role and the level."""
+        t = self._mention(key).triage
+        level = self._desk.state().level
+        roles = self._desk.operator.roles
+        return [
+            tpl
+            for tpl in self.templates.values()
+            if self.template_approved(tpl)
+            and any(tpl.fits(t.classification.category, t.mention.platform, r) for r in roles)
+            and not blocking(
+                [
+                    f
+                    for f in check_reply("x", t.mention.platform, self._desk.playbook, level, tpl)
+                    if f.code == "level"
+                ]
+            )
+        ]
+
+    # --- composing ----------------------------------------------------------------------------
+
+    def preview(
+        self, key: str, template_id: str, variables: Mapping[str, str]
+    ) -> tuple[str, list[Finding]]:
+        """The filled text and every policy finding, without changing anything."""
+        stored, template = self._mention(key), self._template(template_id)
+        m = stored.triage.mention
+        context = {
+            "author": m.author,
+            "author_name": m.author_name or m.author,
+            "platform": m.platform.value,
+            "brand": self._brand,
+        }
+        text = template.render(context, variables)
+        findings = check_reply(
+            text, m.platform, self._desk.playbook, self._desk.state().level, template
+        )
+        if not self.template_approved(template):
+            findings.append(
+                Finding(
+                    "template",
+                    "block",
+                    f"template '{template.id}' is not approved "
+                    "in its current content; a lead or pr must approve it",
+                )
+            )
+        return text, findings
+
+    def _new(self, key: str, template_id: str, variables: Mapping[str, str], status: str) -> Reply:
+        text, findings = self.preview(key, template_id, variables)
+        blocked = blocking(findings)
+        if blocked:
+            self._event(
+                "refused",
+                key,
+                action="reply",
+                reason="policy",
+                findings=[f.message for f in blocked],
+            )
+            raise PolicyBlocked(blocked)
+        template = self._template(template_id)
+        return Reply(
+            uuid.uuid4().hex,
+            key,
+            template.id,
+            template.sha256,
+            dict(variables),
+            text,
+            self._me,
+            status,
+            self._desk.clock(),
+            tuple(findings),
+        )
+
+    def submit(self, key: str, template_id: str, variables: Mapping[str, str]) -> Reply:
+        """Put a draft in the approval queue (any answering role)."""
+        self._desk.require("draft", key)
+        self.claims.require_mine(key)
+        reply = self._save(self._new(key, template_id, variables, PENDING))
+        self._event(
+            "draft",
+            key,
+            reply=reply.id,
+            template=reply.template,
+            text=reply.text,
+            warnings=[f.message for f in reply.findings],
+        )
+        return reply
+
+    def send(self, key: str, template_id: str, variables: Mapping[str, str]) -> Reply:
+        """Send at once (social, lead). A warning, or a template that must be reviewed by a
+        person, needs an approver: submit it instead."""
+        self._desk.require("send", key)
+        self.claims.require_mine(key)
+        reply = self._new(key, template_id, variables, APPROVED)
+        if reply.findings:
+            raise self._refuse(
+                "send",
+                key,
+                "needs an approver ("
+                + "; ".join(f.message for f in reply.findings)
+                + "): submit it for approval",
+            )
+        if not self._template(template_id).auto_send:
+            raise self._refuse(
+                "send",
+                key,
+                f"template '{template_id}' is never sent without "
+                "a second person: submit it for approval",
+            )
+        self._save(replace(reply, approvals=(self._me,)))
+        return self._dispatch(reply.id)
+
+    # --- the approval queue -------------------------------------------------------------------
+
+    def _approvers(self) -> frozenset[Role]:
+        roles = self._desk.playbook.roles
+        approvers = roles.approvers if roles else frozenset({Role.LEAD})
+        if not self._desk.current_level().crisis:
+            approvers |= frozenset({Role.SOCIAL})  # ordinary replies: the social team approves
+        return approvers
+
+    def queue(self) -> list[tuple[Reply, bool]]:
+        """Drafts waiting for approval or for a sender; True marks one older than its SLA."""
+        out = []
+        for reply in self.replies():
+            if reply.status in (PENDING, APPROVED, FAILED):
+                stored = self._store.get(reply.mention)
+                late = stored is not None and self._desk.clock() > stored.triage.deadline
+                out.append((reply, late))
+        return out
+
+    def approve(self, reply_id: str) -> Reply:
+        reply = self.reply(reply_id)
+        self._desk.require("approve", reply.mention, self._approvers())
+        if reply.status != PENDING:
+            raise ValueError(f"reply {reply_id} is {reply.status}, not waiting for approval")
+        if self._me in (reply.author, reply.edited_by):
+            raise self._refuse(
+                "approve", reply.mention, "nobody approves a draft they wrote or edited"
+            )
+        stored = self._mention(reply.mention)
+        findings = check_reply(
+            reply.text,
+            stored.triage.mention.platform,
+            self._desk.playbook,
+            self._desk.state().level,
+            self.templates.get(reply.template),
+        )
+        if blocking(findings):
+            raise PolicyBlocked(blocking(findings))
+        approved = self._save(
+            replace(
+                reply,
+                status=APPROVED,
+                approvals=(*reply.approvals, self._me),
+                history=(*reply.history, self._step("approved")),
+            )
+        )
+        self._event(
+            "approval", reply.mention, reply=reply.id, warnings=[f.message for f in findings]
+        )
+        if may(self._desk.operator, "send"):
+            return self._dispatch(approved.id)
+        return approved
+
+    def reject(self, reply_id: str, comment: str) -> Reply:
+        reply = self.reply(reply_id)
+        self._desk.require("approve", reply.mention, self._approvers())
+        if not comment.strip():
+            raise ValueError("a rejection needs a comment for the author")
+        if reply.status not in (PENDING, APPROVED):
+            raise ValueError(f"reply {reply_id} is {reply.status}")
+        rejected = self._save(
+            replace(
+                reply, status=REJECTED, history=(*reply.history, self._step("rejected", comment))
+            )
+        )
+        self._event("rejection", reply.mention, reply=reply.id, comment=comment)
+        return rejected
+
+    def edit(self, reply_id: str, text: str, comment: str = "") -> Reply:
+        """An approver changes the wording; the change is kept as a diff, and the edited draft
+        then needs an approver who neither wrote nor edited it."""
+        reply = self.reply(reply_id)
+        self._desk.require("edit_draft", reply.mention, self._approvers())
+        if reply.status != PENDING:
+            raise ValueError(f"reply {reply_id} is {reply.status}; only a waiting draft is edited")
+        stored = self._mention(reply.mention)
+        findings = check_reply(
+            text,
+            stored.triage.mention.platform,
+            self._desk.playbook,
+            self._desk.state().level,
+            self.templates.get(reply.template),
+        )
+        if blocking(findings):
+            raise PolicyBlocked(blocking(findings))
+        diff = "\n".join(
+            difflib.unified_diff(
+                reply.text.splitlines(), text.splitlines(), "before", "after", lineterm=""
+            )
+        )
+        edited = self._save(
+            replace(
+                reply,
+                text=text,
+                edited_by=self._me,
+                approvals=(),
+                findings=tuple(findings),
+                history=(*reply.history, self._step("edited", comment, diff)),
+            )
+        )
+        self._event("edit", reply.mention, reply=reply.id, diff=diff, comment=comment)
+        return edited
+
+    def _step(self, action: str, comment: str = "", diff: str = "") -> dict[str, Any]:
+        return {
+            "action": action,
+            "by": self._me,
+            "at": self._desk.clock().isoformat(),
+            "comment": comment,
+            "diff": diff,
+        }
+
+    # --- sending, exactly once ----------------------------------------------------------------
+
+    def send_approved(self, reply_id: str) -> Reply:
+        """A sender publishes a reply that a non-sender approved."""
+        reply = self.reply(reply_id)
+        if reply.status not in (APPROVED, FAILED):
+            raise ValueError(f"reply {reply_id} is {reply.status}, not ready to send")
+        return self._dispatch(reply_id)
+
+    def _dispatch(self, reply_id: str) -> Reply:
+        self._desk.require("send", self.reply(reply_id).mention)
+        reply = self.reply(reply_id)
+        others = [
+            r
+            for r in self.replies(reply.mention)
+            if r.id != reply.id and r.status in (SENDING, SENT)
+        ]
+        if others:
+            raise self._refuse(
+                "send",
+                reply.mention,
+                f"{reply.mention} was already answered by {others[0].sent_by or others[0].author}",
+            )
+        # Saved before the sender is called: a crash from here on is resumed with the same key.
+        sending = self._save(replace(reply, status=SENDING, sent_by=self._me, error=""))
+        return self._deliver(sending)
+
+    def _deliver(self, reply: Reply) -> Reply:
+        m = self._mention(reply.mention).triage.mention
+        outgoing = Outgoing(
+            reply.id, reply.mention, m.url, m.platform.value, reply.text, reply.sent_by
+        )
+        try:
+            self._sender.deliver(outgoing)
+        except SendError as exc:
+            failed = self._save(replace(reply, status=FAILED, error=str(exc)))
+            self._event("send.failed", reply.mention, reply=reply.id, error=str(exc))
+            return failed
+        sent = self._save(replace(reply, status=SENT, sent_at=self._desk.clock()))
+        self._event(
+            "send", reply.mention, reply=reply.id, sender=self._sender.name, text=reply.text
+        )
+        return sent
+
+    def resume_sending(self) -> list[Reply]:
+        """Finish replies a crash left in `sending`: same key, so the sender publishes once."""
+        return [self._deliver(r) for r in self.replies() if r.status == SENDING]
+
+    def answered(self) -> set[str]:
+        return {r.mention for r in self.replies() if r.status in (SENDING, SENT)}
