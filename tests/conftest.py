@@ -19,8 +19,10 @@ from crisis_console.core.playbook import Playbook
 from crisis_console.core.playbook_check import load_playbook
 from crisis_console.core.roster import Operator
 from crisis_console.core.routing import Triager
-from crisis_console.core.service import ConsoleService
+from crisis_console.core.senders import JsonlOutbox, Sender
+from crisis_console.core.service import ConsoleService, ReplySetup
 from crisis_console.core.store import TinyDBStore
+from crisis_console.core.templates import load_templates
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -65,8 +67,12 @@ def triager(playbook: Playbook) -> Triager:
 
 def record(native_id: str, text: str, **fields: Any) -> dict[str, Any]:
     """One input record in the documented format."""
-    out: dict[str, Any] = {"id": native_id, "platform": "x", "text": text,
-                           "created_at": "2026-03-14T11:30:00Z"}  # fmt: skip
+    out: dict[str, Any] = {
+        "id": native_id,
+        "platform": "x",
+        "text": text,
+        "created_at": "2026-03-14T11:30:00Z",
+    }
     out.update(fields)
     return out
 
@@ -92,11 +98,23 @@ def make_service(tmp_path: Path, triager: Triager) -> Iterator[ServiceFactory]:
     audit = AuditLog(tmp_path / "data" / AUDIT_FILE)
     console = ConsoleSink()
 
+    templates, problems = load_templates(ROOT / "templates")
+    assert not problems
+
     def make(
-        *roles: Role, name: str = "tester", clock: Clock = fixed_clock, sinks: Any = ()
+        *roles: Role,
+        name: str = "tester",
+        clock: Clock = fixed_clock,
+        sinks: Any = (),
+        sender: Sender | None = None,
     ) -> ConsoleService:
         operator = Operator(name, frozenset(roles or (Role.LEAD,)))
-        return ConsoleService(store, audit, triager, clock, operator, Notifier(console, sinks))
+        setup = ReplySetup(
+            templates, sender or JsonlOutbox(tmp_path / "outbox.jsonl"), "Brightwell"
+        )
+        return ConsoleService(
+            store, audit, triager, clock, operator, Notifier(console, sinks), setup
+        )
 
     try:
         yield make

@@ -13,8 +13,17 @@ from crisis_console.core.models import Category, Role, SentimentLabel, Urgency
 from crisis_console.core.store import TinyDBStore
 from tests.conftest import jsonl, record
 
-TRIAGE_KEYS = {"id", "sentiment", "urgency", "category", "reasons", "queue",
-               "respond_within_minutes", "escalate", "rule"}  # fmt: skip
+TRIAGE_KEYS = {
+    "id",
+    "sentiment",
+    "urgency",
+    "category",
+    "reasons",
+    "queue",
+    "respond_within_minutes",
+    "escalate",
+    "rule",
+}
 
 
 def run(*args: str, stdin: str = "", home: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -23,8 +32,12 @@ def run(*args: str, stdin: str = "", home: Path | None = None) -> subprocess.Com
         env["CRISIS_CONSOLE_HOME"] = str(home)
     return subprocess.run(
         [sys.executable, "-m", "crisis_console", *args],
-        input=stdin, capture_output=True, text=True, env=env, timeout=120,
-    )  # fmt: skip
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def write(path: Path, lines: list[str]) -> Path:
@@ -33,10 +46,13 @@ def write(path: Path, lines: list[str]) -> Path:
 
 
 def test_triage_writes_one_documented_object_per_mention(tmp_path: Path) -> None:
-    feed = write(tmp_path / "in.jsonl", jsonl(
-        record("1", "The blender blade snapped off and I'm injured", platform="tiktok"),
-        record("2", "Love the new range, thank you!", platform="instagram"),
-    ))  # fmt: skip
+    feed = write(
+        tmp_path / "in.jsonl",
+        jsonl(
+            record("1", "The blender blade snapped off and I'm injured", platform="tiktok"),
+            record("2", "Love the new range, thank you!", platform="instagram"),
+        ),
+    )
     out = run("triage", str(feed))
     assert out.returncode == 0, out.stderr
     rows = [json.loads(line) for line in out.stdout.splitlines()]
@@ -168,8 +184,17 @@ def test_eval_prints_figures_and_json_with_label_mapping(tmp_path: Path) -> None
 
 
 def test_eval_on_the_devset_meets_the_targets() -> None:
-    out = run("eval", "tests/data/devset.jsonl", "--text", "text", "--label", "urgency",
-              "--task", "urgency", "--json")  # fmt: skip
+    out = run(
+        "eval",
+        "tests/data/devset.jsonl",
+        "--text",
+        "text",
+        "--label",
+        "urgency",
+        "--task",
+        "urgency",
+        "--json",
+    )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["macro_f1"] >= 0.9
 
@@ -227,5 +252,7 @@ def test_the_active_playbook_is_chosen_in_the_data_folders_settings(tmp_path: Pa
     (data / "settings.yaml").write_text("playbook: data-breach\n")
     out = run("--data-dir", str(data), "playbook", "validate")
     assert out.returncode == 0 and "data-breach.yaml: ok — 'Data breach'" in out.stdout
-    assert "'General brand playbook'" in run("--data-dir", str(data), "--playbook", "general",
-                                             "playbook", "validate").stdout  # fmt: skip
+    assert (
+        "'General brand playbook'"
+        in run("--data-dir", str(data), "--playbook", "general", "playbook", "validate").stdout
+    )

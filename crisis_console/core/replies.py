@@ -355,6 +355,7 @@ class ReplyDesk:
     def send_approved(self, reply_id: str) -> Reply:
         """A sender publishes a reply that a non-sender approved."""
         reply = self.reply(reply_id)
+        self._desk.require("send", reply.mention)
         if reply.status not in (APPROVED, FAILED):
             raise ValueError(f"reply {reply_id} is {reply.status}, not ready to send")
         return self._dispatch(reply_id)

@@ -107,7 +107,7 @@ def load_template(path: Path) -> ReplyTemplate:
             [Problem(file, 1, "", "must start with front matter between --- lines")]
         )
     head, body = text[4:].split("\n---\n", 1)
-    body_line = head.count("\n") + 3
+    body_line = head.count("\n") + 4  # the opening ---, the front matter, the closing ---
     doc, problems = load_yaml(head, file)
     if doc is None:
         raise TemplateFileError(problems)

@@ -67,8 +67,10 @@ def test_legal_threat_is_high_and_says_which_terms(triager: Triager) -> None:
 def test_praise_is_low_and_positive(triager: Triager) -> None:
     c = classify(triager, "Thank you, the replacement was brilliant and arrived next day!")
     assert (c.category, c.urgency, c.sentiment.label) == (
-        Category.PRAISE, Urgency.LOW, SentimentLabel.POSITIVE,
-    )  # fmt: skip
+        Category.PRAISE,
+        Urgency.LOW,
+        SentimentLabel.POSITIVE,
+    )
     assert c.sentiment.compound > 0.5
 
 
@@ -91,5 +93,7 @@ def test_negative_post_from_high_reach_author_is_raised_to_high(triager: Triager
 def test_no_term_falls_back_on_tone(triager: Triager) -> None:
     c = classify(triager, "Saw your van outside the station this morning.")
     assert (c.category, c.urgency, c.sentiment.label) == (
-        Category.OTHER, Urgency.LOW, SentimentLabel.NEUTRAL,
-    )  # fmt: skip
+        Category.OTHER,
+        Urgency.LOW,
+        SentimentLabel.NEUTRAL,
+    )

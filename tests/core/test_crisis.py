@@ -38,10 +38,16 @@ def test_raising_to_crisis_starts_the_checklist_reroutes_and_restricts(
     make_service: ServiceFactory, tmp_path: Path
 ) -> None:
     pr = make_service(Role.PR, name="priya")
-    pr.ingest(read_jsonl(jsonl(
-        record("1", "Worst service ever, still waiting for my refund", platform="facebook"),
-        record("2", "How do I pause my subscription?"),
-    ), "feed", NOW))  # fmt: skip
+    pr.ingest(
+        read_jsonl(
+            jsonl(
+                record("1", "Worst service ever, still waiting for my refund", platform="facebook"),
+                record("2", "How do I pause my subscription?"),
+            ),
+            "feed",
+            NOW,
+        )
+    )
     assert pr.mention("facebook:1").triage.route.queue is Role.SUPPORT  # type: ignore[union-attr]
     with pytest.raises(ValueError, match="needs a reason"):
         pr.crisis.set_level(2, "  ")
@@ -89,8 +95,10 @@ def test_checklist_steps_are_ticked_by_their_owner_and_audited(
     update = pr.crisis.tick_step("update")  # repeats every 120 minutes
     assert update.done_at is None and update.due == clock.now + timedelta(minutes=120)
     ticks = [a for a in audit_actions(tmp_path) if a[0] == "checklist.ticked"]
-    assert ticks == [("checklist.ticked", "step:pause-scheduled", "sol"),
-                     ("checklist.ticked", "step:update", "priya")]  # fmt: skip
+    assert ticks == [
+        ("checklist.ticked", "step:pause-scheduled", "sol"),
+        ("checklist.ticked", "step:update", "priya"),
+    ]
     with pytest.raises(ValueError, match="no checklist step"):
         pr.crisis.tick_step("nope")
 

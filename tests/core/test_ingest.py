@@ -19,17 +19,30 @@ def parse(lines: list[str] | list[bytes]) -> list[Parsed | Problem]:
 
 def test_full_record_becomes_a_mention_keyed_platform_colon_id() -> None:
     full = record(
-        "123", "Hello", platform="Mastodon", kind="reply", author="@maya", author_name="Maya",
-        followers=5000, verified=True, url="https://example.org/1", in_reply_to="mastodon:99",
-        created_at="2026-03-14T13:00:00+01:00", engagement={"likes": 3, "shares": 1, "replies": 2},
-    )  # fmt: skip
+        "123",
+        "Hello",
+        platform="Mastodon",
+        kind="reply",
+        author="@maya",
+        author_name="Maya",
+        followers=5000,
+        verified=True,
+        url="https://example.org/1",
+        in_reply_to="mastodon:99",
+        created_at="2026-03-14T13:00:00+01:00",
+        engagement={"likes": 3, "shares": 1, "replies": 2},
+    )
     [item] = parse(jsonl(full))
     assert isinstance(item, Parsed)
     m = item.mention
     assert m.key == "mastodon:123"
     assert (m.platform, m.kind, m.author, m.followers, m.verified) == (
-        Platform.MASTODON, Kind.REPLY, "maya", 5000, True,
-    )  # fmt: skip
+        Platform.MASTODON,
+        Kind.REPLY,
+        "maya",
+        5000,
+        True,
+    )
     assert m.created_at == datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
     assert (m.engagement.likes, m.engagement.shares, m.engagement.replies) == (3, 1, 2)
     assert item.line == 1

@@ -46,9 +46,18 @@ def test_the_sets_are_big_and_cover_every_class() -> None:
     dev = rows(DEVSET, "category")
     assert len(dev) >= 300
     assert {r.label for r in dev} == {
-        "safety", "self_harm", "threat", "legal", "data_breach", "media", "complaint",
-        "question", "praise", "spam", "other",
-    }  # fmt: skip
+        "safety",
+        "self_harm",
+        "threat",
+        "legal",
+        "data_breach",
+        "media",
+        "complaint",
+        "question",
+        "praise",
+        "spam",
+        "other",
+    }
     assert len({r.fields["platform"] for r in dev}) >= 8
     assert len(rows(HOLDOUT, "category")) >= 90
 
@@ -84,9 +93,19 @@ def test_every_risk_of_harm_post_is_critical_and_escalated(triager: Triager, pat
 
 @pytest.mark.parametrize(
     ("category", "floor"),
-    [("safety", 0.9), ("self_harm", 0.9), ("threat", 0.9), ("data_breach", 0.9), ("legal", 0.9),
-     ("media", 0.85), ("complaint", 0.85), ("question", 0.85), ("praise", 0.8), ("spam", 0.85)],
-)  # fmt: skip
+    [
+        ("safety", 0.9),
+        ("self_harm", 0.9),
+        ("threat", 0.9),
+        ("data_breach", 0.9),
+        ("legal", 0.9),
+        ("media", 0.85),
+        ("complaint", 0.85),
+        ("question", 0.85),
+        ("praise", 0.8),
+        ("spam", 0.85),
+    ],
+)
 def test_category_f1_on_devset(triager: Triager, category: str, floor: float) -> None:
     assert scored(DEVSET, "category", triager).score(category).f1 >= floor
 

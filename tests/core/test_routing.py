@@ -40,9 +40,11 @@ def test_harm_goes_to_the_lead_whatever_the_rules_say(triager: Triager, playbook
 
 def test_conditions_on_platform_and_reach(triager: Triager, playbook: Playbook) -> None:
     rule = RoutingRule(
-        name="big reddit posts", queue=Role.PR, min_followers=10_000,
+        name="big reddit posts",
+        queue=Role.PR,
+        min_followers=10_000,
         platforms=frozenset({Platform.REDDIT}),
-    )  # fmt: skip
+    )
     custom = dataclasses.replace(playbook, routing_rules=(rule,))
     small = triage(triager, "Saw your van today", platform="reddit", followers=50)
     big = triage(triager, "Saw your van today", platform="reddit", followers=50_000)
@@ -54,21 +56,46 @@ def test_conditions_on_platform_and_reach(triager: Triager, playbook: Playbook) 
 
 ROUTING_TABLE = [
     # playbook, text, level, queue, rule
-    ("general", "Worst service ever, still waiting for my refund", 0, Role.SUPPORT,
-     "questions and complaints to customer service"),
+    (
+        "general",
+        "Worst service ever, still waiting for my refund",
+        0,
+        Role.SUPPORT,
+        "questions and complaints to customer service",
+    ),
     ("general", "Worst service ever, still waiting for my refund", 2, Role.PR, CRISIS_RULE),
     ("general", "My solicitor will be in touch", 0, Role.LEGAL, "legal threats to legal"),
     ("general", "The kettle gave me an electric shock", 2, Role.LEAD, HARM_RULE),
     ("general", "Love the new range, thank you!", 2, Role.SOCIAL, DEFAULT_RULE),
-    ("product-recall", "Which batch numbers are affected by the issue?", 0, Role.PR,
-     "anything about the product's safety to PR"),
-    ("product-recall", "How do I pause my subscription?", 0, Role.SUPPORT,
-     "questions and complaints to customer service"),
-    ("data-breach", "How do I reset my password?", 0, Role.SUPPORT,
-     "questions and complaints to customer service"),
-    ("data-breach", "How do I reset my password?", 1, Role.PR,
-     "account and password worries to PR while the breach is open"),
-]  # fmt: skip
+    (
+        "product-recall",
+        "Which batch numbers are affected by the issue?",
+        0,
+        Role.PR,
+        "anything about the product's safety to PR",
+    ),
+    (
+        "product-recall",
+        "How do I pause my subscription?",
+        0,
+        Role.SUPPORT,
+        "questions and complaints to customer service",
+    ),
+    (
+        "data-breach",
+        "How do I reset my password?",
+        0,
+        Role.SUPPORT,
+        "questions and complaints to customer service",
+    ),
+    (
+        "data-breach",
+        "How do I reset my password?",
+        1,
+        Role.PR,
+        "account and password worries to PR while the breach is open",
+    ),
+]
 
 
 @pytest.mark.parametrize(("name", "text", "level", "queue", "rule"), ROUTING_TABLE)

@@ -69,8 +69,14 @@ def test_retweets_are_judged_as_the_original(triager: Triager) -> None:
 
 
 def test_repeat_author_and_viral_posts(triager: Triager) -> None:
-    [item] = parsed(record("1", "Still waiting for my refund, third week now", author="dan",
-                           engagement={"likes": 10, "shares": 900, "replies": 3}))  # fmt: skip
+    [item] = parsed(
+        record(
+            "1",
+            "Still waiting for my refund, third week now",
+            author="dan",
+            engagement={"likes": 10, "shares": 900, "replies": 3},
+        )
+    )
     c = triager.triage(item.mention, earlier_posts=4).classification
     assert "repeat author: post 5 from @dan" in c.reasons
     assert "going viral: 900 shares" in c.reasons

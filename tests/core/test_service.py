@@ -56,16 +56,23 @@ def test_changed_text_is_a_new_version_with_history(
 
 
 def test_inbox_is_sorted_by_urgency_then_deadline(service: ConsoleService) -> None:
-    ingest(service, jsonl(
-        record("praise", "Thank you, brilliant service", created_at="2026-03-14T08:00:00Z"),
-        record("late-q", "How do I pause my box?", created_at="2026-03-14T11:00:00Z"),
-        record("early-q", "How do I change my address?", created_at="2026-03-14T09:00:00Z"),
-        record("fire", "The toaster burst into flames", created_at="2026-03-14T11:50:00Z"),
-        record("legal", "My solicitor will be in touch", created_at="2026-03-14T10:00:00Z"),
-    ))  # fmt: skip
+    ingest(
+        service,
+        jsonl(
+            record("praise", "Thank you, brilliant service", created_at="2026-03-14T08:00:00Z"),
+            record("late-q", "How do I pause my box?", created_at="2026-03-14T11:00:00Z"),
+            record("early-q", "How do I change my address?", created_at="2026-03-14T09:00:00Z"),
+            record("fire", "The toaster burst into flames", created_at="2026-03-14T11:50:00Z"),
+            record("legal", "My solicitor will be in touch", created_at="2026-03-14T10:00:00Z"),
+        ),
+    )
     assert [s.triage.mention.native_id for s in service.inbox()] == [
-        "fire", "legal", "early-q", "late-q", "praise",
-    ]  # fmt: skip
+        "fire",
+        "legal",
+        "early-q",
+        "late-q",
+        "praise",
+    ]
 
 
 def test_stored_file_is_plain_json_keyed_by_mention(

@@ -16,8 +16,16 @@ from tests.conftest import NOW, parsed, record
 
 
 def stored(triager: Triager, native_id: str, text: str) -> StoredMention:
-    [item] = parsed(record(native_id, text, author="maya", followers=12, verified=True,
-                           engagement={"likes": 1, "shares": 2, "replies": 3}))  # fmt: skip
+    [item] = parsed(
+        record(
+            native_id,
+            text,
+            author="maya",
+            followers=12,
+            verified=True,
+            engagement={"likes": 1, "shares": 2, "replies": 3},
+        )
+    )
     return StoredMention(triager.triage(item.mention), NOW)
 
 

@@ -14,8 +14,10 @@ def test_whole_words_wildcards_and_numbers() -> None:
     assert found(index, "chocolate is great") == []  # not inside another word
     assert found(index, "refunded late") == [("refunded", ""), ("late", "")]
     assert found(index, "on hold for 2 hours, then for three hours") == [
-        ("on hold", ""), ("for 2 hours", ""), ("for three hours", ""),
-    ]  # fmt: skip
+        ("on hold", ""),
+        ("for 2 hours", ""),
+        ("for three hours", ""),
+    ]
 
 
 def test_symbols_emoji_and_apostrophes() -> None:

@@ -46,8 +46,16 @@ FUNCTION_WORDS = [
     "just",
     "enough",
 ]
-SPECIAL = ["the bomb", "to die for", "bus stop", "yeah right", "bad ass", "kiss of death",
-           "cut the mustard", "the shit"]  # fmt: skip
+SPECIAL = [
+    "the bomb",
+    "to die for",
+    "bus stop",
+    "yeah right",
+    "bad ass",
+    "kiss of death",
+    "cut the mustard",
+    "the shit",
+]
 EMOJI = ["😂", "😍", "💀", "🔥", "👎", "🙄", "❤", "😭", "🙏", "👍", "😡", "✨"]
 PUNCT = ["", "", "", "!", "!!", "!!!!!", "?", "??", "????", ".", ",", ":)", ":(", "..."]
 
@@ -105,8 +113,20 @@ def test_same_compound_as_vadersentiment_on_3000_varied_texts(scorer: VaderScore
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "😂", "😂😂abc", "a😂 b", "NOT GOOD", "not bad at all", "kind of good but awful",
-     "good good but good", "the bomb", "At least it isn't a horrible book.", "no no no love"],
-)  # fmt: skip
+    [
+        "",
+        "   ",
+        "😂",
+        "😂😂abc",
+        "a😂 b",
+        "NOT GOOD",
+        "not bad at all",
+        "kind of good but awful",
+        "good good but good",
+        "the bomb",
+        "At least it isn't a horrible book.",
+        "no no no love",
+    ],
+)
 def test_edge_cases_match(scorer: VaderScorer, text: str) -> None:
     assert scorer.compound(text) == reference_compound(reference_analyzer(), text)

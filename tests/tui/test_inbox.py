@@ -20,16 +20,36 @@ from tests.conftest import NOW, jsonl, record
 HOSTILE = "[bold red]Brightwell[/bold red] my order \x1b[31mvanished\x1b[0m"
 
 FEED = jsonl(
-    record("praise", "Thank you, the replacement kettle is brilliant!", author="happy_h",
-           created_at="2026-03-14T09:00:00Z"),
-    record("question", "How do I pause my subscription?", author="frank_d", platform="facebook",
-           created_at="2026-03-14T10:00:00Z"),
-    record("fire", "My AirCrisp caught fire on the counter, kids were right there",
-           author="sam_the_dad", followers=1500, created_at="2026-03-14T11:50:00Z"),
+    record(
+        "praise",
+        "Thank you, the replacement kettle is brilliant!",
+        author="happy_h",
+        created_at="2026-03-14T09:00:00Z",
+    ),
+    record(
+        "question",
+        "How do I pause my subscription?",
+        author="frank_d",
+        platform="facebook",
+        created_at="2026-03-14T10:00:00Z",
+    ),
+    record(
+        "fire",
+        "My AirCrisp caught fire on the counter, kids were right there",
+        author="sam_the_dad",
+        followers=1500,
+        created_at="2026-03-14T11:50:00Z",
+    ),
     record("markup", HOSTILE, author="grumpygran", created_at="2026-03-14T11:40:00Z"),
-    record("legal", "My solicitor will be in touch about the refund", author="theo_rants",
-           platform="reddit", followers=920, created_at="2026-03-14T11:00:00Z"),
-)  # fmt: skip
+    record(
+        "legal",
+        "My solicitor will be in touch about the refund",
+        author="theo_rants",
+        platform="reddit",
+        followers=920,
+        created_at="2026-03-14T11:00:00Z",
+    ),
+)
 ORDER = ["x:fire", "reddit:legal", "facebook:question", "x:praise", "x:markup"]
 
 
