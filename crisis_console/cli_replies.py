@@ -15,13 +15,15 @@ from typing import IO, Any
 
 from crisis_console import config
 from crisis_console.core.errors import CrisisConsoleError
+from crisis_console.core.models import Role
 from crisis_console.core.policy import Finding
 from crisis_console.core.reply_model import Reply
+from crisis_console.core.roster import TEAM_FILE, load_roster
 from crisis_console.core.service import ConsoleService
 from crisis_console.core.templates import load_templates
 from crisis_console.core.text import visible
 
-COMMANDS = ("templates", "claim", "reply", "approvals")
+COMMANDS = ("templates", "claim", "reply", "approvals", "team")
 
 
 def add_commands(commands: Any) -> None:
@@ -53,6 +55,28 @@ def add_commands(commands: Any) -> None:
     edit = a_commands.add_parser("edit", help="change a draft's wording (kept as a diff)")
     edit.add_argument("id")
     edit.add_argument("--text", required=True)
+    _add_team(commands)
+
+
+def _add_team(commands: Any) -> None:
+    team = commands.add_parser("team", help="who may do what (changes: lead only, audited)")
+    t_commands = team.add_subparsers(dest="team_command")
+    t_commands.add_parser("list", help="every operator and their roles")
+    add = t_commands.add_parser("set", help="put an operator on the team with these roles")
+    add.add_argument("name")
+    add.add_argument("roles", nargs="+", choices=[r.value for r in Role])
+    t_commands.add_parser("remove", help="take an operator off the team").add_argument("name")
+
+
+def _run_team(args: argparse.Namespace, service: ConsoleService, out: IO[str]) -> int:
+    path = config.data_dir(args.data_dir) / TEAM_FILE
+    if args.team_command == "set":
+        service.change_team(path, args.name, [Role(r) for r in args.roles])
+    elif args.team_command == "remove":
+        service.change_team(path, args.name, None)
+    for name, roles in sorted(load_roster(path).operators.items()):
+        out.write(f"{name:<20} {', '.join(sorted(r.value for r in roles))}\n")
+    return 0
 
 
 def _variables(pairs: Sequence[str]) -> dict[str, str]:
@@ -99,6 +123,8 @@ def run(args: argparse.Namespace, service: ConsoleService, out: IO[str]) -> int:
                 state = "approved" if desk.template_approved(t) else "NOT APPROVED"
                 roles = ",".join(sorted(r.value for r in t.roles))
                 out.write(f"{t.id:<26} v{t.version} {state:<13} {roles:<28} {t.title}\n")
+        elif args.command == "team":
+            return _run_team(args, service, out)
         elif args.command == "claim":
             if args.release:
                 service.claims.release(args.mention)

@@ -256,3 +256,92 @@ def test_the_active_playbook_is_chosen_in_the_data_folders_settings(tmp_path: Pa
         "'General brand playbook'"
         in run("--data-dir", str(data), "--playbook", "general", "playbook", "validate").stdout
     )
+
+
+def test_team_changes_are_lead_only_audited_and_as_needs_the_team_files_leave(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    me = getpass.getuser()
+    (data).mkdir()
+    (data / "team.yaml").write_text(
+        f"operators:\n  {me}: [lead]\n  sam: [support]\n  maya: [social]\n"
+        f"shared_logins:\n  {me}: [sam]\n"
+    )
+    refused = run("--data-dir", str(data), "--as", "sam", "team", "set", "sam", "lead")
+    assert refused.returncode == 3 and "sam (support) may not change roster" in refused.stderr
+    not_allowed = run("--data-dir", str(data), "--as", "maya", "team", "list")
+    assert not_allowed.returncode == 3 and f"login {me} may not act as maya" in not_allowed.stderr
+    changed = run("--data-dir", str(data), "team", "set", "priya", "pr", "legal")
+    assert changed.returncode == 0 and "priya                legal, pr" in changed.stdout
+    removed = run("--data-dir", str(data), "team", "remove", "maya")
+    assert "maya" not in removed.stdout
+    events = [json.loads(line) for line in (data / "audit.jsonl").read_text().splitlines()]
+    assert [(e["action"], e["actor"]) for e in events] == [
+        ("identity.as", me),
+        ("refused", "sam"),
+        ("refused", me),
+        ("roster.changed", me),
+        ("roster.changed", me),
+    ]
+    assert events[3]["data"] == {"before": [], "after": ["legal", "pr"]}
+
+
+def test_templates_lint_approve_and_a_reply_from_the_shell(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    me = getpass.getuser()
+    team(data, **{me: "lead"})
+    assert "24 template(s) ok, 0 problem(s)" in run("templates", "lint").stdout
+    feed = write(
+        tmp_path / "in.jsonl",
+        jsonl(record("1", "Three days late, still waiting", author_name="{{ 7*7 }}")),
+    )
+    run("--data-dir", str(data), "ingest", str(feed))
+    unapproved = run(
+        "--data-dir",
+        str(data),
+        "reply",
+        "x:1",
+        "--template",
+        "delivery-delay",
+        "--var",
+        "new_date=Friday",
+    )
+    assert (
+        unapproved.returncode == 1
+        and "BLOCK: template 'delivery-delay' is not approved" in unapproved.stdout
+    )
+    assert "NOT APPROVED" in run("--data-dir", str(data), "templates", "list").stdout
+    run("--data-dir", str(data), "templates", "approve", "delivery-delay")
+    args = (
+        "--data-dir",
+        str(data),
+        "reply",
+        "x:1",
+        "--template",
+        "delivery-delay",
+        "--var",
+        "new_date=Friday",
+    )
+    preview = run(*args)
+    assert "Hi {{ 7*7 }}, sorry your delivery" in preview.stdout  # the name stays data, not 49
+    assert "BLOCK: unfilled placeholder '{{ 7*7 }}'" in preview.stdout  # and never goes out
+    refused = run(*args, "--send")
+    assert refused.returncode == 2 and "unfilled placeholder" in refused.stderr
+    assert not (data / "outbox.jsonl").exists()
+    feed2 = write(tmp_path / "in2.jsonl", jsonl(record("2", "Three days late", author_name="Dan")))
+    run("--data-dir", str(data), "ingest", str(feed2))
+    sent = run(
+        "--data-dir",
+        str(data),
+        "reply",
+        "x:2",
+        "--template",
+        "delivery-delay",
+        "--var",
+        "new_date=Friday",
+        "--send",
+    )
+    assert sent.returncode == 0, sent.stderr
+    [line] = (data / "outbox.jsonl").read_text().splitlines()
+    assert json.loads(line)["text"].startswith("Hi Dan, sorry your delivery")

@@ -8,6 +8,7 @@ only reads and exports. The service checks every action here; the console only r
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -122,14 +123,39 @@ def load_roster(path: Path) -> Roster:
     return Roster(operators, shared)
 
 
-def write_roster(path: Path, operators: dict[str, list[Role]]) -> None:
-    """Write a team file (used by the demo to put its operator on the team)."""
+def write_roster(
+    path: Path, operators: Mapping[str, Iterable[Role]], shared: Mapping[str, Iterable[str]] = {}
+) -> None:
+    """Write a team file (the demo's, and every change a lead makes)."""
     lines = [
         "# Who may do what: OS login -> roles (social, pr, support, legal, lead, auditor)",
         "operators:",
     ]
     lines += [
-        f"  {json.dumps(name)}: [{', '.join(r.value for r in roles)}]"  # JSON strings are YAML
+        f"  {json.dumps(name)}: [{', '.join(sorted(r.value for r in roles))}]"  # JSON is YAML
         for name, roles in operators.items()
     ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if shared:
+        lines.append("# A shared terminal's login -> who may act from it with --as NAME")
+        lines.append("shared_logins:")
+        lines += [
+            f"  {json.dumps(login)}: {json.dumps(sorted(names))}" for login, names in shared.items()
+        ]
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def change_roster(path: Path, name: str, roles: Iterable[Role] | None) -> Roster:
+    """Give `name` these roles (None: take them off the team); the file is rewritten whole."""
+    roster = load_roster(path)
+    operators = dict(roster.operators)
+    if roles is None:
+        operators.pop(name, None)
+    else:
+        operators[name] = frozenset(roles)
+    shared = {
+        login: [n for n in names if n in operators] for login, names in roster.shared_logins.items()
+    }
+    write_roster(path, operators, shared)
+    return load_roster(path)

@@ -20,6 +20,7 @@ from crisis_console.core.ingest import Parsed
 from crisis_console.core.models import (
     Clock,
     MentionVersion,
+    Role,
     StoredMention,
     classification_to_record,
     mention_to_record,
@@ -28,7 +29,7 @@ from crisis_console.core.models import (
 from crisis_console.core.notify import ConsoleSink, Notifier
 from crisis_console.core.playbook import Playbook
 from crisis_console.core.replies import ReplyDesk
-from crisis_console.core.roster import Operator
+from crisis_console.core.roster import Operator, change_roster, load_roster
 from crisis_console.core.routing import Triager
 from crisis_console.core.senders import OUTBOX_FILE, JsonlOutbox, Sender
 from crisis_console.core.store import MentionStore
@@ -189,3 +190,21 @@ class ConsoleService:
 
     def mention(self, key: str) -> StoredMention | None:
         return self._store.get(key)
+
+    def change_team(self, team_file: Path, name: str, roles: list[Role] | None) -> None:
+        """Put an operator on the team with these roles, or take them off (lead only)."""
+        self.crisis.require("change_roster", f"operator:{name}")
+        before = sorted(r.value for r in load_roster(team_file).operators.get(name, ()))
+        change_roster(team_file, name, roles)
+        after = sorted(r.value for r in roles) if roles is not None else []
+        self._audit.append(
+            [
+                AuditEvent(
+                    "roster.changed",
+                    f"operator:{name}",
+                    self.actor,
+                    self.clock(),
+                    {"before": before, "after": after},
+                )
+            ]
+        )
