@@ -16,12 +16,15 @@ from crisis_console.tui.messages import (
     AcknowledgeRequested,
     LevelChangeRequested,
     NotificationArrived,
+    ReplyRequested,
     StateChanged,
     StepTickRequested,
 )
+from crisis_console.tui.screens.approvals import ApprovalScreen
 from crisis_console.tui.screens.crisis import CrisisScreen
 from crisis_console.tui.screens.inbox import InboxScreen
 from crisis_console.tui.screens.level_dialog import LevelDialog
+from crisis_console.tui.screens.reply import ReplyScreen
 
 TIMER_SECONDS = 10  # alarms, SLA breaches, checklist and spikes are checked this often
 
@@ -35,6 +38,7 @@ class CrisisConsoleApp(App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("c", "crisis", "Crisis"),
+        Binding("A", "approvals", "Approvals"),
         Binding("L", "change_level", "Level", show=False),
     ]
 
@@ -105,6 +109,14 @@ class CrisisConsoleApp(App[None]):
 
     def on_step_tick_requested(self, message: StepTickRequested) -> None:
         self._attempt("tick the step", lambda: self.service.crisis.tick_step(message.step_id))
+
+    def on_reply_requested(self, message: ReplyRequested) -> None:
+        if self._attempt("claim", lambda: self.service.claims.require_mine(message.key)):
+            self.push_screen(ReplyScreen(self.service, message.key))
+
+    def action_approvals(self) -> None:
+        if not isinstance(self.screen, ApprovalScreen):
+            self.push_screen(ApprovalScreen(self.service))
 
     def action_crisis(self) -> None:
         if not isinstance(self.screen, CrisisScreen):

@@ -34,3 +34,10 @@ class StepTickRequested(Message):
 
 class LevelChangeRequested(Message):
     """The operator asked to change the crisis level."""
+
+
+@dataclass
+class ReplyRequested(Message):
+    """The operator wants to answer this mention."""
+
+    key: str

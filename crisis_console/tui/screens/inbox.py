@@ -12,7 +12,7 @@ from textual.widgets import Footer, Header, Static
 from crisis_console.core.crisis_state import Alarm
 from crisis_console.core.models import StoredMention
 from crisis_console.core.service import ConsoleService
-from crisis_console.tui.messages import AcknowledgeRequested, StateChanged
+from crisis_console.tui.messages import AcknowledgeRequested, ReplyRequested, StateChanged
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 from crisis_console.tui.widgets.mention_detail import MentionDetail
 from crisis_console.tui.widgets.mention_table import MentionTable
@@ -27,6 +27,7 @@ class InboxScreen(Screen[None]):
     BINDINGS = [
         Binding("r", "reload", "Reload"),
         Binding("a", "acknowledge", "Acknowledge alarm"),
+        Binding("R", "reply", "Reply"),
     ]
 
     def __init__(self, service: ConsoleService) -> None:
@@ -79,6 +80,11 @@ class InboxScreen(Screen[None]):
     def action_acknowledge(self) -> None:
         shown = self.query_one(MentionDetail).mention
         self.post_message(AcknowledgeRequested(shown.key if shown else None))
+
+    def action_reply(self) -> None:
+        shown = self.query_one(MentionDetail).mention
+        if shown is not None:
+            self.post_message(ReplyRequested(shown.key))
 
     def select_mention(self, key: str) -> None:
         """Move the cursor to the mention with this key, if it is in the inbox."""

@@ -1,0 +1,137 @@
+"""The approval queue: drafts waiting for an approver, approved replies waiting for a sender,
+and failed sends waiting for a retry. Late ones (past the mention's SLA) are marked."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from crisis_console.core.errors import CrisisConsoleError
+from crisis_console.core.reply_model import Reply
+from crisis_console.core.service import ConsoleService
+from crisis_console.tui import formatting as fmt
+from crisis_console.tui.screens.reply import findings_text
+from crisis_console.tui.screens.text_prompt import TextPrompt
+
+
+class ApprovalScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("y", "approve", "Approve"),
+        Binding("x", "reject", "Reject"),
+        Binding("e", "edit", "Edit"),
+        Binding("s", "send", "Send approved"),
+    ]
+
+    def __init__(self, service: ConsoleService) -> None:
+        super().__init__()
+        self.service = service
+        self.rows: list[Reply] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        table: DataTable[object] = DataTable(id="approval-table", cursor_type="row")
+        yield table
+        yield Static(id="approval-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Status", "Mention", "By", "Template", "Late")
+        table.focus()
+        self.reload()
+
+    @work(thread=True, exclusive=True, group="approvals")
+    def reload(self) -> None:
+        queue = self.service.replies.queue()
+        self.app.call_from_thread(self._show, queue)
+
+    def _show(self, queue: list[tuple[Reply, bool]]) -> None:
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        self.rows = [reply for reply, _ in queue]
+        for reply, late in queue:
+            late_mark = Text("LATE", style="bold white on red") if late else Text("")
+            table.add_row(
+                reply.status, reply.mention, reply.author, reply.template, late_mark, key=reply.id
+            )
+        if self.rows:
+            table.move_cursor(row=min(max(row, 0), len(self.rows) - 1))
+        else:
+            self.query_one("#approval-detail", Static).update(
+                Text("Nothing waits for approval.", style="dim")
+            )
+
+    def selected(self) -> Reply | None:
+        table = self.query_one(DataTable)
+        return (
+            self.rows[table.cursor_row]
+            if self.rows and 0 <= table.cursor_row < len(self.rows)
+            else None
+        )
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        reply = self.selected()
+        if reply is None:
+            return
+        out = Text()
+        out.append(f"{reply.status} · by {reply.author}", style="bold")
+        if reply.edited_by:
+            out.append(f" · edited by {reply.edited_by}")
+        if reply.error:
+            out.append(f"\nLast error: {reply.error}", style="red")
+        out.append("\n\n")
+        out.append_text(fmt.plain(reply.text))
+        out.append("\n\n")
+        out.append_text(findings_text(list(reply.findings)))
+        for step in reply.history:
+            out.append(f"\n{step['action']} by {step['by']} {step['comment']}", style="dim")
+            if step.get("diff"):
+                out.append("\n")
+                out.append_text(fmt.plain(step["diff"]))
+        self.query_one("#approval-detail", Static).update(out)
+
+    def _do(self, what: str, action: object) -> None:
+        try:
+            assert callable(action)
+            action()
+        except (CrisisConsoleError, ValueError) as exc:
+            self.notify(str(exc), title=f"Could not {what}", severity="error", timeout=10)
+        self.reload()
+
+    def action_approve(self) -> None:
+        reply = self.selected()
+        if reply is not None:
+            self._do("approve", lambda: self.service.replies.approve(reply.id))
+
+    def action_send(self) -> None:
+        reply = self.selected()
+        if reply is not None:
+            self._do("send", lambda: self.service.replies.send_approved(reply.id))
+
+    def action_reject(self) -> None:
+        reply = self.selected()
+        if reply is None:
+            return
+
+        def rejected(comment: str | None) -> None:
+            if comment:
+                self._do("reject", lambda: self.service.replies.reject(reply.id, comment))
+
+        self.app.push_screen(TextPrompt("Why is it rejected? (the author sees this)"), rejected)
+
+    def action_edit(self) -> None:
+        reply = self.selected()
+        if reply is None:
+            return
+
+        def edited(text: str | None) -> None:
+            if text and text != reply.text:
+                self._do("edit", lambda: self.service.replies.edit(reply.id, text))
+
+        self.app.push_screen(TextPrompt("Edit the reply (kept as a diff)", reply.text), edited)
