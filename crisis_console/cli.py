@@ -297,6 +297,8 @@ def run_demo(args: argparse.Namespace, clock: Clock) -> int:
     demo.prepare_folder(folder, config.operator())
     with open_service(folder, playbook, clock, as_name=args.as_name) as service:
         report = service.ingest(demo.demo_records(config.demo_data_file(), clock()))
+        for template_id in service.replies.templates:  # the demo's lead approves them all
+            service.replies.approve_template(template_id)
         print(f"demo data: {report.summary()}")
         print(f"loaded into {folder} (reset on every `crisis-console demo`)")
         if args.no_open:

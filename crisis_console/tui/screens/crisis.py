@@ -44,7 +44,7 @@ class CrisisScreen(Screen[None]):
         Binding("escape,c", "app.pop_screen", "Inbox"),
         Binding("space,enter", "tick_step", "Tick step"),
         Binding("L", "change_level", "Change level"),
-        Binding("a", "acknowledge", "Acknowledge alarm"),
+        Binding("a", "acknowledge", "Ack alarm"),
     ]
 
     def __init__(self, service: ConsoleService) -> None:

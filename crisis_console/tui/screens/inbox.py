@@ -26,7 +26,7 @@ class InboxScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
     BINDINGS = [
         Binding("r", "reload", "Reload"),
-        Binding("a", "acknowledge", "Acknowledge alarm"),
+        Binding("a", "acknowledge", "Ack alarm"),
         Binding("R", "reply", "Reply"),
     ]
 
