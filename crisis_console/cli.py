@@ -21,6 +21,7 @@ from typing import IO
 
 from crisis_console import __version__, cli_crisis, cli_replies, config, demo
 from crisis_console.core.audit import AUDIT_FILE, AuditEvent, AuditLog
+from crisis_console.core.claims import DEFAULT_LEASE_MINUTES
 from crisis_console.core.errors import CrisisConsoleError, PlaybookError, Problem
 from crisis_console.core.evaluate import (
     TASK_LABELS,
@@ -251,7 +252,12 @@ def _reply_setup(folder: Path) -> ReplySetup:
     url = config.setting(folder, "reply_webhook")
     sender: Sender = WebhookSender(url) if url else JsonlOutbox(folder / OUTBOX_FILE)
     brand = config.setting(folder, "brand") or "the team"
-    return ReplySetup(templates, sender, brand)
+    lease = config.setting(folder, "claim_lease_minutes") or str(DEFAULT_LEASE_MINUTES)
+    if not lease.isdigit() or int(lease) <= 0:
+        raise CrisisConsoleError(
+            f"{folder / config.SETTINGS_FILE}: claim_lease_minutes must be a positive whole number"
+        )
+    return ReplySetup(templates, sender, brand, int(lease))
 
 
 def _log_to(path: Path) -> None:

@@ -71,9 +71,9 @@ def setting(folder: Path | None, key: str) -> str | None:
     path = folder / SETTINGS_FILE
     doc, problems = load_yaml(path.read_text(encoding="utf-8"), str(path))
     value = doc.data.get(key) if doc is not None and isinstance(doc.data, dict) else None
-    if problems or (value is not None and not isinstance(value, str)):
-        raise CrisisConsoleError(f"{path}: '{key}' must be a playbook name or file")
-    return value
+    if problems or (value is not None and not isinstance(value, str | int)):
+        raise CrisisConsoleError(f"{path}: '{key}' must be a text")
+    return None if value is None else str(value)
 
 
 def operator() -> str:
