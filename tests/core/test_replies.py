@@ -272,3 +272,34 @@ def test_a_crash_after_the_publisher_accepted_never_sends_twice(
     [resumed] = restarted.replies.resume_sending()
     assert resumed.status == "sent"
     assert state.attempts == 2 and list(state.published) == [sent.id]  # asked twice, published once
+
+
+HOSTILE = [
+    "{{ 7*7 }}",
+    "{% raw %}x{% endraw %}",
+    "[bold red]boss[/]",
+    "\x1b[2J\x1b[31mred",
+    "${jndi:x}",
+]
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_injection_through_every_outside_field_is_never_evaluated(
+    make_service: ServiceFactory, payload: str
+) -> None:
+    lead = make_service(name="lee")
+    fields = {
+        "author": "evil" + payload.replace(" ", ""),
+        "author_name": payload,
+        "url": "https://x.example/" + payload,
+        "in_reply_to": payload,
+    }
+    lead.ingest(read_jsonl(jsonl(record("1", payload + " my order is late", **fields)), "f", NOW))
+    stored = lead.mention("x:1")
+    assert stored is not None and stored.triage.mention.text.startswith(payload)
+    lead.replies.approve_template("ack-move-to-dm")
+    text, findings = lead.replies.preview("x:1", "ack-move-to-dm", {})
+    assert text.startswith(f"Hi {payload}, thanks")  # verbatim, never rendered as Jinja
+    assert "49" not in text
+    if "{{" in payload or "{%" in payload:
+        assert any(f.code == "placeholder" for f in findings)  # and never sent as is
