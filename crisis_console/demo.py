@@ -7,6 +7,7 @@ marker is (re)filled, so the demo can never overwrite real data.
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,7 +31,9 @@ def prepare_folder(folder: Path, operator: str) -> None:
                 "give the demo an empty folder with --data-dir"
             )
         for child in folder.iterdir():
-            if child.is_file() and child.name != MARKER:
+            if child.is_dir():
+                shutil.rmtree(child)  # a previous demo's segments and archives
+            elif child.name != MARKER:
                 child.unlink()
     folder.mkdir(parents=True, exist_ok=True)
     (folder / MARKER).write_text("This folder holds Crisis Console demo data; `demo` resets it.\n")

@@ -105,7 +105,7 @@ def test_data_dir_falls_back_to_the_environment(tmp_path: Path) -> None:
     feed = write(tmp_path / "in.jsonl", jsonl(record("1", "hello")))
     out = run("ingest", str(feed), home=tmp_path / "home")
     assert out.returncode == 0, out.stderr
-    assert (tmp_path / "home" / "mentions.json").exists()
+    assert (tmp_path / "home" / "mentions" / "live.json").exists()
 
 
 def test_ingest_is_refused_while_the_folder_is_in_use(tmp_path: Path) -> None:
@@ -135,7 +135,7 @@ def test_demo_loads_into_its_own_folder_and_never_over_real_data(tmp_path: Path)
     )
     refused = run("--data-dir", str(real), "demo", "--no-open")
     assert refused.returncode == 2 and "not the demo's" in refused.stderr
-    assert (real / "mentions.json").exists()
+    assert (real / "mentions" / "live.json").exists()
 
 
 def test_playbook_validate(tmp_path: Path) -> None:

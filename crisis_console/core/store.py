@@ -1,31 +1,42 @@
 """The storage contract and its embedded TinyDB implementation (the one module that imports
-tinydb and filelock).
+tinydb's database layer).
 
 Contract (`MentionStore`): `save` is an upsert keyed by mention key and is durable when it
-returns — the caller may acknowledge only after that. A folder is used by one process at a
-time; a second opener gets `StoreLocked` with a clear message.
+returns — the caller may acknowledge only after that. A folder has one writer at a time; a
+second is refused naming the first. Readers (`read_only=True`) need no lock.
+
+Layout, so that the cost of a write does not grow with history:
+
+    state.json                      small tables: claims, alarms, crisis state, replies...
+    mentions/live.json              the newest mentions (at most `live_limit`), and `applied`:
+                                    the last audit record whose mentions are in the store
+    mentions/YYYY-MM-DD-NNNN.json   closed segments, rotated out of the live file when it
+                                    fills; read on demand, still searched and exported
+
+TinyDB rewrites a whole file on every write and converts a whole table on every update, so
+each file is kept small: a batch rewrites the live file only, and a claim rewrites only the
+small state file.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from filelock import FileLock, Timeout
 from tinydb import TinyDB
-from tinydb.storages import Storage
 
-from crisis_console.core.errors import StoreError, StoreLocked
+from crisis_console.core.errors import StoreError
+from crisis_console.core.jsonfile import AtomicJSONStorage, FolderLock, fsync_directory
 from crisis_console.core.models import StoredMention, stored_from_record, stored_to_record
 
-MENTIONS_FILE = "mentions.json"
-LOCK_FILE = "console.lock"
+STATE_FILE = "state.json"
+MENTIONS_DIR = "mentions"
+LIVE_FILE = "live.json"
+LIVE_LIMIT = 2_000
+_TABLE, _META = "mentions", "meta"
 
 
 def author_key_of(mention_record: Mapping[str, Any]) -> str:
@@ -39,8 +50,9 @@ class MentionStore(Protocol):
         """The mention with this key, or None."""
         ...
 
-    def save(self, items: Sequence[StoredMention]) -> None:
-        """Insert or replace each item by key, all in one durable write."""
+    def save(self, items: Sequence[StoredMention], applied: int | None = None) -> None:
+        """Insert or replace each item by key, all in one durable write; `applied` is the
+        audit sequence number these changes were logged under."""
         ...
 
     def all(self) -> list[StoredMention]:
@@ -49,6 +61,11 @@ class MentionStore(Protocol):
 
     def author_posts(self, author_key: str) -> int:
         """How many stored mentions this author (`platform:handle`) has made."""
+        ...
+
+    @property
+    def applied(self) -> int:
+        """The last audit sequence number whose mentions are in the store."""
         ...
 
     def records(self, table: str) -> dict[str, dict[str, Any]]:
@@ -64,169 +81,154 @@ class MentionStore(Protocol):
         ...
 
 
-class AtomicJSONStorage(Storage):
-    """TinyDB storage that never leaves a half-written file.
-
-    Each write goes to a temporary file that is fsynced and then renamed over the old one,
-    so a crash leaves either the old or the new document, never a torn one. Inside
-    `batch()` writes stay in memory and reach the disk once, when the batch ends.
-    """
-
-    def __init__(self, path: str) -> None:
-        self._path = Path(path)
-        self._data: dict[str, Any] | None = None
-        self._depth = 0
-        self._dirty = False
-
-    def read(self) -> dict[str, Any] | None:
-        if self._data is None:
-            try:
-                raw = self._path.read_text(encoding="utf-8")
-            except FileNotFoundError:
-                return None
-            try:
-                self._data = json.loads(raw) if raw.strip() else None
-            except json.JSONDecodeError as exc:
-                raise StoreError(
-                    f"{self._path} is not valid JSON ({exc}); restore it from a backup"
-                ) from exc
-        return self._data
-
-    def write(self, data: dict[str, Any]) -> None:
-        self._data = data
-        self._dirty = True
-        if self._depth == 0:
-            self._flush()
-
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Group writes into one disk write; on error, forget the unwritten changes."""
-        self._depth += 1
-        try:
-            yield
-        except BaseException:
-            self._depth -= 1
-            if self._depth == 0:
-                self._data, self._dirty = None, False  # reload what the disk really holds
-            raise
-        self._depth -= 1
-        if self._depth == 0 and self._dirty:
-            self._flush()
-
-    def _flush(self) -> None:
-        payload = json.dumps(self._data, separators=(",", ":"))
-        directory = self._path.parent
-        fd, tmp = tempfile.mkstemp(prefix=".mentions-", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self._path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        _fsync_directory(directory)
-        self._dirty = False
-
-    def close(self) -> None:
-        pass
+def _open(path: Path, cache: bool) -> TinyDB:
+    return TinyDB(str(path), storage=AtomicJSONStorage, cache=cache)
 
 
-def _fsync_directory(directory: Path) -> None:
-    # The rename is durable only once the directory entry is on disk.
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-class FolderLock:
-    """Holds the data folder for this process; refuses a second holder at once."""
-
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / LOCK_FILE
-        self._lock = FileLock(str(self.path))
-        try:
-            self._lock.acquire(timeout=0)
-        except Timeout:
-            raise StoreLocked(
-                f"{folder} is already in use by another Crisis Console or ingest "
-                f"(lock {self.path}). Close that one first, or use another --data-dir."
-            ) from None
-
-    def release(self) -> None:
-        self._lock.release()
+def _storage(db: TinyDB) -> AtomicJSONStorage:
+    storage = db.storage
+    assert isinstance(storage, AtomicJSONStorage)
+    return storage
 
 
 class TinyDBStore:
-    """The embedded store: one folder, one JSON file, one process at a time."""
+    """The embedded store: one folder, small JSON files, one writer at a time."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, read_only: bool = False, live_limit: int = LIVE_LIMIT) -> None:
+        self.folder, self.read_only, self.live_limit = folder, read_only, live_limit
+        self._segments = folder / MENTIONS_DIR
+        if not read_only:
+            try:
+                self._segments.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create data folder {folder}: {exc}") from exc
+        self._lock = None if read_only else FolderLock(folder)
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot create data folder {folder}: {exc}") from exc
-        self.folder = folder
-        self._lock = FolderLock(folder)
-        try:
-            self._db = TinyDB(str(folder / MENTIONS_FILE), storage=AtomicJSONStorage)
-            self._table = self._db.table("mentions")
-            docs = self._table.all()
-            self._doc_ids = {doc["id"]: doc.doc_id for doc in docs}
-            self._authors = Counter(author_key_of(doc["mention"]) for doc in docs)
+            self._state = _open(folder / STATE_FILE, cache=True)
+            self._state.tables()  # read now: a damaged state file is reported at open
+            self._live = _open(self._segments / LIVE_FILE, cache=True)
+            self._where: dict[str, str] = {}  # mention key -> segment file name
+            self._authors: Counter[str] = Counter()
+            for name in self._archive_names():
+                self._index(name, self._table(name).all())
+            self._index(LIVE_FILE, self._live.table(_TABLE).all())
         except BaseException:
-            self._lock.release()
+            self.close()
             raise
 
+    # --- segments ---------------------------------------------------------------------------
+
+    def _archive_names(self) -> list[str]:
+        if not self._segments.is_dir():
+            return []
+        return sorted(p.name for p in self._segments.glob("*.json") if p.name != LIVE_FILE)
+
+    def _table(self, name: str) -> Any:
+        """A segment's mentions table; closed segments are read from disk each time."""
+        if name == LIVE_FILE:
+            return self._live.table(_TABLE)
+        return _open(self._segments / name, cache=False).table(_TABLE)
+
+    def _index(self, name: str, docs: Sequence[Mapping[str, Any]]) -> None:
+        for doc in docs:
+            if doc["id"] not in self._where:
+                self._authors[author_key_of(doc["mention"])] += 1
+            self._where[doc["id"]] = name
+
     @property
-    def _storage(self) -> AtomicJSONStorage:
-        storage = self._db.storage
-        assert isinstance(storage, AtomicJSONStorage)
-        return storage
+    def applied(self) -> int:
+        meta = self._live.table(_META).get(doc_id=1)
+        return int(meta["applied"]) if meta else 0
 
     def get(self, key: str) -> StoredMention | None:
-        doc_id = self._doc_ids.get(key)
-        if doc_id is None:
+        name = self._where.get(key)
+        if name is None:
             return None
-        doc = self._table.get(doc_id=doc_id)
-        return None if doc is None else stored_from_record(doc)
+        docs = self._table(name).search(_by_id(key))
+        return stored_from_record(docs[0]) if docs else None
 
-    def save(self, items: Sequence[StoredMention]) -> None:
-        if not items:
+    def save(self, items: Sequence[StoredMention], applied: int | None = None) -> None:
+        if self.read_only:
+            raise StoreError(f"{self.folder} was opened read-only")
+        if not items and applied is None:
             return
-        fresh: dict[str, dict[str, Any]] = {}
-        new_ids: list[int] = []
-        with self._storage.batch():
-            for item in items:
-                record = stored_to_record(item)
-                doc_id = self._doc_ids.get(item.key)
-                if doc_id is None:
-                    fresh[item.key] = record  # a later item with the same key wins
-                else:
-                    self._table.update(record, doc_ids=[doc_id])
+        by_segment: dict[str, dict[str, dict[str, Any]]] = {}
+        for item in items:
+            by_segment.setdefault(self._where.get(item.key, LIVE_FILE), {})[item.key] = (
+                stored_to_record(item)
+            )
+        # Closed segments first: the live file's write, with `applied`, is what commits a batch.
+        for name, records in sorted(by_segment.items(), key=lambda kv: kv[0] == LIVE_FILE):
+            db = self._live if name == LIVE_FILE else _open(self._segments / name, cache=False)
+            self._write(db, records, applied if name == LIVE_FILE else None)
+        if LIVE_FILE not in by_segment and applied is not None:
+            self._write(self._live, {}, applied)
+        self._index(
+            LIVE_FILE,
+            [r for r in by_segment.get(LIVE_FILE, {}).values() if r["id"] not in self._where],
+        )
+        if len(self._live.table(_TABLE)) >= self.live_limit:
+            self._rotate()
+
+    def _write(
+        self, db: TinyDB, records: Mapping[str, dict[str, Any]], applied: int | None
+    ) -> None:
+        table = db.table(_TABLE)
+        with _storage(db).batch():
+            existing = {doc["id"]: doc.doc_id for doc in table.all()} if records else {}
+            fresh = [r for k, r in records.items() if k not in existing]
+            for key, record in records.items():
+                if key in existing:
+                    table.update(record, doc_ids=[existing[key]])
             if fresh:
-                new_ids = self._table.insert_multiple(fresh.values())
-        # Only once the batch is on disk does the index learn the new keys.
-        self._doc_ids.update(zip(fresh, new_ids, strict=True))
-        self._authors.update(author_key_of(record["mention"]) for record in fresh.values())
+                table.insert_multiple(fresh)
+            if applied is not None:
+                db.table(_META).upsert({"applied": applied}, lambda d: True)
+
+    def _rotate(self) -> None:
+        """Close the live segment under a dated name and start a new one, keeping `applied`."""
+        docs = self._live.table(_TABLE).all()
+        newest = max(doc["ingested_at"] for doc in docs)[:10]
+        number = len(self._archive_names()) + 1
+        name = f"{newest}-{number:04d}.json"
+        applied = self.applied
+        self._live.close()
+        os.replace(self._segments / LIVE_FILE, self._segments / name)
+        fsync_directory(self._segments)
+        self._live = _open(self._segments / LIVE_FILE, cache=True)
+        with _storage(self._live).batch():
+            self._live.table(_META).insert({"applied": applied})
+        for doc in docs:
+            self._where[doc["id"]] = name
+
+    def all(self) -> list[StoredMention]:
+        return list(self.iter_all())
+
+    def iter_all(self) -> Iterator[StoredMention]:
+        """Every mention, closed segments first; one segment in memory at a time."""
+        for name in [*self._archive_names(), LIVE_FILE]:
+            for doc in self._table(name).all():
+                yield stored_from_record(doc)
 
     def author_posts(self, author_key: str) -> int:
         return self._authors[author_key]
 
-    def all(self) -> list[StoredMention]:
-        return [stored_from_record(doc) for doc in self._table.all()]
+    def __len__(self) -> int:
+        return len(self._where)
+
+    # --- small state tables -----------------------------------------------------------------
 
     def records(self, table: str) -> dict[str, dict[str, Any]]:
-        return {doc["key"]: dict(doc["record"]) for doc in self._db.table(table).all()}
+        return {doc["key"]: dict(doc["record"]) for doc in self._state.table(table).all()}
 
     def put(self, table: str, records: Mapping[str, Mapping[str, Any]]) -> None:
+        if self.read_only:
+            raise StoreError(f"{self.folder} was opened read-only")
         if not records:
             return
-        tiny = self._db.table(table)
+        tiny = self._state.table(table)
         by_key = {doc["key"]: doc.doc_id for doc in tiny.all()}
-        with self._storage.batch():
+        with _storage(self._state).batch():
             for key, record in records.items():
                 doc = {"key": key, "record": dict(record)}
                 if key in by_key:
@@ -234,9 +236,15 @@ class TinyDBStore:
                 else:
                     by_key[key] = tiny.insert(doc)
 
-    def __len__(self) -> int:
-        return len(self._doc_ids)
-
     def close(self) -> None:
-        self._db.close()
-        self._lock.release()
+        for name in ("_state", "_live"):
+            db = getattr(self, name, None)
+            if db is not None:
+                db.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+
+def _by_id(key: str) -> Any:
+    return lambda doc: doc.get("id") == key

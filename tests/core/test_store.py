@@ -1,4 +1,5 @@
-"""The TinyDB store: round-trip, upsert by key, durable across reopen, one process per folder."""
+"""The TinyDB store: round-trip, upsert by key, rotation into dated segments, durability
+across reopen, one writer per folder (readers welcome), and damaged files reported."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from crisis_console.core.errors import StoreLocked
+from crisis_console.core.errors import StoreError, StoreLocked
 from crisis_console.core.models import MentionVersion, StoredMention
 from crisis_console.core.routing import Triager
-from crisis_console.core.store import MENTIONS_FILE, TinyDBStore
+from crisis_console.core.store import LIVE_FILE, MENTIONS_DIR, STATE_FILE, TinyDBStore
 from tests.conftest import NOW, parsed, record
 
 
@@ -35,12 +36,13 @@ def test_round_trip_keeps_every_field(tmp_path: Path, triager: Triager) -> None:
         history=(MentionVersion("first text", NOW),),
     )
     store = TinyDBStore(tmp_path)
-    store.save([original])
+    store.save([original], applied=7)
     store.close()
     reopened = TinyDBStore(tmp_path)
     try:
         assert reopened.get("x:1") == original
         assert reopened.all() == [original]
+        assert reopened.applied == 7
     finally:
         reopened.close()
 
@@ -53,27 +55,82 @@ def test_saving_the_same_key_replaces_not_duplicates(tmp_path: Path, triager: Tr
         store.save([stored(triager, "3", "a"), stored(triager, "3", "b")])
         texts = sorted(s.triage.mention.text for s in store.all())
         assert texts == ["b", "other", "second"]
-        assert len(store) == 3
+        assert len(store) == 3 and store.author_posts("x:maya") == 3
     finally:
         store.close()
-    on_disk = json.loads((tmp_path / MENTIONS_FILE).read_text())
-    assert len(on_disk["mentions"]) == 3
 
 
-def test_a_batch_is_one_write_and_leaves_no_temp_files(tmp_path: Path, triager: Triager) -> None:
+def test_the_live_file_rotates_into_dated_segments_still_searched(
+    tmp_path: Path, triager: Triager
+) -> None:
+    store = TinyDBStore(tmp_path, live_limit=10)
+    try:
+        for batch in range(3):
+            store.save(
+                [stored(triager, f"{batch}-{i}", f"post {batch}-{i}") for i in range(6)],
+                applied=batch + 1,
+            )
+        segments = sorted(p.name for p in (tmp_path / MENTIONS_DIR).iterdir())
+        assert segments == ["2026-03-14-0001.json", LIVE_FILE]
+        assert len(json.loads((tmp_path / MENTIONS_DIR / LIVE_FILE).read_text())["mentions"]) == 6
+        assert store.get("x:0-0") is not None  # in the closed segment
+        store.save([dataclasses.replace(stored(triager, "0-0", "edited"))], applied=4)
+        assert store.get("x:0-0").triage.mention.text == "edited"  # type: ignore[union-attr]
+        assert len(store) == 18 and len(store.all()) == 18 and store.applied == 4
+    finally:
+        store.close()
+    reopened = TinyDBStore(tmp_path, live_limit=10)
+    try:
+        assert len(reopened) == 18 and reopened.get("x:0-0").triage.mention.text == "edited"  # type: ignore[union-attr]
+    finally:
+        reopened.close()
+
+
+def test_a_claim_rewrites_only_the_small_state_file(tmp_path: Path, triager: Triager) -> None:
     store = TinyDBStore(tmp_path)
     try:
         store.save([stored(triager, str(i), f"text {i}") for i in range(50)])
+        live = tmp_path / MENTIONS_DIR / LIVE_FILE
+        before = live.stat().st_mtime_ns
+        store.put("claims", {"x:1": {"holder": "maya"}})
+        assert live.stat().st_mtime_ns == before
+        assert json.loads((tmp_path / STATE_FILE).read_text())["claims"]["1"]["key"] == "x:1"
     finally:
         store.close()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["console.lock", MENTIONS_FILE]
+    assert not [p for p in tmp_path.rglob("*.tmp")]  # no temporary file left behind
 
 
-def test_second_opener_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+def test_one_writer_named_to_the_second_and_readers_welcome(
+    tmp_path: Path, triager: Triager
+) -> None:
     first = TinyDBStore(tmp_path)
     try:
-        with pytest.raises(StoreLocked, match="already in use"):
+        first.save([stored(triager, "1", "hello")])
+        with pytest.raises(StoreLocked, match=r"already in use by .* \(process \d+, since"):
             TinyDBStore(tmp_path)
+        reader = TinyDBStore(tmp_path, read_only=True)
+        assert [s.key for s in reader.all()] == ["x:1"]
+        with pytest.raises(StoreError, match="read-only"):
+            reader.save([stored(triager, "2", "no")])
+        reader.close()
     finally:
         first.close()
     TinyDBStore(tmp_path).close()  # free again once the first has closed
+
+
+def test_a_damaged_file_is_reported_never_replaced(tmp_path: Path, triager: Triager) -> None:
+    store = TinyDBStore(tmp_path)
+    store.save([stored(triager, "1", "hello")])
+    store.close()
+    live = tmp_path / MENTIONS_DIR / LIVE_FILE
+    damaged = live.read_text()[:-20]
+    live.write_text(damaged)
+    with pytest.raises(
+        StoreError, match=r"live.json is damaged at line 1, column \d+ .*Nothing was changed"
+    ):
+        TinyDBStore(tmp_path)
+    assert live.read_text() == damaged  # left exactly as it was
+    (tmp_path / STATE_FILE).write_text("[1, 2]")
+    live.unlink()
+    with pytest.raises(StoreError, match="not a Crisis Console data file"):
+        TinyDBStore(tmp_path)
