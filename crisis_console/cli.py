@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
-from crisis_console import __version__, cli_crisis, cli_replies, config, demo
+from crisis_console import __version__, cli_audit, cli_crisis, cli_replies, config, demo
 from crisis_console.core.audit import AUDIT_FILE, AuditEvent, AuditLog
 from crisis_console.core.claims import DEFAULT_LEASE_MINUTES
 from crisis_console.core.errors import CrisisConsoleError, PlaybookError, Problem
@@ -105,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_crisis.add_commands(commands)
     cli_replies.add_commands(commands)
+    cli_audit.add_commands(commands)
 
     playbook = commands.add_parser("playbook", help="work with playbooks")
     playbook_commands = playbook.add_subparsers(dest="playbook_command", required=True)
@@ -126,6 +127,8 @@ def main(argv: Sequence[str] | None = None, clock: Clock = system_clock) -> int:
             return run_demo(args, clock)
         if args.command == "eval":
             return run_eval(args, sys.stdout)
+        if args.command == "audit":
+            return cli_audit.run(args, clock)
         if args.command == "templates" and args.templates_command == "lint":
             return cli_replies.run_templates_lint(sys.stdout)
         if args.command in cli_replies.COMMANDS:
@@ -238,6 +241,9 @@ def open_service(
         )
         if not operator.known:
             _err(f"note: {operator.name} is not on the team ({folder / TEAM_FILE}): read-only")
+        recovered = service.recover()
+        if recovered:
+            _err(f"recovered {recovered} mention(s) logged before an interruption but not stored")
         service.replies.resume_sending()
         yield service
     finally:

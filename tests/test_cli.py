@@ -89,10 +89,10 @@ def test_ingest_stores_once_and_summarises(tmp_path: Path) -> None:
     feed = write(tmp_path / "in.jsonl", [*jsonl(record("1", "hello"), record("2", "hi")), "nope"])
     first = run("--data-dir", str(data), "ingest", str(feed))
     assert first.returncode == 1  # one line was rejected
-    assert "2 new, 0 updated, 0 duplicate(s), 1 rejected" in first.stdout
+    assert "2 new, 0 updated, 0 deleted, 0 duplicate(s), 1 rejected" in first.stdout
     assert "in.jsonl:3: not valid JSON" in first.stderr
     second = run("--data-dir", str(data), "ingest", str(feed))
-    assert "0 new, 0 updated, 2 duplicate(s), 1 rejected" in second.stdout
+    assert "0 new, 0 updated, 0 deleted, 2 duplicate(s), 1 rejected" in second.stdout
     store = TinyDBStore(data)
     try:
         assert sorted(s.key for s in store.all()) == ["x:1", "x:2"]

@@ -2,7 +2,12 @@
 
 Each event carries `prev`, the hash of the event before it, and `hash`, the SHA-256 of its own
 canonical JSON (everything but `hash`). Changing, removing, inserting or reordering any line
-breaks the chain at that line, which `verify` reports. `append` is durable when it returns.
+breaks the chain at that line; `audit.head` (the last sequence number and hash, rewritten
+atomically after each append) catches lines cut off the end. `verify` names the first record
+that fails. `append` is durable when it returns.
+
+When the live file passes `rotate_bytes` it is closed under a dated name in `audit/`; the
+chain runs on across files, and verify and export read them all, oldest first.
 """
 
 from __future__ import annotations
@@ -17,9 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from crisis_console.core.errors import AuditError
+from crisis_console.core.jsonfile import fsync_directory, process_lock, write_atomically
 
 AUDIT_FILE = "audit.jsonl"
+HEAD_FILE = "audit.head"
+APPEND_LOCK = "audit.lock"
+ARCHIVE_DIR = "audit"
 GENESIS = "0" * 64
+ROTATE_BYTES = 64 * 1024 * 1024
+_TAIL_BLOCK = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +48,17 @@ class AuditEvent:
 class VerifyResult:
     ok: bool
     events: int
+    file: str = ""
     first_bad_line: int = 0
     message: str = ""
+
+    def describe(self) -> str:
+        if self.ok:
+            return f"ok: {self.events} events, the chain is whole"
+        return (
+            f"{self.file}:{self.first_bad_line}: {self.message} "
+            f"({self.events} events verified before it)"
+        )
 
 
 def _canonical(record: Mapping[str, Any]) -> bytes:
@@ -50,40 +70,91 @@ def _digest(record: Mapping[str, Any]) -> str:
     return hashlib.sha256(_canonical(record)).hexdigest()
 
 
+def last_line(path: Path) -> bytes:
+    """The last complete line of a file, read from the end (cheap on a large log)."""
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        end = handle.tell()
+        data = b""
+        while end > 0 and data.count(b"\n") < 2:
+            start = max(0, end - _TAIL_BLOCK)
+            handle.seek(start)
+            data = handle.read(end - start) + data
+            end = start
+    lines = data.rstrip(b"\n").split(b"\n")
+    return lines[-1] if lines else b""
+
+
 class AuditLog:
     """Appends events to `path`, continuing the chain found there."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path, rotate_bytes: int = ROTATE_BYTES, repair: bool = True) -> None:
+        """`repair`: set aside a torn last line left by a crash. Only the process that holds
+        the data folder repairs; a reader (export, verify) never changes the file."""
+        self.path, self.rotate_bytes = path, rotate_bytes
+        self.head_path = path.with_name(HEAD_FILE)
+        self.archive = path.parent / ARCHIVE_DIR
+        # Appends from several processes (the console, an auditor's export) take turns.
+        self._append_lock = process_lock(path.with_name(APPEND_LOCK))
         self.set_aside: Path | None = None
-        self._set_aside_torn_tail()
-        self._seq, self._last_hash = 0, GENESIS
-        for _, record in self._records():
-            self._seq, self._last_hash = record["seq"], record["hash"]
+        if repair:
+            self._set_aside_torn_tail()
+        self._seq, self._last_hash = self._tail()
+
+    def _tail(self) -> tuple[int, str]:
+        for file in reversed(self.files()):
+            line = last_line(file) if file.stat().st_size else b""
+            if line.strip():
+                try:
+                    record = json.loads(line)
+                    return int(record["seq"]), str(record["hash"])
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise AuditError(
+                        f"{file}: the last record is damaged ({exc}); run "
+                        "`crisis-console audit verify` to find where"
+                    ) from exc
+        return 0, GENESIS
 
     def _set_aside_torn_tail(self) -> None:
         """A crash inside `append` can leave a last line without its newline. That append never
         returned, so nothing it held was acknowledged; the fragment is moved to a side file
         (kept, never deleted) and the log continues from the last whole record."""
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
+        if not self.path.exists() or self.path.stat().st_size == 0:
             return
-        if not raw or raw.endswith(b"\n"):
-            return
-        cut = raw.rfind(b"\n") + 1
-        side = self.path.with_name(f"{self.path.name}.torn-{len(raw)}")
-        side.write_bytes(raw[cut:])
+        with self.path.open("rb") as handle:
+            handle.seek(-1, os.SEEK_END)
+            if handle.read(1) == b"\n":
+                return
+        size = self.path.stat().st_size
         with self.path.open("r+b") as handle:
+            start = max(0, size - 4 * _TAIL_BLOCK)
+            handle.seek(start)
+            chunk = handle.read()
+            cut = start + chunk.rfind(b"\n") + 1 if b"\n" in chunk else 0
+            handle.seek(cut)
+            fragment = handle.read()
+            side = self.path.with_name(f"{self.path.name}.torn-{size}")
+            side.write_bytes(fragment)
             handle.truncate(cut)
             handle.flush()
             os.fsync(handle.fileno())
         self.set_aside = side
 
-    def append(self, events: Sequence[AuditEvent]) -> None:
-        """Append every event with one write and one fsync."""
+    @property
+    def last_seq(self) -> int:
+        """The last sequence number on disk (another process may have appended)."""
+        self._seq, self._last_hash = self._tail()
+        return self._seq
+
+    def append(self, events: Sequence[AuditEvent]) -> int:
+        """Append every event with one write and one fsync; return the last sequence number."""
         if not events:
-            return
+            return self._seq
+        with self._append_lock:
+            self._seq, self._last_hash = self._tail()  # another process may have appended
+            return self._append_locked(events)
+
+    def _append_locked(self, events: Sequence[AuditEvent]) -> int:
         lines: list[str] = []
         seq, prev = self._seq, self._last_hash
         for event in events:
@@ -104,50 +175,103 @@ class AuditLog:
                 handle.write("\n".join(lines) + "\n")
                 handle.flush()
                 os.fsync(handle.fileno())
+            write_atomically(self.head_path, json.dumps({"seq": seq, "hash": prev}))
         except OSError as exc:
             raise AuditError(f"cannot append to the audit log {self.path}: {exc}") from exc
         self._seq, self._last_hash = seq, prev
+        if self.path.stat().st_size >= self.rotate_bytes:
+            self._rotate(events[-1].at)
+        return seq
+
+    def _rotate(self, at: datetime) -> None:
+        self.archive.mkdir(exist_ok=True)
+        name = f"audit-{at:%Y-%m-%d}-{len(list(self.archive.glob('audit-*.jsonl'))) + 1:04d}.jsonl"
+        os.replace(self.path, self.archive / name)
+        fsync_directory(self.archive)
+        fsync_directory(self.path.parent)
+
+    def files(self) -> list[Path]:
+        """The closed files, oldest first, then the live one."""
+        closed = sorted(self.archive.glob("audit-*.jsonl")) if self.archive.is_dir() else []
+        return [*closed, self.path] if self.path.exists() else closed
 
     def events(self) -> Iterator[dict[str, Any]]:
-        """Every record, oldest first."""
-        for _, record in self._records():
-            yield record
+        """Every record, oldest first, across all files."""
+        for file in self.files():
+            with file.open(encoding="utf-8") as handle:
+                for number, line in enumerate(handle, start=1):
+                    if line.strip():
+                        try:
+                            yield json.loads(line)
+                        except json.JSONDecodeError as exc:
+                            raise AuditError(
+                                f"{file}:{number}: not valid JSON ({exc.msg})"
+                            ) from exc
+
+    def events_after(self, seq: int) -> list[dict[str, Any]]:
+        """The records after `seq`, read from the end of the live file (recovery needs few)."""
+        last = self.last_seq
+        if seq >= last:
+            return []
+        found = [e for e in self._tail_records(last - seq) if e["seq"] > seq]
+        return sorted(found, key=lambda e: e["seq"])
+
+    def _tail_records(self, count: int) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for file in reversed(self.files()):
+            lines = file.read_text(encoding="utf-8").splitlines()
+            for line in reversed(lines):
+                if line.strip():
+                    out.append(json.loads(line))
+                    if len(out) >= count:
+                        return out
+        return out
 
     def verify(self) -> VerifyResult:
-        """Check the whole chain; name the first line that was altered, removed or moved."""
-        prev, count, expected_seq = GENESIS, 0, 1
-        try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            return VerifyResult(True, 0)
-        for number, line in enumerate(lines, start=1):
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                return VerifyResult(False, count, number, "not valid JSON")
-            if not isinstance(record, dict) or "hash" not in record:
-                return VerifyResult(False, count, number, "not an audit record")
-            if record.get("prev") != prev:
-                return VerifyResult(False, count, number, "does not follow the record before it")
-            if record.get("seq") != expected_seq:
-                return VerifyResult(
-                    False, count, number, f"sequence {record.get('seq')}, expected {expected_seq}"
-                )
-            if _digest(record) != record["hash"]:
-                return VerifyResult(False, count, number, "content does not match its hash")
-            prev, count, expected_seq = record["hash"], count + 1, expected_seq + 1
+        """Check the whole chain across every file, and the head; name the first bad record."""
+        prev, count, expected = GENESIS, 0, 1
+        for file in self.files():
+            with file.open(encoding="utf-8") as handle:
+                for number, line in enumerate(handle, start=1):
+                    bad = _check_line(line, prev, expected)
+                    if bad:
+                        return VerifyResult(False, count, str(file), number, bad)
+                    record = json.loads(line)
+                    prev, count, expected = record["hash"], count + 1, expected + 1
+        head = self._head()
+        if head is not None and (head[0] > count or (head[0] == count and head[1] != prev)):
+            where = str(self.files()[-1]) if self.files() else str(self.path)
+            return VerifyResult(
+                False,
+                count,
+                where,
+                count + 1,
+                f"records {count + 1} to {head[0]} are missing: the log was cut short",
+            )
         return VerifyResult(True, count)
 
-    def _records(self) -> Iterator[tuple[int, dict[str, Any]]]:
+    def _head(self) -> tuple[int, str] | None:
         try:
-            handle = self.path.open(encoding="utf-8")
+            head = json.loads(self.head_path.read_text(encoding="utf-8"))
+            return int(head["seq"]), str(head["hash"])
         except FileNotFoundError:
-            return
-        with handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    yield number, json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise AuditError(f"{self.path}:{number}: not valid JSON ({exc.msg})") from exc
+            return None
+        except (ValueError, KeyError, TypeError):
+            return (10**12, "")  # a damaged head never passes
+
+
+def _check_line(line: str, prev: str, expected: int) -> str:
+    """What is wrong with this line as the record after `prev`, or ""."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return "not valid JSON"
+    if not isinstance(record, dict) or "hash" not in record:
+        return "not an audit record"
+    if record.get("prev") != prev:
+        return "does not follow the record before it (changed, removed, inserted or moved)"
+    if record.get("seq") != expected:
+        return f"sequence {record.get('seq')}, expected {expected}"
+    if _digest(record) != record["hash"]:
+        return "its content does not match its hash (the record was changed)"
+    return ""

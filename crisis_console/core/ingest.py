@@ -33,6 +33,7 @@ class Parsed:
     mention: Mention
     source: str
     line: int
+    deleted: bool = False  # the platform reports the post deleted: store a tombstone
 
 
 IngestProblem = Problem
@@ -80,7 +81,10 @@ def read_jsonl(
             yield Problem(source, number, "", "must be a JSON object")
             continue
         try:
-            yield Parsed(mention_from_input(obj, now), source, number)
+            deleted = _flag(obj.get("deleted"), "deleted")
+            if deleted and obj.get("text") is None:
+                obj = {**obj, "text": "(deleted before we saw its text)"}
+            yield Parsed(mention_from_input(obj, now), source, number, deleted)
         except MentionError as exc:
             yield Problem(source, number, exc.field, str(exc))
 

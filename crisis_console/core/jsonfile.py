@@ -14,7 +14,7 @@ import os
 import socket
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -160,3 +160,25 @@ class FolderLock:
     def release(self) -> None:
         self._holder.unlink(missing_ok=True)
         self._lock.release()
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text`: temporary file, fsync, rename, fsync of the folder."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    fsync_directory(path.parent)
+
+
+def process_lock(path: Path) -> AbstractContextManager[object]:
+    """A lock that other processes on this machine honour, for short critical sections
+    (appending to the audit log). Waits for its turn."""
+    lock: AbstractContextManager[object] = FileLock(str(path))
+    return lock

@@ -173,6 +173,7 @@ class StoredMention:
     triage: Triage
     ingested_at: datetime
     history: tuple[MentionVersion, ...] = ()
+    deleted_at: datetime | None = None  # a tombstone: hidden from queues, kept in the archive
 
     @property
     def key(self) -> str:
@@ -294,6 +295,7 @@ def stored_to_record(s: StoredMention) -> dict[str, Any]:
         "route": route_to_record(s.triage.route),
         "ingested_at": _time(s.ingested_at),
         "history": [{"text": v.text, "seen_at": _time(v.seen_at)} for v in s.history],
+        "deleted_at": _time(s.deleted_at) if s.deleted_at else None,
     }
 
 
@@ -306,4 +308,5 @@ def stored_from_record(r: Mapping[str, Any]) -> StoredMention:
         ),
         ingested_at=_parse_time(r["ingested_at"]),
         history=tuple(MentionVersion(v["text"], _parse_time(v["seen_at"])) for v in r["history"]),
+        deleted_at=_parse_time(r["deleted_at"]) if r.get("deleted_at") else None,
     )

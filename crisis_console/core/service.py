@@ -7,6 +7,7 @@ it is the place where permission checks will live.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,9 +23,8 @@ from crisis_console.core.models import (
     MentionVersion,
     Role,
     StoredMention,
-    classification_to_record,
-    mention_to_record,
-    route_to_record,
+    stored_from_record,
+    stored_to_record,
 )
 from crisis_console.core.notify import ConsoleSink, Notifier
 from crisis_console.core.playbook import Playbook
@@ -32,11 +32,12 @@ from crisis_console.core.replies import ReplyDesk
 from crisis_console.core.roster import Operator, change_roster, load_roster
 from crisis_console.core.routing import Triager
 from crisis_console.core.senders import OUTBOX_FILE, JsonlOutbox, Sender
-from crisis_console.core.store import MentionStore
+from crisis_console.core.store import MentionStore, fingerprint
 from crisis_console.core.templates import ReplyTemplate
 from crisis_console.core.timers import Timers
 
 DEFAULT_BATCH = 500
+REPLAYED = ("mention.ingested", "mention.version", "mention.deleted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,7 @@ class IngestReport:
     new: int = 0
     updated: int = 0
     duplicates: int = 0
+    deleted: int = 0
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -64,8 +66,8 @@ class IngestReport:
 
     def summary(self) -> str:
         return (
-            f"{self.new} new, {self.updated} updated, {self.duplicates} duplicate(s), "
-            f"{self.rejected} rejected"
+            f"{self.new} new, {self.updated} updated, {self.deleted} deleted, "
+            f"{self.duplicates} duplicate(s), {self.rejected} rejected"
         )
 
 
@@ -142,7 +144,15 @@ class ConsoleService:
     ) -> AuditEvent | None:
         mention = parsed.mention
         now = self.clock()
+        if not parsed.deleted and mention.key not in pending:
+            # The common repeat is caught from the store's index, without reading the record.
+            known = self._store.fingerprint(mention.key)
+            if known is not None and known == fingerprint({"mention": {"text": mention.text}}):
+                report.duplicates += 1
+                return None
         existing = pending.get(mention.key) or self._store.get(mention.key)
+        if parsed.deleted:
+            return self._tombstone(parsed, existing, pending, report)
         if existing is not None and existing.triage.mention.text == mention.text:
             report.duplicates += 1
             return None
@@ -161,30 +171,58 @@ class ConsoleService:
         else:
             report.new += 1
             self._pending_authors[author] += 1
-        pending[mention.key] = StoredMention(triage, now, history)
-        return AuditEvent(
-            action=action,
-            subject=mention.key,
-            actor=self.actor,
-            at=now,
-            data={
-                "source": f"{parsed.source}:{parsed.line}",
-                "mention": mention_to_record(mention),
-                "classification": classification_to_record(triage.classification),
-                "route": route_to_record(triage.route),
-            },
-        )
+        stored = StoredMention(triage, now, history)
+        pending[mention.key] = stored
+        return self._stored_event(action, stored, parsed)
+
+    def _tombstone(
+        self,
+        parsed: Parsed,
+        existing: StoredMention | None,
+        pending: dict[str, StoredMention],
+        report: IngestReport,
+    ) -> AuditEvent | None:
+        """A deletion hides the mention from the queues; its content stays in the archive."""
+        if existing is not None and existing.deleted_at is not None:
+            report.duplicates += 1
+            return None
+        now = self.clock()
+        if existing is None:
+            triage = self._triager.triage(parsed.mention, 0, self._level)
+            stored = StoredMention(triage, now, (), now)
+            self._pending_authors[f"{parsed.mention.platform.value}:{parsed.mention.author}"] += 1
+        else:
+            stored = dataclasses.replace(existing, deleted_at=now)
+        report.deleted += 1
+        pending[stored.key] = stored
+        return self._stored_event("mention.deleted", stored, parsed)
+
+    def _stored_event(self, action: str, stored: StoredMention, parsed: Parsed) -> AuditEvent:
+        # The whole stored record: the archive keeps every version and deleted content, and
+        # recovery after a crash rebuilds the store from these events.
+        data = {"source": f"{parsed.source}:{parsed.line}", **stored_to_record(stored)}
+        return AuditEvent(action, stored.key, self.actor, self.clock(), data)
+
+    def recover(self) -> int:
+        """Apply the mention events a crash left logged but not stored; return how many."""
+        events = self._audit.events_after(self._store.applied)
+        restored = [stored_from_record(e["data"]) for e in events if e["action"] in REPLAYED]
+        if events:
+            self._store.save(restored, applied=self._audit.last_seq)
+        return len(restored)
 
     def _commit(self, pending: dict[str, StoredMention], events: list[AuditEvent]) -> None:
-        self._audit.append(events)
-        self._store.save(list(pending.values()))
+        # The audit log is the write-ahead log: the events (holding everything stored) go
+        # first, then the store records how far it has applied them, in the same write.
+        seq = self._audit.append(events)
+        self._store.save(list(pending.values()), applied=seq)
         # Only once the mentions are safely stored does anyone get woken for them.
         self.crisis.raise_alarms([s for s in pending.values() if s.triage.classification.escalate])
 
     def inbox(self) -> list[StoredMention]:
-        """Every mention, most urgent first, then by the earliest response deadline."""
+        """Every live mention (not deleted), most urgent first, then by the earliest deadline."""
         return sorted(
-            self._store.all(),
+            (s for s in self._store.all() if s.deleted_at is None),
             key=lambda s: (s.triage.classification.urgency.rank, s.triage.deadline),
         )
 

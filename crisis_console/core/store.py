@@ -20,8 +20,9 @@ small state file.
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -68,6 +69,10 @@ class MentionStore(Protocol):
         """The last audit sequence number whose mentions are in the store."""
         ...
 
+    def fingerprint(self, key: str) -> str | None:
+        """A short digest of the stored mention's content (see `fingerprint`), or None."""
+        ...
+
     def records(self, table: str) -> dict[str, dict[str, Any]]:
         """Every record of a small state table (alarms, crisis state...), by key."""
         ...
@@ -108,10 +113,14 @@ class TinyDBStore:
             self._state.tables()  # read now: a damaged state file is reported at open
             self._live = _open(self._segments / LIVE_FILE, cache=True)
             self._where: dict[str, str] = {}  # mention key -> segment file name
+            self._prints: dict[str, str] = {}  # mention key -> fingerprint of its content
+            self._live_ids: dict[str, int] = {}  # mention key -> TinyDB id in the live file
+            self._recent: OrderedDict[str, dict[str, dict[str, Any]]] = OrderedDict()
             self._authors: Counter[str] = Counter()
             for name in self._archive_names():
                 self._index(name, self._table(name).all())
             self._index(LIVE_FILE, self._live.table(_TABLE).all())
+            self._live_ids = {doc["id"]: doc.doc_id for doc in self._live.table(_TABLE).all()}
         except BaseException:
             self.close()
             raise
@@ -134,6 +143,11 @@ class TinyDBStore:
             if doc["id"] not in self._where:
                 self._authors[author_key_of(doc["mention"])] += 1
             self._where[doc["id"]] = name
+            self._prints[doc["id"]] = fingerprint(doc)
+
+    def fingerprint(self, key: str) -> str | None:
+        """What the stored mention says, in brief: equal fingerprints, nothing new to store."""
+        return self._prints.get(key)
 
     @property
     def applied(self) -> int:
@@ -144,8 +158,20 @@ class TinyDBStore:
         name = self._where.get(key)
         if name is None:
             return None
-        docs = self._table(name).search(_by_id(key))
-        return stored_from_record(docs[0]) if docs else None
+        if name == LIVE_FILE:
+            doc = self._live.table(_TABLE).get(doc_id=self._live_ids[key])
+            return stored_from_record(doc) if doc is not None else None
+        docs = self._segment_docs(name)
+        return stored_from_record(docs[key]) if key in docs else None
+
+    def _segment_docs(self, name: str) -> dict[str, dict[str, Any]]:
+        """A closed segment's documents by key; the last few read are kept (edits cluster)."""
+        if name not in self._recent:
+            self._recent[name] = {doc["id"]: dict(doc) for doc in self._table(name).all()}
+            while len(self._recent) > 2:
+                self._recent.popitem(last=False)
+        self._recent.move_to_end(name)
+        return self._recent[name]
 
     def save(self, items: Sequence[StoredMention], applied: int | None = None) -> None:
         if self.read_only:
@@ -161,6 +187,8 @@ class TinyDBStore:
         for name, records in sorted(by_segment.items(), key=lambda kv: kv[0] == LIVE_FILE):
             db = self._live if name == LIVE_FILE else _open(self._segments / name, cache=False)
             self._write(db, records, applied if name == LIVE_FILE else None)
+            self._recent.pop(name, None)
+            self._prints.update({k: fingerprint(r) for k, r in records.items()})
         if LIVE_FILE not in by_segment and applied is not None:
             self._write(self._live, {}, applied)
         self._index(
@@ -174,16 +202,21 @@ class TinyDBStore:
         self, db: TinyDB, records: Mapping[str, dict[str, Any]], applied: int | None
     ) -> None:
         table = db.table(_TABLE)
+        live = db is self._live
         with _storage(db).batch():
-            existing = {doc["id"]: doc.doc_id for doc in table.all()} if records else {}
+            if live:
+                existing = self._live_ids
+            else:
+                existing = {doc["id"]: doc.doc_id for doc in table.all()} if records else {}
             fresh = [r for k, r in records.items() if k not in existing]
             for key, record in records.items():
                 if key in existing:
                     table.update(record, doc_ids=[existing[key]])
-            if fresh:
-                table.insert_multiple(fresh)
+            new_ids = table.insert_multiple(fresh) if fresh else []
             if applied is not None:
                 db.table(_META).upsert({"applied": applied}, lambda d: True)
+        if live:  # learned only once the batch is on disk
+            self._live_ids.update(zip((r["id"] for r in fresh), new_ids, strict=True))
 
     def _rotate(self) -> None:
         """Close the live segment under a dated name and start a new one, keeping `applied`."""
@@ -196,6 +229,7 @@ class TinyDBStore:
         os.replace(self._segments / LIVE_FILE, self._segments / name)
         fsync_directory(self._segments)
         self._live = _open(self._segments / LIVE_FILE, cache=True)
+        self._live_ids = {}
         with _storage(self._live).batch():
             self._live.table(_META).insert({"applied": applied})
         for doc in docs:
@@ -246,5 +280,8 @@ class TinyDBStore:
             self._lock = None
 
 
-def _by_id(key: str) -> Any:
-    return lambda doc: doc.get("id") == key
+def fingerprint(record: Mapping[str, Any]) -> str:
+    """The mention's text and whether it is deleted: what makes a repeat a duplicate."""
+    text = record["mention"]["text"]
+    deleted = "1" if record.get("deleted_at") else "0"
+    return hashlib.blake2b(f"{deleted}{text}".encode(), digest_size=12).hexdigest()

@@ -73,7 +73,10 @@ class Timers:
         fresh = {
             m.key: m
             for m in mentions
-            if m.triage.deadline <= now and m.key not in known and m.key not in answered
+            if m.triage.deadline <= now
+            and m.key not in known
+            and m.key not in answered
+            and m.deleted_at is None
         }
         if not fresh:
             return []

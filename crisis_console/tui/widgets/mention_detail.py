@@ -32,6 +32,9 @@ def describe(item: StoredMention, now: datetime) -> Text:
     if m.url:
         out.append("\n")
         out.append_text(fmt.plain(m.url))
+    if item.deleted_at is not None:
+        out.append(f"\nDELETED by its author (tombstone since {fmt.timestamp(item.deleted_at)}); "
+                   "kept in the archive", style="bold white on grey37")  # fmt: skip
     out.append("\n\n")
     out.append_text(fmt.plain(m.text))
     out.append("\n\n")
