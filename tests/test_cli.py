@@ -345,3 +345,41 @@ def test_templates_lint_approve_and_a_reply_from_the_shell(tmp_path: Path) -> No
     assert sent.returncode == 0, sent.stderr
     [line] = (data / "outbox.jsonl").read_text().splitlines()
     assert json.loads(line)["text"].startswith("Hi Dan, sorry your delivery")
+
+
+def test_audit_verify_and_export_work_while_the_folder_is_held(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    me = getpass.getuser()
+    team(data, **{me: "auditor"})
+    feed = write(tmp_path / "in.jsonl", jsonl(record("1", "hello"), record("2", "hi there")))
+    run("--data-dir", str(data), "ingest", str(feed))
+    holder = TinyDBStore(data)  # a console has the folder open
+    try:
+        assert run("--data-dir", str(data), "audit", "verify").stdout.startswith("ok: 2 events")
+        out = tmp_path / "export.csv"
+        exported = run(
+            "--data-dir",
+            str(data),
+            "audit",
+            "export",
+            "--format",
+            "csv",
+            "--mention",
+            "x:2",
+            "--out",
+            str(out),
+        )
+        assert exported.returncode == 0 and "exported 1 record(s)" in exported.stderr
+        assert "hi there" in out.read_text()
+    finally:
+        holder.close()
+    lines = (data / "audit.jsonl").read_text().splitlines()
+    assert json.loads(lines[-1])["action"] == "audit.exported"
+    (data / "audit.jsonl").write_text(
+        "\n".join([lines[0].replace("hello", "HELLO"), *lines[1:]]) + "\n"
+    )
+    broken = run("--data-dir", str(data), "audit", "verify")
+    assert (
+        broken.returncode == 1
+        and "audit.jsonl:1: its content does not match its hash" in broken.stderr
+    )

@@ -18,7 +18,7 @@ from crisis_console.core.audit import AUDIT_FILE, AuditLog
 from crisis_console.core.store import TinyDBStore
 from tests.conftest import ROOT
 
-MENTIONS = 3_000
+MENTIONS = 8_000
 
 
 def feed(path: Path) -> None:
@@ -57,7 +57,7 @@ def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: Path) -
     kills = 0
     for _ in range(6):
         process = ingest(data, source)
-        time.sleep(rnd.uniform(0.3, 2.5))
+        time.sleep(rnd.uniform(0.5, 2.5))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1

@@ -118,8 +118,9 @@ def read_json(path: Path) -> dict[str, Any] | None:
     except json.JSONDecodeError as exc:
         raise StoreError(
             f"{path} is damaged at line {exc.lineno}, column {exc.colno} (byte {exc.pos}): "
-            f"{exc.msg}. Nothing was changed. Restore the file from a backup, or move it aside "
-            "and run `crisis-console audit rebuild` to restore the mentions from the audit log."
+            f"{exc.msg}. Nothing was changed. Restore it from a backup; if it is "
+            "mentions/live.json, moving it aside lets the next start rebuild it from the "
+            "audit log."
         ) from exc
     if not isinstance(data, dict):
         raise StoreError(
