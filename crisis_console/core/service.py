@@ -11,12 +11,14 @@ import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from crisis_console.core.audit import AuditEvent, AuditLog
 from crisis_console.core.claims import DEFAULT_LEASE_MINUTES, ClaimDesk
 from crisis_console.core.crisis import CrisisDesk
 from crisis_console.core.errors import Problem
+from crisis_console.core.inbox import InboxFilter, InboxPage, InboxRow
 from crisis_console.core.ingest import Parsed
 from crisis_console.core.models import (
     Clock,
@@ -228,6 +230,29 @@ class ConsoleService:
 
     def mention(self, key: str) -> StoredMention | None:
         return self._store.get(key)
+
+    def inbox_page(self, where: InboxFilter, offset: int = 0, limit: int = 200) -> InboxPage:
+        """One page of the inbox, filtered and sorted, from the in-memory index."""
+        return self._store.inbox.page(
+            where, offset, limit, self.claim_holders(), self.replies.answered()
+        )
+
+    def claim_holders(self) -> dict[str, str]:
+        now = self.clock()
+        return {
+            key: r["holder"]
+            for key, r in self._store.records("claims").items()
+            if r["holder"] and datetime.fromisoformat(r["expires"]) > now
+        }
+
+    def earlier_posts(self, author_key: str, limit: int = 20) -> list[InboxRow]:
+        return self._store.inbox.by_author(author_key, limit)
+
+    def my_queues(self) -> frozenset[str]:
+        """The queues this operator answers: their roles (a lead sees every queue)."""
+        if Role.LEAD in self.operator.roles:
+            return frozenset(r.value for r in Role)
+        return frozenset(r.value for r in self.operator.roles)
 
     def change_team(self, team_file: Path, name: str, roles: list[Role] | None) -> None:
         """Put an operator on the team with these roles, or take them off (lead only)."""

@@ -30,6 +30,7 @@ from typing import Any, Protocol
 from tinydb import TinyDB
 
 from crisis_console.core.errors import StoreError
+from crisis_console.core.inbox import InboxIndex, row_from_record
 from crisis_console.core.jsonfile import AtomicJSONStorage, FolderLock, fsync_directory
 from crisis_console.core.models import StoredMention, stored_from_record, stored_to_record
 
@@ -46,6 +47,8 @@ def author_key_of(mention_record: Mapping[str, Any]) -> str:
 
 class MentionStore(Protocol):
     """Where triaged mentions live. Implementations pass `tests/core/test_store.py`."""
+
+    inbox: InboxIndex  # a compact row per mention, kept current by `save`
 
     def get(self, key: str) -> StoredMention | None:
         """The mention with this key, or None."""
@@ -117,6 +120,7 @@ class TinyDBStore:
             self._live_ids: dict[str, int] = {}  # mention key -> TinyDB id in the live file
             self._recent: OrderedDict[str, dict[str, dict[str, Any]]] = OrderedDict()
             self._authors: Counter[str] = Counter()
+            self.inbox = InboxIndex()  # a compact row per mention, for the inbox at scale
             for name in self._archive_names():
                 self._index(name, self._table(name).all())
             self._index(LIVE_FILE, self._live.table(_TABLE).all())
@@ -144,6 +148,7 @@ class TinyDBStore:
                 self._authors[author_key_of(doc["mention"])] += 1
             self._where[doc["id"]] = name
             self._prints[doc["id"]] = fingerprint(doc)
+        self.inbox.update(row_from_record(doc) for doc in docs)
 
     def fingerprint(self, key: str) -> str | None:
         """What the stored mention says, in brief: equal fingerprints, nothing new to store."""
@@ -189,6 +194,7 @@ class TinyDBStore:
             self._write(db, records, applied if name == LIVE_FILE else None)
             self._recent.pop(name, None)
             self._prints.update({k: fingerprint(r) for k, r in records.items()})
+            self.inbox.update(row_from_record(r) for r in records.values())
         if LIVE_FILE not in by_segment and applied is not None:
             self._write(self._live, {}, applied)
         self._index(

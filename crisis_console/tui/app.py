@@ -22,6 +22,7 @@ from crisis_console.tui.messages import (
 )
 from crisis_console.tui.screens.approvals import ApprovalScreen
 from crisis_console.tui.screens.crisis import CrisisScreen
+from crisis_console.tui.screens.help import HelpScreen
 from crisis_console.tui.screens.inbox import InboxScreen
 from crisis_console.tui.screens.level_dialog import LevelDialog
 from crisis_console.tui.screens.reply import ReplyScreen
@@ -36,6 +37,7 @@ class CrisisConsoleApp(App[None]):
     CSS_PATH = Path(__file__).parent / "console.tcss"
     TITLE = "Crisis Console"
     BINDINGS = [
+        Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
         Binding("c", "crisis", "Crisis"),
         Binding("A", "approvals", "Approvals"),
@@ -117,6 +119,10 @@ class CrisisConsoleApp(App[None]):
     def action_approvals(self) -> None:
         if not isinstance(self.screen, ApprovalScreen):
             self.push_screen(ApprovalScreen(self.service))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
 
     def action_crisis(self) -> None:
         if not isinstance(self.screen, CrisisScreen):

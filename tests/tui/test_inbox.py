@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import pytest
@@ -60,7 +61,12 @@ def app(service: ConsoleService) -> CrisisConsoleApp:
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    await pilot.app.workers.wait_for_complete()
+    """Until every worker (some cancel older ones) has finished and the screen has caught up."""
+    for _ in range(200):
+        await pilot.pause()
+        if not any(w.is_running for w in pilot.app.workers):
+            break
+        await asyncio.sleep(0.01)
     await pilot.pause()
 
 
@@ -79,9 +85,9 @@ async def test_inbox_shows_rows_by_urgency_then_deadline(app: CrisisConsoleApp) 
         await settle(pilot)
         table = app.screen.query_one(MentionTable)
         assert [row.key.value for row in table.ordered_rows] == ORDER
-        assert "5 mention(s)  ·  1 escalated to the lead" in screen_text(
-            app.screen.query_one("#inbox-status")
-        )
+        status = screen_text(app.screen.query_one("#inbox-status"))
+        assert "1–5 of 5  ·  status open" in status
+        assert "open: lead 1  legal 1  social 2  support 1" in status
 
 
 async def test_detail_pane_follows_the_cursor(app: CrisisConsoleApp) -> None:

@@ -1,16 +1,23 @@
-"""The inbox: mentions by urgency and deadline, with the highlighted one in detail."""
+"""The inbox: a page of mentions by urgency and deadline, filters and search, and the one on
+screen in detail. Works the same with two hundred mentions or a hundred thousand: it shows a
+page of the sorted, filtered index and reads only the record on screen."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header, Input, Static
 
 from crisis_console.core.crisis_state import Alarm
-from crisis_console.core.models import StoredMention
+from crisis_console.core.errors import CrisisConsoleError
+from crisis_console.core.inbox import STATUSES, InboxFilter, InboxPage, InboxRow
+from crisis_console.core.models import Category, Platform, StoredMention, Urgency
 from crisis_console.core.service import ConsoleService
 from crisis_console.tui.messages import AcknowledgeRequested, ReplyRequested, StateChanged
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
@@ -18,21 +25,39 @@ from crisis_console.tui.widgets.mention_detail import MentionDetail
 from crisis_console.tui.widgets.mention_table import MentionTable
 
 REFRESH_SECONDS = 30  # SLA countdowns move on even when nothing new arrives
+PAGE = 200
+
+
+def _cycle(options: list[str | None], current: str | None) -> str | None:
+    return options[(options.index(current) + 1) % len(options)]
 
 
 class InboxScreen(Screen[None]):
-    """Owns the table and the detail pane; sets their state, listens to their messages."""
+    """Owns the filter, the page, the table and the detail pane."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
     BINDINGS = [
-        Binding("r", "reload", "Reload"),
-        Binding("a", "acknowledge", "Ack alarm"),
+        Binding("slash", "search", "Search"),
+        Binding("m", "mine", "My queue"),
+        Binding("s", "status", "Status"),
+        Binding("u", "urgency", "Urgency", show=False),
+        Binding("p", "platform", "Platform", show=False),
+        Binding("t", "category", "Category", show=False),
+        Binding("0", "clear", "Clear filters", show=False),
+        Binding("C", "claim", "Claim"),
         Binding("R", "reply", "Reply"),
+        Binding("a", "acknowledge", "Ack alarm"),
+        Binding("right_square_bracket", "page(1)", "Next page", show=False),
+        Binding("left_square_bracket", "page(-1)", "Previous page", show=False),
+        Binding("r", "reload", "Reload", show=False),
     ]
 
     def __init__(self, service: ConsoleService) -> None:
         super().__init__()
         self.service = service
+        self.where = InboxFilter()
+        self.page_offset = 0
+        self.page_total = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -41,6 +66,9 @@ class InboxScreen(Screen[None]):
         with Container(id="inbox-body"):
             yield MentionTable(id="inbox-table")
             yield MentionDetail(self.service.clock(), id="mention-detail")
+        yield Input(
+            placeholder="search text or @author; Enter applies, Esc clears", id="inbox-search"
+        )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -48,47 +76,158 @@ class InboxScreen(Screen[None]):
         self.action_reload()
         self.set_interval(REFRESH_SECONDS, self.action_reload)
 
+    # --- loading -------------------------------------------------------------------------------
+
     def action_reload(self) -> None:
-        self.load_inbox()
+        self.load_page()
 
     @work(thread=True, exclusive=True, group="inbox")
-    def load_inbox(self) -> None:
-        """Reads the store off the UI thread, then hands the rows to the table."""
-        items = self.service.inbox()
+    def load_page(self) -> None:
+        """Filters and pages the index off the UI thread, then hands the rows to the table."""
+        page = self.service.inbox_page(self.where, self.page_offset, PAGE)
+        claims = self.service.claim_holders()
         alarms = self.service.crisis.alarms(open_only=True)
-        self.app.call_from_thread(self._show, items, alarms)
+        self.app.call_from_thread(self._show, page, claims, alarms)
 
-    def _show(self, items: list[StoredMention], alarms: list[Alarm]) -> None:
+    def _show(self, page: InboxPage, claims: dict[str, str], alarms: list[Alarm]) -> None:
         self.query_one(AlarmBanner).show(alarms)
         now = self.service.clock()
-        table = self.query_one(MentionTable)
-        table.show(items, now)
+        self.page_offset, self.page_total = page.offset, page.total
+        self.query_one(MentionTable).show(page.rows, claims, now)
         self.query_one(MentionDetail).now = now
-        critical = sum(1 for i in items if i.triage.classification.escalate)
-        status = f"{len(items)} mention(s)"
-        if not items:
-            status = "No mentions yet. Load some with: crisis-console ingest FILE.jsonl"
-        elif critical:
-            status += f"  ·  {critical} escalated to the lead"
+        counts = "  ".join(f"{q} {n}" for q, n in sorted(page.queue_counts.items()))
+        status = Text()
+        if page.total:
+            last = page.offset + len(page.rows)
+            status.append(f"{page.offset + 1}–{last} of {page.total:,}", style="bold")
+        elif not self.service.inbox_page(InboxFilter(status="all"), 0, 1).total:
+            status.append("No mentions yet. Load some with: crisis-console ingest FILE.jsonl")
+        else:
+            status.append("Nothing matches the filter (0 clears it)", style="bold")
+        status.append(f"  ·  {self.where.describe()}  ·  open: {counts or 'none'}", style="dim")
         self.query_one("#inbox-status", Static).update(status)
-        if not items:
+        if not page.rows:
             self.query_one(MentionDetail).mention = None
 
     def on_state_changed(self, message: StateChanged) -> None:
         self.action_reload()
 
-    def action_acknowledge(self) -> None:
-        shown = self.query_one(MentionDetail).mention
-        self.post_message(AcknowledgeRequested(shown.key if shown else None))
+    # --- filters -------------------------------------------------------------------------------
 
-    def action_reply(self) -> None:
-        shown = self.query_one(MentionDetail).mention
-        if shown is not None:
-            self.post_message(ReplyRequested(shown.key))
+    def _apply(self, where: InboxFilter) -> None:
+        self.where, self.page_offset = where, 0
+        self.load_page()
 
-    def select_mention(self, key: str) -> None:
-        """Move the cursor to the mention with this key, if it is in the inbox."""
-        self.query_one(MentionTable).select(key)
+    def action_mine(self) -> None:
+        mine = None if self.where.queues is not None else self.service.my_queues()
+        self._apply(replace(self.where, queues=mine, claimed_by=self.service.operator.name))
+
+    def action_status(self) -> None:
+        self._apply(replace(self.where, status=str(_cycle(list(STATUSES), self.where.status))))
+
+    def action_urgency(self) -> None:
+        options: list[str | None] = [None, *(u.value for u in Urgency)]
+        self._apply(replace(self.where, urgency=_cycle(options, self.where.urgency)))
+
+    def action_platform(self) -> None:
+        options: list[str | None] = [None, *(p.value for p in Platform)]
+        self._apply(replace(self.where, platform=_cycle(options, self.where.platform)))
+
+    def action_category(self) -> None:
+        options: list[str | None] = [None, *(c.value for c in Category)]
+        self._apply(replace(self.where, category=_cycle(options, self.where.category)))
+
+    def action_clear(self) -> None:
+        self.query_one("#inbox-search", Input).value = ""
+        self._apply(InboxFilter())
+
+    def action_search(self) -> None:
+        box = self.query_one("#inbox-search", Input)
+        box.display = True
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.input.display = bool(event.value)
+        self.query_one(MentionTable).focus()
+        self._apply(replace(self.where, text=event.value.strip()))
+
+    def key_escape(self) -> None:
+        box = self.query_one("#inbox-search", Input)
+        if box.has_focus:
+            box.value, box.display = "", False
+            self.query_one(MentionTable).focus()
+            self._apply(replace(self.where, text=""))
+
+    def action_page(self, step: int) -> None:
+        offset = self.page_offset + step * PAGE
+        if 0 <= offset < self.page_total:
+            self.page_offset = offset
+            self.load_page()
+
+    # --- the mention on screen -----------------------------------------------------------------
 
     def on_mention_table_highlighted(self, event: MentionTable.Highlighted) -> None:
-        self.query_one(MentionDetail).mention = event.mention
+        self.load_detail(event.row)
+
+    @work(thread=True, exclusive=True, group="detail")
+    def load_detail(self, row: InboxRow) -> None:
+        stored = self.service.mention(row.key)
+        earlier = [r for r in self.service.earlier_posts(row.author_key) if r.key != row.key]
+        holder = self.service.claim_holders().get(row.key, "")
+        self.app.call_from_thread(self._show_detail, stored, earlier, holder)
+
+    def _show_detail(
+        self, stored: StoredMention | None, earlier: list[InboxRow], holder: str
+    ) -> None:
+        detail = self.query_one(MentionDetail)
+        detail.earlier, detail.holder = earlier, holder
+        detail.mention = stored
+        detail.mutate_reactive(MentionDetail.mention)
+
+    def shown_key(self) -> str | None:
+        shown = self.query_one(MentionDetail).mention
+        return shown.key if shown else None
+
+    def action_acknowledge(self) -> None:
+        self.post_message(AcknowledgeRequested(self.shown_key()))
+
+    def action_reply(self) -> None:
+        key = self.shown_key()
+        if key is not None:
+            self.post_message(ReplyRequested(key))
+
+    def action_claim(self) -> None:
+        key = self.shown_key()
+        if key is None:
+            return
+        claims = self.service.claims
+        try:
+            current = claims.holder(key)
+            if current is not None and current.holder == self.service.operator.name:
+                claims.release(key)
+                self.notify(f"Released {key}.")
+            else:
+                claim = claims.claim(key)
+                self.notify(f"{key} is yours until {claim.expires:%H:%M} UTC.")
+        except (CrisisConsoleError, ValueError) as exc:
+            self.notify(str(exc), title="Could not claim", severity="error", timeout=8)
+        self.action_reload()
+
+    def select_mention(self, key: str) -> None:
+        """Show the mention with this key: on this page if it is here, else from the start."""
+        table = self.query_one(MentionTable)
+        if not table.select(key):
+            self.where, self.page_offset = InboxFilter(status="all"), 0
+            page = self.service.inbox_page(self.where, 0, self.service_total())
+            keys = [r.key for r in page.rows]
+            if key in keys:
+                self.page_offset = (keys.index(key) // PAGE) * PAGE
+                self._show(
+                    self.service.inbox_page(self.where, self.page_offset, PAGE),
+                    self.service.claim_holders(),
+                    self.service.crisis.alarms(open_only=True),
+                )
+                table.select(key)
+
+    def service_total(self) -> int:
+        return self.service.inbox_page(InboxFilter(status="all"), 0, 1).total

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from rich.text import Text
@@ -10,11 +11,14 @@ from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from crisis_console.core.inbox import InboxRow
 from crisis_console.core.models import StoredMention
 from crisis_console.tui import formatting as fmt
 
 
-def describe(item: StoredMention, now: datetime) -> Text:
+def describe(
+    item: StoredMention, now: datetime, earlier: Sequence[InboxRow] = (), holder: str = ""
+) -> Text:
     """The pane's content as one `Text`; every outside value goes through `fmt.plain`."""
     t = item.triage
     m, c, r = t.mention, t.classification, t.route
@@ -47,6 +51,10 @@ def describe(item: StoredMention, now: datetime) -> Text:
     if r.escalate:
         out.append("\nESCALATED to the lead: risk of harm", style="bold white on red")
     out.append(f"\nQueue {r.queue.value}  ·  rule: {r.rule}")
+    out.append(
+        f"  ·  claimed by {holder}" if holder else "  ·  unclaimed",
+        style="bold" if holder else "dim",
+    )
     out.append(f"\nRespond by {fmt.timestamp(t.deadline)} (")
     out.append_text(fmt.due(t.deadline, now))
     out.append(f", SLA {fmt.duration(r.respond_within_minutes)})")
@@ -54,6 +62,11 @@ def describe(item: StoredMention, now: datetime) -> Text:
     for reason in c.reasons:
         out.append("\n • ")
         out.append_text(fmt.plain(reason))
+    if earlier:
+        out.append(f"\n\nEarlier from this author ({len(earlier)})", style="bold underline")
+        for row in earlier[:8]:
+            out.append(f"\n {fmt.timestamp(row.created_at)}  {row.urgency:<8} ")
+            out.append_text(fmt.snippet(row.snippet, 70))
     if item.history:
         out.append("\n\nEarlier versions", style="bold underline")
         for version in item.history:
@@ -70,11 +83,14 @@ class MentionDetail(VerticalScroll):
     def __init__(self, now: datetime, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.now = now
+        self.earlier: Sequence[InboxRow] = ()
+        self.holder = ""
 
     def compose(self) -> ComposeResult:
         yield Static(Text("No mention selected.", style="dim"), id="detail-body")
 
     def watch_mention(self, mention: StoredMention | None) -> None:
         body = self.query_one("#detail-body", Static)
-        body.update(describe(mention, self.now) if mention else Text("No mention selected."))
+        shown = describe(mention, self.now, self.earlier, self.holder) if mention else None
+        body.update(shown or Text("No mention selected."))
         self.scroll_home(animate=False)

@@ -1,26 +1,38 @@
-"""The inbox table: one row per mention, in the order it is given."""
+"""The inbox table: one page of inbox rows, in the order given."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-from crisis_console.core.models import StoredMention
+from crisis_console.core.inbox import InboxRow
+from crisis_console.core.models import Platform, SentimentLabel, Urgency
+from crisis_console.core.text import one_line
 from crisis_console.tui import formatting as fmt
 
 # (label, width); the text column takes what is left of the table's width.
-COLUMNS = (("Urg", 4), ("Sent", 5), ("Src", 3), ("Author", 14), ("Reach", 6),
-           ("Text", 0), ("Queue", 7), ("Due", 5))  # fmt: skip
-_MIN_TEXT = 16
+COLUMNS = (
+    ("Urg", 4),
+    ("Sent", 5),
+    ("Src", 3),
+    ("Author", 14),
+    ("Reach", 6),
+    ("Text", 0),
+    ("Queue", 7),
+    ("Who", 8),
+    ("Due", 5),
+)
+_MIN_TEXT = 12
 
 
 class MentionTable(DataTable[object]):
-    """Shows `StoredMention`s; posts `MentionTable.Highlighted` as the cursor moves."""
+    """Shows `InboxRow`s; posts `Highlighted` as the cursor moves, `PageEnd` past an edge."""
 
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
@@ -31,23 +43,34 @@ class MentionTable(DataTable[object]):
 
     @dataclass
     class Highlighted(Message):
-        """The cursor is on this mention now."""
+        """The cursor is on this row now."""
 
-        mention: StoredMention
+        row: InboxRow
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self._items: list[StoredMention] = []
+        self._rows: list[InboxRow] = []
+        self._claims: Mapping[str, str] = {}
         self._now: datetime | None = None
 
-    def show(self, items: Sequence[StoredMention], now: datetime) -> None:
-        """Replace the rows, keeping the cursor on the same mention where it still exists."""
-        current = self._items[self.cursor_row].key if self._items and self.cursor_row >= 0 else None
-        self._items, self._now = list(items), now
+    @property
+    def rows_shown(self) -> list[InboxRow]:
+        return self._rows
+
+    def show(self, rows: Sequence[InboxRow], claims: Mapping[str, str], now: datetime) -> None:
+        """Replace the rows, keeping the cursor on the same mention where it still shows."""
+        current = (
+            self._rows[self.cursor_row].key
+            if self._rows and 0 <= self.cursor_row < len(self._rows)
+            else None
+        )
+        self._rows, self._claims, self._now = list(rows), claims, now
         self._render_rows()
-        keys = [item.key for item in self._items]
+        keys = [row.key for row in self._rows]
         if current in keys:
             self.move_cursor(row=keys.index(current))
+        elif self._rows:
+            self.move_cursor(row=0)
 
     def _text_width(self) -> int:
         fixed = sum(width + 2 * self.cell_padding for _, width in COLUMNS) + 2
@@ -60,39 +83,41 @@ class MentionTable(DataTable[object]):
             self.add_column(label, width=width or text_width, key=label.lower())
         now = self._now
         assert now is not None
-        for item in self._items:
-            t = item.triage
-            m, c = t.mention, t.classification
+        for r in self._rows:
+            holder = self._claims.get(r.key, "")
             self.add_row(
-                fmt.urgency_badge(c.urgency),
-                fmt.sentiment_badge(c.sentiment.label, c.sentiment.compound),
-                fmt.PLATFORM_SHORT[m.platform],
-                fmt.snippet("@" + m.author if m.author else "—", 14),
-                fmt.reach(m.followers, m.verified),
-                fmt.snippet(m.text, text_width),
-                t.route.queue.value,
-                fmt.due(t.deadline, now),
-                key=item.key,
+                fmt.urgency_badge(Urgency(r.urgency)),
+                fmt.sentiment_badge(SentimentLabel(r.sentiment), r.compound),
+                fmt.PLATFORM_SHORT[Platform(r.platform)],
+                fmt.snippet("@" + r.author if r.author else "—", 11),
+                fmt.reach(r.followers, r.verified),
+                fmt.snippet(r.snippet, text_width),
+                r.queue,
+                Text(one_line(holder, 6), style="bold") if holder else Text("—", style="dim"),
+                fmt.due(r.deadline, now),
+                key=r.key,
             )
 
-    def select(self, key: str) -> None:
-        keys = [item.key for item in self._items]
+    def select(self, key: str) -> bool:
+        keys = [row.key for row in self._rows]
         if key in keys:
             self.move_cursor(row=keys.index(key))
+            return True
+        return False
 
     def action_first_row(self) -> None:
         self.move_cursor(row=0)
 
     def action_last_row(self) -> None:
-        self.move_cursor(row=len(self._items) - 1)
+        self.move_cursor(row=len(self._rows) - 1)
 
     def on_resize(self) -> None:
-        if self._items and self._now is not None:
+        if self._rows and self._now is not None:
             row = self.cursor_row
             self._render_rows()
             self.move_cursor(row=row)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        if 0 <= event.cursor_row < len(self._items):
-            self.post_message(self.Highlighted(self._items[event.cursor_row]))
+        if 0 <= event.cursor_row < len(self._rows):
+            self.post_message(self.Highlighted(self._rows[event.cursor_row]))

@@ -1,0 +1,118 @@
+"""Inbox filters, search, claims, paging and help, driven with Pilot, each asserting state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.pilot import Pilot
+
+from crisis_console.core.ingest import read_jsonl
+from crisis_console.core.models import Role
+from crisis_console.tui.app import CrisisConsoleApp
+from crisis_console.tui.screens import inbox as inbox_screen
+from crisis_console.tui.screens.help import HelpScreen
+from crisis_console.tui.screens.inbox import InboxScreen
+from crisis_console.tui.widgets.mention_table import MentionTable
+from tests.conftest import NOW, ServiceFactory
+from tests.tui.test_inbox import FEED, screen_text, settle
+
+
+def keys(app: CrisisConsoleApp) -> list[str]:
+    return [row.key for row in app.screen.query_one(MentionTable).rows_shown]
+
+
+def app_for(make_service: ServiceFactory, *roles: Role, name: str = "tester") -> CrisisConsoleApp:
+    make_service(name="lee").ingest(read_jsonl(FEED, "feed", NOW))
+    return CrisisConsoleApp(make_service(*roles, name=name), "test-store", run_timers=False)
+
+
+async def test_filters_search_and_clearing(make_service: ServiceFactory) -> None:
+    app = app_for(make_service, Role.SUPPORT, name="sam")
+    async with app.run_test(size=(120, 32)) as pilot:
+        await settle(pilot)
+        assert len(keys(app)) == 5
+        await pilot.press("m")  # my queue: support
+        await settle(pilot)
+        assert keys(app) == ["facebook:question"]
+        await pilot.press("m", "u")  # all queues again; urgency: critical
+        await settle(pilot)
+        assert keys(app) == ["x:fire"]
+        await pilot.press("0", "p", "p")  # clear; platform: x then facebook
+        await settle(pilot)
+        assert keys(app) == ["facebook:question"]
+        await pilot.press("0", "slash", *"solicitor", "enter")
+        await settle(pilot)
+        assert keys(app) == ["reddit:legal"]
+        assert "search 'solicitor'" in screen_text(app.screen.query_one("#inbox-status"))
+        await pilot.press("0", "slash", *"@grumpy", "enter")
+        await settle(pilot)
+        assert keys(app) == ["x:markup"]
+        await pilot.press("0", "slash", *"nothing like this", "enter")
+        await settle(pilot)
+        assert keys(app) == [] and "Nothing matches" in screen_text(
+            app.screen.query_one("#inbox-status")
+        )
+
+
+async def test_claim_shows_the_holder_and_status_filter(make_service: ServiceFactory) -> None:
+    app = app_for(make_service, Role.SOCIAL, name="maya")
+    async with app.run_test(size=(120, 32)) as pilot:
+        await settle(pilot)
+        await pilot.press("C")  # claims the first row
+        await settle(pilot)
+        assert app.screen.query_one(MentionTable).rows_shown[0].key == "x:fire"
+        assert isinstance(app.screen, InboxScreen)
+        assert app.screen.service.claim_holders() == {"x:fire": "maya"}
+        assert "maya" in screen_text(app.screen.query_one(MentionTable))
+        await pilot.press("s")  # status: claimed
+        await settle(pilot)
+        assert keys(app) == ["x:fire"]
+        await pilot.press("C")  # release
+        await settle(pilot)
+        assert app.screen.service.claim_holders() == {}
+
+
+async def test_paging_through_more_than_a_page(make_service: ServiceFactory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(inbox_screen, "PAGE", 2)
+    app = app_for(make_service)
+    async with app.run_test(size=(120, 32)) as pilot:
+        await settle(pilot)
+        assert keys(app) == ["x:fire", "reddit:legal"]
+        assert "1–2 of 5" in screen_text(app.screen.query_one("#inbox-status"))
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert keys(app) == ["facebook:question", "x:praise"]
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await settle(pilot)
+        assert keys(app) == ["x:markup"]
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert "3–4 of 5" in screen_text(app.screen.query_one("#inbox-status"))
+
+
+async def test_help_lists_every_screen(make_service: ServiceFactory) -> None:
+    app = app_for(make_service)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, InboxScreen)
+
+
+def test_help_snapshot_80x24(
+    make_service: ServiceFactory, snap_compare: Callable[..., bool]
+) -> None:
+    async def open_help(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(app_for(make_service), terminal_size=(80, 24), run_before=open_help)
+
+
+def test_inbox_snapshot_160x50(
+    make_service: ServiceFactory, snap_compare: Callable[..., bool]
+) -> None:
+    assert snap_compare(app_for(make_service), terminal_size=(160, 50), run_before=settle)
