@@ -72,7 +72,7 @@ class MentionStore(Protocol):
         """The last audit sequence number whose mentions are in the store."""
         ...
 
-    def fingerprint(self, key: str) -> str | None:
+    def fingerprint(self, key: str) -> int | None:
         """A short digest of the stored mention's content (see `fingerprint`), or None."""
         ...
 
@@ -116,7 +116,7 @@ class TinyDBStore:
             self._state.tables()  # read now: a damaged state file is reported at open
             self._live = _open(self._segments / LIVE_FILE, cache=True)
             self._where: dict[str, str] = {}  # mention key -> segment file name
-            self._prints: dict[str, str] = {}  # mention key -> fingerprint of its content
+            self._prints: dict[str, int] = {}  # mention key -> fingerprint of its content
             self._live_ids: dict[str, int] = {}  # mention key -> TinyDB id in the live file
             self._recent: OrderedDict[str, dict[str, dict[str, Any]]] = OrderedDict()
             self._authors: Counter[str] = Counter()
@@ -146,11 +146,11 @@ class TinyDBStore:
         for doc in docs:
             if doc["id"] not in self._where:
                 self._authors[author_key_of(doc["mention"])] += 1
-            self._where[doc["id"]] = name
+            self._where[doc["id"]] = name  # `name` is one string per segment, shared
             self._prints[doc["id"]] = fingerprint(doc)
         self.inbox.update(row_from_record(doc) for doc in docs)
 
-    def fingerprint(self, key: str) -> str | None:
+    def fingerprint(self, key: str) -> int | None:
         """What the stored mention says, in brief: equal fingerprints, nothing new to store."""
         return self._prints.get(key)
 
@@ -239,7 +239,7 @@ class TinyDBStore:
         with _storage(self._live).batch():
             self._live.table(_META).insert({"applied": applied})
         for doc in docs:
-            self._where[doc["id"]] = name
+            self._where[doc["id"]] = name  # `name` is one string per segment, shared
 
     def all(self) -> list[StoredMention]:
         return list(self.iter_all())
@@ -286,8 +286,9 @@ class TinyDBStore:
             self._lock = None
 
 
-def fingerprint(record: Mapping[str, Any]) -> str:
-    """The mention's text and whether it is deleted: what makes a repeat a duplicate."""
+def fingerprint(record: Mapping[str, Any]) -> int:
+    """The mention's text and whether it is deleted: what makes a repeat a duplicate. A small
+    integer, because the store keeps one per mention in memory."""
     text = record["mention"]["text"]
-    deleted = "1" if record.get("deleted_at") else "0"
-    return hashlib.blake2b(f"{deleted}{text}".encode(), digest_size=12).hexdigest()
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") ^ (1 if record.get("deleted_at") else 0)

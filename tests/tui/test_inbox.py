@@ -61,12 +61,13 @@ def app(service: ConsoleService) -> CrisisConsoleApp:
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    """Until every worker (some cancel older ones) has finished and the screen has caught up."""
-    for _ in range(200):
-        await pilot.pause()
-        if not any(w.is_running for w in pilot.app.workers):
-            break
-        await asyncio.sleep(0.01)
+    """Until timers have fired and every worker (some cancel older ones) has finished."""
+    for _ in range(3):
+        for _ in range(200):
+            await pilot.pause()
+            if not any(w.is_running for w in pilot.app.workers):
+                break
+            await asyncio.sleep(0.01)
     await pilot.pause()
 
 

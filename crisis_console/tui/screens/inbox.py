@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 
 from crisis_console.core.crisis_state import Alarm
@@ -25,7 +26,8 @@ from crisis_console.tui.widgets.mention_detail import MentionDetail
 from crisis_console.tui.widgets.mention_table import MentionTable
 
 REFRESH_SECONDS = 30  # SLA countdowns move on even when nothing new arrives
-PAGE = 200
+PAGE = 100
+DETAIL_DELAY = 0.08  # seconds the cursor rests before the full record is read
 
 
 def _cycle(options: list[str | None], current: str | None) -> str | None:
@@ -58,6 +60,7 @@ class InboxScreen(Screen[None]):
         self.where = InboxFilter()
         self.page_offset = 0
         self.page_total = 0
+        self._detail_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -167,7 +170,10 @@ class InboxScreen(Screen[None]):
     # --- the mention on screen -----------------------------------------------------------------
 
     def on_mention_table_highlighted(self, event: MentionTable.Highlighted) -> None:
-        self.load_detail(event.row)
+        # Read the full record only once the cursor rests: holding a key down stays fast.
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self.load_detail(event.row))
 
     @work(thread=True, exclusive=True, group="detail")
     def load_detail(self, row: InboxRow) -> None:
