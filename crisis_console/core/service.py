@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from crisis_console.core.audit import AuditEvent, AuditLog
+from crisis_console.core.audit import AuditEvent, AuditLog, VerifyResult
 from crisis_console.core.claims import DEFAULT_LEASE_MINUTES, ClaimDesk
 from crisis_console.core.crisis import CrisisDesk
 from crisis_console.core.errors import Problem
@@ -247,6 +248,28 @@ class ConsoleService:
 
     def earlier_posts(self, author_key: str, limit: int = 20) -> list[InboxRow]:
         return self._store.inbox.by_author(author_key, limit)
+
+    def activity(self, hours: int = 6, bucket_minutes: int = 15) -> tuple[list[int], list[float]]:
+        """Mentions per interval over the last `hours`, and the negative share of each."""
+        now = self.clock()
+        count = hours * 60 // bucket_minutes
+        start = now.timestamp() - count * bucket_minutes * 60
+        volume, negative = [0] * count, [0] * count
+        for row in self._store.inbox.rows.values():
+            at = row.created_at.timestamp()
+            if start <= at < now.timestamp():
+                i = int((at - start) // (bucket_minutes * 60))
+                volume[i] += 1
+                negative[i] += row.sentiment == "negative"
+        shares = [n / v if v else 0.0 for n, v in zip(negative, volume, strict=True)]
+        return volume, shares
+
+    def audit_records(self) -> Iterator[dict[str, Any]]:
+        """Every audit record, oldest first (reading is open to every operator)."""
+        return self._audit.events()
+
+    def verify_audit(self) -> VerifyResult:
+        return self._audit.verify()
 
     def my_queues(self) -> frozenset[str]:
         """The queues this operator answers: their roles (a lead sees every queue)."""

@@ -3,11 +3,13 @@ alarms and refusals into what the operator sees and hears."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
 from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.notify import Notification
@@ -21,6 +23,7 @@ from crisis_console.tui.messages import (
     StepTickRequested,
 )
 from crisis_console.tui.screens.approvals import ApprovalScreen
+from crisis_console.tui.screens.audit import AuditScreen
 from crisis_console.tui.screens.crisis import CrisisScreen
 from crisis_console.tui.screens.help import HelpScreen
 from crisis_console.tui.screens.inbox import InboxScreen
@@ -41,6 +44,7 @@ class CrisisConsoleApp(App[None]):
         Binding("q", "quit", "Quit"),
         Binding("c", "crisis", "Crisis"),
         Binding("A", "approvals", "Approvals"),
+        Binding("U", "audit", "Audit", show=False),
         Binding("L", "change_level", "Level", show=False),
     ]
 
@@ -119,6 +123,31 @@ class CrisisConsoleApp(App[None]):
     def action_approvals(self) -> None:
         if not isinstance(self.screen, ApprovalScreen):
             self.push_screen(ApprovalScreen(self.service))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The command palette (Ctrl+P) lists the console's own actions first."""
+        yield SystemCommand(
+            "Crisis screen",
+            "Level, checklist with owners and due times, spikes",
+            self.action_crisis,
+        )
+        yield SystemCommand(
+            "Approval queue", "Drafts waiting for an approver or a sender", self.action_approvals
+        )
+        yield SystemCommand(
+            "Change the crisis level",
+            "Pick a level and give a reason (pr, lead)",
+            self.action_change_level,
+        )
+        yield SystemCommand(
+            "Audit log", "Browse and verify the hash-chained archive", self.action_audit
+        )
+        yield SystemCommand("Help", "Every key of every screen", self.action_help)
+        yield from super().get_system_commands(screen)
+
+    def action_audit(self) -> None:
+        if not isinstance(self.screen, AuditScreen):
+            self.push_screen(AuditScreen(self.service))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -16,6 +16,7 @@ from crisis_console.core.service import ConsoleService
 from crisis_console.tui import formatting as fmt
 from crisis_console.tui.screens.reply import findings_text
 from crisis_console.tui.screens.text_prompt import TextPrompt
+from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 
 
 class ApprovalScreen(Screen[None]):
@@ -34,12 +35,15 @@ class ApprovalScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield AlarmBanner(id="alarm-banner")
         table: DataTable[object] = DataTable(id="approval-table", cursor_type="row")
         yield table
         yield Static(id="approval-detail")
         yield Footer()
 
     def on_mount(self) -> None:
+        # Pinned on every screen until acknowledged.
+        self.query_one(AlarmBanner).show(self.service.crisis.alarms(open_only=True))
         table = self.query_one(DataTable)
         table.add_columns("Status", "Mention", "By", "Template", "Late")
         table.focus()

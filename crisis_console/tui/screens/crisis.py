@@ -9,8 +9,9 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
 
 from crisis_console.core.crisis_state import Alarm, CrisisState, Step
 from crisis_console.core.service import ConsoleService
@@ -55,6 +56,11 @@ class CrisisScreen(Screen[None]):
         yield Header()
         yield AlarmBanner(id="alarm-banner")
         yield Static(id="crisis-level")
+        with Horizontal(id="crisis-trends"):
+            yield Label("Volume, 6 h", classes="trend-label")
+            yield Sparkline([], id="volume-trend")
+            yield Label("Negative share", classes="trend-label")
+            yield Sparkline([], id="negative-trend")
         table: DataTable[object] = DataTable(id="checklist", cursor_type="row")
         yield table
         yield Static(id="spike")
@@ -70,6 +76,8 @@ class CrisisScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="crisis")
     def reload(self) -> None:
         state = self.service.crisis.state()
+        volume, negative = self.service.activity()
+        self.app.call_from_thread(self._show_trends, volume, negative)
         suggestion = self.service.timers.spike_suggestion()
         alarms = self.service.crisis.alarms(open_only=True)
         self.app.call_from_thread(self._show, state, suggestion, alarms)
@@ -97,6 +105,10 @@ class CrisisScreen(Screen[None]):
                         style="bold yellow")  # fmt: skip
             text.append("; ".join(suggestion.reasons) + "\n " + suggestion.evidence())
             spike.update(text)
+
+    def _show_trends(self, volume: list[int], negative: list[float]) -> None:
+        self.query_one("#volume-trend", Sparkline).data = [float(v) for v in volume]
+        self.query_one("#negative-trend", Sparkline).data = negative
 
     def _show_steps(self, state: CrisisState) -> None:
         table = self.query_one("#checklist", DataTable)

@@ -16,6 +16,7 @@ HELP = [
             ("?", "this help"),
             ("c", "crisis screen: level, checklist, spikes"),
             ("A", "approval queue"),
+            ("U", "audit log: browse, filter (/), verify (v)"),
             ("L", "change the crisis level (pr, lead)"),
             ("Ctrl+P", "command palette"),
             ("q", "quit"),

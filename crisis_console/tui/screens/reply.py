@@ -17,6 +17,7 @@ from crisis_console.core.roster import may
 from crisis_console.core.service import ConsoleService
 from crisis_console.core.templates import ReplyTemplate
 from crisis_console.tui import formatting as fmt
+from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 
 
 def findings_text(findings: list[Finding]) -> Text:
@@ -48,6 +49,7 @@ class ReplyScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield AlarmBanner(id="alarm-banner")
         yield Static(id="reply-mention")
         with Horizontal(id="reply-body"):
             yield OptionList(id="reply-templates")
@@ -59,6 +61,8 @@ class ReplyScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # Pinned on every screen until acknowledged.
+        self.query_one(AlarmBanner).show(self.service.crisis.alarms(open_only=True))
         stored = self.service.mention(self.key)
         assert stored is not None
         m = stored.triage.mention

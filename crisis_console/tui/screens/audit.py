@@ -1,0 +1,105 @@
+"""The audit view: the newest records of the hash-chained log, filtered by mention or operator,
+and a verification of the whole chain on demand."""
+
+from __future__ import annotations
+
+import json
+from itertools import islice
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from crisis_console.core.service import ConsoleService
+from crisis_console.tui import formatting as fmt
+from crisis_console.tui.widgets.alarm_banner import AlarmBanner
+
+SHOWN = 500  # the newest records that match
+
+
+class AuditScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("slash", "filter", "Filter"),
+        Binding("v", "verify", "Verify chain"),
+    ]
+
+    def __init__(self, service: ConsoleService) -> None:
+        super().__init__()
+        self.service = service
+        self.needle = ""
+        self.records: list[dict[str, object]] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield AlarmBanner(id="alarm-banner")
+        yield Static(id="audit-status")
+        table: DataTable[object] = DataTable(id="audit-table", cursor_type="row")
+        yield table
+        yield Static(id="audit-detail")
+        yield Input(placeholder="mention key or operator; Enter applies", id="audit-filter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # Pinned on every screen until acknowledged.
+        self.query_one(AlarmBanner).show(self.service.crisis.alarms(open_only=True))
+        table = self.query_one(DataTable)
+        table.add_columns("Seq", "When", "Who", "Action", "Subject")
+        table.focus()
+        self.load()
+
+    @work(thread=True, exclusive=True, group="audit")
+    def load(self) -> None:
+        needle = self.needle
+        found = [
+            e
+            for e in self.service.audit_records()
+            if not needle or needle in (e["subject"], e["actor"])
+        ]
+        newest = list(islice(reversed(found), SHOWN))
+        self.app.call_from_thread(self._show, newest, len(found))
+
+    def _show(self, records: list[dict[str, object]], total: int) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        self.records = records
+        for r in records:
+            table.add_row(
+                str(r["seq"]),
+                str(r["at"])[:19].replace("T", " "),
+                fmt.plain(str(r["actor"])),
+                str(r["action"]),
+                fmt.plain(str(r["subject"])),
+            )
+        what = f" matching '{self.needle}'" if self.needle else ""
+        shown = min(total, SHOWN)
+        line = f" {total:,} record(s){what}; the newest {shown} shown. v verifies the chain."
+        self.query_one("#audit-status", Static).update(Text(line))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if 0 <= event.cursor_row < len(self.records):
+            data = json.dumps(self.records[event.cursor_row]["data"], ensure_ascii=False, indent=1)
+            self.query_one("#audit-detail", Static).update(fmt.plain(data[:3000]))
+
+    def action_filter(self) -> None:
+        box = self.query_one("#audit-filter", Input)
+        box.display = True
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.needle = event.value.strip()
+        event.input.display = bool(self.needle)
+        self.query_one(DataTable).focus()
+        self.load()
+
+    @work(thread=True, exclusive=True, group="verify")
+    def action_verify(self) -> None:
+        result = self.service.verify_audit()
+        style = "bold green" if result.ok else "bold white on red"
+        self.app.call_from_thread(
+            self.query_one("#audit-status", Static).update,
+            Text(" " + result.describe(), style=style),
+        )
