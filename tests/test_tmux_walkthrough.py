@@ -1,0 +1,95 @@
+"""The real console in a real terminal (tmux), as a new team would use it: support opens the
+demo data, searches, claims, drafts a reply; social opens it, approves, and the reply goes
+out once. Each step is checked on the captured screen."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+
+
+class Terminal:
+    def __init__(self, name: str, command: str) -> None:
+        self.name = name
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "36", command],
+            check=True,
+            env={**os.environ, "TERM": "xterm-256color"},
+        )
+
+    def screen(self) -> str:
+        out = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.name],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return out.stdout
+
+    def keys(self, *keys: str) -> None:
+        for key in keys:
+            subprocess.run(["tmux", "send-keys", "-t", self.name, key], check=True)
+            time.sleep(0.15)
+
+    def wait_for(self, text: str, seconds: float = 30) -> str:
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            shown = self.screen()
+            if text in shown:
+                return shown
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], check=False, capture_output=True)
+
+
+def test_support_drafts_and_social_approves_in_a_real_terminal(tmp_path: Path) -> None:
+    data = tmp_path / "demo"
+    console = f"{sys.executable} -m crisis_console --data-dir {data}"
+    subprocess.run([*console.split(), "demo", "--no-open"], check=True, capture_output=True)
+    me = getpass.getuser()
+    (data / "team.yaml").write_text(
+        f"operators:\n  {me}: [lead]\n  sam: [support]\n  maya: [social]\n"
+        f"shared_logins:\n  {me}: [sam, maya]\n"
+    )
+    sam = Terminal(f"cc-sam-{os.getpid()}", f"{console} --as sam")
+    try:
+        sam.wait_for("of 20")  # "1–100 of 20x"
+        sam.keys("/", "delivery", "Enter")
+        sam.wait_for("search 'delivery'")
+        sam.keys("C")
+        sam.wait_for("is yours")
+        sam.keys("R")
+        sam.wait_for("Reply to")
+        sam.keys("Down")
+        sam.wait_for("Policy guard")
+        sam.keys("C-s")
+        sam.wait_for("Draft submitted")
+        sam.keys("q")
+        time.sleep(1.5)
+    finally:
+        sam.close()
+    maya = Terminal(f"cc-maya-{os.getpid()}", f"{console} --as maya")
+    try:
+        maya.wait_for("of 20")
+        maya.keys("A")
+        maya.wait_for("pending")
+        maya.keys("y")
+        maya.wait_for("Nothing waits for approval")
+        maya.keys("q")
+        time.sleep(1.5)
+    finally:
+        maya.close()
+    [sent] = [json.loads(line) for line in (data / "outbox.jsonl").read_text().splitlines()]
+    assert sent["sent_by"] == "maya"
