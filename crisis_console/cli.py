@@ -19,19 +19,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
-from crisis_console import __version__, cli_audit, cli_crisis, cli_replies, config, demo
+from crisis_console import __version__, cli_audit, cli_crisis, cli_eval, cli_replies, config, demo
 from crisis_console.core.audit import AUDIT_FILE, AuditEvent, AuditLog
 from crisis_console.core.claims import DEFAULT_LEASE_MINUTES
 from crisis_console.core.errors import CrisisConsoleError, PlaybookError, Problem
-from crisis_console.core.evaluate import (
-    TASK_LABELS,
-    Evaluation,
-    LabelledRow,
-    evaluate,
-    predicted_label,
-    read_labelled,
-    row_mention,
-)
 from crisis_console.core.ingest import read_jsonl
 from crisis_console.core.models import Clock, system_clock, triage_output
 from crisis_console.core.notify import NOTIFICATIONS_FILE, ConsoleSink, Notifier, load_sinks
@@ -87,22 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-open", action="store_true", help="load only; do not open the console"
     )
 
-    evaluate = commands.add_parser(
-        "eval", help="measure the classifier on a labelled CSV or JSONL file"
-    )
-    evaluate.add_argument("file", help="labelled CSV, or JSONL (.jsonl)")
-    evaluate.add_argument("--text", required=True, metavar="FIELD", help="the column with the post")
-    evaluate.add_argument("--label", required=True, metavar="FIELD", help="the gold-label column")
-    evaluate.add_argument("--task", choices=sorted(TASK_LABELS), default="sentiment")
-    evaluate.add_argument(
-        "--map",
-        nargs="*",
-        default=[],
-        metavar="GOLD=OURS",
-        help="translate gold labels to ours, e.g. neg=negative 'customer service issue=complaint'",
-    )
-    evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
-
+    cli_eval.add_commands(commands)
     cli_crisis.add_commands(commands)
     cli_replies.add_commands(commands)
     cli_audit.add_commands(commands)
@@ -126,7 +102,7 @@ def main(argv: Sequence[str] | None = None, clock: Clock = system_clock) -> int:
         if args.command == "demo":
             return run_demo(args, clock)
         if args.command == "eval":
-            return run_eval(args, sys.stdout)
+            return cli_eval.run_eval(args, _playbook(args), sys.stdout)
         if args.command == "audit":
             return cli_audit.run(args, clock)
         if args.command == "templates" and args.templates_command == "lint":
@@ -344,71 +320,3 @@ def run_validate(args: argparse.Namespace) -> int:
     )
     print(f"{path}: ok — '{playbook.title}' version {playbook.version}, {counts}")
     return 0
-
-
-def _label_map(pairs: Sequence[str]) -> dict[str, str]:
-    mapping: dict[str, str] = {}
-    for pair in pairs:
-        gold, sep, ours = pair.partition("=")
-        if not sep or not gold.strip() or not ours.strip():
-            raise CrisisConsoleError(f"--map takes GOLD=OURS, not '{pair}'")
-        mapping[gold.strip().lower()] = ours.strip().lower()
-    return mapping
-
-
-def run_eval(args: argparse.Namespace, out: IO[str]) -> int:
-    path = Path(args.file)
-    if not path.is_file():
-        raise CrisisConsoleError(f"cannot read {path}: no such file")
-    triager, mapping = Triager(_playbook(args)), _label_map(args.map)
-    known = TASK_LABELS[args.task]
-    pairs: list[tuple[str, str]] = []
-    skipped: list[Problem] = []
-    for row in read_labelled(path, args.text, args.label):
-        if not isinstance(row, LabelledRow):
-            skipped.append(row)
-            continue
-        gold = mapping.get(row.label, row.label)
-        if gold not in known:
-            skipped.append(
-                Problem(
-                    str(path),
-                    row.line,
-                    args.label,
-                    f"label '{visible(gold)}' is not one of {', '.join(known)}; "
-                    "translate it with --map",
-                )
-            )
-            continue
-        pairs.append((gold, predicted_label(triager, row_mention(row, system_clock()), args.task)))
-    result = evaluate(pairs, args.task, known)
-    result.skipped = skipped
-    if args.json:
-        out.write(json.dumps(result.to_json(), indent=2) + "\n")
-    else:
-        out.write(format_evaluation(result))
-    for problem in skipped[:20]:
-        _err(f"skipped {problem}")
-    if len(skipped) > 20:
-        _err(f"... and {len(skipped) - 20} more skipped rows")
-    return 0 if pairs else 1
-
-
-def format_evaluation(e: Evaluation) -> str:
-    """The figures as a plain-text table a person reads."""
-    lines = [
-        f"task {e.task}: {e.rows} rows scored, {len(e.skipped)} skipped",
-        f"accuracy {e.accuracy:.3f}   macro-F1 {e.macro_f1:.3f}",
-        "",
-        f"{'class':<13}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}",
-    ]
-    for c in e.classes:
-        lines.append(f"{c.label:<13}{c.precision:>10.3f}{c.recall:>8.3f}{c.f1:>8.3f}{c.support:>9}")
-    labels = list(e.confusion)
-    width = max([7, *(len(label) for label in labels)]) + 1
-    lines += ["", "confusion (rows: gold, columns: predicted)"]
-    lines.append(" " * 13 + "".join(f"{label[: width - 1]:>{width}}" for label in labels))
-    for gold in labels:
-        counts = "".join(f"{e.confusion[gold][p]:>{width}}" for p in labels)
-        lines.append(f"{gold:<13}{counts}")
-    return "\n".join(lines) + "\n"

@@ -1,7 +1,11 @@
 """The exceptions the core raises. Every one carries a message a person can act on.
 
     CrisisConsoleError
-    ├── PlaybookError      a playbook file has problems; `.problems` lists every one
+    ├── FileRefused        a hand-edited file has problems; `.problems` lists every one
+    │   ├── PlaybookError, RosterError, TemplateFileError, NotifyConfigError
+    ├── PermissionDenied   the operator's roles do not allow it (the refusal is audited)
+    ├── ClaimConflict      someone else holds the mention
+    ├── PolicyBlocked      the outgoing policy guard found something that blocks the reply
     ├── StoreError
     │   └── StoreLocked    another console or ingest holds the data folder
     └── AuditError         the audit log cannot be read or appended
@@ -35,13 +39,22 @@ class Problem:
         )
 
 
-class PlaybookError(CrisisConsoleError):
-    """The playbook was refused; nothing of it was loaded."""
+class FileRefused(CrisisConsoleError):
+    """A hand-edited file (playbook, team, template, notification settings) was refused whole;
+    `.problems` lists every problem, each with its file, line and field."""
+
+    what = "file"
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"playbook refused, {len(problems)} problem(s):\n{lines}")
+        super().__init__(f"{self.what} refused, {len(problems)} problem(s):\n{lines}")
+
+
+class PlaybookError(FileRefused):
+    """The playbook was refused; nothing of it was loaded."""
+
+    what = "playbook"
 
 
 class StoreError(CrisisConsoleError):

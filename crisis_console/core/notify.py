@@ -20,7 +20,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
 
-from crisis_console.core.errors import CrisisConsoleError, Problem
+from crisis_console.core.errors import FileRefused
 from crisis_console.core.models import Role
 from crisis_console.core.yamlcheck import Checker
 from crisis_console.core.yamlfile import Path as YamlPath
@@ -146,10 +146,8 @@ class Notifier:
         return failed
 
 
-class NotifyConfigError(CrisisConsoleError):
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("notification settings refused:\n" + "\n".join(f"  {p}" for p in problems))
+class NotifyConfigError(FileRefused):
+    what = "notification settings"
 
 
 def load_sinks(path: Path) -> list[tuple[frozenset[Role], Sink]]:

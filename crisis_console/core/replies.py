@@ -266,16 +266,7 @@ class ReplyDesk:
             raise self._refuse(
                 "approve", reply.mention, "nobody approves a draft they wrote or edited"
             )
-        stored = self._mention(reply.mention)
-        findings = check_reply(
-            reply.text,
-            stored.triage.mention.platform,
-            self._desk.playbook,
-            self._desk.state().level,
-            self.templates.get(reply.template),
-        )
-        if blocking(findings):
-            raise PolicyBlocked(blocking(findings))
+        findings = self._guard(reply, reply.text)
         approved = self._save(
             replace(
                 reply,
@@ -313,16 +304,7 @@ class ReplyDesk:
         self._desk.require("edit_draft", reply.mention, self._approvers())
         if reply.status != PENDING:
             raise ValueError(f"reply {reply_id} is {reply.status}; only a waiting draft is edited")
-        stored = self._mention(reply.mention)
-        findings = check_reply(
-            text,
-            stored.triage.mention.platform,
-            self._desk.playbook,
-            self._desk.state().level,
-            self.templates.get(reply.template),
-        )
-        if blocking(findings):
-            raise PolicyBlocked(blocking(findings))
+        findings = self._guard(reply, text)
         diff = "\n".join(
             difflib.unified_diff(
                 reply.text.splitlines(), text.splitlines(), "before", "after", lineterm=""
@@ -340,6 +322,20 @@ class ReplyDesk:
         )
         self._event("edit", reply.mention, reply=reply.id, diff=diff, comment=comment)
         return edited
+
+    def _guard(self, reply: Reply, text: str) -> list[Finding]:
+        """The policy guard on `text` as this reply, now; a blocking finding refuses."""
+        stored = self._mention(reply.mention)
+        findings = check_reply(
+            text,
+            stored.triage.mention.platform,
+            self._desk.playbook,
+            self._desk.state().level,
+            self.templates.get(reply.template),
+        )
+        if blocking(findings):
+            raise PolicyBlocked(blocking(findings))
+        return findings
 
     def _step(self, action: str, comment: str = "", diff: str = "") -> dict[str, Any]:
         return {

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crisis_console.core.errors import CrisisConsoleError, Problem
+from crisis_console.core.errors import CrisisConsoleError, FileRefused
 from crisis_console.core.models import Role
 from crisis_console.core.yamlcheck import Checker
 from crisis_console.core.yamlfile import load_yaml
@@ -20,12 +20,10 @@ from crisis_console.core.yamlfile import load_yaml
 TEAM_FILE = "team.yaml"
 
 
-class RosterError(CrisisConsoleError):
+class RosterError(FileRefused):
     """The team file is broken; `.problems` lists every problem."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("team file refused:\n" + "\n".join(f"  {p}" for p in problems))
+    what = "team file"
 
 
 class PermissionDenied(CrisisConsoleError):

@@ -19,7 +19,7 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from crisis_console.core.errors import CrisisConsoleError, Problem
+from crisis_console.core.errors import CrisisConsoleError, FileRefused, Problem
 from crisis_console.core.models import Category, Platform, Role
 from crisis_console.core.yamlcheck import Checker
 from crisis_console.core.yamlfile import load_yaml
@@ -32,10 +32,8 @@ _ENV = ImmutableSandboxedEnvironment(
 )
 
 
-class TemplateFileError(CrisisConsoleError):
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("template refused:\n" + "\n".join(f"  {p}" for p in problems))
+class TemplateFileError(FileRefused):
+    what = "template"
 
 
 class RenderError(CrisisConsoleError):
