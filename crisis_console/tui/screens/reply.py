@@ -69,6 +69,8 @@ class ReplyScreen(Screen[None]):
         head = Text(f" Reply to @{m.author or '?'} on {m.platform.value}: ", style="bold")
         head.append_text(fmt.snippet(m.text, 200))
         self.query_one("#reply-mention", Static).update(head)
+        hint = Text("The filled reply appears here once a template is picked.", style="dim")
+        self.query_one("#reply-preview", Static).update(hint)
         self.choices = self.service.replies.choices(self.key)
         options = self.query_one(OptionList)
         options.add_options([Option(f"{t.title}", id=t.id) for t in self.choices])
