@@ -36,8 +36,9 @@ def test_screen_snapshot(
     service.ingest(read_jsonl(FEED, "feed", NOW))
     for template_id in service.replies.templates:
         service.replies.approve_template(template_id)
-    service.crisis.set_level(1, "rising complaints about deliveries")
+    # The draft first: its id is random, and the audit view shows the newest record's data.
     service.replies.submit("reddit:legal", "legal-formal-route", {})
+    service.crisis.set_level(1, "rising complaints about deliveries")
 
     async def open_screen(pilot: Pilot[None]) -> None:
         await settle(pilot)
