@@ -13,7 +13,9 @@ import argparse
 import contextlib
 import json
 import logging
+import signal
 import sys
+import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -23,6 +25,7 @@ from crisis_console import __version__, cli_audit, cli_crisis, cli_eval, cli_rep
 from crisis_console.core.audit import AUDIT_FILE, AuditEvent, AuditLog
 from crisis_console.core.claims import DEFAULT_LEASE_MINUTES
 from crisis_console.core.errors import CrisisConsoleError, PlaybookError, Problem
+from crisis_console.core.follow import follow
 from crisis_console.core.ingest import read_jsonl
 from crisis_console.core.models import Clock, system_clock, triage_output
 from crisis_console.core.notify import NOTIFICATIONS_FILE, ConsoleSink, Notifier, load_sinks
@@ -62,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="act as another operator from a shared terminal, where team.yaml allows it",
     )
+    parser.add_argument(
+        "--follow",
+        type=Path,
+        metavar="FILE",
+        help="with the console: ingest new lines of this JSONL file as they arrive",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     triage = commands.add_parser("triage", help="classify and route mentions to JSONL on stdout")
@@ -70,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = commands.add_parser("ingest", help="triage and store mentions")
     ingest.add_argument("files", nargs="+", metavar="FILE", help="JSONL files, or - for stdin")
+    ingest.add_argument(
+        "--follow",
+        action="store_true",
+        help="keep reading the (one) file as it grows, surviving rotation; Ctrl+C stops",
+    )
 
     demo_cmd = commands.add_parser(
         "demo", help="load the demo data into its own folder and open it"
@@ -271,12 +285,35 @@ def _ingest_files(service: ConsoleService, files: Sequence[str], clock: Clock) -
 def run_ingest(args: argparse.Namespace, clock: Clock) -> int:
     playbook = _playbook(args)
     folder = config.data_dir(args.data_dir)
+    if args.follow:
+        return _follow(args, folder, playbook, clock)
     with open_service(folder, playbook, clock, as_name=args.as_name) as service:
         total = _ingest_files(service, args.files, clock)
     if len(args.files) > 1:
         print(f"total: {total.summary()}")
     print(f"stored in {folder}")
     return 1 if total.rejected else 0
+
+
+def _follow(args: argparse.Namespace, folder: Path, playbook: Playbook, clock: Clock) -> int:
+    if len(args.files) != 1 or args.files[0] == STDIN:
+        raise CrisisConsoleError("--follow takes one file (standard input is read as it comes)")
+    path, stop = Path(args.files[0]), threading.Event()
+    with open_service(folder, playbook, clock, as_name=args.as_name) as service:
+        # Ctrl+C asks the loop to stop between batches, never in the middle of a write.
+        previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+        try:
+            print(f"following {path} into {folder}; Ctrl+C stops", flush=True)
+            for batch in follow(path, stop):
+                report = service.ingest(
+                    read_jsonl(batch.lines, str(path), clock(), batch.first_line)
+                )
+                for problem in report.problems:
+                    _err(f"  {problem}")
+                print(f"{visible(str(path))}: {report.summary()}", flush=True)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    return 0
 
 
 def run_demo(args: argparse.Namespace, clock: Clock) -> int:
@@ -296,14 +333,14 @@ def run_demo(args: argparse.Namespace, clock: Clock) -> int:
 
 def run_console(folder: Path, args: argparse.Namespace, clock: Clock) -> int:
     with open_service(folder, _playbook(args), clock, as_name=args.as_name) as service:
-        return _run_app(service, folder)
+        return _run_app(service, folder, args.follow)
 
 
-def _run_app(service: ConsoleService, folder: Path) -> int:
+def _run_app(service: ConsoleService, folder: Path, follow_path: Path | None = None) -> int:
     # Imported here so headless commands never pay for loading Textual.
     from crisis_console.tui.app import CrisisConsoleApp
 
-    CrisisConsoleApp(service, str(folder)).run()
+    CrisisConsoleApp(service, str(folder), follow=follow_path).run()
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -383,3 +384,38 @@ def test_audit_verify_and_export_work_while_the_folder_is_held(tmp_path: Path) -
         broken.returncode == 1
         and "audit.jsonl:1: its content does not match its hash" in broken.stderr
     )
+
+
+def test_ingest_follow_keeps_reading_a_growing_file(tmp_path: Path) -> None:
+    data, feed = tmp_path / "data", write(tmp_path / "live.jsonl", jsonl(record("1", "first")))
+    env = dict(os.environ)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "crisis_console",
+            "--data-dir",
+            str(data),
+            "ingest",
+            "--follow",
+            str(feed),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        assert "following" in process.stdout.readline()
+        assert "1 new" in process.stdout.readline()
+        with feed.open("a") as handle:
+            handle.write(json.dumps(record("2", "second")) + "\n" + "not json\n")
+        assert (
+            "1 new, 0 updated, 0 deleted, 0 duplicate(s), 1 rejected" in process.stdout.readline()
+        )
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    assert process.returncode == 0  # Ctrl+C is the way out, not a failure
+    assert "live.jsonl:3: not valid JSON" in (process.stderr.read() if process.stderr else "")

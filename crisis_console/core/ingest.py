@@ -49,10 +49,11 @@ class MentionError(ValueError):
 
 
 def read_jsonl(
-    lines: Iterable[bytes | str], source: str, now: datetime
+    lines: Iterable[bytes | str], source: str, now: datetime, first_line: int = 1
 ) -> Iterator[Parsed | IngestProblem]:
-    """Parse JSON Lines; `now` stands in for a missing `created_at` (the arrival time)."""
-    for number, raw in enumerate(lines, start=1):
+    """Parse JSON Lines; `now` stands in for a missing `created_at` (the arrival time);
+    `first_line` numbers the lines of a batch from a followed file."""
+    for number, raw in enumerate(lines, start=first_line):
         if isinstance(raw, bytes):
             if len(raw) > MAX_LINE_BYTES:
                 yield Problem(source, number, "", f"line is longer than {MAX_LINE_BYTES:,} bytes")

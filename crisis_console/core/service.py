@@ -8,6 +8,7 @@ it is the place where permission checks will live.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -103,6 +104,9 @@ class ConsoleService:
         )
         self._pending_authors: Counter[str] = Counter()  # new posts per author, not yet saved
         self._level = 0  # the crisis level in force during one ingest
+        # A front end that calls the service from several threads (the console's workers, a
+        # followed file) holds this around each call: the store's memory is not thread-safe.
+        self.lock = threading.RLock()
 
     @property
     def actor(self) -> str:

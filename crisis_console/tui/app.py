@@ -3,6 +3,7 @@ alarms and refusals into what the operator sees and hears."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -12,8 +13,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from crisis_console.core.errors import CrisisConsoleError
+from crisis_console.core.follow import follow
+from crisis_console.core.ingest import read_jsonl
 from crisis_console.core.notify import Notification
-from crisis_console.core.service import ConsoleService
+from crisis_console.core.service import ConsoleService, IngestReport
 from crisis_console.tui.messages import (
     AcknowledgeRequested,
     LevelChangeRequested,
@@ -48,10 +51,19 @@ class CrisisConsoleApp(App[None]):
         Binding("L", "change_level", "Level", show=False),
     ]
 
-    def __init__(self, service: ConsoleService, location: str, run_timers: bool = True) -> None:
+    def __init__(
+        self,
+        service: ConsoleService,
+        location: str,
+        run_timers: bool = True,
+        follow: Path | None = None,
+    ) -> None:
+        """`follow`: a JSONL file whose new lines are ingested as they arrive."""
         super().__init__()
         self.service = service
         self._run_timers = run_timers
+        self._follow = follow
+        self._stop_following = threading.Event()
         self.sub_title = (
             f"{location} · playbook {service.playbook.id} · {service.operator.describe()}"
         )
@@ -62,13 +74,39 @@ class CrisisConsoleApp(App[None]):
         self.push_screen(InboxScreen(self.service))
         if self._run_timers:
             self.set_interval(TIMER_SECONDS, self.run_timers)
+        if self._follow is not None:
+            self.follow_file(self._follow)
+
+    def on_unmount(self) -> None:
+        self._stop_following.set()
+
+    @work(thread=True, exclusive=True, group="follow")
+    def follow_file(self, path: Path) -> None:
+        """New lines of a followed file are ingested as they arrive, a batch per poll, so a
+        burst becomes one update of the screen, not hundreds."""
+        for batch in follow(path, self._stop_following):
+            with self.service.lock:
+                report = self.service.ingest(
+                    read_jsonl(batch.lines, str(path), self.service.clock(), batch.first_line)
+                )
+            self.call_from_thread(self._followed, path, report)
+
+    def _followed(self, path: Path, report: IngestReport) -> None:
+        if report.new or report.updated or report.deleted or report.rejected:
+            self.notify(
+                report.summary(),
+                title=f"From {path.name}",
+                severity="warning" if report.rejected else "information",
+            )
+            self.refresh_state()
 
     def _from_any_thread(self, notification: Notification) -> None:
         self.post_message(NotificationArrived(notification))
 
     @work(thread=True, exclusive=True, group="timers")
     def run_timers(self) -> None:
-        self.service.timers.tick()
+        with self.service.lock:
+            self.service.timers.tick()
         self.call_from_thread(self.refresh_state)
 
     def refresh_state(self) -> None:
@@ -87,7 +125,8 @@ class CrisisConsoleApp(App[None]):
         """Run a service call; show a refusal or a mistake instead of crashing."""
         try:
             assert callable(action)
-            action()
+            with self.service.lock:
+                action()
         except (CrisisConsoleError, ValueError) as exc:
             self.notify(str(exc), title=f"Could not {what}", severity="error", timeout=8)
             return False
@@ -95,7 +134,8 @@ class CrisisConsoleApp(App[None]):
         return True
 
     def on_acknowledge_requested(self, message: AcknowledgeRequested) -> None:
-        open_alarms = self.service.crisis.alarms(open_only=True)
+        with self.service.lock:
+            open_alarms = self.service.crisis.alarms(open_only=True)
         if not open_alarms:
             self.notify("No alarm is waiting for acknowledgement.")
             return
@@ -168,5 +208,6 @@ class CrisisConsoleApp(App[None]):
                     "change the level", lambda: self.service.crisis.set_level(level, reason)
                 )
 
-        current = self.service.crisis.state().level
+        with self.service.lock:
+            current = self.service.crisis.state().level
         self.push_screen(LevelDialog(self.service.playbook, current), chosen)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from textual.pilot import Pilot
 
@@ -116,3 +117,25 @@ def test_inbox_snapshot_160x50(
     make_service: ServiceFactory, snap_compare: Callable[..., bool]
 ) -> None:
     assert snap_compare(app_for(make_service), terminal_size=(160, 50), run_before=settle)
+
+
+async def test_new_lines_of_a_followed_file_appear_without_a_restart(
+    make_service: ServiceFactory, tmp_path: Path
+) -> None:
+    feed = tmp_path / "live.jsonl"
+    feed.write_text("\n".join(FEED[:2]) + "\n")
+    service = make_service()
+    app = CrisisConsoleApp(service, "test-store", run_timers=False, follow=feed)
+    async with app.run_test(size=(120, 32)) as pilot:
+        for _ in range(100):  # the follower never finishes, so no waiting for idle workers
+            await pilot.pause(0.05)
+            if len(keys(app)) == 2:
+                break
+        assert sorted(keys(app)) == ["facebook:question", "x:praise"]
+        with feed.open("a") as handle:
+            handle.write("\n".join(FEED[2:]) + "\n")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if len(keys(app)) == 5:
+                break
+        assert len(keys(app)) == 5 and keys(app)[0] == "x:fire"

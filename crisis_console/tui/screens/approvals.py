@@ -43,7 +43,9 @@ class ApprovalScreen(Screen[None]):
 
     def on_mount(self) -> None:
         # Pinned on every screen until acknowledged.
-        self.query_one(AlarmBanner).show(self.service.crisis.alarms(open_only=True))
+        with self.service.lock:
+            alarms = self.service.crisis.alarms(open_only=True)
+        self.query_one(AlarmBanner).show(alarms)
         table = self.query_one(DataTable)
         table.add_columns("Status", "Mention", "By", "Template", "Late")
         table.focus()
@@ -51,7 +53,8 @@ class ApprovalScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="approvals")
     def reload(self) -> None:
-        queue = self.service.replies.queue()
+        with self.service.lock:
+            queue = self.service.replies.queue()
         self.app.call_from_thread(self._show, queue)
 
     def _show(self, queue: list[tuple[Reply, bool]]) -> None:
@@ -103,7 +106,8 @@ class ApprovalScreen(Screen[None]):
     def _do(self, what: str, action: object) -> None:
         try:
             assert callable(action)
-            action()
+            with self.service.lock:
+                action()
         except (CrisisConsoleError, ValueError) as exc:
             self.notify(str(exc), title=f"Could not {what}", severity="error", timeout=10)
         self.reload()

@@ -45,7 +45,9 @@ class AuditScreen(Screen[None]):
 
     def on_mount(self) -> None:
         # Pinned on every screen until acknowledged.
-        self.query_one(AlarmBanner).show(self.service.crisis.alarms(open_only=True))
+        with self.service.lock:
+            alarms = self.service.crisis.alarms(open_only=True)
+        self.query_one(AlarmBanner).show(alarms)
         table = self.query_one(DataTable)
         table.add_columns("Seq", "When", "Who", "Action", "Subject")
         table.focus()
@@ -54,11 +56,12 @@ class AuditScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="audit")
     def load(self) -> None:
         needle = self.needle
-        found = [
-            e
-            for e in self.service.audit_records()
-            if not needle or needle in (e["subject"], e["actor"])
-        ]
+        with self.service.lock:
+            found = [
+                e
+                for e in self.service.audit_records()
+                if not needle or needle in (e["subject"], e["actor"])
+            ]
         newest = list(islice(reversed(found), SHOWN))
         self.app.call_from_thread(self._show, newest, len(found))
 
@@ -97,7 +100,8 @@ class AuditScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="verify")
     def action_verify(self) -> None:
-        result = self.service.verify_audit()
+        with self.service.lock:
+            result = self.service.verify_audit()
         style = "bold green" if result.ok else "bold white on red"
         self.app.call_from_thread(
             self.query_one("#audit-status", Static).update,

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 
+from crisis_console.core.claims import ClaimDesk
 from crisis_console.core.crisis_state import Alarm
 from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.inbox import STATUSES, InboxFilter, InboxPage, InboxRow
@@ -87,12 +88,16 @@ class InboxScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="inbox")
     def load_page(self) -> None:
         """Filters and pages the index off the UI thread, then hands the rows to the table."""
-        page = self.service.inbox_page(self.where, self.page_offset, PAGE)
-        claims = self.service.claim_holders()
-        alarms = self.service.crisis.alarms(open_only=True)
-        self.app.call_from_thread(self._show, page, claims, alarms)
+        with self.service.lock:
+            page = self.service.inbox_page(self.where, self.page_offset, PAGE)
+            claims = self.service.claim_holders()
+            alarms = self.service.crisis.alarms(open_only=True)
+            empty = not page.total and not self.service_total()
+        self.app.call_from_thread(self._show, page, claims, alarms, empty)
 
-    def _show(self, page: InboxPage, claims: dict[str, str], alarms: list[Alarm]) -> None:
+    def _show(
+        self, page: InboxPage, claims: dict[str, str], alarms: list[Alarm], empty: bool = False
+    ) -> None:
         self.query_one(AlarmBanner).show(alarms)
         now = self.service.clock()
         self.page_offset, self.page_total = page.offset, page.total
@@ -103,7 +108,7 @@ class InboxScreen(Screen[None]):
         if page.total:
             last = page.offset + len(page.rows)
             status.append(f"{page.offset + 1}–{last} of {page.total:,}", style="bold")
-        elif not self.service.inbox_page(InboxFilter(status="all"), 0, 1).total:
+        elif empty:
             status.append("No mentions yet. Load some with: crisis-console ingest FILE.jsonl")
         else:
             status.append("Nothing matches the filter (0 clears it)", style="bold")
@@ -177,9 +182,10 @@ class InboxScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="detail")
     def load_detail(self, row: InboxRow) -> None:
-        stored = self.service.mention(row.key)
-        earlier = [r for r in self.service.earlier_posts(row.author_key) if r.key != row.key]
-        holder = self.service.claim_holders().get(row.key, "")
+        with self.service.lock:
+            stored = self.service.mention(row.key)
+            earlier = [r for r in self.service.earlier_posts(row.author_key) if r.key != row.key]
+            holder = self.service.claim_holders().get(row.key, "")
         self.app.call_from_thread(self._show_detail, stored, earlier, holder)
 
     def _show_detail(
@@ -207,6 +213,11 @@ class InboxScreen(Screen[None]):
         if key is None:
             return
         claims = self.service.claims
+        with self.service.lock:
+            self._claim_or_release(claims, key)
+        self.action_reload()
+
+    def _claim_or_release(self, claims: ClaimDesk, key: str) -> None:
         try:
             current = claims.holder(key)
             if current is not None and current.holder == self.service.operator.name:
@@ -217,12 +228,15 @@ class InboxScreen(Screen[None]):
                 self.notify(f"{key} is yours until {claim.expires:%H:%M} UTC.")
         except (CrisisConsoleError, ValueError) as exc:
             self.notify(str(exc), title="Could not claim", severity="error", timeout=8)
-        self.action_reload()
 
     def select_mention(self, key: str) -> None:
         """Show the mention with this key: on this page if it is here, else from the start."""
         table = self.query_one(MentionTable)
         if not table.select(key):
+            self._find_everywhere(table, key)
+
+    def _find_everywhere(self, table: MentionTable, key: str) -> None:
+        with self.service.lock:
             self.where, self.page_offset = InboxFilter(status="all"), 0
             page = self.service.inbox_page(self.where, 0, self.service_total())
             keys = [r.key for r in page.rows]

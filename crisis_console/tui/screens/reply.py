@@ -62,8 +62,12 @@ class ReplyScreen(Screen[None]):
 
     def on_mount(self) -> None:
         # Pinned on every screen until acknowledged.
-        self.query_one(AlarmBanner).show(self.service.crisis.alarms(open_only=True))
-        stored = self.service.mention(self.key)
+        with self.service.lock:
+            alarms = self.service.crisis.alarms(open_only=True)
+        self.query_one(AlarmBanner).show(alarms)
+        with self.service.lock:
+            stored = self.service.mention(self.key)
+            self.choices = self.service.replies.choices(self.key)
         assert stored is not None
         m = stored.triage.mention
         head = Text(f" Reply to @{m.author or '?'} on {m.platform.value}: ", style="bold")
@@ -71,7 +75,6 @@ class ReplyScreen(Screen[None]):
         self.query_one("#reply-mention", Static).update(head)
         hint = Text("The filled reply appears here once a template is picked.", style="dim")
         self.query_one("#reply-preview", Static).update(hint)
-        self.choices = self.service.replies.choices(self.key)
         options = self.query_one(OptionList)
         options.add_options([Option(f"{t.title}", id=t.id) for t in self.choices])
         if not self.choices:
@@ -110,7 +113,10 @@ class ReplyScreen(Screen[None]):
             self.query_one("#reply-findings", Static),
         )
         try:
-            text, found = self.service.replies.preview(self.key, self.template.id, self.variables())
+            with self.service.lock:
+                text, found = self.service.replies.preview(
+                    self.key, self.template.id, self.variables()
+                )
         except CrisisConsoleError as exc:
             preview.update(Text(str(exc), style="italic yellow"))
             findings.update("")
@@ -130,7 +136,8 @@ class ReplyScreen(Screen[None]):
             return
         act = self.service.replies.submit if how == "submit" else self.service.replies.send
         try:
-            reply = act(self.key, self.template.id, self.variables())
+            with self.service.lock:
+                reply = act(self.key, self.template.id, self.variables())
         except (CrisisConsoleError, ValueError) as exc:
             self.notify(str(exc), title=f"Could not {how}", severity="error", timeout=10)
             return
