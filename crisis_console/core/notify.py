@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from crisis_console.core.errors import FileRefused
 from crisis_console.core.models import Role
+from crisis_console.core.text import visible
 from crisis_console.core.yamlcheck import Checker
 from crisis_console.core.yamlfile import Path as YamlPath
 from crisis_console.core.yamlfile import load_yaml
@@ -133,7 +134,9 @@ class Notifier:
 
     def send(self, notification: Notification) -> list[str]:
         """Deliver everywhere it should go; return the names of the sinks that failed."""
-        log.warning("%s: %s — %s", notification.kind, notification.title, notification.body)
+        # The log is read with `cat` and `tail`: a quoted post must not drive the terminal.
+        title, body = visible(notification.title), visible(notification.body)
+        log.warning("%s: %s — %s", notification.kind, title, body)
         failed: list[str] = []
         sinks: list[Sink] = [self.console]
         sinks += [sink for roles, sink in self.routes if roles & notification.roles]

@@ -10,6 +10,7 @@ from pathlib import Path
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from crisis_console.core.errors import CrisisConsoleError
@@ -17,6 +18,7 @@ from crisis_console.core.follow import follow
 from crisis_console.core.ingest import read_jsonl
 from crisis_console.core.notify import Notification
 from crisis_console.core.service import ConsoleService, IngestReport
+from crisis_console.core.text import visible
 from crisis_console.tui.messages import (
     AcknowledgeRequested,
     LevelChangeRequested,
@@ -34,6 +36,7 @@ from crisis_console.tui.screens.level_dialog import LevelDialog
 from crisis_console.tui.screens.reply import ReplyScreen
 
 TIMER_SECONDS = 10  # alarms, SLA breaches, checklist and spikes are checked this often
+FOLLOW_PROBLEMS_SHOWN = 3  # a followed file's bad lines in the toast; the rest are counted
 
 
 class CrisisConsoleApp(App[None]):
@@ -77,6 +80,22 @@ class CrisisConsoleApp(App[None]):
         if self._follow is not None:
             self.follow_file(self._follow)
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast in the console: its text is shown as it is, never parsed as markup and
+        with control characters spelled out, because alarm summaries and file problems quote
+        what strangers wrote. `markup` is accepted for Textual's own callers and ignored."""
+        super().notify(
+            visible(message), title=visible(title), severity=severity, timeout=timeout, markup=False
+        )
+
     def on_unmount(self) -> None:
         self._stop_following.set()
 
@@ -93,8 +112,11 @@ class CrisisConsoleApp(App[None]):
 
     def _followed(self, path: Path, report: IngestReport) -> None:
         if report.new or report.updated or report.deleted or report.rejected:
+            shown = [str(p) for p in report.problems[:FOLLOW_PROBLEMS_SHOWN]]
+            if len(report.problems) > FOLLOW_PROBLEMS_SHOWN:
+                shown.append(f"… and {len(report.problems) - FOLLOW_PROBLEMS_SHOWN} more")
             self.notify(
-                report.summary(),
+                "\n".join([report.summary(), *shown]),
                 title=f"From {path.name}",
                 severity="warning" if report.rejected else "information",
             )

@@ -156,3 +156,17 @@ def test_sinks_are_configured_per_role_with_every_problem_reported(tmp_path: Pat
         (5, "sinks[3].roles[0]"),
         (5, "sinks[3].roles"),
     ]
+
+
+def test_the_log_line_spells_out_escape_sequences(caplog: pytest.LogCaptureFixture) -> None:
+    hostile = Notification(
+        "harm",
+        "Risk of harm",
+        "safety from @sam: \x1b]8;;http://evil\x1b\\smoke",
+        ALARM.roles,
+        NOW,
+        "x:1",
+    )
+    Notifier(ConsoleSink()).send(hostile)
+    assert "\x1b" not in caplog.text
+    assert "safety from @sam: \\x1b]8;;http://evil\\x1b\\smoke" in caplog.text

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widgets._toast import Toast
 
 from crisis_console.core.ingest import read_jsonl
 from crisis_console.core.models import Role
@@ -14,7 +15,7 @@ from crisis_console.tui.screens import inbox as inbox_screen
 from crisis_console.tui.screens.help import HelpScreen
 from crisis_console.tui.screens.inbox import InboxScreen
 from crisis_console.tui.widgets.mention_table import MentionTable
-from tests.conftest import NOW, ServiceFactory
+from tests.conftest import NOW, ServiceFactory, jsonl, record
 from tests.tui.test_inbox import FEED, screen_text, settle
 
 
@@ -139,3 +140,27 @@ async def test_new_lines_of_a_followed_file_appear_without_a_restart(
             if len(keys(app)) == 5:
                 break
         assert len(keys(app)) == 5 and keys(app)[0] == "x:fire"
+
+
+async def test_toasts_show_strangers_text_as_it_is(
+    make_service: ServiceFactory, tmp_path: Path
+) -> None:
+    """An alarm's toast quotes the post; a followed file's toast names its bad lines. Neither
+    is read as markup (which could crash the console or restyle it) nor passes escapes."""
+    hostile = "My AirCrisp caught fire [/] [link=http://evil]kids[/link] were there \x1b[2J"
+    feed = tmp_path / "live.jsonl"
+    feed.write_text(jsonl(record("harm", hostile, author="[b]sam[/b]"))[0] + "\nnot json\n")
+    app = CrisisConsoleApp(make_service(), "test-store", run_timers=False, follow=feed)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if len(app.screen.query(Toast)) >= 2:
+                break
+        await pilot.pause(0.2)  # laid out
+        shown = "\n".join(screen_text(toast) for toast in app.screen.query(Toast))
+        # A toast is cut to a few lines on screen; what it renders is the whole message.
+        whole = " ".join(str(toast.render()) for toast in app.screen.query(Toast))
+    assert "caught fire [/] [link=http://evil]kids[/link] were there \\x1b[2J" in whole
+    assert "live.jsonl:2: not valid JSON" in whole
+    assert "@[b]sam[/b] on x: My AirCrisp caught fire" in " ".join(shown.split())
+    assert "\x1b" not in shown
