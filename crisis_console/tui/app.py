@@ -21,6 +21,7 @@ from crisis_console.core.service import ConsoleService, IngestReport
 from crisis_console.core.text import visible
 from crisis_console.tui.messages import (
     AcknowledgeRequested,
+    AuditTrailRequested,
     LevelChangeRequested,
     NotificationArrived,
     ReplyRequested,
@@ -210,6 +211,9 @@ class CrisisConsoleApp(App[None]):
     def action_audit(self) -> None:
         if not isinstance(self.screen, AuditScreen):
             self.push_screen(AuditScreen(self.service))
+
+    def on_audit_trail_requested(self, message: AuditTrailRequested) -> None:
+        self.push_screen(AuditScreen(self.service, needle=message.key))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -41,3 +41,10 @@ class ReplyRequested(Message):
     """The operator wants to answer this mention."""
 
     key: str
+
+
+@dataclass
+class AuditTrailRequested(Message):
+    """The operator asked for one mention's audit trail."""
+
+    key: str

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Static
 from crisis_console.core.ingest import read_jsonl
 from crisis_console.tui.app import CrisisConsoleApp
 from crisis_console.tui.screens.audit import AuditScreen
+from crisis_console.tui.screens.inbox import InboxScreen
 from crisis_console.tui.widgets.mention_table import MentionTable
 from tests.conftest import NOW, ServiceFactory, jsonl, record
 from tests.tui.test_inbox import FEED, detail_text, screen_text, settle
@@ -42,6 +43,26 @@ async def test_audit_view_filters_and_verifies(
         assert "does not match its hash" in str(
             app.screen.query_one("#audit-status", Static).content
         )
+
+
+async def test_t_opens_the_trail_of_the_mention_on_screen(make_service: ServiceFactory) -> None:
+    service = make_service()
+    service.ingest(read_jsonl(FEED, "feed", NOW))
+    app = CrisisConsoleApp(service, "test-store", run_timers=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("C")  # a claim, so the trail holds more than the ingest
+        await settle(pilot)
+        await pilot.press("T")
+        await settle(pilot)
+        assert isinstance(app.screen, AuditScreen)
+        trail = app.screen.records
+        assert [r["action"] for r in trail] == ["claim", "alarm.raised", "mention.ingested"]
+        assert {r["subject"] for r in trail} == {"x:fire"}
+        status = str(app.screen.query_one("#audit-status", Static).content)
+        assert "3 record(s) matching 'x:fire'" in status
+        await pilot.press("escape")
+        assert isinstance(app.screen, InboxScreen)
 
 
 HOSTILE = "\u202eevil\u202c [bold]x[/] \u200b zero-width \x1b[2J\x07 " + "long" * 3000

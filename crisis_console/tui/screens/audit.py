@@ -27,10 +27,11 @@ class AuditScreen(Screen[None]):
         Binding("v", "verify", "Verify chain"),
     ]
 
-    def __init__(self, service: ConsoleService) -> None:
+    def __init__(self, service: ConsoleService, needle: str = "") -> None:
+        """`needle`: show only one mention's (or operator's) records from the start."""
         super().__init__()
         self.service = service
-        self.needle = ""
+        self.needle = needle
         self.records: list[dict[str, object]] = []
 
     def compose(self) -> ComposeResult:
@@ -50,6 +51,8 @@ class AuditScreen(Screen[None]):
         self.query_one(AlarmBanner).show(alarms)
         table = self.query_one(DataTable)
         table.add_columns("Seq", "When", "Who", "Action", "Subject")
+        box = self.query_one("#audit-filter", Input)
+        box.value, box.display = self.needle, bool(self.needle)
         table.focus()
         self.load()
 

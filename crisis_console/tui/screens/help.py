@@ -35,6 +35,7 @@ HELP = [
             ("C", "claim the mention on screen, or release it"),
             ("R", "reply: composer with the templates that fit"),
             ("a", "acknowledge the harm alarm on screen (else jump to the oldest)"),
+            ("T", "this mention's audit trail"),
         ],
     ),
     (

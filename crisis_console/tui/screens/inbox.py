@@ -21,7 +21,12 @@ from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.inbox import STATUSES, InboxFilter, InboxPage, InboxRow
 from crisis_console.core.models import Category, Platform, StoredMention, Urgency
 from crisis_console.core.service import ConsoleService
-from crisis_console.tui.messages import AcknowledgeRequested, ReplyRequested, StateChanged
+from crisis_console.tui.messages import (
+    AcknowledgeRequested,
+    AuditTrailRequested,
+    ReplyRequested,
+    StateChanged,
+)
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 from crisis_console.tui.widgets.mention_detail import MentionDetail
 from crisis_console.tui.widgets.mention_table import MentionTable
@@ -50,6 +55,7 @@ class InboxScreen(Screen[None]):
         Binding("C", "claim", "Claim"),
         Binding("R", "reply", "Reply"),
         Binding("a", "acknowledge", "Ack alarm"),
+        Binding("T", "trail", "Trail", show=False),
         Binding("right_square_bracket", "page(1)", "Next page", show=False),
         Binding("left_square_bracket", "page(-1)", "Previous page", show=False),
         Binding("r", "reload", "Reload", show=False),
@@ -207,6 +213,11 @@ class InboxScreen(Screen[None]):
         key = self.shown_key()
         if key is not None:
             self.post_message(ReplyRequested(key))
+
+    def action_trail(self) -> None:
+        key = self.shown_key()
+        if key is not None:
+            self.post_message(AuditTrailRequested(key))
 
     def action_claim(self) -> None:
         key = self.shown_key()
