@@ -9,7 +9,9 @@ Textual's test driver and measures:
 - first screen: from the console starting to the inbox showing its first page;
 - cursor: one row down, until the table has moved (median of 50);
 - filter: applying an urgency filter and showing the first page (median of 8);
-- memory: the process's peak resident set.
+- memory: the process's peak resident set (before the burst);
+- burst: 5,000 lines appended at once to a followed file; how long until all are in the
+  inbox, and the longest the screen went without drawing meanwhile (the stall).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import json
 import os
 import platform
 import resource
@@ -39,7 +42,7 @@ from crisis_console.core.notify import ConsoleSink, Notifier
 from crisis_console.core.playbook_check import load_playbook
 from crisis_console.core.roster import Operator
 from crisis_console.core.routing import Triager
-from crisis_console.core.service import ConsoleService
+from crisis_console.core.service import ConsoleService, IngestReport
 from crisis_console.core.store import TinyDBStore
 from crisis_console.tui.app import CrisisConsoleApp
 from crisis_console.tui.screens.inbox import InboxScreen
@@ -54,10 +57,12 @@ def build(folder: Path, count: int) -> None:
 
 
 async def idle(pilot: Pilot[None], done: Callable[[], bool], workers: bool = True) -> None:
-    """Until `done()` holds and (with `workers`) no worker is running; 30 s at most."""
+    """Until `done()` holds and (with `workers`) no worker but the file follower, which never
+    ends, is running; 30 s at most."""
     deadline = time.perf_counter() + 30
     while time.perf_counter() < deadline:
-        if done() and not (workers and any(w.is_running for w in pilot.app.workers)):
+        busy = any(w.is_running and w.group != "follow" for w in pilot.app.workers)
+        if done() and not (workers and busy):
             return
         await asyncio.sleep(0.001)
     raise TimeoutError("the console did not get there within 30 s")
@@ -71,8 +76,52 @@ def replaced(table: MentionTable, shown: list[InboxRow]) -> bool:
     return table.rows_shown is not shown
 
 
-async def drive(service: ConsoleService) -> dict[str, float]:
-    app = CrisisConsoleApp(service, "bench", run_timers=False)
+BURST = 5_000
+
+
+class FollowingApp(CrisisConsoleApp):
+    """The console, counting the mentions its follower has reported as ingested."""
+
+    arrived = 0
+
+    def _followed(self, path: Path, report: IngestReport) -> None:
+        self.arrived += report.new
+        super()._followed(path, report)
+
+
+def burst_lines(count: int) -> str:
+    return "".join(
+        json.dumps(
+            {
+                "id": f"burst-{i}",
+                "platform": "x",
+                "author": f"user{i % 700}",
+                "text": f"order {i} never arrived and nobody answers, day {i % 9}",
+                "created_at": "2026-11-21T09:00:00Z",
+            }
+        )
+        + "\n"
+        for i in range(count)
+    )
+
+
+async def burst(pilot: Pilot[None], app: FollowingApp, feed: Path) -> tuple[float, float]:
+    """Append BURST lines at once; return (seconds until all arrived, longest stall in ms)."""
+    with feed.open("a", encoding="utf-8") as handle:
+        handle.write(burst_lines(BURST))
+    t0 = last = time.perf_counter()
+    stall = 0.0
+    while app.arrived < BURST:
+        if time.perf_counter() - t0 > 120:
+            raise TimeoutError("the burst did not arrive within 120 s")
+        await asyncio.sleep(0.005)
+        now = time.perf_counter()
+        stall, last = max(stall, now - last), now
+    return time.perf_counter() - t0, 1000 * stall
+
+
+async def drive(service: ConsoleService, feed: Path) -> dict[str, float]:
+    app = FollowingApp(service, "bench", run_timers=False, follow=feed)
     figures: dict[str, float] = {}
     start = time.perf_counter()
     async with app.run_test(size=(160, 50)) as pilot:
@@ -107,6 +156,8 @@ async def drive(service: ConsoleService) -> dict[str, float]:
             filters.append(time.perf_counter() - t0)
             await idle(pilot, lambda: True)
         figures["filter ms"] = 1000 * statistics.median(filters)
+        figures["rss MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        figures["burst s"], figures["stall ms"] = await burst(pilot, app, feed)
     return figures
 
 
@@ -143,15 +194,22 @@ def main() -> None:
             Operator("bench", frozenset({Role.LEAD})),
             Notifier(ConsoleSink()),
         )
-        figures = asyncio.run(drive(service))
+        feed = folder / "feed.jsonl"
+        feed.touch()
+        figures = asyncio.run(drive(service, feed))
         store.close()
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = figures["rss MB"]
     print(f"\nopen the data folder     {opened:8.2f} s")
     print(f"first screen             {figures['first screen s']:8.2f} s    (target <= 1 s)")
     print(f"cursor move, median      {figures['cursor ms']:8.1f} ms   (target <= 50 ms)")
     print(f"  (the test driver adds {figures['driver ms']:.0f} ms to every key it presses)")
     print(f"apply a filter, median   {figures['filter ms']:8.1f} ms   (target <= 50 ms)")
     print(f"peak resident memory     {rss_mb:8.0f} MB   (target < 200 MB)")
+    rate = BURST / figures["burst s"]
+    print(
+        f"burst of {BURST:,} lines      {figures['burst s']:8.2f} s    ({rate:,.0f} /s); "
+        f"longest stall {figures['stall ms']:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -68,6 +68,14 @@ class IngestReport:
     def rejected(self) -> int:
         return len(self.problems)
 
+    def add(self, other: IngestReport) -> None:
+        """Count `other` in too: one report for an ingest done in parts."""
+        self.new += other.new
+        self.updated += other.updated
+        self.duplicates += other.duplicates
+        self.deleted += other.deleted
+        self.problems += other.problems
+
     def summary(self) -> str:
         return (
             f"{self.new} new, {self.updated} updated, {self.deleted} deleted, "

@@ -37,6 +37,7 @@ from crisis_console.tui.screens.level_dialog import LevelDialog
 from crisis_console.tui.screens.reply import ReplyScreen
 
 TIMER_SECONDS = 10  # alarms, SLA breaches, checklist and spikes are checked this often
+FOLLOW_CHUNK = 500  # lines ingested per hold of the service lock (about a tenth of a second)
 FOLLOW_PROBLEMS_SHOWN = 3  # a followed file's bad lines in the toast; the rest are counted
 
 
@@ -105,10 +106,17 @@ class CrisisConsoleApp(App[None]):
         """New lines of a followed file are ingested as they arrive, a batch per poll, so a
         burst becomes one update of the screen, not hundreds."""
         for batch in follow(path, self._stop_following):
-            with self.service.lock:
-                report = self.service.ingest(
-                    read_jsonl(batch.lines, str(path), self.service.clock(), batch.first_line)
-                )
+            report = IngestReport()
+            for start in range(0, len(batch.lines), FOLLOW_CHUNK):
+                # The lock is let go between chunks, so the screen never waits long for it.
+                lines = batch.lines[start : start + FOLLOW_CHUNK]
+                first = batch.first_line + start
+                with self.service.lock:
+                    report.add(
+                        self.service.ingest(
+                            read_jsonl(lines, str(path), self.service.clock(), first)
+                        )
+                    )
             self.call_from_thread(self._followed, path, report)
 
     def _followed(self, path: Path, report: IngestReport) -> None:

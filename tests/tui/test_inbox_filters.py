@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets._toast import Toast
 
 from crisis_console.core.ingest import read_jsonl
 from crisis_console.core.models import Role
+from crisis_console.tui import app as app_module
 from crisis_console.tui.app import CrisisConsoleApp
 from crisis_console.tui.screens import inbox as inbox_screen
 from crisis_console.tui.screens.help import HelpScreen
@@ -143,10 +145,12 @@ async def test_new_lines_of_a_followed_file_appear_without_a_restart(
 
 
 async def test_toasts_show_strangers_text_as_it_is(
-    make_service: ServiceFactory, tmp_path: Path
+    make_service: ServiceFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An alarm's toast quotes the post; a followed file's toast names its bad lines. Neither
-    is read as markup (which could crash the console or restyle it) nor passes escapes."""
+    is read as markup (which could crash the console or restyle it) nor passes escapes.
+    A batch ingested in parts still makes one toast, with the right line numbers."""
+    monkeypatch.setattr(app_module, "FOLLOW_CHUNK", 1)
     hostile = "My AirCrisp caught fire [/] [link=http://evil]kids[/link] were there \x1b[2J"
     feed = tmp_path / "live.jsonl"
     feed.write_text(jsonl(record("harm", hostile, author="[b]sam[/b]"))[0] + "\nnot json\n")
@@ -162,5 +166,6 @@ async def test_toasts_show_strangers_text_as_it_is(
         whole = " ".join(str(toast.render()) for toast in app.screen.query(Toast))
     assert "caught fire [/] [link=http://evil]kids[/link] were there \\x1b[2J" in whole
     assert "live.jsonl:2: not valid JSON" in whole
+    assert whole.count("From live.jsonl") == 1 and "1 new, 0 updated" in whole
     assert "@[b]sam[/b] on x: My AirCrisp caught fire" in " ".join(shown.split())
     assert "\x1b" not in shown
