@@ -90,7 +90,9 @@ class MentionDetail(VerticalScroll):
         yield Static(Text("No mention selected.", style="dim"), id="detail-body")
 
     def watch_mention(self, mention: StoredMention | None) -> None:
-        body = self.query_one("#detail-body", Static)
+        body = next(self.query("#detail-body").results(Static), None)
+        if body is None:  # the console closed while the record was being read
+            return
         shown = describe(mention, self.now, self.earlier, self.holder) if mention else None
         body.update(shown or Text("No mention selected."))
         self.scroll_home(animate=False)
