@@ -124,9 +124,9 @@ def test_demo_loads_into_its_own_folder_and_never_over_real_data(tmp_path: Path)
     demo = tmp_path / "demo"
     out = run("--data-dir", str(demo), "demo", "--no-open")
     assert out.returncode == 0, out.stderr
-    assert "207 new" in out.stdout and str(demo) in out.stdout
+    assert "209 new" in out.stdout and str(demo) in out.stdout
     again = run("--data-dir", str(demo), "demo", "--no-open")
-    assert "207 new" in again.stdout  # reset, not duplicated
+    assert "209 new" in again.stdout  # reset, not duplicated
     real = tmp_path / "real"
     run(
         "--data-dir",
@@ -419,3 +419,21 @@ def test_ingest_follow_keeps_reading_a_growing_file(tmp_path: Path) -> None:
         process.wait(timeout=30)
     assert process.returncode == 0  # Ctrl+C is the way out, not a failure
     assert "live.jsonl:3: not valid JSON" in (process.stderr.read() if process.stderr else "")
+
+
+def test_ingest_reads_each_platform_shape(tmp_path: Path) -> None:
+    samples = sorted((Path(__file__).parent / "data" / "platforms").glob("*.jsonl"))
+    out = run("--data-dir", str(tmp_path / "data"), "ingest", *map(str, samples))
+    assert out.returncode == 0, out.stderr
+    assert [line.split(": ", 1)[1] for line in out.stdout.splitlines() if "new" in line] == [
+        "1 new, 0 updated, 0 deleted, 0 duplicate(s), 0 rejected",  # bluesky
+        "1 new, 0 updated, 0 deleted, 0 duplicate(s), 0 rejected",  # mastodon
+        "2 new, 0 updated, 0 deleted, 0 duplicate(s), 0 rejected",  # reddit
+        "2 new, 0 updated, 0 deleted, 0 duplicate(s), 0 rejected",  # x
+        "6 new, 0 updated, 0 deleted, 0 duplicate(s), 0 rejected",  # total
+    ]
+    triaged = run("triage", str(samples[0]))
+    assert (
+        json.loads(triaged.stdout)["id"] == "bluesky:did:plc:z72i7hdynmk6r22z27h6tvur/3lbxyzabc2k2a"
+    )
+    assert json.loads(triaged.stdout)["category"] == "safety"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from crisis_console.core import platform_json
 from crisis_console.core.errors import Problem
 from crisis_console.core.models import Engagement, Kind, Mention, Platform
 from crisis_console.core.text import visible
@@ -81,13 +82,25 @@ def read_jsonl(
         if not isinstance(obj, dict):
             yield Problem(source, number, "", "must be a JSON object")
             continue
+        kind = platform_json.shape(obj)
         try:
-            deleted = _flag(obj.get("deleted"), "deleted")
-            if deleted and obj.get("text") is None:
-                obj = {**obj, "text": "(deleted before we saw its text)"}
-            yield Parsed(mention_from_input(obj, now), source, number, deleted)
-        except MentionError as exc:
-            yield Problem(source, number, exc.field, str(exc))
+            items = [obj] if kind is None else list(platform_json.records(obj, kind))
+        except (TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
+            # A platform object whose parts have the wrong types (a list where a map should be).
+            yield Problem(source, number, "", f"not a valid {kind} object: {visible(str(exc))}")
+            continue
+        for item in items:
+            yield _parsed(item, source, number, now)
+
+
+def _parsed(obj: Mapping[str, Any], source: str, number: int, now: datetime) -> Parsed | Problem:
+    try:
+        deleted = _flag(obj.get("deleted"), "deleted")
+        if deleted and obj.get("text") is None:
+            obj = {**obj, "text": "(deleted before we saw its text)"}
+        return Parsed(mention_from_input(obj, now), source, number, deleted)
+    except MentionError as exc:
+        return Problem(source, number, exc.field, str(exc))
 
 
 def mention_from_input(obj: Mapping[str, Any], now: datetime) -> Mention:

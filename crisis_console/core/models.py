@@ -30,6 +30,7 @@ class Platform(StrEnum):
     REDDIT = "reddit"
     LINKEDIN = "linkedin"
     MASTODON = "mastodon"
+    BLUESKY = "bluesky"
     REVIEW = "review"
     OTHER = "other"
 

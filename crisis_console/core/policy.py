@@ -27,6 +27,7 @@ LENGTH_LIMITS = {
     Platform.REDDIT: 10000,
     Platform.LINKEDIN: 1250,
     Platform.MASTODON: 500,
+    Platform.BLUESKY: 300,
     Platform.REVIEW: 5000,
     Platform.OTHER: 5000,
 }

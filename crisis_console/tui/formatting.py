@@ -27,7 +27,8 @@ SENTIMENT_STYLE = {
 PLATFORM_SHORT = {
     Platform.X: "X", Platform.FACEBOOK: "FB", Platform.INSTAGRAM: "IG", Platform.TIKTOK: "TT",
     Platform.YOUTUBE: "YT", Platform.REDDIT: "RDT", Platform.LINKEDIN: "IN",
-    Platform.MASTODON: "MAS", Platform.REVIEW: "REV", Platform.OTHER: "OTH",
+    Platform.MASTODON: "MAS", Platform.BLUESKY: "BSK", Platform.REVIEW: "REV",
+    Platform.OTHER: "OTH",
 }  # fmt: skip
 
 

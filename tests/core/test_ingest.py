@@ -115,7 +115,7 @@ def test_good_lines_around_bad_ones_all_survive_in_order() -> None:
         (
             6,
             "'nowhere' is not one of x, facebook, instagram, tiktok, youtube, reddit, "
-            "linkedin, mastodon, review, other",
+            "linkedin, mastodon, bluesky, review, other",
         ),
     ]
 
