@@ -21,7 +21,16 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
-from crisis_console import __version__, cli_audit, cli_crisis, cli_eval, cli_replies, config, demo
+from crisis_console import (
+    __version__,
+    cli_audit,
+    cli_crisis,
+    cli_eval,
+    cli_replies,
+    cli_serve,
+    config,
+    demo,
+)
 from crisis_console.core.audit import AUDIT_FILE, AuditEvent, AuditLog
 from crisis_console.core.claims import DEFAULT_LEASE_MINUTES
 from crisis_console.core.errors import CrisisConsoleError, PlaybookError, Problem
@@ -96,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_crisis.add_commands(commands)
     cli_replies.add_commands(commands)
     cli_audit.add_commands(commands)
+    cli_serve.add_commands(commands)
 
     playbook = commands.add_parser("playbook", help="work with playbooks")
     playbook_commands = playbook.add_subparsers(dest="playbook_command", required=True)
@@ -131,6 +141,8 @@ def main(argv: Sequence[str] | None = None, clock: Clock = system_clock) -> int:
                 return cli_crisis.run(args, service, sys.stdout)
         if args.command == "playbook":
             return run_validate(args)
+        if args.command == "serve":
+            return run_serve(args, clock)
         return run_console(config.data_dir(args.data_dir), args, clock)
     except PlaybookError as exc:
         _err(str(exc))
@@ -313,6 +325,19 @@ def _follow(args: argparse.Namespace, folder: Path, playbook: Playbook, clock: C
                 print(f"{visible(str(path))}: {report.summary()}", flush=True)
         finally:
             signal.signal(signal.SIGINT, previous)
+    return 0
+
+
+def run_serve(args: argparse.Namespace, clock: Clock) -> int:
+    verifier = cli_serve.verifier(args)
+    # Imported here so other commands never pay for loading aiohttp.
+    from crisis_console.server import Receiver, serve
+
+    folder = config.data_dir(args.data_dir)
+    with open_service(folder, _playbook(args), clock, as_name=args.as_name) as service:
+        print(f"receiving signed mentions on http://{args.host}:{args.port}/mentions", flush=True)
+        print(f"into {folder}; GET /health answers while it runs; Ctrl+C stops", flush=True)
+        serve(Receiver(service, verifier, args.max_body), args.host, args.port)
     return 0
 
 

@@ -6,12 +6,17 @@ import getpass
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from crisis_console.core.models import Category, Role, SentimentLabel, Urgency
 from crisis_console.core.store import TinyDBStore
+from crisis_console.core.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from tests.conftest import jsonl, record
 
 TRIAGE_KEYS = {
@@ -437,3 +442,50 @@ def test_ingest_reads_each_platform_shape(tmp_path: Path) -> None:
         json.loads(triaged.stdout)["id"] == "bluesky:did:plc:z72i7hdynmk6r22z27h6tvur/3lbxyzabc2k2a"
     )
     assert json.loads(triaged.stdout)["category"] == "safety"
+
+
+def test_serve_receives_a_signed_mention_and_needs_a_secret(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    refused = run("--data-dir", str(data), "serve")
+    assert refused.returncode == 2 and "shared secret" in refused.stderr
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    secret = tmp_path / "secret"
+    secret.write_text("a-long-shared-secret\n")
+    args = ["--data-dir", str(data), "serve", "--port", str(port), "--secret-file", str(secret)]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "crisis_console", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None and "receiving" in server.stdout.readline()
+        body = json.dumps(record("w1", "the lid burned my hand")).encode()
+        stamp = str(int(time.time()))
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/mentions",
+            data=body,
+            headers={
+                TIMESTAMP_HEADER: stamp,
+                SIGNATURE_HEADER: sign(b"a-long-shared-secret", stamp, body),
+            },
+        )
+        for _ in range(50):  # the port opens a moment after the first line is printed
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                    assert json.loads(response.read()) == {"stored": 1}
+                break
+            except urllib.error.URLError as exc:
+                if isinstance(exc, urllib.error.HTTPError):
+                    raise
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the receiver never answered")
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    assert server.returncode == 0, server.stderr.read() if server.stderr else ""
+    again = run("--data-dir", str(data), "ingest", "-", stdin=body.decode() + "\n")
+    assert "1 duplicate(s)" in again.stdout  # it was stored by the receiver

@@ -1,0 +1,143 @@
+"""Load test of `crisis-console serve` over loopback: several concurrent senders, signed
+requests, then a count of what was stored.
+
+Run: python -m bench.webhook_bench [--mentions 50000] [--clients 8] [--per-request 25]
+
+Starts the real receiver in a child process on an empty data folder, sends the mentions as
+signed JSON arrays from concurrent clients, and reports the sustained rate (mentions per
+second), request latency p50/p99, and then, from the audit log, that every acknowledged
+mention is stored exactly once. Target: >= 1,000 mentions/s with nothing lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import aiohttp
+
+from crisis_console.core.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+
+SECRET = b"bench-secret-of-some-length"
+TEXTS = [
+    "my order {i} never arrived and nobody answers",
+    "thank you for the quick refund on order {i}",
+    "how do I change the address on order {i}?",
+    "the kettle from order {i} leaks all over the counter",
+]
+
+
+def batch(client: int, start: int, size: int) -> bytes:
+    return json.dumps(
+        [
+            {
+                "id": f"load-{client}-{n}",
+                "platform": "x",
+                "author": f"user{n % 500}",
+                "text": TEXTS[n % len(TEXTS)].format(i=n),
+                "created_at": "2026-11-21T09:00:00Z",
+            }
+            for n in range(start, start + size)
+        ]
+    ).encode()
+
+
+async def sender(url: str, client: int, count: int, per: int, acked: list[str]) -> list[float]:
+    latencies = []
+    async with aiohttp.ClientSession() as http:
+        for start in range(0, count, per):
+            size = min(per, count - start)
+            body = batch(client, start, size)
+            stamp = str(int(time.time()))
+            headers = {TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: sign(SECRET, stamp, body)}
+            t0 = time.perf_counter()
+            async with http.post(url, data=body, headers=headers) as response:
+                answer = await response.json()
+            latencies.append(time.perf_counter() - t0)
+            if response.status == 200 and answer["stored"] == size:
+                acked += [f"x:load-{client}-{n}" for n in range(start, start + size)]
+    return latencies
+
+
+async def load(
+    url: str, mentions: int, clients: int, per: int
+) -> tuple[float, list[float], list[str]]:
+    acked: list[str] = []
+    share = mentions // clients
+    t0 = time.perf_counter()
+    results = await asyncio.gather(*(sender(url, c, share, per, acked) for c in range(clients)))
+    return time.perf_counter() - t0, [x for r in results for x in r], acked
+
+
+def wait_for(port: int) -> None:
+    for _ in range(200):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError("the receiver did not open its port")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mentions", type=int, default=50_000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--per-request", type=int, default=25)
+    args = parser.parse_args()
+    cpu = platform.processor() or platform.machine()
+    print(f"machine: {cpu}, {os.cpu_count()} cores, python {platform.python_version()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "data"
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        env = {**os.environ, "CRISIS_CONSOLE_WEBHOOK_SECRET": SECRET.decode()}
+        command = [sys.executable, "-m", "crisis_console", "--data-dir", str(folder)]
+        server = subprocess.Popen(
+            [*command, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
+        )
+        try:
+            wait_for(port)
+            url = f"http://127.0.0.1:{port}/mentions"
+            seconds, latencies, acked = asyncio.run(
+                load(url, args.mentions, args.clients, args.per_request)
+            )
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=60)
+        stored = Counter(
+            e["subject"]
+            for e in AuditLog(folder / AUDIT_FILE).events()
+            if e["action"] == "mention.ingested"
+        )
+    sent = args.mentions // args.clients * args.clients
+    rate = len(acked) / seconds
+    lost = [k for k in acked if stored[k] != 1]
+    cuts = statistics.quantiles(latencies, n=100)
+    print(f"\n{args.clients} clients, {args.per_request} mentions a request, {sent:,} sent")
+    print(f"acknowledged          {len(acked):8,}")
+    print(
+        f"sustained rate        {rate:8,.0f} mentions/s   ({rate / 1000:.2f}x the 1,000/s target)"
+    )
+    print(f"request latency p50   {1000 * cuts[49]:8.1f} ms")
+    print(f"request latency p99   {1000 * cuts[98]:8.1f} ms")
+    print(f"stored exactly once   {len(acked) - len(lost):8,}   (lost or doubled: {len(lost)})")
+    if lost or len(acked) != sent:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
