@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -34,7 +35,7 @@ from crisis_console import (
 from crisis_console.core.audit import AUDIT_FILE, AuditEvent, AuditLog
 from crisis_console.core.claims import DEFAULT_LEASE_MINUTES
 from crisis_console.core.errors import CrisisConsoleError, PlaybookError, Problem
-from crisis_console.core.follow import follow
+from crisis_console.core.follow import follow, stream
 from crisis_console.core.ingest import read_jsonl
 from crisis_console.core.models import Clock, system_clock, triage_output
 from crisis_console.core.notify import NOTIFICATIONS_FILE, ConsoleSink, Notifier, load_sinks
@@ -43,10 +44,11 @@ from crisis_console.core.playbook_check import load_playbook
 from crisis_console.core.roster import TEAM_FILE, PermissionDenied, load_roster
 from crisis_console.core.routing import Triager
 from crisis_console.core.senders import OUTBOX_FILE, JsonlOutbox, Sender, WebhookSender
-from crisis_console.core.service import ConsoleService, IngestReport, ReplySetup
+from crisis_console.core.service import DEFAULT_BATCH, ConsoleService, IngestReport, ReplySetup
 from crisis_console.core.store import TinyDBStore
 from crisis_console.core.templates import load_templates
 from crisis_console.core.text import visible
+from crisis_console.progress import ImportProgress
 
 STDIN = "-"
 LOG_FILE = "crisis-console.log"
@@ -281,17 +283,36 @@ def _log_to(path: Path) -> None:
 def _ingest_files(service: ConsoleService, files: Sequence[str], clock: Clock) -> IngestReport:
     total = IngestReport()
     for name in files:
-        with _open_lines(name) as lines:
-            source = _source_name(name)
-            report = service.ingest(read_jsonl(lines, source, clock()))
+        source = _source_name(name)
+        if name == STDIN:
+            # A stream: each batch is stored (and so acknowledged) as soon as the pipe pauses,
+            # so `collector | crisis-console ingest -` keeps up without waiting for the end.
+            report = IngestReport()
+            for batch in stream(sys.stdin.buffer, most=DEFAULT_BATCH):
+                report.add(
+                    service.ingest(read_jsonl(batch.lines, source, clock(), batch.first_line))
+                )
+        else:
+            with _open_lines(name) as lines:
+                report = _ingest_file(service, lines, source, clock)
         print(f"{visible(source)}: {report.summary()}")
         for problem in report.problems:
             _err(f"  {problem}")
-        total.new += report.new
-        total.updated += report.updated
-        total.duplicates += report.duplicates
-        total.problems.extend(report.problems)
+        total.add(report)
     return total
+
+
+def _ingest_file(
+    service: ConsoleService, lines: IO[bytes], source: str, clock: Clock
+) -> IngestReport:
+    if not sys.stderr.isatty():
+        return service.ingest(read_jsonl(lines, source, clock()))
+    progress = ImportProgress(visible(source), os.fstat(lines.fileno()).st_size, sys.stderr)
+    try:
+        records = read_jsonl(progress.counted(lines), source, clock())
+        return service.ingest(records, on_progress=progress)
+    finally:
+        progress.finish()
 
 
 def run_ingest(args: argparse.Namespace, clock: Clock) -> int:

@@ -489,3 +489,28 @@ def test_serve_receives_a_signed_mention_and_needs_a_secret(tmp_path: Path) -> N
     assert server.returncode == 0, server.stderr.read() if server.stderr else ""
     again = run("--data-dir", str(data), "ingest", "-", stdin=body.decode() + "\n")
     assert "1 duplicate(s)" in again.stdout  # it was stored by the receiver
+
+
+def test_ingest_stdin_stores_each_line_while_the_pipe_is_still_open(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crisis_console", "--data-dir", str(data), "ingest", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdin is not None
+    process.stdin.write((json.dumps(record("s1", "first, alone")) + "\n").encode())
+    process.stdin.flush()
+    audit = data / "audit.jsonl"
+    for _ in range(100):  # stored while the collector is still writing, not at the end
+        if audit.exists() and '"x:s1"' in audit.read_text():
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the first line was not stored while the pipe stayed open")
+    assert process.poll() is None
+    rest = b"not json\n" + json.dumps(record("s2", "last")).encode()  # no final newline
+    out, err = process.communicate(rest, timeout=60)
+    assert "2 new, 0 updated, 0 deleted, 0 duplicate(s), 1 rejected" in out.decode()
+    assert "<stdin>:2: not valid JSON" in err.decode()

@@ -1,13 +1,16 @@
 """Following a growing JSONL file, the way `tail -F` does: new complete lines in batches,
-surviving rotation (a new file under the same name) and truncation."""
+surviving rotation (a new file under the same name) and truncation; and reading a pipe as a
+stream, in batches that end when it goes quiet."""
 
 from __future__ import annotations
 
 import os
+import select
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +46,27 @@ def follow(path: Path, stop: threading.Event, poll: float = 0.5) -> Iterator[Bat
                 yield Batch(complete, line)
                 line += len(complete)
         stop.wait(poll)
+
+
+def stream(handle: BinaryIO, idle: float = 0.2, most: int = 500) -> Iterator[Batch]:
+    """The lines of a pipe, in batches that end when `most` lines have come or the pipe has
+    been quiet for `idle` seconds, so a slow producer's lines are stored promptly and a fast
+    one's in large batches. Ends when the writer closes the pipe."""
+    fd = handle.fileno()
+    pending, line = b"", 1
+    lines: list[bytes] = []
+    while True:
+        ready, _, _ = select.select([fd], [], [], idle if lines else None)
+        if ready:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                break
+            *complete, pending = (pending + chunk).split(b"\n")
+            lines += complete
+        if lines and (not ready or len(lines) >= most):
+            yield Batch(lines, line)
+            line, lines = line + len(lines), []
+    if pending:
+        lines.append(pending)  # a last line without its newline
+    if lines:
+        yield Batch(lines, line)
