@@ -13,10 +13,7 @@ import argparse
 import contextlib
 import json
 import logging
-import os
-import signal
 import sys
-import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -27,15 +24,16 @@ from crisis_console import (
     cli_audit,
     cli_crisis,
     cli_eval,
+    cli_ingest,
     cli_replies,
     cli_serve,
     config,
     demo,
 )
+from crisis_console.cli_io import STDIN, err, open_lines, source_name
 from crisis_console.core.audit import AUDIT_FILE, AuditEvent, AuditLog
 from crisis_console.core.claims import DEFAULT_LEASE_MINUTES
 from crisis_console.core.errors import CrisisConsoleError, PlaybookError, Problem
-from crisis_console.core.follow import follow, stream
 from crisis_console.core.ingest import read_jsonl
 from crisis_console.core.models import Clock, system_clock, triage_output
 from crisis_console.core.notify import NOTIFICATIONS_FILE, ConsoleSink, Notifier, load_sinks
@@ -44,13 +42,10 @@ from crisis_console.core.playbook_check import load_playbook
 from crisis_console.core.roster import TEAM_FILE, PermissionDenied, load_roster
 from crisis_console.core.routing import Triager
 from crisis_console.core.senders import OUTBOX_FILE, JsonlOutbox, Sender, WebhookSender
-from crisis_console.core.service import DEFAULT_BATCH, ConsoleService, IngestReport, ReplySetup
+from crisis_console.core.service import ConsoleService, ReplySetup
 from crisis_console.core.store import TinyDBStore
 from crisis_console.core.templates import load_templates
-from crisis_console.core.text import visible
-from crisis_console.progress import ImportProgress
 
-STDIN = "-"
 LOG_FILE = "crisis-console.log"
 
 
@@ -88,14 +83,6 @@ def build_parser() -> argparse.ArgumentParser:
     triage.add_argument("file", nargs="?", default=STDIN, help="JSONL file, or - for stdin")
     triage.add_argument("--level", type=int, default=0, help="route as at this crisis level")
 
-    ingest = commands.add_parser("ingest", help="triage and store mentions")
-    ingest.add_argument("files", nargs="+", metavar="FILE", help="JSONL files, or - for stdin")
-    ingest.add_argument(
-        "--follow",
-        action="store_true",
-        help="keep reading the (one) file as it grows, surviving rotation; Ctrl+C stops",
-    )
-
     demo_cmd = commands.add_parser(
         "demo", help="load the demo data into its own folder and open it"
     )
@@ -103,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-open", action="store_true", help="load only; do not open the console"
     )
 
+    cli_ingest.add_commands(commands)
     cli_eval.add_commands(commands)
     cli_crisis.add_commands(commands)
     cli_replies.add_commands(commands)
@@ -147,18 +135,14 @@ def main(argv: Sequence[str] | None = None, clock: Clock = system_clock) -> int:
             return run_serve(args, clock)
         return run_console(config.data_dir(args.data_dir), args, clock)
     except PlaybookError as exc:
-        _err(str(exc))
+        err(str(exc))
         return 2
     except PermissionDenied as exc:
-        _err(f"crisis-console: refused: {exc}")
+        err(f"crisis-console: refused: {exc}")
         return 3
     except CrisisConsoleError as exc:
-        _err(f"crisis-console: {exc}")
+        err(f"crisis-console: {exc}")
         return 2
-
-
-def _err(message: str) -> None:
-    print(visible(message), file=sys.stderr)
 
 
 def _playbook(args: argparse.Namespace) -> Playbook:
@@ -168,32 +152,15 @@ def _playbook(args: argparse.Namespace) -> Playbook:
     return load_playbook(config.playbook_path(args.playbook, folder=folder))
 
 
-@contextlib.contextmanager
-def _open_lines(name: str) -> Iterator[IO[bytes]]:
-    if name == STDIN:
-        yield sys.stdin.buffer
-        return
-    try:
-        handle = Path(name).open("rb")  # noqa: SIM115 - closed by the `with` below
-    except OSError as exc:
-        raise CrisisConsoleError(f"cannot read {name}: {exc.strerror}") from exc
-    with handle:
-        yield handle
-
-
-def _source_name(name: str) -> str:
-    return "<stdin>" if name == STDIN else name
-
-
 def run_triage(args: argparse.Namespace, out: IO[str]) -> int:
     triager = Triager(_playbook(args))
     rejected = 0
     authors: Counter[str] = Counter()  # posts per author so far in this input
-    with _open_lines(args.file) as lines:
-        for item in read_jsonl(lines, _source_name(args.file), system_clock()):
+    with open_lines(args.file) as lines:
+        for item in read_jsonl(lines, source_name(args.file), system_clock()):
             if isinstance(item, Problem):
                 rejected += 1
-                _err(str(item))
+                err(str(item))
                 continue
             author = f"{item.mention.platform.value}:{item.mention.author}"
             triage = triager.triage(item.mention, authors[author], args.level)
@@ -220,7 +187,7 @@ def open_service(
         _log_to(folder / LOG_FILE)
         audit = AuditLog(folder / AUDIT_FILE)
         if audit.set_aside is not None:
-            _err(f"audit log: an interrupted write's unfinished line moved to {audit.set_aside}")
+            err(f"audit log: an interrupted write's unfinished line moved to {audit.set_aside}")
         login = config.operator()
         try:
             operator = load_roster(folder / TEAM_FILE).acting(login, as_name)
@@ -244,10 +211,10 @@ def open_service(
             store, audit, Triager(playbook), clock, operator, notifier, _reply_setup(folder)
         )
         if not operator.known:
-            _err(f"note: {operator.name} is not on the team ({folder / TEAM_FILE}): read-only")
+            err(f"note: {operator.name} is not on the team ({folder / TEAM_FILE}): read-only")
         recovered = service.recover()
         if recovered:
-            _err(f"recovered {recovered} mention(s) logged before an interruption but not stored")
+            err(f"recovered {recovered} mention(s) logged before an interruption but not stored")
         service.replies.resume_sending()
         yield service
     finally:
@@ -258,7 +225,7 @@ def _reply_setup(folder: Path) -> ReplySetup:
     """Templates from the shipped folder, the sender and the brand from settings.yaml."""
     templates, problems = load_templates(config.shipped_dir("templates"))
     for problem in problems:
-        _err(f"template left out: {problem}")
+        err(f"template left out: {problem}")
     url = config.setting(folder, "reply_webhook")
     sender: Sender = WebhookSender(url) if url else JsonlOutbox(folder / OUTBOX_FILE)
     brand = config.setting(folder, "brand") or "the team"
@@ -280,73 +247,11 @@ def _log_to(path: Path) -> None:
         logger.setLevel(logging.INFO)
 
 
-def _ingest_files(service: ConsoleService, files: Sequence[str], clock: Clock) -> IngestReport:
-    total = IngestReport()
-    for name in files:
-        source = _source_name(name)
-        if name == STDIN:
-            # A stream: each batch is stored (and so acknowledged) as soon as the pipe pauses,
-            # so `collector | crisis-console ingest -` keeps up without waiting for the end.
-            report = IngestReport()
-            for batch in stream(sys.stdin.buffer, most=DEFAULT_BATCH):
-                report.add(
-                    service.ingest(read_jsonl(batch.lines, source, clock(), batch.first_line))
-                )
-        else:
-            with _open_lines(name) as lines:
-                report = _ingest_file(service, lines, source, clock)
-        print(f"{visible(source)}: {report.summary()}")
-        for problem in report.problems:
-            _err(f"  {problem}")
-        total.add(report)
-    return total
-
-
-def _ingest_file(
-    service: ConsoleService, lines: IO[bytes], source: str, clock: Clock
-) -> IngestReport:
-    if not sys.stderr.isatty():
-        return service.ingest(read_jsonl(lines, source, clock()))
-    progress = ImportProgress(visible(source), os.fstat(lines.fileno()).st_size, sys.stderr)
-    try:
-        records = read_jsonl(progress.counted(lines), source, clock())
-        return service.ingest(records, on_progress=progress)
-    finally:
-        progress.finish()
-
-
 def run_ingest(args: argparse.Namespace, clock: Clock) -> int:
-    playbook = _playbook(args)
+    cli_ingest.check(args)
     folder = config.data_dir(args.data_dir)
-    if args.follow:
-        return _follow(args, folder, playbook, clock)
-    with open_service(folder, playbook, clock, as_name=args.as_name) as service:
-        total = _ingest_files(service, args.files, clock)
-    if len(args.files) > 1:
-        print(f"total: {total.summary()}")
-    print(f"stored in {folder}")
-    return 1 if total.rejected else 0
-
-
-def _follow(args: argparse.Namespace, folder: Path, playbook: Playbook, clock: Clock) -> int:
-    if len(args.files) != 1 or args.files[0] == STDIN:
-        raise CrisisConsoleError("--follow takes one file (standard input is read as it comes)")
-    path, stop = Path(args.files[0]), threading.Event()
-    with open_service(folder, playbook, clock, as_name=args.as_name) as service:
-        # Ctrl+C asks the loop to stop between batches, never in the middle of a write.
-        previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
-        try:
-            print(f"following {path} into {folder}; Ctrl+C stops", flush=True)
-            for batch in follow(path, stop):
-                report = service.ingest(
-                    read_jsonl(batch.lines, str(path), clock(), batch.first_line)
-                )
-                for problem in report.problems:
-                    _err(f"  {problem}")
-                print(f"{visible(str(path))}: {report.summary()}", flush=True)
-        finally:
-            signal.signal(signal.SIGINT, previous)
-    return 0
+    with open_service(folder, _playbook(args), clock, as_name=args.as_name) as service:
+        return cli_ingest.run(args, service, folder)
 
 
 def run_serve(args: argparse.Namespace, clock: Clock) -> int:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from crisis_console.cli_io import err
 from crisis_console.core.errors import CrisisConsoleError, Problem
 from crisis_console.core.evaluate import (
     TASK_LABELS,
@@ -41,10 +41,6 @@ def add_commands(commands: Any) -> None:
         help="translate gold labels to ours, e.g. neg=negative 'customer service issue=complaint'",
     )
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
-
-
-def _err(message: str) -> None:
-    print(visible(message), file=sys.stderr)
 
 
 def _label_map(pairs: Sequence[str]) -> dict[str, str]:
@@ -89,9 +85,9 @@ def run_eval(args: argparse.Namespace, playbook: Playbook, out: IO[str]) -> int:
     else:
         out.write(format_evaluation(result))
     for problem in skipped[:20]:
-        _err(f"skipped {problem}")
+        err(f"skipped {problem}")
     if len(skipped) > 20:
-        _err(f"... and {len(skipped) - 20} more skipped rows")
+        err(f"... and {len(skipped) - 20} more skipped rows")
     return 0 if pairs else 1
 
 

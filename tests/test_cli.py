@@ -5,18 +5,12 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from crisis_console.core.models import Category, Role, SentimentLabel, Urgency
 from crisis_console.core.store import TinyDBStore
-from crisis_console.core.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from tests.conftest import jsonl, record
 
 TRIAGE_KEYS = {
@@ -303,22 +297,6 @@ def test_templates_lint_approve_and_a_reply_from_the_shell(tmp_path: Path) -> No
         jsonl(record("1", "Three days late, still waiting", author_name="{{ 7*7 }}")),
     )
     run("--data-dir", str(data), "ingest", str(feed))
-    unapproved = run(
-        "--data-dir",
-        str(data),
-        "reply",
-        "x:1",
-        "--template",
-        "delivery-delay",
-        "--var",
-        "new_date=Friday",
-    )
-    assert (
-        unapproved.returncode == 1
-        and "BLOCK: template 'delivery-delay' is not approved" in unapproved.stdout
-    )
-    assert "NOT APPROVED" in run("--data-dir", str(data), "templates", "list").stdout
-    run("--data-dir", str(data), "templates", "approve", "delivery-delay")
     args = (
         "--data-dir",
         str(data),
@@ -329,6 +307,13 @@ def test_templates_lint_approve_and_a_reply_from_the_shell(tmp_path: Path) -> No
         "--var",
         "new_date=Friday",
     )
+    unapproved = run(*args)
+    assert (
+        unapproved.returncode == 1
+        and "BLOCK: template 'delivery-delay' is not approved" in unapproved.stdout
+    )
+    assert "NOT APPROVED" in run("--data-dir", str(data), "templates", "list").stdout
+    run("--data-dir", str(data), "templates", "approve", "delivery-delay")
     preview = run(*args)
     assert "Hi {{ 7*7 }}, sorry your delivery" in preview.stdout  # the name stays data, not 49
     assert "BLOCK: unfilled placeholder '{{ 7*7 }}'" in preview.stdout  # and never goes out
@@ -389,128 +374,3 @@ def test_audit_verify_and_export_work_while_the_folder_is_held(tmp_path: Path) -
         broken.returncode == 1
         and "audit.jsonl:1: its content does not match its hash" in broken.stderr
     )
-
-
-def test_ingest_follow_keeps_reading_a_growing_file(tmp_path: Path) -> None:
-    data, feed = tmp_path / "data", write(tmp_path / "live.jsonl", jsonl(record("1", "first")))
-    env = dict(os.environ)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "crisis_console",
-            "--data-dir",
-            str(data),
-            "ingest",
-            "--follow",
-            str(feed),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert process.stdout is not None
-        assert "following" in process.stdout.readline()
-        assert "1 new" in process.stdout.readline()
-        with feed.open("a") as handle:
-            handle.write(json.dumps(record("2", "second")) + "\n" + "not json\n")
-        assert (
-            "1 new, 0 updated, 0 deleted, 0 duplicate(s), 1 rejected" in process.stdout.readline()
-        )
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
-    assert process.returncode == 0  # Ctrl+C is the way out, not a failure
-    assert "live.jsonl:3: not valid JSON" in (process.stderr.read() if process.stderr else "")
-
-
-def test_ingest_reads_each_platform_shape(tmp_path: Path) -> None:
-    samples = sorted((Path(__file__).parent / "data" / "platforms").glob("*.jsonl"))
-    out = run("--data-dir", str(tmp_path / "data"), "ingest", *map(str, samples))
-    assert out.returncode == 0, out.stderr
-    assert [line.split(": ", 1)[1] for line in out.stdout.splitlines() if "new" in line] == [
-        "1 new, 0 updated, 0 deleted, 0 duplicate(s), 0 rejected",  # bluesky
-        "1 new, 0 updated, 0 deleted, 0 duplicate(s), 0 rejected",  # mastodon
-        "2 new, 0 updated, 0 deleted, 0 duplicate(s), 0 rejected",  # reddit
-        "2 new, 0 updated, 0 deleted, 0 duplicate(s), 0 rejected",  # x
-        "6 new, 0 updated, 0 deleted, 0 duplicate(s), 0 rejected",  # total
-    ]
-    triaged = run("triage", str(samples[0]))
-    assert (
-        json.loads(triaged.stdout)["id"] == "bluesky:did:plc:z72i7hdynmk6r22z27h6tvur/3lbxyzabc2k2a"
-    )
-    assert json.loads(triaged.stdout)["category"] == "safety"
-
-
-def test_serve_receives_a_signed_mention_and_needs_a_secret(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    refused = run("--data-dir", str(data), "serve")
-    assert refused.returncode == 2 and "shared secret" in refused.stderr
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    secret = tmp_path / "secret"
-    secret.write_text("a-long-shared-secret\n")
-    args = ["--data-dir", str(data), "serve", "--port", str(port), "--secret-file", str(secret)]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "crisis_console", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None and "receiving" in server.stdout.readline()
-        body = json.dumps(record("w1", "the lid burned my hand")).encode()
-        stamp = str(int(time.time()))
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/mentions",
-            data=body,
-            headers={
-                TIMESTAMP_HEADER: stamp,
-                SIGNATURE_HEADER: sign(b"a-long-shared-secret", stamp, body),
-            },
-        )
-        for _ in range(50):  # the port opens a moment after the first line is printed
-            try:
-                with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-                    assert json.loads(response.read()) == {"stored": 1}
-                break
-            except urllib.error.URLError as exc:
-                if isinstance(exc, urllib.error.HTTPError):
-                    raise
-                time.sleep(0.1)
-        else:
-            raise AssertionError("the receiver never answered")
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
-    assert server.returncode == 0, server.stderr.read() if server.stderr else ""
-    again = run("--data-dir", str(data), "ingest", "-", stdin=body.decode() + "\n")
-    assert "1 duplicate(s)" in again.stdout  # it was stored by the receiver
-
-
-def test_ingest_stdin_stores_each_line_while_the_pipe_is_still_open(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "crisis_console", "--data-dir", str(data), "ingest", "-"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert process.stdin is not None
-    process.stdin.write((json.dumps(record("s1", "first, alone")) + "\n").encode())
-    process.stdin.flush()
-    audit = data / "audit.jsonl"
-    for _ in range(100):  # stored while the collector is still writing, not at the end
-        if audit.exists() and '"x:s1"' in audit.read_text():
-            break
-        time.sleep(0.05)
-    else:
-        raise AssertionError("the first line was not stored while the pipe stayed open")
-    assert process.poll() is None
-    rest = b"not json\n" + json.dumps(record("s2", "last")).encode()  # no final newline
-    out, err = process.communicate(rest, timeout=60)
-    assert "2 new, 0 updated, 0 deleted, 0 duplicate(s), 1 rejected" in out.decode()
-    assert "<stdin>:2: not valid JSON" in err.decode()

@@ -79,18 +79,24 @@ def read_jsonl(
         except RecursionError:
             yield Problem(source, number, "", "not valid JSON: nested too deeply")
             continue
-        if not isinstance(obj, dict):
-            yield Problem(source, number, "", "must be a JSON object")
-            continue
-        kind = platform_json.shape(obj)
-        try:
-            items = [obj] if kind is None else list(platform_json.records(obj, kind))
-        except (TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
-            # A platform object whose parts have the wrong types (a list where a map should be).
-            yield Problem(source, number, "", f"not a valid {kind} object: {visible(str(exc))}")
-            continue
-        for item in items:
-            yield _parsed(item, source, number, now)
+        yield from read_object(obj, source, number, now)
+
+
+def read_object(obj: Any, source: str, number: int, now: datetime) -> Iterator[Parsed | Problem]:
+    """The records in one decoded JSON value: one of ours, or a platform's object (which may
+    hold several); `number` is its line (or position) in `source`, named in every problem."""
+    if not isinstance(obj, dict):
+        yield Problem(source, number, "", "must be a JSON object")
+        return
+    kind = platform_json.shape(obj)
+    try:
+        items = [obj] if kind is None else list(platform_json.records(obj, kind))
+    except (TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
+        # A platform object whose parts have the wrong types (a list where a map should be).
+        yield Problem(source, number, "", f"not a valid {kind} object: {visible(str(exc))}")
+        return
+    for item in items:
+        yield _parsed(item, source, number, now)
 
 
 def _parsed(obj: Mapping[str, Any], source: str, number: int, now: datetime) -> Parsed | Problem:

@@ -21,7 +21,7 @@ from crisis_console.core.claims import DEFAULT_LEASE_MINUTES, ClaimDesk
 from crisis_console.core.crisis import CrisisDesk
 from crisis_console.core.errors import Problem
 from crisis_console.core.inbox import InboxFilter, InboxPage, InboxRow
-from crisis_console.core.ingest import Parsed
+from crisis_console.core.ingest import Parsed, read_jsonl
 from crisis_console.core.models import (
     Clock,
     MentionVersion,
@@ -153,6 +153,13 @@ class ConsoleService:
         if on_progress is not None:
             on_progress(report)
         return report
+
+    def ingest_lines(
+        self, lines: Iterable[bytes | str], source: str, first_line: int = 1
+    ) -> IngestReport:
+        """`ingest` of JSON Lines from `source`, numbered from `first_line` (a batch of a
+        followed file or a stream starts part-way through)."""
+        return self.ingest(read_jsonl(lines, source, self.clock(), first_line))
 
     def _accept(
         self, parsed: Parsed, pending: dict[str, StoredMention], report: IngestReport

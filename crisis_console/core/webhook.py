@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from crisis_console.core.errors import Problem
-from crisis_console.core.ingest import Parsed, read_jsonl
+from crisis_console.core.ingest import Parsed, read_jsonl, read_object
 
 TIMESTAMP_HEADER = "X-Crisis-Timestamp"
 SIGNATURE_HEADER = "X-Crisis-Signature"
@@ -58,8 +58,13 @@ class Verifier:
         return ""
 
     def _forget_before(self, cutoff: float) -> None:
-        if len(self._seen) > 10_000 or any(t < cutoff for t in self._seen.values()):
-            self._seen = {s: t for s, t in self._seen.items() if t >= cutoff}
+        # Oldest first, as they arrived; a signature older than the window could not pass the
+        # timestamp check again anyway, so stopping at the first fresh one is enough.
+        while self._seen:
+            oldest = next(iter(self._seen))
+            if self._seen[oldest] >= cutoff:
+                return
+            del self._seen[oldest]
 
 
 def parse_body(body: bytes, now: datetime) -> Iterator[Parsed | Problem]:
@@ -72,12 +77,15 @@ def parse_body(body: bytes, now: datetime) -> Iterator[Parsed | Problem]:
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             yield Problem("body", 0, "", f"not a valid JSON array: {exc}")
             return
-        yield from read_jsonl((json.dumps(i) for i in items), "item", now)
+        for position, item in enumerate(items, start=1):
+            yield from read_object(item, "item", position, now)
         return
     if text.startswith(b"{") and b"\n" in text.strip():
         try:  # one pretty-printed object over several lines
-            yield from read_jsonl([json.dumps(json.loads(body))], "body", now)
-            return
+            whole = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             pass  # JSON Lines, then: each line is judged on its own
+        else:
+            yield from read_object(whole, "body", 1, now)
+            return
     yield from read_jsonl(body.splitlines(), "line", now)

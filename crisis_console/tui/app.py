@@ -4,7 +4,7 @@ alarms and refusals into what the operator sees and hears."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from textual import work
@@ -13,12 +13,11 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.follow import follow
-from crisis_console.core.ingest import read_jsonl
 from crisis_console.core.notify import Notification
 from crisis_console.core.service import ConsoleService, IngestReport
 from crisis_console.core.text import visible
+from crisis_console.tui.attempt import attempt
 from crisis_console.tui.messages import (
     AcknowledgeRequested,
     AuditTrailRequested,
@@ -110,12 +109,9 @@ class CrisisConsoleApp(App[None]):
             for start in range(0, len(batch.lines), FOLLOW_CHUNK):
                 # The lock is let go between chunks, so the screen never waits long for it.
                 lines = batch.lines[start : start + FOLLOW_CHUNK]
-                first = batch.first_line + start
                 with self.service.lock:
                     report.add(
-                        self.service.ingest(
-                            read_jsonl(lines, str(path), self.service.clock(), first)
-                        )
+                        self.service.ingest_lines(lines, str(path), batch.first_line + start)
                     )
             self.call_from_thread(self._followed, path, report)
 
@@ -152,14 +148,9 @@ class CrisisConsoleApp(App[None]):
             self.bell()
         self.refresh_state()
 
-    def _attempt(self, what: str, action: object) -> bool:
+    def _attempt(self, what: str, action: Callable[[], object]) -> bool:
         """Run a service call; show a refusal or a mistake instead of crashing."""
-        try:
-            assert callable(action)
-            with self.service.lock:
-                action()
-        except (CrisisConsoleError, ValueError) as exc:
-            self.notify(str(exc), title=f"Could not {what}", severity="error", timeout=8)
+        if not attempt(self, self.service, what, action):
             return False
         self.refresh_state()
         return True

@@ -3,6 +3,8 @@ and failed sends waiting for a retry. Late ones (past the mention's SLA) are mar
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -10,10 +12,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.reply_model import Reply
 from crisis_console.core.service import ConsoleService
 from crisis_console.tui import formatting as fmt
+from crisis_console.tui.attempt import attempt
 from crisis_console.tui.screens.reply import findings_text
 from crisis_console.tui.screens.text_prompt import TextPrompt
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
@@ -42,10 +44,7 @@ class ApprovalScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        # Pinned on every screen until acknowledged.
-        with self.service.lock:
-            alarms = self.service.crisis.alarms(open_only=True)
-        self.query_one(AlarmBanner).show(alarms)
+        self.query_one(AlarmBanner).show_open(self.service)  # pinned until acknowledged
         table = self.query_one(DataTable)
         table.add_columns("Status", "Mention", "By", "Template", "Late")
         table.focus()
@@ -103,13 +102,8 @@ class ApprovalScreen(Screen[None]):
                 out.append_text(fmt.plain(step["diff"]))
         self.query_one("#approval-detail", Static).update(out)
 
-    def _do(self, what: str, action: object) -> None:
-        try:
-            assert callable(action)
-            with self.service.lock:
-                action()
-        except (CrisisConsoleError, ValueError) as exc:
-            self.notify(str(exc), title=f"Could not {what}", severity="error", timeout=10)
+    def _do(self, what: str, action: Callable[[], object]) -> None:
+        attempt(self, self.service, what, action, timeout=10)
         self.reload()
 
     def action_approve(self) -> None:

@@ -45,10 +45,7 @@ class AuditScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        # Pinned on every screen until acknowledged.
-        with self.service.lock:
-            alarms = self.service.crisis.alarms(open_only=True)
-        self.query_one(AlarmBanner).show(alarms)
+        self.query_one(AlarmBanner).show_open(self.service)  # pinned until acknowledged
         table = self.query_one(DataTable)
         table.add_columns("Seq", "When", "Who", "Action", "Subject")
         box = self.query_one("#audit-filter", Input)

@@ -61,10 +61,7 @@ class ReplyScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        # Pinned on every screen until acknowledged.
-        with self.service.lock:
-            alarms = self.service.crisis.alarms(open_only=True)
-        self.query_one(AlarmBanner).show(alarms)
+        self.query_one(AlarmBanner).show_open(self.service)  # pinned until acknowledged
         with self.service.lock:
             stored = self.service.mention(self.key)
             self.choices = self.service.replies.choices(self.key)

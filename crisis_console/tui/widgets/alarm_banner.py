@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from crisis_console.core.crisis_state import Alarm
+from crisis_console.core.service import ConsoleService
 from crisis_console.tui import formatting as fmt
 
 
@@ -25,3 +26,9 @@ class AlarmBanner(Static):
         text.append(f"  oldest {oldest.raised_at:%H:%M}: ")
         text.append_text(fmt.snippet(oldest.summary, 120))
         self.update(text)
+
+    def show_open(self, service: ConsoleService) -> None:
+        """Show the alarms open now (read under the service lock): for a screen opening."""
+        with service.lock:
+            alarms = service.crisis.alarms(open_only=True)
+        self.show(alarms)
