@@ -3,6 +3,7 @@
 crisis-console [--data-dir DIR] [--playbook P]        open the console
 crisis-console triage [FILE|-]                        classify + route to JSONL, no storage
 crisis-console ingest FILE|- [FILE...]                triage and store, with an audit event each
+crisis-console csv-presets [NAME]                     the CSV presets ingest recognises
 crisis-console demo [--no-open]                       load the demo data and open the console
 crisis-console playbook validate [PATH]               check a playbook, listing every problem
 """
@@ -115,6 +116,8 @@ def main(argv: Sequence[str] | None = None, clock: Clock = system_clock) -> int:
             return run_ingest(args, clock)
         if args.command == "demo":
             return run_demo(args, clock)
+        if args.command == "csv-presets":
+            return cli_ingest.run_presets(args, sys.stdout)
         if args.command == "eval":
             return cli_eval.run_eval(args, _playbook(args), sys.stdout)
         if args.command == "audit":

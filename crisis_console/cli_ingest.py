@@ -1,8 +1,10 @@
-"""`crisis-console ingest`: files, a stream on standard input, or one file followed as it grows."""
+"""`crisis-console ingest`: JSONL or CSV files, a stream on standard input, or one file followed
+as it grows; `crisis-console csv-presets` lists the CSV presets or prints one."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import signal
 import sys
@@ -11,7 +13,17 @@ from pathlib import Path
 from typing import IO, Any
 
 from crisis_console.cli_io import STDIN, err, open_lines, source_name
-from crisis_console.core.errors import CrisisConsoleError
+from crisis_console.core.csv_ingest import CsvRefused, open_csv
+from crisis_console.core.csv_mapping import (
+    ColumnMapping,
+    MappingError,
+    load_mapping,
+    parse_flag,
+    preset,
+    preset_names,
+    preset_text,
+)
+from crisis_console.core.errors import CrisisConsoleError, Problem
 from crisis_console.core.follow import follow, stream
 from crisis_console.core.ingest import read_jsonl
 from crisis_console.core.service import DEFAULT_BATCH, ConsoleService, IngestReport
@@ -27,12 +39,83 @@ def add_commands(commands: Any) -> None:
         action="store_true",
         help="keep reading the (one) file as it grows, surviving rotation; Ctrl+C stops",
     )
+    csv_options = ingest.add_argument_group(
+        "CSV", "files ending .csv or .tsv are CSV; the preset is recognised from the header"
+    )
+    csv_options.add_argument("--csv", action="store_true", help="read the input as CSV")
+    csv_options.add_argument("--preset", choices=preset_names(), help="the export's tool")
+    csv_options.add_argument("--mapping", metavar="FILE", help="a YAML column mapping")
+    csv_options.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="FIELD=HEADER",
+        help="the column holding a field, e.g. text=Message (repeatable)",
+    )
+    csv_options.add_argument("--timezone", help="zone of dates written without one")
+    csv_options.add_argument(
+        "--day-first", action="store_true", default=None, help="03/04/2026 is 3 April"
+    )
+    csv_options.add_argument("--date-format", help="strptime pattern, e.g. '%%d/%%m/%%Y %%H:%%M'")
+    csv_options.add_argument("--platform", help="platform of rows that name none")
+    presets = commands.add_parser("csv-presets", help="list the CSV presets, or print one")
+    presets.add_argument("name", nargs="?", choices=preset_names())
+
+
+def run_presets(args: argparse.Namespace, out: IO[str]) -> int:
+    """List the presets with what each reads, or print one to copy as a mapping file."""
+    if args.name:
+        out.write(preset_text(args.name))
+        return 0
+    for name in preset_names():
+        out.write(f"{name:<14} {preset(name).title}\n")
+    return 0
 
 
 def check(args: argparse.Namespace) -> None:
     """Refuse a command line that cannot work, before the data folder is opened."""
     if args.follow and (len(args.files) != 1 or args.files[0] == STDIN):
         raise CrisisConsoleError("--follow takes one file (standard input is read as it comes)")
+    args.csv_mapping, args.csv_adjust = _csv_settings(args)
+    if args.follow and _is_csv(args.files[0], args):
+        raise CrisisConsoleError("--follow reads JSON Lines; import a CSV export whole")
+
+
+def _csv_settings(
+    args: argparse.Namespace,
+) -> tuple[ColumnMapping | None, functools.partial[ColumnMapping]]:
+    """The mapping chosen (None: recognise from the header) and the flags' overrides."""
+    columns = dict(parse_flag(flag) for flag in args.column)
+    mapping: ColumnMapping | None = None
+    if args.mapping:
+        path = Path(args.mapping)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise MappingError([Problem(args.mapping, 0, "", f"cannot read: {exc}")]) from exc
+        mapping = load_mapping(text, args.mapping, path.stem)
+    elif args.preset:
+        mapping = preset(args.preset)
+    elif "text" in columns:
+        mapping = preset("generic")  # the text column is named: no need to recognise a tool
+    adjust = functools.partial(
+        ColumnMapping.with_overrides,
+        columns=columns,
+        timezone=args.timezone,
+        day_first=args.day_first,
+        date_format=args.date_format,
+        platform=args.platform,
+    )
+    if mapping is not None:
+        adjust(mapping)  # a bad --timezone or --platform is refused before anything is read
+    else:
+        adjust(preset("generic"))
+    return mapping, adjust
+
+
+def _is_csv(name: str, args: argparse.Namespace) -> bool:
+    chosen = args.csv or args.preset or args.mapping or args.column
+    return bool(chosen) or Path(name).suffix.lower() in (".csv", ".tsv")
 
 
 def run(args: argparse.Namespace, service: ConsoleService, folder: Path) -> int:
@@ -47,6 +130,9 @@ def run(args: argparse.Namespace, service: ConsoleService, folder: Path) -> int:
             report = IngestReport()
             for batch in stream(sys.stdin.buffer, most=DEFAULT_BATCH):
                 report.add(service.ingest_lines(batch.lines, source, batch.first_line))
+        elif _is_csv(name, args):
+            with open_lines(name) as lines:
+                report = _ingest_csv(service, lines, source, args)
         else:
             with open_lines(name) as lines:
                 report = _ingest_file(service, lines, source)
@@ -61,14 +147,37 @@ def run(args: argparse.Namespace, service: ConsoleService, folder: Path) -> int:
 
 
 def _ingest_file(service: ConsoleService, lines: IO[bytes], source: str) -> IngestReport:
-    if not sys.stderr.isatty():
+    progress = _progress(lines, source)
+    if progress is None:
         return service.ingest_lines(lines, source)
-    progress = ImportProgress(visible(source), os.fstat(lines.fileno()).st_size, sys.stderr)
     try:
         records = read_jsonl(progress.counted(lines), source, service.clock())
         return service.ingest(records, on_progress=progress)
     finally:
         progress.finish()
+
+
+def _ingest_csv(
+    service: ConsoleService, lines: IO[bytes], source: str, args: argparse.Namespace
+) -> IngestReport:
+    progress = _progress(lines, source)
+    try:
+        counted = progress.counted(lines) if progress else lines
+        table = open_csv(counted, source, args.csv_mapping, args.csv_adjust)
+        print(f"{visible(source)}: {table.layout.describe()}", flush=True)
+        return service.ingest(table.records(service.clock()), on_progress=progress)
+    except CsvRefused as exc:
+        return IngestReport(problems=exc.problems)
+    finally:
+        if progress:
+            progress.finish()
+
+
+def _progress(lines: IO[bytes], source: str) -> ImportProgress | None:
+    """A progress line for a file read on a terminal; none for a pipe or a log."""
+    if not sys.stderr.isatty() or lines is sys.stdin.buffer:
+        return None
+    return ImportProgress(visible(source), os.fstat(lines.fileno()).st_size, sys.stderr)
 
 
 def _follow(path: Path, service: ConsoleService, folder: Path) -> int:

@@ -1,0 +1,99 @@
+"""Reads the dates that exports and spreadsheets write (the one module that imports dateutil).
+
+Social tools write dates every way there is: ISO 8601, `11/20/2026 2:03 PM`, `20-Nov-2026`,
+`Fri Nov 20 14:03:00 +0000 2026`, Unix seconds or milliseconds. `parse_when` reads all of
+them into an aware UTC `datetime`, or raises `ValueError` with a message a person can act on.
+It never guesses silently:
+
+- a date with no zone is read in the zone the caller names (an export's documented zone);
+- a zone written as an abbreviation other than UTC/GMT/Z (`EST`, `IST`, `CST` each mean more
+  than one zone) is refused, rather than dropped;
+- a date without a year is refused, rather than given this year's.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil import parser as date_parser
+
+_NO_YEAR = 1  # the default year; a real post is never from year 1, so seeing it means "absent"
+_DEFAULT = datetime(_NO_YEAR, 1, 1)
+_EPOCH_SECONDS = re.compile(r"\d{9,10}(\.\d+)?")
+_EPOCH_MILLIS = re.compile(r"\d{12,13}")
+_UNAMBIGUOUS_ZONES = {"UTC": UTC, "GMT": UTC, "Z": UTC}
+
+
+def zone(name: str) -> tzinfo:
+    """The IANA time zone `name` (`Europe/London`, `UTC`); `ValueError` if there is none."""
+    if name.strip().upper() in _UNAMBIGUOUS_ZONES:
+        return UTC
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"'{name}' is not a time zone (use a name like Europe/London)") from None
+
+
+def parse_when(
+    text: str, assume: tzinfo = UTC, day_first: bool = False, formats: tuple[str, ...] = ()
+) -> datetime:
+    """`text` as a UTC time. `formats` (strptime patterns) are tried first; then ISO 8601,
+    Unix time, and the many shapes dateutil reads, with `day_first` settling `03/04`."""
+    value = text.strip()
+    if not value:
+        raise ValueError("is empty")
+    when = _by_formats(value, formats) or _iso(value) or _epoch(value) or _general(value, day_first)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=assume)
+    return when.astimezone(UTC)
+
+
+def _by_formats(value: str, formats: tuple[str, ...]) -> datetime | None:
+    for pattern in formats:
+        try:
+            return datetime.strptime(value, pattern)
+        except ValueError:
+            continue
+    if formats:
+        shown = " or ".join(f"'{f}'" for f in formats)
+        raise ValueError(f"'{value[:40]}' does not match the date format {shown}")
+    return None
+
+
+def _iso(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _epoch(value: str) -> datetime | None:
+    if _EPOCH_SECONDS.fullmatch(value):
+        return datetime.fromtimestamp(float(value), UTC)
+    if _EPOCH_MILLIS.fullmatch(value):
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    return None
+
+
+def _general(value: str, day_first: bool) -> datetime:
+    if value.isdigit():
+        raise ValueError(f"'{value[:40]}' is a number, not a date (Unix time has 10 or 13 digits)")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            when = date_parser.parse(
+                value, default=_DEFAULT, dayfirst=day_first, tzinfos=_UNAMBIGUOUS_ZONES
+            )
+        except (ValueError, OverflowError):
+            raise ValueError(f"'{value[:40]}' is not a date and time") from None
+    if any(issubclass(w.category, date_parser.UnknownTimezoneWarning) for w in caught):
+        raise ValueError(
+            f"'{value[:40]}' names a time zone by an abbreviation that means more than one zone; "
+            "write an offset (+05:00) or set the mapping's timezone"
+        )
+    if when.year == _NO_YEAR:
+        raise ValueError(f"'{value[:40]}' has no year")
+    return when
