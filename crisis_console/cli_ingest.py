@@ -124,15 +124,15 @@ def run(args: argparse.Namespace, service: ConsoleService, folder: Path) -> int:
     total = IngestReport()
     for name in args.files:
         source = source_name(name)
-        if name == STDIN:
+        if _is_csv(name, args):
+            with open_lines(name) as lines:
+                report = _ingest_csv(service, lines, source, args)
+        elif name == STDIN:
             # A stream: each batch is stored (and so acknowledged) as soon as the pipe pauses,
             # so `collector | crisis-console ingest -` keeps up without waiting for the end.
             report = IngestReport()
             for batch in stream(sys.stdin.buffer, most=DEFAULT_BATCH):
                 report.add(service.ingest_lines(batch.lines, source, batch.first_line))
-        elif _is_csv(name, args):
-            with open_lines(name) as lines:
-                report = _ingest_csv(service, lines, source, args)
         else:
             with open_lines(name) as lines:
                 report = _ingest_file(service, lines, source)

@@ -139,3 +139,61 @@ def test_ingest_stdin_stores_each_line_while_the_pipe_is_still_open(tmp_path: Pa
     out, err = process.communicate(rest, timeout=60)
     assert "2 new, 0 updated, 0 deleted, 0 duplicate(s), 1 rejected" in out.decode()
     assert "<stdin>:2: not valid JSON" in err.decode()
+
+
+def test_ingest_reads_each_tools_csv_export_and_stores_it_once(tmp_path: Path) -> None:
+    samples = sorted(str(p) for p in (Path(__file__).parent / "data" / "csv").iterdir())
+    data = str(tmp_path / "data")
+    first = run("--data-dir", data, "ingest", *samples)
+    assert first.returncode == 1  # each sample holds a bad row on purpose
+    recognised = [
+        line.split("recognised as ")[1].split(";")[0]
+        for line in first.stdout.splitlines()
+        if "recognised" in line
+    ]
+    assert recognised == [
+        "Brandwatch Consumer Research mentions export",
+        "generic spreadsheet",
+        "Meltwater export",
+        "Sprout Social Smart Inbox export",
+        "Talkwalker results export",
+    ]
+    assert "total: 11 new, 0 updated, 0 deleted, 0 duplicate(s), 6 rejected" in first.stdout
+    assert "brandwatch.csv:9: Date: '20-11-2026 zz' is not a date and time" in first.stderr
+    again = run("--data-dir", data, "ingest", *samples)
+    assert "total: 0 new, 0 updated, 0 deleted, 11 duplicate(s), 6 rejected" in again.stdout
+
+
+def test_ingest_csv_from_stdin_with_columns_named_on_the_command_line(tmp_path: Path) -> None:
+    sheet = "Wann;Kommentar;Wer\n20.11.2026 14:03;Der Deckel ist abgesprungen!;anna\n"
+    args = ["--data-dir", str(tmp_path / "data"), "ingest", "-", "--csv"]
+    columns = ["--column", "text=Kommentar", "--column", "created_at=Wann", "--day-first"]
+    out = run(*args, *columns, "--timezone", "Europe/Berlin", "--platform", "facebook", stdin=sheet)
+    assert out.returncode == 0, out.stderr
+    assert "header on line 1, semicolon-separated UTF-8" in out.stdout
+    assert "<stdin>: 1 new, 0 updated" in out.stdout
+
+
+def test_a_bad_mapping_is_refused_before_anything_is_stored(tmp_path: Path) -> None:
+    mapping = write(tmp_path / "ours.yaml", ["columns:", "  body: Text", "timezone: Nowhere"])
+    sheet = write(tmp_path / "s.csv", ["text", "hello"])
+    out = run("--data-dir", str(tmp_path / "data"), "ingest", "--mapping", str(mapping), str(sheet))
+    assert out.returncode == 2
+    assert f"{mapping}:2: columns.body: is not a field" in out.stderr
+    assert f"{mapping}:3: timezone: 'Nowhere' is not a time zone" in out.stderr
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_printed_preset_is_a_mapping_file_to_start_from(tmp_path: Path) -> None:
+    listed = run("csv-presets")
+    assert listed.stdout.split()[0] == "brandwatch" and "generic spreadsheet" in listed.stdout
+    mapping = tmp_path / "ours.yaml"
+    mapping.write_text(
+        run("csv-presets", "brandwatch").stdout.replace(
+            "title: Brandwatch", "title: Our Brandwatch"
+        )
+    )
+    sample = str(Path(__file__).parent / "data" / "csv" / "brandwatch.csv")
+    out = run("--data-dir", str(tmp_path / "data"), "ingest", "--mapping", str(mapping), sample)
+    assert "read as Our Brandwatch Consumer Research mentions export" in out.stdout
+    assert "2 new" in out.stdout  # the same rows, found through the copied mapping
