@@ -219,3 +219,15 @@ def test_counts_that_are_not_whole_numbers_are_refused(cell: str) -> None:
     table = open_csv(lines_of(f'text,followers\nhi,"{cell}"\n'), "c.csv")
     (record,) = table.records(NOW)
     assert isinstance(record, Problem) and record.field == "followers"
+
+
+def test_the_readme_mapping_example_is_a_valid_mapping() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    example = readme[readme.index("# ours.yaml:") :].split("```", 1)[0]
+    mapping = load_mapping(example, "README.md", "ours")
+    assert mapping.columns["text"] == ("Comment", "Title") and mapping.day_first
+    table = open_csv(lines_of("When;Comment;Channel\n20.11.2026 14:03;Lid!;Insta\n"), "s", mapping)
+    (record,) = table.records(NOW)
+    assert isinstance(record, Parsed)
+    assert record.mention.platform is Platform.INSTAGRAM
+    assert record.mention.created_at == datetime(2026, 11, 20, 13, 3, tzinfo=UTC)

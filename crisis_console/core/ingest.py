@@ -8,6 +8,7 @@ evaluated: text is kept as data.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -166,13 +167,13 @@ def _enum(obj: Mapping[str, Any], field: str, enum: type[E], required: bool) -> 
         if required:
             raise MentionError(field, "is required")
         return None
-    choices = ", ".join(e.value for e in enum)
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return enum(value.strip().lower())
+    choices = ", ".join(e.value for e in enum)  # only on the error path: ingest is hot
     if not isinstance(value, str):
         raise MentionError(field, f"must be one of {choices}")
-    try:
-        return enum(value.strip().lower())
-    except ValueError:
-        raise MentionError(field, f"'{visible(value[:40])}' is not one of {choices}") from None
+    raise MentionError(field, f"'{visible(value[:40])}' is not one of {choices}")
 
 
 def _created_at(value: Any, now: datetime) -> datetime:
