@@ -6,6 +6,7 @@ crisis-console ingest FILE|- [FILE...]                triage and store, with an 
 crisis-console csv-presets [NAME]                     the CSV presets ingest recognises
 crisis-console demo [--no-open]                       load the demo data and open the console
 crisis-console playbook validate [PATH]               check a playbook, listing every problem
+crisis-console report [incident] [--from --to] [--format text|json|html] [--out FILE]
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from crisis_console import (
     cli_eval,
     cli_ingest,
     cli_replies,
+    cli_report,
     cli_serve,
     config,
     demo,
@@ -97,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_replies.add_commands(commands)
     cli_audit.add_commands(commands)
     cli_serve.add_commands(commands)
+    cli_report.add_commands(commands)
 
     playbook = commands.add_parser("playbook", help="work with playbooks")
     playbook_commands = playbook.add_subparsers(dest="playbook_command", required=True)
@@ -136,6 +139,10 @@ def main(argv: Sequence[str] | None = None, clock: Clock = system_clock) -> int:
             return run_validate(args)
         if args.command == "serve":
             return run_serve(args, clock)
+        if args.command == "report":
+            folder = config.data_dir(args.data_dir)
+            with open_service(folder, _playbook(args), clock, as_name=args.as_name) as service:
+                return cli_report.run(args, service)
         return run_console(config.data_dir(args.data_dir), args, clock)
     except PlaybookError as exc:
         err(str(exc))

@@ -27,15 +27,16 @@ def add_commands(commands: Any) -> None:
     a_commands = audit.add_subparsers(dest="audit_command", required=True)
     a_commands.add_parser("verify", help="check the whole chain; name the first bad record")
     export = a_commands.add_parser("export", help="export records (auditor, lead); audited")
-    export.add_argument("--from", dest="start", type=_moment, help="from this time (ISO 8601)")
-    export.add_argument("--to", dest="end", type=_moment, help="up to this time (ISO 8601)")
+    export.add_argument("--from", dest="start", type=moment, help="from this time (ISO 8601)")
+    export.add_argument("--to", dest="end", type=moment, help="up to this time (ISO 8601)")
     export.add_argument("--mention", help="only records about this mention key")
     export.add_argument("--operator", help="only records by this operator")
     export.add_argument("--format", choices=FORMATS, default="jsonl")
     export.add_argument("--out", type=Path, help="file to write (default: standard output)")
 
 
-def _moment(value: str) -> datetime:
+def moment(value: str) -> datetime:
+    """An ISO 8601 date or time from the command line; without a zone, UTC."""
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:

@@ -14,7 +14,7 @@ import difflib
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, NoReturn
 
 from crisis_console.core.audit import AuditEvent, AuditLog
 from crisis_console.core.claims import ClaimDesk
@@ -177,14 +177,7 @@ class ReplyDesk:
         text, findings = self.preview(key, template_id, variables)
         blocked = blocking(findings)
         if blocked:
-            self._event(
-                "refused",
-                key,
-                action="reply",
-                reason="policy",
-                findings=[f.message for f in blocked],
-            )
-            raise PolicyBlocked(blocked)
+            self._refuse_by_policy("reply", key, blocked)
         template = self._template(template_id)
         return Reply(
             uuid.uuid4().hex,
@@ -266,7 +259,7 @@ class ReplyDesk:
             raise self._refuse(
                 "approve", reply.mention, "nobody approves a draft they wrote or edited"
             )
-        findings = self._guard(reply, reply.text)
+        findings = self._guard(reply, reply.text, "approve")
         approved = self._save(
             replace(
                 reply,
@@ -304,7 +297,7 @@ class ReplyDesk:
         self._desk.require("edit_draft", reply.mention, self._approvers())
         if reply.status != PENDING:
             raise ValueError(f"reply {reply_id} is {reply.status}; only a waiting draft is edited")
-        findings = self._guard(reply, text)
+        findings = self._guard(reply, text, "edit")
         diff = "\n".join(
             difflib.unified_diff(
                 reply.text.splitlines(), text.splitlines(), "before", "after", lineterm=""
@@ -323,8 +316,21 @@ class ReplyDesk:
         self._event("edit", reply.mention, reply=reply.id, diff=diff, comment=comment)
         return edited
 
-    def _guard(self, reply: Reply, text: str) -> list[Finding]:
-        """The policy guard on `text` as this reply, now; a blocking finding refuses."""
+    def _refuse_by_policy(self, action: str, key: str, blocked: list[Finding]) -> NoReturn:
+        # The codes let reports count what blocked replies without repeating personal data.
+        self._event(
+            "refused",
+            key,
+            action=action,
+            reason="policy",
+            codes=[f.code for f in blocked],
+            findings=[f.message for f in blocked],
+        )
+        raise PolicyBlocked(blocked)
+
+    def _guard(self, reply: Reply, text: str, action: str) -> list[Finding]:
+        """The policy guard on `text` as this reply, now; a blocking finding refuses (and is
+        audited as a refusal of `action`)."""
         stored = self._mention(reply.mention)
         findings = check_reply(
             text,
@@ -334,7 +340,7 @@ class ReplyDesk:
             self.templates.get(reply.template),
         )
         if blocking(findings):
-            raise PolicyBlocked(blocking(findings))
+            self._refuse_by_policy(action, reply.mention, blocking(findings))
         return findings
 
     def _step(self, action: str, comment: str = "", diff: str = "") -> dict[str, Any]:

@@ -21,6 +21,7 @@ from crisis_console.core.claims import DEFAULT_LEASE_MINUTES, ClaimDesk
 from crisis_console.core.crisis import CrisisDesk
 from crisis_console.core.errors import Problem
 from crisis_console.core.inbox import InboxFilter, InboxPage, InboxRow
+from crisis_console.core.incident import Incident, build_incident, crisis_window
 from crisis_console.core.ingest import Parsed, read_jsonl
 from crisis_console.core.models import (
     Clock,
@@ -33,6 +34,7 @@ from crisis_console.core.models import (
 from crisis_console.core.notify import ConsoleSink, Notifier
 from crisis_console.core.playbook import Playbook
 from crisis_console.core.replies import ReplyDesk
+from crisis_console.core.report import Report, build_report
 from crisis_console.core.roster import Operator, change_roster, load_roster
 from crisis_console.core.routing import Triager
 from crisis_console.core.senders import OUTBOX_FILE, JsonlOutbox, Sender
@@ -282,6 +284,32 @@ class ConsoleService:
                 negative[i] += row.sentiment == "negative"
         shares = [n / v if v else 0.0 for n, v in zip(negative, volume, strict=True)]
         return volume, shares
+
+    def report(self, start: datetime, end: datetime) -> Report:
+        """The report's figures for [start, end) (reading is open to every operator)."""
+        return build_report(
+            self._store.all(),
+            self.replies.replies(),
+            self._audit.events(),
+            self.crisis.alarms(),
+            start,
+            end,
+        )
+
+    def incident(self, start: datetime | None = None, end: datetime | None = None) -> Incident:
+        """The timeline of [start, end); without them, of the latest crisis (see
+        `crisis_window`)."""
+        if start is None:
+            start, until = crisis_window(self._audit.events(), self.clock())
+            end = end or until
+        return build_incident(
+            self._store.all(),
+            self.replies.replies(),
+            self._audit.events(),
+            self.playbook,
+            start,
+            end or self.clock(),
+        )
 
     def audit_records(self) -> Iterator[dict[str, Any]]:
         """Every audit record, oldest first (reading is open to every operator)."""

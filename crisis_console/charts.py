@@ -1,0 +1,118 @@
+# mypy: disable-error-code="arg-type,no-untyped-call"
+# matplotlib takes datetimes and rc names it does not declare in its stubs; checked by tests.
+"""Charts as SVG text for the HTML report (the one module that imports matplotlib).
+
+Figures are made with `Figure` directly, never pyplot: no global figure state, no display.
+
+SVG keeps the report one self-contained file that prints sharply to PDF. Text stays text
+(`svg.fonttype: none`), so a browser's find and a test can read the labels. Labels may hold
+names from the data; matplotlib is told never to read them as mathematics (`$…$`).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import datetime
+
+import matplotlib as mpl
+import matplotlib.dates as mdates
+from matplotlib.figure import Figure
+
+STYLE = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "crisis-console",  # stable ids: the same report gives the same file
+    "text.parse_math": False,
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+WIDTH, HEIGHT = 7.5, 2.6  # inches: the width of an A4 page's text
+
+
+def _svg(figure: Figure) -> str:
+    out = io.StringIO()
+    figure.savefig(out, format="svg", bbox_inches="tight", metadata={"Date": None})
+    text = out.getvalue()
+    return text[text.index("<svg") :]  # drop the XML prolog and doctype: inlined in HTML
+
+
+def volume_chart(
+    starts: Sequence[datetime], volume: Sequence[int], negative_share: Sequence[float], title: str
+) -> str:
+    """Mentions per interval (line) and the negative share (line, right axis)."""
+    with mpl.rc_context(STYLE):
+        figure = Figure(figsize=(WIDTH, HEIGHT))
+        axes = figure.subplots()
+        axes.plot(starts, volume, color="#1f4e79", linewidth=1.6, label="mentions")
+        axes.set_ylabel("mentions")
+        axes.set_ylim(bottom=0)
+        share = axes.twinx()
+        share.plot(
+            starts,
+            [s * 100 for s in negative_share],
+            color="#c0392b",
+            linewidth=1.2,
+            linestyle="--",
+            label="negative %",
+        )
+        share.set_ylabel("negative %")
+        share.set_ylim(0, 100)
+        axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(axes.xaxis.get_major_locator()))
+        axes.set_title(title, loc="left")
+        figure.legend(loc="upper right", frameon=False)
+        return _svg(figure)
+
+
+def bar_chart(
+    names: Sequence[str],
+    medians: Sequence[float],
+    p90s: Sequence[float],
+    title: str,
+    unit: str = "minutes",
+) -> str:
+    """Paired horizontal bars: median and p90 for each name."""
+    with mpl.rc_context(STYLE):
+        height = max(1.2, 0.35 * len(names) + 0.8)
+        figure = Figure(figsize=(WIDTH, height))
+        axes = figure.subplots()
+        rows = range(len(names))
+        axes.barh([r + 0.2 for r in rows], medians, height=0.4, color="#1f4e79", label="median")
+        axes.barh([r - 0.2 for r in rows], p90s, height=0.4, color="#9dc3e6", label="p90")
+        axes.set_yticks(list(rows), list(names))
+        axes.invert_yaxis()
+        axes.set_xlabel(unit)
+        axes.set_title(title, loc="left")
+        axes.legend(frameon=False, loc="lower right")
+        return _svg(figure)
+
+
+def timeline_chart(
+    starts: Sequence[datetime],
+    volume: Sequence[int],
+    events: Sequence[tuple[datetime, str, str]],
+    title: str,
+) -> str:
+    """Volume as a line with each event as a marked vertical line (`(at, kind, label)`)."""
+    colours = {"level": "#c0392b", "spike": "#e67e22", "holding": "#27ae60", "checklist": "#7f8c8d"}
+    with mpl.rc_context(STYLE):
+        figure = Figure(figsize=(WIDTH, HEIGHT + 0.6))
+        axes = figure.subplots()
+        axes.plot(starts, volume, color="#1f4e79", linewidth=1.4)
+        axes.set_ylim(bottom=0)
+        axes.set_ylabel("mentions")
+        top = max(volume, default=0) or 1
+        for n, (at, kind, label) in enumerate(events):
+            axes.axvline(at, color=colours.get(kind, "#95a5a6"), linewidth=1, alpha=0.8)
+            axes.annotate(
+                label,
+                (mdates.date2num(at), top * (0.95 - 0.12 * (n % 4))),
+                fontsize=7,
+                rotation=0,
+                xytext=(3, 0),
+                textcoords="offset points",
+                color=colours.get(kind, "#555"),
+            )
+        axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(axes.xaxis.get_major_locator()))
+        axes.set_title(title, loc="left")
+        return _svg(figure)

@@ -1,0 +1,227 @@
+"""The timeline of one crisis, for leadership and legal, from the audit log and the store.
+
+In order: level changes (who, why), spike evidence, checklist steps done or overdue,
+holding statements and replies sent, harm alarms and their acknowledgement. Beside each
+event: the volume and negative share in the `AROUND` minutes before it and after it.
+The checklist of every level entered lists each step's due time (the level change plus the
+playbook's `due_minutes`) against when it was first ticked, and by whom.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from crisis_console.core.models import SentimentLabel, StoredMention
+from crisis_console.core.playbook import Playbook
+from crisis_console.core.reply_model import Reply
+from crisis_console.core.report import Bucket, bucket_for, volume
+
+AROUND = timedelta(minutes=30)
+HOLDING = "holding-statement"  # templates whose id starts so are holding statements
+KINDS = ("level", "spike", "checklist", "overdue", "holding", "reply", "alarm", "ack")
+
+
+@dataclass(frozen=True, slots=True)
+class Around:
+    """Mentions posted in the `AROUND` minutes before and after an event."""
+
+    before: int
+    before_negative: int
+    after: int
+    after_negative: int
+
+    @staticmethod
+    def share(negative: int, total: int) -> float:
+        return negative / total if total else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    at: datetime
+    kind: str  # one of KINDS
+    who: str
+    title: str
+    detail: str
+    around: Around
+
+
+@dataclass(frozen=True, slots=True)
+class StepRow:
+    level: int
+    step: str
+    title: str
+    due: datetime
+    done_at: datetime | None
+    done_by: str
+
+    @property
+    def late(self) -> bool:
+        return self.done_at is None or self.done_at > self.due
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    start: datetime
+    end: datetime
+    entries: list[Entry]
+    checklist: list[StepRow]
+    volume: list[Bucket]
+    bucket: timedelta
+    peak_level: int
+
+
+def build_incident(
+    mentions: Sequence[StoredMention],
+    replies: Sequence[Reply],
+    events: Iterable[Mapping[str, Any]],
+    playbook: Playbook,
+    start: datetime,
+    end: datetime,
+) -> Incident:
+    """The timeline of [start, end); `events` are audit records as read, oldest first."""
+    posts = sorted(
+        (
+            m.triage.mention.created_at,
+            m.triage.classification.sentiment.label is SentimentLabel.NEGATIVE,
+        )
+        for m in mentions
+    )
+    times = [at for at, _ in posts]
+    by_id = {r.id: r for r in replies}
+    entries: list[Entry] = []
+    changes: list[tuple[datetime, int, str]] = []
+    ticks: dict[str, list[tuple[datetime, str]]] = {}
+    for e in events:
+        at = datetime.fromisoformat(e["at"])
+        if not start <= at < end:
+            continue
+        found = _entry(e, at, by_id)
+        if found is not None:
+            kind, title, detail = found
+            entries.append(Entry(at, kind, e["actor"], title, detail, _around(posts, times, at)))
+        if e["action"] == "level.changed":
+            changes.append((at, int(e["data"]["to"]), e["actor"]))
+        elif e["action"] == "checklist.ticked":
+            ticks.setdefault(e["subject"].removeprefix("step:"), []).append((at, e["actor"]))
+    size = bucket_for(end - start)
+    inside = [m for m in mentions if start <= m.triage.mention.created_at < end]
+    return Incident(
+        start,
+        end,
+        entries,
+        _checklist(changes, ticks, playbook, end),
+        volume(inside, start, end, size),
+        size,
+        max((level for _, level, _ in changes), default=0),
+    )
+
+
+def _entry(
+    e: Mapping[str, Any], at: datetime, replies: Mapping[str, Reply]
+) -> tuple[str, str, str] | None:
+    action, data = e["action"], e.get("data", {})
+    if action == "level.changed":
+        title = f"Level {data['from']} → {data['to']} ({data.get('name', '')})"
+        return "level", title, data.get("reason", "")
+    if action == "spike.suggested":
+        return (
+            "spike",
+            f"Spike: {e['subject'].replace('level:', 'level ')} suggested",
+            data.get("evidence", ""),
+        )
+    if action == "checklist.ticked":
+        late = " (late)" if data.get("late") else ""
+        return (
+            "checklist",
+            f"Done: {data.get('title', e['subject'])}{late}",
+            f"due {data.get('due', '')}",
+        )
+    if action == "checklist.overdue":
+        return (
+            "overdue",
+            f"Overdue: {e['subject'].removeprefix('step:')}",
+            f"due {data.get('due', '')}",
+        )
+    if action == "send":
+        reply = replies.get(data.get("reply", ""))
+        template = reply.template if reply else ""
+        kind = "holding" if template.startswith(HOLDING) else "reply"
+        label = "Holding statement" if kind == "holding" else "Reply"
+        return kind, f"{label} to {e['subject']} ({template})", data.get("text", "")
+    if action == "alarm.raised":
+        return "alarm", f"Harm alarm: {e['subject']}", data.get("summary", "")
+    if action == "alarm.acknowledged":
+        return (
+            "ack",
+            f"Alarm acknowledged: {e['subject']}",
+            _minute("raised", data.get("raised_at")),
+        )
+    return None
+
+
+def _due(data: Mapping[str, Any]) -> str:
+    return _minute("due", data.get("due"))
+
+
+def _minute(label: str, iso: Any) -> str:
+    """`due 10:30 UTC` from an ISO time in an event's data."""
+    if not isinstance(iso, str):
+        return ""
+    return f"{label} {datetime.fromisoformat(iso).strftime('%Y-%m-%d %H:%M UTC')}"
+
+
+def _around(
+    posts: Sequence[tuple[datetime, bool]], times: Sequence[datetime], at: datetime
+) -> Around:
+    lo, mid, hi = (bisect.bisect_left(times, t) for t in (at - AROUND, at, at + AROUND))
+    before, after = posts[lo:mid], posts[mid:hi]
+    return Around(len(before), sum(n for _, n in before), len(after), sum(n for _, n in after))
+
+
+def _checklist(
+    changes: Sequence[tuple[datetime, int, str]],
+    ticks: Mapping[str, Sequence[tuple[datetime, str]]],
+    playbook: Playbook,
+    end: datetime,
+) -> list[StepRow]:
+    levels = {level.number: level for level in playbook.levels}
+    rows: list[StepRow] = []
+    for i, (at, number, _) in enumerate(changes):
+        until = changes[i + 1][0] if i + 1 < len(changes) else end
+        level = levels.get(number)
+        for step in level.checklist if level else ():
+            done = next(((t, who) for t, who in ticks.get(step.id, ()) if at <= t < until), None)
+            rows.append(
+                StepRow(
+                    number,
+                    step.id,
+                    step.title,
+                    at + timedelta(minutes=step.due_minutes),
+                    done[0] if done else None,
+                    done[1] if done else "",
+                )
+            )
+    return rows
+
+
+def crisis_window(events: Iterable[Mapping[str, Any]], now: datetime) -> tuple[datetime, datetime]:
+    """The latest crisis: from the last change up from level 0 to the next change back to 0
+    (or now), with `AROUND` either side so its run-up shows. The last 24 hours if there was
+    never a crisis."""
+    start: datetime | None = None
+    end: datetime | None = None
+    for e in events:
+        if e["action"] != "level.changed":
+            continue
+        at, data = datetime.fromisoformat(e["at"]), e["data"]
+        if data["from"] == 0 and data["to"] > 0:
+            start, end = at, None
+        elif data["to"] == 0 and start is not None:
+            end = at
+    if start is None:
+        return now - timedelta(hours=24), now
+    return start - AROUND, min((end or now) + AROUND, now + timedelta(seconds=1))

@@ -1,0 +1,221 @@
+"""Reports on the scripted crisis of tests/scenario.py: every figure against the answer
+worked out by hand from the script, the three formats agreeing, and the HTML rendered in
+headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from datetime import timedelta
+from html import unescape
+from pathlib import Path
+
+import pytest
+
+from crisis_console.core.incident import Incident
+from crisis_console.core.ingest import read_jsonl
+from crisis_console.core.report import Report, Timing, bucket_for, nearest_rank
+from crisis_console.core.service import ConsoleService
+from crisis_console.report_formats import incident_dict, incident_text, report_dict, report_text
+from crisis_console.report_html import incident_html, report_html
+from tests.conftest import ServiceFactory, jsonl
+from tests.scenario import END, START, at, play, post
+
+
+@pytest.fixture
+def crisis(make_service: ServiceFactory) -> ConsoleService:
+    clock = play(make_service)
+    return make_service(name="lee", clock=clock)
+
+
+def figures(t: Timing) -> tuple[int, int, float | None, float | None, int, str]:
+    return (t.count, t.done, t.median, t.p90, t.breaches, t.sla_text)
+
+
+def test_report_figures_are_the_hand_computed_answers(crisis: ConsoleService) -> None:
+    r = crisis.report(START, END)
+    # Three hours: 15-minute buckets. Posts at 09:00, 09:05, 09:10 | 09:20 | 10:05, 10:10.
+    assert r.bucket == timedelta(minutes=15) and len(r.volume) == 12
+    assert [b.volume for b in r.volume[:6]] == [3, 1, 0, 0, 2, 0]
+    assert [b.negative for b in r.volume[:6]] == [2, 1, 0, 0, 2, 0]  # the praise is positive
+    assert (r.total, r.negative) == (6, 5)
+    assert [(s.name, s.volume, s.negative) for s in r.platforms] == [
+        ("x", 3, 3),
+        ("facebook", 1, 1),
+        ("instagram", 1, 0),
+        ("reddit", 1, 1),
+    ]
+    assert [(s.name, s.volume) for s in r.categories] == [
+        ("complaint", 3),
+        ("safety", 2),
+        ("praise", 1),
+    ]
+    # Answered: x:1 after 35 min, facebook:4 after 32, reddit:3 after 70 (a holding statement).
+    # Median 35; p90 is the 3rd of 3. Breaches: reddit:3 answered after its 10-minute
+    # critical SLA (level 2), x:5 critical and never answered. x:6's deadline is 12:10.
+    assert figures(r.response_all) == (6, 3, 35.0, 70.0, 2, "10–480")
+    assert {t.name: figures(t) for t in r.response_by_urgency} == {
+        "critical": (2, 1, 70.0, 70.0, 2, "10"),
+        "low": (1, 0, None, None, 0, "480"),
+        "normal": (3, 2, 33.5, 35.0, 0, "120"),
+    }
+    assert {t.name: figures(t)[:5] for t in r.response_by_queue} == {
+        "lead": (2, 1, 70.0, 70.0, 2),
+        "pr": (3, 2, 33.5, 35.0, 0),
+        "social": (1, 0, None, None, 0),
+    }
+    # By the author of the first reply: sam wrote x:1 (35) and reddit:3 (70); sue facebook:4.
+    assert {t.name: figures(t)[:5] for t in r.response_by_operator} == {
+        "sam": (2, 2, 52.5, 70.0, 1),
+        "sue": (1, 1, 32.0, 32.0, 0),
+    }
+    assert (r.approvals.count, r.approvals.done, r.approvals.median, r.rejected) == (1, 1, 12.0, 0)
+    # reddit:3 acknowledged after 10 min (due in 5); x:5's alarm (10:15) still open.
+    assert [(e.key, e.minutes, e.late) for e in r.escalations] == [
+        ("reddit:3", 10.0, True),
+        ("x:5", None, True),
+    ]
+    assert figures(r.escalation_ack)[:5] == (2, 1, 10.0, 10.0, 2)
+    assert r.templates == [
+        ("delivery-delay", 1),
+        ("holding-statement", 1),
+        ("refund-in-progress", 1),
+    ]
+    assert r.policy_blocks == [("phone", 1)]  # by kind: the number itself is not repeated
+
+
+def test_a_narrower_window_counts_only_what_happened_in_it(crisis: ConsoleService) -> None:
+    r = crisis.report(at(10, 0), END)
+    assert (r.total, r.response_all.count, r.response_all.done) == (2, 2, 0)
+    assert r.approvals.count == 0 and r.templates == [("holding-statement", 1)]
+    assert [e.key for e in r.escalations] == ["x:5"]
+
+
+def test_the_incident_timeline_of_the_latest_crisis(crisis: ConsoleService) -> None:
+    i = crisis.incident()  # no window given: the latest crisis, with 30 minutes either side
+    assert (i.start, i.end, i.peak_level) == (at(9, 30), END + timedelta(seconds=1), 2)
+    assert [(e.at.strftime("%H:%M"), e.kind, e.who) for e in i.entries] == [
+        ("09:30", "ack", "lee"),
+        ("09:35", "reply", "sam"),
+        ("09:52", "reply", "lee"),  # approved and sent by lee, written by sue
+        ("10:00", "level", "pat"),
+        ("10:15", "alarm", "lee"),
+        ("10:20", "holding", "sam"),
+        ("10:25", "checklist", "sam"),
+        ("11:10", "checklist", "pat"),
+    ]
+    level = i.entries[3]
+    assert level.title == "Level 0 → 2 (crisis)" and level.detail == "blade videos trending"
+    # 09:30-10:00: no posts; 10:00-10:30: the two burst posts, both negative.
+    assert (level.around.before, level.around.after, level.around.after_negative) == (0, 2, 2)
+    holding = i.entries[5]
+    assert holding.title == "Holding statement to reddit:3 (holding-statement)"
+    assert (holding.around.before, holding.around.after) == (2, 0)
+    assert [(s.step, s.done_by, s.late) for s in i.checklist] == [
+        ("pause-scheduled", "sam", False),
+        ("holding-statement", "pat", True),  # due 11:00, done 11:10
+        ("legal-review", "", True),
+        ("exec-brief", "", True),
+        ("update", "", True),
+    ]
+
+
+def test_without_a_crisis_the_incident_covers_the_last_day(service: ConsoleService) -> None:
+    i = service.incident()
+    now = service.clock()
+    assert (i.start, i.end, i.peak_level) == (now - timedelta(hours=24), now, 0)
+
+
+def numbers_in(rendered: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", " ", rendered))
+
+
+def report_values(d: dict[str, object]) -> list[str]:
+    """The figures of the JSON report as the text and HTML show them."""
+    out = [str(d["total"]), str(d["negative"])]
+    response = d["first_response"]
+    assert isinstance(response, dict)
+    for group in ("by_urgency", "by_queue", "by_operator"):
+        for t in response[group]:
+            out += [t["name"], str(t["count"]), str(t["done"]), str(t["breaches"])]
+            out += [f"{t['median_minutes']:.1f}" if t["median_minutes"] is not None else "—"]
+    return out
+
+
+def test_text_json_and_html_agree(crisis: ConsoleService) -> None:
+    r: Report = crisis.report(START, END)
+    d = json.loads(json.dumps(report_dict(r)))
+    text, html = report_text(r), numbers_in(report_html(r, END))
+    for value in report_values(d):
+        assert value in text and value in html, value
+    for line in ("35.0", "70.0", "52.5", "12.0", "83.3%", "phone", "refund-in-progress"):
+        assert line in text and line in html
+    i: Incident = crisis.incident()
+    di, ti, hi = incident_dict(i), incident_text(i), numbers_in(incident_html(i, END))
+    for entry in di["timeline"]:
+        assert entry["title"] in ti and entry["title"] in hi
+    assert [s["late"] for s in di["checklist"]] == [False, True, True, True, True]
+    assert ti.count("(not done)") == 3 and hi.count("not done") == 3
+
+
+def test_strangers_text_is_never_markup_or_terminal_control(crisis: ConsoleService) -> None:
+    hostile = "<script>alert(1)</script> $x^2$ [bold]blade[/] \x1b[2J cut my hand, injured"
+    crisis.ingest(read_jsonl(jsonl(post("66", hostile, at(11, 0))), "feed", at(11, 0)))
+    i = crisis.incident(START, END + timedelta(hours=1))
+    page = incident_html(i, END)
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "\x1b" not in incident_text(i) and "\x1b" not in page
+
+
+def test_percentiles_and_buckets() -> None:
+    assert nearest_rank([5, 1, 3, 2, 4, 6, 7, 8, 9, 10], 0.9) == 9
+    assert nearest_rank([4.0], 0.9) == 4.0 and nearest_rank([], 0.9) is None
+    assert bucket_for(timedelta(hours=24)) == timedelta(hours=1)
+    assert bucket_for(timedelta(days=7)) == timedelta(days=1)
+    assert bucket_for(timedelta(days=90)) == timedelta(weeks=1)
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must have Chromium: .ci/run installs it")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    return found
+
+
+def headless(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+    flags += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    return subprocess.run(
+        [browser, *flags, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_html_report_renders_in_chromium_with_its_charts(
+    crisis: ConsoleService, tmp_path: Path
+) -> None:
+    browser = chromium()
+    page = tmp_path / "report.html"
+    page.write_text(report_html(crisis.report(START, END), END), encoding="utf-8")
+    dom = headless(browser, tmp_path / "profile", "--dump-dom", page.as_uri())
+    assert dom.returncode == 0, dom.stderr
+    assert dom.stdout.count("<svg") == 2  # volume and sentiment; response times
+    shown = numbers_in(dom.stdout)
+    for words in ("Mentions and negative share", "First response by urgency", "negative %"):
+        assert words in shown
+    assert "First response against SLA" in shown and "52.5" in shown
+    pdf = tmp_path / "report.pdf"
+    printed = headless(browser, tmp_path / "profile", f"--print-to-pdf={pdf}", page.as_uri())
+    assert printed.returncode == 0, printed.stderr
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.read_bytes().count(b"/Type /Page") >= 2
+    incident = tmp_path / "incident.html"
+    incident.write_text(incident_html(crisis.incident(), END), encoding="utf-8")
+    dom = headless(browser, tmp_path / "profile", "--dump-dom", incident.as_uri())
+    assert dom.stdout.count("<svg") == 1 and "Level 0 → 2 (crisis)" in numbers_in(dom.stdout)
