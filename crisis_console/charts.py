@@ -17,6 +17,7 @@ from datetime import datetime
 
 import matplotlib as mpl
 import matplotlib.dates as mdates
+from matplotlib.ticker import MaxNLocator
 from matplotlib.figure import Figure
 
 STYLE = {
@@ -44,23 +45,30 @@ def volume_chart(
     with mpl.rc_context(STYLE):
         figure = Figure(figsize=(WIDTH, HEIGHT))
         axes = figure.subplots()
-        axes.plot(starts, volume, color="#1f4e79", linewidth=1.6, label="mentions")
+        line = axes.plot(starts, volume, color="#1f4e79", linewidth=1.6, label="mentions")
         axes.set_ylabel("mentions")
-        axes.set_ylim(bottom=0)
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_ylim(bottom=0, top=max(max(volume, default=0) * 1.25, 1))
         share = axes.twinx()
-        share.plot(
+        # An interval without mentions has no share: a gap, not a fall to 0%.
+        shares = [
+            s * 100 if v else float("nan") for s, v in zip(negative_share, volume, strict=True)
+        ]
+        dashed = share.plot(
             starts,
-            [s * 100 for s in negative_share],
+            shares,
             color="#c0392b",
             linewidth=1.2,
             linestyle="--",
+            marker=".",
             label="negative %",
         )
         share.set_ylabel("negative %")
-        share.set_ylim(0, 100)
+        share.set_ylim(0, 125)
+        share.set_yticks([0, 25, 50, 75, 100])
+        axes.legend(handles=line + dashed, loc="upper center", ncols=2, frameon=False)
         axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(axes.xaxis.get_major_locator()))
         axes.set_title(title, loc="left")
-        figure.legend(loc="upper right", frameon=False)
         return _svg(figure)
 
 
@@ -101,6 +109,7 @@ def timeline_chart(
         axes.plot(starts, volume, color="#1f4e79", linewidth=1.4)
         axes.set_ylim(bottom=0)
         axes.set_ylabel("mentions")
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         top = max(volume, default=0) or 1
         for n, (at, kind, label) in enumerate(events):
             axes.axvline(at, color=colours.get(kind, "#95a5a6"), linewidth=1, alpha=0.8)

@@ -31,6 +31,7 @@ th, td { text-align: left; padding: 0.2rem 0.5rem; border-bottom: 1px solid #e5e
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 .late { color: #b00020; font-weight: 600; }
 .chart svg { width: 100%; height: auto; }
+.when { white-space: nowrap; }
 .detail { color: #444; white-space: pre-wrap; overflow-wrap: anywhere; }
 @page { size: A4; margin: 15mm; }
 @media print {
@@ -78,21 +79,14 @@ def _card(label: str, value: str) -> str:
     return f"<div class='card'>{escape(label)}<b>{escape(value)}</b></div>"
 
 
-def _timing_table(label: str, timings: Sequence[Timing], sla: dict[str, int] | None = None) -> str:
-    headers = [label, "mentions", "answered", "median min", "p90 min", "breaches"]
+def _timing_table(label: str, timings: Sequence[Timing]) -> str:
+    headers = [label, "mentions", "answered", "median min", "p90 min", "breaches", "SLA min"]
     rows = [
-        [
-            _text(t.name),
-            str(t.count),
-            str(t.done),
-            minutes(t.median),
-            minutes(t.p90),
-            str(t.breaches),
-        ]
-        + ([str(sla.get(t.name, "—"))] if sla is not None else [])
+        [_text(t.name), str(t.count), str(t.done), minutes(t.median), minutes(t.p90)]
+        + [str(t.breaches), escape(t.sla_text)]
         for t in timings
     ]
-    return _table(headers + (["SLA min"] if sla is not None else []), rows, {1, 2, 3, 4, 5, 6})
+    return _table(headers, rows, {1, 2, 3, 4, 5, 6})
 
 
 def _share_table(label: str, shares: Sequence[Share]) -> str:
@@ -189,7 +183,7 @@ def incident_html(i: Incident, made_at: datetime) -> str:
 
     rows = [
         [
-            escape(stamp(e.at)),
+            f"<span class=when>{escape(stamp(e.at))}</span>",
             escape(e.kind),
             _text(e.title),
             _text(e.who),

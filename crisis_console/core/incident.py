@@ -138,13 +138,13 @@ def _entry(
         return (
             "checklist",
             f"Done: {data.get('title', e['subject'])}{late}",
-            f"due {data.get('due', '')}",
+            _due(data),
         )
     if action == "checklist.overdue":
         return (
             "overdue",
             f"Overdue: {e['subject'].removeprefix('step:')}",
-            f"due {data.get('due', '')}",
+            _due(data),
         )
     if action == "send":
         reply = replies.get(data.get("reply", ""))
