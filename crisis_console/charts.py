@@ -17,8 +17,8 @@ from datetime import datetime
 
 import matplotlib as mpl
 import matplotlib.dates as mdates
-from matplotlib.ticker import MaxNLocator
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 STYLE = {
     "svg.fonttype": "none",
