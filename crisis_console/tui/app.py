@@ -34,6 +34,7 @@ from crisis_console.tui.screens.help import HelpScreen
 from crisis_console.tui.screens.inbox import InboxScreen
 from crisis_console.tui.screens.level_dialog import LevelDialog
 from crisis_console.tui.screens.reply import ReplyScreen
+from crisis_console.tui.screens.reports import ReportsScreen
 
 TIMER_SECONDS = 10  # alarms, SLA breaches, checklist and spikes are checked this often
 FOLLOW_CHUNK = 500  # lines ingested per hold of the service lock (about a tenth of a second)
@@ -52,6 +53,7 @@ class CrisisConsoleApp(App[None]):
         Binding("c", "crisis", "Crisis"),
         Binding("A", "approvals", "Approvals"),
         Binding("U", "audit", "Audit", show=False),
+        Binding("O", "reports", "Reports", show=False),  # O for overview: g/G move the inbox
         Binding("L", "change_level", "Level", show=False),
     ]
 
@@ -204,6 +206,9 @@ class CrisisConsoleApp(App[None]):
         yield SystemCommand(
             "Audit log", "Browse and verify the hash-chained archive", self.action_audit
         )
+        yield SystemCommand(
+            "Reports", "Volume, response times against SLA, escalations", self.action_reports
+        )
         yield SystemCommand("Help", "Every key of every screen", self.action_help)
         yield from super().get_system_commands(screen)
 
@@ -213,6 +218,10 @@ class CrisisConsoleApp(App[None]):
 
     def on_audit_trail_requested(self, message: AuditTrailRequested) -> None:
         self.push_screen(AuditScreen(self.service, needle=message.key))
+
+    def action_reports(self) -> None:
+        if not isinstance(self.screen, ReportsScreen):
+            self.push_screen(ReportsScreen(self.service))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -17,6 +17,10 @@ HELP = [
             ("c", "crisis screen: level, checklist, spikes"),
             ("A", "approval queue"),
             ("U", "audit log: browse, filter (/), verify (v)"),
+            (
+                "O",
+                "reports: volume, response times, alarms (1 / 2 / 3: 24 h, 7 d, 30 d)",
+            ),
             ("L", "change the crisis level (pr, lead)"),
             ("Ctrl+P", "command palette"),
             ("q", "quit"),

@@ -1,0 +1,138 @@
+"""Reports (`O`, for overview): the report's figures for a window, as terminal charts.
+
+The same `Report` as `crisis-console report`, so the numbers match the text, JSON and HTML
+formats. Keys choose the window (1: 24 hours, 2: 7 days, 3: 30 days); the figures are
+computed in a worker, under the service lock.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
+
+from crisis_console.core.report import Report, Timing
+from crisis_console.core.service import ConsoleService
+from crisis_console.report_formats import minutes, percent, stamp
+from crisis_console.tui import formatting as fmt
+from crisis_console.tui.widgets.alarm_banner import AlarmBanner
+
+WINDOWS = {"1": ("24 hours", timedelta(hours=24)), "2": ("7 days", timedelta(days=7))}
+WINDOWS["3"] = ("30 days", timedelta(days=30))
+BAR = 20  # characters of the longest median bar
+
+
+class ReportsScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("1", "window('1')", "24 h"),
+        Binding("2", "window('2')", "7 days"),
+        Binding("3", "window('3')", "30 days"),
+    ]
+
+    def __init__(self, service: ConsoleService, window: str = "1") -> None:
+        super().__init__()
+        self.service = service
+        self.window = window
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield AlarmBanner(id="alarm-banner")
+        yield Static(id="report-summary")
+        with Horizontal(id="report-trends"):
+            yield Label("Volume", classes="trend-label")
+            yield Sparkline([], id="report-volume")
+            yield Label("Negative share", classes="trend-label")
+            yield Sparkline([], id="report-negative")
+        table: DataTable[object] = DataTable(id="report-response", cursor_type="row")
+        yield table
+        yield Static(id="report-other")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(AlarmBanner).show_open(self.service)
+        self.query_one(DataTable).add_columns(
+            "First response", "", "Mentions", "Answered", "Median min", "", "p90", "Breaches", "SLA"
+        )
+        self.query_one(DataTable).focus()
+        self.load()
+
+    def action_window(self, key: str) -> None:
+        self.window = key
+        self.load()
+
+    @work(thread=True, exclusive=True, group="report")
+    def load(self) -> None:
+        span = WINDOWS[self.window][1]
+        with self.service.lock:
+            end = self.service.clock() + timedelta(seconds=1)
+            report = self.service.report(end - span, end)
+        self.app.call_from_thread(self._show, report)
+
+    def _show(self, r: Report) -> None:
+        if not self.is_attached:  # the console closed while the worker ran
+            return
+        name = WINDOWS[self.window][0]
+        share = r.negative / r.total if r.total else 0.0
+        first = r.response_all
+        answered = (
+            f"First response median {minutes(first.median)} min, p90 {minutes(first.p90)} min"
+            if first.median is not None
+            else "No replies sent"
+        )
+        approvals = (
+            f"Approval median {minutes(r.approvals.median)} min."
+            if r.approvals.median is not None
+            else "No approvals."
+        )
+        summary = (
+            f" Last {name}: {stamp(r.start)} to {stamp(r.end)}.  {r.total:,} mentions, "
+            f"{percent(share)} negative.  {answered}, {first.breaches} SLA breach(es).  "
+            f"{approvals}"
+        )
+        self.query_one("#report-summary", Static).update(Text(summary))
+        self.query_one("#report-volume", Sparkline).data = [float(b.volume) for b in r.volume]
+        self.query_one("#report-negative", Sparkline).data = [b.negative_share for b in r.volume]
+        self._fill_table(r)
+        blocks = ", ".join(f"{f} {n}" for f, n in r.policy_blocks) or "none"
+        templates = ", ".join(f"{t} {n}" for t, n in r.templates[:6]) or "none"
+        e = r.escalation_ack
+        other = (
+            f" Harm alarms: {e.count}, {e.done} acknowledged, {e.breaches} late or open; "
+            f"to acknowledge median {minutes(e.median)} min, p90 {minutes(e.p90)} min.\n"
+            f" Templates sent most: {templates}.\n Policy findings that blocked replies: {blocks}."
+        )
+        self.query_one("#report-other", Static).update(fmt.plain(other))
+
+    def _fill_table(self, r: Report) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        groups: list[tuple[str, list[Timing]]] = [
+            ("all", [r.response_all]),
+            ("urgency", r.response_by_urgency),
+            ("queue", r.response_by_queue),
+            ("operator", r.response_by_operator),
+        ]
+        longest = (
+            max((t.median or 0.0 for _, timings in groups for t in timings), default=0.0) or 1.0
+        )
+        for group, timings in groups:
+            for t in timings:
+                bar = "█" * round(BAR * (t.median or 0.0) / longest)
+                table.add_row(
+                    group,
+                    fmt.plain(t.name),
+                    str(t.count),
+                    str(t.done),
+                    minutes(t.median),
+                    Text(bar, style="bold"),
+                    minutes(t.p90),
+                    Text(str(t.breaches), style="bold red" if t.breaches else ""),
+                    t.sla_text,
+                )

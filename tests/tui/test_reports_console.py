@@ -1,0 +1,60 @@
+"""The reports screen: the scripted crisis's figures, the same as the other formats, driven
+with Pilot; and a snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Sparkline, Static
+
+from crisis_console.tui.app import CrisisConsoleApp
+from crisis_console.tui.screens.reports import ReportsScreen
+from tests.conftest import ServiceFactory
+from tests.scenario import play
+from tests.tui.test_inbox import screen_text, settle
+
+
+def crisis_app(make_service: ServiceFactory) -> CrisisConsoleApp:
+    clock = play(make_service)
+    return CrisisConsoleApp(make_service(name="lee", clock=clock), "test-store", run_timers=False)
+
+
+async def test_reports_show_the_report_figures_and_change_window(
+    make_service: ServiceFactory,
+) -> None:
+    app = crisis_app(make_service)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("O")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReportsScreen)
+        summary = " ".join(screen_text(screen.query_one("#report-summary", Static)).split())
+        assert "6 mentions, 83.3% negative" in summary
+        assert "First response median 35.0 min, p90 70.0 min, 2 SLA breach(es)" in summary
+        assert "Approval median 12.0 min" in summary
+        table = screen.query_one(DataTable)
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert rows[-2][:5] == ["operator", "sam", "2", "2", "52.5"]
+        assert rows[-1][:5] == ["operator", "sue", "1", "1", "32.0"]
+        volume = screen.query_one("#report-volume", Sparkline).data
+        assert volume is not None and sum(volume) == 6 and len(volume) == 24  # hourly
+        other = " ".join(screen_text(screen.query_one("#report-other", Static)).split())
+        assert "Policy findings that blocked replies: phone 1" in other
+        await pilot.press("3")
+        await settle(pilot)
+        volume = screen.query_one("#report-volume", Sparkline).data
+        assert volume is not None and len(volume) == 30  # daily
+        assert "Last 30 days" in screen_text(screen.query_one("#report-summary", Static))
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ReportsScreen)
+
+
+def test_reports_snapshot(make_service: ServiceFactory, snap_compare: Callable[..., bool]) -> None:
+    async def open_reports(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("O")
+        await settle(pilot)
+
+    assert snap_compare(crisis_app(make_service), terminal_size=(120, 36), run_before=open_reports)
