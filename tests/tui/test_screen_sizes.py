@@ -21,6 +21,7 @@ SCREENS = {
     "composer": ("down", "R"),
     "level-dialog": ("L",),
     "help": ("question_mark",),
+    "reports": ("O",),
 }
 
 

@@ -103,9 +103,13 @@ class ReportsScreen(Screen[None]):
         blocks = ", ".join(f"{f} {n}" for f, n in r.policy_blocks) or "none"
         templates = ", ".join(f"{t} {n}" for t, n in r.templates[:6]) or "none"
         e = r.escalation_ack
+        speed = (
+            f"; to acknowledge median {minutes(e.median)} min, p90 {minutes(e.p90)} min"
+            if e.median is not None
+            else ""
+        )
         other = (
-            f" Harm alarms: {e.count}, {e.done} acknowledged, {e.breaches} late or open; "
-            f"to acknowledge median {minutes(e.median)} min, p90 {minutes(e.p90)} min.\n"
+            f" Harm alarms: {e.count}, {e.done} acknowledged, {e.breaches} late or open{speed}.\n"
             f" Templates sent most: {templates}.\n Policy findings that blocked replies: {blocks}."
         )
         self.query_one("#report-other", Static).update(fmt.plain(other))
