@@ -72,6 +72,22 @@ def volume_chart(
         return _svg(figure)
 
 
+def lines_chart(starts: Sequence[datetime], series: dict[str, Sequence[int]], title: str) -> str:
+    """One line per named series (mentions per interval), with a legend."""
+    with mpl.rc_context(STYLE):
+        figure = Figure(figsize=(WIDTH, HEIGHT))
+        axes = figure.subplots()
+        for name, values in series.items():
+            axes.plot(starts, values, linewidth=1.3, label=name)
+        axes.set_ylabel("mentions")
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_ylim(bottom=0)
+        axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(axes.xaxis.get_major_locator()))
+        axes.set_title(title, loc="left")
+        axes.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+        return _svg(figure)
+
+
 def bar_chart(
     names: Sequence[str],
     medians: Sequence[float],

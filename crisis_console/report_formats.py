@@ -66,6 +66,14 @@ def report_dict(r: Report) -> dict[str, Any]:
             {"start": b.start.isoformat(), "volume": b.volume, "negative": b.negative}
             for b in r.volume
         ],
+        "volume_by_platform": {
+            name: {"volume": [b.volume for b in series], "negative": [b.negative for b in series]}
+            for name, series in r.platform_volume.items()
+        },
+        "volume_by_category": {
+            name: {"volume": [b.volume for b in series], "negative": [b.negative for b in series]}
+            for name, series in r.category_volume.items()
+        },
         "platforms": [share_dict(s) for s in r.platforms],
         "categories": [share_dict(s) for s in r.categories],
         "first_response": {

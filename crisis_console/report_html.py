@@ -115,6 +115,16 @@ def report_html(r: Report, made_at: datetime) -> str:
         [b.negative_share for b in r.volume],
         "Mentions and negative share",
     )
+    starts = [b.start for b in r.volume]
+    shown = dict(list(r.platform_volume.items())[:6])  # the six busiest platforms
+    platforms = charts.lines_chart(
+        starts, {k: [b.volume for b in v] for k, v in shown.items()}, "Mentions per platform"
+    )
+    categories = charts.lines_chart(
+        starts,
+        {k: [b.volume for b in v] for k, v in list(r.category_volume.items())[:6]},
+        "Mentions per category",
+    )
     answered = [t for t in r.response_by_urgency if t.median is not None]
     response_chart = (
         charts.bar_chart(
@@ -139,7 +149,9 @@ def report_html(r: Report, made_at: datetime) -> str:
     body = f"""
 <section><div class='cards'>{cards}</div></section>
 <section><h2>Volume and sentiment</h2><div class='chart'>{volume}</div>
+<div class='chart'>{platforms}</div>
 {_share_table("platform", r.platforms)}
+<div class='chart'>{categories}</div>
 {_share_table("category", r.categories)}
 </section>
 <section><h2>First response against SLA</h2><div class='chart'>{response_chart}</div>

@@ -42,6 +42,11 @@ def test_report_figures_are_the_hand_computed_answers(crisis: ConsoleService) ->
     assert [b.volume for b in r.volume[:6]] == [3, 1, 0, 0, 2, 0]
     assert [b.negative for b in r.volume[:6]] == [2, 1, 0, 0, 2, 0]  # the praise is positive
     assert (r.total, r.negative) == (6, 5)
+    # Per platform, busiest first: x posted at 09:00 | 10:05, 10:10; facebook at 09:20.
+    assert list(r.platform_volume) == ["x", "facebook", "instagram", "reddit"]
+    assert [b.volume for b in r.platform_volume["x"][:6]] == [1, 0, 0, 0, 2, 0]
+    assert [b.volume for b in r.platform_volume["facebook"][:6]] == [0, 1, 0, 0, 0, 0]
+    assert [b.volume for b in r.category_volume["safety"][:6]] == [1, 0, 0, 0, 1, 0]
     assert [(s.name, s.volume, s.negative) for s in r.platforms] == [
         ("x", 3, 3),
         ("facebook", 1, 1),
@@ -206,9 +211,16 @@ def test_the_html_report_renders_in_chromium_with_its_charts(
     page.write_text(report_html(crisis.report(START, END), END), encoding="utf-8")
     dom = headless(browser, tmp_path / "profile", "--dump-dom", page.as_uri())
     assert dom.returncode == 0, dom.stderr
-    assert dom.stdout.count("<svg") == 2  # volume and sentiment; response times
+    # Volume and sentiment, per platform, per category, response times.
+    assert dom.stdout.count("<svg") == 4
     shown = numbers_in(dom.stdout)
-    for words in ("Mentions and negative share", "First response by urgency", "negative %"):
+    for words in (
+        "Mentions and negative share",
+        "Mentions per platform",
+        "Mentions per category",
+        "First response by urgency",
+        "negative %",
+    ):
         assert words in shown
     assert "First response against SLA" in shown and "52.5" in shown
     pdf = tmp_path / "report.pdf"

@@ -3,7 +3,8 @@
 Every figure has a definition a person can check by hand (the README repeats them):
 
 - **Volume** counts mentions by their posting time (`created_at`) in [start, end), in
-  buckets of 15 minutes, an hour, a day or a week, chosen by the window's length.
+  buckets of 15 minutes, an hour, a day or a week, chosen by the window's length; in all,
+  and per platform and per category.
   Deleted posts count (they were seen); the negative share is negatives ÷ volume.
 - **First response** is, for each mention posted in the window and not deleted, the time
   from posting to the first reply sent. Its SLA is the mention's own route
@@ -24,7 +25,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -107,6 +108,8 @@ class Report:
     end: datetime
     bucket: timedelta
     volume: list[Bucket]
+    platform_volume: dict[str, list[Bucket]]  # the same buckets, one series per platform
+    category_volume: dict[str, list[Bucket]]
     platforms: list[Share]
     categories: list[Share]
     response_by_urgency: list[Timing]
@@ -173,6 +176,21 @@ def volume(
     return [Bucket(start + i * size, totals[i], negatives[i]) for i in range(count)]
 
 
+def _series(
+    inside: Sequence[StoredMention],
+    start: datetime,
+    end: datetime,
+    size: timedelta,
+    key: Callable[[StoredMention], str],
+) -> dict[str, list[Bucket]]:
+    """Volume and negatives per bucket for each value of `key`, the busiest first."""
+    grouped: dict[str, list[StoredMention]] = defaultdict(list)
+    for m in inside:
+        grouped[key(m)].append(m)
+    busiest = sorted(grouped, key=lambda name: (-len(grouped[name]), name))
+    return {name: volume(grouped[name], start, end, size) for name in busiest}
+
+
 def build_report(
     mentions: Sequence[StoredMention],
     replies: Sequence[Reply],
@@ -217,6 +235,12 @@ def build_report(
         end=end,
         bucket=size,
         volume=volume(inside, start, end, size),
+        platform_volume=_series(
+            inside, start, end, size, lambda m: m.triage.mention.platform.value
+        ),
+        category_volume=_series(
+            inside, start, end, size, lambda m: m.triage.classification.category.value
+        ),
         platforms=_shares(by_platform),
         categories=_shares(by_category),
         response_by_urgency=responses["urgency"],
