@@ -15,20 +15,15 @@ import json
 import logging
 import os
 import platform
-import tempfile
 import time
-from pathlib import Path
 
-from bench.ingest_bench import BENCH_OPERATOR, NOW, corpus, rate
+from bench.ingest_bench import NOW, corpus, rate, timed_ingest
 from crisis_console import config
-from crisis_console.core.audit import AUDIT_FILE, AuditLog
 from crisis_console.core.csv_ingest import open_csv
 from crisis_console.core.ingest import Parsed, read_jsonl
 from crisis_console.core.models import Mention
 from crisis_console.core.playbook_check import load_playbook
 from crisis_console.core.routing import Triager
-from crisis_console.core.service import ConsoleService
-from crisis_console.core.store import TinyDBStore
 
 HEADER = ["Date", "Url", "Page Type", "Author", "Full Name", "Full Text"]
 HEADER += ["Twitter Followers", "Twitter Verified", "Likes", "Resource Id"]
@@ -89,17 +84,9 @@ def main() -> None:
     assert csv_good == jsonl_good == len(mentions), (csv_good, jsonl_good)
 
     triager = Triager(load_playbook(config.playbook_path(None)))
-    with tempfile.TemporaryDirectory() as tmp:
-        store = TinyDBStore(Path(tmp))
-        try:
-            service = ConsoleService(
-                store, AuditLog(Path(tmp) / AUDIT_FILE), triager, lambda: NOW, BENCH_OPERATOR
-            )
-            start = time.perf_counter()
-            report = service.ingest(open_csv(io.BytesIO(csv_bytes), "c").records(NOW))
-            import_rate = rate(report.new, time.perf_counter() - start)
-        finally:
-            store.close()
+    records = open_csv(io.BytesIO(csv_bytes), "c").records(NOW)
+    report, seconds = timed_ingest(triager, records)
+    import_rate = rate(report.new, seconds)
     assert report.new == len(mentions) and not report.problems
 
     machine = platform.processor() or platform.machine()

@@ -14,6 +14,7 @@ import os
 import platform
 import tempfile
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,12 +22,13 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from crisis_console import config
 from crisis_console.core.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.errors import Problem
 from crisis_console.core.ingest import Parsed, read_jsonl
 from crisis_console.core.models import Role
 from crisis_console.core.playbook_check import load_playbook
 from crisis_console.core.roster import Operator
 from crisis_console.core.routing import Triager
-from crisis_console.core.service import ConsoleService
+from crisis_console.core.service import ConsoleService, IngestReport
 from crisis_console.core.store import TinyDBStore
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
@@ -49,6 +51,23 @@ def rate(count: int, seconds: float) -> float:
     return count / seconds if seconds else float("inf")
 
 
+def timed_ingest(
+    triager: Triager, records: Iterable[Parsed | Problem]
+) -> tuple[IngestReport, float]:
+    """Ingest `records` into an empty temporary folder: the report and the seconds taken."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = TinyDBStore(Path(tmp))
+        try:
+            service = ConsoleService(
+                store, AuditLog(Path(tmp) / AUDIT_FILE), triager, lambda: NOW, BENCH_OPERATOR
+            )
+            start = time.perf_counter()
+            report = service.ingest(records)
+            return report, time.perf_counter() - start
+        finally:
+            store.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mentions", type=int, default=5000)
@@ -68,17 +87,8 @@ def main() -> None:
         triager.triage(item.mention)
     triage_rate = rate(len(items), time.perf_counter() - start)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        store = TinyDBStore(Path(tmp))
-        try:
-            service = ConsoleService(
-                store, AuditLog(Path(tmp) / AUDIT_FILE), triager, lambda: NOW, BENCH_OPERATOR
-            )
-            start = time.perf_counter()
-            report = service.ingest(items)
-            ingest_rate = rate(len(items), time.perf_counter() - start)
-        finally:
-            store.close()
+    report, seconds = timed_ingest(triager, items)
+    ingest_rate = rate(len(items), seconds)
     assert report.new == len(items)
 
     cpu = platform.processor() or platform.machine()

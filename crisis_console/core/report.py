@@ -50,7 +50,7 @@ class Bucket:
 
     @property
     def negative_share(self) -> float:
-        return self.negative / self.volume if self.volume else 0.0
+        return share_of(self.negative, self.volume)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,7 @@ class Share:
 
     @property
     def negative_share(self) -> float:
-        return self.negative / self.volume if self.volume else 0.0
+        return share_of(self.negative, self.volume)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +130,11 @@ class Report:
     @property
     def negative(self) -> int:
         return sum(b.negative for b in self.volume)
+
+
+def share_of(part: int, whole: int) -> float:
+    """`part` ÷ `whole`, 0 for an empty whole (no mentions: no negative share)."""
+    return part / whole if whole else 0.0
 
 
 def bucket_for(span: timedelta) -> timedelta:
