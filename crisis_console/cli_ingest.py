@@ -4,6 +4,7 @@ as it grows; `crisis-console csv-presets` lists the CSV presets or prints one.""
 from __future__ import annotations
 
 import argparse
+import codecs
 import functools
 import os
 import signal
@@ -58,6 +59,9 @@ def add_commands(commands: Any) -> None:
     )
     csv_options.add_argument("--date-format", help="strptime pattern, e.g. '%%d/%%m/%%Y %%H:%%M'")
     csv_options.add_argument("--platform", help="platform of rows that name none")
+    csv_options.add_argument(
+        "--encoding", help="the file's encoding if not UTF-8 or UTF-16, e.g. cp1252 (old Excel)"
+    )
     presets = commands.add_parser("csv-presets", help="list the CSV presets, or print one")
     presets.add_argument("name", nargs="?", choices=preset_names())
 
@@ -85,6 +89,13 @@ def _csv_settings(
     args: argparse.Namespace,
 ) -> tuple[ColumnMapping | None, functools.partial[ColumnMapping]]:
     """The mapping chosen (None: recognise from the header) and the flags' overrides."""
+    if args.encoding:
+        try:
+            codecs.lookup(args.encoding)
+        except LookupError:
+            raise CrisisConsoleError(
+                f"--encoding: '{args.encoding}' is not an encoding (e.g. utf-8, cp1252)"
+            ) from None
     columns = dict(parse_flag(flag) for flag in args.column)
     mapping: ColumnMapping | None = None
     if args.mapping:
@@ -114,7 +125,7 @@ def _csv_settings(
 
 
 def _is_csv(name: str, args: argparse.Namespace) -> bool:
-    chosen = args.csv or args.preset or args.mapping or args.column
+    chosen = args.csv or args.preset or args.mapping or args.column or args.encoding
     return bool(chosen) or Path(name).suffix.lower() in (".csv", ".tsv")
 
 
@@ -163,7 +174,7 @@ def _ingest_csv(
     progress = _progress(lines, source)
     try:
         counted = progress.counted(lines) if progress else lines
-        table = open_csv(counted, source, args.csv_mapping, args.csv_adjust)
+        table = open_csv(counted, source, args.csv_mapping, args.csv_adjust, args.encoding)
         print(f"{visible(source)}: {table.layout.describe()}", flush=True)
         return service.ingest(table.records(service.clock()), on_progress=progress)
     except CsvRefused as exc:

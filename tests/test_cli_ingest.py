@@ -197,3 +197,15 @@ def test_a_printed_preset_is_a_mapping_file_to_start_from(tmp_path: Path) -> Non
     out = run("--data-dir", str(tmp_path / "data"), "ingest", "--mapping", str(mapping), sample)
     assert "read as Our Brandwatch Consumer Research mentions export" in out.stdout
     assert "2 new" in out.stdout  # the same rows, found through the copied mapping
+
+
+def test_ingest_reads_a_named_encoding_and_refuses_an_unknown_one(tmp_path: Path) -> None:
+    sheet = tmp_path / "old.csv"
+    sheet.write_bytes("text,author\nCafé kettle broke,ann\n".encode("cp1252"))
+    data = str(tmp_path / "data")
+    unnamed = run("--data-dir", data, "ingest", str(sheet))
+    assert unnamed.returncode == 1 and f"{sheet}:2: not valid UTF-8" in unnamed.stderr
+    named = run("--data-dir", data, "ingest", "--encoding", "cp1252", str(sheet))
+    assert named.returncode == 0 and "1 new" in named.stdout and "CP1252" in named.stdout
+    wrong = run("--data-dir", data, "ingest", "--encoding", "klingon", str(sheet))
+    assert wrong.returncode == 2 and "'klingon' is not an encoding" in wrong.stderr

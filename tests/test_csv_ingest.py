@@ -231,3 +231,26 @@ def test_the_readme_mapping_example_is_a_valid_mapping() -> None:
     assert isinstance(record, Parsed)
     assert record.mention.platform is Platform.INSTAGRAM
     assert record.mention.created_at == datetime(2026, 11, 20, 13, 3, tzinfo=UTC)
+
+
+def test_an_old_excel_export_in_cp1252_is_refused_row_by_row_unless_named() -> None:
+    raw = "text;author\nCafé kettle broke;ann\nplain ascii;bob\nCost me 40€;cy\n".encode("cp1252")
+    table = open_csv(raw.splitlines(keepends=True), "old.csv")
+    outcome = [
+        (r.line, r.message) if isinstance(r, Problem) else r.mention.text
+        for r in table.records(NOW)
+    ]
+    assert outcome == [(2, "not valid UTF-8"), "plain ascii", (4, "not valid UTF-8")]
+    named = open_csv(raw.splitlines(keepends=True), "old.csv", encoding="cp1252")
+    assert named.layout.encoding == "CP1252"
+    texts = [r.mention.text for r in named.records(NOW) if isinstance(r, Parsed)]
+    assert texts == ["Café kettle broke", "plain ascii", "Cost me 40€"]
+
+
+def test_utf16_lines_split_only_at_newlines() -> None:
+    raw = 'text,author\n"one\u2028cell",ann\nnext,bob\n'.encode("utf-16")
+    records = list(open_csv([raw], "u.csv").records(NOW))
+    assert [(r.line, r.mention.text) for r in records if isinstance(r, Parsed)] == [
+        (2, "one\u2028cell"),
+        (3, "next"),
+    ]

@@ -10,6 +10,7 @@ file's own column header. Nothing in a cell is ever evaluated.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import re
@@ -31,6 +32,7 @@ DELIMITERS = ",;\t|"
 _GROUPED = re.compile(r"\d+|\d{1,3}(?:[., ]\d{3})+")  # 1234, 1,234, 1.234, 1 234
 _SCALED = re.compile(r"(\d+(?:[.,]\d+)?)\s*([kKmM])")  # 1.2K, 1,2K, 3M
 _SCALE = {"k": 1_000, "m": 1_000_000}
+_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 _EMPTY = {"", "-", "n/a", "na", "none", "null"}
 _YES = {"true", "yes", "y", "1", "verified"}
 _NO = {"false", "no", "n", "0", "unverified"}
@@ -67,12 +69,14 @@ def open_csv(
     source: str,
     mapping: ColumnMapping | None = None,
     adjust: Callable[[ColumnMapping], ColumnMapping] | None = None,
+    encoding: str | None = None,
 ) -> CsvTable:
     """Start reading `lines` (a binary file's lines). With `mapping`, the header is the first
     row naming its text column; without, the first row holding some preset's `recognise`
     headers picks that preset. `adjust` (command-line overrides) applies to whichever mapping
-    is used. `CsvRefused` if no header row is found; nothing has been read as a record then."""
-    decoder = _Decoder(lines)
+    is used; `encoding` names the file's encoding when it is neither UTF-8 nor UTF-16 with a
+    BOM. `CsvRefused` if no header row is found; nothing has been read as a record then."""
+    decoder = _Decoder(lines, encoding)
     head = list(decoder.take(SNIFF_LINES))
     candidates = [mapping] if mapping else [preset(name) for name in preset_names()]
     if adjust is not None:
@@ -256,25 +260,26 @@ def _derived_id(platform: str, author: str, when: str, text: str) -> str:
 
 class _Decoder:
     """Binary lines to text lines: UTF-16 when the file starts with its BOM, else UTF-8 (a
-    UTF-8 BOM is dropped). Lines that are not valid are kept (with replacement characters,
-    so the CSV structure survives) and their numbers remembered, so their row is refused."""
+    UTF-8 BOM is dropped), or the `encoding` named (an old Excel export's `cp1252`). Lines
+    that are not valid are kept (with replacement characters, so the CSV structure survives)
+    and their numbers remembered, so their row is refused rather than altered."""
 
-    def __init__(self, lines: Iterable[bytes]) -> None:
+    def __init__(self, lines: Iterable[bytes], encoding: str | None = None) -> None:
         self._lines = iter(lines)
-        self.encoding = "UTF-8"
+        self.codec = codecs.lookup(encoding or "utf-8").name
+        self.encoding = (encoding or "UTF-8").upper()
         self.bad_lines: set[int] = set()
         self._number = 0
+        self._text: Iterator[str] | None = None
         first = next(self._lines, b"")
-        if first.startswith((b"\xff\xfe", b"\xfe\xff")):
-            # UTF-16 cannot be split on b"\n" safely; such exports are read whole.
-            self.encoding = "UTF-16"
+        if first.startswith((b"\xff\xfe", b"\xfe\xff")) or self.codec.startswith("utf-16"):
+            # UTF-16 cannot be split on b"\n" safely; such exports are read whole, and split
+            # on newlines only (a cell's U+2028 must not count as a line).
+            self.codec, self.encoding = "utf-16", "UTF-16"
             text = b"".join(chain([first], self._lines)).decode("utf-16", errors="replace")
-            self._text: Iterator[str] | None = iter(text.splitlines(keepends=True))
-        else:
-            self._text = None
-            self._lines = (
-                chain([first.removeprefix(b"\xef\xbb\xbf")], self._lines) if first else self._lines
-            )
+            self._text = iter(_LINE.findall(text))
+        elif first:
+            self._lines = chain([first.removeprefix(b"\xef\xbb\xbf")], self._lines)
 
     def take(self, most: int) -> Iterator[str]:
         for _ in range(most):
@@ -299,10 +304,10 @@ class _Decoder:
             return None
         self._number += 1
         try:
-            return raw.decode("utf-8")
+            return raw.decode(self.codec)
         except UnicodeDecodeError:
             self.bad_lines.add(self._number)
-            return raw.decode("utf-8", errors="replace")
+            return raw.decode(self.codec, errors="replace")
 
 
 def _delimiters(head: list[str]) -> list[str]:
