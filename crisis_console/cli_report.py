@@ -39,6 +39,7 @@ def run(args: argparse.Namespace, service: ConsoleService) -> int:
     if args.kind == "incident":
         # Without --from: the latest crisis, found in the audit log.
         incident = service.incident(args.start, args.end)
+        window = (incident.start, incident.end)
         rendered = {
             "text": lambda: report_formats.incident_text(incident),
             "json": lambda: _json(report_formats.incident_dict(incident)),
@@ -47,11 +48,14 @@ def run(args: argparse.Namespace, service: ConsoleService) -> int:
     else:
         end = args.end or now + timedelta(seconds=1)
         report = service.report(args.start or end - timedelta(days=DEFAULT_DAYS), end)
+        window = (report.start, report.end)
         rendered = {
             "text": lambda: report_formats.report_text(report),
             "json": lambda: _json(report_formats.report_dict(report)),
             "html": lambda: report_html.report_html(report, now),
         }[args.format]()
+    destination = str(args.out) if args.out else "<stdout>"
+    service.record_report(args.kind or "summary", *window, args.format, destination)
     if args.out is None:
         sys.stdout.write(rendered)
     else:

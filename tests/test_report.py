@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from crisis_console.core.audit import AUDIT_FILE, AuditLog
 from crisis_console.core.incident import Incident
 from crisis_console.core.ingest import read_jsonl
 from crisis_console.core.report import Report, Timing, bucket_for, nearest_rank
@@ -254,5 +255,16 @@ def test_reports_of_the_demo_data_from_the_command_line(tmp_path: Path) -> None:
     made = run("--data-dir", demo, "report", "incident", "--format", "html", "--out", str(out))
     assert made.returncode == 0 and "written to" in made.stderr
     assert out.read_text(encoding="utf-8").startswith("<!doctype html>")
+    exported = [
+        e
+        for e in AuditLog(tmp_path / "demo" / AUDIT_FILE).events()
+        if e["action"] == "report.exported"
+    ]
+    assert [(e["subject"], e["data"]["format"]) for e in exported] == [
+        ("report:summary", "json"),
+        ("report:summary", "text"),
+        ("report:incident", "html"),
+    ]
+    assert exported[-1]["data"]["out"] == str(out)
     bad = run("--data-dir", demo, "report", "--from", "2026-03-15", "--to", "2026-03-14")
     assert bad.returncode == 2 and "--to must be after --from" in bad.stderr

@@ -311,6 +311,14 @@ class ConsoleService:
             end or self.clock(),
         )
 
+    def record_report(self, kind: str, start: datetime, end: datetime, fmt: str, to: str) -> None:
+        """Audit that a report left the console (its window, format and destination): like
+        an audit export, a report carries names and figures out of the archive."""
+        data = {"from": start.isoformat(), "to": end.isoformat(), "format": fmt, "out": to}
+        self._audit.append(
+            [AuditEvent("report.exported", f"report:{kind}", self.actor, self.clock(), data)]
+        )
+
     def audit_records(self) -> Iterator[dict[str, Any]]:
         """Every audit record, oldest first (reading is open to every operator)."""
         return self._audit.events()
