@@ -35,6 +35,7 @@ from crisis_console.tui.screens.inbox import InboxScreen
 from crisis_console.tui.screens.level_dialog import LevelDialog
 from crisis_console.tui.screens.reply import ReplyScreen
 from crisis_console.tui.screens.reports import ReportsScreen
+from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 
 TIMER_SECONDS = 10  # alarms, SLA breaches, checklist and spikes are checked this often
 FOLLOW_CHUNK = 500  # lines ingested per hold of the service lock (about a tenth of a second)
@@ -139,7 +140,10 @@ class CrisisConsoleApp(App[None]):
         self.call_from_thread(self.refresh_state)
 
     def refresh_state(self) -> None:
-        """Let the screen on top reload: its alarm banner, its rows, its checklist."""
+        """Let the screen on top reload: its rows, its checklist; and its alarm banner here,
+        so every screen's banner is current, whether or not the screen reloads."""
+        for banner in self.screen.query(AlarmBanner):
+            banner.show_open(self.service)
         self.screen.post_message(StateChanged())
 
     def on_notification_arrived(self, message: NotificationArrived) -> None:

@@ -8,9 +8,11 @@ from collections.abc import Callable
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Sparkline, Static
 
+from crisis_console.core.ingest import read_jsonl
 from crisis_console.tui.app import CrisisConsoleApp
 from crisis_console.tui.screens.reports import ReportsScreen
-from tests.conftest import ServiceFactory
+from crisis_console.tui.widgets.alarm_banner import AlarmBanner
+from tests.conftest import NOW, ServiceFactory, jsonl, record
 from tests.scenario import play
 from tests.tui.test_inbox import screen_text, settle
 
@@ -58,3 +60,26 @@ def test_reports_snapshot(make_service: ServiceFactory, snap_compare: Callable[.
         await settle(pilot)
 
     assert snap_compare(crisis_app(make_service), terminal_size=(120, 36), run_before=open_reports)
+
+
+async def test_every_screens_banner_shows_an_alarm_raised_while_it_is_open(
+    make_service: ServiceFactory,
+) -> None:
+    service = make_service()
+    app = CrisisConsoleApp(service, "test-store", run_timers=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        for key in ("O", "A", "U"):  # reports, approvals, audit
+            await pilot.press(key)
+            await settle(pilot)
+            banner = app.screen.query_one(AlarmBanner)
+            before = len(service.crisis.alarms(open_only=True))
+            assert banner.display is bool(before)
+            feed = jsonl(record(f"fire-{key}", "The heater is sparking and smoking, I got burned"))
+            service.ingest(read_jsonl(feed, "feed", NOW))
+            app.refresh_state()  # what the timers and a followed file do after each change
+            await settle(pilot)
+            assert banner.display
+            assert f"{before + 1} UNACKNOWLEDGED HARM ALARM" in screen_text(banner)
+            await pilot.press("escape")
+            await settle(pilot)

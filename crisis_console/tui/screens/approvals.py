@@ -57,6 +57,8 @@ class ApprovalScreen(Screen[None]):
         self.app.call_from_thread(self._show, queue)
 
     def _show(self, queue: list[tuple[Reply, bool]]) -> None:
+        if not self.is_attached:  # the console closed while the worker ran
+            return
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()

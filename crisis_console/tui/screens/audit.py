@@ -66,6 +66,8 @@ class AuditScreen(Screen[None]):
         self.app.call_from_thread(self._show, newest, len(found))
 
     def _show(self, records: list[dict[str, object]], total: int) -> None:
+        if not self.is_attached:  # the console closed while the worker ran
+            return
         table = self.query_one(DataTable)
         table.clear()
         self.records = records

@@ -84,6 +84,8 @@ class CrisisScreen(Screen[None]):
         self.app.call_from_thread(self._show, state, suggestion, alarms)
 
     def _show(self, state: CrisisState, suggestion: Suggestion | None, alarms: list[Alarm]) -> None:
+        if not self.is_attached:  # the console closed while the worker ran
+            return
         self.query_one(AlarmBanner).show(alarms)
         level = self.service.playbook.level(state.level)
         head = Text()
@@ -108,6 +110,8 @@ class CrisisScreen(Screen[None]):
             spike.update(text)
 
     def _show_trends(self, volume: list[int], negative: list[float]) -> None:
+        if not self.is_attached:  # the console closed while the worker ran
+            return
         self.query_one("#volume-trend", Sparkline).data = [float(v) for v in volume]
         self.query_one("#negative-trend", Sparkline).data = negative
 

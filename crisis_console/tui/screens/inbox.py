@@ -104,6 +104,8 @@ class InboxScreen(Screen[None]):
     def _show(
         self, page: InboxPage, claims: dict[str, str], alarms: list[Alarm], empty: bool = False
     ) -> None:
+        if not self.is_attached:  # the console closed while the worker ran
+            return
         self.query_one(AlarmBanner).show(alarms)
         now = self.service.clock()
         self.page_offset, self.page_total = page.offset, page.total
@@ -197,6 +199,8 @@ class InboxScreen(Screen[None]):
     def _show_detail(
         self, stored: StoredMention | None, earlier: list[InboxRow], holder: str
     ) -> None:
+        if not self.is_attached:  # the console closed while the worker ran
+            return
         detail = self.query_one(MentionDetail)
         detail.earlier, detail.holder = earlier, holder
         detail.mention = stored
