@@ -103,6 +103,34 @@ def open_csv(
     )
 
 
+def csv_rows(lines: Iterable[bytes], source: str) -> Iterator[tuple[int, dict[str, str]] | Problem]:
+    """The rows of a plain CSV file whose first row is its header, as (line, header→cell),
+    read as `open_csv` reads (encodings, delimiters, quoted newlines); a row that cannot be
+    read is a `Problem` with its line."""
+    decoder = _Decoder(lines)
+    head = list(decoder.take(SNIFF_LINES))
+    delimiter = _delimiters(head)[0]
+    reader = csv.reader(chain(head, decoder.rest()), delimiter=delimiter)
+    header: list[str] | None = None
+    ended = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield Problem(source, ended + 1, "", f"not a valid CSV row: {exc}")
+            ended = reader.line_num
+            continue
+        start, ended = ended + 1, reader.line_num
+        if header is None:
+            header = [c.strip() for c in cells]
+        elif any(n in decoder.bad_lines for n in range(start, ended + 1)):
+            yield Problem(source, start, "", f"not valid {decoder.encoding}")
+        elif any(c.strip() for c in cells):
+            yield start, dict(zip(header, cells, strict=False))
+
+
 class CsvTable:
     """The rows of one CSV file under its layout."""
 

@@ -1,14 +1,12 @@
 """Measuring the classifier against labelled posts: accuracy, macro-F1, per-class precision
 and recall, and the confusion matrix.
 
-`read_labelled` reads CSV (any dialect the sniffer recognises, BOM tolerated) or JSON Lines;
+`read_labelled` reads CSV (as ingest reads it: delimiters, BOMs, UTF-16) or JSON Lines;
 a row without text or label is reported with its line and skipped. `evaluate` is pure.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -16,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crisis_console.core.csv_ingest import csv_rows
 from crisis_console.core.errors import Problem
 from crisis_console.core.ingest import MentionError, mention_from_input
 from crisis_console.core.models import Category, Mention, Platform, SentimentLabel, Urgency
@@ -109,15 +108,17 @@ def evaluate(pairs: Iterable[tuple[str, str]], task: str, labels: Iterable[str] 
 def read_labelled(path: Path, text_field: str, label_field: str) -> Iterator[LabelledRow | Problem]:
     """Rows of a labelled CSV or JSONL file (chosen by extension; `.jsonl`/`.ndjson` = JSONL)."""
     file = str(path)
-    raw = path.read_text(encoding="utf-8-sig")
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-        records: Iterable[tuple[int, Any]] = _jsonl_records(raw, file)
+        records: Iterable[tuple[int, Any] | Problem] = _jsonl_records(
+            path.read_text(encoding="utf-8-sig"), file
+        )
     else:
-        records = _csv_records(raw)
-    for line, record in records:
-        if isinstance(record, Problem):
-            yield record
+        records = csv_rows(path.read_bytes().splitlines(keepends=True), file)
+    for item in records:
+        if isinstance(item, Problem):
+            yield item
             continue
+        line, record = item
         text, label = record.get(text_field), record.get(label_field)
         if not isinstance(text, str) or not text.strip():
             yield Problem(file, line, text_field, "missing or empty text")
@@ -127,30 +128,19 @@ def read_labelled(path: Path, text_field: str, label_field: str) -> Iterator[Lab
             yield LabelledRow(line, text, str(label).strip().lower(), record)
 
 
-def _jsonl_records(raw: str, file: str) -> Iterator[tuple[int, Any]]:
+def _jsonl_records(raw: str, file: str) -> Iterator[tuple[int, Any] | Problem]:
     for line, text in enumerate(raw.splitlines(), start=1):
         if not text.strip():
             continue
         try:
             record = json.loads(text)
         except json.JSONDecodeError as exc:
-            yield line, Problem(file, line, "", f"not valid JSON: {exc.msg}")
+            yield Problem(file, line, "", f"not valid JSON: {exc.msg}")
             continue
         if not isinstance(record, dict):
-            yield line, Problem(file, line, "", "must be a JSON object")
+            yield Problem(file, line, "", "must be a JSON object")
         else:
             yield line, record
-
-
-def _csv_records(raw: str) -> Iterator[tuple[int, Any]]:
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(raw[:65536], ",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(raw, newline=""), dialect=dialect)
-    for record in reader:
-        # The reader's line number is where the record ended (quoted newlines span lines).
-        yield reader.line_num, record
 
 
 def row_mention(row: LabelledRow, now: Any) -> Mention:

@@ -63,3 +63,15 @@ def test_jsonl_reports_broken_lines(tmp_path: Path) -> None:
     items = list(read_labelled(path, "t", "l"))
     assert [type(i).__name__ for i in items] == ["LabelledRow", "Problem", "Problem", "LabelledRow"]
     assert [i.line for i in items] == [1, 2, 3, 4]
+
+
+def test_a_utf16_tab_separated_export_is_read_like_ingest_reads_it(tmp_path: Path) -> None:
+    path = tmp_path / "labelled.csv"
+    path.write_bytes(
+        "text\tlabel\nLid broke off 😡\tnegative\nLove it\tpositive\n".encode("utf-16")
+    )
+    items = list(read_labelled(path, "text", "label"))
+    assert [(i.line, i.text, i.label) for i in items if not isinstance(i, Problem)] == [
+        (2, "Lid broke off 😡", "negative"),
+        (3, "Love it", "positive"),
+    ]
