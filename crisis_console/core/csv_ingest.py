@@ -109,9 +109,23 @@ def csv_rows(lines: Iterable[bytes], source: str) -> Iterator[tuple[int, dict[st
     read is a `Problem` with its line."""
     decoder = _Decoder(lines)
     head = list(decoder.take(SNIFF_LINES))
-    delimiter = _delimiters(head)[0]
-    reader = csv.reader(chain(head, decoder.rest()), delimiter=delimiter)
+    text = chain(head, decoder.rest())
     header: list[str] | None = None
+    for row in _rows(text, _delimiters(head)[0], decoder.bad_lines, decoder.encoding):
+        if isinstance(row, Problem):
+            yield Problem(source, row.line, row.field, row.message)
+        elif header is None:
+            header = [c.strip() for c in row[1]]
+        else:
+            yield row[0], dict(zip(header, row[1], strict=False))
+
+
+def _rows(
+    lines: Iterable[str], delimiter: str, bad_lines: set[int], encoding: str
+) -> Iterator[tuple[int, list[str]] | Problem]:
+    """(first line, cells) for every row that is not blank, or a `Problem` (with no file
+    name yet) for a row the CSV reader or the decoder could not read."""
+    reader = csv.reader(lines, delimiter=delimiter)
     ended = 0
     while True:
         try:
@@ -119,16 +133,14 @@ def csv_rows(lines: Iterable[bytes], source: str) -> Iterator[tuple[int, dict[st
         except StopIteration:
             return
         except csv.Error as exc:
-            yield Problem(source, ended + 1, "", f"not a valid CSV row: {exc}")
+            yield Problem("", ended + 1, "", f"not a valid CSV row: {exc}")
             ended = reader.line_num
             continue
         start, ended = ended + 1, reader.line_num
-        if header is None:
-            header = [c.strip() for c in cells]
-        elif any(n in decoder.bad_lines for n in range(start, ended + 1)):
-            yield Problem(source, start, "", f"not valid {decoder.encoding}")
+        if any(n in bad_lines for n in range(start, ended + 1)):
+            yield Problem("", start, "", f"not valid {encoding}")
         elif any(c.strip() for c in cells):
-            yield start, dict(zip(header, cells, strict=False))
+            yield start, cells
 
 
 class CsvTable:
@@ -156,28 +168,16 @@ class CsvTable:
 
     def records(self, now: datetime) -> Iterator[Parsed | Problem]:
         """Every row after the header: `Parsed` or a `Problem` naming its first line."""
-        reader = csv.reader(self._lines, delimiter=self.layout.delimiter)
-        ended = 0
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                if ended >= self.layout.header_line:
-                    yield Problem(self.source, ended + 1, "", f"not a valid CSV row: {exc}")
-                ended = reader.line_num
+        rows = _rows(self._lines, self.layout.delimiter, self._bad_lines, self.layout.encoding)
+        for row in rows:
+            if isinstance(row, Problem):
+                if row.line > self.layout.header_line:
+                    yield Problem(self.source, row.line, row.field, row.message)
                 continue
-            start, ended = ended + 1, reader.line_num
+            start, cells = row
             if start <= self.layout.header_line:
                 continue  # the preamble and the header itself
-            if not any(c.strip() for c in cells):
-                continue
-            if any(n in self._bad_lines for n in range(start, ended + 1)):
-                yield Problem(self.source, start, "", f"not valid {self.layout.encoding}")
-            elif len(cells) > len(self.header) and any(
-                c.strip() for c in cells[len(self.header) :]
-            ):
+            if len(cells) > len(self.header) and any(c.strip() for c in cells[len(self.header) :]):
                 yield Problem(
                     self.source,
                     start,
