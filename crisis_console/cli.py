@@ -42,7 +42,7 @@ from crisis_console.core.models import Clock, system_clock, triage_output
 from crisis_console.core.notify import NOTIFICATIONS_FILE, ConsoleSink, Notifier, load_sinks
 from crisis_console.core.playbook import Playbook
 from crisis_console.core.playbook_check import load_playbook
-from crisis_console.core.roster import TEAM_FILE, PermissionDenied, load_roster
+from crisis_console.core.roster import TEAM_FILE, Operator, PermissionDenied, load_roster
 from crisis_console.core.routing import Triager
 from crisis_console.core.senders import OUTBOX_FILE, JsonlOutbox, Sender, WebhookSender
 from crisis_console.core.service import ConsoleService, ReplySetup
@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None, clock: Clock = system_clock) -> int:
             return run_serve(args, clock)
         if args.command == "report":
             folder = config.data_dir(args.data_dir)
-            with open_service(folder, _playbook(args), clock, as_name=args.as_name) as service:
+            with open_reader(folder, _playbook(args), clock, as_name=args.as_name) as service:
                 return cli_report.run(args, service)
         return run_console(config.data_dir(args.data_dir), args, clock)
     except PlaybookError as exc:
@@ -198,24 +198,7 @@ def open_service(
         audit = AuditLog(folder / AUDIT_FILE)
         if audit.set_aside is not None:
             err(f"audit log: an interrupted write's unfinished line moved to {audit.set_aside}")
-        login = config.operator()
-        try:
-            operator = load_roster(folder / TEAM_FILE).acting(login, as_name)
-        except PermissionDenied as exc:
-            audit.append(
-                [
-                    AuditEvent(
-                        "refused",
-                        f"operator:{as_name}",
-                        login,
-                        clock(),
-                        {"action": "act_as", "reason": str(exc)},
-                    )
-                ]
-            )
-            raise
-        if as_name and as_name != login:
-            audit.append([AuditEvent("identity.as", f"operator:{as_name}", login, clock(), {})])
+        operator = _acting(folder, audit, clock, as_name)
         notifier = Notifier(console or ConsoleSink(), load_sinks(folder / NOTIFICATIONS_FILE))
         service = ConsoleService(
             store, audit, Triager(playbook), clock, operator, notifier, _reply_setup(folder)
@@ -227,6 +210,47 @@ def open_service(
             err(f"recovered {recovered} mention(s) logged before an interruption but not stored")
         service.replies.resume_sending()
         yield service
+    finally:
+        store.close()
+
+
+def _acting(folder: Path, audit: AuditLog, clock: Clock, as_name: str | None) -> Operator:
+    """The operator from the team file (or `--as`, where it allows); a refused `--as` and
+    a granted one are both audited."""
+    login = config.operator()
+    try:
+        operator = load_roster(folder / TEAM_FILE).acting(login, as_name)
+    except PermissionDenied as exc:
+        audit.append(
+            [
+                AuditEvent(
+                    "refused",
+                    f"operator:{as_name}",
+                    login,
+                    clock(),
+                    {"action": "act_as", "reason": str(exc)},
+                )
+            ]
+        )
+        raise
+    if as_name and as_name != login:
+        audit.append([AuditEvent("identity.as", f"operator:{as_name}", login, clock(), {})])
+    return operator
+
+
+@contextlib.contextmanager
+def open_reader(
+    folder: Path, playbook: Playbook, clock: Clock, as_name: str | None = None
+) -> Iterator[ConsoleService]:
+    """A service that only reads the folder (and appends to the audit log, which takes its
+    own turn-taking lock), so it works beside an open console: for reports."""
+    if not (folder / AUDIT_FILE).exists():
+        raise CrisisConsoleError(f"no data in {folder} (nothing has been ingested there)")
+    store = TinyDBStore(folder, read_only=True)
+    try:
+        audit = AuditLog(folder / AUDIT_FILE, repair=False)
+        operator = _acting(folder, audit, clock, as_name)
+        yield ConsoleService(store, audit, Triager(playbook), clock, operator)
     finally:
         store.close()
 

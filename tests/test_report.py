@@ -268,3 +268,22 @@ def test_reports_of_the_demo_data_from_the_command_line(tmp_path: Path) -> None:
     assert exported[-1]["data"]["out"] == str(out)
     bad = run("--data-dir", demo, "report", "--from", "2026-03-15", "--to", "2026-03-14")
     assert bad.returncode == 2 and "--to must be after --from" in bad.stderr
+
+
+def test_a_report_is_made_beside_an_open_console(tmp_path: Path) -> None:
+    from crisis_console.core.store import TinyDBStore
+    from tests.test_cli import run
+
+    demo = tmp_path / "demo"
+    assert run("--data-dir", str(demo), "demo", "--no-open").returncode == 0
+    holder = TinyDBStore(demo)  # as the console holds the folder while it runs
+    try:
+        ingest = run("--data-dir", str(demo), "ingest", "-", stdin="")
+        assert ingest.returncode == 2 and "in use" in ingest.stderr.lower()
+        report = run("--data-dir", str(demo), "report", "--format", "json")
+        assert report.returncode == 0, report.stderr
+        assert json.loads(report.stdout)["total"] == 209
+    finally:
+        holder.close()
+    missing = run("--data-dir", str(tmp_path / "nothing"), "report")
+    assert missing.returncode == 2 and "no data in" in missing.stderr
