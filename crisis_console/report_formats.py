@@ -141,6 +141,7 @@ def incident_dict(i: Incident) -> dict[str, Any]:
                 "done_at": s.done_at.isoformat() if s.done_at else None,
                 "done_by": s.done_by,
                 "late": s.late,
+                "status": s.status,
             }
             for s in i.checklist
         ],
@@ -252,7 +253,7 @@ def incident_text(i: Incident) -> str:
         "",
         "Checklist",
         *_table(
-            ["level", "step", "due", "done", "by", "on time"],
+            ["level", "step", "due", "done", "by", "status"],
             [
                 [
                     str(s.level),
@@ -260,7 +261,7 @@ def incident_text(i: Incident) -> str:
                     stamp(s.due),
                     stamp(s.done_at) if s.done_at else "(not done)",
                     visible(s.done_by) or "—",
-                    "no" if s.late else "yes",
+                    s.status,
                 ]
                 for s in i.checklist
             ],

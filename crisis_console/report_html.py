@@ -209,13 +209,13 @@ def incident_html(i: Incident, made_at: datetime) -> str:
             str(s.level),
             _text(s.title),
             escape(stamp(s.due)),
-            escape(stamp(s.done_at)) if s.done_at else "<span class=late>not done</span>",
+            escape(stamp(s.done_at)) if s.done_at else "not done",
             _text(s.done_by) or "—",
-            "<span class=late>late</span>" if s.late else "on time",
+            f"<span class=late>{s.status}</span>" if s.late else s.status,
         ]
         for s in i.checklist
     ]
-    on_time = f"{sum(not s.late for s in i.checklist)} of {len(i.checklist)}"
+    on_time = f"{sum(s.status == 'on time' for s in i.checklist)} of {len(i.checklist)}"
     body = f"""
 <section><div class='cards'>{_card("peak level", str(i.peak_level))}
 {_card("events", str(len(i.entries)))}
@@ -225,7 +225,7 @@ def incident_html(i: Incident, made_at: datetime) -> str:
 after it, with their negative share.</p>
 {_table(["time", "kind", "event", "who", "detail", "before → after"], rows)}</section>
 <section><h2>Checklist</h2>
-{_table(["level", "step", "due", "done", "by", "on time"], steps)}</section>
+{_table(["level", "step", "due", "done", "by", "status"], steps)}</section>
 """
     window = f"{stamp(i.start)} to {stamp(i.end)} · made {stamp(made_at)}"
     return _page("Incident timeline", window, body)

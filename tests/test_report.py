@@ -123,9 +123,16 @@ def test_the_incident_timeline_of_the_latest_crisis(crisis: ConsoleService) -> N
     assert [(s.step, s.done_by, s.late) for s in i.checklist] == [
         ("pause-scheduled", "sam", False),
         ("holding-statement", "pat", True),  # due 11:00, done 11:10
-        ("legal-review", "", True),
-        ("exec-brief", "", True),
-        ("update", "", True),
+        ("legal-review", "", True),  # due 11:00, not done by 12:00
+        ("exec-brief", "", True),  # due 12:00
+        ("update", "", False),  # due 13:00: not yet due
+    ]
+    assert [s.status for s in i.checklist] == [
+        "on time",
+        "late",
+        "overdue",
+        "overdue",
+        "not yet due",
     ]
 
 
@@ -163,8 +170,10 @@ def test_text_json_and_html_agree(crisis: ConsoleService) -> None:
     di, ti, hi = incident_dict(i), incident_text(i), numbers_in(incident_html(i, END))
     for entry in di["timeline"]:
         assert entry["title"] in ti and entry["title"] in hi
-    assert [s["late"] for s in di["checklist"]] == [False, True, True, True, True]
+    assert [s["late"] for s in di["checklist"]] == [False, True, True, True, False]
+    assert all(s["status"] in ti and s["status"] in hi for s in di["checklist"])
     assert ti.count("(not done)") == 3 and hi.count("not done") == 3
+    assert ti.count("overdue") == 2 and hi.count("overdue") == 2
 
 
 def test_strangers_text_is_never_markup_or_terminal_control(crisis: ConsoleService) -> None:

@@ -57,10 +57,13 @@ class StepRow:
     due: datetime
     done_at: datetime | None
     done_by: str
+    late: bool  # done after its due time, or not done while its due time has passed
 
     @property
-    def late(self) -> bool:
-        return self.done_at is None or self.done_at > self.due
+    def status(self) -> str:
+        if self.done_at is not None:
+            return "late" if self.late else "on time"
+        return "overdue" if self.late else "not yet due"
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +206,7 @@ def _checklist(
                     at + timedelta(minutes=step.due_minutes),
                     done[0] if done else None,
                     done[1] if done else "",
+                    (done[0] if done else until) > at + timedelta(minutes=step.due_minutes),
                 )
             )
     return rows

@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Sparkline, Static
 
 from crisis_console.core.ingest import read_jsonl
 from crisis_console.tui.app import CrisisConsoleApp
+from crisis_console.tui.screens.incident import IncidentScreen
 from crisis_console.tui.screens.reports import ReportsScreen
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 from tests.conftest import NOW, ServiceFactory, jsonl, record
@@ -83,3 +84,43 @@ async def test_every_screens_banner_shows_an_alarm_raised_while_it_is_open(
             assert f"{before + 1} UNACKNOWLEDGED HARM ALARM" in screen_text(banner)
             await pilot.press("escape")
             await settle(pilot)
+
+
+async def test_the_incident_timeline_in_the_console(make_service: ServiceFactory) -> None:
+    app = crisis_app(make_service)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("O", "i")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, IncidentScreen)
+        summary = " ".join(screen_text(screen.query_one("#incident-summary", Static)).split())
+        assert "peak level 2" in summary and "8 events" in summary and "1 of 5" in summary
+        events = screen.query_one("#incident-events", DataTable)
+        level = [str(c) for c in events.get_row_at(3)]
+        assert level == [
+            "03-14 10:00",
+            "level",
+            "pat",
+            "0 (0.0%) → 2 (100.0%)",
+            "Level 0 → 2 (crisis)",
+        ]
+        steps = screen.query_one("#incident-checklist", DataTable)
+        assert [str(steps.get_row_at(i)[4]) for i in range(steps.row_count)] == [
+            "on time",
+            "late",
+            "overdue",
+            "overdue",
+            "not yet due",
+        ]
+        await pilot.press("escape")
+        assert isinstance(app.screen, ReportsScreen)
+
+
+def test_incident_snapshot(make_service: ServiceFactory, snap_compare: Callable[..., bool]) -> None:
+    async def open_incident(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("O", "i")
+        await settle(pilot)
+
+    assert snap_compare(crisis_app(make_service), terminal_size=(120, 36), run_before=open_incident)

@@ -19,7 +19,7 @@ HELP = [
             ("U", "audit log: browse, filter (/), verify (v)"),
             (
                 "O",
-                "reports: volume, response times, alarms (1 / 2 / 3: 24 h, 7 d, 30 d)",
+                "reports (1 / 2 / 3: 24 h, 7 d, 30 d; i: incident timeline)",
             ),
             ("L", "change the crisis level (pr, lead)"),
             ("Ctrl+P", "command palette"),

@@ -21,6 +21,7 @@ from crisis_console.core.report import Report, Timing
 from crisis_console.core.service import ConsoleService
 from crisis_console.report_formats import minutes, percent, stamp
 from crisis_console.tui import formatting as fmt
+from crisis_console.tui.screens.incident import IncidentScreen
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 
 WINDOWS = {"1": ("24 hours", timedelta(hours=24)), "2": ("7 days", timedelta(days=7))}
@@ -34,6 +35,7 @@ class ReportsScreen(Screen[None]):
         Binding("1", "window('1')", "24 h"),
         Binding("2", "window('2')", "7 days"),
         Binding("3", "window('3')", "30 days"),
+        Binding("i", "incident", "Incident timeline"),
     ]
 
     def __init__(self, service: ConsoleService, window: str = "1") -> None:
@@ -62,6 +64,9 @@ class ReportsScreen(Screen[None]):
         )
         self.query_one(DataTable).focus()
         self.load()
+
+    def action_incident(self) -> None:
+        self.app.push_screen(IncidentScreen(self.service))
 
     def action_window(self, key: str) -> None:
         self.window = key
