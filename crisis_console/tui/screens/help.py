@@ -19,7 +19,7 @@ HELP = [
             ("U", "audit log: browse, filter (/), verify (v)"),
             (
                 "O",
-                "reports (1 / 2 / 3: 24 h, 7 d, 30 d; i: incident timeline)",
+                "reports; there 1 2 3 window, i incident",
             ),
             ("L", "change the crisis level (pr, lead)"),
             ("Ctrl+P", "command palette"),
