@@ -254,3 +254,12 @@ def test_utf16_lines_split_only_at_newlines() -> None:
         (2, "one\u2028cell"),
         (3, "next"),
     ]
+
+
+def test_an_empty_file_is_named_as_empty_and_header_names_are_listed_once() -> None:
+    with pytest.raises(CsvRefused, match="e.csv:1: the file is empty"):
+        open_csv([b"\n", b"  \n"], "e.csv")
+    with pytest.raises(CsvRefused) as refused:
+        open_csv([b"a,b\n"], "odd.csv")
+    listed = str(refused.value).split("(", 1)[1].split(")", 1)[0].split(", ")
+    assert len(listed) == len({name.casefold() for name in listed})

@@ -87,7 +87,13 @@ def open_csv(
             line, header, chosen = found
             layout = CsvLayout(chosen, line, delimiter, decoder.encoding, mapping is None)
             return CsvTable(layout, header, chain(head, decoder.rest()), source, decoder.bad_lines)
-    wanted = tuple(h for c in candidates for h in c.columns.get("text", ()))
+    if not any(line.strip() for line in head):
+        raise CsvRefused([Problem(source, 1, "", "the file is empty")])
+    # Each header once, whatever its case, in the order the presets name them.
+    named = {h.casefold(): h for c in reversed(candidates) for h in c.columns.get("text", ())}
+    wanted = list(
+        dict.fromkeys(named[h.casefold()] for c in candidates for h in c.columns.get("text", ()))
+    )
     first = next(csv.reader(head[:1]), []) if head else []
     raise CsvRefused(
         [
