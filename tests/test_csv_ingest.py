@@ -257,7 +257,7 @@ def test_utf16_lines_split_only_at_newlines() -> None:
 
 
 def test_an_empty_file_is_named_as_empty_and_header_names_are_listed_once() -> None:
-    with pytest.raises(CsvRefused, match="e.csv:1: the file is empty"):
+    with pytest.raises(CsvRefused, match=r"e\.csv:1: the file is empty"):
         open_csv([b"\n", b"  \n"], "e.csv")
     with pytest.raises(CsvRefused) as refused:
         open_csv([b"a,b\n"], "odd.csv")
