@@ -34,7 +34,9 @@ from crisis_console.progress import ImportProgress
 
 def add_commands(commands: Any) -> None:
     ingest = commands.add_parser("ingest", help="triage and store mentions")
-    ingest.add_argument("files", nargs="+", metavar="FILE", help="JSONL files, or - for stdin")
+    ingest.add_argument(
+        "files", nargs="+", metavar="FILE", help="JSONL or CSV files, or - for stdin"
+    )
     ingest.add_argument(
         "--follow",
         action="store_true",

@@ -23,10 +23,20 @@ def add_commands(commands: Any) -> None:
     report.add_argument(
         "kind", nargs="?", choices=["incident"], help="incident: the timeline of one crisis"
     )
-    report.add_argument("--from", dest="start", type=moment, help="from this time (ISO 8601)")
-    report.add_argument("--to", dest="end", type=moment, help="up to this time (default: now)")
+    report.add_argument(
+        "--from",
+        dest="start",
+        type=moment,
+        metavar="ISO",
+        help="from this time (default: 7 days before --to; for incident: the latest crisis)",
+    )
+    report.add_argument(
+        "--to", dest="end", type=moment, metavar="ISO", help="up to this time (default: now)"
+    )
     report.add_argument("--format", choices=FORMATS, default="text")
-    report.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    report.add_argument(
+        "--out", type=Path, metavar="FILE", help="file to write (default: standard output)"
+    )
 
 
 def run(args: argparse.Namespace, service: ConsoleService) -> int:
