@@ -11,12 +11,14 @@ names from the data; matplotlib is told never to read them as mathematics (`$…
 
 from __future__ import annotations
 
+import contextlib
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import matplotlib as mpl
 import matplotlib.dates as mdates
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -38,17 +40,31 @@ def _svg(figure: Figure) -> str:
     return text[text.index("<svg") :]  # drop the XML prolog and doctype: inlined in HTML
 
 
+@contextlib.contextmanager
+def _figure(height: float = HEIGHT) -> Iterator[tuple[Figure, Axes]]:
+    """A figure of the page's width with one set of axes, drawn in the report's style."""
+    with mpl.rc_context(STYLE):
+        figure = Figure(figsize=(WIDTH, height))
+        yield figure, figure.subplots()
+
+
+def _mentions_over_time(axes: Axes, title: str) -> None:
+    """Mentions (whole numbers, from 0) against time, with concise dates."""
+    axes.set_ylabel("mentions")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_ylim(bottom=0)
+    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(axes.xaxis.get_major_locator()))
+    axes.set_title(title, loc="left")
+
+
 def volume_chart(
     starts: Sequence[datetime], volume: Sequence[int], negative_share: Sequence[float], title: str
 ) -> str:
     """Mentions per interval (line) and the negative share (line, right axis)."""
-    with mpl.rc_context(STYLE):
-        figure = Figure(figsize=(WIDTH, HEIGHT))
-        axes = figure.subplots()
+    with _figure() as (figure, axes):
         line = axes.plot(starts, volume, color="#1f4e79", linewidth=1.6, label="mentions")
-        axes.set_ylabel("mentions")
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.set_ylim(bottom=0, top=max(max(volume, default=0) * 1.25, 1))
+        _mentions_over_time(axes, title)
+        axes.set_ylim(top=max(max(volume, default=0) * 1.25, 1))  # room for the legend
         share = axes.twinx()
         # An interval without mentions has no share: a gap, not a fall to 0%.
         shares = [
@@ -67,23 +83,15 @@ def volume_chart(
         share.set_ylim(0, 125)
         share.set_yticks([0, 25, 50, 75, 100])
         axes.legend(handles=line + dashed, loc="upper center", ncols=2, frameon=False)
-        axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(axes.xaxis.get_major_locator()))
-        axes.set_title(title, loc="left")
         return _svg(figure)
 
 
 def lines_chart(starts: Sequence[datetime], series: dict[str, Sequence[int]], title: str) -> str:
     """One line per named series (mentions per interval), with a legend."""
-    with mpl.rc_context(STYLE):
-        figure = Figure(figsize=(WIDTH, HEIGHT))
-        axes = figure.subplots()
+    with _figure() as (figure, axes):
         for name, values in series.items():
             axes.plot(starts, values, linewidth=1.3, label=name)
-        axes.set_ylabel("mentions")
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.set_ylim(bottom=0)
-        axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(axes.xaxis.get_major_locator()))
-        axes.set_title(title, loc="left")
+        _mentions_over_time(axes, title)
         axes.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
         return _svg(figure)
 
@@ -96,10 +104,7 @@ def bar_chart(
     unit: str = "minutes",
 ) -> str:
     """Paired horizontal bars: median and p90 for each name."""
-    with mpl.rc_context(STYLE):
-        height = max(1.2, 0.35 * len(names) + 0.8)
-        figure = Figure(figsize=(WIDTH, height))
-        axes = figure.subplots()
+    with _figure(max(1.2, 0.35 * len(names) + 0.8)) as (figure, axes):
         rows = range(len(names))
         axes.barh([r + 0.2 for r in rows], medians, height=0.4, color="#1f4e79", label="median")
         axes.barh([r - 0.2 for r in rows], p90s, height=0.4, color="#9dc3e6", label="p90")
@@ -119,13 +124,9 @@ def timeline_chart(
 ) -> str:
     """Volume as a line with each event as a marked vertical line (`(at, kind, label)`)."""
     colours = {"level": "#c0392b", "spike": "#e67e22", "holding": "#27ae60", "checklist": "#7f8c8d"}
-    with mpl.rc_context(STYLE):
-        figure = Figure(figsize=(WIDTH, HEIGHT + 0.6))
-        axes = figure.subplots()
+    with _figure(HEIGHT + 0.6) as (figure, axes):
         axes.plot(starts, volume, color="#1f4e79", linewidth=1.4)
-        axes.set_ylim(bottom=0)
-        axes.set_ylabel("mentions")
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        _mentions_over_time(axes, title)
         top = max(volume, default=0) or 1
         for n, (at, kind, label) in enumerate(events):
             axes.axvline(at, color=colours.get(kind, "#95a5a6"), linewidth=1, alpha=0.8)
@@ -138,6 +139,4 @@ def timeline_chart(
                 textcoords="offset points",
                 color=colours.get(kind, "#555"),
             )
-        axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(axes.xaxis.get_major_locator()))
-        axes.set_title(title, loc="left")
         return _svg(figure)

@@ -50,20 +50,22 @@ def run(args: argparse.Namespace, service: ConsoleService) -> int:
         # Without --from: the latest crisis, found in the audit log.
         incident = service.incident(args.start, args.end)
         window = (incident.start, incident.end)
-        rendered = {
-            "text": lambda: report_formats.incident_text(incident),
-            "json": lambda: _json(report_formats.incident_dict(incident)),
-            "html": lambda: report_html.incident_html(incident, now),
-        }[args.format]()
+        if args.format == "json":
+            rendered = _json(report_formats.incident_dict(incident))
+        elif args.format == "html":
+            rendered = report_html.incident_html(incident, now)
+        else:
+            rendered = report_formats.incident_text(incident)
     else:
         end = args.end or now + timedelta(seconds=1)
         report = service.report(args.start or end - timedelta(days=DEFAULT_DAYS), end)
         window = (report.start, report.end)
-        rendered = {
-            "text": lambda: report_formats.report_text(report),
-            "json": lambda: _json(report_formats.report_dict(report)),
-            "html": lambda: report_html.report_html(report, now),
-        }[args.format]()
+        if args.format == "json":
+            rendered = _json(report_formats.report_dict(report))
+        elif args.format == "html":
+            rendered = report_html.report_html(report, now)
+        else:
+            rendered = report_formats.report_text(report)
     destination = str(args.out) if args.out else "<stdout>"
     service.record_report(args.kind or "summary", *window, args.format, destination)
     if args.out is None:

@@ -8,11 +8,10 @@ agree figure for figure. Text from strangers (alarm summaries, reply texts) is m
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from crisis_console.core.incident import Around, Incident
-from crisis_console.core.report import Report, Share, Timing
+from crisis_console.core.report import Report, Share, Timing, stamp
 from crisis_console.core.text import visible
 
 
@@ -23,10 +22,6 @@ def minutes(value: float | None) -> str:
 
 def percent(share: float) -> str:
     return f"{share * 100:.1f}%"
-
-
-def stamp(at: datetime) -> str:
-    return at.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _round(value: float | None) -> float | None:
@@ -102,12 +97,17 @@ def report_dict(r: Report) -> dict[str, Any]:
     }
 
 
+def around_text(a: Around) -> str:
+    """`4 (75.0%) → 0 (0.0%)`: mentions before and after an event, with the negative share."""
+    return f"{a.before} ({percent(a.before_share)}) → {a.after} ({percent(a.after_share)})"
+
+
 def around_dict(a: Around) -> dict[str, Any]:
     return {
         "before": a.before,
-        "before_negative_share": round(Around.share(a.before_negative, a.before), 3),
+        "before_negative_share": round(a.before_share, 3),
         "after": a.after,
-        "after_negative_share": round(Around.share(a.after_negative, a.after), 3),
+        "after_negative_share": round(a.after_share, 3),
     }
 
 
@@ -158,49 +158,52 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
     return out if rows else [*out, "(none)"]
 
 
-def _timing_rows(timings: list[Timing]) -> list[list[str]]:
-    return [
-        [t.name, str(t.count), str(t.done), minutes(t.median), minutes(t.p90), str(t.breaches)]
-        + [t.sla_text]
-        for t in timings
+TIMING_HEADERS = ["mentions", "answered", "median min", "p90 min", "breaches", "SLA min"]
+
+
+def timing_cells(t: Timing) -> list[str]:
+    """A timing's figures as every table shows them (after its name), in `TIMING_HEADERS`."""
+    return [str(t.count), str(t.done), minutes(t.median), minutes(t.p90), str(t.breaches)] + [
+        t.sla_text
     ]
 
 
+def share_cells(s: Share) -> list[str]:
+    """A platform's or category's volume, negatives and negative share."""
+    return [str(s.volume), str(s.negative), percent(s.negative_share)]
+
+
+def _timing_rows(timings: list[Timing]) -> list[list[str]]:
+    return [[t.name, *timing_cells(t)] for t in timings]
+
+
 def report_text(r: Report) -> str:
-    timing_head = ["", "mentions", "answered", "median min", "p90 min", "breaches", "SLA min"]
     lines = [
         f"Crisis Console report, {stamp(r.start)} to {stamp(r.end)}",
         "",
-        f"Volume: {r.total} mentions, {r.negative} negative "
-        f"({percent(r.negative / r.total if r.total else 0.0)})",
+        f"Volume: {r.total} mentions, {r.negative} negative ({percent(r.negative_share)})",
         "",
         *_table(
             ["platform", "volume", "negative", "share"],
-            [
-                [s.name, str(s.volume), str(s.negative), percent(s.negative_share)]
-                for s in r.platforms
-            ],
+            [[s.name, *share_cells(s)] for s in r.platforms],
         ),
         "",
         *_table(
             ["category", "volume", "negative", "share"],
-            [
-                [s.name, str(s.volume), str(s.negative), percent(s.negative_share)]
-                for s in r.categories
-            ],
+            [[s.name, *share_cells(s)] for s in r.categories],
         ),
         "",
         "First response (minutes from posting to the first reply sent)",
-        *_table(["all", *timing_head[1:]], _timing_rows([r.response_all])),
+        *_table(["all", *TIMING_HEADERS], _timing_rows([r.response_all])),
         "",
         *_table(
-            ["urgency", *timing_head[1:]],
+            ["urgency", *TIMING_HEADERS],
             _timing_rows(r.response_by_urgency),
         ),
         "",
-        *_table(["queue", *timing_head[1:]], _timing_rows(r.response_by_queue)),
+        *_table(["queue", *TIMING_HEADERS], _timing_rows(r.response_by_queue)),
         "",
-        *_table(["operator", *timing_head[1:]], _timing_rows(r.response_by_operator)),
+        *_table(["operator", *TIMING_HEADERS], _timing_rows(r.response_by_operator)),
         "",
         f"Approvals: {r.approvals.count} drafts, {r.approvals.done} decided "
         f"({r.rejected} rejected); turnaround median {minutes(r.approvals.median)} min, "
@@ -241,14 +244,10 @@ def incident_text(i: Incident) -> str:
         "",
     ]
     for e in i.entries:
-        a = e.around
         lines.append(f"{stamp(e.at)}  {e.kind:<9} {visible(e.title)}  — {visible(e.who)}")
         if e.detail:
             lines.append(f"{'':28}{visible(e.detail)[:300]}")
-        lines.append(
-            f"{'':28}{a.before} ({percent(Around.share(a.before_negative, a.before))}) → "
-            f"{a.after} ({percent(Around.share(a.after_negative, a.after))})"
-        )
+        lines.append(f"{'':28}{around_text(e.around)}")
     lines += [
         "",
         "Checklist",

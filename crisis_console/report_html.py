@@ -12,10 +12,17 @@ from datetime import datetime
 from html import escape
 
 from crisis_console import charts
-from crisis_console.core.incident import Around, Incident
-from crisis_console.core.report import Report, Share, Timing
+from crisis_console.core.incident import Incident
+from crisis_console.core.report import Report, Share, Timing, stamp
 from crisis_console.core.text import visible
-from crisis_console.report_formats import minutes, percent, stamp
+from crisis_console.report_formats import (
+    TIMING_HEADERS,
+    around_text,
+    minutes,
+    percent,
+    share_cells,
+    timing_cells,
+)
 
 CSS = """
 body { font: 10.5pt/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d1d1f;
@@ -80,28 +87,20 @@ def _card(label: str, value: str) -> str:
 
 
 def _timing_table(label: str, timings: Sequence[Timing]) -> str:
-    headers = [label, "mentions", "answered", "median min", "p90 min", "breaches", "SLA min"]
-    rows = [
-        [_text(t.name), str(t.count), str(t.done), minutes(t.median), minutes(t.p90)]
-        + [str(t.breaches), escape(t.sla_text)]
-        for t in timings
-    ]
-    return _table(headers, rows, {1, 2, 3, 4, 5, 6})
+    rows = [[_text(t.name), *map(escape, timing_cells(t))] for t in timings]
+    return _table([label, *TIMING_HEADERS], rows, {1, 2, 3, 4, 5, 6})
 
 
 def _share_table(label: str, shares: Sequence[Share]) -> str:
-    rows = [
-        [_text(s.name), str(s.volume), str(s.negative), percent(s.negative_share)] for s in shares
-    ]
+    rows = [[_text(s.name), *share_cells(s)] for s in shares]
     return _table([label, "mentions", "negative", "negative share"], rows, {1, 2, 3})
 
 
 def report_html(r: Report, made_at: datetime) -> str:
-    share = r.negative / r.total if r.total else 0.0
     cards = "".join(
         [
             _card("mentions", str(r.total)),
-            _card("negative", percent(share)),
+            _card("negative", percent(r.negative_share)),
             _card("first response, median", f"{minutes(r.response_all.median)} min"),
             _card("first response, p90", f"{minutes(r.response_all.p90)} min"),
             _card("SLA breaches", str(r.response_all.breaches)),
@@ -187,12 +186,6 @@ def incident_html(i: Incident, made_at: datetime) -> str:
         "Mentions, with the crisis's turning points",
     )
 
-    def around(a: Around) -> str:
-        return (
-            f"{a.before} ({percent(Around.share(a.before_negative, a.before))}) → "
-            f"{a.after} ({percent(Around.share(a.after_negative, a.after))})"
-        )
-
     rows = [
         [
             f"<span class=when>{escape(stamp(e.at))}</span>",
@@ -200,7 +193,7 @@ def incident_html(i: Incident, made_at: datetime) -> str:
             _text(e.title),
             _text(e.who),
             f"<span class=detail>{_text(e.detail[:600])}</span>",
-            escape(around(e.around)),
+            escape(around_text(e.around)),
         ]
         for e in i.entries
     ]

@@ -18,7 +18,7 @@ from typing import Any
 from crisis_console.core.models import SentimentLabel, StoredMention
 from crisis_console.core.playbook import Playbook
 from crisis_console.core.reply_model import Reply
-from crisis_console.core.report import Bucket, bucket_for, volume
+from crisis_console.core.report import Bucket, bucket_for, share_of, stamp, volume
 
 AROUND = timedelta(minutes=30)
 HOLDING = "holding-statement"  # templates whose id starts so are holding statements
@@ -34,9 +34,13 @@ class Around:
     after: int
     after_negative: int
 
-    @staticmethod
-    def share(negative: int, total: int) -> float:
-        return negative / total if total else 0.0
+    @property
+    def before_share(self) -> float:
+        return share_of(self.before_negative, self.before)
+
+    @property
+    def after_share(self) -> float:
+        return share_of(self.after_negative, self.after)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +178,7 @@ def _minute(label: str, iso: Any) -> str:
     """`due 10:30 UTC` from an ISO time in an event's data."""
     if not isinstance(iso, str):
         return ""
-    return f"{label} {datetime.fromisoformat(iso).strftime('%Y-%m-%d %H:%M UTC')}"
+    return f"{label} {stamp(datetime.fromisoformat(iso))}"
 
 
 def _around(

@@ -27,7 +27,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crisis_console.core.crisis_state import Alarm
@@ -40,11 +40,13 @@ BUCKETS = (
     (timedelta(days=31), timedelta(days=1)),
 )
 WEEK = timedelta(weeks=1)
+_REPORTED = frozenset({"draft", "approval", "rejection", "refused"})  # audit actions read here
 
 
 @dataclass(frozen=True, slots=True)
-class Bucket:
-    start: datetime
+class Counts:
+    """Mentions and how many of them were negative."""
+
     volume: int
     negative: int
 
@@ -54,16 +56,17 @@ class Bucket:
 
 
 @dataclass(frozen=True, slots=True)
-class Share:
-    """Volume and negatives for one platform or category."""
+class Bucket(Counts):
+    """The counts of one interval of a time series."""
+
+    start: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Share(Counts):
+    """The counts of one platform or category over the whole window."""
 
     name: str
-    volume: int
-    negative: int
-
-    @property
-    def negative_share(self) -> float:
-        return share_of(self.negative, self.volume)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,15 @@ class Report:
     def negative(self) -> int:
         return sum(b.negative for b in self.volume)
 
+    @property
+    def negative_share(self) -> float:
+        return share_of(self.negative, self.total)
+
+
+def stamp(at: datetime) -> str:
+    """A time as every report shows it: `2026-03-14 09:30 UTC`."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
 
 def share_of(part: int, whole: int) -> float:
     """`part` ÷ `whole`, 0 for an empty whole (no mentions: no negative share)."""
@@ -178,7 +190,10 @@ def volume(
             i = int((at - start) / size)
             totals[i] += 1
             negatives[i] += m.triage.classification.sentiment.label is SentimentLabel.NEGATIVE
-    return [Bucket(start + i * size, totals[i], negatives[i]) for i in range(count)]
+    return [
+        Bucket(volume=totals[i], negative=negatives[i], start=start + i * size)
+        for i in range(count)
+    ]
 
 
 def _series(
@@ -207,22 +222,18 @@ def build_report(
     """Every figure of the report for [start, end); `events` are audit records as read."""
     size = bucket_for(end - start)
     inside = [m for m in mentions if start <= m.triage.mention.created_at < end]
-    by_platform: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    by_category: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for m in inside:
-        negative = m.triage.classification.sentiment.label is SentimentLabel.NEGATIVE
-        for table, name in (
-            (by_platform, m.triage.mention.platform.value),
-            (by_category, m.triage.classification.category.value),
-        ):
-            table[name][0] += 1
-            table[name][1] += negative
+    platform_volume = _series(inside, start, end, size, lambda m: m.triage.mention.platform.value)
+    category_volume = _series(
+        inside, start, end, size, lambda m: m.triage.classification.category.value
+    )
     drafted: dict[str, datetime] = {}
     decided: dict[str, tuple[datetime, str]] = {}
     blocks: Counter[str] = Counter()
     for e in events:
-        action, at = e["action"], _when(e["at"])
-        data = e.get("data", {})
+        action = e["action"]
+        if action not in _REPORTED:
+            continue  # most records are ingests: their time is not even parsed
+        at, data = datetime.fromisoformat(e["at"]), e.get("data", {})
         if action == "draft" and start <= at < end:
             drafted[data.get("reply", "")] = at
         elif action in ("approval", "rejection"):
@@ -240,14 +251,10 @@ def build_report(
         end=end,
         bucket=size,
         volume=volume(inside, start, end, size),
-        platform_volume=_series(
-            inside, start, end, size, lambda m: m.triage.mention.platform.value
-        ),
-        category_volume=_series(
-            inside, start, end, size, lambda m: m.triage.classification.category.value
-        ),
-        platforms=_shares(by_platform),
-        categories=_shares(by_category),
+        platform_volume=platform_volume,
+        category_volume=category_volume,
+        platforms=_totals(platform_volume),
+        categories=_totals(category_volume),
         response_by_urgency=responses["urgency"],
         response_by_queue=responses["queue"],
         response_by_operator=responses["operator"],
@@ -319,10 +326,16 @@ def _escalation(alarm: Alarm) -> Escalation:
     )
 
 
-def _shares(table: Mapping[str, list[int]]) -> list[Share]:
-    return sorted(
-        (Share(k, v[0], v[1]) for k, v in table.items()), key=lambda s: (-s.volume, s.name)
-    )
+def _totals(series: Mapping[str, list[Bucket]]) -> list[Share]:
+    """Each series summed over the window, in the series' order (the busiest first)."""
+    return [
+        Share(
+            volume=sum(b.volume for b in buckets),
+            negative=sum(b.negative for b in buckets),
+            name=name,
+        )
+        for name, buckets in series.items()
+    ]
 
 
 def _ranked(counts: Counter[str]) -> list[tuple[str, int]]:
@@ -333,7 +346,3 @@ def _kind_of(finding: str) -> str:
     """A finding's kind from its message, for events written before codes were recorded:
     the words before any quoted part (`phone number '…'` -> `phone number`)."""
     return finding.split("'", 1)[0].split("(", 1)[0].strip(" :") or "policy"
-
-
-def _when(text: str) -> datetime:
-    return datetime.fromisoformat(text)

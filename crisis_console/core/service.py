@@ -299,13 +299,14 @@ class ConsoleService:
     def incident(self, start: datetime | None = None, end: datetime | None = None) -> Incident:
         """The timeline of [start, end); without them, of the latest crisis (see
         `crisis_window`)."""
+        events = list(self._audit.events())  # read once: the window and the timeline
         if start is None:
-            start, until = crisis_window(self._audit.events(), self.clock())
+            start, until = crisis_window(events, self.clock())
             end = end or until
         return build_incident(
             self._store.all(),
             self.replies.replies(),
-            self._audit.events(),
+            events,
             self.playbook,
             start,
             end or self.clock(),

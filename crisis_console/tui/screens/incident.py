@@ -11,9 +11,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from crisis_console.core.incident import Around, Incident
+from crisis_console.core.incident import Incident
+from crisis_console.core.report import stamp
 from crisis_console.core.service import ConsoleService
-from crisis_console.report_formats import percent, stamp
+from crisis_console.report_formats import around_text
 from crisis_console.tui import formatting as fmt
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 
@@ -68,7 +69,7 @@ class IncidentScreen(Screen[None]):
                 e.at.strftime("%m-%d %H:%M"),
                 e.kind,
                 fmt.plain(e.who),
-                _around(e.around),
+                around_text(e.around),
                 fmt.plain(e.title),
             )
         steps = self.query_one("#incident-checklist", DataTable)
@@ -82,9 +83,3 @@ class IncidentScreen(Screen[None]):
                 Text(s.status, "bold red") if s.late else s.status,
                 fmt.plain(s.title),
             )
-
-
-def _around(a: Around) -> str:
-    before = percent(Around.share(a.before_negative, a.before))
-    after = percent(Around.share(a.after_negative, a.after))
-    return f"{a.before} ({before}) → {a.after} ({after})"

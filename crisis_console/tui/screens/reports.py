@@ -17,9 +17,9 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
 
-from crisis_console.core.report import Report, Timing
+from crisis_console.core.report import Report, Timing, stamp
 from crisis_console.core.service import ConsoleService
-from crisis_console.report_formats import minutes, percent, stamp
+from crisis_console.report_formats import minutes, percent
 from crisis_console.tui import formatting as fmt
 from crisis_console.tui.screens.incident import IncidentScreen
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
@@ -84,7 +84,6 @@ class ReportsScreen(Screen[None]):
         if not self.is_attached:  # the console closed while the worker ran
             return
         name = WINDOWS[self.window][0]
-        share = r.negative / r.total if r.total else 0.0
         first = r.response_all
         answered = (
             f"First response median {minutes(first.median)} min, p90 {minutes(first.p90)} min"
@@ -98,7 +97,7 @@ class ReportsScreen(Screen[None]):
         )
         summary = (
             f" Last {name}: {stamp(r.start)} to {stamp(r.end)}.  {r.total:,} mentions, "
-            f"{percent(share)} negative.  {answered}, {first.breaches} SLA breach(es).  "
+            f"{percent(r.negative_share)} negative.  {answered}, {first.breaches} SLA breach(es).  "
             f"{approvals}"
         )
         self.query_one("#report-summary", Static).update(Text(summary))
