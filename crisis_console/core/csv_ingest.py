@@ -162,6 +162,7 @@ class CsvTable:
     ) -> None:
         self.layout, self.header, self.source = layout, header, source
         self._lines, self._bad_lines = lines, bad_lines
+        self.assume = layout.mapping.assume  # the zone of dates without one, looked up once
         present = {name.strip().casefold(): i for i, name in reversed(list(enumerate(header)))}
         self._where = {
             field: [
@@ -250,7 +251,7 @@ class _Row:
         if when:
             try:
                 record["created_at"] = parse_when(
-                    when, mapping.assume, mapping.day_first, mapping.date_formats
+                    when, self.table.assume, mapping.day_first, mapping.date_formats
                 ).isoformat()
             except ValueError as exc:
                 raise _CellError(date_column, visible(str(exc))) from None

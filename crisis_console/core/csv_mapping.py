@@ -20,6 +20,7 @@ problem of a mapping file with its line; nothing in a mapping is ever evaluated.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 from importlib import resources
@@ -146,14 +147,16 @@ def kind_of(cell: str) -> Kind:
     return Kind.POST
 
 
-def preset_names() -> list[str]:
+@functools.cache
+def preset_names() -> tuple[str, ...]:
     """The shipped presets, the most specific first and `generic` last (detection order)."""
     names = sorted(
         p.name.removesuffix(".yaml") for p in _preset_dir().iterdir() if p.name.endswith(".yaml")
     )
-    return [n for n in names if n != "generic"] + ["generic"]
+    return (*(n for n in names if n != "generic"), "generic")
 
 
+@functools.cache  # read and checked once: every CSV file is tried against every preset
 def preset(name: str) -> ColumnMapping:
     """The shipped preset `name`; `MappingError` naming the choices if there is none."""
     if name not in preset_names():

@@ -18,8 +18,6 @@ import warnings
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dateutil import parser as date_parser
-
 _NO_YEAR = 1  # the default year; a real post is never from year 1, so seeing it means "absent"
 _DEFAULT = datetime(_NO_YEAR, 1, 1)
 _EPOCH_SECONDS = re.compile(r"\d{9,10}(\.\d+)?")
@@ -81,6 +79,9 @@ def _epoch(value: str) -> datetime | None:
 def _general(value: str, day_first: bool) -> datetime:
     if value.isdigit():
         raise ValueError(f"'{value[:40]}' is a number, not a date (Unix time has 10 or 13 digits)")
+    # Imported on first use: every command loads this module, few read dates in odd shapes.
+    from dateutil import parser as date_parser
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

@@ -7,7 +7,6 @@ a row without text or label is reported with its line and skipped. `evaluate` is
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from typing import Any
 
 from crisis_console.core.csv_ingest import csv_rows
 from crisis_console.core.errors import Problem
-from crisis_console.core.ingest import MentionError, mention_from_input
+from crisis_console.core.ingest import MentionError, json_values, mention_from_input
 from crisis_console.core.models import Category, Mention, Platform, SentimentLabel, Urgency
 from crisis_console.core.routing import Triager
 
@@ -108,12 +107,11 @@ def evaluate(pairs: Iterable[tuple[str, str]], task: str, labels: Iterable[str] 
 def read_labelled(path: Path, text_field: str, label_field: str) -> Iterator[LabelledRow | Problem]:
     """Rows of a labelled CSV or JSONL file (chosen by extension; `.jsonl`/`.ndjson` = JSONL)."""
     file = str(path)
+    lines = path.read_bytes().splitlines(keepends=True)
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-        records: Iterable[tuple[int, Any] | Problem] = _jsonl_records(
-            path.read_text(encoding="utf-8-sig"), file
-        )
+        records: Iterable[tuple[int, Any] | Problem] = _jsonl_records(lines, file)
     else:
-        records = csv_rows(path.read_bytes().splitlines(keepends=True), file)
+        records = csv_rows(lines, file)
     for item in records:
         if isinstance(item, Problem):
             yield item
@@ -128,19 +126,12 @@ def read_labelled(path: Path, text_field: str, label_field: str) -> Iterator[Lab
             yield LabelledRow(line, text, str(label).strip().lower(), record)
 
 
-def _jsonl_records(raw: str, file: str) -> Iterator[tuple[int, Any] | Problem]:
-    for line, text in enumerate(raw.splitlines(), start=1):
-        if not text.strip():
-            continue
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield Problem(file, line, "", f"not valid JSON: {exc.msg}")
-            continue
-        if not isinstance(record, dict):
-            yield Problem(file, line, "", "must be a JSON object")
+def _jsonl_records(lines: Iterable[bytes], file: str) -> Iterator[tuple[int, Any] | Problem]:
+    for item in json_values(lines, file):
+        if isinstance(item, Problem) or isinstance(item[1], dict):
+            yield item
         else:
-            yield line, record
+            yield Problem(file, item[0], "", "must be a JSON object")
 
 
 def row_mention(row: LabelledRow, now: Any) -> Mention:

@@ -55,11 +55,23 @@ def read_jsonl(
 ) -> Iterator[Parsed | IngestProblem]:
     """Parse JSON Lines; `now` stands in for a missing `created_at` (the arrival time);
     `first_line` numbers the lines of a batch from a followed file."""
+    for item in json_values(lines, source, first_line):
+        if isinstance(item, Problem):
+            yield item
+        else:
+            yield from read_object(item[1], source, item[0], now)
+
+
+def json_values(
+    lines: Iterable[bytes | str], source: str, first_line: int = 1
+) -> Iterator[tuple[int, Any] | Problem]:
+    """(line, decoded JSON value) for every non-blank line, or a `Problem` for a line that is
+    too long, not UTF-8 or not JSON."""
     for number, raw in enumerate(lines, start=first_line):
+        if len(raw) > MAX_LINE_BYTES:
+            yield Problem(source, number, "", f"line is longer than {MAX_LINE_BYTES:,} bytes")
+            continue
         if isinstance(raw, bytes):
-            if len(raw) > MAX_LINE_BYTES:
-                yield Problem(source, number, "", f"line is longer than {MAX_LINE_BYTES:,} bytes")
-                continue
             try:
                 line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as exc:
@@ -67,20 +79,14 @@ def read_jsonl(
                 continue
         else:
             line = raw
-            if len(line) > MAX_LINE_BYTES:
-                yield Problem(source, number, "", f"line is longer than {MAX_LINE_BYTES:,} bytes")
-                continue
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            yield number, json.loads(line)
         except json.JSONDecodeError as exc:
             yield Problem(source, number, "", f"not valid JSON: {exc.msg} at column {exc.colno}")
-            continue
         except RecursionError:
             yield Problem(source, number, "", "not valid JSON: nested too deeply")
-            continue
-        yield from read_object(obj, source, number, now)
 
 
 def read_object(obj: Any, source: str, number: int, now: datetime) -> Iterator[Parsed | Problem]:
