@@ -10,7 +10,6 @@ publishes it once.
 
 from __future__ import annotations
 
-import difflib
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
@@ -33,6 +32,8 @@ from crisis_console.core.reply_model import (
     TEMPLATE_APPROVALS,
     PolicyBlocked,
     Reply,
+    history_step,
+    text_diff,
 )
 from crisis_console.core.roster import may
 from crisis_console.core.senders import Outgoing, Sender, SendError
@@ -298,11 +299,7 @@ class ReplyDesk:
         if reply.status != PENDING:
             raise ValueError(f"reply {reply_id} is {reply.status}; only a waiting draft is edited")
         findings = self._guard(reply, text, "edit")
-        diff = "\n".join(
-            difflib.unified_diff(
-                reply.text.splitlines(), text.splitlines(), "before", "after", lineterm=""
-            )
-        )
+        diff = text_diff(reply.text, text)
         edited = self._save(
             replace(
                 reply,
@@ -344,13 +341,7 @@ class ReplyDesk:
         return findings
 
     def _step(self, action: str, comment: str = "", diff: str = "") -> dict[str, Any]:
-        return {
-            "action": action,
-            "by": self._me,
-            "at": self._desk.clock().isoformat(),
-            "comment": comment,
-            "diff": diff,
-        }
+        return history_step(action, self._me, self._desk.clock(), comment, diff)
 
     # --- sending, exactly once ----------------------------------------------------------------
 

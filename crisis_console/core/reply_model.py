@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -80,3 +81,18 @@ class Reply:
             r["error"],
             tuple(r["history"]),
         )
+
+
+def history_step(
+    action: str, by: str, at: datetime, comment: str = "", diff: str = ""
+) -> dict[str, Any]:
+    """One entry of a reply's history: who did what and when, with a comment and a diff."""
+    return {"action": action, "by": by, "at": at.isoformat(), "comment": comment, "diff": diff}
+
+
+def text_diff(before: str, after: str) -> str:
+    """A unified diff of a draft's text before and after an edit."""
+    lines = difflib.unified_diff(
+        before.splitlines(), after.splitlines(), "before", "after", lineterm=""
+    )
+    return "\n".join(lines)
