@@ -124,7 +124,7 @@ def main() -> None:
         "incident timeline": lambda: build_incident(stored, replies, events, playbook, START, END),
         "text": lambda: report_text(report),
         "json": lambda: json.dumps(report_dict(report)),
-        "html (2 charts)": lambda: report_html(report, END),
+        "html (4 charts)": lambda: report_html(report, END),
         "incident html": lambda: incident_html(
             build_incident(stored, replies, events, playbook, START, END), END
         ),
