@@ -25,7 +25,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from crisis_console import config
@@ -34,6 +34,7 @@ from crisis_console.core.ingest import Parsed, read_jsonl
 from crisis_console.core.models import StoredMention, stored_to_record
 from crisis_console.core.playbook_check import load_playbook
 from crisis_console.core.routing import Triager
+from crisis_console.core.state_tables import Claim
 from crisis_console.core.store import TinyDBStore
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
@@ -131,7 +132,7 @@ def ingest_sql(sql: SqliteSide, chunks: list[list[StoredMention]]) -> None:
 
 
 def claim_tiny(store: TinyDBStore, log: AuditLog, key: str) -> None:
-    store.put("claims", {key: {"holder": "bench"}})
+    store.state.claims.take(Claim(key, "bench", NOW, NOW + timedelta(minutes=30)))
     log.append([AuditEvent("claim", key, "bench", NOW, {"expires": "x"})])
 
 

@@ -7,31 +7,27 @@ audited like every other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from crisis_console.core.audit import AuditEvent, AuditLog
 from crisis_console.core.crisis import CrisisDesk
+from crisis_console.core.due import Due
 from crisis_console.core.errors import CrisisConsoleError
+from crisis_console.core.state_tables import Claim
 from crisis_console.core.store import MentionStore
 
-CLAIMS = "claims"
 DEFAULT_LEASE_MINUTES = 30
+__all__ = ["DEFAULT_LEASE_MINUTES", "Claim", "ClaimConflict", "ClaimDesk"]
 
 
 class ClaimConflict(CrisisConsoleError):
     """Someone else holds the claim; the message names them. The refusal is audited."""
 
 
-@dataclass(frozen=True, slots=True)
-class Claim:
-    key: str
-    holder: str
-    since: datetime
-    expires: datetime
-
-
 class ClaimDesk:
+    """Claims for one operator. Every claim is one conditional write in the store (free, or
+    the lease has run out, or already mine), so two operators can never both win."""
+
     def __init__(
         self,
         desk: CrisisDesk,
@@ -44,31 +40,23 @@ class ClaimDesk:
 
     def holder(self, key: str) -> Claim | None:
         """The live claim on a mention; an expired lease is no claim."""
-        record = self._store.records(CLAIMS).get(key)
-        if record is None or not record["holder"]:
-            return None
-        claim = Claim(
-            key,
-            record["holder"],
-            datetime.fromisoformat(record["since"]),
-            datetime.fromisoformat(record["expires"]),
-        )
-        return claim if claim.expires > self._desk.clock() else None
+        return self._store.state.claims.current(key, self._desk.clock())
 
-    def _save(self, key: str, holder: str) -> Claim:
+    def _take(self, key: str, force: bool = False) -> tuple[Claim, Claim | None]:
+        """(the claim asked for, the claim in its way or None if it was stored)."""
         now = self._desk.clock()
-        claim = Claim(key, holder, now, now + self.lease)
-        self._store.put(
-            CLAIMS,
-            {
-                key: {
-                    "holder": holder,
-                    "since": now.isoformat(),
-                    "expires": claim.expires.isoformat(),
-                }
-            },
-        )
-        return claim
+        claim = Claim(key, self._desk.operator.name, now, now + self.lease)
+        if force:
+            before = self.holder(key)
+            self._store.state.claims.take(claim, force=True)
+            blocked = None
+        else:
+            before = None
+            blocked = self._store.state.claims.take(claim)
+        if blocked is None:
+            # The timers drop the claim when its lease runs out, so the table holds live ones.
+            self._store.due.add([Due(claim.expires, "claim", key)])
+        return claim, blocked if not force else before
 
     def _audit_event(self, event: str, key: str, **data: str) -> None:
         me = self._desk.operator.name
@@ -79,15 +67,13 @@ class ClaimDesk:
         self._desk.require("claim", key)
         if self._store.get(key) is None:
             raise ValueError(f"no mention {key}")
-        me = self._desk.operator.name
-        current = self.holder(key)
-        if current is not None and current.holder != me:
-            self._audit_event("refused", key, action="claim", held_by=current.holder)
+        claim, blocked = self._take(key)
+        if blocked is not None:
+            self._audit_event("refused", key, action="claim", held_by=blocked.holder)
             raise ClaimConflict(
-                f"{key} is claimed by {current.holder} until {current.expires:%H:%M} UTC; "
+                f"{key} is claimed by {blocked.holder} until {blocked.expires:%H:%M} UTC; "
                 "ask them to release it, or a lead to take it over"
             )
-        claim = self._save(key, me)
         self._audit_event("claim", key, expires=claim.expires.isoformat())
         return claim
 
@@ -104,13 +90,12 @@ class ClaimDesk:
             return
         if current.holder != self._desk.operator.name:
             self._desk.require("take_over_claim", key)  # only a lead releases another's claim
-        self._store.put(CLAIMS, {key: {"holder": "", "since": "", "expires": ""}})
+        self._store.state.claims.release(key)
         self._audit_event("release", key, held_by=current.holder)
 
     def take_over(self, key: str) -> Claim:
         """A lead takes a claim from whoever holds it (audited, naming them)."""
         self._desk.require("take_over_claim", key)
-        previous = self.holder(key)
-        claim = self._save(key, self._desk.operator.name)
+        claim, previous = self._take(key, force=True)
         self._audit_event("claim.taken_over", key, from_holder=previous.holder if previous else "")
         return claim

@@ -12,17 +12,14 @@ from typing import Any
 
 from crisis_console.core.audit import AuditEvent, AuditLog
 from crisis_console.core.crisis_state import (
-    ALARMS,
-    STATE,
     Alarm,
     CrisisState,
     Step,
-    alarm_from,
-    alarm_record,
     parse_time,
     step_from,
     step_record,
 )
+from crisis_console.core.due import Due
 from crisis_console.core.models import Clock, Role, StoredMention
 from crisis_console.core.notify import Notification, Notifier
 from crisis_console.core.playbook import Level, Playbook
@@ -73,7 +70,7 @@ class CrisisDesk:
     # --- level and checklist -----------------------------------------------------------------
 
     def state(self) -> CrisisState:
-        record = self._store.records(STATE).get("current")
+        record = self._store.state.crisis.get()
         if record is None:
             return CrisisState(0, None, "", "", ())
         return CrisisState(
@@ -140,22 +137,19 @@ class CrisisDesk:
         return after
 
     def save_state(self, state: CrisisState) -> None:
-        self._store.put(
-            STATE,
+        self._store.state.crisis.set(
             {
-                "current": {
-                    "level": state.level,
-                    "since": state.since.isoformat() if state.since else None,
-                    "by": state.by,
-                    "reason": state.reason,
-                    "steps": [step_record(s) for s in state.steps],
-                }
-            },
+                "level": state.level,
+                "since": state.since.isoformat() if state.since else None,
+                "by": state.by,
+                "reason": state.reason,
+                "steps": [step_record(s) for s in state.steps],
+            }
         )
 
     def _reroute(self, level: int) -> int:
         changed: list[StoredMention] = []
-        for stored in self._store.all():
+        for stored in self._store.iter_all():
             triage = self._triager.reroute(stored.triage, level)
             if triage.route != stored.triage.route:
                 changed.append(StoredMention(triage, stored.ingested_at, stored.history))
@@ -207,31 +201,33 @@ class CrisisDesk:
     # --- harm alarms -------------------------------------------------------------------------
 
     def alarms(self, open_only: bool = False) -> list[Alarm]:
-        found = [alarm_from(r) for r in self._store.records(ALARMS).values()]
-        found = [a for a in found if a.open or not open_only]
-        return sorted(found, key=lambda a: a.raised_at)
+        alarms = self._store.state.alarms
+        return alarms.open() if open_only else alarms.all()
+
+    def alarm(self, key: str) -> Alarm | None:
+        return self._store.state.alarms.get(key)
 
     def raise_alarms(self, escalated: Sequence[StoredMention]) -> None:
         """A new escalated mention raises an alarm, notifies at once, and starts its timer."""
         now = self.clock()
         ack = timedelta(minutes=self.playbook.alarm_ack_minutes)
-        existing = self._store.records(ALARMS)
-        fresh = {
-            s.key: Alarm(s.key, _summary(s), now, now + ack, 1, "", None)
-            for s in escalated
-            if s.key not in existing
-        }
+        wanted = [Alarm(s.key, _summary(s), now, now + ack, 1, "", None) for s in escalated]
+        if not wanted:
+            return
+        # Reminders first: a crash after them leaves a reminder about nothing, never an
+        # alarm nobody is reminded of.
+        self._store.due.add(Due(a.ack_due, "alarm", a.key) for a in wanted)
+        fresh = self._store.state.alarms.add_new(wanted)  # once per mention, atomically
         if not fresh:
             return
         self._audit.append(
-            [self.event("alarm.raised", k, {"summary": a.summary}) for k, a in fresh.items()]
+            [self.event("alarm.raised", a.key, {"summary": a.summary}) for a in fresh]
         )
-        self._store.put(ALARMS, {k: alarm_record(a) for k, a in fresh.items()})
-        for alarm in fresh.values():
+        for alarm in fresh:
             self.notify("harm", "Risk of harm: acknowledge now", alarm.summary, alarm.key)
 
     def acknowledge(self, key: str) -> Alarm:
-        alarm = next((a for a in self.alarms() if a.key == key), None)
+        alarm = self.alarm(key)
         if alarm is None:
             raise ValueError(f"no alarm for {key}")
         self.require("acknowledge_alarm", key, self.playbook.notified("harm"))
@@ -255,7 +251,7 @@ class CrisisDesk:
                 )
             ]
         )
-        self._store.put(ALARMS, {key: alarm_record(done)})
+        self._store.state.alarms.save([done])
         return done
 
     # --- replies at this level (used by the reply composer) ----------------------------------

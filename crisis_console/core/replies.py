@@ -26,10 +26,8 @@ from crisis_console.core.reply_model import (
     FAILED,
     PENDING,
     REJECTED,
-    REPLIES,
     SENDING,
     SENT,
-    TEMPLATE_APPROVALS,
     PolicyBlocked,
     Reply,
     history_step,
@@ -71,8 +69,7 @@ class ReplyDesk:
         return CrisisConsoleError(why)
 
     def _save(self, reply: Reply) -> Reply:
-        self._store.put(REPLIES, {reply.id: reply.record()})
-        return reply
+        return self._store.state.replies.save(reply)
 
     def _mention(self, key: str) -> StoredMention:
         stored = self._store.get(key)
@@ -81,36 +78,34 @@ class ReplyDesk:
         return stored
 
     def reply(self, reply_id: str) -> Reply:
-        record = self._store.records(REPLIES).get(reply_id)
-        if record is None:
+        reply = self._store.state.replies.get(reply_id)
+        if reply is None:
             raise ValueError(f"no reply {reply_id}")
-        return Reply.from_record(record)
+        return reply
 
     def replies(self, mention: str | None = None) -> list[Reply]:
-        found = [Reply.from_record(r) for r in self._store.records(REPLIES).values()]
-        return sorted(
-            (r for r in found if mention in (None, r.mention)), key=lambda r: r.created_at
-        )
+        """The replies to one mention, or every reply (reports), oldest first."""
+        table = self._store.state.replies
+        return table.all() if mention is None else table.for_mention(mention)
 
     # --- templates ----------------------------------------------------------------------------
 
     def template_approved(self, template: ReplyTemplate) -> bool:
-        return f"{template.id}:{template.sha256}" in self._store.records(TEMPLATE_APPROVALS)
+        return self._store.state.templates.approved(template.id, template.sha256)
 
     def approve_template(self, template_id: str) -> None:
         """Approve the template's current content (pr, lead); an edit needs a new approval."""
         self._desk.require("approve_template", f"template:{template_id}")
         template = self._template(template_id)
-        self._store.put(
-            TEMPLATE_APPROVALS,
+        self._store.state.templates.approve(
+            template.id,
+            template.sha256,
             {
-                f"{template.id}:{template.sha256}": {
-                    "id": template.id,
-                    "version": template.version,
-                    "sha256": template.sha256,
-                    "by": self._me,
-                    "at": self._desk.clock().isoformat(),
-                }
+                "id": template.id,
+                "version": template.version,
+                "sha256": template.sha256,
+                "by": self._me,
+                "at": self._desk.clock().isoformat(),
             },
         )
         self._event(
@@ -244,7 +239,7 @@ class ReplyDesk:
     def queue(self) -> list[tuple[Reply, bool]]:
         """Drafts waiting for approval or for a sender; True marks one older than its SLA."""
         out = []
-        for reply in self.replies():
+        for reply in self._store.state.replies.in_progress():
             if reply.status in (PENDING, APPROVED, FAILED):
                 stored = self._store.get(reply.mention)
                 late = stored is not None and self._desk.clock() > stored.triage.deadline
@@ -261,14 +256,23 @@ class ReplyDesk:
                 "approve", reply.mention, "nobody approves a draft they wrote or edited"
             )
         findings = self._guard(reply, reply.text, "approve")
-        approved = self._save(
-            replace(
-                reply,
-                status=APPROVED,
-                approvals=(*reply.approvals, self._me),
-                history=(*reply.history, self._step("approved")),
-            )
+        approved = replace(
+            reply,
+            status=APPROVED,
+            approvals=(*reply.approvals, self._me),
+            history=(*reply.history, self._step("approved")),
         )
+        # Only the version that was reviewed: an edit or another approval in between wins.
+        changed = self._store.state.replies.replace_if(
+            approved, lambda now: now.status == PENDING and now.text == reply.text
+        )
+        if changed is not None:
+            raise self._refuse(
+                "approve",
+                reply.mention,
+                f"reply {reply_id} changed while you reviewed it ({changed.status}); "
+                "review it again",
+            )
         self._event(
             "approval", reply.mention, reply=reply.id, warnings=[f.message for f in findings]
         )
@@ -356,16 +360,12 @@ class ReplyDesk:
     def _dispatch(self, reply_id: str) -> Reply:
         self._desk.require("send", self.reply(reply_id).mention)
         reply = self.reply(reply_id)
-        others = [
-            r
-            for r in self.replies(reply.mention)
-            if r.id != reply.id and r.status in (SENDING, SENT)
-        ]
-        if others:
+        other = self._store.state.replies.take_answer(reply.mention, reply.id)  # atomic
+        if other is not None:
+            first = self._store.state.replies.get(other)
+            who = (first.sent_by or first.author) if first else "another reply"
             raise self._refuse(
-                "send",
-                reply.mention,
-                f"{reply.mention} was already answered by {others[0].sent_by or others[0].author}",
+                "send", reply.mention, f"{reply.mention} was already answered by {who}"
             )
         # Saved before the sender is called: a crash from here on is resumed with the same key.
         sending = self._save(replace(reply, status=SENDING, sent_by=self._me, error=""))
@@ -380,6 +380,7 @@ class ReplyDesk:
             self._sender.deliver(outgoing)
         except SendError as exc:
             failed = self._save(replace(reply, status=FAILED, error=str(exc)))
+            self._store.state.replies.release_answer(reply.mention, reply.id)
             self._event("send.failed", reply.mention, reply=reply.id, error=str(exc))
             return failed
         sent = self._save(replace(reply, status=SENT, sent_at=self._desk.clock()))
@@ -390,7 +391,8 @@ class ReplyDesk:
 
     def resume_sending(self) -> list[Reply]:
         """Finish replies a crash left in `sending`: same key, so the sender publishes once."""
-        return [self._deliver(r) for r in self.replies() if r.status == SENDING]
+        in_progress = self._store.state.replies.in_progress()
+        return [self._deliver(r) for r in in_progress if r.status == SENDING]
 
     def answered(self) -> set[str]:
-        return {r.mention for r in self.replies() if r.status in (SENDING, SENT)}
+        return self._store.state.replies.answered()

@@ -19,6 +19,7 @@ from typing import Any
 from crisis_console.core.audit import AuditEvent, AuditLog, VerifyResult
 from crisis_console.core.claims import DEFAULT_LEASE_MINUTES, ClaimDesk
 from crisis_console.core.crisis import CrisisDesk
+from crisis_console.core.due import Due
 from crisis_console.core.errors import Problem
 from crisis_console.core.inbox import InboxFilter, InboxPage, InboxRow
 from crisis_console.core.incident import Incident, build_incident, crisis_window
@@ -232,13 +233,21 @@ class ConsoleService:
         events = self._audit.events_after(self._store.applied)
         restored = [stored_from_record(e["data"]) for e in events if e["action"] in REPLAYED]
         if events:
+            self._remind(restored)
             self._store.save(restored, applied=self._audit.last_seq)
         return len(restored)
+
+    def _remind(self, stored: Iterable[StoredMention]) -> None:
+        """File each live mention's response deadline in the due index, for the timers."""
+        self._store.due.add(
+            Due(s.triage.deadline, "sla", s.key) for s in stored if s.deleted_at is None
+        )
 
     def _commit(self, pending: dict[str, StoredMention], events: list[AuditEvent]) -> None:
         # The audit log is the write-ahead log: the events (holding everything stored) go
         # first, then the store records how far it has applied them, in the same write.
         seq = self._audit.append(events)
+        self._remind(pending.values())  # a reminder about a mention a crash lost is harmless
         self._store.save(list(pending.values()), applied=seq)
         # Only once the mentions are safely stored does anyone get woken for them.
         self.crisis.raise_alarms([s for s in pending.values() if s.triage.classification.escalate])
@@ -260,12 +269,7 @@ class ConsoleService:
         )
 
     def claim_holders(self) -> dict[str, str]:
-        now = self.clock()
-        return {
-            key: r["holder"]
-            for key, r in self._store.records("claims").items()
-            if r["holder"] and datetime.fromisoformat(r["expires"]) > now
-        }
+        return self._store.state.claims.holders(self.clock())
 
     def earlier_posts(self, author_key: str, limit: int = 20) -> list[InboxRow]:
         return self._store.inbox.by_author(author_key, limit)

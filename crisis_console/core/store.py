@@ -7,7 +7,9 @@ second is refused naming the first. Readers (`read_only=True`) need no lock.
 
 Layout, so that the cost of a write does not grow with history:
 
-    state.json                      small tables: claims, alarms, crisis state, replies...
+    state/                          claims, alarms, breaches, replies, the crisis state...:
+                                    typed repositories over small files (`state_tables`)
+    due/                            what comes due when, for the timers (`due`)
     mentions/live.json              the newest mentions (at most `live_limit`), and `applied`:
                                     the last audit record whose mentions are in the store
     mentions/YYYY-MM-DD-NNNN.json   closed segments, rotated out of the live file when it
@@ -15,7 +17,7 @@ Layout, so that the cost of a write does not grow with history:
 
 TinyDB rewrites a whole file on every write and converts a whole table on every update, so
 each file is kept small: a batch rewrites the live file only, and a claim rewrites only the
-small state file.
+few small files of the table it changes.
 """
 
 from __future__ import annotations
@@ -24,17 +26,22 @@ import hashlib
 import os
 from collections import Counter, OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from tinydb import TinyDB
 
+from crisis_console.core.due import DueIndex
 from crisis_console.core.errors import StoreError
 from crisis_console.core.inbox import InboxIndex, row_from_record
 from crisis_console.core.jsonfile import AtomicJSONStorage, FolderLock, fsync_directory
 from crisis_console.core.models import StoredMention, stored_from_record, stored_to_record
+from crisis_console.core.state_migration import migrate_state_file
+from crisis_console.core.state_tables import StateStore
 
-STATE_FILE = "state.json"
+STATE_DIR, DUE_DIR = "state", "due"
+OLD_STATE_FILE = "state.json"  # before the state had a file per table; migrated at open
 MENTIONS_DIR = "mentions"
 LIVE_FILE = "live.json"
 LIVE_LIMIT = 2_000
@@ -63,6 +70,15 @@ class MentionStore(Protocol):
         """Every stored mention, in no particular order."""
         ...
 
+    def iter_all(self) -> Iterator[StoredMention]:
+        """Every stored mention, a part of the store in memory at a time."""
+        ...
+
+    def recent(self, since: datetime) -> Iterator[StoredMention]:
+        """The mentions stored at or after `since` (perhaps a few before), without reading
+        the rest of the store."""
+        ...
+
     def author_posts(self, author_key: str) -> int:
         """How many stored mentions this author (`platform:handle`) has made."""
         ...
@@ -76,13 +92,8 @@ class MentionStore(Protocol):
         """A short digest of the stored mention's content (see `fingerprint`), or None."""
         ...
 
-    def records(self, table: str) -> dict[str, dict[str, Any]]:
-        """Every record of a small state table (alarms, crisis state...), by key."""
-        ...
-
-    def put(self, table: str, records: Mapping[str, Mapping[str, Any]]) -> None:
-        """Insert or replace records of a state table by key, in one durable write."""
-        ...
+    state: StateStore  # claims, alarms, breaches, replies...: one repository each
+    due: DueIndex  # what comes due when, for the timers
 
     def close(self) -> None:
         """Release the folder; the store is unusable afterwards."""
@@ -112,8 +123,10 @@ class TinyDBStore:
                 raise StoreError(f"cannot create data folder {folder}: {exc}") from exc
         self._lock = None if read_only else FolderLock(folder)
         try:
-            self._state = _open(folder / STATE_FILE, cache=True)
-            self._state.tables()  # read now: a damaged state file is reported at open
+            self.state = StateStore.open(folder / STATE_DIR, read_only)
+            self.due = DueIndex(folder / DUE_DIR, read_only)
+            if not read_only:
+                migrate_state_file(folder / OLD_STATE_FILE, self.state)
             self._live = _open(self._segments / LIVE_FILE, cache=True)
             self._where: dict[str, str] = {}  # mention key -> segment file name
             self._prints: dict[str, int] = {}  # mention key -> fingerprint of its content
@@ -250,34 +263,24 @@ class TinyDBStore:
             for doc in self._table(name).all():
                 yield stored_from_record(doc)
 
+    def recent(self, since: datetime) -> Iterator[StoredMention]:
+        """The mentions stored at or after `since` (and perhaps a few before): only the
+        segments that can hold them are read, not the whole store."""
+        day = since.astimezone(UTC).date().isoformat()
+        for name in [*self._archive_names(), LIVE_FILE]:
+            if name == LIVE_FILE or name[:10] >= day:
+                for doc in self._table(name).all():
+                    if doc["ingested_at"] >= since.astimezone(UTC).isoformat():
+                        yield stored_from_record(doc)
+
     def author_posts(self, author_key: str) -> int:
         return self._authors[author_key]
 
     def __len__(self) -> int:
         return len(self._where)
 
-    # --- small state tables -----------------------------------------------------------------
-
-    def records(self, table: str) -> dict[str, dict[str, Any]]:
-        return {doc["key"]: dict(doc["record"]) for doc in self._state.table(table).all()}
-
-    def put(self, table: str, records: Mapping[str, Mapping[str, Any]]) -> None:
-        if self.read_only:
-            raise StoreError(f"{self.folder} was opened read-only")
-        if not records:
-            return
-        tiny = self._state.table(table)
-        by_key = {doc["key"]: doc.doc_id for doc in tiny.all()}
-        with _storage(self._state).batch():
-            for key, record in records.items():
-                doc = {"key": key, "record": dict(record)}
-                if key in by_key:
-                    tiny.update(doc, doc_ids=[by_key[key]])
-                else:
-                    by_key[key] = tiny.insert(doc)
-
     def close(self) -> None:
-        for name in ("_state", "_live"):
+        for name in ("_live",):
             db = getattr(self, name, None)
             if db is not None:
                 db.close()

@@ -1,9 +1,12 @@
 """The timers: what happens because time passes, not because someone acted.
 
 `Timers.tick()` re-notifies unacknowledged harm alarms, reports SLA breaches once to the
-queue's owner, flags overdue checklist steps, and raises a spike suggestion once per
-interval. The console calls it every few seconds; `crisis-console tick` runs it from cron.
-Each thing it does is audited and notified.
+queue's owner, lets claims whose lease ran out go, flags overdue checklist steps, and raises a
+spike suggestion once per interval. The console calls it every few seconds; `crisis-console
+tick` runs it from cron. Each thing it does is audited and notified.
+
+A tick reads only what has come due (the store's due index), never the whole store: its cost
+is the number of things due, however many mentions are stored.
 """
 
 from __future__ import annotations
@@ -14,15 +17,8 @@ from datetime import datetime, timedelta
 
 from crisis_console.core.audit import AuditLog
 from crisis_console.core.crisis import CrisisDesk
-from crisis_console.core.crisis_state import (
-    ALARMS,
-    BREACHES,
-    SPIKES,
-    Alarm,
-    CrisisState,
-    Step,
-    alarm_record,
-)
+from crisis_console.core.crisis_state import Alarm, CrisisState, Step
+from crisis_console.core.due import Due
 from crisis_console.core.models import Role, SentimentLabel, StoredMention
 from crisis_console.core.spikes import Point, Suggestion, suggest
 from crisis_console.core.store import MentionStore
@@ -37,22 +33,29 @@ class Timers:
     def tick(self) -> list[str]:
         """Run every timer once; return a line for each thing it did."""
         now = self.desk.clock()
-        mentions = self._store.all()
+        due = self._store.due.due(now)
+        by_kind: dict[str, list[str]] = {}
+        for entry in due:
+            by_kind.setdefault(entry.kind, []).append(entry.key)
         did: list[str] = []
-        did += self._renotify_alarms(now)
-        did += self._breaches(now, mentions)
+        did += self._renotify_alarms(now, by_kind.get("alarm", []))
+        did += self._breaches(now, by_kind.get("sla", []))
+        self._store.state.claims.expire(by_kind.get("claim", []), now)
         did += self._overdue_steps(now)
-        suggestion = self.spike_suggestion(mentions)
+        suggestion = self.spike_suggestion()
         if suggestion is not None:
             did += self._announce_spike(suggestion)
+        self._store.due.clear_through(now)  # handled: a crash before this only repeats checks
         return did
 
-    def _renotify_alarms(self, now: datetime) -> list[str]:
+    def _renotify_alarms(self, now: datetime, keys: Sequence[str]) -> list[str]:
         ack = timedelta(minutes=self.desk.playbook.alarm_ack_minutes)
-        late = [a for a in self.desk.alarms(open_only=True) if now >= a.ack_due]
+        found = (self.desk.alarm(k) for k in dict.fromkeys(keys))
+        late = [a for a in found if a is not None and a.open and now >= a.ack_due]
         for a in late:
             again = Alarm(a.key, a.summary, a.raised_at, now + ack, a.notified + 1, "", None)
-            self._store.put(ALARMS, {a.key: alarm_record(again)})
+            self._store.due.add([Due(again.ack_due, "alarm", a.key)])
+            self._store.state.alarms.save([again])
             self._audit.append(
                 [self.desk.event("alarm.renotified", a.key, {"times": again.notified})]
             )
@@ -62,35 +65,29 @@ class Timers:
             )
         return [f"re-notified alarm {a.key}" for a in late]
 
-    def _breaches(self, now: datetime, mentions: Sequence[StoredMention]) -> list[str]:
-        known = self._store.records(BREACHES)
+    def _breaches(self, now: datetime, keys: Sequence[str]) -> list[str]:
         owners = self.desk.playbook.roles.queue_owners if self.desk.playbook.roles else {}
-        answered = {
-            r["mention"]
-            for r in self._store.records("replies").values()
-            if r["status"] in ("sending", "sent")
-        }
-        fresh = {
-            m.key: m
-            for m in mentions
-            if m.triage.deadline <= now
-            and m.key not in known
-            and m.key not in answered
+        replies, breaches = self._store.state.replies, self._store.state.breaches
+        candidates = [
+            m
+            for m in (self._store.get(k) for k in dict.fromkeys(keys) if k not in breaches)
+            if m is not None
+            and m.triage.deadline <= now
             and m.deleted_at is None
+            and not replies.is_answered(m.key)
+        ]
+        records = {
+            m.key: {
+                "at": now.isoformat(),
+                "queue": m.triage.route.queue.value,
+                "deadline": m.triage.deadline.isoformat(),
+            }
+            for m in candidates
         }
+        added = breaches.add_new(records)  # once per mention, atomically
+        fresh = {m.key: m for m in candidates if m.key in added}
         if not fresh:
             return []
-        self._store.put(
-            BREACHES,
-            {
-                k: {
-                    "at": now.isoformat(),
-                    "queue": m.triage.route.queue.value,
-                    "deadline": m.triage.deadline.isoformat(),
-                }
-                for k, m in fresh.items()
-            },
-        )
         self._audit.append(
             [
                 self.desk.event(
@@ -117,7 +114,7 @@ class Timers:
         return [f"{n} SLA breach(es) in {q.value}" for q, n in by_queue.items()]
 
     def breached(self) -> set[str]:
-        return set(self._store.records(BREACHES))
+        return {key for key, _ in self._store.state.breaches}
 
     def _overdue_steps(self, now: datetime) -> list[str]:
         state = self.desk.state()
@@ -157,7 +154,14 @@ class Timers:
     def spike_suggestion(
         self, mentions: Sequence[StoredMention] | None = None
     ) -> Suggestion | None:
-        mentions = self._store.all() if mentions is None else mentions
+        """The latest interval against its baseline: from `mentions`, or from the store's
+        mentions that arrived within the spike window."""
+        rules = self.desk.playbook.spike
+        if rules is None:
+            return None
+        if mentions is None:
+            width = timedelta(minutes=rules.interval_minutes) * (rules.baseline_intervals + 1)
+            mentions = list(self._store.recent(self.desk.clock() - width))
         points = (
             Point(
                 m.triage.mention.created_at,
@@ -170,11 +174,9 @@ class Timers:
 
     def _announce_spike(self, s: Suggestion) -> list[str]:
         key = f"{s.interval_start.isoformat()}:{s.level}"
-        if key in self._store.records(SPIKES):
-            return []
-        self._store.put(
-            SPIKES, {key: {"level": s.level, "evidence": s.evidence(), "reasons": list(s.reasons)}}
-        )
+        record = {"level": s.level, "evidence": s.evidence(), "reasons": list(s.reasons)}
+        if not self._store.state.spikes.add_new({key: record}):
+            return []  # already suggested for this interval
         self._audit.append(
             [
                 self.desk.event(

@@ -267,7 +267,7 @@ def test_a_crash_after_the_publisher_accepted_never_sends_twice(
     maya = desk(Role.SOCIAL, name="maya", sender=WebhookSender(url, sleep=lambda _: None))
     sent = maya.replies.send("x:1", "delivery-delay", DELAY)
     # The crash: the publisher took it, but the console died before recording "sent".
-    maya._store.put("replies", {sent.id: replace(sent, status=SENDING).record()})
+    maya._store.state.replies.save(replace(sent, status=SENDING))
     restarted = desk(Role.SOCIAL, name="maya", sender=WebhookSender(url, sleep=lambda _: None))
     [resumed] = restarted.replies.resume_sending()
     assert resumed.status == "sent"

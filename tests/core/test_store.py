@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,14 @@ import pytest
 from crisis_console.core.errors import StoreError, StoreLocked
 from crisis_console.core.models import MentionVersion, StoredMention
 from crisis_console.core.routing import Triager
-from crisis_console.core.store import LIVE_FILE, MENTIONS_DIR, STATE_FILE, TinyDBStore
+from crisis_console.core.state_tables import Claim
+from crisis_console.core.store import (
+    LIVE_FILE,
+    MENTIONS_DIR,
+    OLD_STATE_FILE,
+    STATE_DIR,
+    TinyDBStore,
+)
 from tests.conftest import NOW, parsed, record
 
 
@@ -86,15 +94,17 @@ def test_the_live_file_rotates_into_dated_segments_still_searched(
         reopened.close()
 
 
-def test_a_claim_rewrites_only_the_small_state_file(tmp_path: Path, triager: Triager) -> None:
+def test_a_claim_rewrites_only_the_claims_file(tmp_path: Path, triager: Triager) -> None:
     store = TinyDBStore(tmp_path)
     try:
         store.save([stored(triager, str(i), f"text {i}") for i in range(50)])
         live = tmp_path / MENTIONS_DIR / LIVE_FILE
         before = live.stat().st_mtime_ns
-        store.put("claims", {"x:1": {"holder": "maya"}})
+        store.state.claims.take(Claim("x:1", "maya", NOW, NOW + timedelta(minutes=5)))
         assert live.stat().st_mtime_ns == before
-        assert json.loads((tmp_path / STATE_FILE).read_text())["claims"]["1"]["key"] == "x:1"
+        [claims_file] = (tmp_path / STATE_DIR / "claims").glob("*.json")
+        [doc] = json.loads(claims_file.read_text())["_default"].values()
+        assert doc["k"] == "x:1" and doc["v"]["holder"] == "maya"
     finally:
         store.close()
     assert not [p for p in tmp_path.rglob("*.tmp")]  # no temporary file left behind
@@ -130,7 +140,7 @@ def test_a_damaged_file_is_reported_never_replaced(tmp_path: Path, triager: Tria
     ):
         TinyDBStore(tmp_path)
     assert live.read_text() == damaged  # left exactly as it was
-    (tmp_path / STATE_FILE).write_text("[1, 2]")
+    (tmp_path / OLD_STATE_FILE).write_text("[1, 2]")
     live.unlink()
     with pytest.raises(StoreError, match="not a Crisis Console data file"):
         TinyDBStore(tmp_path)
