@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from sys import intern
 from typing import Any
 
 SEARCH_CHARS = 600  # how much of a post the search looks at
 SNIPPET_CHARS = 160
-_URGENCY_RANK = {"critical": 0, "high": 1, "normal": 2, "low": 3}
+URGENCY_RANK = {"critical": 0, "high": 1, "normal": 2, "low": 3}
 STATUSES = ("open", "claimed", "answered", "all")
 
 
@@ -65,7 +65,7 @@ def row_from_record(doc: Mapping[str, Any]) -> InboxRow:
     text = m["text"]
     return InboxRow(
         key=doc["id"],
-        rank=_URGENCY_RANK[urgency],
+        rank=URGENCY_RANK[urgency],
         urgency=urgency,
         deadline=deadline,
         sentiment=label,
@@ -126,9 +126,13 @@ class InboxPage:
 @dataclass
 class InboxIndex:
     """Rows by key, the sorted order (kept up to date by small updates, rebuilt after large
-    ones), and the open count per queue."""
+    ones), and the open count per queue.
+
+    Rows opened from a segment's index search the author only; `load_search`, if set, gives
+    every such row's full search text, and is called once, at the first text search."""
 
     rows: dict[str, InboxRow] = field(default_factory=dict)
+    load_search: Callable[[], dict[str, str]] | None = None
     _sorted: list[InboxRow] | None = None
     _orders: list[tuple[int, datetime, str]] | None = None
     _counts: Counter[str] | None = None
@@ -185,11 +189,22 @@ class InboxIndex:
         if where.category is not None:
             rows = [r for r in rows if r.category == where.category]
         text = where.text.lower().strip()
+        if text and self.load_search is not None:
+            self._load_search()
+            return self.page(where, offset, limit, claims, answered)
         if text:
             rows = [r for r in rows if text in r.search]
         offset = max(0, min(offset, max(len(rows) - 1, 0)))
         page = rows[offset : offset + limit]
         return InboxPage(page, offset, len(rows), self._open_counts(answered))
+
+    def _load_search(self) -> None:
+        assert self.load_search is not None
+        texts, self.load_search = self.load_search(), None
+        self.rows = {
+            k: replace(r, search=texts[k]) if k in texts else r for k, r in self.rows.items()
+        }
+        self._sorted = self._orders = None
 
     def _has_deleted(self) -> bool:
         return sum(self._base_counts().values()) < len(self.rows)

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 from tinydb import TinyDB
 
+from crisis_console.core import segment_index
 from crisis_console.core.due import DueIndex
 from crisis_console.core.errors import StoreError
 from crisis_console.core.inbox import InboxIndex, row_from_record
@@ -55,7 +56,10 @@ def author_key_of(mention_record: Mapping[str, Any]) -> str:
 class MentionStore(Protocol):
     """Where triaged mentions live. Implementations pass `tests/core/test_store.py`."""
 
-    inbox: InboxIndex  # a compact row per mention, kept current by `save`
+    @property
+    def inbox(self) -> InboxIndex:
+        """A compact row per mention, kept current by `save`."""
+        ...
 
     def get(self, key: str) -> StoredMention | None:
         """The mention with this key, or None."""
@@ -133,9 +137,10 @@ class TinyDBStore:
             self._live_ids: dict[str, int] = {}  # mention key -> TinyDB id in the live file
             self._recent: OrderedDict[str, dict[str, dict[str, Any]]] = OrderedDict()
             self._authors: Counter[str] = Counter()
-            self.inbox = InboxIndex()  # a compact row per mention, for the inbox at scale
+            self._inbox: InboxIndex | None = None  # built when first asked for
+            # Closed segments are known by their indexes, never read whole at open.
             for name in self._archive_names():
-                self._index(name, self._table(name).all())
+                self._index_entries(name, self._segment_entries(name))
             self._index(LIVE_FILE, self._live.table(_TABLE).all())
             self._live_ids = {doc["id"]: doc.doc_id for doc in self._live.table(_TABLE).all()}
         except BaseException:
@@ -155,13 +160,52 @@ class TinyDBStore:
             return self._live.table(_TABLE)
         return _open(self._segments / name, cache=False).table(_TABLE)
 
+    def _segment_entries(self, name: str) -> list[list[Any]]:
+        """A closed segment's index rows; built from the segment (and kept) if missing."""
+        entries = segment_index.read(self._segments, name)
+        if entries is None:
+            entries = [segment_index.entry(d, fingerprint(d)) for d in self._table(name).all()]
+            if not self.read_only:
+                segment_index.write(self._segments, name, entries)
+        return entries
+
+    def _index_entries(self, name: str, entries: Sequence[Sequence[Any]]) -> None:
+        for e in entries:
+            key = e[0]
+            if key not in self._where:
+                self._authors[f"{e[2]}:{e[3]}"] += 1
+            self._where[key] = name  # `name` is one string per segment, shared
+            self._prints[key] = e[1]
+
     def _index(self, name: str, docs: Sequence[Mapping[str, Any]]) -> None:
         for doc in docs:
             if doc["id"] not in self._where:
                 self._authors[author_key_of(doc["mention"])] += 1
             self._where[doc["id"]] = name  # `name` is one string per segment, shared
             self._prints[doc["id"]] = fingerprint(doc)
-        self.inbox.update(row_from_record(doc) for doc in docs)
+        if self._inbox is not None:
+            self._inbox.update(row_from_record(doc) for doc in docs)
+
+    @property
+    def inbox(self) -> InboxIndex:
+        """A compact row per mention, for the inbox: built from the segments' indexes the
+        first time it is asked for (a one-shot command never pays for it)."""
+        if self._inbox is None:
+            index = InboxIndex(load_search=self._search_texts)
+            for name in self._archive_names():
+                index.update(segment_index.row(e) for e in self._segment_entries(name))
+            index.update(row_from_record(doc) for doc in self._live.table(_TABLE).all())
+            self._inbox = index
+        return self._inbox
+
+    def _search_texts(self) -> dict[str, str]:
+        """The search text of every mention in a closed segment (read once, at the first
+        text search)."""
+        return {
+            doc["id"]: row_from_record(doc).search
+            for name in self._archive_names()
+            for doc in self._table(name).all()
+        }
 
     def fingerprint(self, key: str) -> int | None:
         """What the stored mention says, in brief: equal fingerprints, nothing new to store."""
@@ -205,9 +249,14 @@ class TinyDBStore:
         for name, records in sorted(by_segment.items(), key=lambda kv: kv[0] == LIVE_FILE):
             db = self._live if name == LIVE_FILE else _open(self._segments / name, cache=False)
             self._write(db, records, applied if name == LIVE_FILE else None)
+            if name != LIVE_FILE:  # its index follows it (an edit or a deletion)
+                docs = _open(self._segments / name, cache=False).table(_TABLE).all()
+                entries = [segment_index.entry(d, fingerprint(d)) for d in docs]
+                segment_index.write(self._segments, name, entries)
             self._recent.pop(name, None)
             self._prints.update({k: fingerprint(r) for k, r in records.items()})
-            self.inbox.update(row_from_record(r) for r in records.values())
+            if self._inbox is not None:
+                self._inbox.update(row_from_record(r) for r in records.values())
         if LIVE_FILE not in by_segment and applied is not None:
             self._write(self._live, {}, applied)
         self._index(
@@ -245,6 +294,9 @@ class TinyDBStore:
         name = f"{newest}-{number:04d}.json"
         applied = self.applied
         self._live.close()
+        segment_index.write(
+            self._segments, name, [segment_index.entry(d, fingerprint(d)) for d in docs]
+        )
         os.replace(self._segments / LIVE_FILE, self._segments / name)
         fsync_directory(self._segments)
         self._live = _open(self._segments / LIVE_FILE, cache=True)

@@ -78,8 +78,10 @@ def test_the_live_file_rotates_into_dated_segments_still_searched(
                 [stored(triager, f"{batch}-{i}", f"post {batch}-{i}") for i in range(6)],
                 applied=batch + 1,
             )
-        segments = sorted(p.name for p in (tmp_path / MENTIONS_DIR).iterdir())
+        segments = sorted(p.name for p in (tmp_path / MENTIONS_DIR).glob("*.json"))
         assert segments == ["2026-03-14-0001.json", LIVE_FILE]
+        indexes = [p.name for p in (tmp_path / MENTIONS_DIR / "index").iterdir()]
+        assert indexes == ["2026-03-14-0001.json"]  # what opening reads of a closed segment
         assert len(json.loads((tmp_path / MENTIONS_DIR / LIVE_FILE).read_text())["mentions"]) == 6
         assert store.get("x:0-0") is not None  # in the closed segment
         store.save([dataclasses.replace(stored(triager, "0-0", "edited"))], applied=4)

@@ -1,0 +1,98 @@
+"""A closed segment's index: what opening the store needs of it, without its records.
+
+Beside each closed segment `mentions/NAME.json` lies `mentions/index/NAME.json`: one short
+row per mention (key, fingerprint, author, and the fields the inbox shows and filters on, but
+not the text). Opening the store reads these rows, about a tenth of the bytes of the segments;
+the full text is read only for the mention on screen, or once, when someone first searches.
+
+An index is derived data: a missing one is rebuilt from its segment, and a stale fingerprint
+(a crash between rewriting a segment and its index) only costs one comparison of texts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from sys import intern
+from typing import Any
+
+from crisis_console.core.inbox import SNIPPET_CHARS, URGENCY_RANK, InboxRow
+from crisis_console.core.jsonfile import read_json, write_atomically
+
+INDEX_DIR = "index"
+_VERSION = 1
+
+
+def entry(doc: Mapping[str, Any], print_: int) -> list[Any]:
+    """The index row of one stored record."""
+    m, c, r = doc["mention"], doc["classification"], doc["route"]
+    return [
+        doc["id"],
+        print_,
+        m["platform"],
+        m["author"],
+        m["author_name"],
+        m["followers"],
+        m["verified"],
+        m["text"][:SNIPPET_CHARS],
+        m["created_at"],
+        r["respond_within_minutes"],
+        r["queue"],
+        r["escalate"],
+        c["urgency"],
+        c["category"],
+        c["sentiment"]["label"],
+        c["sentiment"]["compound"],
+        bool(doc.get("deleted_at")),
+    ]
+
+
+def row(e: Sequence[Any]) -> InboxRow:
+    """The inbox row of an index entry; its `search` holds the author and name only (the text
+    is searched once loaded: see `InboxIndex.load_search`)."""
+    (key, _, platform, author, name, followers, verified, snippet, created_s, minutes) = e[:10]
+    queue, escalate, urgency, category, label, compound, deleted = e[10:]
+    created = datetime.fromisoformat(created_s)
+    urgency, platform = intern(urgency), intern(platform)
+    return InboxRow(
+        key=key,
+        rank=URGENCY_RANK[urgency],
+        urgency=urgency,
+        deadline=datetime.fromtimestamp(created.timestamp() + 60 * minutes, created.tzinfo),
+        sentiment=intern(label),
+        compound=compound,
+        platform=platform,
+        author=author,
+        author_key=f"{platform}:{author}",
+        followers=followers,
+        verified=verified,
+        snippet=snippet,
+        search=f"@{author} {name}".lower(),
+        queue=intern(queue),
+        category=intern(category),
+        escalate=escalate,
+        deleted=deleted,
+        created_at=created,
+    )
+
+
+def path_of(segments: Path, name: str) -> Path:
+    return segments / INDEX_DIR / name
+
+
+def write(segments: Path, name: str, entries: Iterable[list[Any]]) -> None:
+    folder = segments / INDEX_DIR
+    folder.mkdir(exist_ok=True)
+    body = {"version": _VERSION, "rows": list(entries)}
+    write_atomically(path_of(segments, name), json.dumps(body, separators=(",", ":")))
+
+
+def read(segments: Path, name: str) -> list[list[Any]] | None:
+    """The segment's index rows, or None when it has none (or one of another version)."""
+    data = read_json(path_of(segments, name))
+    if data is None or data.get("version") != _VERSION:
+        return None
+    rows: list[list[Any]] = data["rows"]
+    return rows
