@@ -20,6 +20,7 @@ import logging
 import os
 import platform
 import random
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -28,9 +29,10 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from bench.crisis_corpus import write_corpus
@@ -48,22 +50,50 @@ from crisis_console.core.service import DEFAULT_BATCH, ConsoleService, IngestRep
 CLI = str(Path(sys.executable).with_name("crisis-console"))
 LAST = 5_000
 SYNC = "FULL"  # sqlite's synchronous setting: an fsync per commit, like the store's batches
-REPLY_VARS = {"new_date": "Thursday"}
-OPEN_CHILD = """
-import resource, sys, time
-from pathlib import Path
-from crisis_console import config
-from crisis_console.cli import open_service
-from crisis_console.core.models import system_clock
-from crisis_console.core.playbook_check import load_playbook
-folder = Path(sys.argv[1])
-playbook = load_playbook(config.playbook_path(None, folder=folder))
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-start = time.perf_counter()
-with open_service(folder, playbook, system_clock):
-    took = time.perf_counter() - start
-    print(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, took)
-"""
+SQL = "sqlite3 WAL (synchronous=FULL) doing the same work"
+ROWS = {  # key: (section, label, unit, expect); a unit of ms or /s is a cost that may GROW
+    "ingest": ("ingest (service.ingest of the JSONL file)", "whole build", "/s", "flat"),
+    "ingest_last": ("", f"last {LAST:,} mentions (all, if fewer)", "/s", "flat"),
+    "escalated": ("", "escalated share (alarms / mentions)", "%", "flat"),
+    "claim_p50": ("operations in a running service", "claim, median of 200 keys", "ms", "flat"),
+    "claim_p99": ("", "claim, p99", "ms", "flat"),
+    "send_p50": ("", "send a reply (delivery-delay), median of 20", "ms", "flat"),
+    "ack_p50": ("", "acknowledge an alarm, median of 20", "ms", "flat"),
+    "level": ("", "level change to 2 (re-routes every mention)", "ms", "N"),
+    "tick_backlog": ("", "first tick after +60 min (the backlog)", "ms", "N"),
+    "tick_p50": ("", "tick, clock +1 min each, median of 5", "ms", "flat"),
+    "tick_max": ("", "tick, clock +1 min each, max of 5", "ms", "flat"),
+    "tick_idle": ("", "tick with nothing new due, median of 5", "ms", "flat"),
+    "cli_version": ("one-shot CLI (subprocess, median)", "crisis-console --version", "ms", "flat"),
+    "cli_claim": ("", "claim KEY", "ms", "flat"),
+    "cli_status": ("", "crisis status", "ms", "flat"),
+    "cli_report": ("", "report --from (30 days before now)", "ms", "N"),
+    "cli_verify": ("", "audit verify", "ms", "N"),
+    "open": ("the store and the audit log", "open_service enter, in process", "ms", "N"),
+    "open_child": ("", "open_service enter, in a child process", "ms", "N"),
+    "rss_base": ("", "child peak RSS (VmHWM) after imports", "MB", "flat"),
+    "rss_open": ("", "child peak RSS (VmHWM) after opening", "MB", "N"),
+    "audit_mb": ("", "audit log size", "MB", "N"),
+    "verify": ("", "AuditLog.verify, in process", "ms", "N"),
+    "sha": ("", "sha256 over the same bytes (read included)", "ms", "N"),
+    "verify_ratio": ("", "verify / sha256", "x", "flat"),
+    "sql_ingest": (SQL, "sqlite ingest, whole build", "/s", "flat"),
+    "sql_ingest_last": ("", f"sqlite ingest, last {LAST:,}", "/s", "flat"),
+    "sql_claim_p50": ("", "sqlite claim, median of 200", "ms", "flat"),
+    "ratio_ingest": ("", "ingest rate: ours / sqlite (>1: ours faster)", "x", ""),
+    "ratio_claim": ("", "claim median: ours / sqlite (>1: ours slower)", "x", ""),
+}
+VALUES: dict[str, dict[int, float]] = {key: {} for key in ROWS}
+LINES: list[str] = []
+
+
+def say(line: str = "") -> None:
+    print(line, flush=True)
+    LINES.append(line)
+
+
+def put(key: str, size: int, value: float) -> None:
+    VALUES[key][size] = value
 
 
 class BenchClock:
@@ -79,92 +109,18 @@ class BenchClock:
         self.offset += timedelta(minutes=minutes)
 
 
-@dataclass
-class Row:
-    label: str
-    unit: str  # "ms", "s", "/s" (a rate), or anything else: shown, never flagged
-    expect: str  # "flat" or "N": what the design promises about growth
-    values: dict[int, float] = field(default_factory=dict)
-
-
-class Results:
-    def __init__(self) -> None:
-        self.sections: dict[str, dict[str, Row]] = {}
-        self.lines: list[str] = []
-
-    def define(self, section: str, key: str, label: str, unit: str, expect: str = "flat") -> None:
-        self.sections.setdefault(section, {})[key] = Row(label, unit, expect)
-
-    def put(self, key: str, size: int, value: float) -> None:
-        for rows in self.sections.values():
-            if key in rows:
-                rows[key].values[size] = value
-                return
-        raise KeyError(key)
-
-    def say(self, line: str = "") -> None:
-        print(line, flush=True)
-        self.lines.append(line)
-
-
-R = Results()
-SECTIONS = {
-    "ingest (service.ingest of the JSONL file, batches of 500)": [
-        ("ingest", "whole build", "/s"),
-        ("ingest_last", f"last {LAST:,} mentions (all, if fewer)", "/s"),
-        ("escalated", "escalated share (alarms / mentions)", "%"),
-    ],
-    "operations in a running service": [
-        ("claim_p50", "claim, median of 200 distinct keys", "ms"),
-        ("claim_p99", "claim, p99", "ms"),
-        ("send_p50", "send a reply (delivery-delay), median", "ms"),
-        ("ack_p50", "acknowledge an alarm, median of 20", "ms"),
-        ("level", "level change to 2 (re-routes every mention)", "ms", "N"),
-        ("tick_backlog", "first tick after +60 min (backlog)", "ms", "N"),
-        ("tick_p50", "tick, +1 min each, median of 5", "ms"),
-        ("tick_max", "tick, +1 min each, max of 5", "ms"),
-        ("tick_idle", "tick with nothing new due, median of 5", "ms"),
-    ],
-    "one-shot CLI commands (subprocess, interpreter start included)": [
-        ("cli_version", "crisis-console --version (floor)", "ms"),
-        ("cli_claim", "claim KEY", "ms"),
-        ("cli_status", "crisis status", "ms"),
-        ("cli_report", "report --from (30 days)", "ms", "N"),
-        ("cli_verify", "audit verify", "ms", "N"),
-    ],
-    "the store and the audit log": [
-        ("open", "open_service enter, in process", "ms", "N"),
-        ("open_child", "open_service enter, in a child", "ms", "N"),
-        ("rss_base", "child peak RSS after imports", "MB"),
-        ("rss_open", "child peak RSS after opening", "MB"),
-        ("audit_mb", "audit log size", "MB"),
-        ("verify", "AuditLog.verify in process", "ms", "N"),
-        ("sha", "sha256 over the same bytes", "ms", "N"),
-        ("verify_ratio", "verify / sha256", "x"),
-    ],
-    f"sqlite3 WAL (synchronous={SYNC}) doing the same work": [
-        ("sql_ingest", "sqlite ingest, whole build", "/s"),
-        ("sql_ingest_last", f"sqlite ingest, last {LAST:,}", "/s"),
-        ("sql_claim_p50", "sqlite claim, median", "ms"),
-        ("ratio_ingest", "ingest rate: ours / sqlite (>1: ours faster)", "x"),
-        ("ratio_claim", "claim p50: ours / sqlite (>1: ours slower)", "x"),
-    ],
-}
-for _section, _rows in SECTIONS.items():
-    for _row in _rows:
-        R.define(_section, *_row)
-
-
 def attempt(label: str, work: Callable[[], object]) -> None:
     """Run one measure; report its failure without stopping the others."""
     try:
         work()
     except Exception as exc:
-        R.say(f"  ! {label} failed: {type(exc).__name__}: {exc}")
+        say(f"  ! {label} failed: {type(exc).__name__}: {exc}")
 
 
-def ms(seconds: float) -> float:
-    return seconds * 1000
+def timed_ms(work: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    work()
+    return (time.perf_counter() - start) * 1000
 
 
 def pct(values: list[float], q: float) -> float:
@@ -172,26 +128,21 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def timed(work: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    work()
-    return time.perf_counter() - start
-
-
-def tail_rate(marks: list[tuple[int, float]], last: int) -> float:
-    """Mentions per second over the last `last` of a build, from (count, time) marks."""
-    total, end = marks[-1]
-    start_count, start = min(marks, key=lambda m: abs(m[0] - (total - last)))
-    return (total - start_count) / (end - start)
-
-
 class Progress:
+    """(mentions done, time) after each batch, for the whole rate and the last stretch's."""
+
     def __init__(self) -> None:
         self.marks = [(0, time.perf_counter())]
 
     def __call__(self, report: IngestReport) -> None:
         done = report.new + report.updated + report.duplicates + report.deleted + report.rejected
         self.marks.append((done, time.perf_counter()))
+
+    def put(self, prefix: str, size: int) -> None:
+        (_, start), (total, end) = self.marks[0], self.marks[-1]
+        put(prefix, size, total / (end - start))
+        count, since = min(self.marks, key=lambda m: abs(m[0] - (total - min(LAST, total))))
+        put(f"{prefix}_last", size, (total - count) / (end - since))
 
 
 # --- the service --------------------------------------------------------------------------
@@ -204,39 +155,48 @@ class Run:
     corpus: Path
     playbook: Playbook
     clock: BenchClock
-    keys: list[str]
-    claimed: list[str] = field(default_factory=list)
+    keys: list[str]  # every mention key, shuffled: claims take the first 200
 
 
 def build_and_operate(run: Run) -> None:
+    size = run.size
     with open_service(run.folder, run.playbook, run.clock) as service:
         for template_id in service.replies.templates:  # the demo's lead approves them all
             service.replies.approve_template(template_id)
         progress = Progress()
         with run.corpus.open("rb") as lines:
-            records = read_jsonl(lines, str(run.corpus), run.clock())
-            report = service.ingest(records, on_progress=progress)
-        if report.new != run.size:
-            R.say(f"  ! ingest: {report.summary()}, expected {run.size} new")
-        marks, size = progress.marks, run.size
-        R.put("ingest", size, size / (marks[-1][1] - marks[0][1]))
-        R.put("ingest_last", size, tail_rate(marks, min(LAST, size)))
-        R.put("escalated", size, 100 * len(service.crisis.alarms()) / report.new)
+            report = service.ingest(
+                read_jsonl(lines, str(run.corpus), run.clock()), on_progress=progress
+            )
+        if report.new != size:
+            say(f"  ! ingest: {report.summary()}, expected {size} new")
+        progress.put("ingest", size)
+        put("escalated", size, 100 * len(service.crisis.alarms()) / report.new)
         attempt("claim", lambda: claims(service, run))
         attempt("send", lambda: replies(service, run))
         attempt("acknowledge", lambda: acknowledgements(service, run))
-        attempt("level", lambda: R.put("level", size, ms(timed(level(service)))))
+        attempt(
+            "level",
+            lambda: put("level", size, timed_ms(partial(service.crisis.set_level, 2, "bench"))),
+        )
         attempt("tick", lambda: ticks(service, run))
 
 
 def claims(service: ConsoleService, run: Run) -> None:
-    run.claimed = run.keys[:200]
-    took = [ms(timed(lambda k=key: service.claims.claim(k))) for key in run.claimed]  # type: ignore[misc]
-    R.put("claim_p50", run.size, statistics.median(took))
-    R.put("claim_p99", run.size, pct(took, 0.99))
+    took = [timed_ms(partial(service.claims.claim, key)) for key in run.keys[:200]]
+    put("claim_p50", run.size, statistics.median(took))
+    put("claim_p99", run.size, pct(took, 0.99))
+
+
+def acknowledgements(service: ConsoleService, run: Run) -> None:
+    alarms = [a.key for a in service.crisis.alarms(open_only=True)]
+    keys = random.Random(3).sample(alarms, min(20, len(alarms)))
+    took = [timed_ms(partial(service.crisis.acknowledge, key)) for key in keys]
+    put("ack_p50", run.size, statistics.median(took))
 
 
 def replies(service: ConsoleService, run: Run) -> None:
+    """Send delivery-delay to complaints and questions until 20 go out; count refusals."""
     answerable = {Category.COMPLAINT, Category.QUESTION}
     took: list[float] = []
     refused: Counter[str] = Counter()
@@ -246,62 +206,62 @@ def replies(service: ConsoleService, run: Run) -> None:
             continue
         start = time.perf_counter()
         try:
-            service.replies.send(key, "delivery-delay", REPLY_VARS)
-            took.append(ms(time.perf_counter() - start))
+            service.replies.send(key, "delivery-delay", {"new_date": "Thursday"})
+            took.append((time.perf_counter() - start) * 1000)
         except Exception as exc:
-            refused[f"{type(exc).__name__}: {exc}"[:140]] += 1
+            refused[f"{type(exc).__name__}: {exc}"[:120]] += 1
         if len(took) >= 20 or sum(refused.values()) >= 40:
             break
     for why, count in refused.most_common(3):
-        R.say(f"  note: send refused {count}x: {why}")
-    R.put("send_p50", run.size, statistics.median(took))
-
-
-def acknowledgements(service: ConsoleService, run: Run) -> None:
-    open_alarms = [a.key for a in service.crisis.alarms(open_only=True)]
-    keys = random.Random(3).sample(open_alarms, min(20, len(open_alarms)))
-    took = [ms(timed(lambda k=key: service.crisis.acknowledge(k))) for key in keys]  # type: ignore[misc]
-    R.put("ack_p50", run.size, statistics.median(took))
-
-
-def level(service: ConsoleService) -> Callable[[], object]:
-    return lambda: service.crisis.set_level(2, "bench")
+        say(f"  note: send refused {count}x: {why}")
+    put("send_p50", run.size, statistics.median(took))
 
 
 def ticks(service: ConsoleService, run: Run) -> None:
     run.clock.advance(60)  # past claim leases, alarm acks, checklist steps, many SLAs
     did: list[str] = []
-    R.put("tick_backlog", run.size, ms(timed(lambda: did.extend(service.timers.tick()))))
-    R.say(f"  first tick did {len(did)} thing(s): {'; '.join(did[:4])}{' ...' * (len(did) > 4)}")
+    put("tick_backlog", run.size, timed_ms(lambda: did.extend(service.timers.tick())))
+    say(f"  first tick did {len(did)} thing(s): {'; '.join(did[:3])}{' ...' * (len(did) > 3)}")
     steady = []
     for _ in range(5):
         run.clock.advance(1)
-        steady.append(ms(timed(service.timers.tick)))
-    R.put("tick_p50", run.size, statistics.median(steady))
-    R.put("tick_max", run.size, max(steady))
-    idle = [ms(timed(service.timers.tick)) for _ in range(5)]
-    R.put("tick_idle", run.size, statistics.median(idle))
+        steady.append(timed_ms(service.timers.tick))
+    put("tick_p50", run.size, statistics.median(steady))
+    put("tick_max", run.size, max(steady))
+    put("tick_idle", run.size, statistics.median(timed_ms(service.timers.tick) for _ in range(5)))
 
 
 def reopen(run: Run) -> None:
     manager = open_service(run.folder, run.playbook, run.clock)
-    start = time.perf_counter()
-    manager.__enter__()
-    R.put("open", run.size, ms(time.perf_counter() - start))
+    put("open", run.size, timed_ms(manager.__enter__))
     manager.__exit__(None, None, None)
 
 
+def peak_mb() -> float:
+    """This process's peak RSS. VmHWM, because ru_maxrss survives exec: a child would report
+    the benchmark's own peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def open_child(folder: Path) -> None:
+    """In the child process: open the folder, print peak RSS before and after, and the time."""
+    playbook = load_playbook(config.playbook_path(None, folder=folder))
+    before, start = peak_mb(), time.perf_counter()
+    with open_service(folder, playbook, lambda: datetime.now(UTC)):
+        print(before, peak_mb(), time.perf_counter() - start)
+
+
 def open_in_child(run: Run) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", OPEN_CHILD, str(run.folder)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    before, after, took = done.stdout.split()
-    R.put("rss_base", run.size, int(before) / 1024)
-    R.put("rss_open", run.size, int(after) / 1024)
-    R.put("open_child", run.size, ms(float(took)))
+    argv = [sys.executable, "-m", "bench.crisis_bench", "--open-child", str(run.folder)]
+    before, after, took = subprocess.run(
+        argv, capture_output=True, text=True, check=True
+    ).stdout.split()
+    put("rss_base", run.size, float(before))
+    put("rss_open", run.size, float(after))
+    put("open_child", run.size, float(took) * 1000)
 
 
 def cli(run: Run, key: str, argvs: list[list[str]]) -> None:
@@ -310,25 +270,24 @@ def cli(run: Run, key: str, argvs: list[list[str]]) -> None:
     for args in argvs:
         start = time.perf_counter()
         done = subprocess.run([CLI, "--data-dir", str(run.folder), *args], capture_output=True)
-        took.append(ms(time.perf_counter() - start))
+        took.append((time.perf_counter() - start) * 1000)
         if done.returncode != 0:
             tail = done.stderr.decode(errors="replace").strip()[-300:]
             raise RuntimeError(f"{' '.join(args)} exited {done.returncode}: {tail}")
-    R.put(key, run.size, statistics.median(took))
+    put(key, run.size, statistics.median(took))
 
 
 def cli_commands(run: Run, runs: int) -> None:
     since = (datetime.now(UTC) - timedelta(days=30)).isoformat(timespec="seconds")
-    claims = [["claim", key] for key in run.keys[-runs:]]  # keys nobody has claimed
     commands = {
         "cli_version": [["--version"]] * runs,
-        "cli_claim": claims,
+        "cli_claim": [["claim", key] for key in run.keys[-runs:]],  # keys nobody has claimed
         "cli_status": [["crisis", "status"]] * runs,
         "cli_report": [["report", "--from", since]] * runs,
         "cli_verify": [["audit", "verify"]] * runs,
     }
     for key, argvs in commands.items():
-        attempt(key, lambda k=key, a=argvs: cli(run, k, a))  # type: ignore[misc]
+        attempt(key, partial(cli, run, key, argvs))
 
 
 def audit_check(run: Run) -> None:
@@ -337,18 +296,17 @@ def audit_check(run: Run) -> None:
     result = log.verify()
     verify = time.perf_counter() - start
     if not result.ok:
-        R.say(f"  ! audit verify: {result.describe()}")
-    start = time.perf_counter()
-    size = 0
+        say(f"  ! audit verify: {result.describe()}")
+    start, size = time.perf_counter(), 0
     for file in log.files():
         data = file.read_bytes()
         hashlib.sha256(data).hexdigest()
         size += len(data)
     sha = time.perf_counter() - start
-    R.put("audit_mb", run.size, size / 2**20)
-    R.put("verify", run.size, ms(verify))
-    R.put("sha", run.size, ms(sha))
-    R.put("verify_ratio", run.size, verify / sha)
+    put("audit_mb", run.size, size / 2**20)
+    put("verify", run.size, verify * 1000)
+    put("sha", run.size, sha * 1000)
+    put("verify_ratio", run.size, verify / sha)
 
 
 # --- sqlite3 ------------------------------------------------------------------------------
@@ -364,30 +322,22 @@ CREATE INDEX due_at ON due (at);
 
 
 class Sqlite:
-    """The same logical work in one sqlite3 file: triage, mention rows, hash-chained audit
-    rows, alarm rows and due reminders, one transaction per batch; claims as one conditional
-    upsert plus an audit row and a reminder, in one transaction."""
+    """The same logical work in one sqlite3 file: parse, triage, mention rows, hash-chained
+    audit rows (as `core/audit.py`), alarm rows and due reminders, one transaction per batch;
+    a claim is one conditional upsert, an audit row and a reminder, in one transaction."""
 
-    def __init__(self, path: Path, triager: Triager, clock: BenchClock) -> None:
+    def __init__(self, path: Path, triager: Triager) -> None:
         self.db = sqlite3.connect(path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(f"PRAGMA synchronous={SYNC}")
         self.db.executescript(SCHEMA)
-        self.triager, self.clock = triager, clock
-        self.seq, self.prev = 0, "0" * 64
+        self.triager, self.seq, self.prev = triager, 0, "0" * 64
         self.authors: Counter[str] = Counter()
 
-    def _audit(self, action: str, subject: str, data: dict[str, object]) -> None:
+    def _audit(self, action: str, subject: str, at: datetime, data: dict[str, object]) -> None:
         self.seq += 1
-        record = {
-            "seq": self.seq,
-            "at": self.clock().isoformat(),
-            "actor": "bench",
-            "action": action,
-            "subject": subject,
-            "data": data,
-            "prev": self.prev,
-        }
+        record = {"seq": self.seq, "at": at.isoformat(), "actor": "bench", "action": action,
+                  "subject": subject, "data": data, "prev": self.prev}  # fmt: skip
         record["hash"] = self.prev = _digest(record)
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
         self.db.execute("INSERT INTO audit VALUES (?, ?, ?)", (self.seq, self.prev, line))
@@ -395,17 +345,16 @@ class Sqlite:
     def ingest(self, corpus: Path, progress: Progress) -> None:
         batch: list[Parsed] = []
         with corpus.open("rb") as lines:
-            for item in read_jsonl(lines, str(corpus), self.clock()):
-                if isinstance(item, Parsed):
-                    batch.append(item)
+            for item in read_jsonl(lines, str(corpus), datetime.now(UTC)):
+                batch += [item] if isinstance(item, Parsed) else []
                 if len(batch) == DEFAULT_BATCH:
                     self._batch(batch, progress)
                     batch = []
         self._batch(batch, progress)
 
     def _batch(self, batch: list[Parsed], progress: Progress) -> None:
-        now = self.clock()
-        ack = timedelta(minutes=self.triager.playbook.alarm_ack_minutes)
+        now = datetime.now(UTC)
+        ack = now + timedelta(minutes=self.triager.playbook.alarm_ack_minutes)
         self.db.execute("BEGIN")
         for parsed in batch:
             mention = parsed.mention
@@ -417,19 +366,19 @@ class Sqlite:
             record = stored_to_record(StoredMention(triage, now))
             doc = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
             self.db.execute("INSERT INTO mentions VALUES (?, ?, ?)", (mention.key, author, doc))
-            self._audit("mention.ingested", mention.key, {"source": parsed.source, **record})
+            self._audit("mention.ingested", mention.key, now, {"source": parsed.source, **record})
             due = [(triage.deadline.isoformat(), "sla", mention.key)]
             if triage.classification.escalate:
-                row = (mention.key, now.isoformat(), (now + ack).isoformat(), "")
+                row = (mention.key, now.isoformat(), ack.isoformat(), "")
                 self.db.execute("INSERT INTO alarms VALUES (?, ?, ?, ?)", row)
-                self._audit("alarm.raised", mention.key, {"summary": mention.text[:140]})
-                due.append(((now + ack).isoformat(), "alarm", mention.key))
+                self._audit("alarm.raised", mention.key, now, {"summary": mention.text[:140]})
+                due.append((ack.isoformat(), "alarm", mention.key))
             self.db.executemany("INSERT INTO due VALUES (?, ?, ?)", due)
         self.db.execute("COMMIT")
         progress.marks.append((progress.marks[-1][0] + len(batch), time.perf_counter()))
 
     def claim(self, key: str) -> None:
-        now = self.clock()
+        now = datetime.now(UTC)
         expires = (now + timedelta(minutes=30)).isoformat()
         self.db.execute("BEGIN IMMEDIATE")
         if not self.db.execute("SELECT 1 FROM mentions WHERE key = ?", (key,)).fetchone():
@@ -441,45 +390,39 @@ class Sqlite:
             "WHERE claims.expires <= excluded.since OR claims.holder = excluded.holder",
             (key, now.isoformat(), expires),
         ).rowcount
-        self._audit("claim" if taken else "refused", key, {"expires": expires})
+        self._audit("claim" if taken else "refused", key, now, {"expires": expires})
         self.db.execute("INSERT INTO due VALUES (?, 'claim', ?)", (expires, key))
         self.db.execute("COMMIT")
 
 
 def sqlite_side(run: Run, folder: Path) -> None:
-    sql = Sqlite(folder / f"bench-{run.size}.sqlite", Triager(run.playbook), BenchClock())
+    sql = Sqlite(folder / f"bench-{run.size}.sqlite", Triager(run.playbook))
     progress = Progress()
     sql.ingest(run.corpus, progress)
-    marks = progress.marks
-    R.put("sql_ingest", run.size, run.size / (marks[-1][1] - marks[0][1]))
-    R.put("sql_ingest_last", run.size, tail_rate(marks, min(LAST, run.size)))
-    took = [ms(timed(lambda k=key: sql.claim(k))) for key in run.keys[:200]]  # type: ignore[misc]
-    R.put("sql_claim_p50", run.size, statistics.median(took))
+    progress.put("sql_ingest", run.size)
+    took = [timed_ms(partial(sql.claim, key)) for key in run.keys[:200]]
+    put("sql_claim_p50", run.size, statistics.median(took))
     sql.db.close()
-    rows = R.sections[f"sqlite3 WAL (synchronous={SYNC}) doing the same work"]
-    ours = R.sections["ingest (service.ingest of the JSONL file, batches of 500)"]["ingest"]
-    claim = R.sections["operations in a running service"]["claim_p50"]
-    if run.size in ours.values:
-        R.put("ratio_ingest", run.size, ours.values[run.size] / rows["sql_ingest"].values[run.size])
-    if run.size in claim.values:
-        ratio = claim.values[run.size] / rows["sql_claim_p50"].values[run.size]
-        R.put("ratio_claim", run.size, ratio)
+    for ratio, ours, theirs in [("ratio_ingest", "ingest", "sql_ingest"),
+                                ("ratio_claim", "claim_p50", "sql_claim_p50")]:  # fmt: skip
+        if run.size in VALUES[ours]:
+            put(ratio, run.size, VALUES[ours][run.size] / VALUES[theirs][run.size])
 
 
 # --- driving it -----------------------------------------------------------------------------
 
 
 def one_size(size: int, harm: float, runs: int, tmp: Path) -> None:
-    R.say(f"\n== {size:,} mentions ==")
+    say(f"\n== {size:,} mentions ==")
     folder, corpus = tmp / f"data-{size}", tmp / f"corpus-{size}.jsonl"
     folder.mkdir()
     write_roster(folder / TEAM_FILE, {config.operator(): [Role.LEAD]})  # as the demo does
     playbook = load_playbook(config.playbook_path(None, folder=folder))
     clock = BenchClock()
     harmful = write_corpus(corpus, size, harm, clock(), Triager(playbook))
-    R.say(f"  corpus: {size:,} records, {harmful:,} harm posts ({100 * harmful / size:.1f} %)")
-    keys = [json.loads(line)["platform"] + ":" + json.loads(line)["id"]
-            for line in corpus.read_text(encoding="utf-8").splitlines()]  # fmt: skip
+    say(f"  corpus: {size:,} records, {harmful:,} harm posts ({100 * harmful / size:.1f} %)")
+    records = (json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines())
+    keys = [f"{r['platform']}:{r['id']}" for r in records]
     random.Random(size).shuffle(keys)
     run = Run(size, folder, corpus, playbook, clock, keys)
     attempt("build", lambda: build_and_operate(run))
@@ -502,54 +445,52 @@ def cell(value: float | None) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
 
 
-def growth(row: Row, small: int, large: int) -> tuple[str, str]:
-    a, b = row.values.get(small), row.values.get(large)
-    if a is None or b is None or small == large or not a or not b:
-        return "-", ""
-    factor = a / b if row.unit == "/s" else b / a
-    flagged = row.unit in ("ms", "/s") and factor > 2.0
-    return f"{factor:.2f}x", "GROWS" if flagged else ""
-
-
 def tables(sizes: list[int]) -> None:
     small, large = sizes[0], sizes[-1]
-    head = f"{'measure':<46} {'unit':>4} " + " ".join(f"{s:>11,}" for s in sizes)
-    for section, rows in R.sections.items():
-        R.say(f"\n{section}")
-        R.say(f"{head} {'growth':>8}  expect")
-        for row in rows.values():
-            values = " ".join(f"{cell(row.values.get(s)):>11}" for s in sizes)
-            factor, flag = growth(row, small, large)
-            R.say(f"{row.label:<46} {row.unit:>4} {values} {factor:>8}  {row.expect:<5} {flag}")
+    head = f"{'measure':<46} {'unit':>4} " + " ".join(f"{s:>10,}" for s in sizes)
+    for key, (section, label, unit, expect) in ROWS.items():
+        if section:
+            say(f"\n{section}\n{head} {'growth':>7}  expect")
+        a, b = VALUES[key].get(small), VALUES[key].get(large)
+        factor, flag = "-", ""
+        if a and b and small != large:
+            grew = a / b if unit == "/s" else b / a
+            factor, flag = f"{grew:.2f}x", "GROWS" if unit in ("ms", "/s") and grew > 2 else ""
+        values = " ".join(f"{cell(VALUES[key].get(s)):>10}" for s in sizes)
+        say(f"{label:<46} {unit:>4} {values} {factor:>7}  {expect:<5} {flag}".rstrip())
 
 
 def machine() -> str:
     cpu = platform.processor()
-    if not cpu and Path("/proc/cpuinfo").exists():
-        models = [line for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")]  # fmt: skip
+    info = Path("/proc/cpuinfo")
+    if not cpu and info.exists():
+        models = [ln for ln in info.read_text().splitlines() if ln.startswith("model name")]
         cpu = models[0].split(":", 1)[1].strip() if models else ""
     return f"{cpu or platform.machine()} ({platform.machine()}), {os.cpu_count()} cores"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
+    parser = argparse.ArgumentParser(description="Crisis Console at several store sizes.")
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated store sizes")
     parser.add_argument("--harm", type=float, default=0.2, help="share of harm posts")
     parser.add_argument("--cli-runs", type=int, default=3, help="runs of each CLI command")
     parser.add_argument("--out", type=Path, help="also write the output to this file")
+    parser.add_argument("--open-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.open_child:
+        return open_child(args.open_child)
     sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(","))
-    R.say(f"crisis_bench {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {machine()}, "
-          f"python {platform.python_version()}")  # fmt: skip
-    R.say(f"sizes {', '.join(f'{s:,}' for s in sizes)}; harm share asked {args.harm:.0%}; "
-          f"operator {config.operator()} (lead); sqlite synchronous={SYNC}")  # fmt: skip
+    say(f"crisis_bench {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {machine()}, "
+        f"python {platform.python_version()}")  # fmt: skip
+    say(f"sizes {', '.join(f'{s:,}' for s in sizes)}; harm share asked {args.harm:.0%}; "
+        f"operator {config.operator()} (lead); sqlite synchronous={SYNC}; growth = cost at "
+        f"{sizes[-1]:,} / cost at {sizes[0]:,} (a rate: inverted)")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="crisis-bench-") as tmp:
         for size in sizes:
             one_size(size, args.harm, args.cli_runs, Path(tmp))
     tables(sizes)
     if args.out:
-        args.out.write_text("\n".join(R.lines) + "\n", encoding="utf-8")
+        args.out.write_text("\n".join(LINES) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

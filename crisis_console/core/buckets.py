@@ -183,15 +183,26 @@ class BucketTable:
                 self._split(name, records)
 
     def _split(self, name: str, records: Mapping[str, Record]) -> None:
-        children: dict[str, dict[str, Record]] = {f"{name}{d:x}": {} for d in range(16)}
-        for key, record in records.items():
-            children[key_digest(key)[: len(name) + 1]][key] = record
-        for child, held in children.items():
-            self._write(child, held)
+        leaves = self._partition(name, records)
+        for leaf, held in leaves.items():
+            self._write(leaf, held)
         self._path(name).unlink()  # only now: the children hold everything
         self._cache.pop(name, None)
         self._names.discard(name)
-        self._names.update(children)
+        self._names.update(leaves)
+
+    def _partition(self, name: str, records: Mapping[str, Record]) -> dict[str, dict[str, Record]]:
+        """Split sixteen ways by the next hex digit, again where a part is still too full."""
+        children: dict[str, dict[str, Record]] = {f"{name}{d:x}": {} for d in range(16)}
+        for key, record in records.items():
+            children[key_digest(key)[: len(name) + 1]][key] = record
+        leaves: dict[str, dict[str, Record]] = {}
+        for child, held in children.items():
+            if len(held) > self.limit and len(child) < 16:
+                leaves.update(self._partition(child, held))
+            else:
+                leaves[child] = held
+        return leaves
 
     def insert_if_absent(self, key: str, record: Record) -> Record | None:
         """Store `record` unless `key` exists; return the existing record (nothing written)

@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from crisis_console.core.buckets import BucketTable, Record
+from crisis_console.core.buckets import DEFAULT_LIMIT, BucketTable, Record
 from crisis_console.core.crisis_state import Alarm, alarm_from, alarm_record
 from crisis_console.core.jsonfile import read_json, write_atomically
 from crisis_console.core.reply_model import APPROVED, FAILED, PENDING, SENDING, Reply
@@ -60,8 +60,8 @@ class Claim:
 class Tables:
     """Named bucket tables under one folder, and batches that span several of them."""
 
-    def __init__(self, folder: Path, read_only: bool = False) -> None:
-        self.folder, self.read_only = folder, read_only
+    def __init__(self, folder: Path, read_only: bool = False, limit: int = DEFAULT_LIMIT) -> None:
+        self.folder, self.read_only, self.limit = folder, read_only, limit
         self.lock = threading.RLock()  # one conditional write at a time, across tables
         self._tables: dict[str, BucketTable] = {}
         journal = folder / JOURNAL
@@ -72,7 +72,7 @@ class Tables:
 
     def table(self, name: str) -> BucketTable:
         if name not in self._tables:
-            self._tables[name] = BucketTable(self.folder / name, read_only=self.read_only)
+            self._tables[name] = BucketTable(self.folder / name, self.limit, self.read_only)
         return self._tables[name]
 
     def apply(self, changes: Changes) -> None:
@@ -320,8 +320,9 @@ class StateStore:
     crisis: Singleton
 
     @classmethod
-    def open(cls, folder: Path, read_only: bool = False) -> StateStore:
-        tables = Tables(folder, read_only)
+    def open(cls, folder: Path, read_only: bool = False, limit: int = DEFAULT_LIMIT) -> StateStore:
+        """`limit`: the most records one file holds (smaller in tests, to show the bound)."""
+        tables = Tables(folder, read_only, limit)
         return cls(
             tables,
             ClaimTable(tables),

@@ -33,6 +33,7 @@ from typing import Any, Protocol
 from tinydb import TinyDB
 
 from crisis_console.core import segment_index
+from crisis_console.core.buckets import DEFAULT_LIMIT
 from crisis_console.core.due import DueIndex
 from crisis_console.core.errors import StoreError
 from crisis_console.core.inbox import InboxIndex, row_from_record
@@ -117,7 +118,13 @@ def _storage(db: TinyDB) -> AtomicJSONStorage:
 class TinyDBStore:
     """The embedded store: one folder, small JSON files, one writer at a time."""
 
-    def __init__(self, folder: Path, read_only: bool = False, live_limit: int = LIVE_LIMIT) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        read_only: bool = False,
+        live_limit: int = LIVE_LIMIT,
+        state_limit: int = DEFAULT_LIMIT,
+    ) -> None:
         self.folder, self.read_only, self.live_limit = folder, read_only, live_limit
         self._segments = folder / MENTIONS_DIR
         if not read_only:
@@ -127,7 +134,7 @@ class TinyDBStore:
                 raise StoreError(f"cannot create data folder {folder}: {exc}") from exc
         self._lock = None if read_only else FolderLock(folder)
         try:
-            self.state = StateStore.open(folder / STATE_DIR, read_only)
+            self.state = StateStore.open(folder / STATE_DIR, read_only, state_limit)
             self.due = DueIndex(folder / DUE_DIR, read_only)
             if not read_only:
                 migrate_state_file(folder / OLD_STATE_FILE, self.state)
@@ -138,6 +145,8 @@ class TinyDBStore:
             self._recent: OrderedDict[str, dict[str, dict[str, Any]]] = OrderedDict()
             self._authors: Counter[str] = Counter()
             self._inbox: InboxIndex | None = None  # built when first asked for
+            # Records and index rows read, so tests can show what an operation costs.
+            self.stats: Counter[str] = Counter()
             # Closed segments are known by their indexes, never read whole at open.
             for name in self._archive_names():
                 self._index_entries(name, self._segment_entries(name))
@@ -158,11 +167,13 @@ class TinyDBStore:
         """A segment's mentions table; closed segments are read from disk each time."""
         if name == LIVE_FILE:
             return self._live.table(_TABLE)
+        self.stats["segments_read"] += 1
         return _open(self._segments / name, cache=False).table(_TABLE)
 
     def _segment_entries(self, name: str) -> list[list[Any]]:
         """A closed segment's index rows; built from the segment (and kept) if missing."""
         entries = segment_index.read(self._segments, name)
+        self.stats["index_rows_read"] += len(entries or ())
         if entries is None:
             entries = [segment_index.entry(d, fingerprint(d)) for d in self._table(name).all()]
             if not self.read_only:
