@@ -12,7 +12,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from crisis_console.core.models import (
     Clock,
     MentionVersion,
     Role,
+    SentimentLabel,
     StoredMention,
     stored_from_record,
     stored_to_record,
@@ -39,6 +40,7 @@ from crisis_console.core.report import Report, build_report
 from crisis_console.core.roster import Operator, change_roster, load_roster
 from crisis_console.core.routing import Triager
 from crisis_console.core.senders import OUTBOX_FILE, JsonlOutbox, Sender
+from crisis_console.core.spikes import trigger_keywords
 from crisis_console.core.store import MentionStore, fingerprint
 from crisis_console.core.templates import ReplyTemplate
 from crisis_console.core.timers import Timers
@@ -114,6 +116,7 @@ class ConsoleService:
             self.crisis, self.claims, store, audit, setup.templates, setup.sender, setup.brand
         )
         self._pending_authors: Counter[str] = Counter()  # new posts per author, not yet saved
+        self._fresh: list[StoredMention] = []  # mentions new to the store in this batch
         self._level = 0  # the crisis level in force during one ingest
         # A front end that calls the service from several threads (the console's workers, a
         # followed file) holds this around each call: the store's memory is not thread-safe.
@@ -138,6 +141,7 @@ class ConsoleService:
         self._level = self.crisis.state().level
         pending: dict[str, StoredMention] = {}
         self._pending_authors.clear()
+        self._fresh = []
         events: list[AuditEvent] = []
         for item in records:
             if isinstance(item, Problem):
@@ -150,6 +154,7 @@ class ConsoleService:
                 self._commit(pending, events)
                 pending, events = {}, []
                 self._pending_authors.clear()
+                self._fresh = []
                 if on_progress is not None:
                     on_progress(report)
         self._commit(pending, events)
@@ -197,6 +202,8 @@ class ConsoleService:
             report.new += 1
             self._pending_authors[author] += 1
         stored = StoredMention(triage, now, history)
+        if existing is None:
+            self._fresh.append(stored)
         pending[mention.key] = stored
         return self._stored_event(action, stored, parsed)
 
@@ -249,6 +256,17 @@ class ConsoleService:
         seq = self._audit.append(events)
         self._remind(pending.values())  # a reminder about a mention a crash lost is harmless
         self._store.save(list(pending.values()), applied=seq)
+        self._store.volume.add(
+            (
+                (
+                    s.triage.mention.created_at,
+                    s.triage.classification.sentiment.label is SentimentLabel.NEGATIVE,
+                    s.triage.mention.text.lower(),
+                )
+                for s in self._fresh
+            ),
+            trigger_keywords(self.playbook),
+        )
         # Only once the mentions are safely stored does anyone get woken for them.
         self.crisis.raise_alarms([s for s in pending.values() if s.triage.classification.escalate])
 
@@ -275,18 +293,14 @@ class ConsoleService:
         return self._store.inbox.by_author(author_key, limit)
 
     def activity(self, hours: int = 6, bucket_minutes: int = 15) -> tuple[list[int], list[float]]:
-        """Mentions per interval over the last `hours`, and the negative share of each."""
-        now = self.clock()
+        """Mentions per interval over the last `hours`, and the negative share of each (from
+        the counters kept as mentions arrive)."""
         count = hours * 60 // bucket_minutes
-        start = now.timestamp() - count * bucket_minutes * 60
-        volume, negative = [0] * count, [0] * count
-        for row in self._store.inbox.rows.values():
-            at = row.created_at.timestamp()
-            if start <= at < now.timestamp():
-                i = int((at - start) // (bucket_minutes * 60))
-                volume[i] += 1
-                negative[i] += row.sentiment == "negative"
-        shares = [n / v if v else 0.0 for n, v in zip(negative, volume, strict=True)]
+        intervals = self._store.volume.intervals(
+            self.clock(), timedelta(minutes=bucket_minutes), count
+        )
+        volume = [i.count for i in intervals]
+        shares = [i.negative / i.count if i.count else 0.0 for i in intervals]
         return volume, shares
 
     def report(self, start: datetime, end: datetime) -> Report:

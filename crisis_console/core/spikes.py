@@ -1,5 +1,9 @@
 """Spike detection: is the last interval unusual against a rolling baseline? Pure.
 
+It judges `Interval` counts: how many mentions, how many negative, how many held each trigger
+keyword and each word. The counts come from points (`suggest`) or from the store's counters
+kept as mentions arrive (`judge`), so detection never reads the mentions themselves.
+
 Mentions are counted per interval. The latest interval is compared with the ones before it:
 volume against mean + k·σ, the negative share against the baseline's share, and each trigger
 keyword against its minimum count. The highest playbook level whose triggers fire is
@@ -11,9 +15,10 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from crisis_console.core.playbook import Playbook
 
@@ -57,6 +62,43 @@ class Suggestion:
         )
 
 
+@dataclass(slots=True)
+class Interval:
+    """What arrived in one interval (or minute): counts only."""
+
+    count: int = 0
+    negative: int = 0
+    keywords: Counter[str] = field(default_factory=Counter)  # mentions holding each keyword
+    words: Counter[str] = field(default_factory=Counter)  # mentions holding each word
+
+    def add(self, negative: bool, text: str, keywords: Iterable[str]) -> None:
+        """Count one mention; `text` lower-cased."""
+        self.count += 1
+        self.negative += negative
+        self.keywords.update(k for k in keywords if _keyword(k).search(text))
+        self.words.update(w for w in set(_WORD.findall(text)) if w not in _STOPWORDS)
+
+    def merge(self, other: Interval) -> None:
+        self.count += other.count
+        self.negative += other.negative
+        self.keywords.update(other.keywords)
+        self.words.update(other.words)
+
+
+@lru_cache(maxsize=512)
+def _keyword(keyword: str) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)" + re.escape(keyword) + r"(?!\w)")
+
+
+def trigger_keywords(playbook: Playbook) -> tuple[str, ...]:
+    """Every keyword any level's triggers watch, in playbook order."""
+    found: dict[str, None] = {}
+    for level in playbook.levels:
+        if level.triggers is not None:
+            found.update(dict.fromkeys(level.triggers.keywords))
+    return tuple(found)
+
+
 def suggest(
     points: Iterable[Point], now: datetime, playbook: Playbook, current_level: int
 ) -> Suggestion | None:
@@ -66,31 +108,43 @@ def suggest(
         return None
     width = timedelta(minutes=rules.interval_minutes)
     start = now - width * (rules.baseline_intervals + 1)
-    buckets: list[list[Point]] = [[] for _ in range(rules.baseline_intervals + 1)]
+    keywords = trigger_keywords(playbook)
+    intervals = [Interval() for _ in range(rules.baseline_intervals + 1)]
     for point in points:
         if start <= point.at < now:
-            buckets[int((point.at - start) / width)].append(point)
-    latest, baseline = buckets[-1], buckets[:-1]
-    counts = [len(b) for b in baseline]
+            intervals[int((point.at - start) / width)].add(point.negative, point.text, keywords)
+    return judge(intervals, now, playbook, current_level)
+
+
+def judge(
+    intervals: Sequence[Interval], now: datetime, playbook: Playbook, current_level: int
+) -> Suggestion | None:
+    """`intervals`: the baseline's, oldest first, then the latest one, which ends at `now`."""
+    rules = playbook.spike
+    if rules is None:
+        return None
+    width = timedelta(minutes=rules.interval_minutes)
+    latest, baseline = intervals[-1], intervals[:-1]
+    counts = [b.count for b in baseline]
     mean = statistics.fmean(counts)
     sd = statistics.pstdev(counts)
     base_total = sum(counts)
-    base_share = sum(p.negative for b in baseline for p in b) / base_total if base_total else 0.0
-    share = sum(p.negative for p in latest) / len(latest) if latest else 0.0
+    base_share = sum(b.negative for b in baseline) / base_total if base_total else 0.0
+    share = latest.negative / latest.count if latest.count else 0.0
     chosen: tuple[int, str, list[str]] | None = None
     for level in playbook.levels:
         t = level.triggers
         if level.number <= current_level or t is None:
             continue
         fired: list[str] = []
-        big_enough = len(latest) >= rules.min_count
+        big_enough = latest.count >= rules.min_count
         # A flat baseline has no spread; treat one mention as the least meaningful step.
         if (
             t.volume_sigma is not None
             and big_enough
-            and len(latest) > mean + t.volume_sigma * max(sd, 1.0)
+            and latest.count > mean + t.volume_sigma * max(sd, 1.0)
         ):
-            fired.append(f"volume {len(latest)} > {mean:.1f} + {t.volume_sigma:g}σ")
+            fired.append(f"volume {latest.count} > {mean:.1f} + {t.volume_sigma:g}σ")
         if (
             t.negative_share_rise is not None
             and big_enough
@@ -98,25 +152,23 @@ def suggest(
         ):
             fired.append(f"negative share {share:.0%}, up from {base_share:.0%}")
         for keyword in t.keywords:
-            pattern = re.compile(r"(?<!\w)" + re.escape(keyword) + r"(?!\w)")
-            hits = sum(1 for p in latest if pattern.search(p.text))
+            hits = latest.keywords[keyword]
             if hits >= t.keyword_min:
                 fired.append(f"'{keyword}' in {hits} mentions")
         if fired:
             chosen = (level.number, level.name, fired)
     if chosen is None:
         return None
-    words = Counter(w for p in latest for w in set(_WORD.findall(p.text)) if w not in _STOPWORDS)
     return Suggestion(
         chosen[0],
         chosen[1],
         now - width,
         now,
-        len(latest),
+        latest.count,
         mean,
         sd,
         share,
         base_share,
         tuple(chosen[2]),
-        tuple(words.most_common(5)),
+        tuple(latest.words.most_common(5)),
     )

@@ -10,6 +10,7 @@ Layout, so that the cost of a write does not grow with history:
     state/                          claims, alarms, breaches, replies, the crisis state...:
                                     typed repositories over small files (`state_tables`)
     due/                            what comes due when, for the timers (`due`)
+    volume/                         mentions per minute, for spikes and sparklines (`volume`)
     mentions/live.json              the newest mentions (at most `live_limit`), and `applied`:
                                     the last audit record whose mentions are in the store
     mentions/YYYY-MM-DD-NNNN.json   closed segments, rotated out of the live file when it
@@ -41,8 +42,9 @@ from crisis_console.core.jsonfile import AtomicJSONStorage, FolderLock, fsync_di
 from crisis_console.core.models import StoredMention, stored_from_record, stored_to_record
 from crisis_console.core.state_migration import migrate_state_file
 from crisis_console.core.state_tables import StateStore
+from crisis_console.core.volume import VolumeCounts
 
-STATE_DIR, DUE_DIR = "state", "due"
+STATE_DIR, DUE_DIR, VOLUME_DIR = "state", "due", "volume"
 OLD_STATE_FILE = "state.json"  # before the state had a file per table; migrated at open
 MENTIONS_DIR = "mentions"
 LIVE_FILE = "live.json"
@@ -99,6 +101,7 @@ class MentionStore(Protocol):
 
     state: StateStore  # claims, alarms, breaches, replies...: one repository each
     due: DueIndex  # what comes due when, for the timers
+    volume: VolumeCounts  # mentions per minute, counted as they arrive
 
     def close(self) -> None:
         """Release the folder; the store is unusable afterwards."""
@@ -136,6 +139,7 @@ class TinyDBStore:
         try:
             self.state = StateStore.open(folder / STATE_DIR, read_only, state_limit)
             self.due = DueIndex(folder / DUE_DIR, read_only)
+            self.volume = VolumeCounts(folder / VOLUME_DIR, read_only)
             if not read_only:
                 migrate_state_file(folder / OLD_STATE_FILE, self.state)
             self._live = _open(self._segments / LIVE_FILE, cache=True)

@@ -20,7 +20,7 @@ from crisis_console.core.crisis import CrisisDesk
 from crisis_console.core.crisis_state import Alarm, CrisisState, Step
 from crisis_console.core.due import Due
 from crisis_console.core.models import Role, SentimentLabel, StoredMention
-from crisis_console.core.spikes import Point, Suggestion, suggest
+from crisis_console.core.spikes import Point, Suggestion, judge, suggest
 from crisis_console.core.store import MentionStore
 
 
@@ -155,13 +155,15 @@ class Timers:
         self, mentions: Sequence[StoredMention] | None = None
     ) -> Suggestion | None:
         """The latest interval against its baseline: from `mentions`, or from the store's
-        mentions that arrived within the spike window."""
-        rules = self.desk.playbook.spike
+        counters (a few small files, however large the store)."""
+        playbook, now, level = self.desk.playbook, self.desk.clock(), self.desk.state().level
+        rules = playbook.spike
         if rules is None:
             return None
         if mentions is None:
-            width = timedelta(minutes=rules.interval_minutes) * (rules.baseline_intervals + 1)
-            mentions = list(self._store.recent(self.desk.clock() - width))
+            width = timedelta(minutes=rules.interval_minutes)
+            intervals = self._store.volume.intervals(now, width, rules.baseline_intervals + 1)
+            return judge(intervals, now.replace(second=0, microsecond=0), playbook, level)
         points = (
             Point(
                 m.triage.mention.created_at,
@@ -170,7 +172,7 @@ class Timers:
             )
             for m in mentions
         )
-        return suggest(points, self.desk.clock(), self.desk.playbook, self.desk.state().level)
+        return suggest(points, now, playbook, level)
 
     def _announce_spike(self, s: Suggestion) -> list[str]:
         key = f"{s.interval_start.isoformat()}:{s.level}"

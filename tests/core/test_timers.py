@@ -147,3 +147,27 @@ def test_tick_announces_a_spike_once(make_service: ServiceFactory) -> None:
     assert not any("spike" in line for line in lead.timers.tick())
     [note] = [n for n in lead.notifier.console.received if n.kind == "spike"]
     assert note.roles == frozenset({Role.PR, Role.LEAD}) and "consider level 2" in note.title
+
+
+def test_spikes_judged_from_the_counters_match_those_judged_from_the_mentions(
+    make_service: ServiceFactory,
+) -> None:
+    clock = MovableClock(NOW)
+    lead = make_service(clock=clock)
+    rows, n = [], 0
+    for i, count in enumerate([20, 22, 19, 21, 20, 23, 18, 21, 40]):
+        for j in range(count):
+            at = NOW + timedelta(minutes=15 * i, seconds=j * (900 // count))
+            text = "boycott them, the app is down" if i == 8 and j % 2 else f"hello there {n}"
+            stamp = at.isoformat().replace("+00:00", "Z")
+            rows.append(record(str(n), text, created_at=stamp, author=f"a{n}"))
+            n += 1
+    lead.ingest(read_jsonl(jsonl(*rows), "stream.jsonl", NOW))
+    clock.now = NOW + timedelta(minutes=15 * 9)
+    from_counters = lead.timers.spike_suggestion()
+    everything = [lead.mention(f"x:{i}") for i in range(n)]
+    from_mentions = lead.timers.spike_suggestion([m for m in everything if m is not None])
+    assert from_counters is not None and from_counters == from_mentions
+    assert from_counters.count == 40 and "'boycott' in 20 mentions" in from_counters.reasons
+    volume, shares = lead.activity(hours=3)
+    assert volume[-9:] == [20, 22, 19, 21, 20, 23, 18, 21, 40] and len(shares) == len(volume)
