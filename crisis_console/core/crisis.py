@@ -125,13 +125,14 @@ class CrisisDesk:
                 )
             ]
         )
+        # Nothing is rewritten: every mention carries its queue at each level (`Route.at`),
+        # so the change costs the same at ten mentions or a million.
         self.save_state(after)
-        rerouted = self._reroute(number)
         verb = "raised" if number > before.level else "lowered"
         self.notify(
             "level",
             f"Crisis level {verb} to {number} ({level.name})",
-            f"By {self.operator.name}: {after.reason}. {rerouted} mention(s) re-routed.",
+            f"By {self.operator.name}: {after.reason}. Mentions now route as at this level.",
             f"level:{number}",
         )
         return after
@@ -146,15 +147,6 @@ class CrisisDesk:
                 "steps": [step_record(s) for s in state.steps],
             }
         )
-
-    def _reroute(self, level: int) -> int:
-        changed: list[StoredMention] = []
-        for stored in self._store.iter_all():
-            triage = self._triager.reroute(stored.triage, level)
-            if triage.route != stored.triage.route:
-                changed.append(StoredMention(triage, stored.ingested_at, stored.history))
-        self._store.save(changed)
-        return len(changed)
 
     def tick_step(self, step_id: str) -> Step:
         """Mark a checklist step done (its owner role or lead); a repeating step comes due again."""

@@ -42,6 +42,13 @@ class InboxRow:
     escalate: bool
     deleted: bool
     created_at: datetime
+    level_queues: tuple[tuple[int, str], ...] = ()  # the queue at each crisis level
+
+    def queue_at(self, level: int) -> str:
+        for number, queue in self.level_queues:
+            if number == level:
+                return queue
+        return self.queue
 
     @property
     def order(self) -> tuple[int, datetime, str]:
@@ -82,7 +89,13 @@ def row_from_record(doc: Mapping[str, Any]) -> InboxRow:
         escalate=r["escalate"],
         deleted=bool(doc.get("deleted_at")),
         created_at=created,
+        level_queues=level_queues(r),
     )
+
+
+def level_queues(route: Mapping[str, Any]) -> tuple[tuple[int, str], ...]:
+    """The stored route's queue at each crisis level (a route record's `levels`)."""
+    return tuple((n, intern(q)) for n, q, _ in route.get("levels", ()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +148,7 @@ class InboxIndex:
     load_search: Callable[[], dict[str, str]] | None = None
     _sorted: list[InboxRow] | None = None
     _orders: list[tuple[int, datetime, str]] | None = None
-    _counts: Counter[str] | None = None
+    _counts: dict[int, Counter[str]] = field(default_factory=dict)  # open per queue, by level
 
     def update(self, rows: Iterable[InboxRow]) -> None:
         changed = list(rows)
@@ -152,7 +165,7 @@ class InboxIndex:
                 self._orders.insert(at, row.order)
         if not small:
             self._sorted = self._orders = None
-        self._counts = None
+        self._counts = {}
 
     def ordered(self) -> list[InboxRow]:
         if self._sorted is None:
@@ -167,8 +180,10 @@ class InboxIndex:
         limit: int,
         claims: Mapping[str, str],
         answered: set[str],
+        level: int = 0,
     ) -> InboxPage:
-        """`claims`: mention key -> holder; `answered`: keys with a reply sent."""
+        """`claims`: mention key -> holder; `answered`: keys with a reply sent; `level`: the
+        crisis level in force, which decides each row's queue."""
         rows = self.ordered()
         # One cheap pass per condition that is set, each a C-speed comprehension.
         if where.status != "all" and self._has_deleted():
@@ -181,7 +196,8 @@ class InboxIndex:
             rows = [r for r in rows if r.key in claims]
         if where.queues is not None:
             queues, me = where.queues, where.claimed_by
-            rows = [r for r in rows if r.queue in queues or claims.get(r.key) == me]
+            mine = {k for k, holder in claims.items() if holder == me} if me else set()
+            rows = [r for r in rows if r.queue_at(level) in queues or r.key in mine]
         if where.platform is not None:
             rows = [r for r in rows if r.platform == where.platform]
         if where.urgency is not None:
@@ -191,12 +207,15 @@ class InboxIndex:
         text = where.text.lower().strip()
         if text and self.load_search is not None:
             self._load_search()
-            return self.page(where, offset, limit, claims, answered)
+            return self.page(where, offset, limit, claims, answered, level)
         if text:
             rows = [r for r in rows if text in r.search]
         offset = max(0, min(offset, max(len(rows) - 1, 0)))
-        page = rows[offset : offset + limit]
-        return InboxPage(page, offset, len(rows), self._open_counts(answered))
+        page = [
+            r if r.queue_at(level) == r.queue else replace(r, queue=r.queue_at(level))
+            for r in rows[offset : offset + limit]
+        ]
+        return InboxPage(page, offset, len(rows), self._open_counts(answered, level))
 
     def _load_search(self) -> None:
         assert self.load_search is not None
@@ -207,19 +226,21 @@ class InboxIndex:
         self._sorted = self._orders = None
 
     def _has_deleted(self) -> bool:
-        return sum(self._base_counts().values()) < len(self.rows)
+        return sum(self._base_counts(0).values()) < len(self.rows)
 
-    def _base_counts(self) -> Counter[str]:
-        if self._counts is None:
-            self._counts = Counter(r.queue for r in self.rows.values() if not r.deleted)
-        return self._counts
+    def _base_counts(self, level: int) -> Counter[str]:
+        if level not in self._counts:
+            self._counts[level] = Counter(
+                r.queue_at(level) for r in self.rows.values() if not r.deleted
+            )
+        return self._counts[level]
 
-    def _open_counts(self, answered: set[str]) -> dict[str, int]:
-        counts = Counter(self._base_counts())
+    def _open_counts(self, answered: set[str], level: int) -> dict[str, int]:
+        counts = Counter(self._base_counts(level))
         for key in answered:
             row = self.rows.get(key)
             if row is not None and not row.deleted:
-                counts[row.queue] -= 1
+                counts[row.queue_at(level)] -= 1
         return {q: n for q, n in counts.items() if n > 0}
 
     def by_author(self, author_key: str, limit: int = 20) -> list[InboxRow]:

@@ -138,12 +138,26 @@ class Classification:
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """Where a mention goes: the queue (a role), the first-response SLA, the rule that chose it."""
+    """Where a mention goes: the queue (a role), the first-response SLA, the rule that chose it.
+
+    `levels` holds the queue and rule the mention takes at each crisis level, worked out when
+    it arrived, so that a level change re-routes every mention without rewriting any of them.
+    The SLA stays the one in force when the mention arrived."""
 
     queue: Role
     respond_within_minutes: int
     escalate: bool
     rule: str
+    levels: tuple[tuple[int, Role, str], ...] = ()
+
+    def at(self, level: int) -> Route:
+        """This route as it stands at crisis `level`."""
+        for number, queue, rule in self.levels:
+            if number == level:
+                if queue is self.queue and rule == self.rule:
+                    return self
+                return Route(queue, self.respond_within_minutes, self.escalate, rule, self.levels)
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,11 +279,13 @@ def route_to_record(route: Route) -> dict[str, Any]:
         "respond_within_minutes": route.respond_within_minutes,
         "escalate": route.escalate,
         "rule": route.rule,
+        "levels": [[n, q.value, rule] for n, q, rule in route.levels],
     }
 
 
 def route_from_record(r: Mapping[str, Any]) -> Route:
-    return Route(Role(r["queue"]), r["respond_within_minutes"], r["escalate"], r["rule"])
+    levels = tuple((n, Role(q), rule) for n, q, rule in r.get("levels", ()))
+    return Route(Role(r["queue"]), r["respond_within_minutes"], r["escalate"], r["rule"], levels)
 
 
 def triage_output(t: Triage) -> dict[str, Any]:

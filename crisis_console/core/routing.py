@@ -10,6 +10,7 @@ and `triage` can say which rule matched.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import lru_cache
 
 from crisis_console.core.classify import Classifier
@@ -70,17 +71,23 @@ class Triager:
     def __init__(self, playbook: Playbook) -> None:
         self.playbook = playbook
         self._classifier = Classifier(playbook)
+        self._levels = tuple(level.number for level in playbook.levels)
 
     def triage(self, mention: Mention, earlier_posts: int = 0, level: int = 0) -> Triage:
         """`earlier_posts`: how many posts the same author has made before this one;
         `level`: the crisis level in force."""
         classification = self._classifier.classify(mention, earlier_posts)
-        return Triage(mention, classification, route(mention, classification, self.playbook, level))
+        chosen = route(mention, classification, self.playbook, level)
+        levels = tuple(
+            (n, r.queue, r.rule)
+            for n in self._levels
+            for r in [chosen if n == level else route(mention, classification, self.playbook, n)]
+        )
+        return Triage(mention, classification, replace(chosen, levels=levels))
 
     def reroute(self, triage: Triage, level: int) -> Triage:
         """The same mention and classification, routed again at another level."""
+        chosen = route(triage.mention, triage.classification, self.playbook, level)
         return Triage(
-            triage.mention,
-            triage.classification,
-            route(triage.mention, triage.classification, self.playbook, level),
+            triage.mention, triage.classification, replace(chosen, levels=triage.route.levels)
         )

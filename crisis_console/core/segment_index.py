@@ -18,11 +18,11 @@ from pathlib import Path
 from sys import intern
 from typing import Any
 
-from crisis_console.core.inbox import SNIPPET_CHARS, URGENCY_RANK, InboxRow
+from crisis_console.core.inbox import SNIPPET_CHARS, URGENCY_RANK, InboxRow, level_queues
 from crisis_console.core.jsonfile import read_json, write_atomically
 
 INDEX_DIR = "index"
-_VERSION = 1
+_VERSION = 2  # 2: the queue at each crisis level
 
 
 def entry(doc: Mapping[str, Any], print_: int) -> list[Any]:
@@ -46,6 +46,7 @@ def entry(doc: Mapping[str, Any], print_: int) -> list[Any]:
         c["sentiment"]["label"],
         c["sentiment"]["compound"],
         bool(doc.get("deleted_at")),
+        r.get("levels", []),
     ]
 
 
@@ -53,7 +54,7 @@ def row(e: Sequence[Any]) -> InboxRow:
     """The inbox row of an index entry; its `search` holds the author and name only (the text
     is searched once loaded: see `InboxIndex.load_search`)."""
     (key, _, platform, author, name, followers, verified, snippet, created_s, minutes) = e[:10]
-    queue, escalate, urgency, category, label, compound, deleted = e[10:]
+    queue, escalate, urgency, category, label, compound, deleted, levels = e[10:]
     created = datetime.fromisoformat(created_s)
     urgency, platform = intern(urgency), intern(platform)
     return InboxRow(
@@ -75,6 +76,7 @@ def row(e: Sequence[Any]) -> InboxRow:
         escalate=escalate,
         deleted=deleted,
         created_at=created,
+        level_queues=level_queues({"levels": levels}),
     )
 
 

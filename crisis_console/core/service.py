@@ -278,12 +278,24 @@ class ConsoleService:
         )
 
     def mention(self, key: str) -> StoredMention | None:
-        return self._store.get(key)
+        """The stored mention, routed as at the crisis level in force."""
+        stored = self._store.get(key)
+        if stored is None:
+            return None
+        route = stored.triage.route.at(self.crisis.state().level)
+        if route is stored.triage.route:
+            return stored
+        return dataclasses.replace(stored, triage=dataclasses.replace(stored.triage, route=route))
 
     def inbox_page(self, where: InboxFilter, offset: int = 0, limit: int = 200) -> InboxPage:
         """One page of the inbox, filtered and sorted, from the in-memory index."""
         return self._store.inbox.page(
-            where, offset, limit, self.claim_holders(), self.replies.answered()
+            where,
+            offset,
+            limit,
+            self.claim_holders(),
+            self.replies.answered(),
+            self.crisis.state().level,
         )
 
     def claim_holders(self) -> dict[str, str]:

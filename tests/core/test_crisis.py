@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from crisis_console.core.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.inbox import InboxFilter
 from crisis_console.core.ingest import read_jsonl
 from crisis_console.core.models import Role
 from crisis_console.core.roster import PermissionDenied
@@ -51,7 +52,10 @@ def test_raising_to_crisis_starts_the_checklist_reroutes_and_restricts(
     assert pr.mention("facebook:1").triage.route.queue is Role.SUPPORT  # type: ignore[union-attr]
     with pytest.raises(ValueError, match="needs a reason"):
         pr.crisis.set_level(2, "  ")
+    live = tmp_path / "data" / "mentions" / "live.json"
+    stored_before = live.read_bytes()
     state = pr.crisis.set_level(2, "boycott trending")
+    assert live.read_bytes() == stored_before  # re-routed without rewriting a mention
     assert (state.level, state.by, state.reason) == (2, "priya", "boycott trending")
     steps = {s.id: s for s in state.steps}
     assert steps["holding-statement"].owner is Role.PR
@@ -60,8 +64,12 @@ def test_raising_to_crisis_starts_the_checklist_reroutes_and_restricts(
     negative = pr.mention("facebook:1")
     assert negative is not None and negative.triage.route.queue is Role.PR
     assert negative.triage.route.rule == CRISIS_RULE
-    assert negative.triage.route.respond_within_minutes == 120  # the level's own SLA
+    # Judged against the SLA in force when it arrived, not one set afterwards.
+    assert negative.triage.route.respond_within_minutes == 240
     assert pr.mention("x:2").triage.route.queue is Role.SUPPORT  # type: ignore[union-attr]
+    page = pr.inbox_page(InboxFilter(queues=frozenset({"pr"})))
+    assert [(r.key, r.queue) for r in page.rows] == [("facebook:1", "pr")]
+    assert page.queue_counts == {"pr": 1, "support": 1}
     assert pr.crisis.current_level().crisis
     assert pr.crisis.template_allowed("holding-statement")
     assert not pr.crisis.template_allowed("thanks-for-the-kind-words")
