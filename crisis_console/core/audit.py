@@ -217,10 +217,11 @@ class AuditLog:
         return sorted(found, key=lambda e: e["seq"])
 
     def _tail_records(self, count: int) -> list[dict[str, Any]]:
+        """The last `count` records, newest first, read backwards from the end a block at a
+        time: recovery after a short interruption reads kilobytes, not the whole log."""
         out: list[dict[str, Any]] = []
         for file in reversed(self.files()):
-            lines = file.read_text(encoding="utf-8").splitlines()
-            for line in reversed(lines):
+            for line in _lines_backwards(file):
                 if line.strip():
                     out.append(json.loads(line))
                     if len(out) >= count:
@@ -233,11 +234,10 @@ class AuditLog:
         for file in self.files():
             with file.open(encoding="utf-8") as handle:
                 for number, line in enumerate(handle, start=1):
-                    bad = _check_line(line, prev, expected)
+                    bad, digest = _check_line(line, prev, expected)
                     if bad:
                         return VerifyResult(False, count, str(file), number, bad)
-                    record = json.loads(line)
-                    prev, count, expected = record["hash"], count + 1, expected + 1
+                    prev, count, expected = digest, count + 1, expected + 1
         head = self._head()
         if head is not None and (head[0] > count or (head[0] == count and head[1] != prev)):
             where = str(self.files()[-1]) if self.files() else str(self.path)
@@ -260,18 +260,36 @@ class AuditLog:
             return (10**12, "")  # a damaged head never passes
 
 
-def _check_line(line: str, prev: str, expected: int) -> str:
-    """What is wrong with this line as the record after `prev`, or ""."""
+def _lines_backwards(path: Path) -> Iterator[bytes]:
+    """The lines of a file, last first, reading blocks from the end."""
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        end, rest = handle.tell(), b""
+        while end > 0:
+            start = max(0, end - _TAIL_BLOCK)
+            handle.seek(start)
+            block = handle.read(end - start) + rest
+            end = start
+            lines = block.split(b"\n")
+            rest = lines.pop(0)  # may continue in the block before
+            yield from reversed(lines)
+        if rest:
+            yield rest
+
+
+def _check_line(line: str, prev: str, expected: int) -> tuple[str, str]:
+    """(what is wrong with this line as the record after `prev` or "", its hash); the line
+    is parsed once."""
     try:
         record = json.loads(line)
     except json.JSONDecodeError:
-        return "not valid JSON"
+        return "not valid JSON", ""
     if not isinstance(record, dict) or "hash" not in record:
-        return "not an audit record"
+        return "not an audit record", ""
     if record.get("prev") != prev:
-        return "does not follow the record before it (changed, removed, inserted or moved)"
+        return "does not follow the record before it (changed, removed, inserted or moved)", ""
     if record.get("seq") != expected:
-        return f"sequence {record.get('seq')}, expected {expected}"
+        return f"sequence {record.get('seq')}, expected {expected}", ""
     if _digest(record) != record["hash"]:
-        return "its content does not match its hash (the record was changed)"
-    return ""
+        return "its content does not match its hash (the record was changed)", ""
+    return "", str(record["hash"])

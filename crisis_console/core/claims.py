@@ -65,7 +65,7 @@ class ClaimDesk:
     def claim(self, key: str) -> Claim:
         """Claim (or renew) a mention for the operator."""
         self._desk.require("claim", key)
-        if self._store.get(key) is None:
+        if key not in self._store:
             raise ValueError(f"no mention {key}")
         claim, blocked = self._take(key)
         if blocked is not None:

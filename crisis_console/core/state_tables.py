@@ -186,6 +186,9 @@ class AlarmTable:
         record = self._all.get(key)
         return alarm_from(record) if record is not None else None
 
+    def get_many(self, keys: Iterable[str]) -> list[Alarm]:
+        return [alarm_from(r) for r in self._all.get_many(keys).values()]
+
     def add_new(self, alarms: Iterable[Alarm]) -> list[Alarm]:
         """Raise each alarm whose mention has none yet; return those raised."""
         wanted = {a.key: a for a in alarms}

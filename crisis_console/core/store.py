@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import Counter, OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -48,7 +48,7 @@ STATE_DIR, DUE_DIR, VOLUME_DIR = "state", "due", "volume"
 OLD_STATE_FILE = "state.json"  # before the state had a file per table; migrated at open
 MENTIONS_DIR = "mentions"
 LIVE_FILE = "live.json"
-LIVE_LIMIT = 2_000
+LIVE_LIMIT = 1_000  # a lookup in a closed segment parses the whole segment: keep them small
 _TABLE, _META = "mentions", "meta"
 
 
@@ -66,6 +66,14 @@ class MentionStore(Protocol):
 
     def get(self, key: str) -> StoredMention | None:
         """The mention with this key, or None."""
+        ...
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, StoredMention]:
+        """The stored mentions of those keys that exist, reading each part of the store once."""
+        ...
+
+    def __contains__(self, key: object) -> bool:
+        """True when a mention with this key is stored (read from an index, not the record)."""
         ...
 
     def save(self, items: Sequence[StoredMention], applied: int | None = None) -> None:
@@ -241,10 +249,28 @@ class TinyDBStore:
         docs = self._segment_docs(name)
         return stored_from_record(docs[key]) if key in docs else None
 
+    def get_many(self, keys: Iterable[str]) -> dict[str, StoredMention]:
+        """The stored mentions of these keys; each segment read once."""
+        by_segment: dict[str, list[str]] = {}
+        for key in keys:
+            name = self._where.get(key)
+            if name is not None:
+                by_segment.setdefault(name, []).append(key)
+        out: dict[str, StoredMention] = {}
+        for wanted in by_segment.values():
+            for key in wanted:
+                found = self.get(key)  # the segment, once read, is kept for the rest
+                if found is not None:
+                    out[key] = found
+        return out
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._where
+
     def _segment_docs(self, name: str) -> dict[str, dict[str, Any]]:
         """A closed segment's documents by key; the last few read are kept (edits cluster)."""
         if name not in self._recent:
-            self._recent[name] = {doc["id"]: dict(doc) for doc in self._table(name).all()}
+            self._recent[name] = {doc["id"]: doc for doc in self._table(name).all()}
             while len(self._recent) > 2:
                 self._recent.popitem(last=False)
         self._recent.move_to_end(name)

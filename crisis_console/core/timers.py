@@ -49,16 +49,22 @@ class Timers:
         return did
 
     def _renotify_alarms(self, now: datetime, keys: Sequence[str]) -> list[str]:
+        """Every alarm still open past its acknowledgement time: notified again, with one
+        audit append and one write for all of them."""
         ack = timedelta(minutes=self.desk.playbook.alarm_ack_minutes)
-        found = (self.desk.alarm(k) for k in dict.fromkeys(keys))
-        late = [a for a in found if a is not None and a.open and now >= a.ack_due]
+        found = self._store.state.alarms.get_many(dict.fromkeys(keys))
+        late = [a for a in found if a.open and now >= a.ack_due]
+        if not late:
+            return []
+        again = [
+            Alarm(a.key, a.summary, a.raised_at, now + ack, a.notified + 1, "", None) for a in late
+        ]
+        self._store.due.add(Due(a.ack_due, "alarm", a.key) for a in again)
+        self._audit.append(
+            [self.desk.event("alarm.renotified", a.key, {"times": a.notified}) for a in again]
+        )
+        self._store.state.alarms.save(again)
         for a in late:
-            again = Alarm(a.key, a.summary, a.raised_at, now + ack, a.notified + 1, "", None)
-            self._store.due.add([Due(again.ack_due, "alarm", a.key)])
-            self._store.state.alarms.save([again])
-            self._audit.append(
-                [self.desk.event("alarm.renotified", a.key, {"times": again.notified})]
-            )
             minutes = int((now - a.raised_at).total_seconds() // 60)
             self.desk.notify(
                 "harm", f"UNACKNOWLEDGED for {minutes} min: risk of harm", a.summary, a.key
@@ -70,11 +76,10 @@ class Timers:
         replies, breaches = self._store.state.replies, self._store.state.breaches
         candidates = [
             m
-            for m in (self._store.get(k) for k in dict.fromkeys(keys) if k not in breaches)
-            if m is not None
-            and m.triage.deadline <= now
-            and m.deleted_at is None
-            and not replies.is_answered(m.key)
+            for m in self._store.get_many(
+                k for k in dict.fromkeys(keys) if k not in breaches
+            ).values()
+            if m.triage.deadline <= now and m.deleted_at is None and not replies.is_answered(m.key)
         ]
         records = {
             m.key: {
