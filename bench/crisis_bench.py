@@ -2,7 +2,7 @@
 the demo does, `cli.open_service`, `service.ingest` of a JSONL file (triage, alarms, due
 reminders), claims, replies, alarm acknowledgements, a level change, timer ticks, and the
 one-shot CLI commands as subprocesses; beside a sqlite3 WAL pipeline doing the same logical
-work in the same run.
+work in the same run (`SqliteReference`, in `bench/crisis_corpus.py` with the corpus).
 
 Run: python -m bench.crisis_bench [--sizes 10000,100000] [--harm 0.2] [--out FILE]
 
@@ -22,7 +22,6 @@ import platform
 import random
 import resource
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -35,17 +34,17 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from bench.crisis_corpus import write_corpus
+from bench.crisis_corpus import SqliteReference, write_corpus
 from crisis_console import config
 from crisis_console.cli import open_service
-from crisis_console.core.audit import AUDIT_FILE, AuditLog, _digest
-from crisis_console.core.ingest import Parsed, read_jsonl
-from crisis_console.core.models import Category, Role, StoredMention, stored_to_record
+from crisis_console.core.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.ingest import read_jsonl
+from crisis_console.core.models import Category, Role
 from crisis_console.core.playbook import Playbook
 from crisis_console.core.playbook_check import load_playbook
 from crisis_console.core.roster import TEAM_FILE, write_roster
 from crisis_console.core.routing import Triager
-from crisis_console.core.service import DEFAULT_BATCH, ConsoleService, IngestReport
+from crisis_console.core.service import ConsoleService, IngestReport
 
 CLI = str(Path(sys.executable).with_name("crisis-console"))
 LAST = 5_000
@@ -56,10 +55,10 @@ ROWS = {  # key: (section, label, unit, expect); a unit of ms or /s is a cost th
     "ingest_last": ("", f"last {LAST:,} mentions (all, if fewer)", "/s", "flat"),
     "escalated": ("", "escalated share (alarms / mentions)", "%", "flat"),
     "claim_p50": ("operations in a running service", "claim, median of 200 keys", "ms", "flat"),
-    "claim_p99": ("", "claim, p99", "ms", "flat"),
-    "send_p50": ("", "send a reply (delivery-delay), median of 20", "ms", "flat"),
+    "claim_p99": ("", "claim, p99 of 200", "ms", "flat"),
+    "send_p50": ("", "send a reply (claim + send), median of 20", "ms", "flat"),
     "ack_p50": ("", "acknowledge an alarm, median of 20", "ms", "flat"),
-    "level": ("", "level change to 2 (re-routes every mention)", "ms", "N"),
+    "level": ("", "level change to 2 (every mention re-routed)", "ms", "flat"),
     "tick_backlog": ("", "first tick after +60 min (the backlog)", "ms", "N"),
     "tick_p50": ("", "tick, clock +1 min each, median of 5", "ms", "flat"),
     "tick_max": ("", "tick, clock +1 min each, max of 5", "ms", "flat"),
@@ -69,8 +68,8 @@ ROWS = {  # key: (section, label, unit, expect); a unit of ms or /s is a cost th
     "cli_status": ("", "crisis status", "ms", "flat"),
     "cli_report": ("", "report --from (30 days before now)", "ms", "N"),
     "cli_verify": ("", "audit verify", "ms", "N"),
-    "open": ("the store and the audit log", "open_service enter, in process", "ms", "N"),
-    "open_child": ("", "open_service enter, in a child process", "ms", "N"),
+    "open": ("the store and the audit log", "open_service, first after the session", "ms", "flat"),
+    "open_child": ("", "open_service, the next open (in a child)", "ms", "flat"),
     "rss_base": ("", "child peak RSS (VmHWM) after imports", "MB", "flat"),
     "rss_open": ("", "child peak RSS (VmHWM) after opening", "MB", "N"),
     "audit_mb": ("", "audit log size", "MB", "N"),
@@ -96,11 +95,11 @@ def put(key: str, size: int, value: float) -> None:
     VALUES[key][size] = value
 
 
+@dataclass
 class BenchClock:
     """The service's clock: real time plus an offset the benchmark moves forward."""
 
-    def __init__(self) -> None:
-        self.offset = timedelta()
+    offset: timedelta = timedelta()
 
     def __call__(self) -> datetime:
         return datetime.now(UTC) + self.offset
@@ -138,6 +137,9 @@ class Progress:
         done = report.new + report.updated + report.duplicates + report.deleted + report.rejected
         self.marks.append((done, time.perf_counter()))
 
+    def mark(self, more: int) -> None:
+        self.marks.append((self.marks[-1][0] + more, time.perf_counter()))
+
     def put(self, prefix: str, size: int) -> None:
         (_, start), (total, end) = self.marks[0], self.marks[-1]
         put(prefix, size, total / (end - start))
@@ -172,27 +174,22 @@ def build_and_operate(run: Run) -> None:
             say(f"  ! ingest: {report.summary()}, expected {size} new")
         progress.put("ingest", size)
         put("escalated", size, 100 * len(service.crisis.alarms()) / report.new)
-        attempt("claim", lambda: claims(service, run))
+        claims = partial(median_ms, "claim_p50", size, service.claims.claim, run.keys[:200])
+        attempt("claim", lambda: put("claim_p99", size, pct(claims(), 0.99)))
         attempt("send", lambda: replies(service, run))
-        attempt("acknowledge", lambda: acknowledgements(service, run))
-        attempt(
-            "level",
-            lambda: put("level", size, timed_ms(partial(service.crisis.set_level, 2, "bench"))),
-        )
+        alarms = [a.key for a in service.crisis.alarms(open_only=True)]
+        acks = random.Random(3).sample(alarms, min(20, len(alarms)))
+        attempt("ack", partial(median_ms, "ack_p50", size, service.crisis.acknowledge, acks))
+        level = partial(service.crisis.set_level, 2, "bench")
+        attempt("level", lambda: put("level", size, timed_ms(level)))
         attempt("tick", lambda: ticks(service, run))
 
 
-def claims(service: ConsoleService, run: Run) -> None:
-    took = [timed_ms(partial(service.claims.claim, key)) for key in run.keys[:200]]
-    put("claim_p50", run.size, statistics.median(took))
-    put("claim_p99", run.size, pct(took, 0.99))
-
-
-def acknowledgements(service: ConsoleService, run: Run) -> None:
-    alarms = [a.key for a in service.crisis.alarms(open_only=True)]
-    keys = random.Random(3).sample(alarms, min(20, len(alarms)))
-    took = [timed_ms(partial(service.crisis.acknowledge, key)) for key in keys]
-    put("ack_p50", run.size, statistics.median(took))
+def median_ms(key: str, size: int, work: Callable[[str], object], keys: list[str]) -> list[float]:
+    """`work` on each key in turn; its median time is the measure `key`."""
+    took = [timed_ms(partial(work, k)) for k in keys]
+    put(key, size, statistics.median(took))
+    return took
 
 
 def replies(service: ConsoleService, run: Run) -> None:
@@ -309,99 +306,12 @@ def audit_check(run: Run) -> None:
     put("verify_ratio", run.size, verify / sha)
 
 
-# --- sqlite3 ------------------------------------------------------------------------------
-
-SCHEMA = """
-CREATE TABLE mentions (key TEXT PRIMARY KEY, author TEXT, doc TEXT NOT NULL);
-CREATE TABLE audit (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, line TEXT NOT NULL);
-CREATE TABLE alarms (key TEXT PRIMARY KEY, raised_at TEXT, ack_due TEXT, acked_by TEXT);
-CREATE TABLE claims (key TEXT PRIMARY KEY, holder TEXT, since TEXT, expires TEXT);
-CREATE TABLE due (at TEXT, kind TEXT, key TEXT);
-CREATE INDEX due_at ON due (at);
-"""
-
-
-class Sqlite:
-    """The same logical work in one sqlite3 file: parse, triage, mention rows, hash-chained
-    audit rows (as `core/audit.py`), alarm rows and due reminders, one transaction per batch;
-    a claim is one conditional upsert, an audit row and a reminder, in one transaction."""
-
-    def __init__(self, path: Path, triager: Triager) -> None:
-        self.db = sqlite3.connect(path, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute(f"PRAGMA synchronous={SYNC}")
-        self.db.executescript(SCHEMA)
-        self.triager, self.seq, self.prev = triager, 0, "0" * 64
-        self.authors: Counter[str] = Counter()
-
-    def _audit(self, action: str, subject: str, at: datetime, data: dict[str, object]) -> None:
-        self.seq += 1
-        record = {"seq": self.seq, "at": at.isoformat(), "actor": "bench", "action": action,
-                  "subject": subject, "data": data, "prev": self.prev}  # fmt: skip
-        record["hash"] = self.prev = _digest(record)
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-        self.db.execute("INSERT INTO audit VALUES (?, ?, ?)", (self.seq, self.prev, line))
-
-    def ingest(self, corpus: Path, progress: Progress) -> None:
-        batch: list[Parsed] = []
-        with corpus.open("rb") as lines:
-            for item in read_jsonl(lines, str(corpus), datetime.now(UTC)):
-                batch += [item] if isinstance(item, Parsed) else []
-                if len(batch) == DEFAULT_BATCH:
-                    self._batch(batch, progress)
-                    batch = []
-        self._batch(batch, progress)
-
-    def _batch(self, batch: list[Parsed], progress: Progress) -> None:
-        now = datetime.now(UTC)
-        ack = now + timedelta(minutes=self.triager.playbook.alarm_ack_minutes)
-        self.db.execute("BEGIN")
-        for parsed in batch:
-            mention = parsed.mention
-            if self.db.execute("SELECT 1 FROM mentions WHERE key = ?", (mention.key,)).fetchone():
-                continue
-            author = f"{mention.platform.value}:{mention.author}"
-            triage = self.triager.triage(mention, self.authors[author], 0)
-            self.authors[author] += 1
-            record = stored_to_record(StoredMention(triage, now))
-            doc = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-            self.db.execute("INSERT INTO mentions VALUES (?, ?, ?)", (mention.key, author, doc))
-            self._audit("mention.ingested", mention.key, now, {"source": parsed.source, **record})
-            due = [(triage.deadline.isoformat(), "sla", mention.key)]
-            if triage.classification.escalate:
-                row = (mention.key, now.isoformat(), ack.isoformat(), "")
-                self.db.execute("INSERT INTO alarms VALUES (?, ?, ?, ?)", row)
-                self._audit("alarm.raised", mention.key, now, {"summary": mention.text[:140]})
-                due.append((ack.isoformat(), "alarm", mention.key))
-            self.db.executemany("INSERT INTO due VALUES (?, ?, ?)", due)
-        self.db.execute("COMMIT")
-        progress.marks.append((progress.marks[-1][0] + len(batch), time.perf_counter()))
-
-    def claim(self, key: str) -> None:
-        now = datetime.now(UTC)
-        expires = (now + timedelta(minutes=30)).isoformat()
-        self.db.execute("BEGIN IMMEDIATE")
-        if not self.db.execute("SELECT 1 FROM mentions WHERE key = ?", (key,)).fetchone():
-            self.db.execute("ROLLBACK")
-            raise ValueError(f"no mention {key}")
-        taken = self.db.execute(
-            "INSERT INTO claims VALUES (?, 'bench', ?, ?) ON CONFLICT (key) DO UPDATE SET "
-            "holder = excluded.holder, since = excluded.since, expires = excluded.expires "
-            "WHERE claims.expires <= excluded.since OR claims.holder = excluded.holder",
-            (key, now.isoformat(), expires),
-        ).rowcount
-        self._audit("claim" if taken else "refused", key, now, {"expires": expires})
-        self.db.execute("INSERT INTO due VALUES (?, 'claim', ?)", (expires, key))
-        self.db.execute("COMMIT")
-
-
 def sqlite_side(run: Run, folder: Path) -> None:
-    sql = Sqlite(folder / f"bench-{run.size}.sqlite", Triager(run.playbook))
+    sql = SqliteReference(folder / f"bench-{run.size}.sqlite", Triager(run.playbook), SYNC)
     progress = Progress()
-    sql.ingest(run.corpus, progress)
+    sql.ingest(run.corpus, progress.mark)
     progress.put("sql_ingest", run.size)
-    took = [timed_ms(partial(sql.claim, key)) for key in run.keys[:200]]
-    put("sql_claim_p50", run.size, statistics.median(took))
+    median_ms("sql_claim_p50", run.size, sql.claim, run.keys[:200])
     sql.db.close()
     for ratio, ours, theirs in [("ratio_ingest", "ingest", "sql_ingest"),
                                 ("ratio_claim", "claim_p50", "sql_claim_p50")]:  # fmt: skip
@@ -439,12 +349,6 @@ def one_size(size: int, harm: float, runs: int, tmp: Path) -> None:
     shutil.rmtree(folder)
 
 
-def cell(value: float | None) -> str:
-    if value is None:
-        return "error"
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
-
-
 def tables(sizes: list[int]) -> None:
     small, large = sizes[0], sizes[-1]
     head = f"{'measure':<46} {'unit':>4} " + " ".join(f"{s:>10,}" for s in sizes)
@@ -456,8 +360,15 @@ def tables(sizes: list[int]) -> None:
         if a and b and small != large:
             grew = a / b if unit == "/s" else b / a
             factor, flag = f"{grew:.2f}x", "GROWS" if unit in ("ms", "/s") and grew > 2 else ""
-        values = " ".join(f"{cell(VALUES[key].get(s)):>10}" for s in sizes)
+        cells = [VALUES[key].get(s) for s in sizes]
+        values = " ".join(f"{'error' if v is None else f'{v:,.{0 if v >= 100 else 2}f}':>10}"
+                          for v in cells)  # fmt: skip
         say(f"{label:<46} {unit:>4} {values} {factor:>7}  {expect:<5} {flag}".rstrip())
+
+
+def revision() -> str:
+    done = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True)
+    return done.stdout.decode().strip() or "unknown"
 
 
 def machine() -> str:
@@ -481,7 +392,7 @@ def main() -> None:
         return open_child(args.open_child)
     sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(","))
     say(f"crisis_bench {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {machine()}, "
-        f"python {platform.python_version()}")  # fmt: skip
+        f"python {platform.python_version()}; code {revision()}")  # fmt: skip
     say(f"sizes {', '.join(f'{s:,}' for s in sizes)}; harm share asked {args.harm:.0%}; "
         f"operator {config.operator()} (lead); sqlite synchronous={SYNC}; growth = cost at "
         f"{sizes[-1]:,} / cost at {sizes[0]:,} (a rate: inverted)")  # fmt: skip

@@ -250,7 +250,9 @@ def open_reader(
     try:
         audit = AuditLog(folder / AUDIT_FILE, repair=False)
         operator = _acting(folder, audit, clock, as_name)
-        yield ConsoleService(store, audit, Triager(playbook), clock, operator)
+        service = ConsoleService(store, audit, Triager(playbook), clock, operator)
+        service.recover()  # in memory: what the writer acknowledged since its last checkpoint
+        yield service
     finally:
         store.close()
 

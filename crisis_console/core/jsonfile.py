@@ -42,6 +42,8 @@ class AtomicJSONStorage(Storage):
         self._depth = 0
         self._dirty = False
         self._cache = cache  # False: read from disk every time (large, rarely used files)
+        # True: writes stay in memory until `flush` (for a file that a write-ahead log covers)
+        self.deferred = False
 
     def read(self) -> dict[str, Any] | None:
         if self._data is None or (not self._cache and self._depth == 0):
@@ -51,7 +53,16 @@ class AtomicJSONStorage(Storage):
     def write(self, data: dict[str, Any]) -> None:
         self._data = data
         self._dirty = True
-        if self._depth == 0:
+        if self._depth == 0 and not self.deferred:
+            self._flush()
+
+    @property
+    def dirty(self) -> bool:
+        return self._dirty
+
+    def flush(self) -> None:
+        """Write what is held in memory, if anything."""
+        if self._dirty:
             self._flush()
 
     @contextmanager
@@ -66,7 +77,7 @@ class AtomicJSONStorage(Storage):
                 self._data, self._dirty = None, False  # reload what the disk really holds
             raise
         self._depth -= 1
-        if self._depth == 0 and self._dirty:
+        if self._depth == 0 and self._dirty and not self.deferred:
             self._flush()
 
     def _flush(self) -> None:

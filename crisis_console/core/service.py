@@ -240,8 +240,9 @@ class ConsoleService:
         events = self._audit.events_after(self._store.applied)
         restored = [stored_from_record(e["data"]) for e in events if e["action"] in REPLAYED]
         if events:
-            self._remind(restored)
-            self._store.save(restored, applied=self._audit.last_seq)
+            if not self._store.read_only:
+                self._remind(restored)
+            self._store.replay(restored, applied=self._audit.last_seq)
         return len(restored)
 
     def _remind(self, stored: Iterable[StoredMention]) -> None:

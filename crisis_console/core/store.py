@@ -17,16 +17,21 @@ Layout, so that the cost of a write does not grow with history:
                                     fills; read on demand, still searched and exported
 
 TinyDB rewrites a whole file on every write and converts a whole table on every update, so
-each file is kept small: a batch rewrites the live file only, and a claim rewrites only the
-few small files of the table it changes.
+each file is kept small, and the live file is not written for every batch: the audit log is
+the write-ahead log (every stored record is in it, fsynced before a batch is acknowledged),
+so the live file is a checkpoint, written at most once every `CHECKPOINT_SECONDS`, when it
+rotates and at close. After a crash, `ConsoleService.recover` replays the audit events past
+the checkpoint's `applied`. A reader (a report beside a running console) sees the store as
+of the last checkpoint. A claim rewrites only the few small files of the table it changes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -48,6 +53,7 @@ STATE_DIR, DUE_DIR, VOLUME_DIR = "state", "due", "volume"
 OLD_STATE_FILE = "state.json"  # before the state had a file per table; migrated at open
 MENTIONS_DIR = "mentions"
 LIVE_FILE = "live.json"
+CHECKPOINT_SECONDS = 1.0
 LIVE_LIMIT = 1_000  # a lookup in a closed segment parses the whole segment: keep them small
 _TABLE, _META = "mentions", "meta"
 
@@ -111,6 +117,13 @@ class MentionStore(Protocol):
     due: DueIndex  # what comes due when, for the timers
     volume: VolumeCounts  # mentions per minute, counted as they arrive
 
+    def replay(self, items: Sequence[StoredMention], applied: int) -> None:
+        """Apply records the audit log holds past the store's checkpoint (recovery; a
+        reader keeps them in memory)."""
+        ...
+
+    read_only: bool
+
     def close(self) -> None:
         """Release the folder; the store is unusable afterwards."""
         ...
@@ -150,7 +163,8 @@ class TinyDBStore:
             self.volume = VolumeCounts(folder / VOLUME_DIR, read_only)
             if not read_only:
                 migrate_state_file(folder / OLD_STATE_FILE, self.state)
-            self._live = _open(self._segments / LIVE_FILE, cache=True)
+            self._live = self._open_live()
+            self._checkpointed = time.monotonic()
             self._where: dict[str, str] = {}  # mention key -> segment file name
             self._prints: dict[str, int] = {}  # mention key -> fingerprint of its content
             self._live_ids: dict[str, int] = {}  # mention key -> TinyDB id in the live file
@@ -169,6 +183,29 @@ class TinyDBStore:
             raise
 
     # --- segments ---------------------------------------------------------------------------
+
+    def _open_live(self) -> TinyDB:
+        db = _open(self._segments / LIVE_FILE, cache=True)
+        _storage(db).deferred = True  # a reader's replayed records are never written
+        return db
+
+    def replay(self, items: Sequence[StoredMention], applied: int) -> None:
+        """Apply records the audit log holds past the checkpoint: stored by a writer, held in
+        memory by a reader (which then sees what the writer has acknowledged)."""
+        if not self.read_only:
+            self.save(items, applied)
+            return
+        records = {item.key: stored_to_record(item) for item in items}
+        live = {k: r for k, r in records.items() if self._where.get(k, LIVE_FILE) == LIVE_FILE}
+        self._write(self._live, live, applied)
+        self._index(LIVE_FILE, [r for r in live.values() if r["id"] not in self._where])
+        for key in set(records) - set(live):  # an edit of a closed segment's mention
+            self._segment_docs(self._where[key])[key] = records[key]
+
+    def checkpoint(self) -> None:
+        """Write the live file now (the audit log holds everything it would hold)."""
+        _storage(self._live).flush()
+        self._checkpointed = time.monotonic()
 
     def _archive_names(self) -> list[str]:
         if not self._segments.is_dir():
@@ -306,6 +343,8 @@ class TinyDBStore:
         )
         if len(self._live.table(_TABLE)) >= self.live_limit:
             self._rotate()
+        elif time.monotonic() - self._checkpointed >= CHECKPOINT_SECONDS:
+            self.checkpoint()
 
     def _write(
         self, db: TinyDB, records: Mapping[str, dict[str, Any]], applied: int | None
@@ -318,9 +357,15 @@ class TinyDBStore:
             else:
                 existing = {doc["id"]: doc.doc_id for doc in table.all()} if records else {}
             fresh = [r for k, r in records.items() if k not in existing]
-            for key, record in records.items():
-                if key in existing:
-                    table.update(record, doc_ids=[existing[key]])
+
+            def replace_doc(doc: MutableMapping[Any, Any]) -> None:
+                new = records[doc["id"]]
+                doc.clear()
+                doc.update(new)
+
+            changed = [existing[k] for k in records if k in existing]
+            if changed:  # one pass over the table for all of them, not one per record
+                table.update(replace_doc, doc_ids=changed)
             new_ids = table.insert_multiple(fresh) if fresh else []
             if applied is not None:
                 db.table(_META).upsert({"applied": applied}, lambda d: True)
@@ -334,16 +379,17 @@ class TinyDBStore:
         number = len(self._archive_names()) + 1
         name = f"{newest}-{number:04d}.json"
         applied = self.applied
+        self.checkpoint()
         self._live.close()
         segment_index.write(
             self._segments, name, [segment_index.entry(d, fingerprint(d)) for d in docs]
         )
         os.replace(self._segments / LIVE_FILE, self._segments / name)
         fsync_directory(self._segments)
-        self._live = _open(self._segments / LIVE_FILE, cache=True)
+        self._live = self._open_live()
         self._live_ids = {}
-        with _storage(self._live).batch():
-            self._live.table(_META).insert({"applied": applied})
+        self._live.table(_META).insert({"applied": applied})
+        self.checkpoint()
         for doc in docs:
             self._where[doc["id"]] = name  # `name` is one string per segment, shared
 
@@ -373,10 +419,11 @@ class TinyDBStore:
         return len(self._where)
 
     def close(self) -> None:
-        for name in ("_live",):
-            db = getattr(self, name, None)
-            if db is not None:
-                db.close()
+        db = getattr(self, "_live", None)
+        if db is not None:
+            if not self.read_only:
+                self.checkpoint()
+            db.close()
         if self._lock is not None:
             self._lock.release()
             self._lock = None

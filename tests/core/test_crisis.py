@@ -53,8 +53,10 @@ def test_raising_to_crisis_starts_the_checklist_reroutes_and_restricts(
     with pytest.raises(ValueError, match="needs a reason"):
         pr.crisis.set_level(2, "  ")
     live = tmp_path / "data" / "mentions" / "live.json"
+    pr._store.checkpoint()  # type: ignore[attr-defined]
     stored_before = live.read_bytes()
     state = pr.crisis.set_level(2, "boycott trending")
+    pr._store.checkpoint()  # type: ignore[attr-defined]
     assert live.read_bytes() == stored_before  # re-routed without rewriting a mention
     assert (state.level, state.by, state.reason) == (2, "priya", "boycott trending")
     steps = {s.id: s for s in state.steps}

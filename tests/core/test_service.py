@@ -79,5 +79,6 @@ def test_stored_file_is_plain_json_keyed_by_mention(
     service: ConsoleService, tmp_path: Path
 ) -> None:
     ingest(service, jsonl(record("1", "hello")))
+    service._store.checkpoint()  # type: ignore[attr-defined]  # (the audit log already holds it)
     doc = json.loads((tmp_path / "data" / "mentions" / "live.json").read_text())
     assert [d["id"] for d in doc["mentions"].values()] == ["x:1"]

@@ -12,6 +12,7 @@ import pytest
 
 from crisis_console.core.errors import StoreError, StoreLocked
 from crisis_console.core.models import MentionVersion, StoredMention
+from crisis_console.core.playbook import Playbook
 from crisis_console.core.routing import Triager
 from crisis_console.core.state_tables import Claim
 from crisis_console.core.store import (
@@ -82,6 +83,7 @@ def test_the_live_file_rotates_into_dated_segments_still_searched(
         assert segments == ["2026-03-14-0001.json", LIVE_FILE]
         indexes = [p.name for p in (tmp_path / MENTIONS_DIR / "index").iterdir()]
         assert indexes == ["2026-03-14-0001.json"]  # what opening reads of a closed segment
+        store.checkpoint()  # the live file is written at checkpoints; the audit log is the WAL
         assert len(json.loads((tmp_path / MENTIONS_DIR / LIVE_FILE).read_text())["mentions"]) == 6
         assert store.get("x:0-0") is not None  # in the closed segment
         store.save([dataclasses.replace(stored(triager, "0-0", "edited"))], applied=4)
@@ -100,6 +102,7 @@ def test_a_claim_rewrites_only_the_claims_file(tmp_path: Path, triager: Triager)
     store = TinyDBStore(tmp_path)
     try:
         store.save([stored(triager, str(i), f"text {i}") for i in range(50)])
+        store.checkpoint()
         live = tmp_path / MENTIONS_DIR / LIVE_FILE
         before = live.stat().st_mtime_ns
         store.state.claims.take(Claim("x:1", "maya", NOW, NOW + timedelta(minutes=5)))
@@ -120,6 +123,7 @@ def test_one_writer_named_to_the_second_and_readers_welcome(
         first.save([stored(triager, "1", "hello")])
         with pytest.raises(StoreLocked, match=r"already in use by .* \(process \d+, since"):
             TinyDBStore(tmp_path)
+        first.checkpoint()  # a reader sees the checkpoint (a service replays the rest)
         reader = TinyDBStore(tmp_path, read_only=True)
         assert [s.key for s in reader.all()] == ["x:1"]
         with pytest.raises(StoreError, match="read-only"):
@@ -146,3 +150,24 @@ def test_a_damaged_file_is_reported_never_replaced(tmp_path: Path, triager: Tria
     live.unlink()
     with pytest.raises(StoreError, match="not a Crisis Console data file"):
         TinyDBStore(tmp_path)
+
+
+def test_a_reader_beside_the_writer_sees_what_was_acknowledged_before_the_checkpoint(
+    tmp_path: Path, playbook: Playbook
+) -> None:
+    from crisis_console.cli import open_reader, open_service
+    from crisis_console.core.ingest import read_jsonl
+    from tests.conftest import fixed_clock, jsonl, record
+
+    with open_service(tmp_path, playbook, fixed_clock) as writer:
+        writer.ingest(read_jsonl(jsonl(record("1", "first")), "f", NOW))
+        writer._store.checkpoint()  # type: ignore[attr-defined]
+        writer.ingest(read_jsonl(jsonl(record("2", "acknowledged, not checkpointed")), "f", NOW))
+        on_disk = json.loads((tmp_path / MENTIONS_DIR / LIVE_FILE).read_text())["mentions"]
+        assert [d["id"] for d in on_disk.values()] == ["x:1"]
+        with open_reader(tmp_path, playbook, fixed_clock) as reader:
+            seen = reader.mention("x:2")
+            assert seen is not None and seen.triage.mention.text.startswith("acknowledged")
+            assert reader.report(NOW - timedelta(days=1), NOW + timedelta(days=1)).total == 2
+        on_disk = json.loads((tmp_path / MENTIONS_DIR / LIVE_FILE).read_text())["mentions"]
+        assert len(on_disk) == 1  # the reader wrote nothing
