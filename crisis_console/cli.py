@@ -327,7 +327,10 @@ def _run_app(service: ConsoleService, folder: Path, follow_path: Path | None = N
     # Imported here so headless commands never pay for loading Textual.
     from crisis_console.tui.app import CrisisConsoleApp
 
+    # Replies leave through the outbox worker: the screen never waits on a network call.
+    service.replies.deliver_now = False
     CrisisConsoleApp(service, str(folder), follow=follow_path).run()
+    service.work_outbox()  # a reply approved just before quitting still goes out now
     return 0
 
 

@@ -87,6 +87,7 @@ def test_support_drafts_and_social_approves_in_a_real_terminal(tmp_path: Path) -
         maya.wait_for("pending")
         maya.keys("y")
         maya.wait_for("Nothing waits for approval")
+        maya.wait_for("Sent to")  # the outbox worker's word, a moment later
         maya.keys("q")
         time.sleep(1.5)
     finally:

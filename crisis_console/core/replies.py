@@ -20,6 +20,7 @@ from crisis_console.core.claims import ClaimDesk
 from crisis_console.core.crisis import CrisisDesk
 from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.models import Role, StoredMention
+from crisis_console.core.outbox import ReplyOutbox
 from crisis_console.core.policy import Finding, blocking, check_reply
 from crisis_console.core.reply_model import (
     APPROVED,
@@ -27,14 +28,13 @@ from crisis_console.core.reply_model import (
     PENDING,
     REJECTED,
     SENDING,
-    SENT,
     PolicyBlocked,
     Reply,
     history_step,
     text_diff,
 )
 from crisis_console.core.roster import may
-from crisis_console.core.senders import Outgoing, Sender, SendError
+from crisis_console.core.senders import Sender
 from crisis_console.core.store import MentionStore
 from crisis_console.core.templates import ReplyTemplate
 
@@ -53,7 +53,11 @@ class ReplyDesk:
         brand: str,
     ) -> None:
         self._desk, self.claims, self._store, self._audit = desk, claims, store, audit
-        self.templates, self._sender, self._brand = dict(templates), sender, brand
+        self.templates, self._brand = dict(templates), brand
+        self.outbox = ReplyOutbox(store, audit, sender, desk.clock)
+        # True: a send is delivered before the call returns (the command line); False: it is
+        # queued for `ConsoleService.work_outbox` (the console, which must never wait on it).
+        self.deliver_now = True
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -367,32 +371,16 @@ class ReplyDesk:
             raise self._refuse(
                 "send", reply.mention, f"{reply.mention} was already answered by {who}"
             )
-        # Saved before the sender is called: a crash from here on is resumed with the same key.
-        sending = self._save(replace(reply, status=SENDING, sent_by=self._me, error=""))
-        return self._deliver(sending)
-
-    def _deliver(self, reply: Reply) -> Reply:
-        m = self._mention(reply.mention).triage.mention
-        outgoing = Outgoing(
-            reply.id, reply.mention, m.url, m.platform.value, reply.text, reply.sent_by
-        )
-        try:
-            self._sender.deliver(outgoing)
-        except SendError as exc:
-            failed = self._save(replace(reply, status=FAILED, error=str(exc)))
-            self._store.state.replies.release_answer(reply.mention, reply.id)
-            self._event("send.failed", reply.mention, reply=reply.id, error=str(exc))
-            return failed
-        sent = self._save(replace(reply, status=SENT, sent_at=self._desk.clock()))
-        self._event(
-            "send", reply.mention, reply=reply.id, sender=self._sender.name, text=reply.text
-        )
-        return sent
+        # Saved before the sender is called: this is the outbox entry, and a crash from here
+        # on is resumed with the same key.
+        sending = self._save(replace(reply, status=SENDING, sent_by=self._me, error="", attempts=0))
+        if not self.deliver_now:
+            return sending  # the console's outbox worker delivers it, off the screen's thread
+        return self.outbox.send_now(sending)
 
     def resume_sending(self) -> list[Reply]:
         """Finish replies a crash left in `sending`: same key, so the sender publishes once."""
-        in_progress = self._store.state.replies.in_progress()
-        return [self._deliver(r) for r in in_progress if r.status == SENDING]
+        return self.outbox.resume()
 
     def answered(self) -> set[str]:
         return self._store.state.replies.answered()

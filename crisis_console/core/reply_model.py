@@ -40,6 +40,8 @@ class Reply:
     sent_at: datetime | None = None
     error: str = ""
     history: tuple[Mapping[str, Any], ...] = ()
+    attempts: int = 0  # failed deliveries so far (the outbox retries with backoff)
+    next_attempt_at: datetime | None = None
 
     def record(self) -> dict[str, Any]:
         return {
@@ -59,6 +61,8 @@ class Reply:
             "sent_at": self.sent_at.isoformat() if self.sent_at else None,
             "error": self.error,
             "history": [dict(h) for h in self.history],
+            "attempts": self.attempts,
+            "next_attempt_at": self.next_attempt_at.isoformat() if self.next_attempt_at else None,
         }
 
     @classmethod
@@ -80,6 +84,8 @@ class Reply:
             datetime.fromisoformat(r["sent_at"]) if r["sent_at"] else None,
             r["error"],
             tuple(r["history"]),
+            r.get("attempts", 0),
+            datetime.fromisoformat(r["next_attempt_at"]) if r.get("next_attempt_at") else None,
         )
 
 

@@ -36,6 +36,7 @@ from crisis_console.core.models import (
 from crisis_console.core.notify import ConsoleSink, Notifier
 from crisis_console.core.playbook import Playbook
 from crisis_console.core.replies import ReplyDesk
+from crisis_console.core.reply_model import Reply
 from crisis_console.core.report import Report, build_report
 from crisis_console.core.roster import Operator, change_roster, load_roster
 from crisis_console.core.routing import Triager
@@ -357,6 +358,20 @@ class ConsoleService:
 
     def verify_audit(self) -> VerifyResult:
         return self._audit.verify()
+
+    def work_outbox(self) -> list[Reply]:
+        """Deliver the replies waiting to go, each network call outside the service lock (so
+        no screen and no other operator waits on a slow or dead endpoint); a failed attempt
+        is tried again after a backoff. Returns the replies it finished or rescheduled."""
+        outbox = self.replies.outbox
+        with self.lock:
+            due = outbox.due()
+        done = []
+        for reply, outgoing in due:
+            error = outbox.deliver(outgoing)
+            with self.lock:
+                done.append(outbox.record(reply, error))
+        return done
 
     def my_queues(self) -> frozenset[str]:
         """The queues this operator answers: their roles (a lead sees every queue)."""

@@ -15,6 +15,7 @@ from textual.screen import Screen
 
 from crisis_console.core.follow import follow
 from crisis_console.core.notify import Notification
+from crisis_console.core.reply_model import Reply
 from crisis_console.core.service import ConsoleService, IngestReport
 from crisis_console.core.text import visible
 from crisis_console.tui.attempt import attempt
@@ -38,6 +39,7 @@ from crisis_console.tui.screens.reports import ReportsScreen
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 
 TIMER_SECONDS = 10  # alarms, SLA breaches, checklist and spikes are checked this often
+OUTBOX_SECONDS = 1.0  # how soon a queued reply goes out, and a retry is noticed
 FOLLOW_CHUNK = 500  # lines ingested per hold of the service lock (about a tenth of a second)
 FOLLOW_PROBLEMS_SHOWN = 3  # a followed file's bad lines in the toast; the rest are counted
 
@@ -81,6 +83,7 @@ class CrisisConsoleApp(App[None]):
         self.push_screen(InboxScreen(self.service))
         if self._run_timers:
             self.set_interval(TIMER_SECONDS, self.run_timers)
+            self.set_interval(OUTBOX_SECONDS, self.work_outbox)
         if self._follow is not None:
             self.follow_file(self._follow)
 
@@ -138,6 +141,23 @@ class CrisisConsoleApp(App[None]):
         with self.service.lock:
             self.service.timers.tick()
         self.call_from_thread(self.refresh_state)
+
+    @work(thread=True, exclusive=True, group="outbox")
+    def work_outbox(self) -> None:
+        """Replies go out from here, never from the screen's thread."""
+        done = self.service.work_outbox()
+        if done:
+            self.call_from_thread(self._delivered, done)
+
+    def _delivered(self, replies: list[Reply]) -> None:
+        for reply in replies:
+            if reply.status == "sent":
+                self.notify(f"Sent to {reply.mention} ({reply.id[:8]}).")
+            elif reply.status == "failed":
+                self.notify(
+                    f"{reply.error}", title=f"Could not send to {reply.mention}", severity="error"
+                )
+        self.refresh_state()
 
     def refresh_state(self) -> None:
         """Let the screen on top reload: its rows, its checklist; and its alarm banner here,

@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from crisis_console.core.claims import ClaimConflict
 from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.ingest import read_jsonl
 from crisis_console.core.models import Role
+from crisis_console.core.outbox import MAX_ATTEMPTS
 from crisis_console.core.reply_model import SENDING, PolicyBlocked
 from crisis_console.core.roster import PermissionDenied
 from crisis_console.core.senders import WebhookSender
@@ -200,6 +202,8 @@ class FlakyPublisher:
     def __init__(self, failures: int) -> None:
         self.failures, self.attempts = failures, 0
         self.published: dict[str, dict[str, Any]] = {}
+        self.gate: threading.Event | None = None  # set: each request waits for it
+        self.entered = threading.Event()
 
 
 @pytest.fixture
@@ -212,6 +216,9 @@ def publisher() -> Iterator[Callable[[int], tuple[str, FlakyPublisher]]]:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if state.gate is not None:
+                    state.entered.set()
+                    state.gate.wait(10)
                 state.attempts += 1
                 if state.attempts <= state.failures:
                     self.send_response(503)
@@ -303,3 +310,59 @@ def test_injection_through_every_outside_field_is_never_evaluated(
     assert "49" not in text
     if "{{" in payload or "{%" in payload:
         assert any(f.code == "placeholder" for f in findings)  # and never sent as is
+
+
+def test_the_console_queues_a_send_and_the_outbox_retries_with_backoff(
+    desk: ServiceFactory, publisher: Publisher, tmp_path: Path
+) -> None:
+    url, state = publisher(2)
+    clock = MovableClock(NOW)
+    maya = desk(Role.SOCIAL, name="maya", clock=clock, sender=WebhookSender(url, attempts=1))
+    maya.replies.deliver_now = False  # as in the console
+    queued = maya.replies.send("x:1", "delivery-delay", DELAY)
+    assert queued.status == SENDING and state.attempts == 0  # nothing left the screen's call
+    [retry] = maya.work_outbox()
+    assert retry.status == SENDING and retry.attempts == 1 and "503" in retry.error
+    assert retry.next_attempt_at == NOW + timedelta(seconds=2)
+    assert maya.work_outbox() == [] and state.attempts == 1  # not before its backoff
+    clock.advance(1 / 30)
+    [again] = maya.work_outbox()
+    assert again.attempts == 2 and again.next_attempt_at == clock.now + timedelta(seconds=4)
+    clock.advance(1 / 15)
+    [sent] = maya.work_outbox()
+    assert sent.status == "sent" and list(state.published) == [queued.id]
+    trail = [a for a, _ in actions(tmp_path) if a.startswith("send")]
+    assert trail == ["send.retrying", "send.retrying", "send"]
+
+
+def test_the_network_call_holds_no_lock(desk: ServiceFactory, publisher: Publisher) -> None:
+    url, state = publisher(0)
+    state.gate = threading.Event()
+    maya = desk(Role.SOCIAL, name="maya", sender=WebhookSender(url, attempts=1))
+    maya.replies.deliver_now = False
+    maya.replies.send("x:1", "delivery-delay", DELAY)
+    worker = threading.Thread(target=maya.work_outbox)
+    worker.start()
+    assert state.entered.wait(5)  # the endpoint is holding the request...
+    assert maya.lock.acquire(timeout=1)  # ...and the service is free for everyone else
+    maya.lock.release()
+    state.gate.set()
+    worker.join(5)
+    assert list(state.published) and not worker.is_alive()
+
+
+def test_a_send_the_endpoint_keeps_refusing_fails_visibly_and_frees_the_mention(
+    desk: ServiceFactory, publisher: Publisher
+) -> None:
+    url, state = publisher(100)
+    clock = MovableClock(NOW)
+    maya = desk(Role.SOCIAL, name="maya", clock=clock, sender=WebhookSender(url, attempts=1))
+    maya.replies.deliver_now = False
+    queued = maya.replies.send("x:1", "delivery-delay", DELAY)
+    for _ in range(MAX_ATTEMPTS):
+        clock.advance(10)
+        maya.work_outbox()
+    failed = maya.replies.reply(queued.id)
+    assert failed.status == "failed" and failed.attempts == MAX_ATTEMPTS
+    assert state.attempts == MAX_ATTEMPTS and not state.published
+    assert "x:1" not in maya.replies.answered()  # another reply may answer it now

@@ -138,9 +138,12 @@ class ReplyScreen(Screen[None]):
         except (CrisisConsoleError, ValueError) as exc:
             self.notify(str(exc), title=f"Could not {how}", severity="error", timeout=10)
             return
-        done = {"pending": "Draft submitted for approval.", "sent": "Sent."}.get(
-            reply.status, reply.status
-        )
+        done = {
+            "pending": "Draft submitted for approval.",
+            "sent": "Sent.",
+            "sending": "Sending: the outbox delivers it within a second.",
+        }.get(reply.status, reply.status)
+
         self.notify(
             f"{done} ({reply.id[:8]})",
             severity="error" if reply.status == "failed" else "information",
