@@ -91,8 +91,9 @@ def print_status(service: ConsoleService, out: IO[str]) -> None:
         allowed = ", ".join(level.templates)
         out.write(f"ordinary sending paused; templates allowed: {allowed}\n")
     _print_steps(state, service.clock(), out)
-    open_alarms = desk.alarms(open_only=True)
-    out.write(f"{len(open_alarms)} open harm alarm(s)\n")
+    count, oldest = desk.alarm_summary()
+    since = f", the oldest raised {_hm(oldest.raised_at)}" if oldest is not None else ""
+    out.write(f"{count} open harm alarm(s){since}\n")
     suggestion = service.timers.spike_suggestion()
     if suggestion is not None:
         out.write(f"SPIKE: consider level {suggestion.level} ({suggestion.level_name}): "

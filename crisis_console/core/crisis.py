@@ -13,6 +13,7 @@ from typing import Any
 from crisis_console.core.audit import AuditEvent, AuditLog
 from crisis_console.core.crisis_state import (
     Alarm,
+    AlarmSummary,
     CrisisState,
     Step,
     parse_time,
@@ -195,6 +196,10 @@ class CrisisDesk:
     def alarms(self, open_only: bool = False) -> list[Alarm]:
         alarms = self._store.state.alarms
         return alarms.open() if open_only else alarms.all()
+
+    def alarm_summary(self) -> AlarmSummary:
+        """How many alarms wait for acknowledgement, and the oldest (cheap at any size)."""
+        return self._store.state.alarms.summary()
 
     def alarm(self, key: str) -> Alarm | None:
         return self._store.state.alarms.get(key)

@@ -55,6 +55,10 @@ class Alarm:
         return self.acknowledged_at is None
 
 
+AlarmSummary = tuple[int, Alarm | None]
+"""How many alarms are open, and the oldest open one."""
+
+
 def step_record(s: Step) -> dict[str, Any]:
     return {
         "id": s.id,

@@ -2,7 +2,8 @@
 
     state/claims/       live claims only: a released or expired claim is removed, so the
                         table holds what people are working on now, not history
-    state/alarms/       every harm alarm; state/open_alarms/ the unacknowledged ones
+    state/alarms/       every harm alarm; state/open_alarms/ the unacknowledged ones;
+                        state/alarm_count/ how many are open
     state/breaches/     SLA breaches, reported once per mention
     state/spikes/       spike suggestions, raised once per interval and level
     state/replies/      every reply; state/reply_index/ reply ids per mention;
@@ -11,6 +12,10 @@
     state/templates/    template approvals, by id and content hash
     state/crisis/       the crisis level and its checklist
     state/journal.json  a batch spanning several tables, until all of them are written
+
+Records about a mention (alarms, breaches, answers, the reply index) are filed beside the
+mention, a file per store segment (`partitioned`): a batch of new mentions touches one file.
+The rest are spread by the hash of their key (`buckets`).
 
 Every write that must happen once is a conditional write checked and made under one lock:
 `ClaimTable.take`, `OnceTable.add_new`, `ReplyTable.take_answer`, `ReplyTable.replace_if`.
@@ -28,8 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from crisis_console.core.buckets import DEFAULT_LIMIT, BucketTable, Record
-from crisis_console.core.crisis_state import Alarm, alarm_from, alarm_record
+from crisis_console.core.crisis_state import Alarm, AlarmSummary, alarm_from, alarm_record
 from crisis_console.core.jsonfile import read_json, write_atomically
+from crisis_console.core.partitioned import LIVE, PartitionedTable
 from crisis_console.core.reply_model import APPROVED, FAILED, PENDING, SENDING, Reply
 
 JOURNAL = "journal.json"
@@ -57,23 +63,62 @@ class Claim:
         return cls(key, r["holder"], since, expires)
 
 
-class Tables:
-    """Named bucket tables under one folder, and batches that span several of them."""
+BY_MENTION = frozenset({"alarms", "open_alarms", "breaches", "answers", "reply_index"})
+Table = BucketTable | PartitionedTable
 
-    def __init__(self, folder: Path, read_only: bool = False, limit: int = DEFAULT_LIMIT) -> None:
-        self.folder, self.read_only, self.limit = folder, read_only, limit
+
+def _anywhere(key: str) -> str:
+    return LIVE
+
+
+class Tables:
+    """Named tables under one folder, and batches that span several of them. `locate` names
+    the store segment that holds a mention (for the tables in `BY_MENTION`)."""
+
+    def __init__(
+        self,
+        folder: Path,
+        read_only: bool = False,
+        limit: int = DEFAULT_LIMIT,
+        locate: Callable[[str], str] = _anywhere,
+    ) -> None:
+        self.folder, self.read_only, self.limit, self.locate = folder, read_only, limit, locate
         self.lock = threading.RLock()  # one conditional write at a time, across tables
-        self._tables: dict[str, BucketTable] = {}
+        self._tables: dict[str, Table] = {}
         journal = folder / JOURNAL
         if journal.exists() and not read_only:  # a batch a crash cut short: finish it
             pending = read_json(journal) or {}
             self._write({name: (put, delete) for name, (put, delete) in pending.items()})
             journal.unlink()
 
-    def table(self, name: str) -> BucketTable:
+    def table(self, name: str) -> Table:
         if name not in self._tables:
-            self._tables[name] = BucketTable(self.folder / name, self.limit, self.read_only)
+            folder = self.folder / name
+            self._tables[name] = (
+                PartitionedTable(folder, self.locate, self.read_only)
+                if name in BY_MENTION
+                else BucketTable(folder, self.limit, self.read_only)
+            )
         return self._tables[name]
+
+    def partitioned(self) -> list[PartitionedTable]:
+        tables = (self.table(name) for name in sorted(BY_MENTION))
+        return [t for t in tables if isinstance(t, PartitionedTable)]
+
+    def rename_partition(self, old: str, new: str) -> None:
+        """The store closed segment `old` as `new`: the records beside it follow it."""
+        with self.lock:
+            for table in self.partitioned():
+                table.rename(old, new)
+
+    def repair_partitions(self, segments: Iterable[str]) -> None:
+        """A partition named after a segment that does not exist was renamed by a rotation
+        that a crash cut short, before the segment itself: it is the live one again."""
+        known = set(segments)
+        for table in self.partitioned():
+            for part in table.parts():
+                if part != LIVE and part not in known:
+                    table.rename(part, LIVE)
 
     def apply(self, changes: Changes) -> None:
         """Write every table's upserts and deletes as one batch: all of it survives a crash,
@@ -180,7 +225,10 @@ class AlarmTable:
 
     def __init__(self, tables: Tables) -> None:
         self._tables = tables
-        self._all, self._open = tables.table("alarms"), tables.table("open_alarms")
+        self._all, self._count = tables.table("alarms"), tables.table("alarm_count")
+        open_alarms = tables.table("open_alarms")
+        assert isinstance(open_alarms, PartitionedTable)
+        self._open = open_alarms
 
     def get(self, key: str) -> Alarm | None:
         record = self._all.get(key)
@@ -195,14 +243,47 @@ class AlarmTable:
         with self._tables.lock:
             known = self._all.get_many(wanted)
             fresh = {k: alarm_record(a) for k, a in wanted.items() if k not in known}
-            self._tables.apply({"alarms": (fresh, []), "open_alarms": (fresh, [])})
+            count = {"current": {"open": self._open_count() + len(fresh)}} if fresh else {}
+            self._tables.apply(
+                {
+                    "alarms": (fresh, []),
+                    "open_alarms": (fresh, []),
+                    "alarm_count": (count, []),
+                }
+            )
         return [wanted[k] for k in fresh]
 
     def save(self, alarms: Iterable[Alarm]) -> None:
         records = {a.key: alarm_record(a) for a in alarms}
         still_open = {k: r for k, r in records.items() if r["acknowledged_at"] is None}
         closed = [k for k in records if k not in still_open]
-        self._tables.apply({"alarms": (records, []), "open_alarms": (still_open, closed)})
+        with self._tables.lock:
+            was_open = self._open.get_many(records)
+            change = len([k for k in still_open if k not in was_open]) - len(
+                [k for k in closed if k in was_open]
+            )
+            count = {"current": {"open": self._open_count() + change}} if change else {}
+            self._tables.apply(
+                {
+                    "alarms": (records, []),
+                    "open_alarms": (still_open, closed),
+                    "alarm_count": (count, []),
+                }
+            )
+
+    def _open_count(self) -> int:
+        record = self._count.get("current")
+        return int(record["open"]) if record else 0
+
+    def summary(self) -> AlarmSummary:
+        """How many alarms are open, and the oldest of them: a count and one small file,
+        however many there are (segments are in time order, so the first holds the oldest)."""
+        count = self._open_count()
+        for part in self._open.parts() if count else []:
+            found = [alarm_from(r) for r in self._open.part(part).values()]
+            if found:
+                return count, min(found, key=lambda a: a.raised_at)
+        return count, None
 
     def open(self) -> list[Alarm]:
         return sorted((alarm_from(r) for _, r in self._open), key=lambda a: a.raised_at)
@@ -323,9 +404,16 @@ class StateStore:
     crisis: Singleton
 
     @classmethod
-    def open(cls, folder: Path, read_only: bool = False, limit: int = DEFAULT_LIMIT) -> StateStore:
-        """`limit`: the most records one file holds (smaller in tests, to show the bound)."""
-        tables = Tables(folder, read_only, limit)
+    def open(
+        cls,
+        folder: Path,
+        read_only: bool = False,
+        limit: int = DEFAULT_LIMIT,
+        locate: Callable[[str], str] = _anywhere,
+    ) -> StateStore:
+        """`limit`: the most records a hash-spread file holds (smaller in tests, to show the
+        bound); `locate`: the segment that holds a mention."""
+        tables = Tables(folder, read_only, limit, locate)
         return cls(
             tables,
             ClaimTable(tables),

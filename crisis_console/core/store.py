@@ -158,11 +158,8 @@ class TinyDBStore:
                 raise StoreError(f"cannot create data folder {folder}: {exc}") from exc
         self._lock = None if read_only else FolderLock(folder)
         try:
-            self.state = StateStore.open(folder / STATE_DIR, read_only, state_limit)
             self.due = DueIndex(folder / DUE_DIR, read_only)
             self.volume = VolumeCounts(folder / VOLUME_DIR, read_only)
-            if not read_only:
-                migrate_state_file(folder / OLD_STATE_FILE, self.state)
             self._live = self._open_live()
             self._checkpointed = time.monotonic()
             self._where: dict[str, str] = {}  # mention key -> segment file name
@@ -178,11 +175,25 @@ class TinyDBStore:
                 self._index_entries(name, self._segment_entries(name))
             self._index(LIVE_FILE, self._live.table(_TABLE).all())
             self._live_ids = {doc["id"]: doc.doc_id for doc in self._live.table(_TABLE).all()}
+            # Opened once the segments are known: records about a mention sit beside it.
+            self.state = StateStore.open(
+                folder / STATE_DIR, read_only, state_limit, self._partition_of
+            )
+            if not read_only:
+                self.state.tables.repair_partitions(
+                    n[: -len(".json")] for n in self._archive_names()
+                )
+                migrate_state_file(folder / OLD_STATE_FILE, self.state)
         except BaseException:
             self.close()
             raise
 
     # --- segments ---------------------------------------------------------------------------
+
+    def _partition_of(self, key: str) -> str:
+        """The segment that holds a mention, by name without `.json` (`live`, or a closed
+        segment's): where the records about it are kept."""
+        return self._where.get(key, LIVE_FILE)[: -len(".json")]
 
     def _open_live(self) -> TinyDB:
         db = _open(self._segments / LIVE_FILE, cache=True)
@@ -384,6 +395,9 @@ class TinyDBStore:
         segment_index.write(
             self._segments, name, [segment_index.entry(d, fingerprint(d)) for d in docs]
         )
+        # The records about these mentions first: a crash between the two renames is undone
+        # at the next open (`repair_partitions`), never left pointing at the wrong file.
+        self.state.tables.rename_partition("live", name[: -len(".json")])
         os.replace(self._segments / LIVE_FILE, self._segments / name)
         fsync_directory(self._segments)
         self._live = self._open_live()

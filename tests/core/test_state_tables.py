@@ -167,3 +167,49 @@ def test_a_lookup_reads_one_bounded_file_however_large_the_table(tmp_path: Path)
 
     small, large = records_read_for_one_lookup(500), records_read_for_one_lookup(20_000)
     assert 0 < small <= 65 and 0 < large <= 65  # one file of at most `limit` (+1) records
+
+
+def test_records_about_a_mention_follow_its_segment_and_survive_a_cut_rotation(
+    tmp_path: Path,
+) -> None:
+    from crisis_console.core.playbook_check import load_playbook
+    from crisis_console.core.routing import Triager
+    from crisis_console.core.store import TinyDBStore
+    from tests.conftest import ROOT
+    from tests.core.test_store import stored
+
+    triager = Triager(load_playbook(ROOT / "playbooks" / "general.yaml"))
+    store = TinyDBStore(tmp_path, live_limit=10)
+    alarm = Alarm("x:0", "harm", NOW, NOW + timedelta(minutes=5), 1, "", None)
+    store.save([stored(triager, str(i), f"post {i}") for i in range(6)])
+    store.state.alarms.add_new([alarm])
+    assert (tmp_path / "state" / "alarms" / "live.json").exists()
+    store.save([stored(triager, str(i), f"post {i}") for i in range(6, 12)])  # rotates
+    [segment] = [p.stem for p in (tmp_path / "mentions").glob("2026-*.json")]
+    assert [p.stem for p in (tmp_path / "state" / "alarms").glob("*.json")] == [segment]
+    assert store.state.alarms.get("x:0") == alarm and store.state.alarms.summary() == (1, alarm)
+    store.save([stored(triager, "12", "post 12")])  # the first in the new live segment
+    later = Alarm("x:12", "harm", NOW, NOW + timedelta(minutes=5), 1, "", None)
+    store.state.alarms.add_new([later])
+    store.close()
+    # A crash between the two renames of the next rotation: the records moved, the segment not.
+    alarms = tmp_path / "state" / "alarms"
+    (alarms / "live.json").rename(alarms / "2099-01-01-0009.json")
+    reopened = TinyDBStore(tmp_path, live_limit=10)
+    try:
+        assert sorted(p.stem for p in alarms.glob("*.json")) == [segment, "live"]
+        assert reopened.state.alarms.get("x:12") == later
+        assert reopened.state.alarms.get("x:0") == alarm
+    finally:
+        reopened.close()
+
+
+def test_the_open_alarm_count_follows_raises_and_acknowledgements(state: StateStore) -> None:
+    raised = [
+        Alarm(f"x:{i}", "harm", NOW + timedelta(minutes=i), NOW, 1, "", None) for i in range(5)
+    ]
+    state.alarms.add_new(raised)
+    state.alarms.add_new(raised[:2])  # again: nothing new
+    assert state.alarms.summary() == (5, raised[0])
+    state.alarms.save([Alarm("x:0", "harm", NOW, NOW, 1, "lee", NOW)])
+    assert state.alarms.summary() == (4, raised[1])

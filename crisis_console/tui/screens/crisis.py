@@ -86,7 +86,7 @@ class CrisisScreen(Screen[None]):
     def _show(self, state: CrisisState, suggestion: Suggestion | None, alarms: list[Alarm]) -> None:
         if not self.is_attached:  # the console closed while the worker ran
             return
-        self.query_one(AlarmBanner).show(alarms)
+        self.query_one(AlarmBanner).show((len(alarms), alarms[0] if alarms else None))
         level = self.service.playbook.level(state.level)
         head = Text()
         style = "bold white on red" if level.crisis else "bold"

@@ -16,7 +16,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 
 from crisis_console.core.claims import ClaimDesk
-from crisis_console.core.crisis_state import Alarm
+from crisis_console.core.crisis_state import AlarmSummary
 from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.inbox import STATUSES, InboxFilter, InboxPage, InboxRow
 from crisis_console.core.models import Category, Platform, StoredMention, Urgency
@@ -97,12 +97,16 @@ class InboxScreen(Screen[None]):
         with self.service.lock:
             page = self.service.inbox_page(self.where, self.page_offset, PAGE)
             claims = self.service.claim_holders()
-            alarms = self.service.crisis.alarms(open_only=True)
+            alarms = self.service.crisis.alarm_summary()
             empty = not page.total and not self.service_total()
         self.app.call_from_thread(self._show, page, claims, alarms, empty)
 
     def _show(
-        self, page: InboxPage, claims: dict[str, str], alarms: list[Alarm], empty: bool = False
+        self,
+        page: InboxPage,
+        claims: dict[str, str],
+        alarms: AlarmSummary,
+        empty: bool = False,
     ) -> None:
         if not self.is_attached:  # the console closed while the worker ran
             return
@@ -260,7 +264,7 @@ class InboxScreen(Screen[None]):
                 self._show(
                     self.service.inbox_page(self.where, self.page_offset, PAGE),
                     self.service.claim_holders(),
-                    self.service.crisis.alarms(open_only=True),
+                    self.service.crisis.alarm_summary(),
                 )
                 table.select(key)
 
