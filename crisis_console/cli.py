@@ -34,6 +34,7 @@ from crisis_console import (
     demo,
 )
 from crisis_console.cli_io import STDIN, err, open_lines, source_name
+from crisis_console.core.actions import Action, Permission
 from crisis_console.core.audit import AUDIT_FILE, AuditEvent, AuditLog
 from crisis_console.core.claims import DEFAULT_LEASE_MINUTES
 from crisis_console.core.errors import CrisisConsoleError, PlaybookError, Problem
@@ -224,17 +225,17 @@ def _acting(folder: Path, audit: AuditLog, clock: Clock, as_name: str | None) ->
         audit.append(
             [
                 AuditEvent(
-                    "refused",
+                    Action.REFUSED,
                     f"operator:{as_name}",
                     login,
                     clock(),
-                    {"action": "act_as", "reason": str(exc)},
+                    {"action": Permission.ACT_AS, "reason": str(exc)},
                 )
             ]
         )
         raise
     if as_name and as_name != login:
-        audit.append([AuditEvent("identity.as", f"operator:{as_name}", login, clock(), {})])
+        audit.append([AuditEvent(Action.IDENTITY_AS, f"operator:{as_name}", login, clock(), {})])
     return operator
 
 

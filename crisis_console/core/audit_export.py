@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
+from crisis_console.core.actions import Action, Permission
 from crisis_console.core.audit import AuditEvent, AuditLog
 from crisis_console.core.models import Clock
 from crisis_console.core.roster import Operator, PermissionDenied, may
@@ -56,11 +57,11 @@ def export_audit(
     may export. Returns how many records were written; the export itself is audited."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-    if not may(operator, "export"):
+    if not may(operator, Permission.EXPORT):
         log.append(
             [
                 AuditEvent(
-                    "refused",
+                    Action.REFUSED,
                     "audit:export",
                     operator.name,
                     clock(),
@@ -87,7 +88,7 @@ def export_audit(
     log.append(
         [
             AuditEvent(
-                "audit.exported",
+                Action.AUDIT_EXPORTED,
                 "audit:export",
                 operator.name,
                 clock(),

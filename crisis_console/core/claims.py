@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from crisis_console.core.actions import Action, Permission
 from crisis_console.core.audit import AuditEvent, AuditLog
 from crisis_console.core.crisis import CrisisDesk
 from crisis_console.core.due import Due
@@ -58,23 +59,23 @@ class ClaimDesk:
             self._store.due.add([Due(claim.expires, "claim", key)])
         return claim, blocked if not force else before
 
-    def _audit_event(self, event: str, key: str, **data: str) -> None:
+    def _audit_event(self, event: Action, key: str, **data: str) -> None:
         me = self._desk.operator.name
         self._audit.append([AuditEvent(event, key, me, self._desk.clock(), data)])
 
     def claim(self, key: str) -> Claim:
         """Claim (or renew) a mention for the operator."""
-        self._desk.require("claim", key)
+        self._desk.require(Permission.CLAIM, key)
         if key not in self._store:
             raise ValueError(f"no mention {key}")
         claim, blocked = self._take(key)
         if blocked is not None:
-            self._audit_event("refused", key, action="claim", held_by=blocked.holder)
+            self._audit_event(Action.REFUSED, key, action="claim", held_by=blocked.holder)
             raise ClaimConflict(
                 f"{key} is claimed by {blocked.holder} until {blocked.expires:%H:%M} UTC; "
                 "ask them to release it, or a lead to take it over"
             )
-        self._audit_event("claim", key, expires=claim.expires.isoformat())
+        self._audit_event(Action.CLAIM, key, expires=claim.expires.isoformat())
         return claim
 
     def require_mine(self, key: str) -> Claim:
@@ -89,13 +90,17 @@ class ClaimDesk:
         if current is None:
             return
         if current.holder != self._desk.operator.name:
-            self._desk.require("take_over_claim", key)  # only a lead releases another's claim
+            self._desk.require(
+                Permission.TAKE_OVER_CLAIM, key
+            )  # only a lead releases another's claim
         self._store.state.claims.release(key)
-        self._audit_event("release", key, held_by=current.holder)
+        self._audit_event(Action.RELEASE, key, held_by=current.holder)
 
     def take_over(self, key: str) -> Claim:
         """A lead takes a claim from whoever holds it (audited, naming them)."""
-        self._desk.require("take_over_claim", key)
+        self._desk.require(Permission.TAKE_OVER_CLAIM, key)
         claim, previous = self._take(key, force=True)
-        self._audit_event("claim.taken_over", key, from_holder=previous.holder if previous else "")
+        self._audit_event(
+            Action.CLAIM_TAKEN_OVER, key, from_holder=previous.holder if previous else ""
+        )
         return claim

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+from crisis_console.core.actions import Action, Permission
 from crisis_console.core.audit import AuditEvent, AuditLog
 from crisis_console.core.crisis_state import (
     Alarm,
@@ -50,15 +51,19 @@ class CrisisDesk:
 
     # --- permission and audit --------------------------------------------------------------
 
-    def event(self, action: str, subject: str, data: Mapping[str, Any]) -> AuditEvent:
+    def event(self, action: Action, subject: str, data: Mapping[str, Any]) -> AuditEvent:
         return AuditEvent(action, subject, self.operator.name, self.clock(), data)
 
-    def require(self, action: str, subject: str, allowed: frozenset[Role] = frozenset()) -> None:
+    def require(
+        self, action: Permission, subject: str, allowed: frozenset[Role] = frozenset()
+    ) -> None:
         """Refuse, audit the refusal and raise `PermissionDenied` unless the operator may."""
         if may(self.operator, action, allowed):
             return
         who = self.operator.describe()
-        self._audit.append([self.event("refused", subject, {"action": action, "operator": who})])
+        self._audit.append(
+            [self.event(Action.REFUSED, subject, {"action": action, "operator": who})]
+        )
         needed = ", ".join(sorted(r.value for r in allowed | {Role.LEAD}))
         raise PermissionDenied(f"{who} may not {action.replace('_', ' ')}: it needs {needed}")
 
@@ -89,7 +94,7 @@ class CrisisDesk:
         """Move to level `number`: audited, checklist started, open mentions re-routed."""
         roles = self.playbook.roles
         changers = roles.level_changers if roles else frozenset({Role.PR})
-        self.require("change_level", f"level:{number}", changers)
+        self.require(Permission.CHANGE_LEVEL, f"level:{number}", changers)
         known = [level.number for level in self.playbook.levels] or [0]
         if number not in known:
             raise ValueError(f"no level {number} in playbook '{self.playbook.id}'; levels: {known}")
@@ -114,7 +119,7 @@ class CrisisDesk:
         self._audit.append(
             [
                 self.event(
-                    "level.changed",
+                    Action.LEVEL_CHANGED,
                     f"level:{number}",
                     {
                         "from": before.level,
@@ -155,7 +160,7 @@ class CrisisDesk:
         step = next((s for s in state.steps if s.id == step_id), None)
         if step is None:
             raise ValueError(f"no checklist step '{step_id}' at level {state.level}")
-        self.require("tick_checklist", f"step:{step_id}", frozenset({step.owner}))
+        self.require(Permission.TICK_CHECKLIST, f"step:{step_id}", frozenset({step.owner}))
         now = self.clock()
         if step.every_minutes:
             # An update cadence: the next one is due a full period after this one was done.
@@ -176,7 +181,7 @@ class CrisisDesk:
         self._audit.append(
             [
                 self.event(
-                    "checklist.ticked",
+                    Action.CHECKLIST_TICKED,
                     f"step:{step_id}",
                     {
                         "level": state.level,
@@ -218,7 +223,7 @@ class CrisisDesk:
         if not fresh:
             return
         self._audit.append(
-            [self.event("alarm.raised", a.key, {"summary": a.summary}) for a in fresh]
+            [self.event(Action.ALARM_RAISED, a.key, {"summary": a.summary}) for a in fresh]
         )
         for alarm in fresh:
             self.notify("harm", "Risk of harm: acknowledge now", alarm.summary, alarm.key)
@@ -227,7 +232,7 @@ class CrisisDesk:
         alarm = self.alarm(key)
         if alarm is None:
             raise ValueError(f"no alarm for {key}")
-        self.require("acknowledge_alarm", key, self.playbook.notified("harm"))
+        self.require(Permission.ACKNOWLEDGE_ALARM, key, self.playbook.notified("harm"))
         if not alarm.open:
             return alarm
         done = Alarm(
@@ -242,7 +247,7 @@ class CrisisDesk:
         self._audit.append(
             [
                 self.event(
-                    "alarm.acknowledged",
+                    Action.ALARM_ACKNOWLEDGED,
                     key,
                     {"raised_at": alarm.raised_at.isoformat(), "notified": alarm.notified},
                 )

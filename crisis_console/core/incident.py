@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from crisis_console.core.actions import Action
 from crisis_console.core.models import SentimentLabel, StoredMention
 from crisis_console.core.playbook import Playbook
 from crisis_console.core.reply_model import Reply
@@ -110,9 +111,9 @@ def build_incident(
         if found is not None:
             kind, title, detail = found
             entries.append(Entry(at, kind, e["actor"], title, detail, _around(posts, times, at)))
-        if e["action"] == "level.changed":
+        if e["action"] == Action.LEVEL_CHANGED:
             changes.append((at, int(e["data"]["to"]), e["actor"]))
-        elif e["action"] == "checklist.ticked":
+        elif e["action"] == Action.CHECKLIST_TICKED:
             ticks.setdefault(e["subject"].removeprefix("step:"), []).append((at, e["actor"]))
     size = bucket_for(end - start)
     inside = [m for m in mentions if start <= m.triage.mention.created_at < end]
@@ -131,37 +132,37 @@ def _entry(
     e: Mapping[str, Any], at: datetime, replies: Mapping[str, Reply]
 ) -> tuple[str, str, str] | None:
     action, data = e["action"], e.get("data", {})
-    if action == "level.changed":
+    if action == Action.LEVEL_CHANGED:
         title = f"Level {data['from']} → {data['to']} ({data.get('name', '')})"
         return "level", title, data.get("reason", "")
-    if action == "spike.suggested":
+    if action == Action.SPIKE_SUGGESTED:
         return (
             "spike",
             f"Spike: {e['subject'].replace('level:', 'level ')} suggested",
             data.get("evidence", ""),
         )
-    if action == "checklist.ticked":
+    if action == Action.CHECKLIST_TICKED:
         late = " (late)" if data.get("late") else ""
         return (
             "checklist",
             f"Done: {data.get('title', e['subject'])}{late}",
             _due(data),
         )
-    if action == "checklist.overdue":
+    if action == Action.CHECKLIST_OVERDUE:
         return (
             "overdue",
             f"Overdue: {e['subject'].removeprefix('step:')}",
             _due(data),
         )
-    if action == "send":
+    if action == Action.SEND:
         reply = replies.get(data.get("reply", ""))
         template = reply.template if reply else ""
         kind = "holding" if template.startswith(HOLDING) else "reply"
         label = "Holding statement" if kind == "holding" else "Reply"
         return kind, f"{label} to {e['subject']} ({template})", data.get("text", "")
-    if action == "alarm.raised":
+    if action == Action.ALARM_RAISED:
         return "alarm", f"Harm alarm: {e['subject']}", data.get("summary", "")
-    if action == "alarm.acknowledged":
+    if action == Action.ALARM_ACKNOWLEDGED:
         return (
             "ack",
             f"Alarm acknowledged: {e['subject']}",
@@ -223,7 +224,7 @@ def crisis_window(events: Iterable[Mapping[str, Any]], now: datetime) -> tuple[d
     start: datetime | None = None
     end: datetime | None = None
     for e in events:
-        if e["action"] != "level.changed":
+        if e["action"] != Action.LEVEL_CHANGED:
             continue
         at, data = datetime.fromisoformat(e["at"]), e["data"]
         if data["from"] == 0 and data["to"] > 0:

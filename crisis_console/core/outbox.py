@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
 
+from crisis_console.core.actions import Action
 from crisis_console.core.audit import AuditEvent, AuditLog
 from crisis_console.core.models import Clock
 from crisis_console.core.reply_model import FAILED, SENDING, SENT, Reply
@@ -81,21 +82,21 @@ class ReplyOutbox:
             sent = replace(reply, status=SENT, sent_at=now, error="", next_attempt_at=None)
             self._store.state.replies.save(sent)
             data = {"reply": reply.id, "sender": self.sender.name, "text": reply.text}
-            self._audit.append([event("send", data)])
+            self._audit.append([event(Action.SEND, data)])
             return sent
         attempts = reply.attempts + 1
         if final or attempts >= MAX_ATTEMPTS:
             failed = replace(reply, status=FAILED, error=error, attempts=attempts)
             self._store.state.replies.save(failed)
             self._store.state.replies.release_answer(reply.mention, reply.id)
-            self._audit.append([event("send.failed", {"reply": reply.id, "error": error})])
+            self._audit.append([event(Action.SEND_FAILED, {"reply": reply.id, "error": error})])
             return failed
         later = replace(
             reply, error=error, attempts=attempts, next_attempt_at=now + backoff(attempts)
         )
         self._store.state.replies.save(later)
         retry: dict[str, object] = {"reply": reply.id, "error": error, "attempt": attempts}
-        self._audit.append([event("send.retrying", retry)])
+        self._audit.append([event(Action.SEND_RETRYING, retry)])
         return later
 
     def send_now(self, reply: Reply) -> Reply:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, NoReturn
 
+from crisis_console.core.actions import Action, Permission
 from crisis_console.core.audit import AuditEvent, AuditLog
 from crisis_console.core.claims import ClaimDesk
 from crisis_console.core.crisis import CrisisDesk
@@ -65,11 +66,11 @@ class ReplyDesk:
     def _me(self) -> str:
         return self._desk.operator.name
 
-    def _event(self, event: str, subject: str, **data: Any) -> None:
+    def _event(self, event: Action, subject: str, **data: Any) -> None:
         self._audit.append([AuditEvent(event, subject, self._me, self._desk.clock(), data)])
 
     def _refuse(self, action: str, subject: str, why: str) -> CrisisConsoleError:
-        self._event("refused", subject, action=action, reason=why)
+        self._event(Action.REFUSED, subject, action=action, reason=why)
         return CrisisConsoleError(why)
 
     def _save(self, reply: Reply) -> Reply:
@@ -99,7 +100,7 @@ class ReplyDesk:
 
     def approve_template(self, template_id: str) -> None:
         """Approve the template's current content (pr, lead); an edit needs a new approval."""
-        self._desk.require("approve_template", f"template:{template_id}")
+        self._desk.require(Permission.APPROVE_TEMPLATE, f"template:{template_id}")
         template = self._template(template_id)
         self._store.state.templates.approve(
             template.id,
@@ -113,7 +114,7 @@ class ReplyDesk:
             },
         )
         self._event(
-            "template.approved",
+            Action.TEMPLATE_APPROVED,
             f"template:{template.id}",
             sha256=template.sha256,
             version=template.version,
@@ -194,11 +195,11 @@ class ReplyDesk:
 
     def submit(self, key: str, template_id: str, variables: Mapping[str, str]) -> Reply:
         """Put a draft in the approval queue (any answering role)."""
-        self._desk.require("draft", key)
+        self._desk.require(Permission.DRAFT, key)
         self.claims.require_mine(key)
         reply = self._save(self._new(key, template_id, variables, PENDING))
         self._event(
-            "draft",
+            Action.DRAFT,
             key,
             reply=reply.id,
             template=reply.template,
@@ -210,7 +211,7 @@ class ReplyDesk:
     def send(self, key: str, template_id: str, variables: Mapping[str, str]) -> Reply:
         """Send at once (social, lead). A warning, or a template that must be reviewed by a
         person, needs an approver: submit it instead."""
-        self._desk.require("send", key)
+        self._desk.require(Permission.SEND, key)
         self.claims.require_mine(key)
         reply = self._new(key, template_id, variables, APPROVED)
         if reply.findings:
@@ -252,7 +253,7 @@ class ReplyDesk:
 
     def approve(self, reply_id: str) -> Reply:
         reply = self.reply(reply_id)
-        self._desk.require("approve", reply.mention, self._approvers())
+        self._desk.require(Permission.APPROVE, reply.mention, self._approvers())
         if reply.status != PENDING:
             raise ValueError(f"reply {reply_id} is {reply.status}, not waiting for approval")
         if self._me in (reply.author, reply.edited_by):
@@ -278,15 +279,15 @@ class ReplyDesk:
                 "review it again",
             )
         self._event(
-            "approval", reply.mention, reply=reply.id, warnings=[f.message for f in findings]
+            Action.APPROVAL, reply.mention, reply=reply.id, warnings=[f.message for f in findings]
         )
-        if may(self._desk.operator, "send"):
+        if may(self._desk.operator, Permission.SEND):
             return self._dispatch(approved.id)
         return approved
 
     def reject(self, reply_id: str, comment: str) -> Reply:
         reply = self.reply(reply_id)
-        self._desk.require("approve", reply.mention, self._approvers())
+        self._desk.require(Permission.APPROVE, reply.mention, self._approvers())
         if not comment.strip():
             raise ValueError("a rejection needs a comment for the author")
         if reply.status not in (PENDING, APPROVED):
@@ -296,14 +297,14 @@ class ReplyDesk:
                 reply, status=REJECTED, history=(*reply.history, self._step("rejected", comment))
             )
         )
-        self._event("rejection", reply.mention, reply=reply.id, comment=comment)
+        self._event(Action.REJECTION, reply.mention, reply=reply.id, comment=comment)
         return rejected
 
     def edit(self, reply_id: str, text: str, comment: str = "") -> Reply:
         """An approver changes the wording; the change is kept as a diff, and the edited draft
         then needs an approver who neither wrote nor edited it."""
         reply = self.reply(reply_id)
-        self._desk.require("edit_draft", reply.mention, self._approvers())
+        self._desk.require(Permission.EDIT_DRAFT, reply.mention, self._approvers())
         if reply.status != PENDING:
             raise ValueError(f"reply {reply_id} is {reply.status}; only a waiting draft is edited")
         findings = self._guard(reply, text, "edit")
@@ -318,13 +319,13 @@ class ReplyDesk:
                 history=(*reply.history, self._step("edited", comment, diff)),
             )
         )
-        self._event("edit", reply.mention, reply=reply.id, diff=diff, comment=comment)
+        self._event(Action.EDIT, reply.mention, reply=reply.id, diff=diff, comment=comment)
         return edited
 
     def _refuse_by_policy(self, action: str, key: str, blocked: list[Finding]) -> NoReturn:
         # The codes let reports count what blocked replies without repeating personal data.
         self._event(
-            "refused",
+            Action.REFUSED,
             key,
             action=action,
             reason="policy",
@@ -356,13 +357,13 @@ class ReplyDesk:
     def send_approved(self, reply_id: str) -> Reply:
         """A sender publishes a reply that a non-sender approved."""
         reply = self.reply(reply_id)
-        self._desk.require("send", reply.mention)
+        self._desk.require(Permission.SEND, reply.mention)
         if reply.status not in (APPROVED, FAILED):
             raise ValueError(f"reply {reply_id} is {reply.status}, not ready to send")
         return self._dispatch(reply_id)
 
     def _dispatch(self, reply_id: str) -> Reply:
-        self._desk.require("send", self.reply(reply_id).mention)
+        self._desk.require(Permission.SEND, self.reply(reply_id).mention)
         reply = self.reply(reply_id)
         other = self._store.state.replies.take_answer(reply.mention, reply.id)  # atomic
         if other is not None:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from crisis_console.core.actions import Action
 from crisis_console.core.crisis_state import Alarm
 from crisis_console.core.models import SentimentLabel, StoredMention
 from crisis_console.core.reply_model import SENT, Reply
@@ -40,7 +41,9 @@ BUCKETS = (
     (timedelta(days=31), timedelta(days=1)),
 )
 WEEK = timedelta(weeks=1)
-_REPORTED = frozenset({"draft", "approval", "rejection", "refused"})  # audit actions read here
+_REPORTED = frozenset(
+    {Action.DRAFT, Action.APPROVAL, Action.REJECTION, Action.REFUSED}
+)  # audit actions read here
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,11 +237,11 @@ def build_report(
         if action not in _REPORTED:
             continue  # most records are ingests: their time is not even parsed
         at, data = datetime.fromisoformat(e["at"]), e.get("data", {})
-        if action == "draft" and start <= at < end:
+        if action == Action.DRAFT and start <= at < end:
             drafted[data.get("reply", "")] = at
         elif action in ("approval", "rejection"):
             decided.setdefault(data.get("reply", ""), (at, action))
-        elif action == "refused" and data.get("reason") == "policy" and start <= at < end:
+        elif action == Action.REFUSED and data.get("reason") == "policy" and start <= at < end:
             blocks.update(data.get("codes") or [_kind_of(f) for f in data.get("findings", [])])
     turnaround = [minutes_between(at, decided[r][0]) for r, at in drafted.items() if r in decided]
     rejected = sum(1 for r in drafted if r in decided and decided[r][1] == "rejection")

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crisis_console.core.actions import Permission
 from crisis_console.core.errors import CrisisConsoleError, FileRefused
 from crisis_console.core.models import Role
 from crisis_console.core.yamlcheck import Checker
@@ -48,23 +49,23 @@ _ANSWERERS = frozenset({Role.SOCIAL, Role.SUPPORT, Role.PR, Role.LEGAL})
 
 # Which roles may do what. `lead` may do everything; some entries are widened by the caller
 # from the playbook (who approves, who is notified of harm, a checklist step's owner).
-ACTIONS: dict[str, frozenset[Role]] = {
-    "claim": _ANSWERERS,
-    "draft": _ANSWERERS,
-    "send": frozenset({Role.SOCIAL}),  # only the designated social team sends
-    "approve": frozenset({Role.SOCIAL}),  # plus the playbook's approvers
-    "edit_draft": frozenset({Role.SOCIAL}),  # plus the playbook's approvers
-    "take_over_claim": frozenset(),
-    "change_level": frozenset({Role.PR}),
-    "acknowledge_alarm": frozenset({Role.PR, Role.SOCIAL}),
-    "tick_checklist": frozenset(),  # the step's owner role
-    "approve_template": frozenset({Role.PR}),
-    "export": frozenset({Role.AUDITOR}),
-    "change_roster": frozenset(),
+ACTIONS: dict[Permission, frozenset[Role]] = {
+    Permission.CLAIM: _ANSWERERS,
+    Permission.DRAFT: _ANSWERERS,
+    Permission.SEND: frozenset({Role.SOCIAL}),  # only the designated social team sends
+    Permission.APPROVE: frozenset({Role.SOCIAL}),  # plus the playbook's approvers
+    Permission.EDIT_DRAFT: frozenset({Role.SOCIAL}),  # plus the playbook's approvers
+    Permission.TAKE_OVER_CLAIM: frozenset(),
+    Permission.CHANGE_LEVEL: frozenset({Role.PR}),
+    Permission.ACKNOWLEDGE_ALARM: frozenset({Role.PR, Role.SOCIAL}),
+    Permission.TICK_CHECKLIST: frozenset(),  # the step's owner role
+    Permission.APPROVE_TEMPLATE: frozenset({Role.PR}),
+    Permission.EXPORT: frozenset({Role.AUDITOR}),
+    Permission.CHANGE_ROSTER: frozenset(),
 }
 
 
-def may(operator: Operator, action: str, also: frozenset[Role] = frozenset()) -> bool:
+def may(operator: Operator, action: Permission, also: frozenset[Role] = frozenset()) -> bool:
     """True when one of the operator's roles allows `action` (`also`: roles allowed here)."""
     if Role.LEAD in operator.roles:
         return True

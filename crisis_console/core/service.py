@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from crisis_console.core.actions import REPLAYED, Action, Permission
 from crisis_console.core.audit import AuditEvent, AuditLog, VerifyResult
 from crisis_console.core.claims import DEFAULT_LEASE_MINUTES, ClaimDesk
 from crisis_console.core.crisis import CrisisDesk
@@ -47,7 +48,6 @@ from crisis_console.core.templates import ReplyTemplate
 from crisis_console.core.timers import Timers
 
 DEFAULT_BATCH = 500
-REPLAYED = ("mention.ingested", "mention.version", "mention.deleted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,11 +193,11 @@ class ConsoleService:
             earlier -= 1  # an edit is not another post
         triage = self._triager.triage(mention, max(earlier, 0), self._level)
         history: tuple[MentionVersion, ...] = ()
-        action = "mention.ingested"
+        action = Action.MENTION_INGESTED
         if existing is not None:
             old = existing.triage.mention
             history = (*existing.history, MentionVersion(old.text, existing.ingested_at))
-            action = "mention.version"
+            action = Action.MENTION_VERSION
             report.updated += 1
         else:
             report.new += 1
@@ -349,7 +349,7 @@ class ConsoleService:
         an audit export, a report carries names and figures out of the archive."""
         data = {"from": start.isoformat(), "to": end.isoformat(), "format": fmt, "out": to}
         self._audit.append(
-            [AuditEvent("report.exported", f"report:{kind}", self.actor, self.clock(), data)]
+            [AuditEvent(Action.REPORT_EXPORTED, f"report:{kind}", self.actor, self.clock(), data)]
         )
 
     def audit_records(self) -> Iterator[dict[str, Any]]:
@@ -381,14 +381,14 @@ class ConsoleService:
 
     def change_team(self, team_file: Path, name: str, roles: list[Role] | None) -> None:
         """Put an operator on the team with these roles, or take them off (lead only)."""
-        self.crisis.require("change_roster", f"operator:{name}")
+        self.crisis.require(Permission.CHANGE_ROSTER, f"operator:{name}")
         before = sorted(r.value for r in load_roster(team_file).operators.get(name, ()))
         change_roster(team_file, name, roles)
         after = sorted(r.value for r in roles) if roles is not None else []
         self._audit.append(
             [
                 AuditEvent(
-                    "roster.changed",
+                    Action.ROSTER_CHANGED,
                     f"operator:{name}",
                     self.actor,
                     self.clock(),

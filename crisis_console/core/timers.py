@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from crisis_console.core.actions import Action
 from crisis_console.core.audit import AuditLog
 from crisis_console.core.crisis import CrisisDesk
 from crisis_console.core.crisis_state import Alarm, CrisisState, Step
@@ -61,7 +62,7 @@ class Timers:
         ]
         self._store.due.add(Due(a.ack_due, "alarm", a.key) for a in again)
         self._audit.append(
-            [self.desk.event("alarm.renotified", a.key, {"times": a.notified}) for a in again]
+            [self.desk.event(Action.ALARM_RENOTIFIED, a.key, {"times": a.notified}) for a in again]
         )
         self._store.state.alarms.save(again)
         for a in late:
@@ -96,7 +97,7 @@ class Timers:
         self._audit.append(
             [
                 self.desk.event(
-                    "sla.breached",
+                    Action.SLA_BREACHED,
                     k,
                     {
                         "queue": m.triage.route.queue.value,
@@ -143,7 +144,11 @@ class Timers:
         self.desk.save_state(CrisisState(state.level, state.since, state.by, state.reason, steps))
         for s in late:
             self._audit.append(
-                [self.desk.event("checklist.overdue", f"step:{s.id}", {"due": s.due.isoformat()})]
+                [
+                    self.desk.event(
+                        Action.CHECKLIST_OVERDUE, f"step:{s.id}", {"due": s.due.isoformat()}
+                    )
+                ]
             )
             self.desk.notify(
                 "checklist",
@@ -187,7 +192,7 @@ class Timers:
         self._audit.append(
             [
                 self.desk.event(
-                    "spike.suggested",
+                    Action.SPIKE_SUGGESTED,
                     f"level:{s.level}",
                     {"reasons": list(s.reasons), "evidence": s.evidence()},
                 )

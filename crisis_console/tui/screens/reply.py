@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from crisis_console.core.actions import Permission
 from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.policy import Finding
 from crisis_console.core.roster import may
@@ -79,7 +80,7 @@ class ReplyScreen(Screen[None]):
                 "No approved template fits this mention, your role and the crisis level."
             )
         options.focus()
-        if not may(self.service.operator, "send"):
+        if not may(self.service.operator, Permission.SEND):
             self.query_one("#reply-findings", Static).update(
                 Text("You submit drafts; the social team approves and sends.", style="dim")
             )

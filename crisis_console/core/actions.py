@@ -1,0 +1,60 @@
+"""The names the archive and the permission table use, as enums, so that a misspelt action is
+a type error, not a record nobody ever finds. Each value is what the audit log stores."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """Every kind of audit record."""
+
+    MENTION_INGESTED = "mention.ingested"
+    MENTION_VERSION = "mention.version"
+    MENTION_DELETED = "mention.deleted"
+    ALARM_RAISED = "alarm.raised"
+    ALARM_RENOTIFIED = "alarm.renotified"
+    ALARM_ACKNOWLEDGED = "alarm.acknowledged"
+    SLA_BREACHED = "sla.breached"
+    SPIKE_SUGGESTED = "spike.suggested"
+    LEVEL_CHANGED = "level.changed"
+    CHECKLIST_TICKED = "checklist.ticked"
+    CHECKLIST_OVERDUE = "checklist.overdue"
+    CLAIM = "claim"
+    CLAIM_TAKEN_OVER = "claim.taken_over"
+    RELEASE = "release"
+    TEMPLATE_APPROVED = "template.approved"
+    DRAFT = "draft"
+    EDIT = "edit"
+    APPROVAL = "approval"
+    REJECTION = "rejection"
+    SEND = "send"
+    SEND_RETRYING = "send.retrying"
+    SEND_FAILED = "send.failed"
+    REFUSED = "refused"
+    IDENTITY_AS = "identity.as"
+    ROSTER_CHANGED = "roster.changed"
+    REPORT_EXPORTED = "report.exported"
+    AUDIT_EXPORTED = "audit.exported"
+
+
+REPLAYED = frozenset({Action.MENTION_INGESTED, Action.MENTION_VERSION, Action.MENTION_DELETED})
+"""The records that carry a whole stored mention: recovery replays them into the store."""
+
+
+class Permission(StrEnum):
+    """What the permission table governs (`roster.ACTIONS`)."""
+
+    CLAIM = "claim"
+    DRAFT = "draft"
+    SEND = "send"
+    APPROVE = "approve"
+    EDIT_DRAFT = "edit_draft"
+    TAKE_OVER_CLAIM = "take_over_claim"
+    CHANGE_LEVEL = "change_level"
+    ACKNOWLEDGE_ALARM = "acknowledge_alarm"
+    TICK_CHECKLIST = "tick_checklist"
+    APPROVE_TEMPLATE = "approve_template"
+    EXPORT = "export"
+    CHANGE_ROSTER = "change_roster"
+    ACT_AS = "act_as"  # refused identities are audited under this name
