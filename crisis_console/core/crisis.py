@@ -11,7 +11,8 @@ from datetime import timedelta
 from typing import Any
 
 from crisis_console.core.actions import Action, Permission
-from crisis_console.core.audit import AuditEvent, AuditLog
+from crisis_console.core.audit import AuditEvent
+from crisis_console.core.context import OperatorContext, synchronized
 from crisis_console.core.crisis_state import (
     Alarm,
     AlarmSummary,
@@ -23,58 +24,47 @@ from crisis_console.core.crisis_state import (
 )
 from crisis_console.core.due import Due
 from crisis_console.core.models import Clock, Role, StoredMention
-from crisis_console.core.notify import Notification, Notifier
 from crisis_console.core.playbook import Level, Playbook
-from crisis_console.core.roster import Operator, PermissionDenied, may
-from crisis_console.core.routing import Triager
-from crisis_console.core.store import MentionStore
+from crisis_console.core.roster import Operator
 
 
 class CrisisDesk:
     """Crisis level, checklist, alarms and timers for one operator."""
 
-    def __init__(
-        self,
-        store: MentionStore,
-        audit: AuditLog,
-        triager: Triager,
-        notifier: Notifier,
-        clock: Clock,
-        operator: Operator,
-    ) -> None:
-        self._store, self._audit, self._triager = store, audit, triager
-        self._notifier, self.clock, self.operator = notifier, clock, operator
+    def __init__(self, ctx: OperatorContext) -> None:
+        self.ctx, self.lock = ctx, ctx.lock
+        self._store, self._audit, self._triager = ctx.store, ctx.audit, ctx.triager
+
+    @property
+    def clock(self) -> Clock:
+        return self.ctx.clock
+
+    @property
+    def operator(self) -> Operator:
+        return self.ctx.operator
 
     @property
     def playbook(self) -> Playbook:
         return self._triager.playbook
 
-    # --- permission and audit --------------------------------------------------------------
+    # --- permission and audit (the context's, for the timers) ----------------------------------
 
     def event(self, action: Action, subject: str, data: Mapping[str, Any]) -> AuditEvent:
-        return AuditEvent(action, subject, self.operator.name, self.clock(), data)
+        return self.ctx.event(action, subject, data)
 
     def require(
         self, action: Permission, subject: str, allowed: frozenset[Role] = frozenset()
     ) -> None:
-        """Refuse, audit the refusal and raise `PermissionDenied` unless the operator may."""
-        if may(self.operator, action, allowed):
-            return
-        who = self.operator.describe()
-        self._audit.append(
-            [self.event(Action.REFUSED, subject, {"action": action, "operator": who})]
-        )
-        needed = ", ".join(sorted(r.value for r in allowed | {Role.LEAD}))
-        raise PermissionDenied(f"{who} may not {action.replace('_', ' ')}: it needs {needed}")
+        self.ctx.require(action, subject, allowed)
 
     def notify(
         self, kind: str, title: str, body: str, subject: str, roles: frozenset[Role] | None = None
     ) -> None:
-        roles = roles if roles is not None else self.playbook.notified(kind)
-        self._notifier.send(Notification(kind, title, body, roles, self.clock(), subject))
+        self.ctx.notify(kind, title, body, subject, roles)
 
     # --- level and checklist -----------------------------------------------------------------
 
+    @synchronized
     def state(self) -> CrisisState:
         record = self._store.state.crisis.get()
         if record is None:
@@ -87,9 +77,11 @@ class CrisisDesk:
             tuple(step_from(s) for s in record["steps"]),
         )
 
+    @synchronized
     def current_level(self) -> Level:
         return self.playbook.level(self.state().level)
 
+    @synchronized
     def set_level(self, number: int, reason: str) -> CrisisState:
         """Move to level `number`: audited, checklist started, open mentions re-routed."""
         roles = self.playbook.roles
@@ -143,6 +135,7 @@ class CrisisDesk:
         )
         return after
 
+    @synchronized
     def save_state(self, state: CrisisState) -> None:
         self._store.state.crisis.set(
             {
@@ -154,6 +147,7 @@ class CrisisDesk:
             }
         )
 
+    @synchronized
     def tick_step(self, step_id: str) -> Step:
         """Mark a checklist step done (its owner role or lead); a repeating step comes due again."""
         state = self.state()
@@ -198,17 +192,21 @@ class CrisisDesk:
 
     # --- harm alarms -------------------------------------------------------------------------
 
+    @synchronized
     def alarms(self, open_only: bool = False) -> list[Alarm]:
         alarms = self._store.state.alarms
         return alarms.open() if open_only else alarms.all()
 
+    @synchronized
     def alarm_summary(self) -> AlarmSummary:
         """How many alarms wait for acknowledgement, and the oldest (cheap at any size)."""
         return self._store.state.alarms.summary()
 
+    @synchronized
     def alarm(self, key: str) -> Alarm | None:
         return self._store.state.alarms.get(key)
 
+    @synchronized
     def raise_alarms(self, escalated: Sequence[StoredMention]) -> None:
         """A new escalated mention raises an alarm, notifies at once, and starts its timer."""
         now = self.clock()
@@ -228,6 +226,7 @@ class CrisisDesk:
         for alarm in fresh:
             self.notify("harm", "Risk of harm: acknowledge now", alarm.summary, alarm.key)
 
+    @synchronized
     def acknowledge(self, key: str) -> Alarm:
         alarm = self.alarm(key)
         if alarm is None:
@@ -258,6 +257,7 @@ class CrisisDesk:
 
     # --- replies at this level (used by the reply composer) ----------------------------------
 
+    @synchronized
     def template_allowed(self, template_id: str) -> bool:
         allowed = self.current_level().templates
         return "*" in allowed or template_id in allowed

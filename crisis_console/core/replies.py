@@ -16,9 +16,9 @@ from dataclasses import replace
 from typing import Any, NoReturn
 
 from crisis_console.core.actions import Action, Permission
-from crisis_console.core.audit import AuditEvent, AuditLog
+from crisis_console.core.audit import AuditEvent
 from crisis_console.core.claims import ClaimDesk
-from crisis_console.core.crisis import CrisisDesk
+from crisis_console.core.context import OperatorContext, synchronized
 from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.models import Role, StoredMention
 from crisis_console.core.outbox import ReplyOutbox
@@ -36,7 +36,6 @@ from crisis_console.core.reply_model import (
 )
 from crisis_console.core.roster import may
 from crisis_console.core.senders import Sender
-from crisis_console.core.store import MentionStore
 from crisis_console.core.templates import ReplyTemplate
 
 
@@ -45,17 +44,16 @@ class ReplyDesk:
 
     def __init__(
         self,
-        desk: CrisisDesk,
+        ctx: OperatorContext,
         claims: ClaimDesk,
-        store: MentionStore,
-        audit: AuditLog,
         templates: Mapping[str, ReplyTemplate],
         sender: Sender,
         brand: str,
     ) -> None:
-        self._desk, self.claims, self._store, self._audit = desk, claims, store, audit
+        self._ctx, self.claims, self.lock = ctx, claims, ctx.lock
+        self._store, self._audit = ctx.store, ctx.audit
         self.templates, self._brand = dict(templates), brand
-        self.outbox = ReplyOutbox(store, audit, sender, desk.clock)
+        self.outbox = ReplyOutbox(ctx.store, ctx.audit, sender, ctx.clock)
         # True: a send is delivered before the call returns (the command line); False: it is
         # queued for `ConsoleService.work_outbox` (the console, which must never wait on it).
         self.deliver_now = True
@@ -64,10 +62,10 @@ class ReplyDesk:
 
     @property
     def _me(self) -> str:
-        return self._desk.operator.name
+        return self._ctx.operator.name
 
     def _event(self, event: Action, subject: str, **data: Any) -> None:
-        self._audit.append([AuditEvent(event, subject, self._me, self._desk.clock(), data)])
+        self._audit.append([AuditEvent(event, subject, self._me, self._ctx.clock(), data)])
 
     def _refuse(self, action: str, subject: str, why: str) -> CrisisConsoleError:
         self._event(Action.REFUSED, subject, action=action, reason=why)
@@ -82,12 +80,14 @@ class ReplyDesk:
             raise ValueError(f"no mention {key}")
         return stored
 
+    @synchronized
     def reply(self, reply_id: str) -> Reply:
         reply = self._store.state.replies.get(reply_id)
         if reply is None:
             raise ValueError(f"no reply {reply_id}")
         return reply
 
+    @synchronized
     def replies(self, mention: str | None = None) -> list[Reply]:
         """The replies to one mention, or every reply (reports), oldest first."""
         table = self._store.state.replies
@@ -95,12 +95,14 @@ class ReplyDesk:
 
     # --- templates ----------------------------------------------------------------------------
 
+    @synchronized
     def template_approved(self, template: ReplyTemplate) -> bool:
         return self._store.state.templates.approved(template.id, template.sha256)
 
+    @synchronized
     def approve_template(self, template_id: str) -> None:
         """Approve the template's current content (pr, lead); an edit needs a new approval."""
-        self._desk.require(Permission.APPROVE_TEMPLATE, f"template:{template_id}")
+        self._ctx.require(Permission.APPROVE_TEMPLATE, f"template:{template_id}")
         template = self._template(template_id)
         self._store.state.templates.approve(
             template.id,
@@ -110,7 +112,7 @@ class ReplyDesk:
                 "version": template.version,
                 "sha256": template.sha256,
                 "by": self._me,
-                "at": self._desk.clock().isoformat(),
+                "at": self._ctx.clock().isoformat(),
             },
         )
         self._event(
@@ -126,11 +128,12 @@ class ReplyDesk:
             raise ValueError(f"no template '{template_id}'")
         return template
 
+    @synchronized
     def choices(self, key: str) -> list[ReplyTemplate]:
         """Approved templates fit for this mention, the operator's role and the level."""
         t = self._mention(key).triage
-        level = self._desk.state().level
-        roles = self._desk.operator.roles
+        level = self._ctx.level_number()
+        roles = self._ctx.operator.roles
         return [
             tpl
             for tpl in self.templates.values()
@@ -139,7 +142,7 @@ class ReplyDesk:
             and not blocking(
                 [
                     f
-                    for f in check_reply("x", t.mention.platform, self._desk.playbook, level, tpl)
+                    for f in check_reply("x", t.mention.platform, self._ctx.playbook, level, tpl)
                     if f.code == "level"
                 ]
             )
@@ -161,7 +164,7 @@ class ReplyDesk:
         }
         text = template.render(context, variables)
         findings = check_reply(
-            text, m.platform, self._desk.playbook, self._desk.state().level, template
+            text, m.platform, self._ctx.playbook, self._ctx.level_number(), template
         )
         if not self.template_approved(template):
             findings.append(
@@ -189,13 +192,14 @@ class ReplyDesk:
             text,
             self._me,
             status,
-            self._desk.clock(),
+            self._ctx.clock(),
             tuple(findings),
         )
 
+    @synchronized
     def submit(self, key: str, template_id: str, variables: Mapping[str, str]) -> Reply:
         """Put a draft in the approval queue (any answering role)."""
-        self._desk.require(Permission.DRAFT, key)
+        self._ctx.require(Permission.DRAFT, key)
         self.claims.require_mine(key)
         reply = self._save(self._new(key, template_id, variables, PENDING))
         self._event(
@@ -208,10 +212,11 @@ class ReplyDesk:
         )
         return reply
 
+    @synchronized
     def send(self, key: str, template_id: str, variables: Mapping[str, str]) -> Reply:
         """Send at once (social, lead). A warning, or a template that must be reviewed by a
         person, needs an approver: submit it instead."""
-        self._desk.require(Permission.SEND, key)
+        self._ctx.require(Permission.SEND, key)
         self.claims.require_mine(key)
         reply = self._new(key, template_id, variables, APPROVED)
         if reply.findings:
@@ -235,25 +240,27 @@ class ReplyDesk:
     # --- the approval queue -------------------------------------------------------------------
 
     def _approvers(self) -> frozenset[Role]:
-        roles = self._desk.playbook.roles
+        roles = self._ctx.playbook.roles
         approvers = roles.approvers if roles else frozenset({Role.LEAD})
-        if not self._desk.current_level().crisis:
+        if not self._ctx.level().crisis:
             approvers |= frozenset({Role.SOCIAL})  # ordinary replies: the social team approves
         return approvers
 
+    @synchronized
     def queue(self) -> list[tuple[Reply, bool]]:
         """Drafts waiting for approval or for a sender; True marks one older than its SLA."""
         out = []
         for reply in self._store.state.replies.in_progress():
             if reply.status in (PENDING, APPROVED, FAILED):
                 stored = self._store.get(reply.mention)
-                late = stored is not None and self._desk.clock() > stored.triage.deadline
+                late = stored is not None and self._ctx.clock() > stored.triage.deadline
                 out.append((reply, late))
         return out
 
+    @synchronized
     def approve(self, reply_id: str) -> Reply:
         reply = self.reply(reply_id)
-        self._desk.require(Permission.APPROVE, reply.mention, self._approvers())
+        self._ctx.require(Permission.APPROVE, reply.mention, self._approvers())
         if reply.status != PENDING:
             raise ValueError(f"reply {reply_id} is {reply.status}, not waiting for approval")
         if self._me in (reply.author, reply.edited_by):
@@ -281,13 +288,14 @@ class ReplyDesk:
         self._event(
             Action.APPROVAL, reply.mention, reply=reply.id, warnings=[f.message for f in findings]
         )
-        if may(self._desk.operator, Permission.SEND):
+        if may(self._ctx.operator, Permission.SEND):
             return self._dispatch(approved.id)
         return approved
 
+    @synchronized
     def reject(self, reply_id: str, comment: str) -> Reply:
         reply = self.reply(reply_id)
-        self._desk.require(Permission.APPROVE, reply.mention, self._approvers())
+        self._ctx.require(Permission.APPROVE, reply.mention, self._approvers())
         if not comment.strip():
             raise ValueError("a rejection needs a comment for the author")
         if reply.status not in (PENDING, APPROVED):
@@ -300,11 +308,12 @@ class ReplyDesk:
         self._event(Action.REJECTION, reply.mention, reply=reply.id, comment=comment)
         return rejected
 
+    @synchronized
     def edit(self, reply_id: str, text: str, comment: str = "") -> Reply:
         """An approver changes the wording; the change is kept as a diff, and the edited draft
         then needs an approver who neither wrote nor edited it."""
         reply = self.reply(reply_id)
-        self._desk.require(Permission.EDIT_DRAFT, reply.mention, self._approvers())
+        self._ctx.require(Permission.EDIT_DRAFT, reply.mention, self._approvers())
         if reply.status != PENDING:
             raise ValueError(f"reply {reply_id} is {reply.status}; only a waiting draft is edited")
         findings = self._guard(reply, text, "edit")
@@ -341,8 +350,8 @@ class ReplyDesk:
         findings = check_reply(
             text,
             stored.triage.mention.platform,
-            self._desk.playbook,
-            self._desk.state().level,
+            self._ctx.playbook,
+            self._ctx.level_number(),
             self.templates.get(reply.template),
         )
         if blocking(findings):
@@ -350,20 +359,21 @@ class ReplyDesk:
         return findings
 
     def _step(self, action: str, comment: str = "", diff: str = "") -> dict[str, Any]:
-        return history_step(action, self._me, self._desk.clock(), comment, diff)
+        return history_step(action, self._me, self._ctx.clock(), comment, diff)
 
     # --- sending, exactly once ----------------------------------------------------------------
 
+    @synchronized
     def send_approved(self, reply_id: str) -> Reply:
         """A sender publishes a reply that a non-sender approved."""
         reply = self.reply(reply_id)
-        self._desk.require(Permission.SEND, reply.mention)
+        self._ctx.require(Permission.SEND, reply.mention)
         if reply.status not in (APPROVED, FAILED):
             raise ValueError(f"reply {reply_id} is {reply.status}, not ready to send")
         return self._dispatch(reply_id)
 
     def _dispatch(self, reply_id: str) -> Reply:
-        self._desk.require(Permission.SEND, self.reply(reply_id).mention)
+        self._ctx.require(Permission.SEND, self.reply(reply_id).mention)
         reply = self.reply(reply_id)
         other = self._store.state.replies.take_answer(reply.mention, reply.id)  # atomic
         if other is not None:
@@ -379,9 +389,11 @@ class ReplyDesk:
             return sending  # the console's outbox worker delivers it, off the screen's thread
         return self.outbox.send_now(sending)
 
+    @synchronized
     def resume_sending(self) -> list[Reply]:
         """Finish replies a crash left in `sending`: same key, so the sender publishes once."""
         return self.outbox.resume()
 
+    @synchronized
     def answered(self) -> set[str]:
         return self._store.state.replies.answered()

@@ -8,7 +8,6 @@ it is the place where permission checks will live.
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any
 from crisis_console.core.actions import REPLAYED, Action, Permission
 from crisis_console.core.audit import AuditEvent, AuditLog, VerifyResult
 from crisis_console.core.claims import DEFAULT_LEASE_MINUTES, ClaimDesk
+from crisis_console.core.context import OperatorContext, synchronized
 from crisis_console.core.crisis import CrisisDesk
 from crisis_console.core.due import Due
 from crisis_console.core.errors import Problem
@@ -109,19 +109,18 @@ class ConsoleService:
         self._store, self._audit, self._triager = store, audit, triager
         self.clock, self.operator = clock, operator
         self.notifier = notifier or Notifier(ConsoleSink())
-        self.crisis = CrisisDesk(store, audit, triager, self.notifier, clock, operator)
-        self.timers = Timers(self.crisis, store, audit)
+        # The one lock: every public call of the service and its desks takes it (the store's
+        # memory is not thread-safe); front ends never hold it themselves.
+        self.ctx = OperatorContext(operator, clock, store, audit, self.notifier, triager)
+        self.lock = self.ctx.lock
+        self.crisis = CrisisDesk(self.ctx)
+        self.timers = Timers(self.crisis)
         setup = replies or ReplySetup()
-        self.claims = ClaimDesk(self.crisis, store, audit, setup.claim_lease_minutes)
-        self.replies = ReplyDesk(
-            self.crisis, self.claims, store, audit, setup.templates, setup.sender, setup.brand
-        )
+        self.claims = ClaimDesk(self.ctx, setup.claim_lease_minutes)
+        self.replies = ReplyDesk(self.ctx, self.claims, setup.templates, setup.sender, setup.brand)
         self._pending_authors: Counter[str] = Counter()  # new posts per author, not yet saved
         self._fresh: list[StoredMention] = []  # mentions new to the store in this batch
         self._level = 0  # the crisis level in force during one ingest
-        # A front end that calls the service from several threads (the console's workers, a
-        # followed file) holds this around each call: the store's memory is not thread-safe.
-        self.lock = threading.RLock()
 
     @property
     def actor(self) -> str:
@@ -236,6 +235,7 @@ class ConsoleService:
         data = {"source": f"{parsed.source}:{parsed.line}", **stored_to_record(stored)}
         return AuditEvent(action, stored.key, self.actor, self.clock(), data)
 
+    @synchronized
     def recover(self) -> int:
         """Apply the mention events a crash left logged but not stored; return how many."""
         events = self._audit.events_after(self._store.applied)
@@ -272,6 +272,7 @@ class ConsoleService:
         # Only once the mentions are safely stored does anyone get woken for them.
         self.crisis.raise_alarms([s for s in pending.values() if s.triage.classification.escalate])
 
+    @synchronized
     def inbox(self) -> list[StoredMention]:
         """Every live mention (not deleted), most urgent first, then by the earliest deadline."""
         return sorted(
@@ -279,6 +280,7 @@ class ConsoleService:
             key=lambda s: (s.triage.classification.urgency.rank, s.triage.deadline),
         )
 
+    @synchronized
     def mention(self, key: str) -> StoredMention | None:
         """The stored mention, routed as at the crisis level in force."""
         stored = self._store.get(key)
@@ -289,6 +291,7 @@ class ConsoleService:
             return stored
         return dataclasses.replace(stored, triage=dataclasses.replace(stored.triage, route=route))
 
+    @synchronized
     def inbox_page(self, where: InboxFilter, offset: int = 0, limit: int = 200) -> InboxPage:
         """One page of the inbox, filtered and sorted, from the in-memory index."""
         return self._store.inbox.page(
@@ -300,12 +303,15 @@ class ConsoleService:
             self.crisis.state().level,
         )
 
+    @synchronized
     def claim_holders(self) -> dict[str, str]:
         return self._store.state.claims.holders(self.clock())
 
+    @synchronized
     def earlier_posts(self, author_key: str, limit: int = 20) -> list[InboxRow]:
         return self._store.inbox.by_author(author_key, limit)
 
+    @synchronized
     def activity(self, hours: int = 6, bucket_minutes: int = 15) -> tuple[list[int], list[float]]:
         """Mentions per interval over the last `hours`, and the negative share of each (from
         the counters kept as mentions arrive)."""
@@ -317,6 +323,7 @@ class ConsoleService:
         shares = [i.negative / i.count if i.count else 0.0 for i in intervals]
         return volume, shares
 
+    @synchronized
     def report(self, start: datetime, end: datetime) -> Report:
         """The report's figures for [start, end) (reading is open to every operator)."""
         return build_report(
@@ -328,6 +335,7 @@ class ConsoleService:
             end,
         )
 
+    @synchronized
     def incident(self, start: datetime | None = None, end: datetime | None = None) -> Incident:
         """The timeline of [start, end); without them, of the latest crisis (see
         `crisis_window`)."""
@@ -344,6 +352,7 @@ class ConsoleService:
             end or self.clock(),
         )
 
+    @synchronized
     def record_report(self, kind: str, start: datetime, end: datetime, fmt: str, to: str) -> None:
         """Audit that a report left the console (its window, format and destination): like
         an audit export, a report carries names and figures out of the archive."""
@@ -352,10 +361,12 @@ class ConsoleService:
             [AuditEvent(Action.REPORT_EXPORTED, f"report:{kind}", self.actor, self.clock(), data)]
         )
 
+    @synchronized
     def audit_records(self) -> Iterator[dict[str, Any]]:
         """Every audit record, oldest first (reading is open to every operator)."""
         return self._audit.events()
 
+    @synchronized
     def verify_audit(self) -> VerifyResult:
         return self._audit.verify()
 
@@ -373,12 +384,14 @@ class ConsoleService:
                 done.append(outbox.record(reply, error))
         return done
 
+    @synchronized
     def my_queues(self) -> frozenset[str]:
         """The queues this operator answers: their roles (a lead sees every queue)."""
         if Role.LEAD in self.operator.roles:
             return frozenset(r.value for r in Role)
         return frozenset(r.value for r in self.operator.roles)
 
+    @synchronized
     def change_team(self, team_file: Path, name: str, roles: list[Role] | None) -> None:
         """Put an operator on the team with these roles, or take them off (lead only)."""
         self.crisis.require(Permission.CHANGE_ROSTER, f"operator:{name}")

@@ -16,21 +16,22 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from crisis_console.core.actions import Action
-from crisis_console.core.audit import AuditLog
+from crisis_console.core.context import synchronized
 from crisis_console.core.crisis import CrisisDesk
 from crisis_console.core.crisis_state import Alarm, CrisisState, Step
 from crisis_console.core.due import Due
 from crisis_console.core.models import Role, SentimentLabel, StoredMention
 from crisis_console.core.spikes import Point, Suggestion, judge, suggest
-from crisis_console.core.store import MentionStore
 
 
 class Timers:
     """Runs the clock-driven duties of a `CrisisDesk`."""
 
-    def __init__(self, desk: CrisisDesk, store: MentionStore, audit: AuditLog) -> None:
-        self.desk, self._store, self._audit = desk, store, audit
+    def __init__(self, desk: CrisisDesk) -> None:
+        self.desk, self._store, self._audit = desk, desk.ctx.store, desk.ctx.audit
+        self.lock = desk.lock
 
+    @synchronized
     def tick(self) -> list[str]:
         """Run every timer once; return a line for each thing it did."""
         now = self.desk.clock()
@@ -119,6 +120,7 @@ class Timers:
             )
         return [f"{n} SLA breach(es) in {q.value}" for q, n in by_queue.items()]
 
+    @synchronized
     def breached(self) -> set[str]:
         return {key for key, _ in self._store.state.breaches}
 

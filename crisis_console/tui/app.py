@@ -40,7 +40,7 @@ from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 
 TIMER_SECONDS = 10  # alarms, SLA breaches, checklist and spikes are checked this often
 OUTBOX_SECONDS = 1.0  # how soon a queued reply goes out, and a retry is noticed
-FOLLOW_CHUNK = 500  # lines ingested per hold of the service lock (about a tenth of a second)
+FOLLOW_CHUNK = 500  # lines per ingest call: the service lock is held about a tenth of a second
 FOLLOW_PROBLEMS_SHOWN = 3  # a followed file's bad lines in the toast; the rest are counted
 
 
@@ -115,10 +115,7 @@ class CrisisConsoleApp(App[None]):
             for start in range(0, len(batch.lines), FOLLOW_CHUNK):
                 # The lock is let go between chunks, so the screen never waits long for it.
                 lines = batch.lines[start : start + FOLLOW_CHUNK]
-                with self.service.lock:
-                    report.add(
-                        self.service.ingest_lines(lines, str(path), batch.first_line + start)
-                    )
+                report.add(self.service.ingest_lines(lines, str(path), batch.first_line + start))
             self.call_from_thread(self._followed, path, report)
 
     def _followed(self, path: Path, report: IngestReport) -> None:
@@ -138,8 +135,7 @@ class CrisisConsoleApp(App[None]):
 
     @work(thread=True, exclusive=True, group="timers")
     def run_timers(self) -> None:
-        with self.service.lock:
-            self.service.timers.tick()
+        self.service.timers.tick()
         self.call_from_thread(self.refresh_state)
 
     @work(thread=True, exclusive=True, group="outbox")
@@ -182,8 +178,7 @@ class CrisisConsoleApp(App[None]):
         return True
 
     def on_acknowledge_requested(self, message: AcknowledgeRequested) -> None:
-        with self.service.lock:
-            open_alarms = self.service.crisis.alarms(open_only=True)
+        open_alarms = self.service.crisis.alarms(open_only=True)
         if not open_alarms:
             self.notify("No alarm is waiting for acknowledgement.")
             return
@@ -266,6 +261,5 @@ class CrisisConsoleApp(App[None]):
                     "change the level", lambda: self.service.crisis.set_level(level, reason)
                 )
 
-        with self.service.lock:
-            current = self.service.crisis.state().level
+        current = self.service.crisis.state().level
         self.push_screen(LevelDialog(self.service.playbook, current), chosen)

@@ -1,4 +1,4 @@
-"""Running one service call from the console: under the service lock, and a refusal or a
+"""Running one service call from the console (the service takes its own lock), and a refusal or a
 mistake shown as an error toast rather than a crash."""
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ def attempt(
 ) -> bool:
     """Run `action`; True if it went through, else the toast says why it could not `what`."""
     try:
-        with service.lock:
-            action()
+        action()
     except (CrisisConsoleError, ValueError) as exc:
         where.notify(str(exc), title=f"Could not {what}", severity="error", timeout=timeout)
         return False

@@ -9,7 +9,7 @@ from crisis_console.core.audit import AUDIT_FILE, AuditLog
 from crisis_console.core.ingest import read_jsonl
 from crisis_console.core.models import Urgency
 from crisis_console.core.service import ConsoleService
-from tests.conftest import NOW, jsonl, record
+from tests.conftest import NOW, ServiceFactory, jsonl, record
 
 
 def ingest(service: ConsoleService, lines: list[str]):  # type: ignore[no-untyped-def]
@@ -82,3 +82,25 @@ def test_stored_file_is_plain_json_keyed_by_mention(
     service._store.checkpoint()  # type: ignore[attr-defined]  # (the audit log already holds it)
     doc = json.loads((tmp_path / "data" / "mentions" / "live.json").read_text())
     assert [d["id"] for d in doc["mentions"].values()] == ["x:1"]
+
+
+def test_the_service_takes_its_own_lock_so_no_front_end_has_to(
+    make_service: ServiceFactory,
+) -> None:
+    import threading
+
+    lead = make_service()
+    ingest(lead, jsonl(record("1", "hello")))
+    done = threading.Event()
+
+    def claim() -> None:
+        lead.claims.claim("x:1")
+        done.set()
+
+    with lead.lock:  # another thread of the console is in the middle of a call
+        worker = threading.Thread(target=claim)
+        worker.start()
+        assert not done.wait(0.3)  # the claim waits for it...
+    assert done.wait(5)  # ...and goes ahead once it is done
+    worker.join()
+    assert lead.claims.holder("x:1") is not None

@@ -52,8 +52,7 @@ class ApprovalScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="approvals")
     def reload(self) -> None:
-        with self.service.lock:
-            queue = self.service.replies.queue()
+        queue = self.service.replies.queue()
         self.app.call_from_thread(self._show, queue)
 
     def _show(self, queue: list[tuple[Reply, bool]]) -> None:

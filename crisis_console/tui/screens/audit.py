@@ -56,12 +56,11 @@ class AuditScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="audit")
     def load(self) -> None:
         needle = self.needle
-        with self.service.lock:
-            found = [
-                e
-                for e in self.service.audit_records()
-                if not needle or needle in (e["subject"], e["actor"])
-            ]
+        found = [
+            e
+            for e in self.service.audit_records()
+            if not needle or needle in (e["subject"], e["actor"])
+        ]
         newest = list(islice(reversed(found), SHOWN))
         self.app.call_from_thread(self._show, newest, len(found))
 
@@ -102,8 +101,7 @@ class AuditScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="verify")
     def action_verify(self) -> None:
-        with self.service.lock:
-            result = self.service.verify_audit()
+        result = self.service.verify_audit()
         style = "bold green" if result.ok else "bold white on red"
         self.app.call_from_thread(
             self.query_one("#audit-status", Static).update,

@@ -75,11 +75,10 @@ class CrisisScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="crisis")
     def reload(self) -> None:
-        with self.service.lock:
-            state = self.service.crisis.state()
-            volume, negative = self.service.activity()
-            suggestion = self.service.timers.spike_suggestion()
-            alarms = self.service.crisis.alarms(open_only=True)
+        state = self.service.crisis.state()
+        volume, negative = self.service.activity()
+        suggestion = self.service.timers.spike_suggestion()
+        alarms = self.service.crisis.alarms(open_only=True)
         self.app.call_from_thread(self._show_trends, volume, negative)
         self.app.call_from_thread(self._show, state, suggestion, alarms)
 

@@ -94,11 +94,10 @@ class InboxScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="inbox")
     def load_page(self) -> None:
         """Filters and pages the index off the UI thread, then hands the rows to the table."""
-        with self.service.lock:
-            page = self.service.inbox_page(self.where, self.page_offset, PAGE)
-            claims = self.service.claim_holders()
-            alarms = self.service.crisis.alarm_summary()
-            empty = not page.total and not self.service_total()
+        page = self.service.inbox_page(self.where, self.page_offset, PAGE)
+        claims = self.service.claim_holders()
+        alarms = self.service.crisis.alarm_summary()
+        empty = not page.total and not self.service_total()
         self.app.call_from_thread(self._show, page, claims, alarms, empty)
 
     def _show(
@@ -194,10 +193,9 @@ class InboxScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="detail")
     def load_detail(self, row: InboxRow) -> None:
-        with self.service.lock:
-            stored = self.service.mention(row.key)
-            earlier = [r for r in self.service.earlier_posts(row.author_key) if r.key != row.key]
-            holder = self.service.claim_holders().get(row.key, "")
+        stored = self.service.mention(row.key)
+        earlier = [r for r in self.service.earlier_posts(row.author_key) if r.key != row.key]
+        holder = self.service.claim_holders().get(row.key, "")
         self.app.call_from_thread(self._show_detail, stored, earlier, holder)
 
     def _show_detail(
@@ -232,8 +230,7 @@ class InboxScreen(Screen[None]):
         if key is None:
             return
         claims = self.service.claims
-        with self.service.lock:
-            self._claim_or_release(claims, key)
+        self._claim_or_release(claims, key)
         self.action_reload()
 
     def _claim_or_release(self, claims: ClaimDesk, key: str) -> None:
@@ -255,18 +252,17 @@ class InboxScreen(Screen[None]):
             self._find_everywhere(table, key)
 
     def _find_everywhere(self, table: MentionTable, key: str) -> None:
-        with self.service.lock:
-            self.where, self.page_offset = InboxFilter(status="all"), 0
-            page = self.service.inbox_page(self.where, 0, self.service_total())
-            keys = [r.key for r in page.rows]
-            if key in keys:
-                self.page_offset = (keys.index(key) // PAGE) * PAGE
-                self._show(
-                    self.service.inbox_page(self.where, self.page_offset, PAGE),
-                    self.service.claim_holders(),
-                    self.service.crisis.alarm_summary(),
-                )
-                table.select(key)
+        self.where, self.page_offset = InboxFilter(status="all"), 0
+        page = self.service.inbox_page(self.where, 0, self.service_total())
+        keys = [r.key for r in page.rows]
+        if key in keys:
+            self.page_offset = (keys.index(key) // PAGE) * PAGE
+            self._show(
+                self.service.inbox_page(self.where, self.page_offset, PAGE),
+                self.service.claim_holders(),
+                self.service.crisis.alarm_summary(),
+            )
+            table.select(key)
 
     def service_total(self) -> int:
         return self.service.inbox_page(InboxFilter(status="all"), 0, 1).total

@@ -49,8 +49,7 @@ class IncidentScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="incident")
     def load(self) -> None:
-        with self.service.lock:
-            incident = self.service.incident()
+        incident = self.service.incident()
         self.app.call_from_thread(self._show, incident)
 
     def _show(self, i: Incident) -> None:

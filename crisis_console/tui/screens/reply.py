@@ -63,9 +63,8 @@ class ReplyScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(AlarmBanner).show_open(self.service)  # pinned until acknowledged
-        with self.service.lock:
-            stored = self.service.mention(self.key)
-            self.choices = self.service.replies.choices(self.key)
+        stored = self.service.mention(self.key)
+        self.choices = self.service.replies.choices(self.key)
         assert stored is not None
         m = stored.triage.mention
         head = Text(f" Reply to @{m.author or '?'} on {m.platform.value}: ", style="bold")
@@ -111,10 +110,7 @@ class ReplyScreen(Screen[None]):
             self.query_one("#reply-findings", Static),
         )
         try:
-            with self.service.lock:
-                text, found = self.service.replies.preview(
-                    self.key, self.template.id, self.variables()
-                )
+            text, found = self.service.replies.preview(self.key, self.template.id, self.variables())
         except CrisisConsoleError as exc:
             preview.update(Text(str(exc), style="italic yellow"))
             findings.update("")
@@ -134,8 +130,7 @@ class ReplyScreen(Screen[None]):
             return
         act = self.service.replies.submit if how == "submit" else self.service.replies.send
         try:
-            with self.service.lock:
-                reply = act(self.key, self.template.id, self.variables())
+            reply = act(self.key, self.template.id, self.variables())
         except (CrisisConsoleError, ValueError) as exc:
             self.notify(str(exc), title=f"Could not {how}", severity="error", timeout=10)
             return

@@ -2,7 +2,7 @@
 
 The same `Report` as `crisis-console report`, so the numbers match the text, JSON and HTML
 formats. Keys choose the window (1: 24 hours, 2: 7 days, 3: 30 days); the figures are
-computed in a worker, under the service lock.
+computed in a worker (the service takes its own lock).
 """
 
 from __future__ import annotations
@@ -75,9 +75,8 @@ class ReportsScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="report")
     def load(self) -> None:
         span = WINDOWS[self.window][1]
-        with self.service.lock:
-            end = self.service.clock() + timedelta(seconds=1)
-            report = self.service.report(end - span, end)
+        end = self.service.clock() + timedelta(seconds=1)
+        report = self.service.report(end - span, end)
         self.app.call_from_thread(self._show, report)
 
     def _show(self, r: Report) -> None:

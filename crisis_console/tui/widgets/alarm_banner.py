@@ -27,7 +27,6 @@ class AlarmBanner(Static):
         self.update(text)
 
     def show_open(self, service: ConsoleService) -> None:
-        """Show the alarms open now (read under the service lock): for a screen opening."""
-        with service.lock:
-            summary = service.crisis.alarm_summary()
+        """Show the alarms open now: for a screen opening."""
+        summary = service.crisis.alarm_summary()
         self.show(summary)
