@@ -2,10 +2,11 @@
 
 Run: python -m bench.console_bench [--stored N]
 
-Builds a data folder with N triaged mentions, then opens the real console on it with
-Textual's test driver and measures:
+Builds a data folder through the real ingest (triage, alarms, due reminders) from a generated
+corpus in which one post in five is a risk of harm (`bench/crisis_corpus.py`), then opens the
+real console on it with Textual's test driver and measures:
 
-- open: opening the data folder (reading every segment into the inbox index);
+- open: opening the data folder (the segments' short indexes, the live segment);
 - first screen: from the console starting to the inbox showing its first page;
 - cursor: one row down, until the table has moved (median of 50);
 - filter: applying an urgency filter and showing the first page (median of 8);
@@ -33,10 +34,11 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from bench.store_bench import batches, events, mentions
+from bench.crisis_corpus import write_corpus
 from crisis_console import config
 from crisis_console.core.audit import AUDIT_FILE, AuditLog
 from crisis_console.core.inbox import InboxRow
+from crisis_console.core.ingest import read_jsonl
 from crisis_console.core.models import Role, system_clock
 from crisis_console.core.notify import ConsoleSink, Notifier
 from crisis_console.core.playbook_check import load_playbook
@@ -48,11 +50,21 @@ from crisis_console.tui.app import CrisisConsoleApp
 from crisis_console.tui.screens.inbox import InboxScreen
 from crisis_console.tui.widgets.mention_table import MentionTable
 
+HARM_SHARE = 0.2  # a safety crisis
+
 
 def build(folder: Path, count: int) -> None:
+    """Fill `folder` as a crisis does: every mention through the real ingest."""
+    folder.mkdir(parents=True, exist_ok=True)
+    playbook = load_playbook(config.playbook_path(None))
+    triager, corpus = Triager(playbook), folder.parent / "corpus.jsonl"
+    now = system_clock()
+    write_corpus(corpus, count, HARM_SHARE, now, triager)
     store, log = TinyDBStore(folder), AuditLog(folder / AUDIT_FILE)
-    for batch in batches(mentions(count), 2_000):
-        store.save(batch, applied=log.append(events(batch)))
+    lead = Operator("bench", frozenset({Role.LEAD}))
+    service = ConsoleService(store, log, triager, system_clock, lead, Notifier(ConsoleSink()))
+    with corpus.open("rb") as lines:
+        service.ingest(read_jsonl(lines, str(corpus), now))
     store.close()
 
 

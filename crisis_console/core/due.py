@@ -1,7 +1,7 @@
 """What comes due, and when: the timers' index, on disk, so a tick reads only what is due.
 
 Each entry names a time, a kind (`sla`, `alarm`, `claim`) and a key. Entries live in JSON
-Lines files by ten-minute slot of their time (`due/20261129T0710.jsonl`), appended to with one
+Lines files by the minute of their time (`due/20261129T0712.jsonl`), appended to with one
 fsync per slot a batch touches: an append costs the batch, where a TinyDB file would be
 rewritten whole each time. A tick lists the slot files (only slots not yet worked off exist),
 reads those that have begun, and `clear_through` removes what it has handled. A line cut short
@@ -21,13 +21,12 @@ import os
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from crisis_console.core.errors import StoreError
 from crisis_console.core.jsonfile import write_atomically
 
-SLOT = timedelta(minutes=10)
 _NAME = "%Y%m%dT%H%M"
 
 
@@ -40,7 +39,8 @@ class Due:
 
 def _slot_start(at: datetime) -> datetime:
     at = at.astimezone(UTC)
-    return at.replace(minute=at.minute - at.minute % 10, second=0, microsecond=0)
+    # A minute: a tick reads what is due, and at most a minute's worth of what is not yet.
+    return at.replace(second=0, microsecond=0)
 
 
 class DueIndex:

@@ -5,6 +5,12 @@ row per mention (key, fingerprint, author, and the fields the inbox shows and fi
 not the text). Opening the store reads these rows, about a tenth of the bytes of the segments;
 the full text is read only for the mention on screen, or once, when someone first searches.
 
+Opening needs even less: each mention's key, fingerprint and author. `directory.jsonl` holds
+those for every closed segment, a line per segment, appended when a segment closes, so an
+open reads one file of short arrays instead of a file per segment. A segment it does not
+name (a crash between closing a segment and appending its line) is read from its index and
+appended then.
+
 An index is derived data: a missing one is rebuilt from its segment, and a stale fingerprint
 (a crash between rewriting a segment and its index) only costs one comparison of texts.
 """
@@ -12,16 +18,18 @@ An index is derived data: a missing one is rebuilt from its segment, and a stale
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from sys import intern
-from typing import Any
+from typing import Any, BinaryIO
 
 from crisis_console.core.inbox import SNIPPET_CHARS, URGENCY_RANK, InboxRow, level_queues
 from crisis_console.core.jsonfile import read_json, write_atomically
 
 INDEX_DIR = "index"
+DIRECTORY = "directory.jsonl"
 _VERSION = 2  # 2: the queue at each crisis level
 
 
@@ -98,3 +106,49 @@ def read(segments: Path, name: str) -> list[list[Any]] | None:
         return None
     rows: list[list[Any]] = data["rows"]
     return rows
+
+
+def directory(segments: Path) -> dict[str, tuple[list[str], list[int], list[str]]]:
+    """Segment name -> (keys, fingerprints, authors as `platform:handle`), for the segments
+    the directory names. A line cut short by a crash is ignored (its segment is re-read)."""
+    path = segments / INDEX_DIR / DIRECTORY
+    out: dict[str, tuple[list[str], list[int], list[str]]] = {}
+    try:
+        lines = path.read_bytes().splitlines()
+    except FileNotFoundError:
+        return out
+    for line in lines:
+        try:
+            d = json.loads(line)
+            out[d["segment"]] = (d["keys"], d["prints"], d["authors"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    return out
+
+
+def add_to_directory(segments: Path, name: str, entries: Iterable[Sequence[Any]]) -> None:
+    """Append a closed segment's keys, fingerprints and authors (one fsynced line)."""
+    rows = list(entries)
+    line = {
+        "segment": name,
+        "keys": [e[0] for e in rows],
+        "prints": [e[1] for e in rows],
+        "authors": [f"{e[2]}:{e[3]}" for e in rows],
+    }
+    folder = segments / INDEX_DIR
+    folder.mkdir(exist_ok=True)
+    path = folder / DIRECTORY
+    # After a line cut short by a crash, start on a line of its own.
+    with path.open("a+b") as handle:
+        torn = handle.tell() > 0 and not _ends_with_newline(handle)
+        handle.write((b"\n" if torn else b"") + json.dumps(line, separators=(",", ":")).encode())
+        handle.write(b"\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _ends_with_newline(handle: BinaryIO) -> bool:
+    handle.seek(-1, os.SEEK_END)
+    last = handle.read(1)
+    handle.seek(0, os.SEEK_END)
+    return last == b"\n"

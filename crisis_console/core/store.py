@@ -170,9 +170,9 @@ class TinyDBStore:
             self._inbox: InboxIndex | None = None  # built when first asked for
             # Records and index rows read, so tests can show what an operation costs.
             self.stats: Counter[str] = Counter()
-            # Closed segments are known by their indexes, never read whole at open.
-            for name in self._archive_names():
-                self._index_entries(name, self._segment_entries(name))
+            # Closed segments are known by the directory (keys, fingerprints, authors), never
+            # read whole at open.
+            self._load_directory()
             self._index(LIVE_FILE, self._live.table(_TABLE).all())
             self._live_ids = {doc["id"]: doc.doc_id for doc in self._live.table(_TABLE).all()}
             # Opened once the segments are known: records about a mention sit beside it.
@@ -239,6 +239,23 @@ class TinyDBStore:
             if not self.read_only:
                 segment_index.write(self._segments, name, entries)
         return entries
+
+    def _load_directory(self) -> None:
+        known = segment_index.directory(self._segments)
+        for name in self._archive_names():
+            if name in known:
+                keys, prints, authors = known[name]
+                self._authors.update(
+                    a for k, a in zip(keys, authors, strict=True) if k not in self._where
+                )
+                self._where.update(dict.fromkeys(keys, name))  # one string per segment, shared
+                self._prints.update(zip(keys, prints, strict=True))
+                self.stats["directory_keys_read"] += len(keys)
+                continue
+            entries = self._segment_entries(name)
+            self._index_entries(name, entries)
+            if not self.read_only:
+                segment_index.add_to_directory(self._segments, name, entries)
 
     def _index_entries(self, name: str, entries: Sequence[Sequence[Any]]) -> None:
         for e in entries:
@@ -400,6 +417,10 @@ class TinyDBStore:
         self.state.tables.rename_partition("live", name[: -len(".json")])
         os.replace(self._segments / LIVE_FILE, self._segments / name)
         fsync_directory(self._segments)
+        # After the rename: a line naming a segment that was never made would mislead.
+        segment_index.add_to_directory(
+            self._segments, name, [segment_index.entry(d, fingerprint(d)) for d in docs]
+        )
         self._live = self._open_live()
         self._live_ids = {}
         self._live.table(_META).insert({"applied": applied})

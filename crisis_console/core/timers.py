@@ -23,6 +23,8 @@ from crisis_console.core.due import Due
 from crisis_console.core.models import Role, SentimentLabel, StoredMention
 from crisis_console.core.spikes import Point, Suggestion, judge, suggest
 
+ONE_BY_ONE = 5  # more late alarms than this are re-notified in one message
+
 
 class Timers:
     """Runs the clock-driven duties of a `CrisisDesk`."""
@@ -66,6 +68,18 @@ class Timers:
             [self.desk.event(Action.ALARM_RENOTIFIED, a.key, {"times": a.notified}) for a in again]
         )
         self._store.state.alarms.save(again)
+        if len(late) > ONE_BY_ONE:
+            # Hundreds of reminders at once help nobody: one message says how many and which
+            # has waited longest (each is still in the audit log).
+            oldest = min(late, key=lambda a: a.raised_at)
+            minutes = int((now - oldest.raised_at).total_seconds() // 60)
+            self.desk.notify(
+                "harm",
+                f"{len(late):,} harm alarms UNACKNOWLEDGED, the oldest for {minutes} min",
+                oldest.summary,
+                oldest.key,
+            )
+            return [f"re-notified {len(late):,} alarms"]
         for a in late:
             minutes = int((now - a.raised_at).total_seconds() // 60)
             self.desk.notify(

@@ -115,11 +115,12 @@ def test_no_operation_reads_more_of_a_larger_store(tmp_path: Path, triager: Tria
         backlog = size["backlog tick"]
         assert backlog["due_entries"] >= DUE_NOW and backlog["segments"] <= 1
         assert backlog["state_records"] <= 2 * 1_024 * backlog["due_entries"]
-    # A tick a minute later handles nothing new: it reads only the current ten-minute slot of
+    # A tick a minute later handles nothing new: it reads only the current minute of
     # reminders (the alarms it just re-notified), no mention and no state beyond a few files.
     for size in (small, large):
         later = size["tick"]
         assert later["segments"] == 0 and later["state_records"] <= 4 * FILE_LIMIT, later
         assert later["due_entries"] <= size["backlog tick"]["due_entries"]
-    # Opening reads no closed segment, only each one's short index.
+    # Opening reads no closed segment, nor even its index: only the directory's short arrays.
     assert small["open"]["segments"] == large["open"]["segments"] == 0
+    assert small["open"]["index_rows"] == large["open"]["index_rows"] == 0

@@ -81,8 +81,9 @@ def test_the_live_file_rotates_into_dated_segments_still_searched(
             )
         segments = sorted(p.name for p in (tmp_path / MENTIONS_DIR).glob("*.json"))
         assert segments == ["2026-03-14-0001.json", LIVE_FILE]
-        indexes = [p.name for p in (tmp_path / MENTIONS_DIR / "index").iterdir()]
-        assert indexes == ["2026-03-14-0001.json"]  # what opening reads of a closed segment
+        indexes = sorted(p.name for p in (tmp_path / MENTIONS_DIR / "index").iterdir())
+        # The segment's index (for the inbox), and the directory: what opening reads.
+        assert indexes == ["2026-03-14-0001.json", "directory.jsonl"]
         store.checkpoint()  # the live file is written at checkpoints; the audit log is the WAL
         assert len(json.loads((tmp_path / MENTIONS_DIR / LIVE_FILE).read_text())["mentions"]) == 6
         assert store.get("x:0-0") is not None  # in the closed segment
@@ -171,3 +172,24 @@ def test_a_reader_beside_the_writer_sees_what_was_acknowledged_before_the_checkp
             assert reader.report(NOW - timedelta(days=1), NOW + timedelta(days=1)).total == 2
         on_disk = json.loads((tmp_path / MENTIONS_DIR / LIVE_FILE).read_text())["mentions"]
         assert len(on_disk) == 1  # the reader wrote nothing
+
+
+def test_the_directory_of_closed_segments_is_rebuilt_where_a_crash_left_it_short(
+    tmp_path: Path, triager: Triager
+) -> None:
+    store = TinyDBStore(tmp_path, live_limit=10)
+    store.save([stored(triager, str(i), f"post {i}") for i in range(12)])  # one closed segment
+    store.close()
+    directory = tmp_path / MENTIONS_DIR / "index" / "directory.jsonl"
+    directory.write_bytes(directory.read_bytes()[:-30])  # the line for it cut short
+    reopened = TinyDBStore(tmp_path, live_limit=10)
+    try:
+        assert reopened.stats["index_rows_read"] == 12  # read from the segment's index...
+        assert reopened.get("x:3") is not None and reopened.author_posts("x:maya") == 12
+    finally:
+        reopened.close()
+    again = TinyDBStore(tmp_path, live_limit=10)  # ...and appended, so not read again
+    try:
+        assert again.stats["index_rows_read"] == 0 and again.author_posts("x:maya") == 12
+    finally:
+        again.close()

@@ -171,3 +171,25 @@ def test_spikes_judged_from_the_counters_match_those_judged_from_the_mentions(
     assert from_counters.count == 40 and "'boycott' in 20 mentions" in from_counters.reasons
     volume, shares = lead.activity(hours=3)
     assert volume[-9:] == [20, 22, 19, 21, 20, 23, 18, 21, 40] and len(shares) == len(volume)
+
+
+def test_many_late_alarms_are_renotified_in_one_message_and_each_is_audited(
+    make_service: ServiceFactory, tmp_path: Path
+) -> None:
+    clock = MovableClock()
+    lead = make_service(clock=clock)
+    harm = "The heater is sparking and smoking in my kid's room"
+    rows = [record(str(i), f"{harm} ({i})", created_at=NOW.isoformat()) for i in range(8)]
+    lead.ingest(read_jsonl(jsonl(*rows), "f", NOW))
+    assert len(lead.crisis.alarms(open_only=True)) == 8
+    before = len(harm_notes(lead))
+    clock.advance(5)
+    assert lead.timers.tick()[0] == "re-notified 8 alarms"
+    assert harm_notes(lead)[before:] == ["8 harm alarms UNACKNOWLEDGED, the oldest for 5 min"]
+    renotified = [
+        e["subject"]
+        for e in AuditLog(tmp_path / "data" / AUDIT_FILE).events()
+        if e["action"] == "alarm.renotified"
+    ]
+    assert sorted(renotified) == sorted(f"x:{i}" for i in range(8))
+    assert lead.crisis.alarm_summary()[0] == 8
