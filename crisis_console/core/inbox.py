@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 from sys import intern
 from typing import Any
 
@@ -22,8 +23,12 @@ URGENCY_RANK = {"critical": 0, "high": 1, "normal": 2, "low": 3}
 STATUSES = ("open", "claimed", "answered", "all")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class InboxRow:
+    """What the inbox shows and filters on, for one mention. Treat as read-only: a change is a
+    new row (`dataclasses.replace`). Not frozen because a frozen dataclass costs twice as much
+    to build, and the console builds a hundred thousand of these when it opens."""
+
     key: str
     rank: int
     urgency: str
@@ -95,7 +100,15 @@ def row_from_record(doc: Mapping[str, Any]) -> InboxRow:
 
 def level_queues(route: Mapping[str, Any]) -> tuple[tuple[int, str], ...]:
     """The stored route's queue at each crisis level (a route record's `levels`)."""
-    return tuple((n, intern(q)) for n, q, _ in route.get("levels", ()))
+    return queues_from(",".join(f"{n}:{q}" for n, q, _ in route.get("levels", ())))
+
+
+@lru_cache(maxsize=1024)
+def queues_from(spelled: str) -> tuple[tuple[int, str], ...]:
+    """`0:support,2:pr` as ((0, "support"), (2, "pr")): a few patterns cover a whole store,
+    so each is built once and shared by every row that has it."""
+    pairs = (part.split(":") for part in spelled.split(",") if part)
+    return tuple((int(n), intern(q)) for n, q in pairs)
 
 
 @dataclass(frozen=True, slots=True)

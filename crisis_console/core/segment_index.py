@@ -25,12 +25,12 @@ from pathlib import Path
 from sys import intern
 from typing import Any, BinaryIO
 
-from crisis_console.core.inbox import SNIPPET_CHARS, URGENCY_RANK, InboxRow, level_queues
+from crisis_console.core.inbox import SNIPPET_CHARS, URGENCY_RANK, InboxRow, queues_from
 from crisis_console.core.jsonfile import read_json, write_atomically
 
 INDEX_DIR = "index"
 DIRECTORY = "directory.jsonl"
-_VERSION = 2  # 2: the queue at each crisis level
+_VERSION = 3  # 2: the queue at each crisis level; 3: spelled "0:support,2:pr"
 
 
 def entry(doc: Mapping[str, Any], print_: int) -> list[Any]:
@@ -54,7 +54,7 @@ def entry(doc: Mapping[str, Any], print_: int) -> list[Any]:
         c["sentiment"]["label"],
         c["sentiment"]["compound"],
         bool(doc.get("deleted_at")),
-        r.get("levels", []),
+        ",".join(f"{n}:{q}" for n, q, _ in r.get("levels", ())),
     ]
 
 
@@ -84,7 +84,7 @@ def row(e: Sequence[Any]) -> InboxRow:
         escalate=escalate,
         deleted=deleted,
         created_at=created,
-        level_queues=level_queues({"levels": levels}),
+        level_queues=queues_from(levels),
     )
 
 
