@@ -41,6 +41,7 @@ from crisis_console.core.errors import CrisisConsoleError, PlaybookError, Proble
 from crisis_console.core.ingest import read_jsonl
 from crisis_console.core.models import Clock, system_clock, triage_output
 from crisis_console.core.notify import NOTIFICATIONS_FILE, ConsoleSink, Notifier, load_sinks
+from crisis_console.core.outbox import NotificationOutbox
 from crisis_console.core.playbook import Playbook
 from crisis_console.core.playbook_check import load_playbook
 from crisis_console.core.roster import TEAM_FILE, Operator, PermissionDenied, load_roster
@@ -200,7 +201,11 @@ def open_service(
         if audit.set_aside is not None:
             err(f"audit log: an interrupted write's unfinished line moved to {audit.set_aside}")
         operator = _acting(folder, audit, clock, as_name)
-        notifier = Notifier(console or ConsoleSink(), load_sinks(folder / NOTIFICATIONS_FILE))
+        # Webhooks, email and files hear from the outbox worker, never from ingest or a tick.
+        queue = NotificationOutbox(store.state.tables.bucket("notify_outbox"), clock)
+        notifier = Notifier(
+            console or ConsoleSink(), load_sinks(folder / NOTIFICATIONS_FILE), queue
+        )
         service = ConsoleService(
             store, audit, Triager(playbook), clock, operator, notifier, _reply_setup(folder)
         )
@@ -211,6 +216,8 @@ def open_service(
             err(f"recovered {recovered} mention(s) logged before an interruption but not stored")
         service.replies.resume_sending()
         yield service
+        service.work_outbox()  # what the command queued goes out before it ends
+        service.mark_applied()  # the next start reads the log from here, not from further back
     finally:
         store.close()
 

@@ -204,6 +204,7 @@ def _follow(path: Path, service: ConsoleService, folder: Path) -> int:
             for problem in report.problems:
                 err(f"  {problem}")
             print(f"{visible(str(path))}: {report.summary()}", flush=True)
+            service.work_outbox()  # the notifications the batch raised go out now
     finally:
         signal.signal(signal.SIGINT, previous)
     return 0

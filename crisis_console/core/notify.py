@@ -13,6 +13,7 @@ import json
 import logging
 import smtplib
 import urllib.request
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +29,7 @@ from crisis_console.core.yamlfile import Path as YamlPath
 from crisis_console.core.yamlfile import load_yaml
 
 NOTIFICATIONS_FILE = "notifications.yaml"
+KEEP_RECEIVED = 1_000
 log = logging.getLogger("crisis_console.notify")
 
 
@@ -50,6 +52,12 @@ class Notification:
             "subject": self.subject,
         }
 
+    @classmethod
+    def from_record(cls, r: dict[str, Any]) -> Notification:
+        roles = frozenset(Role(role) for role in r["roles"])
+        at = datetime.fromisoformat(r["at"])
+        return cls(r["kind"], r["title"], r["body"], roles, at, r["subject"])
+
 
 class Sink(Protocol):
     name: str
@@ -63,7 +71,8 @@ class ConsoleSink:
     """Keeps notifications for the console, and calls `listener` (the app) on each."""
 
     name: str = "console"
-    received: list[Notification] = field(default_factory=list)
+    # The latest only: a crisis raises thousands, and a console runs for days.
+    received: deque[Notification] = field(default_factory=lambda: deque(maxlen=KEEP_RECEIVED))
     listener: Callable[[Notification], None] | None = None
 
     def deliver(self, notification: Notification) -> None:
@@ -125,28 +134,60 @@ class SmtpSink:
             smtp.send_message(message)
 
 
+class NotificationQueue(Protocol):
+    """Where notifications for the network sinks wait (durably) to be delivered off the
+    caller's thread: `core.outbox.NotificationOutbox`."""
+
+    def put(self, notification: Notification, sink: str) -> None: ...
+
+
 @dataclass
 class Notifier:
-    """Routes each notification to the sinks for its roles; `console` hears everything."""
+    """Routes each notification to the sinks for its roles; `console` hears everything.
+
+    With a `queue`, the other sinks (webhook, email, file) are not called here: the
+    notification is queued for each, durably, and delivered by the outbox worker
+    (`ConsoleService.work_outbox`), so ingest and the timers never wait on the network."""
 
     console: ConsoleSink
     routes: Sequence[tuple[frozenset[Role], Sink]] = ()
+    queue: NotificationQueue | None = None
 
     def send(self, notification: Notification) -> list[str]:
-        """Deliver everywhere it should go; return the names of the sinks that failed."""
+        """Deliver (or queue) everywhere it should go; return the names of the sinks that
+        failed."""
         # The log is read with `cat` and `tail`: a quoted post must not drive the terminal.
         title, body = visible(notification.title), visible(notification.body)
         log.warning("%s: %s — %s", notification.kind, title, body)
-        failed: list[str] = []
-        sinks: list[Sink] = [self.console]
-        sinks += [sink for roles, sink in self.routes if roles & notification.roles]
-        for sink in sinks:
-            try:
-                sink.deliver(notification)
-            except Exception as exc:  # any sink may fail; the others must still deliver
-                log.error("notification sink %s failed: %s", sink.name, exc)
+        failed = [] if self.deliver(self.console, notification) else [self.console.name]
+        for i, (roles, sink) in enumerate(self.routes):
+            if not roles & notification.roles:
+                continue
+            if self.queue is not None:
+                self.queue.put(notification, _sink_key(i, sink))
+            elif not self.deliver(sink, notification):
                 failed.append(sink.name)
         return failed
+
+    def deliver(self, sink: Sink, notification: Notification) -> bool:
+        """One delivery; a failure is logged, never raised (the other sinks must deliver)."""
+        try:
+            sink.deliver(notification)
+        except Exception as exc:  # any sink may fail, in any way
+            log.error("notification sink %s failed: %s", sink.name, exc)
+            return False
+        return True
+
+    def sink(self, key: str) -> Sink | None:
+        """The sink a queued notification was for (None if the settings changed since)."""
+        for i, (_, sink) in enumerate(self.routes):
+            if _sink_key(i, sink) == key:
+                return sink
+        return None
+
+
+def _sink_key(position: int, sink: Sink) -> str:
+    return f"{position}:{sink.name}"
 
 
 class NotifyConfigError(FileRefused):

@@ -1,4 +1,5 @@
-"""The outbox: replies on their way to the platform, delivered exactly once per idempotency key.
+"""The outbox: replies on their way to the platform, delivered exactly once per idempotency key;
+and notifications on their way to the team's webhooks, email and files (`NotificationOutbox`).
 
 A reply is saved as `sending` before any network call; that saved reply is the outbox entry,
 and its id is the idempotency key. Delivery happens in three steps so that the network call
@@ -15,19 +16,24 @@ webhook endpoint honours `Idempotency-Key`). So a reply goes out exactly once.
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from crisis_console.core.actions import Action
 from crisis_console.core.audit import AuditEvent, AuditLog
+from crisis_console.core.buckets import BucketTable
 from crisis_console.core.models import Clock
+from crisis_console.core.notify import Notification
 from crisis_console.core.reply_model import FAILED, SENDING, SENT, Reply
 from crisis_console.core.senders import Outgoing, Sender, SendError
 from crisis_console.core.store import MentionStore
 
 MAX_ATTEMPTS = 6  # then the reply is shown as failed, to be sent again by hand
 MAX_BACKOFF = timedelta(minutes=5)
+log = logging.getLogger("crisis_console.outbox")
 
 
 def backoff(attempts: int) -> timedelta:
@@ -106,3 +112,54 @@ class ReplyOutbox:
     def resume(self) -> list[Reply]:
         """Deliver what a crash left in `sending`, at once (the same key: published once)."""
         return [self.send_now(r) for r, _ in self.due()]
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A notification waiting for one sink."""
+
+    id: str
+    notification: Notification
+    sink: str
+    attempts: int
+
+
+class NotificationOutbox:
+    """Notifications for the network sinks, kept until delivered (a small table: only what
+    waits). A sink that keeps failing gets `MAX_ATTEMPTS` tries with backoff, then the
+    notification is dropped with an error in the log (the console and the audit log had it
+    already)."""
+
+    def __init__(self, table: BucketTable, clock: Clock) -> None:
+        self._table, self._clock = table, clock
+
+    def put(self, notification: Notification, sink: str) -> None:
+        record = {"n": notification.record(), "sink": sink, "attempts": 0, "next": ""}
+        self._table.apply({uuid.uuid4().hex: record})
+
+    def due(self) -> list[Queued]:
+        now = self._clock().isoformat()
+        return sorted(
+            (
+                Queued(key, Notification.from_record(r["n"]), r["sink"], r["attempts"])
+                for key, r in self._table
+                if r["next"] <= now
+            ),
+            key=lambda q: q.notification.at,
+        )
+
+    def record(self, queued: Queued, delivered: bool) -> None:
+        if delivered:
+            self._table.apply({}, [queued.id])
+            return
+        attempts = queued.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            log.error("gave up on notification %s to %s", queued.notification.title, queued.sink)
+            self._table.apply({}, [queued.id])
+            return
+        later = (self._clock() + backoff(attempts)).isoformat()
+        record = {"n": queued.notification.record(), "sink": queued.sink}
+        self._table.apply({queued.id: {**record, "attempts": attempts, "next": later}})
+
+    def waiting(self) -> int:
+        return len(self._table)

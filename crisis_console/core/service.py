@@ -35,6 +35,7 @@ from crisis_console.core.models import (
     stored_to_record,
 )
 from crisis_console.core.notify import ConsoleSink, Notifier
+from crisis_console.core.outbox import NotificationOutbox
 from crisis_console.core.playbook import Playbook
 from crisis_console.core.replies import ReplyDesk
 from crisis_console.core.reply_model import Reply
@@ -246,6 +247,14 @@ class ConsoleService:
             self._store.replay(restored, applied=self._audit.last_seq)
         return len(restored)
 
+    @synchronized
+    def mark_applied(self) -> None:
+        """Record that the store holds every mention event logged so far. Under the lock that
+        is always true for this, the one writer: claims, ticks and sends log events that are
+        not mentions, and without this a restart would read back through all of them."""
+        if not self._store.read_only:
+            self._store.save([], applied=self._audit.last_seq)
+
     def _remind(self, stored: Iterable[StoredMention]) -> None:
         """File each live mention's response deadline in the due index, for the timers."""
         self._store.due.add(
@@ -325,11 +334,16 @@ class ConsoleService:
 
     @synchronized
     def report(self, start: datetime, end: datetime) -> Report:
-        """The report's figures for [start, end) (reading is open to every operator)."""
+        """The report's figures for [start, end) (reading is open to every operator), in one
+        pass over the mentions stored since `start` (less `AHEAD`: a post is stored after it
+        is made, give or take a clock) and over the audit records it counts from `start` on."""
+        from crisis_console.core.incident import read_events
+        from crisis_console.core.report import AHEAD, REPORTED
+
         return build_report(
-            self._store.all(),
+            self._store.recent(start - AHEAD),
             self.replies.replies(),
-            self._audit.events(),
+            read_events(self._audit.files(), REPORTED, start),
             self.crisis.alarms(),
             start,
             end,
@@ -338,15 +352,22 @@ class ConsoleService:
     @synchronized
     def incident(self, start: datetime | None = None, end: datetime | None = None) -> Incident:
         """The timeline of [start, end); without them, of the latest crisis (see
-        `crisis_window`)."""
-        events = list(self._audit.events())  # read once: the window and the timeline
+        `crisis_window`). Reads the mentions and audit records of the window, not the rest."""
+        from crisis_console.core.incident import (
+            AROUND,
+            INCIDENT_ACTIONS,
+            crisis_changes,
+            read_events,
+        )
+        from crisis_console.core.report import AHEAD
+
         if start is None:
-            start, until = crisis_window(events, self.clock())
+            start, until = crisis_window(crisis_changes(self._audit.files()), self.clock())
             end = end or until
         return build_incident(
-            self._store.all(),
+            self._store.recent(start - AROUND - AHEAD),
             self.replies.replies(),
-            events,
+            read_events(self._audit.files(), INCIDENT_ACTIONS, start),
             self.playbook,
             start,
             end or self.clock(),
@@ -382,7 +403,27 @@ class ConsoleService:
             error = outbox.deliver(outgoing)
             with self.lock:
                 done.append(outbox.record(reply, error))
+        self._deliver_notifications()
         return done
+
+    def _deliver_notifications(self) -> None:
+        """Queued notifications to the network sinks, each call outside the lock. A sink that
+        failed is not tried again in the same round: a dead endpoint costs one timeout."""
+        queue = self.notifier.queue
+        if not isinstance(queue, NotificationOutbox):
+            return
+        with self.lock:
+            due = queue.due()
+        failed: set[str] = set()
+        for queued in due:
+            sink = self.notifier.sink(queued.sink)
+            if queued.sink in failed:
+                continue
+            delivered = sink is None or self.notifier.deliver(sink, queued.notification)
+            if not delivered:
+                failed.add(queued.sink)
+            with self.lock:
+                queue.record(queued, delivered)
 
     @synchronized
     def my_queues(self) -> frozenset[str]:

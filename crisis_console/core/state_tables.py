@@ -101,6 +101,12 @@ class Tables:
             )
         return self._tables[name]
 
+    def bucket(self, name: str) -> BucketTable:
+        """A table spread by the hash of its keys (not one of `BY_MENTION`)."""
+        table = self.table(name)
+        assert isinstance(table, BucketTable), name
+        return table
+
     def partitioned(self) -> list[PartitionedTable]:
         tables = (self.table(name) for name in sorted(BY_MENTION))
         return [t for t in tables if isinstance(t, PartitionedTable)]

@@ -50,6 +50,8 @@ class Timers:
         if suggestion is not None:
             did += self._announce_spike(suggestion)
         self._store.due.clear_through(now)  # handled: a crash before this only repeats checks
+        # Everything logged is in the store: a restart need not read back past this tick.
+        self._store.save([], applied=self._audit.last_seq)
         return did
 
     def _renotify_alarms(self, now: datetime, keys: Sequence[str]) -> list[str]:

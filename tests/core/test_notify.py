@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from crisis_console.core.ingest import read_jsonl
 from crisis_console.core.models import Role
 from crisis_console.core.notify import (
     ConsoleSink,
@@ -25,7 +26,7 @@ from crisis_console.core.notify import (
     WebhookSink,
     load_sinks,
 )
-from tests.conftest import NOW
+from tests.conftest import NOW, ServiceFactory, jsonl, record
 
 ALARM = Notification(
     "harm",
@@ -118,7 +119,7 @@ def test_notifier_routes_by_role_and_a_broken_sink_stops_nothing(
         ],
     )
     assert notifier.send(ALARM) == ["webhook"]  # the dead one failed; the others delivered
-    assert console.received == [ALARM]
+    assert list(console.received) == [ALARM]
     assert json.loads((tmp_path / "lead.jsonl").read_text())["title"] == ALARM.title
     assert not (tmp_path / "pr.jsonl").exists()
     assert len(received) == 1
@@ -170,3 +171,53 @@ def test_the_log_line_spells_out_escape_sequences(caplog: pytest.LogCaptureFixtu
     Notifier(ConsoleSink()).send(hostile)
     assert "\x1b" not in caplog.text
     assert "safety from @sam: \\x1b]8;;http://evil\\x1b\\smoke" in caplog.text
+
+
+def test_notifications_for_network_sinks_wait_in_a_durable_outbox_not_in_ingest(
+    make_service: ServiceFactory, tmp_path: Path
+) -> None:
+    """Ingest queues the webhook's notification (no network call inside it); the outbox worker
+    delivers it, a failing endpoint is tried again after a backoff, and the queue is on disk."""
+    from crisis_console.core.buckets import BucketTable
+    from crisis_console.core.outbox import NotificationOutbox
+    from tests.conftest import MovableClock
+
+    received: list[dict[str, object]] = []
+    failures = [1]  # the first request fails
+
+    class Slack(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if failures[0]:
+                failures[0] -= 1
+                self.send_response(503)
+            else:
+                received.append(body)
+                self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Slack)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        clock = MovableClock()
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        table = BucketTable(tmp_path / "notify_outbox")
+        lead = make_service(clock=clock, sinks=[(frozenset({Role.LEAD}), WebhookSink(url))])
+        lead.notifier.queue = NotificationOutbox(table, clock)
+        harm = "The heater is sparking and smoking in my kid's room"
+        lead.ingest(read_jsonl(jsonl(record("1", harm)), "f", NOW))
+        assert received == [] and len(table) == 1  # queued, on disk, nothing sent yet
+        lead.work_outbox()
+        assert received == [] and len(BucketTable(tmp_path / "notify_outbox")) == 1
+        lead.work_outbox()  # before its backoff: not tried again
+        assert received == []
+        clock.advance(1)
+        lead.work_outbox()
+        assert [r["notification"]["kind"] for r in received] == ["harm"]  # type: ignore[index]
+        assert len(BucketTable(tmp_path / "notify_outbox")) == 0
+    finally:
+        server.shutdown()
+        server.server_close()

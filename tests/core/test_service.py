@@ -104,3 +104,21 @@ def test_the_service_takes_its_own_lock_so_no_front_end_has_to(
     assert done.wait(5)  # ...and goes ahead once it is done
     worker.join()
     assert lead.claims.holder("x:1") is not None
+
+
+def test_a_restart_reads_back_no_further_than_the_last_applied_event(
+    make_service: ServiceFactory,
+) -> None:
+    lead = make_service()
+    ingest(lead, jsonl(*[record(str(i), f"order {i} is late") for i in range(5)]))
+    for _ in range(20):  # events that are not mentions: claims and releases
+        lead.claims.claim("x:1")
+        lead.claims.release("x:1")
+    audit, store = lead._audit, lead._store
+    assert len(audit.events_after(store.applied)) >= 40  # what recovery would read back
+    lead.mark_applied()
+    assert audit.events_after(store.applied) == []
+    lead.timers.tick()  # a tick marks it too
+    lead.claims.claim("x:2")
+    lead.timers.tick()
+    assert audit.events_after(store.applied) == []
