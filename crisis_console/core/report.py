@@ -25,10 +25,10 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from crisis_console.core.actions import Action
 from crisis_console.core.crisis_state import Alarm
@@ -41,9 +41,12 @@ BUCKETS = (
     (timedelta(days=31), timedelta(days=1)),
 )
 WEEK = timedelta(weeks=1)
-_REPORTED = frozenset(
+REPORTED = frozenset(
     {Action.DRAFT, Action.APPROVAL, Action.REJECTION, Action.REFUSED}
 )  # audit actions read here
+AHEAD = timedelta(hours=1)
+"""How far a post's `created_at` may run ahead of the time it was stored (another clock): a
+report reads the mentions stored from its start less this (`MentionStore.recent`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,60 +184,203 @@ def minutes_between(a: datetime, b: datetime) -> float:
     return (b - a).total_seconds() / 60
 
 
-def volume(
-    mentions: Iterable[StoredMention], start: datetime, end: datetime, size: timedelta
-) -> list[Bucket]:
-    """Mentions and negatives per bucket of `size` from `start` (the last may be shorter)."""
-    count = max(math.ceil((end - start) / size), 1)
-    totals, negatives = [0] * count, [0] * count
-    for m in mentions:
-        at = m.triage.mention.created_at
-        if start <= at < end:
-            i = int((at - start) / size)
-            totals[i] += 1
-            negatives[i] += m.triage.classification.sentiment.label is SentimentLabel.NEGATIVE
-    return [
-        Bucket(volume=totals[i], negative=negatives[i], start=start + i * size)
-        for i in range(count)
-    ]
+class Series:
+    """Mentions and negatives per bucket, counted as mentions pass; `buckets` dates them
+    from `start`, `size` apart (the last may be shorter)."""
+
+    __slots__ = ("negatives", "totals")
+
+    def __init__(self, count: int) -> None:
+        self.totals, self.negatives = [0] * count, [0] * count
+
+    def add(self, i: int, negative: bool) -> None:
+        self.totals[i] += 1
+        self.negatives[i] += negative
+
+    def buckets(self, start: datetime, size: timedelta) -> list[Bucket]:
+        return [
+            Bucket(volume=total, negative=negative, start=start + i * size)
+            for i, (total, negative) in enumerate(zip(self.totals, self.negatives, strict=True))
+        ]
 
 
-def _series(
-    inside: Sequence[StoredMention],
-    start: datetime,
-    end: datetime,
-    size: timedelta,
-    key: Callable[[StoredMention], str],
-) -> dict[str, list[Bucket]]:
-    """Volume and negatives per bucket for each value of `key`, the busiest first."""
-    grouped: dict[str, list[StoredMention]] = defaultdict(list)
-    for m in inside:
-        grouped[key(m)].append(m)
-    busiest = sorted(grouped, key=lambda name: (-len(grouped[name]), name))
-    return {name: volume(grouped[name], start, end, size) for name in busiest}
+def bucket_count(start: datetime, end: datetime, size: timedelta) -> int:
+    return max(math.ceil((end - start) / size), 1)
+
+
+class Post(NamedTuple):
+    """What the figures read of a stored mention: the fields of its index row too
+    (`segment_index.entry`), so a store may hand these out without building the mention."""
+
+    key: str
+    created_at: datetime
+    platform: str
+    category: str
+    urgency: str
+    negative: bool
+    queue: str
+    respond_within_minutes: int
+    deleted: bool
+
+
+def post_of(m: StoredMention | Post) -> Post:
+    if isinstance(m, Post):
+        return m
+    mention, c, route = m.triage.mention, m.triage.classification, m.triage.route
+    negative = c.sentiment.label is SentimentLabel.NEGATIVE
+    return Post(mention.key, mention.created_at, mention.platform.value, c.category.value,
+                c.urgency.value, negative, route.queue.value, route.respond_within_minutes,
+                m.deleted_at is not None)  # fmt: skip
+
+
+@dataclass(slots=True)
+class _Group:
+    """First responses of one group, kept as mentions pass: how many, the minutes of those
+    answered (for the median and p90), breaches, and the SLA minutes that applied."""
+
+    count: int = 0
+    minutes: list[float] = field(default_factory=list)
+    breaches: int = 0
+    slas: set[int] = field(default_factory=set)
+
+    def add(self, took: float | None, breach: bool, sla: int) -> None:
+        self.count += 1
+        self.breaches += breach
+        self.slas.add(sla)
+        if took is not None:
+            self.minutes.append(took)
+
+    def timing(self, name: str) -> Timing:
+        return timing(name, self.count, self.minutes, self.breaches, tuple(self.slas))
+
+
+class _Tally:
+    """The figures that come from mentions, in one pass: nothing is kept per mention but the
+    minutes to a first response."""
+
+    def __init__(
+        self, start: datetime, end: datetime, first: Mapping[str, tuple[datetime, str]]
+    ) -> None:
+        self.start, self.end, self.size = start, end, bucket_for(end - start)
+        count = bucket_count(start, end, self.size)
+        self.first = first  # mention key -> (sent at, author) of its first reply sent
+        self.volume = Series(count)
+        self.platforms: defaultdict[str, Series] = defaultdict(lambda: Series(count))
+        self.categories: defaultdict[str, Series] = defaultdict(lambda: Series(count))
+        self.groups: dict[str, defaultdict[str, _Group]] = {
+            kind: defaultdict(_Group) for kind in ("urgency", "queue", "operator")
+        }
+        self.all = _Group()
+
+    def add(self, post: Post) -> None:
+        key, at, platform, category, urgency, negative, queue, sla, deleted = post
+        if not self.start <= at < self.end:
+            return
+        i = int((at - self.start) / self.size)
+        self.volume.add(i, negative)
+        self.platforms[platform].add(i, negative)
+        self.categories[category].add(i, negative)
+        if deleted:
+            return
+        reply = self.first.get(key)
+        deadline = at + timedelta(minutes=sla)
+        if reply is not None:
+            took: float | None = minutes_between(at, reply[0])
+            breach = reply[0] > deadline
+            self.groups["operator"][reply[1]].add(took, breach, sla)
+        else:
+            took, breach = None, deadline < self.end
+        self.all.add(took, breach, sla)
+        self.groups["urgency"][urgency].add(took, breach, sla)
+        self.groups["queue"][queue].add(took, breach, sla)
+
+    def series(self, named: Mapping[str, Series]) -> tuple[dict[str, list[Bucket]], list[Share]]:
+        """Each series as buckets, the busiest first, and its totals over the window."""
+        total = {name: (sum(s.totals), sum(s.negatives)) for name, s in named.items()}
+        busiest = sorted(named, key=lambda name: (-total[name][0], name))
+        shares = [Share(volume=total[n][0], negative=total[n][1], name=n) for n in busiest]
+        return {name: named[name].buckets(self.start, self.size) for name in busiest}, shares
+
+    def timings(self, kind: str) -> list[Timing]:
+        return [group.timing(name) for name, group in sorted(self.groups[kind].items())]
 
 
 def build_report(
-    mentions: Sequence[StoredMention],
-    replies: Sequence[Reply],
+    mentions: Iterable[StoredMention | Post],
+    replies: Iterable[Reply],
     events: Iterable[Mapping[str, Any]],
-    alarms: Sequence[Alarm],
+    alarms: Iterable[Alarm],
     start: datetime,
     end: datetime,
 ) -> Report:
-    """Every figure of the report for [start, end); `events` are audit records as read."""
-    size = bucket_for(end - start)
-    inside = [m for m in mentions if start <= m.triage.mention.created_at < end]
-    platform_volume = _series(inside, start, end, size, lambda m: m.triage.mention.platform.value)
-    category_volume = _series(
-        inside, start, end, size, lambda m: m.triage.classification.category.value
+    """Every figure of the report for [start, end), each input read once, in turn (replies
+    before mentions) and never held: `mentions` may hold others, skipped by their posting
+    time; `events` are audit records as read, oldest first (`incident.read_events`)."""
+    first, templates = _first_replies(replies, start, end)
+    tally = _Tally(start, end, first)
+    for m in mentions:
+        tally.add(post_of(m))
+    approvals, rejected, blocks = _decisions(events, start, end)
+    escalations = sorted(
+        (_escalation(a) for a in alarms if start <= a.raised_at < end), key=lambda e: e.raised_at
     )
+    acked = [e.minutes for e in escalations if e.minutes is not None]
+    platform_volume, platforms = tally.series(tally.platforms)
+    category_volume, categories = tally.series(tally.categories)
+    return Report(
+        start=start,
+        end=end,
+        bucket=tally.size,
+        volume=tally.volume.buckets(start, tally.size),
+        platform_volume=platform_volume,
+        category_volume=category_volume,
+        platforms=platforms,
+        categories=categories,
+        response_by_urgency=tally.timings("urgency"),
+        response_by_queue=tally.timings("queue"),
+        response_by_operator=tally.timings("operator"),
+        response_all=tally.all.timing("all"),
+        approvals=approvals,
+        rejected=rejected,
+        escalations=escalations,
+        escalation_ack=timing(
+            "escalations", len(escalations), acked, sum(e.late for e in escalations)
+        ),
+        templates=_ranked(templates),
+        policy_blocks=_ranked(blocks),
+    )
+
+
+def _first_replies(
+    replies: Iterable[Reply], start: datetime, end: datetime
+) -> tuple[dict[str, tuple[datetime, str]], Counter[str]]:
+    """(mention key -> when and by whom its first reply was sent; of the first two replies
+    sent at once, the earlier in `replies`), and the templates of the replies sent in the
+    window."""
+    first: dict[str, tuple[datetime, str]] = {}
+    templates: Counter[str] = Counter()
+    for r in replies:
+        if r.status != SENT or r.sent_at is None:
+            continue
+        if start <= r.sent_at < end:
+            templates[r.template] += 1
+        known = first.get(r.mention)
+        if known is None or r.sent_at < known[0]:
+            first[r.mention] = (r.sent_at, r.author)
+    return first, templates
+
+
+def _decisions(
+    events: Iterable[Mapping[str, Any]], start: datetime, end: datetime
+) -> tuple[Timing, int, Counter[str]]:
+    """(approval turnaround of the drafts submitted in the window, how many of them were
+    rejected, the policy findings that refused something in the window, by kind)."""
     drafted: dict[str, datetime] = {}
     decided: dict[str, tuple[datetime, str]] = {}
     blocks: Counter[str] = Counter()
     for e in events:
         action = e["action"]
-        if action not in _REPORTED:
+        if action not in REPORTED:
             continue  # most records are ingests: their time is not even parsed
         at, data = datetime.fromisoformat(e["at"]), e.get("data", {})
         if action == Action.DRAFT and start <= at < end:
@@ -245,79 +391,7 @@ def build_report(
             blocks.update(data.get("codes") or [_kind_of(f) for f in data.get("findings", [])])
     turnaround = [minutes_between(at, decided[r][0]) for r, at in drafted.items() if r in decided]
     rejected = sum(1 for r in drafted if r in decided and decided[r][1] == "rejection")
-    sent = [r for r in replies if r.status == SENT and r.sent_at is not None]
-    escalations = [_escalation(a) for a in alarms if start <= a.raised_at < end]
-    acked = [e.minutes for e in escalations if e.minutes is not None]
-    responses = _responses(inside, sent, end)
-    return Report(
-        start=start,
-        end=end,
-        bucket=size,
-        volume=volume(inside, start, end, size),
-        platform_volume=platform_volume,
-        category_volume=category_volume,
-        platforms=_totals(platform_volume),
-        categories=_totals(category_volume),
-        response_by_urgency=responses["urgency"],
-        response_by_queue=responses["queue"],
-        response_by_operator=responses["operator"],
-        response_all=responses["all"][0],
-        approvals=timing("approvals", len(drafted), turnaround),
-        rejected=rejected,
-        escalations=sorted(escalations, key=lambda e: e.raised_at),
-        escalation_ack=timing(
-            "escalations", len(escalations), acked, sum(e.late for e in escalations)
-        ),
-        templates=_ranked(
-            Counter(r.template for r in sent if r.sent_at and start <= r.sent_at < end)
-        ),
-        policy_blocks=_ranked(blocks),
-    )
-
-
-def _responses(
-    inside: Sequence[StoredMention], sent: Sequence[Reply], end: datetime
-) -> dict[str, list[Timing]]:
-    first: dict[str, Reply] = {}
-    for r in sorted(sent, key=lambda r: r.sent_at or end):
-        first.setdefault(r.mention, r)
-    groups: dict[str, dict[str, list[tuple[float | None, bool, int]]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
-    for m in inside:
-        if m.deleted_at is not None:
-            continue
-        reply = first.get(m.key)
-        deadline = m.triage.deadline
-        if reply is not None and reply.sent_at is not None:
-            took: float | None = minutes_between(m.triage.mention.created_at, reply.sent_at)
-            breach = reply.sent_at > deadline
-        else:
-            took, breach = None, deadline < end
-        outcome = (took, breach, m.triage.route.respond_within_minutes)
-        groups["urgency"][m.triage.classification.urgency.value].append(outcome)
-        groups["queue"][m.triage.route.queue.value].append(outcome)
-        groups["all"]["all"].append(outcome)
-        if reply is not None:
-            groups["operator"][reply.author].append(outcome)
-    out: dict[str, list[Timing]] = {
-        "urgency": [],
-        "queue": [],
-        "operator": [],
-        "all": [timing("all", 0, [])],
-    }
-    for kind, named in groups.items():
-        out[kind] = [
-            timing(
-                name,
-                len(items),
-                [t for t, _, _ in items if t is not None],
-                sum(b for _, b, _ in items),
-                [sla for _, _, sla in items],
-            )
-            for name, items in sorted(named.items())
-        ]
-    return out
+    return timing("approvals", len(drafted), turnaround), rejected, blocks
 
 
 def _escalation(alarm: Alarm) -> Escalation:
@@ -327,18 +401,6 @@ def _escalation(alarm: Alarm) -> Escalation:
     return Escalation(
         alarm.key, alarm.summary, alarm.raised_at, alarm.ack_due, alarm.acknowledged_by, minutes
     )
-
-
-def _totals(series: Mapping[str, list[Bucket]]) -> list[Share]:
-    """Each series summed over the window, in the series' order (the busiest first)."""
-    return [
-        Share(
-            volume=sum(b.volume for b in buckets),
-            negative=sum(b.negative for b in buckets),
-            name=name,
-        )
-        for name, buckets in series.items()
-    ]
 
 
 def _ranked(counts: Counter[str]) -> list[tuple[str, int]]:
