@@ -233,6 +233,12 @@ def post_of(m: StoredMention | Post) -> Post:
                 m.deleted_at is not None)  # fmt: skip
 
 
+def post_from_row(e: Sequence[Any]) -> Post:
+    """A post from a store's index row (`segment_index.entry`), without the record."""
+    created = datetime.fromisoformat(e[8])
+    return Post(e[0], created, e[2], e[13], e[12], e[14] == "negative", e[10], e[9], e[16])
+
+
 @dataclass(slots=True)
 class _Group:
     """First responses of one group, kept as mentions pass: how many, the minutes of those

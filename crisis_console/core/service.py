@@ -338,10 +338,10 @@ class ConsoleService:
         pass over the mentions stored since `start` (less `AHEAD`: a post is stored after it
         is made, give or take a clock) and over the audit records it counts from `start` on."""
         from crisis_console.core.incident import read_events
-        from crisis_console.core.report import AHEAD, REPORTED
+        from crisis_console.core.report import AHEAD, REPORTED, post_from_row
 
         return build_report(
-            self._store.recent(start - AHEAD),
+            map(post_from_row, self._store.recent_rows(start - AHEAD)),
             self.replies.replies(),
             read_events(self._audit.files(), REPORTED, start),
             self.crisis.alarms(),

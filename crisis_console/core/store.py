@@ -100,6 +100,11 @@ class MentionStore(Protocol):
         the rest of the store."""
         ...
 
+    def recent_rows(self, since: datetime) -> Iterator[Sequence[Any]]:
+        """The index rows (`segment_index.entry`) of the segments that can hold mentions
+        stored at or after `since`: no record is read or built (reports)."""
+        ...
+
     def author_posts(self, author_key: str) -> int:
         """How many stored mentions this author (`platform:handle`) has made."""
         ...
@@ -440,12 +445,20 @@ class TinyDBStore:
     def recent(self, since: datetime) -> Iterator[StoredMention]:
         """The mentions stored at or after `since` (and perhaps a few before): only the
         segments that can hold them are read, not the whole store."""
-        day = since.astimezone(UTC).date().isoformat()
+        day, stamp = since.astimezone(UTC).date().isoformat(), since.astimezone(UTC).isoformat()
         for name in [*self._archive_names(), LIVE_FILE]:
             if name == LIVE_FILE or name[:10] >= day:
                 for doc in self._table(name).all():
-                    if doc["ingested_at"] >= since.astimezone(UTC).isoformat():
+                    if doc["ingested_at"] >= stamp:
                         yield stored_from_record(doc)
+
+    def recent_rows(self, since: datetime) -> Iterator[Sequence[Any]]:
+        day = since.astimezone(UTC).date().isoformat()
+        for name in self._archive_names():
+            if name[:10] >= day:
+                yield from self._segment_entries(name)
+        for doc in self._live.table(_TABLE).all():
+            yield segment_index.entry(doc, 0)
 
     def author_posts(self, author_key: str) -> int:
         return self._authors[author_key]
