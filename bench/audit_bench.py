@@ -33,11 +33,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from crisis_console import config
-from crisis_console.core.audit import AUDIT_FILE, AuditEvent, AuditLog
-from crisis_console.core.ingest import Parsed, read_jsonl
+from crisis_console.core.archive.audit import AUDIT_FILE, AuditEvent, AuditLog
+from crisis_console.core.intake.ingest import Parsed, read_jsonl
 from crisis_console.core.models import StoredMention, stored_to_record
-from crisis_console.core.playbook_check import load_playbook
-from crisis_console.core.routing import Triager
+from crisis_console.core.playbook.playbook_check import load_playbook
+from crisis_console.core.triage.routing import Triager
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 BATCH = 500

@@ -36,16 +36,16 @@ from textual.pilot import Pilot
 
 from bench.crisis_corpus import write_corpus
 from crisis_console import config
-from crisis_console.core.audit import AUDIT_FILE, AuditLog
-from crisis_console.core.inbox import InboxRow
-from crisis_console.core.ingest import read_jsonl
+from crisis_console.core.archive.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.crisis.notify import ConsoleSink, Notifier
+from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.models import Role, system_clock
-from crisis_console.core.notify import ConsoleSink, Notifier
-from crisis_console.core.playbook_check import load_playbook
+from crisis_console.core.playbook.playbook_check import load_playbook
 from crisis_console.core.roster import Operator
-from crisis_console.core.routing import Triager
 from crisis_console.core.service import ConsoleService, IngestReport
-from crisis_console.core.store import TinyDBStore
+from crisis_console.core.store.inbox import InboxRow
+from crisis_console.core.store.store import TinyDBStore
+from crisis_console.core.triage.routing import Triager
 from crisis_console.tui.app import CrisisConsoleApp
 from crisis_console.tui.screens.inbox import InboxScreen
 from crisis_console.tui.widgets.mention_table import MentionTable

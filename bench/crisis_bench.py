@@ -37,14 +37,14 @@ from pathlib import Path
 from bench.crisis_corpus import SqliteReference, write_corpus
 from crisis_console import config
 from crisis_console.cli import open_service
-from crisis_console.core.audit import AUDIT_FILE, AuditLog
-from crisis_console.core.ingest import read_jsonl
+from crisis_console.core.archive.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.models import Category, Role
-from crisis_console.core.playbook import Playbook
-from crisis_console.core.playbook_check import load_playbook
+from crisis_console.core.playbook.playbook import Playbook
+from crisis_console.core.playbook.playbook_check import load_playbook
 from crisis_console.core.roster import TEAM_FILE, write_roster
-from crisis_console.core.routing import Triager
 from crisis_console.core.service import ConsoleService, IngestReport
+from crisis_console.core.triage.routing import Triager
 
 CLI = str(Path(sys.executable).with_name("crisis-console"))
 LAST = 5_000

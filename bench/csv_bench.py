@@ -19,11 +19,11 @@ import time
 
 from bench.ingest_bench import NOW, corpus, rate, timed_ingest
 from crisis_console import config
-from crisis_console.core.csv_ingest import open_csv
-from crisis_console.core.ingest import Parsed, read_jsonl
+from crisis_console.core.intake.csv_ingest import open_csv
+from crisis_console.core.intake.ingest import Parsed, read_jsonl
 from crisis_console.core.models import Mention
-from crisis_console.core.playbook_check import load_playbook
-from crisis_console.core.routing import Triager
+from crisis_console.core.playbook.playbook_check import load_playbook
+from crisis_console.core.triage.routing import Triager
 
 HEADER = ["Date", "Url", "Page Type", "Author", "Full Name", "Full Text"]
 HEADER += ["Twitter Followers", "Twitter Verified", "Likes", "Resource Id"]

@@ -21,15 +21,15 @@ from pathlib import Path
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from crisis_console import config
-from crisis_console.core.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.archive.audit import AUDIT_FILE, AuditLog
 from crisis_console.core.errors import Problem
-from crisis_console.core.ingest import Parsed, read_jsonl
+from crisis_console.core.intake.ingest import Parsed, read_jsonl
 from crisis_console.core.models import Role
-from crisis_console.core.playbook_check import load_playbook
+from crisis_console.core.playbook.playbook_check import load_playbook
 from crisis_console.core.roster import Operator
-from crisis_console.core.routing import Triager
 from crisis_console.core.service import ConsoleService, IngestReport
-from crisis_console.core.store import TinyDBStore
+from crisis_console.core.store.store import TinyDBStore
+from crisis_console.core.triage.routing import Triager
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 BENCH_OPERATOR = Operator("bench", frozenset({Role.LEAD}))

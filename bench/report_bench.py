@@ -44,18 +44,18 @@ from bench.crisis_bench import BenchClock, machine, peak_mb
 from bench.crisis_corpus import write_corpus
 from crisis_console import config
 from crisis_console.cli import open_reader
-from crisis_console.core.audit import AUDIT_FILE, AuditLog
-from crisis_console.core.ingest import read_jsonl
+from crisis_console.core.archive.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.crisis.notify import ConsoleSink, Notifier
+from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.models import Role
-from crisis_console.core.notify import ConsoleSink, Notifier
-from crisis_console.core.playbook_check import load_playbook
-from crisis_console.core.reply_model import PolicyBlocked
+from crisis_console.core.playbook.playbook_check import load_playbook
+from crisis_console.core.replies.reply_model import PolicyBlocked
+from crisis_console.core.replies.senders import JsonlOutbox
+from crisis_console.core.replies.templates import load_templates
 from crisis_console.core.roster import TEAM_FILE, Operator, write_roster
-from crisis_console.core.routing import Triager
-from crisis_console.core.senders import JsonlOutbox
 from crisis_console.core.service import ConsoleService, ReplySetup
-from crisis_console.core.store import TinyDBStore
-from crisis_console.core.templates import load_templates
+from crisis_console.core.store.store import TinyDBStore
+from crisis_console.core.triage.routing import Triager
 
 CLI = str(Path(sys.executable).with_name("crisis-console"))
 DONE = "bench-built.json"  # written once a folder is complete: `--keep` reuses it

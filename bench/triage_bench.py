@@ -19,11 +19,11 @@ from datetime import UTC, datetime
 
 from bench.corpus import build
 from crisis_console import config
-from crisis_console.core.ingest import mention_from_input
+from crisis_console.core.intake.ingest import mention_from_input
 from crisis_console.core.models import Mention
-from crisis_console.core.playbook_check import load_playbook
-from crisis_console.core.routing import Triager
-from crisis_console.core.vader import VaderScorer, reference_analyzer
+from crisis_console.core.playbook.playbook_check import load_playbook
+from crisis_console.core.triage.routing import Triager
+from crisis_console.core.triage.vader import VaderScorer, reference_analyzer
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import aiohttp
 
-from crisis_console.core.audit import AUDIT_FILE, AuditLog
-from crisis_console.core.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from crisis_console.core.archive.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.intake.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 SECRET = b"bench-secret-of-some-length"
 TEXTS = [

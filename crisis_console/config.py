@@ -14,7 +14,7 @@ from pathlib import Path
 import platformdirs
 
 from crisis_console.core.errors import CrisisConsoleError
-from crisis_console.core.yamlfile import load_yaml
+from crisis_console.core.playbook.yamlfile import load_yaml
 
 APP_NAME = "crisis-console"
 HOME_ENV = "CRISIS_CONSOLE_HOME"

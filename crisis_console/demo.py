@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from crisis_console.core.errors import CrisisConsoleError, Problem
-from crisis_console.core.ingest import Parsed, read_jsonl
+from crisis_console.core.intake.ingest import Parsed, read_jsonl
 from crisis_console.core.models import Role
 from crisis_console.core.roster import TEAM_FILE, write_roster
 

@@ -17,9 +17,14 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from crisis_console.core.errors import Problem
-from crisis_console.core.ingest import Parsed
+from crisis_console.core.intake.ingest import Parsed
+from crisis_console.core.intake.webhook import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    Verifier,
+    parse_body,
+)
 from crisis_console.core.service import ConsoleService, IngestReport
-from crisis_console.core.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, Verifier, parse_body
 
 log = logging.getLogger("crisis_console.serve")
 

@@ -11,18 +11,18 @@ from typing import Any
 import pytest
 
 from crisis_console import config
-from crisis_console.core.audit import AUDIT_FILE, AuditLog
-from crisis_console.core.ingest import Parsed, read_jsonl
+from crisis_console.core.archive.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.crisis.notify import ConsoleSink, Notifier
+from crisis_console.core.intake.ingest import Parsed, read_jsonl
 from crisis_console.core.models import Clock, Role
-from crisis_console.core.notify import ConsoleSink, Notifier
-from crisis_console.core.playbook import Playbook
-from crisis_console.core.playbook_check import load_playbook
+from crisis_console.core.playbook.playbook import Playbook
+from crisis_console.core.playbook.playbook_check import load_playbook
+from crisis_console.core.replies.senders import JsonlOutbox, Sender
+from crisis_console.core.replies.templates import load_templates
 from crisis_console.core.roster import Operator
-from crisis_console.core.routing import Triager
-from crisis_console.core.senders import JsonlOutbox, Sender
 from crisis_console.core.service import ConsoleService, ReplySetup
-from crisis_console.core.store import TinyDBStore
-from crisis_console.core.templates import load_templates
+from crisis_console.core.store.store import TinyDBStore
+from crisis_console.core.triage.routing import Triager
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

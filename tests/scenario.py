@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crisis_console.core.ingest import read_jsonl
+from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.models import Role
-from crisis_console.core.reply_model import PolicyBlocked
+from crisis_console.core.replies.reply_model import PolicyBlocked
 from tests.conftest import MovableClock, ServiceFactory, jsonl, record
 
 DAY = datetime(2026, 3, 14, tzinfo=UTC)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from crisis_console.core.models import Category, Role, SentimentLabel, Urgency
-from crisis_console.core.store import TinyDBStore
+from crisis_console.core.store.store import TinyDBStore
 from tests.conftest import jsonl, record
 
 TRIAGE_KEYS = {

@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from crisis_console.core.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from crisis_console.core.intake.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from tests.conftest import jsonl, record
 from tests.test_cli import run, write
 

@@ -14,9 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-from crisis_console.core.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.archive.audit import AUDIT_FILE, AuditLog
 from crisis_console.core.models import Role
-from crisis_console.core.store import TinyDBStore
+from crisis_console.core.store.store import TinyDBStore
 from tests.conftest import ROOT
 
 MENTIONS = 8_000
@@ -89,7 +89,7 @@ from pathlib import Path
 from crisis_console import config
 from crisis_console.cli import open_service
 from crisis_console.core.models import system_clock
-from crisis_console.core.playbook_check import load_playbook
+from crisis_console.core.playbook.playbook_check import load_playbook
 
 folder = Path(sys.argv[1])
 playbook = load_playbook(config.playbook_path(None, folder=folder))

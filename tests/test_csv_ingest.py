@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from crisis_console.core.csv_ingest import CsvRefused, open_csv
-from crisis_console.core.csv_mapping import MappingError, load_mapping, preset, preset_names
 from crisis_console.core.errors import Problem
-from crisis_console.core.ingest import Parsed
+from crisis_console.core.intake.csv_ingest import CsvRefused, open_csv
+from crisis_console.core.intake.csv_mapping import MappingError, load_mapping, preset, preset_names
+from crisis_console.core.intake.ingest import Parsed
 from crisis_console.core.models import Kind, Mention, Platform
 from crisis_console.core.service import ConsoleService
 

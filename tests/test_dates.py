@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crisis_console.core.dates import parse_when, zone
+from crisis_console.core.intake.dates import parse_when, zone
 
 TEN_PAST_TWO = datetime(2026, 11, 20, 14, 10, tzinfo=UTC)
 

@@ -6,9 +6,9 @@ import collections
 import json
 
 from crisis_console import config
-from crisis_console.core.ingest import Parsed, read_jsonl
+from crisis_console.core.intake.ingest import Parsed, read_jsonl
 from crisis_console.core.models import Category, Platform, Urgency
-from crisis_console.core.routing import Triager
+from crisis_console.core.triage.routing import Triager
 from tests.conftest import NOW
 
 

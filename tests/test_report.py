@@ -16,9 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from crisis_console.core.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.archive.audit import AUDIT_FILE, AuditLog
 from crisis_console.core.errors import AuditError
-from crisis_console.core.incident import (
+from crisis_console.core.intake.ingest import read_jsonl
+from crisis_console.core.models import Role
+from crisis_console.core.playbook.playbook import Playbook
+from crisis_console.core.reports.incident import (
     AROUND,
     INCIDENT_ACTIONS,
     Around,
@@ -26,16 +29,20 @@ from crisis_console.core.incident import (
     build_incident,
     read_events,
 )
-from crisis_console.core.ingest import read_jsonl
-from crisis_console.core.models import Role
-from crisis_console.core.playbook import Playbook
-from crisis_console.core.report import REPORTED, Post, Report, Timing, bucket_for, nearest_rank
+from crisis_console.core.reports.report import (
+    REPORTED,
+    Post,
+    Report,
+    Timing,
+    bucket_for,
+    nearest_rank,
+)
 from crisis_console.core.roster import Operator
-from crisis_console.core.routing import Triager
 from crisis_console.core.service import ConsoleService
-from crisis_console.core.store import TinyDBStore
-from crisis_console.report_formats import incident_dict, incident_text, report_dict, report_text
-from crisis_console.report_html import incident_html, report_html
+from crisis_console.core.store.store import TinyDBStore
+from crisis_console.core.triage.routing import Triager
+from crisis_console.render.formats import incident_dict, incident_text, report_dict, report_text
+from crisis_console.render.html import incident_html, report_html
 from tests.conftest import MovableClock, ServiceFactory, jsonl
 from tests.scenario import END, START, at, play, post
 
@@ -297,7 +304,7 @@ def test_reports_of_the_demo_data_from_the_command_line(tmp_path: Path) -> None:
 
 
 def test_a_report_is_made_beside_an_open_console(tmp_path: Path) -> None:
-    from crisis_console.core.store import TinyDBStore
+    from crisis_console.core.store.store import TinyDBStore
     from tests.test_cli import run
 
     demo = tmp_path / "demo"

@@ -12,8 +12,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from crisis_console.core.intake.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, Verifier, sign
 from crisis_console.core.service import ConsoleService
-from crisis_console.core.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, Verifier, sign
 from crisis_console.server import Receiver
 from tests.conftest import record
 

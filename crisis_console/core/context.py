@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from crisis_console.core.actions import Action, Permission
-from crisis_console.core.audit import AuditEvent, AuditLog
+from crisis_console.core.archive.audit import AuditEvent, AuditLog
+from crisis_console.core.crisis.notify import Notification, Notifier
 from crisis_console.core.models import Clock, Role
-from crisis_console.core.notify import Notification, Notifier
-from crisis_console.core.playbook import Level, Playbook
+from crisis_console.core.playbook.playbook import Level, Playbook
 from crisis_console.core.roster import Operator, PermissionDenied, may
-from crisis_console.core.routing import Triager
-from crisis_console.core.store import MentionStore
+from crisis_console.core.store.store import MentionStore
+from crisis_console.core.triage.routing import Triager
 
 P = ParamSpec("P")
 R = TypeVar("R")

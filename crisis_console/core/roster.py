@@ -15,8 +15,8 @@ from pathlib import Path
 from crisis_console.core.actions import Permission
 from crisis_console.core.errors import CrisisConsoleError, FileRefused
 from crisis_console.core.models import Role
-from crisis_console.core.yamlcheck import Checker
-from crisis_console.core.yamlfile import load_yaml
+from crisis_console.core.playbook.yamlcheck import Checker
+from crisis_console.core.playbook.yamlfile import load_yaml
 
 TEAM_FILE = "team.yaml"
 

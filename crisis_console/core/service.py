@@ -16,15 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from crisis_console.core.actions import REPLAYED, Action, Permission
-from crisis_console.core.audit import AuditEvent, AuditLog, VerifyResult
-from crisis_console.core.claims import DEFAULT_LEASE_MINUTES, ClaimDesk
+from crisis_console.core.archive.audit import AuditEvent, AuditLog, VerifyResult
 from crisis_console.core.context import OperatorContext, synchronized
-from crisis_console.core.crisis import CrisisDesk
-from crisis_console.core.due import Due
+from crisis_console.core.crisis.crisis import CrisisDesk
+from crisis_console.core.crisis.notify import ConsoleSink, Notifier
+from crisis_console.core.crisis.timers import Timers
 from crisis_console.core.errors import Problem
-from crisis_console.core.inbox import InboxFilter, InboxPage, InboxRow
-from crisis_console.core.incident import Incident, build_incident, crisis_window
-from crisis_console.core.ingest import Parsed, read_jsonl
+from crisis_console.core.intake.ingest import Parsed, read_jsonl
 from crisis_console.core.models import (
     Clock,
     MentionVersion,
@@ -34,19 +32,21 @@ from crisis_console.core.models import (
     stored_from_record,
     stored_to_record,
 )
-from crisis_console.core.notify import ConsoleSink, Notifier
-from crisis_console.core.outbox import NotificationOutbox
-from crisis_console.core.playbook import Playbook
-from crisis_console.core.replies import ReplyDesk
-from crisis_console.core.reply_model import Reply
-from crisis_console.core.report import Report, build_report
+from crisis_console.core.playbook.playbook import Playbook
+from crisis_console.core.replies.claims import DEFAULT_LEASE_MINUTES, ClaimDesk
+from crisis_console.core.replies.outbox import NotificationOutbox
+from crisis_console.core.replies.replies import ReplyDesk
+from crisis_console.core.replies.reply_model import Reply
+from crisis_console.core.replies.senders import OUTBOX_FILE, JsonlOutbox, Sender
+from crisis_console.core.replies.templates import ReplyTemplate
+from crisis_console.core.reports.incident import Incident, build_incident, crisis_window
+from crisis_console.core.reports.report import Report, build_report
 from crisis_console.core.roster import Operator, change_roster, load_roster
-from crisis_console.core.routing import Triager
-from crisis_console.core.senders import OUTBOX_FILE, JsonlOutbox, Sender
-from crisis_console.core.spikes import trigger_keywords
-from crisis_console.core.store import MentionStore, fingerprint
-from crisis_console.core.templates import ReplyTemplate
-from crisis_console.core.timers import Timers
+from crisis_console.core.store.due import Due
+from crisis_console.core.store.inbox import InboxFilter, InboxPage, InboxRow
+from crisis_console.core.store.store import MentionStore, fingerprint
+from crisis_console.core.triage.routing import Triager
+from crisis_console.core.triage.spikes import trigger_keywords
 
 DEFAULT_BATCH = 500
 
@@ -337,8 +337,8 @@ class ConsoleService:
         """The report's figures for [start, end) (reading is open to every operator), in one
         pass over the mentions stored since `start` (less `AHEAD`: a post is stored after it
         is made, give or take a clock) and over the audit records it counts from `start` on."""
-        from crisis_console.core.incident import read_events
-        from crisis_console.core.report import AHEAD, REPORTED, post_from_row
+        from crisis_console.core.reports.incident import read_events
+        from crisis_console.core.reports.report import AHEAD, REPORTED, post_from_row
 
         return build_report(
             map(post_from_row, self._store.recent_rows(start - AHEAD)),
@@ -353,13 +353,13 @@ class ConsoleService:
     def incident(self, start: datetime | None = None, end: datetime | None = None) -> Incident:
         """The timeline of [start, end); without them, of the latest crisis (see
         `crisis_window`). Reads the mentions and audit records of the window, not the rest."""
-        from crisis_console.core.incident import (
+        from crisis_console.core.reports.incident import (
             AROUND,
             INCIDENT_ACTIONS,
             crisis_changes,
             read_events,
         )
-        from crisis_console.core.report import AHEAD
+        from crisis_console.core.reports.report import AHEAD
 
         if start is None:
             start, until = crisis_window(crisis_changes(self._audit.files()), self.clock())

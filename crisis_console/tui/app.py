@@ -13,9 +13,9 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from crisis_console.core.follow import follow
-from crisis_console.core.notify import Notification
-from crisis_console.core.reply_model import Reply
+from crisis_console.core.crisis.notify import Notification
+from crisis_console.core.intake.follow import follow
+from crisis_console.core.replies.reply_model import Reply
 from crisis_console.core.service import ConsoleService, IngestReport
 from crisis_console.core.text import visible
 from crisis_console.tui.attempt import attempt

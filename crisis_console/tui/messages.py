@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from crisis_console.core.notify import Notification
+from crisis_console.core.crisis.notify import Notification
 
 
 @dataclass

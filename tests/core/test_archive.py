@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from crisis_console.core.audit import AUDIT_FILE, AuditEvent, AuditLog
-from crisis_console.core.audit_export import ExportFilter, export_audit
-from crisis_console.core.ingest import read_jsonl
+from crisis_console.core.archive.audit import AUDIT_FILE, AuditEvent, AuditLog
+from crisis_console.core.archive.audit_export import ExportFilter, export_audit
+from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.models import Role, stored_to_record
 from crisis_console.core.roster import Operator, PermissionDenied
 from tests.conftest import NOW, ServiceFactory, fixed_clock, jsonl, record

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import cast
 
-from crisis_console.core.audit import GENESIS, AuditEvent, AuditLog
+from crisis_console.core.archive.audit import GENESIS, AuditEvent, AuditLog
 from tests.conftest import NOW
 
 

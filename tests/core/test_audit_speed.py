@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from crisis_console.core import audit
-from crisis_console.core.audit import AuditEvent, AuditLog
+from crisis_console.core.archive import audit
+from crisis_console.core.archive.audit import AuditEvent, AuditLog
 from tests.conftest import NOW
 
 

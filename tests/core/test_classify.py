@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crisis_console.core.models import Category, SentimentLabel, Urgency
-from crisis_console.core.routing import Triager
+from crisis_console.core.triage.routing import Triager
 from tests.conftest import parsed, record
 
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from crisis_console.core.audit import AUDIT_FILE, AuditLog
-from crisis_console.core.inbox import InboxFilter
-from crisis_console.core.ingest import read_jsonl
+from crisis_console.core.archive.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.models import Role
 from crisis_console.core.roster import PermissionDenied
-from crisis_console.core.routing import CRISIS_RULE
+from crisis_console.core.store.inbox import InboxFilter
+from crisis_console.core.triage.routing import CRISIS_RULE
 from tests.conftest import NOW, MovableClock, ServiceFactory, jsonl, record
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from crisis_console.core.errors import Problem
-from crisis_console.core.evaluate import LabelledRow, evaluate, read_labelled
+from crisis_console.core.triage.evaluate import LabelledRow, evaluate, read_labelled
 
 
 def test_metrics_match_a_hand_computed_example() -> None:

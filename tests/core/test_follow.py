@@ -8,7 +8,7 @@ import queue
 import threading
 from pathlib import Path
 
-from crisis_console.core.follow import Batch, follow
+from crisis_console.core.intake.follow import Batch, follow
 
 
 def start(path: Path) -> tuple[queue.Queue[Batch], threading.Event, threading.Thread]:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from crisis_console.core.errors import Problem
-from crisis_console.core.ingest import MAX_TEXT_CHARS, Parsed, read_jsonl
+from crisis_console.core.intake.ingest import MAX_TEXT_CHARS, Parsed, read_jsonl
 from crisis_console.core.models import Kind, Platform
 from tests.conftest import NOW, jsonl, record
 

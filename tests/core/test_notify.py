@@ -14,9 +14,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from crisis_console.core.ingest import read_jsonl
-from crisis_console.core.models import Role
-from crisis_console.core.notify import (
+from crisis_console.core.crisis.notify import (
     ConsoleSink,
     JsonlSink,
     Notification,
@@ -26,6 +24,8 @@ from crisis_console.core.notify import (
     WebhookSink,
     load_sinks,
 )
+from crisis_console.core.intake.ingest import read_jsonl
+from crisis_console.core.models import Role
 from tests.conftest import NOW, ServiceFactory, jsonl, record
 
 ALARM = Notification(
@@ -178,8 +178,8 @@ def test_notifications_for_network_sinks_wait_in_a_durable_outbox_not_in_ingest(
 ) -> None:
     """Ingest queues the webhook's notification (no network call inside it); the outbox worker
     delivers it, a failing endpoint is tried again after a backoff, and the queue is on disk."""
-    from crisis_console.core.buckets import BucketTable
-    from crisis_console.core.outbox import NotificationOutbox
+    from crisis_console.core.replies.outbox import NotificationOutbox
+    from crisis_console.core.store.buckets import BucketTable
     from tests.conftest import MovableClock
 
     received: list[dict[str, object]] = []

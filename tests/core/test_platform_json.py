@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from crisis_console.core.errors import Problem
-from crisis_console.core.ingest import Parsed, read_jsonl
+from crisis_console.core.intake.ingest import Parsed, read_jsonl
+from crisis_console.core.intake.platform_json import html_text
 from crisis_console.core.models import Kind, Platform
-from crisis_console.core.platform_json import html_text
 from tests.conftest import NOW
 
 SAMPLES = Path(__file__).parent.parent / "data" / "platforms"

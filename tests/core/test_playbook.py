@@ -8,7 +8,7 @@ import pytest
 
 from crisis_console.core.errors import PlaybookError
 from crisis_console.core.models import Category, Role, Urgency
-from crisis_console.core.playbook_check import load_playbook
+from crisis_console.core.playbook.playbook_check import load_playbook
 from tests.conftest import ROOT
 
 SHIPPED = sorted((ROOT / "playbooks").glob("*.yaml"))

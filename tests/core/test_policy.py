@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from crisis_console.core.models import Platform
-from crisis_console.core.playbook import Playbook
-from crisis_console.core.policy import check_reply, luhn_ok
-from crisis_console.core.templates import load_templates
+from crisis_console.core.playbook.playbook import Playbook
+from crisis_console.core.replies.policy import check_reply, luhn_ok
+from crisis_console.core.replies.templates import load_templates
 from tests.conftest import ROOT
 
 CASES = [

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from crisis_console.core.evaluate import (
+from crisis_console.core.triage.evaluate import (
     Evaluation,
     LabelledRow,
     evaluate,
@@ -23,7 +23,7 @@ from crisis_console.core.evaluate import (
     read_labelled,
     row_mention,
 )
-from crisis_console.core.routing import Triager
+from crisis_console.core.triage.routing import Triager
 from tests.conftest import DATA
 
 NOW = datetime(2026, 3, 14, tzinfo=UTC)

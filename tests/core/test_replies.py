@@ -14,15 +14,15 @@ from typing import Any
 
 import pytest
 
-from crisis_console.core.audit import AUDIT_FILE, AuditLog
-from crisis_console.core.claims import ClaimConflict
+from crisis_console.core.archive.audit import AUDIT_FILE, AuditLog
 from crisis_console.core.errors import CrisisConsoleError
-from crisis_console.core.ingest import read_jsonl
+from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.models import Role
-from crisis_console.core.outbox import MAX_ATTEMPTS
-from crisis_console.core.reply_model import SENDING, PolicyBlocked
+from crisis_console.core.replies.claims import ClaimConflict
+from crisis_console.core.replies.outbox import MAX_ATTEMPTS
+from crisis_console.core.replies.reply_model import SENDING, PolicyBlocked
+from crisis_console.core.replies.senders import WebhookSender
 from crisis_console.core.roster import PermissionDenied
-from crisis_console.core.senders import WebhookSender
 from crisis_console.core.service import ConsoleService
 from tests.conftest import NOW, MovableClock, ServiceFactory, jsonl, record
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from crisis_console.core.models import Platform, Role
-from crisis_console.core.playbook import Playbook, RoutingRule
-from crisis_console.core.playbook_check import load_playbook
-from crisis_console.core.routing import CRISIS_RULE, DEFAULT_RULE, HARM_RULE, Triager, route
+from crisis_console.core.playbook.playbook import Playbook, RoutingRule
+from crisis_console.core.playbook.playbook_check import load_playbook
+from crisis_console.core.triage.routing import CRISIS_RULE, DEFAULT_RULE, HARM_RULE, Triager, route
 from tests.conftest import ROOT, parsed, record
 
 

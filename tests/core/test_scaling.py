@@ -12,16 +12,16 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-from crisis_console.core.audit import AUDIT_FILE, AuditLog
-from crisis_console.core.ingest import read_jsonl
+from crisis_console.core.archive.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.crisis.notify import ConsoleSink, Notifier
+from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.models import Role
-from crisis_console.core.notify import ConsoleSink, Notifier
+from crisis_console.core.replies.senders import JsonlOutbox
+from crisis_console.core.replies.templates import load_templates
 from crisis_console.core.roster import Operator
-from crisis_console.core.routing import Triager
-from crisis_console.core.senders import JsonlOutbox
 from crisis_console.core.service import ConsoleService, ReplySetup
-from crisis_console.core.store import TinyDBStore
-from crisis_console.core.templates import load_templates
+from crisis_console.core.store.store import TinyDBStore
+from crisis_console.core.triage.routing import Triager
 from tests.conftest import NOW, ROOT, MovableClock, jsonl, record
 
 LIVE_LIMIT = 100

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crisis_console.core.models import Category, SentimentLabel
-from crisis_console.core.routing import Triager
+from crisis_console.core.triage.routing import Triager
 from tests.conftest import parsed, record
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from crisis_console.core.audit import AUDIT_FILE, AuditLog
-from crisis_console.core.ingest import read_jsonl
+from crisis_console.core.archive.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.models import Urgency
 from crisis_console.core.service import ConsoleService
 from tests.conftest import NOW, ServiceFactory, jsonl, record

@@ -12,10 +12,10 @@ from typing import TypeVar
 
 import pytest
 
-from crisis_console.core.buckets import JOURNAL, BucketTable
-from crisis_console.core.crisis_state import Alarm
-from crisis_console.core.reply_model import APPROVED, PENDING, SENT, Reply
-from crisis_console.core.state_tables import Claim, StateStore
+from crisis_console.core.crisis.crisis_state import Alarm
+from crisis_console.core.replies.reply_model import APPROVED, PENDING, SENT, Reply
+from crisis_console.core.store.buckets import JOURNAL, BucketTable
+from crisis_console.core.store.state_tables import Claim, StateStore
 from tests.conftest import NOW
 
 RACERS = 8
@@ -172,9 +172,9 @@ def test_a_lookup_reads_one_bounded_file_however_large_the_table(tmp_path: Path)
 def test_records_about_a_mention_follow_its_segment_and_survive_a_cut_rotation(
     tmp_path: Path,
 ) -> None:
-    from crisis_console.core.playbook_check import load_playbook
-    from crisis_console.core.routing import Triager
-    from crisis_console.core.store import TinyDBStore
+    from crisis_console.core.playbook.playbook_check import load_playbook
+    from crisis_console.core.store.store import TinyDBStore
+    from crisis_console.core.triage.routing import Triager
     from tests.conftest import ROOT
     from tests.core.test_store import stored
 

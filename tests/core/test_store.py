@@ -12,16 +12,16 @@ import pytest
 
 from crisis_console.core.errors import StoreError, StoreLocked
 from crisis_console.core.models import MentionVersion, StoredMention
-from crisis_console.core.playbook import Playbook
-from crisis_console.core.routing import Triager
-from crisis_console.core.state_tables import Claim
-from crisis_console.core.store import (
+from crisis_console.core.playbook.playbook import Playbook
+from crisis_console.core.store.state_tables import Claim
+from crisis_console.core.store.store import (
     LIVE_FILE,
     MENTIONS_DIR,
     OLD_STATE_FILE,
     STATE_DIR,
     TinyDBStore,
 )
+from crisis_console.core.triage.routing import Triager
 from tests.conftest import NOW, parsed, record
 
 
@@ -157,7 +157,7 @@ def test_a_reader_beside_the_writer_sees_what_was_acknowledged_before_the_checkp
     tmp_path: Path, playbook: Playbook
 ) -> None:
     from crisis_console.cli import open_reader, open_service
-    from crisis_console.core.ingest import read_jsonl
+    from crisis_console.core.intake.ingest import read_jsonl
     from tests.conftest import fixed_clock, jsonl, record
 
     with open_service(tmp_path, playbook, fixed_clock) as writer:

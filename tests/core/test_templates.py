@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from crisis_console.core.errors import Problem
-from crisis_console.core.ingest import Parsed, read_jsonl
+from crisis_console.core.intake.ingest import Parsed, read_jsonl
 from crisis_console.core.models import Category
-from crisis_console.core.templates import (
+from crisis_console.core.replies.templates import (
     RenderError,
     TemplateFileError,
     load_template,

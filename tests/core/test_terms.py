@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crisis_console.core.terms import TermIndex, Words, blank
+from crisis_console.core.triage.terms import TermIndex, Words, blank
 
 
 def found(index: TermIndex[int], text: str) -> list[tuple[str, str]]:

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from crisis_console.core.audit import AUDIT_FILE, AuditLog
-from crisis_console.core.ingest import read_jsonl
+from crisis_console.core.archive.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.models import Role
-from crisis_console.core.playbook import Playbook
+from crisis_console.core.playbook.playbook import Playbook
 from crisis_console.core.roster import PermissionDenied
-from crisis_console.core.spikes import Point, suggest
+from crisis_console.core.triage.spikes import Point, suggest
 from tests.conftest import NOW, MovableClock, ServiceFactory, jsonl, record
 
 

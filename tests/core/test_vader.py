@@ -8,7 +8,7 @@ import random
 import pytest
 
 from crisis_console import config
-from crisis_console.core.vader import VaderScorer, reference_analyzer, reference_compound
+from crisis_console.core.triage.vader import VaderScorer, reference_analyzer, reference_compound
 
 FUNCTION_WORDS = [
     "no",

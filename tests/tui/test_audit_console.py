@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
-from crisis_console.core.ingest import read_jsonl
+from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.tui.app import CrisisConsoleApp
 from crisis_console.tui.screens.audit import AuditScreen
 from crisis_console.tui.screens.inbox import InboxScreen

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
-from crisis_console.core.ingest import read_jsonl
+from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.models import Role
 from crisis_console.core.service import ConsoleService
 from crisis_console.tui.app import CrisisConsoleApp

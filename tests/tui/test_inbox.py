@@ -11,7 +11,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Static
 
-from crisis_console.core.ingest import read_jsonl
+from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.service import ConsoleService
 from crisis_console.tui.app import CrisisConsoleApp
 from crisis_console.tui.widgets.mention_detail import MentionDetail

@@ -9,7 +9,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets._toast import Toast
 
-from crisis_console.core.ingest import read_jsonl
+from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.models import Role
 from crisis_console.tui import app as app_module
 from crisis_console.tui.app import CrisisConsoleApp

@@ -9,7 +9,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
-from crisis_console.core.ingest import read_jsonl
+from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.models import Role
 from crisis_console.core.service import ConsoleService
 from crisis_console.tui.app import CrisisConsoleApp

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Sparkline, Static
 
-from crisis_console.core.ingest import read_jsonl
+from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.tui.app import CrisisConsoleApp
 from crisis_console.tui.screens.incident import IncidentScreen
 from crisis_console.tui.screens.reports import ReportsScreen

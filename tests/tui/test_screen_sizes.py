@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from textual.pilot import Pilot
 
-from crisis_console.core.ingest import read_jsonl
+from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.tui.app import CrisisConsoleApp
 from tests.conftest import NOW, ServiceFactory
 from tests.tui.test_inbox import FEED, settle

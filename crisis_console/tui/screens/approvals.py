@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from crisis_console.core.reply_model import Reply
+from crisis_console.core.replies.reply_model import Reply
 from crisis_console.core.service import ConsoleService
 from crisis_console.tui import formatting as fmt
 from crisis_console.tui.attempt import attempt

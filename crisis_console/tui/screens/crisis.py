@@ -13,9 +13,9 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
 
-from crisis_console.core.crisis_state import Alarm, CrisisState, Step
+from crisis_console.core.crisis.crisis_state import Alarm, CrisisState, Step
 from crisis_console.core.service import ConsoleService
-from crisis_console.core.spikes import Suggestion
+from crisis_console.core.triage.spikes import Suggestion
 from crisis_console.tui import formatting as fmt
 from crisis_console.tui.messages import (
     AcknowledgeRequested,

@@ -15,12 +15,12 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 
-from crisis_console.core.claims import ClaimDesk
-from crisis_console.core.crisis_state import AlarmSummary
+from crisis_console.core.crisis.crisis_state import AlarmSummary
 from crisis_console.core.errors import CrisisConsoleError
-from crisis_console.core.inbox import STATUSES, InboxFilter, InboxPage, InboxRow
 from crisis_console.core.models import Category, Platform, StoredMention, Urgency
+from crisis_console.core.replies.claims import ClaimDesk
 from crisis_console.core.service import ConsoleService
+from crisis_console.core.store.inbox import STATUSES, InboxFilter, InboxPage, InboxRow
 from crisis_console.tui.messages import (
     AcknowledgeRequested,
     AuditTrailRequested,

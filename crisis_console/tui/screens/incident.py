@@ -11,10 +11,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from crisis_console.core.incident import Incident
-from crisis_console.core.report import stamp
+from crisis_console.core.reports.incident import Incident
+from crisis_console.core.reports.report import stamp
 from crisis_console.core.service import ConsoleService
-from crisis_console.report_formats import around_text
+from crisis_console.render.formats import around_text
 from crisis_console.tui import formatting as fmt
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 

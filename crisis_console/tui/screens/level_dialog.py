@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
-from crisis_console.core.playbook import Playbook
+from crisis_console.core.playbook.playbook import Playbook
 
 
 class LevelDialog(ModalScreen[tuple[int, str] | None]):

@@ -13,10 +13,10 @@ from textual.widgets.option_list import Option
 
 from crisis_console.core.actions import Permission
 from crisis_console.core.errors import CrisisConsoleError
-from crisis_console.core.policy import Finding
+from crisis_console.core.replies.policy import Finding
+from crisis_console.core.replies.templates import ReplyTemplate
 from crisis_console.core.roster import may
 from crisis_console.core.service import ConsoleService
-from crisis_console.core.templates import ReplyTemplate
 from crisis_console.tui import formatting as fmt
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 

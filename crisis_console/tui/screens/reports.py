@@ -17,9 +17,9 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
 
-from crisis_console.core.report import Report, Timing, stamp
+from crisis_console.core.reports.report import Report, Timing, stamp
 from crisis_console.core.service import ConsoleService
-from crisis_console.report_formats import minutes, percent
+from crisis_console.render.formats import minutes, percent
 from crisis_console.tui import formatting as fmt
 from crisis_console.tui.screens.incident import IncidentScreen
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from crisis_console.core.crisis_state import AlarmSummary
+from crisis_console.core.crisis.crisis_state import AlarmSummary
 from crisis_console.core.service import ConsoleService
 from crisis_console.tui import formatting as fmt
 

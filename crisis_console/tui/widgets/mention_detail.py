@@ -11,8 +11,8 @@ from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from crisis_console.core.inbox import InboxRow
 from crisis_console.core.models import StoredMention
+from crisis_console.core.store.inbox import InboxRow
 from crisis_console.tui import formatting as fmt
 
 

@@ -11,8 +11,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-from crisis_console.core.inbox import InboxRow
 from crisis_console.core.models import Platform, SentimentLabel, Urgency
+from crisis_console.core.store.inbox import InboxRow
 from crisis_console.core.text import one_line
 from crisis_console.tui import formatting as fmt
 

@@ -1,0 +1,353 @@
+"""The command line and the composition root: the one place that builds and injects everything.
+
+crisis-console [--data-dir DIR] [--playbook P]        open the console
+crisis-console triage [FILE|-]                        classify + route to JSONL, no storage
+crisis-console ingest FILE|- [FILE...]                triage and store, with an audit event each
+crisis-console csv-presets [NAME]                     the CSV presets ingest recognises
+crisis-console demo [--no-open]                       load the demo data and open the console
+crisis-console playbook validate [PATH]               check a playbook, listing every problem
+crisis-console report [incident] [--from --to] [--format text|json|html] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import sys
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO
+
+from crisis_console import __version__, config, demo
+from crisis_console.cli import audit as cli_audit
+from crisis_console.cli import crisis as cli_crisis
+from crisis_console.cli import eval as cli_eval
+from crisis_console.cli import ingest as cli_ingest
+from crisis_console.cli import replies as cli_replies
+from crisis_console.cli import report as cli_report
+from crisis_console.cli import serve as cli_serve
+from crisis_console.cli.io import STDIN, err, open_lines, source_name
+from crisis_console.core.actions import Action, Permission
+from crisis_console.core.archive.audit import AUDIT_FILE, AuditEvent, AuditLog
+from crisis_console.core.crisis.notify import NOTIFICATIONS_FILE, ConsoleSink, Notifier, load_sinks
+from crisis_console.core.errors import CrisisConsoleError, PlaybookError, Problem
+from crisis_console.core.intake.ingest import read_jsonl
+from crisis_console.core.models import Clock, system_clock, triage_output
+from crisis_console.core.playbook.playbook import Playbook
+from crisis_console.core.playbook.playbook_check import load_playbook
+from crisis_console.core.replies.claims import DEFAULT_LEASE_MINUTES
+from crisis_console.core.replies.outbox import NotificationOutbox
+from crisis_console.core.replies.senders import OUTBOX_FILE, JsonlOutbox, Sender, WebhookSender
+from crisis_console.core.replies.templates import load_templates
+from crisis_console.core.roster import TEAM_FILE, Operator, PermissionDenied, load_roster
+from crisis_console.core.service import ConsoleService, ReplySetup
+from crisis_console.core.store.store import TinyDBStore
+from crisis_console.core.triage.routing import Triager
+
+LOG_FILE = "crisis-console.log"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crisis-console",
+        description="Triage social-media mentions and run crisis playbooks. "
+        "With no command, opens the console.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--data-dir",
+        help=f"data folder (default: ${config.HOME_ENV}, else your user data directory)",
+    )
+    parser.add_argument(
+        "--playbook",
+        help="playbook file, or the name of a shipped one "
+        f"(default: ${config.PLAYBOOK_ENV}, else '{config.DEFAULT_PLAYBOOK}')",
+    )
+    parser.add_argument(
+        "--as",
+        dest="as_name",
+        metavar="NAME",
+        help="act as another operator from a shared terminal, where team.yaml allows it",
+    )
+    parser.add_argument(
+        "--follow",
+        type=Path,
+        metavar="FILE",
+        help="with the console: ingest new lines of this JSONL file as they arrive",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    triage = commands.add_parser("triage", help="classify and route mentions to JSONL on stdout")
+    triage.add_argument("file", nargs="?", default=STDIN, help="JSONL file, or - for stdin")
+    triage.add_argument("--level", type=int, default=0, help="route as at this crisis level")
+
+    demo_cmd = commands.add_parser(
+        "demo", help="load the demo data into its own folder and open it"
+    )
+    demo_cmd.add_argument(
+        "--no-open", action="store_true", help="load only; do not open the console"
+    )
+
+    cli_ingest.add_commands(commands)
+    cli_eval.add_commands(commands)
+    cli_crisis.add_commands(commands)
+    cli_replies.add_commands(commands)
+    cli_audit.add_commands(commands)
+    cli_serve.add_commands(commands)
+    cli_report.add_commands(commands)
+
+    playbook = commands.add_parser("playbook", help="work with playbooks")
+    playbook_commands = playbook.add_subparsers(dest="playbook_command", required=True)
+    validate = playbook_commands.add_parser(
+        "validate", help="check a playbook, listing every problem"
+    )
+    validate.add_argument("path", nargs="?", help="playbook file (default: the active one)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, clock: Clock = system_clock) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "triage":
+            return run_triage(args, sys.stdout)
+        if args.command == "ingest":
+            return run_ingest(args, clock)
+        if args.command == "demo":
+            return run_demo(args, clock)
+        if args.command == "csv-presets":
+            return cli_ingest.run_presets(args, sys.stdout)
+        if args.command == "eval":
+            return cli_eval.run_eval(args, _playbook(args), sys.stdout)
+        if args.command == "audit":
+            return cli_audit.run(args, clock)
+        if args.command == "templates" and args.templates_command == "lint":
+            return cli_replies.run_templates_lint(sys.stdout)
+        if args.command in cli_replies.COMMANDS:
+            folder = config.data_dir(args.data_dir)
+            with open_service(folder, _playbook(args), clock, as_name=args.as_name) as service:
+                return cli_replies.run(args, service, sys.stdout)
+        if args.command in cli_crisis.COMMANDS:
+            folder = config.data_dir(args.data_dir)
+            with open_service(folder, _playbook(args), clock, as_name=args.as_name) as service:
+                return cli_crisis.run(args, service, sys.stdout)
+        if args.command == "playbook":
+            return run_validate(args)
+        if args.command == "serve":
+            return run_serve(args, clock)
+        if args.command == "report":
+            folder = config.data_dir(args.data_dir)
+            with open_reader(folder, _playbook(args), clock, as_name=args.as_name) as service:
+                return cli_report.run(args, service)
+        return run_console(config.data_dir(args.data_dir), args, clock)
+    except PlaybookError as exc:
+        err(str(exc))
+        return 2
+    except PermissionDenied as exc:
+        err(f"crisis-console: refused: {exc}")
+        return 3
+    except CrisisConsoleError as exc:
+        err(f"crisis-console: {exc}")
+        return 2
+
+
+def _playbook(args: argparse.Namespace) -> Playbook:
+    folder = (
+        config.demo_dir(args.data_dir) if args.command == "demo" else config.data_dir(args.data_dir)
+    )
+    return load_playbook(config.playbook_path(args.playbook, folder=folder))
+
+
+def run_triage(args: argparse.Namespace, out: IO[str]) -> int:
+    triager = Triager(_playbook(args))
+    rejected = 0
+    authors: Counter[str] = Counter()  # posts per author so far in this input
+    with open_lines(args.file) as lines:
+        for item in read_jsonl(lines, source_name(args.file), system_clock()):
+            if isinstance(item, Problem):
+                rejected += 1
+                err(str(item))
+                continue
+            author = f"{item.mention.platform.value}:{item.mention.author}"
+            triage = triager.triage(item.mention, authors[author], args.level)
+            authors[author] += 1
+            out.write(json.dumps(triage_output(triage), ensure_ascii=False))
+            out.write("\n")
+            out.flush()  # a stream consumer sees each result as it is made
+    return 1 if rejected else 0
+
+
+@contextlib.contextmanager
+def open_service(
+    folder: Path,
+    playbook: Playbook,
+    clock: Clock,
+    console: ConsoleSink | None = None,
+    as_name: str | None = None,
+) -> Iterator[ConsoleService]:
+    """Build the service over the TinyDB store in `folder`: the operator from the team file
+    (or `--as`, where it allows), the notification sinks, the templates, the sender, the log
+    file. Release the folder afterwards."""
+    store = TinyDBStore(folder)
+    try:
+        _log_to(folder / LOG_FILE)
+        audit = AuditLog(folder / AUDIT_FILE)
+        if audit.set_aside is not None:
+            err(f"audit log: an interrupted write's unfinished line moved to {audit.set_aside}")
+        operator = _acting(folder, audit, clock, as_name)
+        # Webhooks, email and files hear from the outbox worker, never from ingest or a tick.
+        queue = NotificationOutbox(store.state.tables.bucket("notify_outbox"), clock)
+        notifier = Notifier(
+            console or ConsoleSink(), load_sinks(folder / NOTIFICATIONS_FILE), queue
+        )
+        service = ConsoleService(
+            store, audit, Triager(playbook), clock, operator, notifier, _reply_setup(folder)
+        )
+        if not operator.known:
+            err(f"note: {operator.name} is not on the team ({folder / TEAM_FILE}): read-only")
+        recovered = service.recover()
+        if recovered:
+            err(f"recovered {recovered} mention(s) logged before an interruption but not stored")
+        service.replies.resume_sending()
+        yield service
+        service.work_outbox()  # what the command queued goes out before it ends
+        service.mark_applied()  # the next start reads the log from here, not from further back
+    finally:
+        store.close()
+
+
+def _acting(folder: Path, audit: AuditLog, clock: Clock, as_name: str | None) -> Operator:
+    """The operator from the team file (or `--as`, where it allows); a refused `--as` and
+    a granted one are both audited."""
+    login = config.operator()
+    try:
+        operator = load_roster(folder / TEAM_FILE).acting(login, as_name)
+    except PermissionDenied as exc:
+        audit.append(
+            [
+                AuditEvent(
+                    Action.REFUSED,
+                    f"operator:{as_name}",
+                    login,
+                    clock(),
+                    {"action": Permission.ACT_AS, "reason": str(exc)},
+                )
+            ]
+        )
+        raise
+    if as_name and as_name != login:
+        audit.append([AuditEvent(Action.IDENTITY_AS, f"operator:{as_name}", login, clock(), {})])
+    return operator
+
+
+@contextlib.contextmanager
+def open_reader(
+    folder: Path, playbook: Playbook, clock: Clock, as_name: str | None = None
+) -> Iterator[ConsoleService]:
+    """A service that only reads the folder (and appends to the audit log, which takes its
+    own turn-taking lock), so it works beside an open console: for reports."""
+    if not (folder / AUDIT_FILE).exists():
+        raise CrisisConsoleError(f"no data in {folder} (nothing has been ingested there)")
+    store = TinyDBStore(folder, read_only=True)
+    try:
+        audit = AuditLog(folder / AUDIT_FILE, repair=False)
+        operator = _acting(folder, audit, clock, as_name)
+        service = ConsoleService(store, audit, Triager(playbook), clock, operator)
+        service.recover()  # in memory: what the writer acknowledged since its last checkpoint
+        yield service
+    finally:
+        store.close()
+
+
+def _reply_setup(folder: Path) -> ReplySetup:
+    """Templates from the shipped folder, the sender and the brand from settings.yaml."""
+    templates, problems = load_templates(config.shipped_dir("templates"))
+    for problem in problems:
+        err(f"template left out: {problem}")
+    url = config.setting(folder, "reply_webhook")
+    sender: Sender = WebhookSender(url) if url else JsonlOutbox(folder / OUTBOX_FILE)
+    brand = config.setting(folder, "brand") or "the team"
+    lease = config.setting(folder, "claim_lease_minutes") or str(DEFAULT_LEASE_MINUTES)
+    if not lease.isdigit() or int(lease) <= 0:
+        raise CrisisConsoleError(
+            f"{folder / config.SETTINGS_FILE}: claim_lease_minutes must be a positive whole number"
+        )
+    return ReplySetup(templates, sender, brand, int(lease))
+
+
+def _log_to(path: Path) -> None:
+    """Notifications and sink failures go to a log file in the data folder, one line each."""
+    logger = logging.getLogger("crisis_console")
+    if not any(getattr(h, "baseFilename", None) == str(path) for h in logger.handlers):
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+def run_ingest(args: argparse.Namespace, clock: Clock) -> int:
+    cli_ingest.check(args)
+    folder = config.data_dir(args.data_dir)
+    with open_service(folder, _playbook(args), clock, as_name=args.as_name) as service:
+        return cli_ingest.run(args, service, folder)
+
+
+def run_serve(args: argparse.Namespace, clock: Clock) -> int:
+    verifier = cli_serve.verifier(args)
+    # Imported here so other commands never pay for loading aiohttp.
+    from crisis_console.server import Receiver, serve
+
+    folder = config.data_dir(args.data_dir)
+    with open_service(folder, _playbook(args), clock, as_name=args.as_name) as service:
+        print(f"receiving signed mentions on http://{args.host}:{args.port}/mentions", flush=True)
+        print(f"into {folder}; GET /health answers while it runs; Ctrl+C stops", flush=True)
+        serve(Receiver(service, verifier, args.max_body), args.host, args.port)
+    return 0
+
+
+def run_demo(args: argparse.Namespace, clock: Clock) -> int:
+    playbook = _playbook(args)
+    folder = config.demo_dir(args.data_dir)
+    demo.prepare_folder(folder, config.operator())
+    with open_service(folder, playbook, clock, as_name=args.as_name) as service:
+        report = service.ingest(demo.demo_records(config.demo_data_file(), clock()))
+        for template_id in service.replies.templates:  # the demo's lead approves them all
+            service.replies.approve_template(template_id)
+        print(f"demo data: {report.summary()}")
+        print(f"loaded into {folder} (reset on every `crisis-console demo`)")
+        if args.no_open:
+            return 1 if report.rejected else 0
+        return _run_app(service, folder)
+
+
+def run_console(folder: Path, args: argparse.Namespace, clock: Clock) -> int:
+    with open_service(folder, _playbook(args), clock, as_name=args.as_name) as service:
+        return _run_app(service, folder, args.follow)
+
+
+def _run_app(service: ConsoleService, folder: Path, follow_path: Path | None = None) -> int:
+    # Imported here so headless commands never pay for loading Textual.
+    from crisis_console.tui.app import CrisisConsoleApp
+
+    # Replies leave through the outbox worker: the screen never waits on a network call.
+    service.replies.deliver_now = False
+    CrisisConsoleApp(service, str(folder), follow=follow_path).run()
+    service.work_outbox()  # a reply approved just before quitting still goes out now
+    return 0
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    folder = config.data_dir(args.data_dir)
+    path = Path(args.path) if args.path else config.playbook_path(args.playbook, folder=folder)
+    playbook = load_playbook(path)
+    crisis = [str(level.number) for level in playbook.levels if level.crisis]
+    steps = sum(len(level.checklist) for level in playbook.levels)
+    counts = (
+        f"{len(playbook.categories)} categories, {len(playbook.routing_rules)} routing rules, "
+        f"{len(playbook.levels)} levels (crisis mode at {', '.join(crisis) or 'none'}), "
+        f"{steps} checklist steps"
+    )
+    print(f"{path}: ok — '{playbook.title}' version {playbook.version}, {counts}")
+    return 0

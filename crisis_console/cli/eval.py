@@ -1,0 +1,111 @@
+"""`crisis-console eval`: measure the classifier on a labelled CSV or JSONL file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from crisis_console.cli.io import err
+from crisis_console.core.errors import CrisisConsoleError, Problem
+from crisis_console.core.models import system_clock
+from crisis_console.core.playbook.playbook import Playbook
+from crisis_console.core.text import visible
+from crisis_console.core.triage.evaluate import (
+    TASK_LABELS,
+    Evaluation,
+    LabelledRow,
+    evaluate,
+    predicted_label,
+    read_labelled,
+    row_mention,
+)
+from crisis_console.core.triage.routing import Triager
+
+
+def add_commands(commands: Any) -> None:
+    evaluate = commands.add_parser(
+        "eval", help="measure the classifier on a labelled CSV or JSONL file"
+    )
+    evaluate.add_argument("file", help="labelled CSV, or JSONL (.jsonl)")
+    evaluate.add_argument("--text", required=True, metavar="FIELD", help="the column with the post")
+    evaluate.add_argument("--label", required=True, metavar="FIELD", help="the gold-label column")
+    evaluate.add_argument("--task", choices=sorted(TASK_LABELS), default="sentiment")
+    evaluate.add_argument(
+        "--map",
+        nargs="*",
+        default=[],
+        metavar="GOLD=OURS",
+        help="translate gold labels to ours, e.g. neg=negative 'customer service issue=complaint'",
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+
+def _label_map(pairs: Sequence[str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        gold, sep, ours = pair.partition("=")
+        if not sep or not gold.strip() or not ours.strip():
+            raise CrisisConsoleError(f"--map takes GOLD=OURS, not '{pair}'")
+        mapping[gold.strip().lower()] = ours.strip().lower()
+    return mapping
+
+
+def run_eval(args: argparse.Namespace, playbook: Playbook, out: IO[str]) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise CrisisConsoleError(f"cannot read {path}: no such file")
+    triager, mapping = Triager(playbook), _label_map(args.map)
+    known = TASK_LABELS[args.task]
+    pairs: list[tuple[str, str]] = []
+    skipped: list[Problem] = []
+    for row in read_labelled(path, args.text, args.label):
+        if not isinstance(row, LabelledRow):
+            skipped.append(row)
+            continue
+        gold = mapping.get(row.label, row.label)
+        if gold not in known:
+            skipped.append(
+                Problem(
+                    str(path),
+                    row.line,
+                    args.label,
+                    f"label '{visible(gold)}' is not one of {', '.join(known)}; "
+                    "translate it with --map",
+                )
+            )
+            continue
+        pairs.append((gold, predicted_label(triager, row_mention(row, system_clock()), args.task)))
+    result = evaluate(pairs, args.task, known)
+    result.skipped = skipped
+    if args.json:
+        out.write(json.dumps(result.to_json(), indent=2) + "\n")
+    else:
+        out.write(format_evaluation(result))
+    for problem in skipped[:20]:
+        err(f"skipped {problem}")
+    if len(skipped) > 20:
+        err(f"... and {len(skipped) - 20} more skipped rows")
+    return 0 if pairs else 1
+
+
+def format_evaluation(e: Evaluation) -> str:
+    """The figures as a plain-text table a person reads."""
+    lines = [
+        f"task {e.task}: {e.rows} rows scored, {len(e.skipped)} skipped",
+        f"accuracy {e.accuracy:.3f}   macro-F1 {e.macro_f1:.3f}",
+        "",
+        f"{'class':<13}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}",
+    ]
+    for c in e.classes:
+        lines.append(f"{c.label:<13}{c.precision:>10.3f}{c.recall:>8.3f}{c.f1:>8.3f}{c.support:>9}")
+    labels = list(e.confusion)
+    width = max([7, *(len(label) for label in labels)]) + 1
+    lines += ["", "confusion (rows: gold, columns: predicted)"]
+    lines.append(" " * 13 + "".join(f"{label[: width - 1]:>{width}}" for label in labels))
+    for gold in labels:
+        counts = "".join(f"{e.confusion[gold][p]:>{width}}" for p in labels)
+        lines.append(f"{gold:<13}{counts}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,1 @@
+"""The archive: the hash-chained audit log, its verification and its export."""

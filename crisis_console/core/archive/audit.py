@@ -1,0 +1,385 @@
+"""The append-only, hash-chained audit log (one JSON object per line).
+
+Each event carries `prev`, the hash of the event before it, and `hash`, the SHA-256 of its own
+canonical JSON (everything but `hash`). Changing, removing, inserting or reordering any line
+breaks the chain at that line; `audit.head` (the last sequence number and hash, rewritten
+atomically after each append) catches lines cut off the end. `verify` names the first record
+that fails. `append` is durable when it returns.
+
+When the live file passes `rotate_bytes` it is closed under a dated name in `audit/`; the
+chain runs on across files, and verify and export read them all, oldest first.
+
+Layout: a record is written as its canonical JSON (the bytes its hash is taken over) with
+`,"hash":"<hex>"` spliced in before the closing brace, so the line is still one JSON object
+with the same fields, and `verify` hashes a slice of the line instead of parsing and
+re-serialising it. Records written before this layout (fields in insertion order, `hash`
+last) verify the slow way, line by line; the hash is defined the same way for both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from crisis_console.core.errors import AuditError
+from crisis_console.core.store.jsonfile import fsync_directory, process_lock, write_atomically
+
+AUDIT_FILE = "audit.jsonl"
+HEAD_FILE = "audit.head"
+APPEND_LOCK = "audit.lock"
+ARCHIVE_DIR = "audit"
+GENESIS = "0" * 64
+ROTATE_BYTES = 64 * 1024 * 1024
+_TAIL_BLOCK = 64 * 1024
+_VERIFY_BLOCK = 256 * 1024  # read a file a block at a time; hashed while still in cache
+# A line in the canonical layout ends with `,"hash":"<64 hex>"}`: that suffix is 75 bytes.
+_HASH_SUFFIX = len(',"hash":""}') + 64
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """What happened, to what, by whom, when. `data` holds the details as plain JSON."""
+
+    action: str
+    subject: str
+    actor: str
+    at: datetime
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    ok: bool
+    events: int
+    file: str = ""
+    first_bad_line: int = 0
+    message: str = ""
+
+    def describe(self) -> str:
+        if self.ok:
+            return f"ok: {self.events} events, the chain is whole"
+        return (
+            f"{self.file}:{self.first_bad_line}: {self.message} "
+            f"({self.events} events verified before it)"
+        )
+
+
+def _canonical(record: Mapping[str, Any]) -> bytes:
+    body = {k: v for k, v in record.items() if k != "hash"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _digest(record: Mapping[str, Any]) -> str:
+    return hashlib.sha256(_canonical(record)).hexdigest()
+
+
+def last_line(path: Path) -> bytes:
+    """The last complete line of a file, read from the end (cheap on a large log)."""
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        end = handle.tell()
+        data = b""
+        while end > 0 and data.count(b"\n") < 2:
+            start = max(0, end - _TAIL_BLOCK)
+            handle.seek(start)
+            data = handle.read(end - start) + data
+            end = start
+    lines = data.rstrip(b"\n").split(b"\n")
+    return lines[-1] if lines else b""
+
+
+class AuditLog:
+    """Appends events to `path`, continuing the chain found there."""
+
+    def __init__(self, path: Path, rotate_bytes: int = ROTATE_BYTES, repair: bool = True) -> None:
+        """`repair`: set aside a torn last line left by a crash. Only the process that holds
+        the data folder repairs; a reader (export, verify) never changes the file."""
+        self.path, self.rotate_bytes = path, rotate_bytes
+        self.head_path = path.with_name(HEAD_FILE)
+        self.archive = path.parent / ARCHIVE_DIR
+        # Appends from several processes (the console, an auditor's export) take turns.
+        self._append_lock = process_lock(path.with_name(APPEND_LOCK))
+        self.set_aside: Path | None = None
+        if repair:
+            self._set_aside_torn_tail()
+        self._seq, self._last_hash = self._tail()
+
+    def _tail(self) -> tuple[int, str]:
+        for file in reversed(self.files()):
+            line = last_line(file) if file.stat().st_size else b""
+            if line.strip():
+                try:
+                    record = json.loads(line)
+                    return int(record["seq"]), str(record["hash"])
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise AuditError(
+                        f"{file}: the last record is damaged ({exc}); run "
+                        "`crisis-console audit verify` to find where"
+                    ) from exc
+        return 0, GENESIS
+
+    def _set_aside_torn_tail(self) -> None:
+        """A crash inside `append` can leave a last line without its newline. That append never
+        returned, so nothing it held was acknowledged; the fragment is moved to a side file
+        (kept, never deleted) and the log continues from the last whole record."""
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return
+        with self.path.open("rb") as handle:
+            handle.seek(-1, os.SEEK_END)
+            if handle.read(1) == b"\n":
+                return
+        size = self.path.stat().st_size
+        with self.path.open("r+b") as handle:
+            start = max(0, size - 4 * _TAIL_BLOCK)
+            handle.seek(start)
+            chunk = handle.read()
+            cut = start + chunk.rfind(b"\n") + 1 if b"\n" in chunk else 0
+            handle.seek(cut)
+            fragment = handle.read()
+            side = self.path.with_name(f"{self.path.name}.torn-{size}")
+            side.write_bytes(fragment)
+            handle.truncate(cut)
+            handle.flush()
+            os.fsync(handle.fileno())
+        self.set_aside = side
+
+    @property
+    def last_seq(self) -> int:
+        """The last sequence number on disk (another process may have appended)."""
+        self._seq, self._last_hash = self._tail()
+        return self._seq
+
+    def append(self, events: Sequence[AuditEvent]) -> int:
+        """Append every event with one write and one fsync; return the last sequence number."""
+        if not events:
+            return self._seq
+        with self._append_lock:
+            self._seq, self._last_hash = self._tail()  # another process may have appended
+            return self._append_locked(events)
+
+    def _append_locked(self, events: Sequence[AuditEvent]) -> int:
+        lines: list[bytes] = []
+        seq, prev = self._seq, self._last_hash
+        for event in events:
+            seq += 1
+            record: dict[str, Any] = {
+                "seq": seq,
+                "at": event.at.isoformat(),
+                "actor": event.actor,
+                "action": event.action,
+                "subject": event.subject,
+                "data": dict(event.data),
+                "prev": prev,
+            }
+            body = _canonical(record)
+            prev = hashlib.sha256(body).hexdigest()
+            # The canonical body with its hash spliced in before the closing brace (see above).
+            lines.append(b'%s,"hash":"%s"}' % (body[:-1], prev.encode()))
+        try:
+            with self.path.open("ab") as handle:
+                handle.write(b"\n".join(lines) + b"\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            write_atomically(self.head_path, json.dumps({"seq": seq, "hash": prev}))
+        except OSError as exc:
+            raise AuditError(f"cannot append to the audit log {self.path}: {exc}") from exc
+        self._seq, self._last_hash = seq, prev
+        if self.path.stat().st_size >= self.rotate_bytes:
+            self._rotate(events[-1].at)
+        return seq
+
+    def _rotate(self, at: datetime) -> None:
+        self.archive.mkdir(exist_ok=True)
+        name = f"audit-{at:%Y-%m-%d}-{len(list(self.archive.glob('audit-*.jsonl'))) + 1:04d}.jsonl"
+        os.replace(self.path, self.archive / name)
+        fsync_directory(self.archive)
+        fsync_directory(self.path.parent)
+
+    def files(self) -> list[Path]:
+        """The closed files, oldest first, then the live one."""
+        closed = sorted(self.archive.glob("audit-*.jsonl")) if self.archive.is_dir() else []
+        return [*closed, self.path] if self.path.exists() else closed
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        """Every record, oldest first, across all files."""
+        for file in self.files():
+            with file.open(encoding="utf-8") as handle:
+                for number, line in enumerate(handle, start=1):
+                    if line.strip():
+                        try:
+                            yield json.loads(line)
+                        except json.JSONDecodeError as exc:
+                            raise AuditError(
+                                f"{file}:{number}: not valid JSON ({exc.msg})"
+                            ) from exc
+
+    def events_after(self, seq: int) -> list[dict[str, Any]]:
+        """The records after `seq`, read from the end of the live file (recovery needs few)."""
+        last = self.last_seq
+        if seq >= last:
+            return []
+        found = [e for e in self._tail_records(last - seq) if e["seq"] > seq]
+        return sorted(found, key=lambda e: e["seq"])
+
+    def _tail_records(self, count: int) -> list[dict[str, Any]]:
+        """The last `count` records, newest first, read backwards from the end a block at a
+        time: recovery after a short interruption reads kilobytes, not the whole log."""
+        out: list[dict[str, Any]] = []
+        for file in reversed(self.files()):
+            for line in _lines_backwards(file):
+                if line.strip():
+                    out.append(json.loads(line))
+                    if len(out) >= count:
+                        return out
+        return out
+
+    def verify(self) -> VerifyResult:
+        """Check the whole chain across every file, and the head; name the first bad record."""
+        chain, count = GENESIS.encode(), 0
+        for file in self.files():
+            bad, number, chain, seq = _verify_file(file, chain, count)
+            if bad:
+                return VerifyResult(False, seq, str(file), number, bad)
+            count = seq
+        prev = chain.decode()
+        head = self._head()
+        if head is not None and (head[0] > count or (head[0] == count and head[1] != prev)):
+            where = str(self.files()[-1]) if self.files() else str(self.path)
+            return VerifyResult(
+                False,
+                count,
+                where,
+                count + 1,
+                f"records {count + 1} to {head[0]} are missing: the log was cut short",
+            )
+        return VerifyResult(True, count)
+
+    def _head(self) -> tuple[int, str] | None:
+        try:
+            head = json.loads(self.head_path.read_text(encoding="utf-8"))
+            return int(head["seq"]), str(head["hash"])
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError):
+            return (10**12, "")  # a damaged head never passes
+
+
+def _lines_backwards(path: Path) -> Iterator[bytes]:
+    """The lines of a file, last first, reading blocks from the end."""
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        end, rest = handle.tell(), b""
+        while end > 0:
+            start = max(0, end - _TAIL_BLOCK)
+            handle.seek(start)
+            block = handle.read(end - start) + rest
+            end = start
+            lines = block.split(b"\n")
+            rest = lines.pop(0)  # may continue in the block before
+            yield from reversed(lines)
+        if rest:
+            yield rest
+
+
+def _verify_file(path: Path, prev: bytes, seq: int) -> tuple[str, int, bytes, int]:
+    """Check the records of one file as the continuation of the chain at (`seq`, `prev`):
+    (what is wrong with the first bad line or "", its line number, the last good hash, the
+    last good sequence number).
+
+    A line in the canonical layout is checked without parsing it: one hash over the slice
+    that is the canonical body, then `prev` and `seq` where they must be, right before the
+    last key, `subject`. A body that hashes to the record's hash is byte for byte one that
+    `append` hashed, and `append` hashes only canonical JSON, so parsing and re-serialising
+    it would find nothing more. (Bytes that are not canonical JSON could pass only if someone
+    hashed them and rewrote the chain from there on and the head; they could as well write
+    canonical JSON, which passes either way.) A line that fails, or is in another layout, is
+    parsed and checked by `_check_slowly`, which names what is wrong."""
+    first = seq  # every line is a record or the error, so the bad line is `seq - first + 1`
+    with path.open("rb") as handle:
+        data = b""
+        while True:
+            more = handle.read(max(_VERIFY_BLOCK, len(data)))
+            if not more:
+                if not data:
+                    return "", 0, prev, seq
+                more = b"\n"  # the last line has no newline: check it as a whole line
+            data = data + more if data else more
+            with memoryview(data) as view:
+                bad, prev, seq, pos = _verify_lines(data, view, prev, seq)
+            if bad:
+                return bad, seq - first + 1, prev, seq
+            data = data[pos:]
+
+
+def _verify_lines(
+    data: bytes, view: memoryview, prev: bytes, seq: int
+) -> tuple[str, bytes, int, int]:
+    """Check the whole lines of `data`: (what is wrong or "", the last good hash and sequence
+    number, where the unchecked rest of `data` starts)."""
+    find, rfind, starts, ends = data.find, data.rfind, data.startswith, data.endswith
+    sha256 = hashlib.sha256
+    pos = 0
+    while (end := find(b"\n", pos)) >= 0:
+        cut = end - _HASH_SUFFIX  # where `,"hash":"` starts in the canonical layout
+        if cut > pos:
+            hasher = sha256(view[pos:cut])
+            hasher.update(b"}")
+            digest = hasher.hexdigest().encode()
+            # Accept if the line ends with this very hash, after the quote closing the last
+            # value (the subject, a string), and the quote opening that string ends the
+            # expected `,"prev":"…","seq":N,"subject":"`. Quotes inside a JSON string are
+            # escaped, so that text is structure, and the string after it is followed only by
+            # the body's last brace: these are the record's own top-level fields, never text
+            # or a nested object in `data`. Anything else (another layout, a subject holding
+            # an escaped quote, any damage) is parsed below, which names what is wrong.
+            if starts(b'","hash":"%s"}' % digest, cut - 1) and ends(
+                b',"prev":"%s","seq":%d,"subject":"' % (prev, seq + 1),
+                pos,
+                rfind(b'"', pos, cut - 1) + 1,
+            ):
+                prev, seq, pos = digest, seq + 1, end + 1
+                continue
+        bad, prev, seq = _check_slowly(data[pos:end], prev, seq)
+        if bad:
+            return bad, prev, seq, pos
+        pos = end + 1
+    return "", prev, seq, pos
+
+
+def _check_slowly(line: bytes, prev: bytes, seq: int) -> tuple[str, bytes, int]:
+    """Check a line by parsing it, as the log was always read, in text mode: there a carriage
+    return (alone, or before the newline) ends a line too, so this may be several lines.
+    (What is wrong or "", the last good hash and sequence number.)"""
+    pieces = line.split(b"\r")
+    if len(pieces) > 1 and not pieces[-1]:
+        pieces.pop()  # \r\n ends one line
+    for piece in pieces:
+        bad, digest = _check_line(piece, prev.decode(), seq + 1)
+        if bad:
+            return bad, prev, seq
+        prev, seq = digest.encode(), seq + 1
+    return "", prev, seq
+
+
+def _check_line(line: bytes, prev: str, expected: int) -> tuple[str, str]:
+    """(what is wrong with this line as the record after `prev` or "", its hash); the line
+    is parsed once."""
+    try:
+        record = json.loads(line.decode("utf-8"))
+    except ValueError:  # not UTF-8, or not JSON
+        return "not valid JSON", ""
+    if not isinstance(record, dict) or "hash" not in record:
+        return "not an audit record", ""
+    if record.get("prev") != prev:
+        return "does not follow the record before it (changed, removed, inserted or moved)", ""
+    if record.get("seq") != expected:
+        return f"sequence {record.get('seq')}, expected {expected}", ""
+    if _digest(record) != record["hash"]:
+        return "its content does not match its hash (the record was changed)", ""
+    return "", str(record["hash"])

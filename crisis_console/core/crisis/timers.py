@@ -1,0 +1,225 @@
+"""The timers: what happens because time passes, not because someone acted.
+
+`Timers.tick()` re-notifies unacknowledged harm alarms, reports SLA breaches once to the
+queue's owner, lets claims whose lease ran out go, flags overdue checklist steps, and raises a
+spike suggestion once per interval. The console calls it every few seconds; `crisis-console
+tick` runs it from cron. Each thing it does is audited and notified.
+
+A tick reads only what has come due (the store's due index), never the whole store: its cost
+is the number of things due, however many mentions are stored.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from crisis_console.core.actions import Action
+from crisis_console.core.context import synchronized
+from crisis_console.core.crisis.crisis import CrisisDesk
+from crisis_console.core.crisis.crisis_state import Alarm, CrisisState, Step
+from crisis_console.core.models import Role, SentimentLabel, StoredMention
+from crisis_console.core.store.due import Due
+from crisis_console.core.triage.spikes import Point, Suggestion, judge, suggest
+
+ONE_BY_ONE = 5  # more late alarms than this are re-notified in one message
+
+
+class Timers:
+    """Runs the clock-driven duties of a `CrisisDesk`."""
+
+    def __init__(self, desk: CrisisDesk) -> None:
+        self.desk, self._store, self._audit = desk, desk.ctx.store, desk.ctx.audit
+        self.lock = desk.lock
+
+    @synchronized
+    def tick(self) -> list[str]:
+        """Run every timer once; return a line for each thing it did."""
+        now = self.desk.clock()
+        due = self._store.due.due(now)
+        by_kind: dict[str, list[str]] = {}
+        for entry in due:
+            by_kind.setdefault(entry.kind, []).append(entry.key)
+        did: list[str] = []
+        did += self._renotify_alarms(now, by_kind.get("alarm", []))
+        did += self._breaches(now, by_kind.get("sla", []))
+        self._store.state.claims.expire(by_kind.get("claim", []), now)
+        did += self._overdue_steps(now)
+        suggestion = self.spike_suggestion()
+        if suggestion is not None:
+            did += self._announce_spike(suggestion)
+        self._store.due.clear_through(now)  # handled: a crash before this only repeats checks
+        # Everything logged is in the store: a restart need not read back past this tick.
+        self._store.save([], applied=self._audit.last_seq)
+        return did
+
+    def _renotify_alarms(self, now: datetime, keys: Sequence[str]) -> list[str]:
+        """Every alarm still open past its acknowledgement time: notified again, with one
+        audit append and one write for all of them."""
+        ack = timedelta(minutes=self.desk.playbook.alarm_ack_minutes)
+        found = self._store.state.alarms.get_many(dict.fromkeys(keys))
+        late = [a for a in found if a.open and now >= a.ack_due]
+        if not late:
+            return []
+        again = [
+            Alarm(a.key, a.summary, a.raised_at, now + ack, a.notified + 1, "", None) for a in late
+        ]
+        self._store.due.add(Due(a.ack_due, "alarm", a.key) for a in again)
+        self._audit.append(
+            [self.desk.event(Action.ALARM_RENOTIFIED, a.key, {"times": a.notified}) for a in again]
+        )
+        self._store.state.alarms.save(again)
+        if len(late) > ONE_BY_ONE:
+            # Hundreds of reminders at once help nobody: one message says how many and which
+            # has waited longest (each is still in the audit log).
+            oldest = min(late, key=lambda a: a.raised_at)
+            minutes = int((now - oldest.raised_at).total_seconds() // 60)
+            self.desk.notify(
+                "harm",
+                f"{len(late):,} harm alarms UNACKNOWLEDGED, the oldest for {minutes} min",
+                oldest.summary,
+                oldest.key,
+            )
+            return [f"re-notified {len(late):,} alarms"]
+        for a in late:
+            minutes = int((now - a.raised_at).total_seconds() // 60)
+            self.desk.notify(
+                "harm", f"UNACKNOWLEDGED for {minutes} min: risk of harm", a.summary, a.key
+            )
+        return [f"re-notified alarm {a.key}" for a in late]
+
+    def _breaches(self, now: datetime, keys: Sequence[str]) -> list[str]:
+        owners = self.desk.playbook.roles.queue_owners if self.desk.playbook.roles else {}
+        replies, breaches = self._store.state.replies, self._store.state.breaches
+        candidates = [
+            m
+            for m in self._store.get_many(
+                k for k in dict.fromkeys(keys) if k not in breaches
+            ).values()
+            if m.triage.deadline <= now and m.deleted_at is None and not replies.is_answered(m.key)
+        ]
+        records = {
+            m.key: {
+                "at": now.isoformat(),
+                "queue": m.triage.route.queue.value,
+                "deadline": m.triage.deadline.isoformat(),
+            }
+            for m in candidates
+        }
+        added = breaches.add_new(records)  # once per mention, atomically
+        fresh = {m.key: m for m in candidates if m.key in added}
+        if not fresh:
+            return []
+        self._audit.append(
+            [
+                self.desk.event(
+                    Action.SLA_BREACHED,
+                    k,
+                    {
+                        "queue": m.triage.route.queue.value,
+                        "deadline": m.triage.deadline.isoformat(),
+                    },
+                )
+                for k, m in fresh.items()
+            ]
+        )
+        by_queue = Counter(m.triage.route.queue for m in fresh.values())
+        for queue, count in by_queue.items():
+            owner = owners.get(queue, Role.LEAD)
+            self.desk.notify(
+                "sla_breach",
+                f"{count} mention(s) past their SLA in the {queue.value} queue",
+                "Escalated to the queue's owner.",
+                f"queue:{queue.value}",
+                frozenset({owner}),
+            )
+        return [f"{n} SLA breach(es) in {q.value}" for q, n in by_queue.items()]
+
+    @synchronized
+    def breached(self) -> set[str]:
+        return {key for key, _ in self._store.state.breaches}
+
+    def _overdue_steps(self, now: datetime) -> list[str]:
+        state = self.desk.state()
+        late = [s for s in state.steps if s.overdue(now) and not s.overdue_notified]
+        if not late:
+            return []
+        flagged = {s.id for s in late}
+        steps = tuple(
+            Step(
+                s.id,
+                s.title,
+                s.owner,
+                s.due,
+                s.every_minutes,
+                s.done_by,
+                s.done_at,
+                s.overdue_notified or s.id in flagged,
+            )
+            for s in state.steps
+        )
+        self.desk.save_state(CrisisState(state.level, state.since, state.by, state.reason, steps))
+        for s in late:
+            self._audit.append(
+                [
+                    self.desk.event(
+                        Action.CHECKLIST_OVERDUE, f"step:{s.id}", {"due": s.due.isoformat()}
+                    )
+                ]
+            )
+            self.desk.notify(
+                "checklist",
+                f"Checklist step overdue: {s.title}",
+                f"Owner: {s.owner.value}; was due {s.due:%H:%M}.",
+                f"step:{s.id}",
+                frozenset({s.owner}) | self.desk.playbook.notified("checklist"),
+            )
+        return [f"checklist step {s.id} overdue" for s in late]
+
+    # --- spikes ------------------------------------------------------------------------------
+
+    def spike_suggestion(
+        self, mentions: Sequence[StoredMention] | None = None
+    ) -> Suggestion | None:
+        """The latest interval against its baseline: from `mentions`, or from the store's
+        counters (a few small files, however large the store)."""
+        playbook, now, level = self.desk.playbook, self.desk.clock(), self.desk.state().level
+        rules = playbook.spike
+        if rules is None:
+            return None
+        if mentions is None:
+            width = timedelta(minutes=rules.interval_minutes)
+            intervals = self._store.volume.intervals(now, width, rules.baseline_intervals + 1)
+            return judge(intervals, now.replace(second=0, microsecond=0), playbook, level)
+        points = (
+            Point(
+                m.triage.mention.created_at,
+                m.triage.classification.sentiment.label is SentimentLabel.NEGATIVE,
+                m.triage.mention.text.lower(),
+            )
+            for m in mentions
+        )
+        return suggest(points, now, playbook, level)
+
+    def _announce_spike(self, s: Suggestion) -> list[str]:
+        key = f"{s.interval_start.isoformat()}:{s.level}"
+        record = {"level": s.level, "evidence": s.evidence(), "reasons": list(s.reasons)}
+        if not self._store.state.spikes.add_new({key: record}):
+            return []  # already suggested for this interval
+        self._audit.append(
+            [
+                self.desk.event(
+                    Action.SPIKE_SUGGESTED,
+                    f"level:{s.level}",
+                    {"reasons": list(s.reasons), "evidence": s.evidence()},
+                )
+            ]
+        )
+        self.desk.notify(
+            "spike",
+            f"Spike: consider level {s.level} ({s.level_name})",
+            "; ".join(s.reasons) + ". " + s.evidence(),
+            f"level:{s.level}",
+        )
+        return [f"spike suggests level {s.level}"]

@@ -1,0 +1,230 @@
+"""Reads mention records from JSON Lines into `Mention` values, reporting bad lines.
+
+`read_jsonl` yields, in input order, a `Parsed` for every good line and an `IngestProblem`
+for every bad one (naming the source, line and field). It never raises for bad input, so one
+broken line cannot stop or lose the good lines around it. Nothing from the input is ever
+evaluated: text is kept as data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from crisis_console.core.errors import Problem
+from crisis_console.core.intake import platform_json
+from crisis_console.core.models import Engagement, Kind, Mention, Platform
+from crisis_console.core.text import visible
+
+E = TypeVar("E", Platform, Kind)
+
+MAX_LINE_BYTES = 1_000_000
+MAX_TEXT_CHARS = 20_000
+MAX_FIELD_CHARS = 2_000  # ids, handles, names, urls
+MAX_FOLLOWERS = 10_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A good record and where it came from."""
+
+    mention: Mention
+    source: str
+    line: int
+    deleted: bool = False  # the platform reports the post deleted: store a tombstone
+
+
+IngestProblem = Problem
+"""A bad record: its source, line, field and what is wrong."""
+
+
+class MentionError(ValueError):
+    """An input object that is not a valid mention; `field` names the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def read_jsonl(
+    lines: Iterable[bytes | str], source: str, now: datetime, first_line: int = 1
+) -> Iterator[Parsed | IngestProblem]:
+    """Parse JSON Lines; `now` stands in for a missing `created_at` (the arrival time);
+    `first_line` numbers the lines of a batch from a followed file."""
+    for item in json_values(lines, source, first_line):
+        if isinstance(item, Problem):
+            yield item
+        else:
+            yield from read_object(item[1], source, item[0], now)
+
+
+def json_values(
+    lines: Iterable[bytes | str], source: str, first_line: int = 1
+) -> Iterator[tuple[int, Any] | Problem]:
+    """(line, decoded JSON value) for every non-blank line, or a `Problem` for a line that is
+    too long, not UTF-8 or not JSON."""
+    for number, raw in enumerate(lines, start=first_line):
+        if len(raw) > MAX_LINE_BYTES:
+            yield Problem(source, number, "", f"line is longer than {MAX_LINE_BYTES:,} bytes")
+            continue
+        if isinstance(raw, bytes):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                yield Problem(source, number, "", f"not valid UTF-8 (byte {exc.start + 1})")
+                continue
+        else:
+            line = raw
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Problem(source, number, "", f"not valid JSON: {exc.msg} at column {exc.colno}")
+        except RecursionError:
+            yield Problem(source, number, "", "not valid JSON: nested too deeply")
+
+
+def read_object(obj: Any, source: str, number: int, now: datetime) -> Iterator[Parsed | Problem]:
+    """The records in one decoded JSON value: one of ours, or a platform's object (which may
+    hold several); `number` is its line (or position) in `source`, named in every problem."""
+    if not isinstance(obj, dict):
+        yield Problem(source, number, "", "must be a JSON object")
+        return
+    kind = platform_json.shape(obj)
+    try:
+        items = [obj] if kind is None else list(platform_json.records(obj, kind))
+    except (TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
+        # A platform object whose parts have the wrong types (a list where a map should be).
+        yield Problem(source, number, "", f"not a valid {kind} object: {visible(str(exc))}")
+        return
+    for item in items:
+        yield _parsed(item, source, number, now)
+
+
+def _parsed(obj: Mapping[str, Any], source: str, number: int, now: datetime) -> Parsed | Problem:
+    try:
+        deleted = _flag(obj.get("deleted"), "deleted")
+        if deleted and obj.get("text") is None:
+            obj = {**obj, "text": "(deleted before we saw its text)"}
+        return Parsed(mention_from_input(obj, now), source, number, deleted)
+    except MentionError as exc:
+        return Problem(source, number, exc.field, str(exc))
+
+
+def mention_from_input(obj: Mapping[str, Any], now: datetime) -> Mention:
+    """Validate one input object (the documented format) into a `Mention`."""
+    native_id = _native_id(obj.get("id"))
+    platform = _enum(obj, "platform", Platform, required=True)
+    assert platform is not None  # required=True raises rather than returning None
+    return Mention(
+        native_id=native_id,
+        platform=platform,
+        text=_text(obj, "text", MAX_TEXT_CHARS, required=True),
+        created_at=_created_at(obj.get("created_at"), now),
+        kind=_enum(obj, "kind", Kind, required=False) or Kind.POST,
+        author=_text(obj, "author", MAX_FIELD_CHARS).lstrip("@"),
+        author_name=_text(obj, "author_name", MAX_FIELD_CHARS),
+        followers=_count(obj.get("followers"), "followers"),
+        verified=_flag(obj.get("verified"), "verified"),
+        url=_text(obj, "url", MAX_FIELD_CHARS),
+        in_reply_to=_text(obj, "in_reply_to", MAX_FIELD_CHARS),
+        engagement=_engagement(obj.get("engagement")),
+    )
+
+
+def _native_id(value: Any) -> str:
+    if value is None:
+        raise MentionError("id", "is required")
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise MentionError("id", "must be a text or a whole number")
+    text = str(value).strip()
+    if not text:
+        raise MentionError("id", "must not be empty")
+    if len(text) > MAX_FIELD_CHARS:
+        raise MentionError("id", f"is longer than {MAX_FIELD_CHARS:,} characters")
+    if any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise MentionError("id", "must not contain spaces or control characters")
+    return text
+
+
+def _text(obj: Mapping[str, Any], field: str, limit: int, required: bool = False) -> str:
+    value = obj.get(field)
+    if value is None:
+        if required:
+            raise MentionError(field, "is required")
+        return ""
+    if not isinstance(value, str):
+        raise MentionError(field, "must be a text")
+    if required and not value.strip():
+        raise MentionError(field, "must not be empty")
+    if len(value) > limit:
+        raise MentionError(field, f"is longer than {limit:,} characters")
+    return value
+
+
+def _enum(obj: Mapping[str, Any], field: str, enum: type[E], required: bool) -> E | None:
+    value = obj.get(field)
+    if value is None:
+        if required:
+            raise MentionError(field, "is required")
+        return None
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return enum(value.strip().lower())
+    choices = ", ".join(e.value for e in enum)  # only on the error path: ingest is hot
+    if not isinstance(value, str):
+        raise MentionError(field, f"must be one of {choices}")
+    raise MentionError(field, f"'{visible(value[:40])}' is not one of {choices}")
+
+
+def _created_at(value: Any, now: datetime) -> datetime:
+    if value is None or value == "":
+        return now
+    if not isinstance(value, str):
+        raise MentionError("created_at", "must be an ISO 8601 date and time text")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise MentionError(
+            "created_at", f"'{visible(value[:40])}' is not an ISO 8601 date and time"
+        ) from None
+    # A time without a zone is taken as UTC (documented in the README).
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _count(value: Any, field: str) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MentionError(field, "must be a whole number")
+    if not 0 <= value <= MAX_FOLLOWERS:
+        raise MentionError(field, f"must be between 0 and {MAX_FOLLOWERS:,}")
+    return value
+
+
+def _flag(value: Any, field: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise MentionError(field, "must be true or false")
+    return value
+
+
+def _engagement(value: Any) -> Engagement:
+    if value is None:
+        return Engagement()
+    if not isinstance(value, dict):
+        raise MentionError("engagement", "must be an object with likes, shares, replies")
+    unknown = set(value) - {"likes", "shares", "replies"}
+    if unknown:
+        raise MentionError(f"engagement.{sorted(unknown)[0]}", "unknown field")
+    return Engagement(
+        likes=_count(value.get("likes"), "engagement.likes"),
+        shares=_count(value.get("shares"), "engagement.shares"),
+        replies=_count(value.get("replies"), "engagement.replies"),
+    )

@@ -1,0 +1,104 @@
+"""Claims: who is answering a mention. Two operators can never hold, or answer, the same one.
+
+A claim lasts for a lease (minutes) and can be released by its holder; a lead can take one
+over. A second claim on a held mention is refused with the holder's name, and the refusal is
+audited like every other.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from crisis_console.core.actions import Action, Permission
+from crisis_console.core.archive.audit import AuditEvent
+from crisis_console.core.context import OperatorContext, synchronized
+from crisis_console.core.errors import CrisisConsoleError
+from crisis_console.core.store.due import Due
+from crisis_console.core.store.state_tables import Claim
+
+DEFAULT_LEASE_MINUTES = 30
+__all__ = ["DEFAULT_LEASE_MINUTES", "Claim", "ClaimConflict", "ClaimDesk"]
+
+
+class ClaimConflict(CrisisConsoleError):
+    """Someone else holds the claim; the message names them. The refusal is audited."""
+
+
+class ClaimDesk:
+    """Claims for one operator. Every claim is one conditional write in the store (free, or
+    the lease has run out, or already mine), so two operators can never both win."""
+
+    def __init__(self, ctx: OperatorContext, lease_minutes: int = DEFAULT_LEASE_MINUTES) -> None:
+        self._ctx, self._store, self._audit, self.lock = ctx, ctx.store, ctx.audit, ctx.lock
+        self.lease = timedelta(minutes=lease_minutes)
+
+    @synchronized
+    def holder(self, key: str) -> Claim | None:
+        """The live claim on a mention; an expired lease is no claim."""
+        return self._store.state.claims.current(key, self._ctx.clock())
+
+    def _take(self, key: str, force: bool = False) -> tuple[Claim, Claim | None]:
+        """(the claim asked for, the claim in its way or None if it was stored)."""
+        now = self._ctx.clock()
+        claim = Claim(key, self._ctx.operator.name, now, now + self.lease)
+        if force:
+            before = self.holder(key)
+            self._store.state.claims.take(claim, force=True)
+            blocked = None
+        else:
+            before = None
+            blocked = self._store.state.claims.take(claim)
+        if blocked is None:
+            # The timers drop the claim when its lease runs out, so the table holds live ones.
+            self._store.due.add([Due(claim.expires, "claim", key)])
+        return claim, blocked if not force else before
+
+    def _audit_event(self, event: Action, key: str, **data: str) -> None:
+        me = self._ctx.operator.name
+        self._audit.append([AuditEvent(event, key, me, self._ctx.clock(), data)])
+
+    @synchronized
+    def claim(self, key: str) -> Claim:
+        """Claim (or renew) a mention for the operator."""
+        self._ctx.require(Permission.CLAIM, key)
+        if key not in self._store:
+            raise ValueError(f"no mention {key}")
+        claim, blocked = self._take(key)
+        if blocked is not None:
+            self._audit_event(Action.REFUSED, key, action="claim", held_by=blocked.holder)
+            raise ClaimConflict(
+                f"{key} is claimed by {blocked.holder} until {blocked.expires:%H:%M} UTC; "
+                "ask them to release it, or a lead to take it over"
+            )
+        self._audit_event(Action.CLAIM, key, expires=claim.expires.isoformat())
+        return claim
+
+    @synchronized
+    def require_mine(self, key: str) -> Claim:
+        """The operator's own claim on `key`, taken now if the mention is free."""
+        current = self.holder(key)
+        if current is not None and current.holder == self._ctx.operator.name:
+            return current
+        return self.claim(key)
+
+    @synchronized
+    def release(self, key: str) -> None:
+        current = self.holder(key)
+        if current is None:
+            return
+        if current.holder != self._ctx.operator.name:
+            self._ctx.require(
+                Permission.TAKE_OVER_CLAIM, key
+            )  # only a lead releases another's claim
+        self._store.state.claims.release(key)
+        self._audit_event(Action.RELEASE, key, held_by=current.holder)
+
+    @synchronized
+    def take_over(self, key: str) -> Claim:
+        """A lead takes a claim from whoever holds it (audited, naming them)."""
+        self._ctx.require(Permission.TAKE_OVER_CLAIM, key)
+        claim, previous = self._take(key, force=True)
+        self._audit_event(
+            Action.CLAIM_TAKEN_OVER, key, from_holder=previous.holder if previous else ""
+        )
+        return claim

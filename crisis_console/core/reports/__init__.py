@@ -1,0 +1,1 @@
+"""Reports: the figures of a window, and the incident timeline."""

@@ -1,0 +1,432 @@
+"""The store's keyed state, one typed repository per kind of record, each over small files.
+
+    state/claims/       live claims only: a released or expired claim is removed, so the
+                        table holds what people are working on now, not history
+    state/alarms/       every harm alarm; state/open_alarms/ the unacknowledged ones;
+                        state/alarm_count/ how many are open
+    state/breaches/     SLA breaches, reported once per mention
+    state/spikes/       spike suggestions, raised once per interval and level
+    state/replies/      every reply; state/reply_index/ reply ids per mention;
+                        state/replies_open/ replies still in progress (the approval queue);
+                        state/answers/ the one answer per mention
+    state/templates/    template approvals, by id and content hash
+    state/crisis/       the crisis level and its checklist
+    state/journal.json  a batch spanning several tables, until all of them are written
+
+Records about a mention (alarms, breaches, answers, the reply index) are filed beside the
+mention, a file per store segment (`partitioned`): a batch of new mentions touches one file.
+The rest are spread by the hash of their key (`buckets`).
+
+Every write that must happen once is a conditional write checked and made under one lock:
+`ClaimTable.take`, `OnceTable.add_new`, `ReplyTable.take_answer`, `ReplyTable.replace_if`.
+The folder lock keeps other processes out, so "once" holds across the whole store.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from crisis_console.core.crisis.crisis_state import Alarm, AlarmSummary, alarm_from, alarm_record
+from crisis_console.core.replies.reply_model import APPROVED, FAILED, PENDING, SENDING, Reply
+from crisis_console.core.store.buckets import DEFAULT_LIMIT, BucketTable, Record
+from crisis_console.core.store.jsonfile import read_json, write_atomically
+from crisis_console.core.store.partitioned import LIVE, PartitionedTable
+
+JOURNAL = "journal.json"
+IN_PROGRESS = frozenset({PENDING, APPROVED, FAILED, SENDING})
+Changes = dict[str, tuple[dict[str, Record], list[str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    key: str
+    holder: str
+    since: datetime
+    expires: datetime
+
+    def record(self) -> Record:
+        return {
+            "holder": self.holder,
+            "since": self.since.isoformat(),
+            "expires": self.expires.isoformat(),
+        }
+
+    @classmethod
+    def from_record(cls, key: str, r: Mapping[str, Any]) -> Claim:
+        since, expires = datetime.fromisoformat(r["since"]), datetime.fromisoformat(r["expires"])
+        return cls(key, r["holder"], since, expires)
+
+
+BY_MENTION = frozenset({"alarms", "open_alarms", "breaches", "answers", "reply_index"})
+Table = BucketTable | PartitionedTable
+
+
+def _anywhere(key: str) -> str:
+    return LIVE
+
+
+class Tables:
+    """Named tables under one folder, and batches that span several of them. `locate` names
+    the store segment that holds a mention (for the tables in `BY_MENTION`)."""
+
+    def __init__(
+        self,
+        folder: Path,
+        read_only: bool = False,
+        limit: int = DEFAULT_LIMIT,
+        locate: Callable[[str], str] = _anywhere,
+    ) -> None:
+        self.folder, self.read_only, self.limit, self.locate = folder, read_only, limit, locate
+        self.lock = threading.RLock()  # one conditional write at a time, across tables
+        self._tables: dict[str, Table] = {}
+        journal = folder / JOURNAL
+        if journal.exists() and not read_only:  # a batch a crash cut short: finish it
+            pending = read_json(journal) or {}
+            self._write({name: (put, delete) for name, (put, delete) in pending.items()})
+            journal.unlink()
+
+    def table(self, name: str) -> Table:
+        if name not in self._tables:
+            folder = self.folder / name
+            self._tables[name] = (
+                PartitionedTable(folder, self.locate, self.read_only)
+                if name in BY_MENTION
+                else BucketTable(folder, self.limit, self.read_only)
+            )
+        return self._tables[name]
+
+    def bucket(self, name: str) -> BucketTable:
+        """A table spread by the hash of its keys (not one of `BY_MENTION`)."""
+        table = self.table(name)
+        assert isinstance(table, BucketTable), name
+        return table
+
+    def partitioned(self) -> list[PartitionedTable]:
+        tables = (self.table(name) for name in sorted(BY_MENTION))
+        return [t for t in tables if isinstance(t, PartitionedTable)]
+
+    def rename_partition(self, old: str, new: str) -> None:
+        """The store closed segment `old` as `new`: the records beside it follow it."""
+        with self.lock:
+            for table in self.partitioned():
+                table.rename(old, new)
+
+    def repair_partitions(self, segments: Iterable[str]) -> None:
+        """A partition named after a segment that does not exist was renamed by a rotation
+        that a crash cut short, before the segment itself: it is the live one again."""
+        known = set(segments)
+        for table in self.partitioned():
+            for part in table.parts():
+                if part != LIVE and part not in known:
+                    table.rename(part, LIVE)
+
+    def apply(self, changes: Changes) -> None:
+        """Write every table's upserts and deletes as one batch: all of it survives a crash,
+        or (if the journal itself was not written) none of it."""
+        changes = {n: (p, d) for n, (p, d) in changes.items() if p or d}
+        if not changes:
+            return
+        with self.lock:
+            if len(changes) == 1:
+                [(name, (put, delete))] = changes.items()
+                self.table(name).apply(put, delete)  # the table's own journal suffices
+                return
+            journal = self.folder / JOURNAL
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_atomically(journal, json.dumps(changes))
+            self._write(changes)
+            journal.unlink()
+
+    def _write(self, changes: Changes) -> None:
+        for name, (put, delete) in changes.items():
+            self.table(name).write_unjournaled(put, delete)
+
+    def stats(self) -> dict[str, int]:
+        """Files read and written, records read, summed over the tables (for tests)."""
+        total: dict[str, int] = {}
+        for table in self._tables.values():
+            for k, v in table.stats.items():
+                total[k] = total.get(k, 0) + v
+        return total
+
+
+class ClaimTable:
+    """Who is answering what, now. `take` is the one way to claim: atomic in the store."""
+
+    def __init__(self, tables: Tables) -> None:
+        self._tables, self._table = tables, tables.table("claims")
+
+    def current(self, key: str, now: datetime) -> Claim | None:
+        record = self._table.get(key)
+        if record is None:
+            return None
+        claim = Claim.from_record(key, record)
+        return claim if claim.expires > now else None
+
+    def take(self, claim: Claim, force: bool = False) -> Claim | None:
+        """Store `claim` if the mention is free, its lease has expired, or the holder already
+        holds it (a renewal); `force` takes it from anyone (a lead's take-over). Returns the
+        claim that stood in the way, or None when `claim` was stored."""
+
+        def free(current: Record | None) -> bool:
+            if force or current is None:
+                return True
+            held = Claim.from_record(claim.key, current)
+            return held.holder == claim.holder or held.expires <= claim.since
+
+        with self._tables.lock:
+            stored, current = self._table.replace_if(claim.key, free, claim.record())
+        if stored or current is None:
+            return None
+        return Claim.from_record(claim.key, current)
+
+    def release(self, key: str) -> None:
+        self._table.apply({}, [key])
+
+    def expire(self, keys: Iterable[str], now: datetime) -> list[str]:
+        """Remove these claims where their lease has run out (a renewal may have extended
+        one since it was indexed); return the keys removed."""
+        found = self._table.get_many(keys)
+        gone = [k for k, r in found.items() if datetime.fromisoformat(r["expires"]) <= now]
+        self._table.apply({}, gone)
+        return gone
+
+    def holders(self, now: datetime) -> dict[str, str]:
+        """Mention key -> holder, for every live claim."""
+        return {
+            key: r["holder"] for key, r in self._table if datetime.fromisoformat(r["expires"]) > now
+        }
+
+
+class OnceTable:
+    """Things that happen once per key: an SLA breach, a spike suggestion."""
+
+    def __init__(self, tables: Tables, name: str) -> None:
+        self._tables, self._table = tables, tables.table(name)
+
+    def add_new(self, records: Mapping[str, Record]) -> dict[str, Record]:
+        """Store the records whose key is not yet stored; return those (the new ones)."""
+        with self._tables.lock:
+            known = self._table.get_many(records)
+            fresh = {k: dict(r) for k, r in records.items() if k not in known}
+            self._table.apply(fresh)
+        return fresh
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._table.get(key) is not None
+
+    def __iter__(self) -> Iterator[tuple[str, Record]]:
+        return iter(self._table)
+
+
+class AlarmTable:
+    """Harm alarms: every one ever raised, and the open ones apart, so that listing what needs
+    acknowledging never reads the acknowledged."""
+
+    def __init__(self, tables: Tables) -> None:
+        self._tables = tables
+        self._all, self._count = tables.table("alarms"), tables.table("alarm_count")
+        open_alarms = tables.table("open_alarms")
+        assert isinstance(open_alarms, PartitionedTable)
+        self._open = open_alarms
+
+    def get(self, key: str) -> Alarm | None:
+        record = self._all.get(key)
+        return alarm_from(record) if record is not None else None
+
+    def get_many(self, keys: Iterable[str]) -> list[Alarm]:
+        return [alarm_from(r) for r in self._all.get_many(keys).values()]
+
+    def add_new(self, alarms: Iterable[Alarm]) -> list[Alarm]:
+        """Raise each alarm whose mention has none yet; return those raised."""
+        wanted = {a.key: a for a in alarms}
+        with self._tables.lock:
+            known = self._all.get_many(wanted)
+            fresh = {k: alarm_record(a) for k, a in wanted.items() if k not in known}
+            count = {"current": {"open": self._open_count() + len(fresh)}} if fresh else {}
+            self._tables.apply(
+                {
+                    "alarms": (fresh, []),
+                    "open_alarms": (fresh, []),
+                    "alarm_count": (count, []),
+                }
+            )
+        return [wanted[k] for k in fresh]
+
+    def save(self, alarms: Iterable[Alarm]) -> None:
+        records = {a.key: alarm_record(a) for a in alarms}
+        still_open = {k: r for k, r in records.items() if r["acknowledged_at"] is None}
+        closed = [k for k in records if k not in still_open]
+        with self._tables.lock:
+            was_open = self._open.get_many(records)
+            change = len([k for k in still_open if k not in was_open]) - len(
+                [k for k in closed if k in was_open]
+            )
+            count = {"current": {"open": self._open_count() + change}} if change else {}
+            self._tables.apply(
+                {
+                    "alarms": (records, []),
+                    "open_alarms": (still_open, closed),
+                    "alarm_count": (count, []),
+                }
+            )
+
+    def _open_count(self) -> int:
+        record = self._count.get("current")
+        return int(record["open"]) if record else 0
+
+    def summary(self) -> AlarmSummary:
+        """How many alarms are open, and the oldest of them: a count and one small file,
+        however many there are (segments are in time order, so the first holds the oldest)."""
+        count = self._open_count()
+        for part in self._open.parts() if count else []:
+            found = [alarm_from(r) for r in self._open.part(part).values()]
+            if found:
+                return count, min(found, key=lambda a: a.raised_at)
+        return count, None
+
+    def open(self) -> list[Alarm]:
+        return sorted((alarm_from(r) for _, r in self._open), key=lambda a: a.raised_at)
+
+    def all(self) -> list[Alarm]:
+        return sorted((alarm_from(r) for _, r in self._all), key=lambda a: a.raised_at)
+
+
+class ReplyTable:
+    """Replies by id, the replies of each mention, those still in progress, and the one answer
+    each mention may have."""
+
+    def __init__(self, tables: Tables) -> None:
+        self._tables = tables
+        self._replies, self._index = tables.table("replies"), tables.table("reply_index")
+        self._open, self._answers = tables.table("replies_open"), tables.table("answers")
+
+    def get(self, reply_id: str) -> Reply | None:
+        record = self._replies.get(reply_id)
+        return Reply.from_record(record) if record is not None else None
+
+    def save(self, reply: Reply) -> Reply:
+        record = reply.record()
+        ids = (self._index.get(reply.mention) or {"ids": []})["ids"]
+        index = {reply.mention: {"ids": [*ids, reply.id]}} if reply.id not in ids else {}
+        in_progress = reply.status in IN_PROGRESS
+        self._tables.apply(
+            {
+                "replies": ({reply.id: record}, []),
+                "reply_index": (index, []),
+                "replies_open": (
+                    {reply.id: record} if in_progress else {},
+                    [] if in_progress else [reply.id],
+                ),
+            }
+        )
+        return reply
+
+    def replace_if(self, reply: Reply, condition: Callable[[Reply], bool]) -> Reply | None:
+        """Save `reply` if the stored version satisfies `condition` (approve only the version
+        that was reviewed); return the stored version that refused it, or None."""
+        with self._tables.lock:
+            current = self.get(reply.id)
+            if current is None or not condition(current):
+                return current
+            self.save(reply)
+            return None
+
+    def for_mention(self, mention: str) -> list[Reply]:
+        ids = (self._index.get(mention) or {"ids": []})["ids"]
+        found = [Reply.from_record(r) for r in self._replies.get_many(ids).values()]
+        return sorted(found, key=lambda r: r.created_at)
+
+    def in_progress(self) -> list[Reply]:
+        return sorted((Reply.from_record(r) for _, r in self._open), key=lambda r: r.created_at)
+
+    def all(self) -> list[Reply]:
+        return sorted((Reply.from_record(r) for _, r in self._replies), key=lambda r: r.created_at)
+
+    def take_answer(self, mention: str, reply_id: str) -> str | None:
+        """Record `reply_id` as the mention's one answer unless another reply already is;
+        return that other reply's id, or None."""
+        with self._tables.lock:
+            existing = self._answers.insert_if_absent(mention, {"reply": reply_id})
+        if existing is None or existing["reply"] == reply_id:
+            return None
+        return str(existing["reply"])
+
+    def release_answer(self, mention: str, reply_id: str) -> None:
+        """A send that failed no longer answers the mention."""
+        with self._tables.lock:
+            existing = self._answers.get(mention)
+            if existing is not None and existing["reply"] == reply_id:
+                self._answers.apply({}, [mention])
+
+    def answered(self) -> set[str]:
+        return {key for key, _ in self._answers}
+
+    def is_answered(self, mention: str) -> bool:
+        return self._answers.get(mention) is not None
+
+
+class Singleton:
+    """One record (the crisis state): a table of one key."""
+
+    def __init__(self, tables: Tables, name: str) -> None:
+        self._table = tables.table(name)
+
+    def get(self) -> Record | None:
+        return self._table.get("current")
+
+    def set(self, record: Record) -> None:
+        self._table.apply({"current": record})
+
+
+class TemplateApprovals:
+    def __init__(self, tables: Tables) -> None:
+        self._table = tables.table("templates")
+
+    def approved(self, template_id: str, sha256: str) -> bool:
+        return self._table.get(f"{template_id}:{sha256}") is not None
+
+    def approve(self, template_id: str, sha256: str, record: Record) -> None:
+        self._table.apply({f"{template_id}:{sha256}": record})
+
+
+@dataclass(frozen=True)
+class StateStore:
+    """Every typed repository of the store's state."""
+
+    tables: Tables
+    claims: ClaimTable
+    alarms: AlarmTable
+    breaches: OnceTable
+    spikes: OnceTable
+    replies: ReplyTable
+    templates: TemplateApprovals
+    crisis: Singleton
+
+    @classmethod
+    def open(
+        cls,
+        folder: Path,
+        read_only: bool = False,
+        limit: int = DEFAULT_LIMIT,
+        locate: Callable[[str], str] = _anywhere,
+    ) -> StateStore:
+        """`limit`: the most records a hash-spread file holds (smaller in tests, to show the
+        bound); `locate`: the segment that holds a mention."""
+        tables = Tables(folder, read_only, limit, locate)
+        return cls(
+            tables,
+            ClaimTable(tables),
+            AlarmTable(tables),
+            OnceTable(tables, "breaches"),
+            OnceTable(tables, "spikes"),
+            ReplyTable(tables),
+            TemplateApprovals(tables),
+            Singleton(tables, "crisis"),
+        )

@@ -1,0 +1,485 @@
+"""The storage contract and its embedded TinyDB implementation (the one module that imports
+tinydb's database layer).
+
+Contract (`MentionStore`): `save` is an upsert keyed by mention key and is durable when it
+returns — the caller may acknowledge only after that. A folder has one writer at a time; a
+second is refused naming the first. Readers (`read_only=True`) need no lock.
+
+Layout, so that the cost of a write does not grow with history:
+
+    state/                          claims, alarms, breaches, replies, the crisis state...:
+                                    typed repositories over small files (`state_tables`)
+    due/                            what comes due when, for the timers (`due`)
+    volume/                         mentions per minute, for spikes and sparklines (`volume`)
+    mentions/live.json              the newest mentions (at most `live_limit`), and `applied`:
+                                    the last audit record whose mentions are in the store
+    mentions/YYYY-MM-DD-NNNN.json   closed segments, rotated out of the live file when it
+                                    fills; read on demand, still searched and exported
+
+TinyDB rewrites a whole file on every write and converts a whole table on every update, so
+each file is kept small, and the live file is not written for every batch: the audit log is
+the write-ahead log (every stored record is in it, fsynced before a batch is acknowledged),
+so the live file is a checkpoint, written at most once every `CHECKPOINT_SECONDS`, when it
+rotates and at close. After a crash, `ConsoleService.recover` replays the audit events past
+the checkpoint's `applied`. A reader (a report beside a running console) sees the store as
+of the last checkpoint. A claim rewrites only the few small files of the table it changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from tinydb import TinyDB
+
+from crisis_console.core.errors import StoreError
+from crisis_console.core.models import StoredMention, stored_from_record, stored_to_record
+from crisis_console.core.store import segment_index
+from crisis_console.core.store.buckets import DEFAULT_LIMIT
+from crisis_console.core.store.due import DueIndex
+from crisis_console.core.store.inbox import InboxIndex, row_from_record
+from crisis_console.core.store.jsonfile import AtomicJSONStorage, FolderLock, fsync_directory
+from crisis_console.core.store.state_migration import migrate_state_file
+from crisis_console.core.store.state_tables import StateStore
+from crisis_console.core.store.volume import VolumeCounts
+
+STATE_DIR, DUE_DIR, VOLUME_DIR = "state", "due", "volume"
+OLD_STATE_FILE = "state.json"  # before the state had a file per table; migrated at open
+MENTIONS_DIR = "mentions"
+LIVE_FILE = "live.json"
+CHECKPOINT_SECONDS = 1.0
+LIVE_LIMIT = 1_000  # a lookup in a closed segment parses the whole segment: keep them small
+_TABLE, _META = "mentions", "meta"
+
+
+def author_key_of(mention_record: Mapping[str, Any]) -> str:
+    return f"{mention_record['platform']}:{mention_record['author']}"
+
+
+class MentionStore(Protocol):
+    """Where triaged mentions live. Implementations pass `tests/core/test_store.py`."""
+
+    @property
+    def inbox(self) -> InboxIndex:
+        """A compact row per mention, kept current by `save`."""
+        ...
+
+    def get(self, key: str) -> StoredMention | None:
+        """The mention with this key, or None."""
+        ...
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, StoredMention]:
+        """The stored mentions of those keys that exist, reading each part of the store once."""
+        ...
+
+    def __contains__(self, key: object) -> bool:
+        """True when a mention with this key is stored (read from an index, not the record)."""
+        ...
+
+    def save(self, items: Sequence[StoredMention], applied: int | None = None) -> None:
+        """Insert or replace each item by key, all in one durable write; `applied` is the
+        audit sequence number these changes were logged under."""
+        ...
+
+    def all(self) -> list[StoredMention]:
+        """Every stored mention, in no particular order."""
+        ...
+
+    def iter_all(self) -> Iterator[StoredMention]:
+        """Every stored mention, a part of the store in memory at a time."""
+        ...
+
+    def recent(self, since: datetime) -> Iterator[StoredMention]:
+        """The mentions stored at or after `since` (perhaps a few before), without reading
+        the rest of the store."""
+        ...
+
+    def recent_rows(self, since: datetime) -> Iterator[Sequence[Any]]:
+        """The index rows (`segment_index.entry`) of the segments that can hold mentions
+        stored at or after `since`: no record is read or built (reports)."""
+        ...
+
+    def author_posts(self, author_key: str) -> int:
+        """How many stored mentions this author (`platform:handle`) has made."""
+        ...
+
+    @property
+    def applied(self) -> int:
+        """The last audit sequence number whose mentions are in the store."""
+        ...
+
+    def fingerprint(self, key: str) -> int | None:
+        """A short digest of the stored mention's content (see `fingerprint`), or None."""
+        ...
+
+    state: StateStore  # claims, alarms, breaches, replies...: one repository each
+    due: DueIndex  # what comes due when, for the timers
+    volume: VolumeCounts  # mentions per minute, counted as they arrive
+
+    def replay(self, items: Sequence[StoredMention], applied: int) -> None:
+        """Apply records the audit log holds past the store's checkpoint (recovery; a
+        reader keeps them in memory)."""
+        ...
+
+    read_only: bool
+
+    def close(self) -> None:
+        """Release the folder; the store is unusable afterwards."""
+        ...
+
+
+def _open(path: Path, cache: bool) -> TinyDB:
+    return TinyDB(str(path), storage=AtomicJSONStorage, cache=cache)
+
+
+def _storage(db: TinyDB) -> AtomicJSONStorage:
+    storage = db.storage
+    assert isinstance(storage, AtomicJSONStorage)
+    return storage
+
+
+class TinyDBStore:
+    """The embedded store: one folder, small JSON files, one writer at a time."""
+
+    def __init__(
+        self,
+        folder: Path,
+        read_only: bool = False,
+        live_limit: int = LIVE_LIMIT,
+        state_limit: int = DEFAULT_LIMIT,
+    ) -> None:
+        self.folder, self.read_only, self.live_limit = folder, read_only, live_limit
+        self._segments = folder / MENTIONS_DIR
+        if not read_only:
+            try:
+                self._segments.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create data folder {folder}: {exc}") from exc
+        self._lock = None if read_only else FolderLock(folder)
+        try:
+            self.due = DueIndex(folder / DUE_DIR, read_only)
+            self.volume = VolumeCounts(folder / VOLUME_DIR, read_only)
+            self._live = self._open_live()
+            self._checkpointed = time.monotonic()
+            self._where: dict[str, str] = {}  # mention key -> segment file name
+            self._prints: dict[str, int] = {}  # mention key -> fingerprint of its content
+            self._live_ids: dict[str, int] = {}  # mention key -> TinyDB id in the live file
+            self._recent: OrderedDict[str, dict[str, dict[str, Any]]] = OrderedDict()
+            self._authors: Counter[str] = Counter()
+            self._inbox: InboxIndex | None = None  # built when first asked for
+            # Records and index rows read, so tests can show what an operation costs.
+            self.stats: Counter[str] = Counter()
+            # Closed segments are known by the directory (keys, fingerprints, authors), never
+            # read whole at open.
+            self._load_directory()
+            self._index(LIVE_FILE, self._live.table(_TABLE).all())
+            self._live_ids = {doc["id"]: doc.doc_id for doc in self._live.table(_TABLE).all()}
+            # Opened once the segments are known: records about a mention sit beside it.
+            self.state = StateStore.open(
+                folder / STATE_DIR, read_only, state_limit, self._partition_of
+            )
+            if not read_only:
+                self.state.tables.repair_partitions(
+                    n[: -len(".json")] for n in self._archive_names()
+                )
+                migrate_state_file(folder / OLD_STATE_FILE, self.state)
+        except BaseException:
+            self.close()
+            raise
+
+    # --- segments ---------------------------------------------------------------------------
+
+    def _partition_of(self, key: str) -> str:
+        """The segment that holds a mention, by name without `.json` (`live`, or a closed
+        segment's): where the records about it are kept."""
+        return self._where.get(key, LIVE_FILE)[: -len(".json")]
+
+    def _open_live(self) -> TinyDB:
+        db = _open(self._segments / LIVE_FILE, cache=True)
+        _storage(db).deferred = True  # a reader's replayed records are never written
+        return db
+
+    def replay(self, items: Sequence[StoredMention], applied: int) -> None:
+        """Apply records the audit log holds past the checkpoint: stored by a writer, held in
+        memory by a reader (which then sees what the writer has acknowledged)."""
+        if not self.read_only:
+            self.save(items, applied)
+            return
+        records = {item.key: stored_to_record(item) for item in items}
+        live = {k: r for k, r in records.items() if self._where.get(k, LIVE_FILE) == LIVE_FILE}
+        self._write(self._live, live, applied)
+        self._index(LIVE_FILE, [r for r in live.values() if r["id"] not in self._where])
+        for key in set(records) - set(live):  # an edit of a closed segment's mention
+            self._segment_docs(self._where[key])[key] = records[key]
+
+    def checkpoint(self) -> None:
+        """Write the live file now (the audit log holds everything it would hold)."""
+        _storage(self._live).flush()
+        self._checkpointed = time.monotonic()
+
+    def _archive_names(self) -> list[str]:
+        if not self._segments.is_dir():
+            return []
+        return sorted(p.name for p in self._segments.glob("*.json") if p.name != LIVE_FILE)
+
+    def _table(self, name: str) -> Any:
+        """A segment's mentions table; closed segments are read from disk each time."""
+        if name == LIVE_FILE:
+            return self._live.table(_TABLE)
+        self.stats["segments_read"] += 1
+        return _open(self._segments / name, cache=False).table(_TABLE)
+
+    def _segment_entries(self, name: str) -> list[list[Any]]:
+        """A closed segment's index rows; built from the segment (and kept) if missing."""
+        entries = segment_index.read(self._segments, name)
+        self.stats["index_rows_read"] += len(entries or ())
+        if entries is None:
+            entries = [segment_index.entry(d, fingerprint(d)) for d in self._table(name).all()]
+            if not self.read_only:
+                segment_index.write(self._segments, name, entries)
+        return entries
+
+    def _load_directory(self) -> None:
+        known = segment_index.directory(self._segments)
+        for name in self._archive_names():
+            if name in known:
+                keys, prints, authors = known[name]
+                self._authors.update(
+                    a for k, a in zip(keys, authors, strict=True) if k not in self._where
+                )
+                self._where.update(dict.fromkeys(keys, name))  # one string per segment, shared
+                self._prints.update(zip(keys, prints, strict=True))
+                self.stats["directory_keys_read"] += len(keys)
+                continue
+            entries = self._segment_entries(name)
+            self._index_entries(name, entries)
+            if not self.read_only:
+                segment_index.add_to_directory(self._segments, name, entries)
+
+    def _index_entries(self, name: str, entries: Sequence[Sequence[Any]]) -> None:
+        for e in entries:
+            key = e[0]
+            if key not in self._where:
+                self._authors[f"{e[2]}:{e[3]}"] += 1
+            self._where[key] = name  # `name` is one string per segment, shared
+            self._prints[key] = e[1]
+
+    def _index(self, name: str, docs: Sequence[Mapping[str, Any]]) -> None:
+        for doc in docs:
+            if doc["id"] not in self._where:
+                self._authors[author_key_of(doc["mention"])] += 1
+            self._where[doc["id"]] = name  # `name` is one string per segment, shared
+            self._prints[doc["id"]] = fingerprint(doc)
+        if self._inbox is not None:
+            self._inbox.update(row_from_record(doc) for doc in docs)
+
+    @property
+    def inbox(self) -> InboxIndex:
+        """A compact row per mention, for the inbox: built from the segments' indexes the
+        first time it is asked for (a one-shot command never pays for it)."""
+        if self._inbox is None:
+            index = InboxIndex(load_search=self._search_texts)
+            for name in self._archive_names():
+                index.update(segment_index.row(e) for e in self._segment_entries(name))
+            index.update(row_from_record(doc) for doc in self._live.table(_TABLE).all())
+            self._inbox = index
+        return self._inbox
+
+    def _search_texts(self) -> dict[str, str]:
+        """The search text of every mention in a closed segment (read once, at the first
+        text search)."""
+        return {
+            doc["id"]: row_from_record(doc).search
+            for name in self._archive_names()
+            for doc in self._table(name).all()
+        }
+
+    def fingerprint(self, key: str) -> int | None:
+        """What the stored mention says, in brief: equal fingerprints, nothing new to store."""
+        return self._prints.get(key)
+
+    @property
+    def applied(self) -> int:
+        meta = self._live.table(_META).get(doc_id=1)
+        return int(meta["applied"]) if meta else 0
+
+    def get(self, key: str) -> StoredMention | None:
+        name = self._where.get(key)
+        if name is None:
+            return None
+        if name == LIVE_FILE:
+            doc = self._live.table(_TABLE).get(doc_id=self._live_ids[key])
+            return stored_from_record(doc) if doc is not None else None
+        docs = self._segment_docs(name)
+        return stored_from_record(docs[key]) if key in docs else None
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, StoredMention]:
+        """The stored mentions of these keys; each segment read once."""
+        by_segment: dict[str, list[str]] = {}
+        for key in keys:
+            name = self._where.get(key)
+            if name is not None:
+                by_segment.setdefault(name, []).append(key)
+        out: dict[str, StoredMention] = {}
+        for wanted in by_segment.values():
+            for key in wanted:
+                found = self.get(key)  # the segment, once read, is kept for the rest
+                if found is not None:
+                    out[key] = found
+        return out
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._where
+
+    def _segment_docs(self, name: str) -> dict[str, dict[str, Any]]:
+        """A closed segment's documents by key; the last few read are kept (edits cluster)."""
+        if name not in self._recent:
+            self._recent[name] = {doc["id"]: doc for doc in self._table(name).all()}
+            while len(self._recent) > 2:
+                self._recent.popitem(last=False)
+        self._recent.move_to_end(name)
+        return self._recent[name]
+
+    def save(self, items: Sequence[StoredMention], applied: int | None = None) -> None:
+        if self.read_only:
+            raise StoreError(f"{self.folder} was opened read-only")
+        if not items and applied is None:
+            return
+        by_segment: dict[str, dict[str, dict[str, Any]]] = {}
+        for item in items:
+            by_segment.setdefault(self._where.get(item.key, LIVE_FILE), {})[item.key] = (
+                stored_to_record(item)
+            )
+        # Closed segments first: the live file's write, with `applied`, is what commits a batch.
+        for name, records in sorted(by_segment.items(), key=lambda kv: kv[0] == LIVE_FILE):
+            db = self._live if name == LIVE_FILE else _open(self._segments / name, cache=False)
+            self._write(db, records, applied if name == LIVE_FILE else None)
+            if name != LIVE_FILE:  # its index follows it (an edit or a deletion)
+                docs = _open(self._segments / name, cache=False).table(_TABLE).all()
+                entries = [segment_index.entry(d, fingerprint(d)) for d in docs]
+                segment_index.write(self._segments, name, entries)
+            self._recent.pop(name, None)
+            self._prints.update({k: fingerprint(r) for k, r in records.items()})
+            if self._inbox is not None:
+                self._inbox.update(row_from_record(r) for r in records.values())
+        if LIVE_FILE not in by_segment and applied is not None:
+            self._write(self._live, {}, applied)
+        self._index(
+            LIVE_FILE,
+            [r for r in by_segment.get(LIVE_FILE, {}).values() if r["id"] not in self._where],
+        )
+        if len(self._live.table(_TABLE)) >= self.live_limit:
+            self._rotate()
+        elif time.monotonic() - self._checkpointed >= CHECKPOINT_SECONDS:
+            self.checkpoint()
+
+    def _write(
+        self, db: TinyDB, records: Mapping[str, dict[str, Any]], applied: int | None
+    ) -> None:
+        table = db.table(_TABLE)
+        live = db is self._live
+        with _storage(db).batch():
+            if live:
+                existing = self._live_ids
+            else:
+                existing = {doc["id"]: doc.doc_id for doc in table.all()} if records else {}
+            fresh = [r for k, r in records.items() if k not in existing]
+
+            def replace_doc(doc: MutableMapping[Any, Any]) -> None:
+                new = records[doc["id"]]
+                doc.clear()
+                doc.update(new)
+
+            changed = [existing[k] for k in records if k in existing]
+            if changed:  # one pass over the table for all of them, not one per record
+                table.update(replace_doc, doc_ids=changed)
+            new_ids = table.insert_multiple(fresh) if fresh else []
+            if applied is not None:
+                db.table(_META).upsert({"applied": applied}, lambda d: True)
+        if live:  # learned only once the batch is on disk
+            self._live_ids.update(zip((r["id"] for r in fresh), new_ids, strict=True))
+
+    def _rotate(self) -> None:
+        """Close the live segment under a dated name and start a new one, keeping `applied`."""
+        docs = self._live.table(_TABLE).all()
+        newest = max(doc["ingested_at"] for doc in docs)[:10]
+        number = len(self._archive_names()) + 1
+        name = f"{newest}-{number:04d}.json"
+        applied = self.applied
+        self.checkpoint()
+        self._live.close()
+        segment_index.write(
+            self._segments, name, [segment_index.entry(d, fingerprint(d)) for d in docs]
+        )
+        # The records about these mentions first: a crash between the two renames is undone
+        # at the next open (`repair_partitions`), never left pointing at the wrong file.
+        self.state.tables.rename_partition("live", name[: -len(".json")])
+        os.replace(self._segments / LIVE_FILE, self._segments / name)
+        fsync_directory(self._segments)
+        # After the rename: a line naming a segment that was never made would mislead.
+        segment_index.add_to_directory(
+            self._segments, name, [segment_index.entry(d, fingerprint(d)) for d in docs]
+        )
+        self._live = self._open_live()
+        self._live_ids = {}
+        self._live.table(_META).insert({"applied": applied})
+        self.checkpoint()
+        for doc in docs:
+            self._where[doc["id"]] = name  # `name` is one string per segment, shared
+
+    def all(self) -> list[StoredMention]:
+        return list(self.iter_all())
+
+    def iter_all(self) -> Iterator[StoredMention]:
+        """Every mention, closed segments first; one segment in memory at a time."""
+        for name in [*self._archive_names(), LIVE_FILE]:
+            for doc in self._table(name).all():
+                yield stored_from_record(doc)
+
+    def recent(self, since: datetime) -> Iterator[StoredMention]:
+        """The mentions stored at or after `since` (and perhaps a few before): only the
+        segments that can hold them are read, not the whole store."""
+        day, stamp = since.astimezone(UTC).date().isoformat(), since.astimezone(UTC).isoformat()
+        for name in [*self._archive_names(), LIVE_FILE]:
+            if name == LIVE_FILE or name[:10] >= day:
+                for doc in self._table(name).all():
+                    if doc["ingested_at"] >= stamp:
+                        yield stored_from_record(doc)
+
+    def recent_rows(self, since: datetime) -> Iterator[Sequence[Any]]:
+        day = since.astimezone(UTC).date().isoformat()
+        for name in self._archive_names():
+            if name[:10] >= day:
+                yield from self._segment_entries(name)
+        for doc in self._live.table(_TABLE).all():
+            yield segment_index.entry(doc, 0)
+
+    def author_posts(self, author_key: str) -> int:
+        return self._authors[author_key]
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def close(self) -> None:
+        db = getattr(self, "_live", None)
+        if db is not None:
+            if not self.read_only:
+                self.checkpoint()
+            db.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+
+def fingerprint(record: Mapping[str, Any]) -> int:
+    """The mention's text and whether it is deleted: what makes a repeat a duplicate. A small
+    integer, because the store keeps one per mention in memory."""
+    text = record["mention"]["text"]
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") ^ (1 if record.get("deleted_at") else 0)

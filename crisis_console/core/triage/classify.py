@@ -1,0 +1,162 @@
+"""Urgency and category with reasons, on top of the adjusted sentiment.
+
+The vocabulary comes from the playbook. Harmless idioms ("this game is killer") are blanked
+first. Categories are tried in the playbook's order and the first with a term that is present
+and not negated wins; praise and questions said in a negative tone do not count as such. With
+no term, the tone decides. Reach, virality and repeat authors then add to the picture. Every
+decision adds a reason in plain words, true of the text it is shown for.
+
+What depends on the text alone is cached, so a retweet storm is classified once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from crisis_console.core.models import Category, Classification, Mention, SentimentLabel, Urgency
+from crisis_console.core.playbook.playbook import Playbook
+from crisis_console.core.triage.sentiment import Reading, SentimentModel
+from crisis_console.core.triage.terms import Hit, TermIndex, Words, blank
+from crisis_console.core.triage.vader import VaderScorer
+
+TEXT_CACHE_SIZE = 16_384
+# A retweet says what the original said: "RT @someone: text" is judged (and cached) as "text".
+_RETWEET = re.compile(r"^\s*RT @[\w.]+:\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    service: bool  # a service term (value: its weight) or a category term (value: its rank)
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class _TextVerdict:
+    """Everything decided from the text alone."""
+
+    reading: Reading
+    category: Category
+    urgency: Urgency
+    escalate: bool
+    reasons: tuple[str, ...]
+
+
+def _quoted(words: list[str]) -> str:
+    """'a', 'b' — each once, in order."""
+    return ", ".join(f'"{w}"' for w in dict.fromkeys(words))
+
+
+class Classifier:
+    """Classifies mentions under one playbook. Build once; `classify` is pure."""
+
+    def __init__(self, playbook: Playbook, vader: VaderScorer | None = None) -> None:
+        self._playbook = playbook
+        self._sentiment = SentimentModel(playbook, vader)
+        self._benign = TermIndex(((p, 0) for p in playbook.benign_phrases), ())
+        # Category terms (payload: their rank) and service terms (payload: their weight) in
+        # one index, so each post is scanned once for both.
+        categories = [
+            (term, _Term(False, rank))
+            for rank, rule in enumerate(playbook.categories)
+            for term in rule.terms
+        ]
+        service = [(term, _Term(True, weight)) for term, weight in playbook.service_terms]
+        self._terms = TermIndex([*categories, *service], playbook.negations)
+        self._complaint_rank = next(
+            (i for i, r in enumerate(playbook.categories) if r.category is Category.COMPLAINT), None
+        )
+        self._verdict = lru_cache(maxsize=TEXT_CACHE_SIZE)(self._judge_text)
+
+    def classify(self, mention: Mention, earlier_posts: int = 0) -> Classification:
+        """`earlier_posts`: how many posts this author has already made (for the reasons)."""
+        verdict = self._verdict(_RETWEET.sub("", mention.text, count=1))
+        reasons = list(verdict.reasons)
+        urgency = self._raise_for_reach(mention, verdict, reasons)
+        posts = earlier_posts + 1
+        if mention.author and posts >= self._playbook.repeat_author_posts > 0:
+            reasons.append(f"repeat author: post {posts} from @{mention.author}")
+        if verdict.escalate:
+            reasons.append("risk of harm: escalates to the lead")
+        sentiment = verdict.reading.sentiment
+        return Classification(
+            sentiment, urgency, verdict.category, verdict.escalate, tuple(reasons)
+        )
+
+    def _judge_text(self, text: str) -> _TextVerdict:
+        lowered = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+        words = Words.of(lowered)
+        idioms = self._benign.find(lowered, words, with_negation=False)
+        reasons: list[str] = []
+        if idioms:
+            found = _quoted([lowered[h.start : h.end] for h in idioms])
+            reasons.append(f"harmless idiom ignored: {found}")
+            # Scored and matched without the idioms: VADER reads "killer" as hostile.
+            lowered = blank(lowered, idioms)
+            words = Words.of(lowered)
+        hits = self._terms.find(lowered, words)
+        service = [
+            Hit(h.start, h.end, h.term, h.payload.value, h.negated_by)
+            for h in hits
+            if h.payload.service
+        ]
+        reading = self._sentiment.read(lowered if idioms else text, lowered, words, service)
+
+        by_rank: dict[int, list[str]] = {}
+        for hit in hits:
+            if hit.payload.service:
+                continue
+            if hit.negated_by:
+                phrase = hit.negated_by + lowered[hit.start : hit.end]
+                reasons.append(f'negated, ignored: "{phrase}"')
+            else:
+                by_rank.setdefault(int(hit.payload.value), []).append(lowered[hit.start : hit.end])
+        if self._complaint_rank is not None and reading.failures:
+            # A service failure ("on hold", "never arrived") is a complaint term too.
+            by_rank.setdefault(self._complaint_rank, []).extend(reading.failures)
+        tone = reading.sentiment.label
+        for rank in sorted(by_rank):
+            rule = self._playbook.categories[rank]
+            matched = _quoted(by_rank[rank])
+            if tone not in rule.tones:
+                reasons.append(
+                    f"{rule.category.value} {matched} set aside: the tone is {tone.value}"
+                )
+                continue
+            if rule.sentiment_weight:
+                lean = "negative" if rule.sentiment_weight < 0 else "positive"
+                why = f"{rule.category.value} posts count as {lean}"
+                reading = self._sentiment.shift(reading, rule.sentiment_weight, why)
+            head = f"{rule.category.value}: matched {matched}"
+            return _TextVerdict(
+                reading, rule.category, rule.urgency, rule.escalate,
+                (head, *reading.reasons, *reasons),
+            )  # fmt: skip
+        category, urgency = self._playbook.fallback[tone]
+        head = f"{category.value}: no category term matched; the tone is {tone.value}"
+        return _TextVerdict(reading, category, urgency, False, (head, *reading.reasons, *reasons))
+
+    def _raise_for_reach(
+        self, mention: Mention, verdict: _TextVerdict, reasons: list[str]
+    ) -> Urgency:
+        playbook, urgency = self._playbook, verdict.urgency
+        negative = (
+            verdict.reading.sentiment.label is SentimentLabel.NEGATIVE
+            or verdict.category is Category.COMPLAINT
+        )
+        high_reach = mention.verified or mention.followers >= playbook.high_reach_followers
+        if high_reach:
+            who = f"{mention.followers:,} followers" + (", verified" if mention.verified else "")
+            reasons.append(f"reach: {who}")
+        viral = mention.engagement.shares >= playbook.viral_shares > 0
+        if viral:
+            reasons.append(f"going viral: {mention.engagement.shares:,} shares")
+        if negative and urgency.rank > Urgency.HIGH.rank:
+            if high_reach:
+                reasons.append("raised to high: negative post from a high-reach author")
+                return Urgency.HIGH
+            if viral:
+                reasons.append("raised to high: a negative post going viral")
+                return Urgency.HIGH
+        return urgency
