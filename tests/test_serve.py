@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 
+from crisis_console import server
+from crisis_console.core.errors import AuditError
+from crisis_console.core.intake.ingest import Parsed
 from crisis_console.core.intake.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, Verifier, sign
-from crisis_console.core.service import ConsoleService
+from crisis_console.core.service import ConsoleService, IngestReport
 from crisis_console.server import Receiver
 from tests.conftest import record
 
@@ -21,8 +26,13 @@ SECRET = b"test-secret"
 
 
 @pytest.fixture
-async def url(service: ConsoleService) -> AsyncIterator[str]:
-    runner = web.AppRunner(Receiver(service, Verifier(SECRET), max_body=20_000).app)
+def receiver(service: ConsoleService) -> Receiver:
+    return Receiver(service, Verifier(SECRET), max_body=20_000)
+
+
+@pytest.fixture
+async def url(receiver: Receiver) -> AsyncIterator[str]:
+    runner = web.AppRunner(receiver.app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -42,6 +52,43 @@ async def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dic
         http.post(f"{url}/mentions", data=body, headers=headers) as response,
     ):
         return response.status, await response.json()
+
+
+async def status_of(url: str, body: bytes) -> int:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{url}/mentions", data=body, headers=signed(body)) as response,
+    ):
+        return response.status
+
+
+Ingest = Callable[..., IngestReport]
+
+
+def commits_held(
+    service: ConsoleService, monkeypatch: pytest.MonkeyPatch, release: threading.Event
+) -> list[int]:
+    """Record how many mentions each commit (one `ingest`) holds; every commit waits for
+    `release` before it stores anything."""
+    sizes: list[int] = []
+    real: Ingest = service.ingest
+
+    def ingest(records: Iterable[Parsed], **options: Any) -> IngestReport:
+        held = list(records)
+        sizes.append(len(held))
+        assert release.wait(10), "the test never released the commit"
+        return real(held, **options)
+
+    monkeypatch.setattr(service, "ingest", ingest)
+    return sizes
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("timed out")
 
 
 async def test_a_signed_mention_is_stored_before_the_answer(
@@ -123,3 +170,87 @@ async def test_concurrent_senders_are_each_stored_exactly_once(
     assert all(service.mention(k) is not None for k in keys)
     ingested = [e for e in service.audit_records() if e["action"] == "mention.ingested"]
     assert sorted(e["subject"] for e in ingested) == sorted(keys)  # once each, no more
+
+
+async def test_no_answer_until_the_commit_has_returned(
+    url: str, service: ConsoleService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+    sizes = commits_held(service, monkeypatch, release)
+    body = json.dumps(record("d1", "the lid is cracked")).encode()
+    answer = asyncio.create_task(post(url, body, signed(body)))
+    await until(lambda: sizes == [1])
+    await asyncio.sleep(0.1)
+    assert not answer.done()  # nothing is acknowledged while its commit is in flight
+    release.set()
+    assert await answer == (200, {"stored": 1})
+    assert service.mention("x:d1") is not None
+
+
+async def test_single_mention_requests_arriving_during_a_commit_share_the_next(
+    url: str, receiver: Receiver, service: ConsoleService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+    sizes = commits_held(service, monkeypatch, release)
+    bodies = [json.dumps(record(f"g{n}", f"order {n} is late")).encode() for n in range(16)]
+    answers = [asyncio.create_task(post(url, b, signed(b))) for b in bodies]
+    # The first commit is held; every request it does not hold queues up behind it.
+    await until(lambda: len(sizes) == 1 and receiver._queue.qsize() == 16 - sizes[0])
+    release.set()
+    assert [a for a in await asyncio.gather(*answers)] == [(200, {"stored": 1})] * 16
+    assert sizes in ([16], [sizes[0], 16 - sizes[0]])  # two commits at most, not sixteen
+    ingested = [e for e in service.audit_records() if e["action"] == "mention.ingested"]
+    assert sorted(e["subject"] for e in ingested) == sorted(f"x:g{n}" for n in range(16))
+
+
+async def test_senders_that_send_again_after_their_answer_share_the_next_commit(
+    url: str, receiver: Receiver, service: ConsoleService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server, "LINGER_MAX", 0.5)  # wide, so the timing cannot decide
+    monkeypatch.setattr(server, "LINGER_SHARE", 1e6)
+    release = threading.Event()
+    sizes = commits_held(service, monkeypatch, release)
+
+    async def send(name: str) -> tuple[int, dict[str, object]]:
+        body = json.dumps(record(name, f"order {name} is late")).encode()
+        return await post(url, body, signed(body))
+
+    async def sender(n: int) -> list[tuple[int, dict[str, object]]]:
+        first = await send(f"s{n}-1")
+        await asyncio.sleep(0.05 * n)  # they come back one after another
+        return [first, await send(f"s{n}-2")]
+
+    once = asyncio.create_task(send("p"))  # a sender that does not come back
+    await until(lambda: sizes == [1])
+    senders = [asyncio.create_task(sender(n)) for n in range(3)]
+    await until(lambda: receiver._queue.qsize() == 3)
+    release.set()
+    assert await once == (200, {"stored": 1})
+    answers = [a for s in await asyncio.gather(*senders) for a in s]
+    assert answers == [(200, {"stored": 1})] * 6
+    # The three queued behind the first commit go together (after waiting in vain for the
+    # sender that left), and their second requests, sent 50 ms apart, go together too.
+    assert sizes == [1, 3, 3]
+
+
+async def test_a_failed_commit_acknowledges_none_of_its_senders(
+    url: str, service: ConsoleService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disk_full = True
+    real: Ingest = service.ingest
+
+    def ingest(records: Iterable[Parsed], **options: Any) -> IngestReport:
+        if disk_full:
+            raise AuditError("cannot append to the audit log: disk full")
+        return real(records, **options)
+
+    monkeypatch.setattr(service, "ingest", ingest)
+    bodies = [json.dumps(record(f"f{n}", "hello")).encode() for n in range(4)]
+    statuses = await asyncio.wait_for(
+        asyncio.gather(*(status_of(url, b) for b in bodies)), timeout=10
+    )
+    assert statuses == [500] * 4  # every sender hears of it (none hangs); none sees a 2xx
+    assert service.mention("x:f0") is None
+    disk_full = False
+    body = json.dumps(record("f9", "after the disk was freed")).encode()
+    assert await post(url, body, signed(body)) == (200, {"stored": 1})  # the writer lives on
