@@ -30,6 +30,7 @@ from crisis_console.core.service import ConsoleService, IngestReport
 
 log = logging.getLogger("crisis_console.serve")
 
+OUTBOX_SECONDS = 1.0  # how soon a queued notification goes out
 GATHER_TURNS = 8  # event-loop turns given to requests already received, before a commit
 LINGER_SHARE = 0.5  # of the last commit's time: the longest wait for its senders to return
 LINGER_MAX = 0.002  # seconds; the longest wait however slow the last commit was
@@ -57,9 +58,21 @@ class Receiver:
 
     async def _start_writer(self, _: web.Application) -> None:
         self._writer = asyncio.create_task(self._write_forever())
+        self._outbox = asyncio.create_task(self._work_outbox_forever())
 
     async def _stop_writer(self, _: web.Application) -> None:
         self._writer.cancel()
+        self._outbox.cancel()
+
+    async def _work_outbox_forever(self) -> None:
+        """The notifications the mentions raised (harm alarms to the lead's webhook or mail)
+        go out from here, in a thread, never inside a request."""
+        while True:
+            await asyncio.sleep(OUTBOX_SECONDS)
+            try:
+                await asyncio.to_thread(self.service.work_outbox)
+            except Exception:  # a failing sink must never stop the receiver
+                log.exception("outbox worker")
 
     async def health(self, _: web.Request) -> web.Response:
         return web.json_response({"ok": True})

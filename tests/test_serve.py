@@ -254,3 +254,34 @@ async def test_a_failed_commit_acknowledges_none_of_its_senders(
     disk_full = False
     body = json.dumps(record("f9", "after the disk was freed")).encode()
     assert await post(url, body, signed(body)) == (200, {"stored": 1})  # the writer lives on
+
+
+async def test_the_notifications_a_mention_raises_go_out_from_the_receivers_outbox(
+    service: ConsoleService, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A harm post's notification for the lead's sink is queued by the commit, never sent
+    inside the request, and the receiver's outbox task delivers it."""
+    from crisis_console.core.crisis.notify import JsonlSink
+    from crisis_console.core.models import Role
+    from crisis_console.core.replies.outbox import NotificationOutbox
+    from crisis_console.core.store.buckets import BucketTable
+
+    monkeypatch.setattr(server, "OUTBOX_SECONDS", 0.05)
+    sink = JsonlSink(tmp_path / "lead.jsonl")
+    service.notifier.routes = [(frozenset({Role.LEAD}), sink)]
+    service.notifier.queue = NotificationOutbox(BucketTable(tmp_path / "queue"), service.clock)
+    receiver = Receiver(service, Verifier(SECRET), max_body=20_000)
+    runner = web.AppRunner(receiver.app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        body = json.dumps(record("9", "The heater is sparking and smoking in my kid's room"))
+        status, _ = await post(f"http://127.0.0.1:{port}", body.encode(), signed(body.encode()))
+        assert status == 200
+        await until(lambda: sink.path.exists())
+        [sent] = [json.loads(line) for line in sink.path.read_text().splitlines()]
+        assert sent["kind"] == "harm" and sent["subject"] == "x:9"
+    finally:
+        await runner.cleanup()
