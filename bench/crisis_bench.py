@@ -17,10 +17,8 @@ import argparse
 import hashlib
 import json
 import logging
-import os
 import platform
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -35,6 +33,7 @@ from functools import partial
 from pathlib import Path
 
 from bench.crisis_corpus import SqliteReference, write_corpus
+from bench.machine import machine, peak_mb, revision
 from crisis_console import config
 from crisis_console.cli import open_service
 from crisis_console.core.archive.audit import AUDIT_FILE, AuditLog
@@ -234,15 +233,6 @@ def reopen(run: Run) -> None:
     manager.__exit__(None, None, None)
 
 
-def peak_mb() -> float:
-    """This process's peak RSS. VmHWM, because ru_maxrss survives exec: a child would report
-    the benchmark's own peak."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def open_child(folder: Path) -> None:
     """In the child process: open the folder, print peak RSS before and after, and the time."""
     playbook = load_playbook(config.playbook_path(None, folder=folder))
@@ -364,20 +354,6 @@ def tables(sizes: list[int]) -> None:
         values = " ".join(f"{'error' if v is None else f'{v:,.{0 if v >= 100 else 2}f}':>10}"
                           for v in cells)  # fmt: skip
         say(f"{label:<46} {unit:>4} {values} {factor:>7}  {expect:<5} {flag}".rstrip())
-
-
-def revision() -> str:
-    done = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True)
-    return done.stdout.decode().strip() or "unknown"
-
-
-def machine() -> str:
-    cpu = platform.processor()
-    info = Path("/proc/cpuinfo")
-    if not cpu and info.exists():
-        models = [ln for ln in info.read_text().splitlines() if ln.startswith("model name")]
-        cpu = models[0].split(":", 1)[1].strip() if models else ""
-    return f"{cpu or platform.machine()} ({platform.machine()}), {os.cpu_count()} cores"
 
 
 def main() -> None:

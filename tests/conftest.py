@@ -125,3 +125,12 @@ def make_service(tmp_path: Path, triager: Triager) -> Iterator[ServiceFactory]:
 @pytest.fixture
 def service(make_service: ServiceFactory) -> ConsoleService:
     return make_service()
+
+
+@pytest.fixture
+def crisis(make_service: ServiceFactory) -> ConsoleService:
+    """The scripted crisis of `tests/scenario.py`, seen by its lead at its end."""
+    from tests.scenario import play  # the scenario builds on this module's helpers
+
+    clock = play(make_service)
+    return make_service(name="lee", clock=clock)

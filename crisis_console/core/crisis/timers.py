@@ -179,6 +179,7 @@ class Timers:
 
     # --- spikes ------------------------------------------------------------------------------
 
+    @synchronized
     def spike_suggestion(
         self, mentions: Sequence[StoredMention] | None = None
     ) -> Suggestion | None:

@@ -150,6 +150,7 @@ class ReplyDesk:
 
     # --- composing ----------------------------------------------------------------------------
 
+    @synchronized
     def preview(
         self, key: str, template_id: str, variables: Mapping[str, str]
     ) -> tuple[str, list[Finding]]:

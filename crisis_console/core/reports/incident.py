@@ -24,13 +24,12 @@ from crisis_console.core.errors import AuditError
 from crisis_console.core.models import StoredMention
 from crisis_console.core.playbook.playbook import Playbook
 from crisis_console.core.replies.reply_model import Reply
+from crisis_console.core.reports.posts import Post, post_of
 from crisis_console.core.reports.report import (
     Bucket,
-    Post,
     Series,
     bucket_count,
     bucket_for,
-    post_of,
     share_of,
     stamp,
 )

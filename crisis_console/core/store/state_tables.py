@@ -24,8 +24,6 @@ The folder lock keeps other processes out, so "once" holds across the whole stor
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,13 +32,11 @@ from typing import Any
 
 from crisis_console.core.crisis.crisis_state import Alarm, AlarmSummary, alarm_from, alarm_record
 from crisis_console.core.replies.reply_model import APPROVED, FAILED, PENDING, SENDING, Reply
-from crisis_console.core.store.buckets import DEFAULT_LIMIT, BucketTable, Record
-from crisis_console.core.store.jsonfile import read_json, write_atomically
-from crisis_console.core.store.partitioned import LIVE, PartitionedTable
+from crisis_console.core.store.buckets import DEFAULT_LIMIT, Record
+from crisis_console.core.store.partitioned import PartitionedTable
+from crisis_console.core.store.tables import Tables, anywhere
 
-JOURNAL = "journal.json"
 IN_PROGRESS = frozenset({PENDING, APPROVED, FAILED, SENDING})
-Changes = dict[str, tuple[dict[str, Record], list[str]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,99 +57,6 @@ class Claim:
     def from_record(cls, key: str, r: Mapping[str, Any]) -> Claim:
         since, expires = datetime.fromisoformat(r["since"]), datetime.fromisoformat(r["expires"])
         return cls(key, r["holder"], since, expires)
-
-
-BY_MENTION = frozenset({"alarms", "open_alarms", "breaches", "answers", "reply_index"})
-Table = BucketTable | PartitionedTable
-
-
-def _anywhere(key: str) -> str:
-    return LIVE
-
-
-class Tables:
-    """Named tables under one folder, and batches that span several of them. `locate` names
-    the store segment that holds a mention (for the tables in `BY_MENTION`)."""
-
-    def __init__(
-        self,
-        folder: Path,
-        read_only: bool = False,
-        limit: int = DEFAULT_LIMIT,
-        locate: Callable[[str], str] = _anywhere,
-    ) -> None:
-        self.folder, self.read_only, self.limit, self.locate = folder, read_only, limit, locate
-        self.lock = threading.RLock()  # one conditional write at a time, across tables
-        self._tables: dict[str, Table] = {}
-        journal = folder / JOURNAL
-        if journal.exists() and not read_only:  # a batch a crash cut short: finish it
-            pending = read_json(journal) or {}
-            self._write({name: (put, delete) for name, (put, delete) in pending.items()})
-            journal.unlink()
-
-    def table(self, name: str) -> Table:
-        if name not in self._tables:
-            folder = self.folder / name
-            self._tables[name] = (
-                PartitionedTable(folder, self.locate, self.read_only)
-                if name in BY_MENTION
-                else BucketTable(folder, self.limit, self.read_only)
-            )
-        return self._tables[name]
-
-    def bucket(self, name: str) -> BucketTable:
-        """A table spread by the hash of its keys (not one of `BY_MENTION`)."""
-        table = self.table(name)
-        assert isinstance(table, BucketTable), name
-        return table
-
-    def partitioned(self) -> list[PartitionedTable]:
-        tables = (self.table(name) for name in sorted(BY_MENTION))
-        return [t for t in tables if isinstance(t, PartitionedTable)]
-
-    def rename_partition(self, old: str, new: str) -> None:
-        """The store closed segment `old` as `new`: the records beside it follow it."""
-        with self.lock:
-            for table in self.partitioned():
-                table.rename(old, new)
-
-    def repair_partitions(self, segments: Iterable[str]) -> None:
-        """A partition named after a segment that does not exist was renamed by a rotation
-        that a crash cut short, before the segment itself: it is the live one again."""
-        known = set(segments)
-        for table in self.partitioned():
-            for part in table.parts():
-                if part != LIVE and part not in known:
-                    table.rename(part, LIVE)
-
-    def apply(self, changes: Changes) -> None:
-        """Write every table's upserts and deletes as one batch: all of it survives a crash,
-        or (if the journal itself was not written) none of it."""
-        changes = {n: (p, d) for n, (p, d) in changes.items() if p or d}
-        if not changes:
-            return
-        with self.lock:
-            if len(changes) == 1:
-                [(name, (put, delete))] = changes.items()
-                self.table(name).apply(put, delete)  # the table's own journal suffices
-                return
-            journal = self.folder / JOURNAL
-            self.folder.mkdir(parents=True, exist_ok=True)
-            write_atomically(journal, json.dumps(changes))
-            self._write(changes)
-            journal.unlink()
-
-    def _write(self, changes: Changes) -> None:
-        for name, (put, delete) in changes.items():
-            self.table(name).write_unjournaled(put, delete)
-
-    def stats(self) -> dict[str, int]:
-        """Files read and written, records read, summed over the tables (for tests)."""
-        total: dict[str, int] = {}
-        for table in self._tables.values():
-            for k, v in table.stats.items():
-                total[k] = total.get(k, 0) + v
-        return total
 
 
 class ClaimTable:
@@ -306,6 +209,7 @@ class ReplyTable:
         self._tables = tables
         self._replies, self._index = tables.table("replies"), tables.table("reply_index")
         self._open, self._answers = tables.table("replies_open"), tables.table("answers")
+        self._answered: set[str] | None = None  # see `answered`
 
     def get(self, reply_id: str) -> Reply | None:
         record = self._replies.get(reply_id)
@@ -354,6 +258,8 @@ class ReplyTable:
         return that other reply's id, or None."""
         with self._tables.lock:
             existing = self._answers.insert_if_absent(mention, {"reply": reply_id})
+            if existing is None and self._answered is not None:
+                self._answered.add(mention)
         if existing is None or existing["reply"] == reply_id:
             return None
         return str(existing["reply"])
@@ -364,9 +270,16 @@ class ReplyTable:
             existing = self._answers.get(mention)
             if existing is not None and existing["reply"] == reply_id:
                 self._answers.apply({}, [mention])
+                if self._answered is not None:
+                    self._answered.discard(mention)
 
     def answered(self) -> set[str]:
-        return {key for key, _ in self._answers}
+        """Every answered mention: read once, then kept current by `take_answer` and
+        `release_answer` (the inbox asks on every page; the one writer makes every change)."""
+        with self._tables.lock:
+            if self._answered is None:
+                self._answered = {key for key, _ in self._answers}
+            return set(self._answered)
 
     def is_answered(self, mention: str) -> bool:
         return self._answers.get(mention) is not None
@@ -415,7 +328,7 @@ class StateStore:
         folder: Path,
         read_only: bool = False,
         limit: int = DEFAULT_LIMIT,
-        locate: Callable[[str], str] = _anywhere,
+        locate: Callable[[str], str] = anywhere,
     ) -> StateStore:
         """`limit`: the most records a hash-spread file holds (smaller in tests, to show the
         bound); `locate`: the segment that holds a mention."""

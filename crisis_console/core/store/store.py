@@ -1,9 +1,5 @@
-"""The storage contract and its embedded TinyDB implementation (the one module that imports
+"""The embedded TinyDB store, behind the contract in `contract.py` (the one module that imports
 tinydb's database layer).
-
-Contract (`MentionStore`): `save` is an upsert keyed by mention key and is durable when it
-returns — the caller may acknowledge only after that. A folder has one writer at a time; a
-second is refused naming the first. Readers (`read_only=True`) need no lock.
 
 Layout, so that the cost of a write does not grow with history:
 
@@ -21,20 +17,19 @@ each file is kept small, and the live file is not written for every batch: the a
 the write-ahead log (every stored record is in it, fsynced before a batch is acknowledged),
 so the live file is a checkpoint, written at most once every `CHECKPOINT_SECONDS`, when it
 rotates and at close. After a crash, `ConsoleService.recover` replays the audit events past
-the checkpoint's `applied`. A reader (a report beside a running console) sees the store as
-of the last checkpoint. A claim rewrites only the few small files of the table it changes.
+the checkpoint's `applied`; a reader (a report beside a running console) replays them in
+memory (`replay`). A claim rewrites only the few small files of the table it changes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from tinydb import TinyDB
 
@@ -42,6 +37,7 @@ from crisis_console.core.errors import StoreError
 from crisis_console.core.models import StoredMention, stored_from_record, stored_to_record
 from crisis_console.core.store import segment_index
 from crisis_console.core.store.buckets import DEFAULT_LIMIT
+from crisis_console.core.store.contract import MentionStore, author_key_of, fingerprint
 from crisis_console.core.store.due import DueIndex
 from crisis_console.core.store.inbox import InboxIndex, row_from_record
 from crisis_console.core.store.jsonfile import AtomicJSONStorage, FolderLock, fsync_directory
@@ -49,6 +45,7 @@ from crisis_console.core.store.state_migration import migrate_state_file
 from crisis_console.core.store.state_tables import StateStore
 from crisis_console.core.store.volume import VolumeCounts
 
+__all__ = ["LIVE_FILE", "MENTIONS_DIR", "MentionStore", "TinyDBStore", "fingerprint"]
 STATE_DIR, DUE_DIR, VOLUME_DIR = "state", "due", "volume"
 OLD_STATE_FILE = "state.json"  # before the state had a file per table; migrated at open
 MENTIONS_DIR = "mentions"
@@ -56,82 +53,6 @@ LIVE_FILE = "live.json"
 CHECKPOINT_SECONDS = 1.0
 LIVE_LIMIT = 1_000  # a lookup in a closed segment parses the whole segment: keep them small
 _TABLE, _META = "mentions", "meta"
-
-
-def author_key_of(mention_record: Mapping[str, Any]) -> str:
-    return f"{mention_record['platform']}:{mention_record['author']}"
-
-
-class MentionStore(Protocol):
-    """Where triaged mentions live. Implementations pass `tests/core/test_store.py`."""
-
-    @property
-    def inbox(self) -> InboxIndex:
-        """A compact row per mention, kept current by `save`."""
-        ...
-
-    def get(self, key: str) -> StoredMention | None:
-        """The mention with this key, or None."""
-        ...
-
-    def get_many(self, keys: Iterable[str]) -> dict[str, StoredMention]:
-        """The stored mentions of those keys that exist, reading each part of the store once."""
-        ...
-
-    def __contains__(self, key: object) -> bool:
-        """True when a mention with this key is stored (read from an index, not the record)."""
-        ...
-
-    def save(self, items: Sequence[StoredMention], applied: int | None = None) -> None:
-        """Insert or replace each item by key, all in one durable write; `applied` is the
-        audit sequence number these changes were logged under."""
-        ...
-
-    def all(self) -> list[StoredMention]:
-        """Every stored mention, in no particular order."""
-        ...
-
-    def iter_all(self) -> Iterator[StoredMention]:
-        """Every stored mention, a part of the store in memory at a time."""
-        ...
-
-    def recent(self, since: datetime) -> Iterator[StoredMention]:
-        """The mentions stored at or after `since` (perhaps a few before), without reading
-        the rest of the store."""
-        ...
-
-    def recent_rows(self, since: datetime) -> Iterator[Sequence[Any]]:
-        """The index rows (`segment_index.entry`) of the segments that can hold mentions
-        stored at or after `since`: no record is read or built (reports)."""
-        ...
-
-    def author_posts(self, author_key: str) -> int:
-        """How many stored mentions this author (`platform:handle`) has made."""
-        ...
-
-    @property
-    def applied(self) -> int:
-        """The last audit sequence number whose mentions are in the store."""
-        ...
-
-    def fingerprint(self, key: str) -> int | None:
-        """A short digest of the stored mention's content (see `fingerprint`), or None."""
-        ...
-
-    state: StateStore  # claims, alarms, breaches, replies...: one repository each
-    due: DueIndex  # what comes due when, for the timers
-    volume: VolumeCounts  # mentions per minute, counted as they arrive
-
-    def replay(self, items: Sequence[StoredMention], applied: int) -> None:
-        """Apply records the audit log holds past the store's checkpoint (recovery; a
-        reader keeps them in memory)."""
-        ...
-
-    read_only: bool
-
-    def close(self) -> None:
-        """Release the folder; the store is unusable afterwards."""
-        ...
 
 
 def _open(path: Path, cache: bool) -> TinyDB:
@@ -358,10 +279,12 @@ class TinyDBStore:
             )
         # Closed segments first: the live file's write, with `applied`, is what commits a batch.
         for name, records in sorted(by_segment.items(), key=lambda kv: kv[0] == LIVE_FILE):
-            db = self._live if name == LIVE_FILE else _open(self._segments / name, cache=False)
+            # A closed segment is read once and kept in memory while written: its index is
+            # rebuilt from what was just written, not read back from disk.
+            db = self._live if name == LIVE_FILE else _open(self._segments / name, cache=True)
             self._write(db, records, applied if name == LIVE_FILE else None)
             if name != LIVE_FILE:  # its index follows it (an edit or a deletion)
-                docs = _open(self._segments / name, cache=False).table(_TABLE).all()
+                docs = db.table(_TABLE).all()
                 entries = [segment_index.entry(d, fingerprint(d)) for d in docs]
                 segment_index.write(self._segments, name, entries)
             self._recent.pop(name, None)
@@ -414,18 +337,15 @@ class TinyDBStore:
         applied = self.applied
         self.checkpoint()
         self._live.close()
-        segment_index.write(
-            self._segments, name, [segment_index.entry(d, fingerprint(d)) for d in docs]
-        )
+        entries = [segment_index.entry(d, fingerprint(d)) for d in docs]
+        segment_index.write(self._segments, name, entries)
         # The records about these mentions first: a crash between the two renames is undone
         # at the next open (`repair_partitions`), never left pointing at the wrong file.
         self.state.tables.rename_partition("live", name[: -len(".json")])
         os.replace(self._segments / LIVE_FILE, self._segments / name)
         fsync_directory(self._segments)
         # After the rename: a line naming a segment that was never made would mislead.
-        segment_index.add_to_directory(
-            self._segments, name, [segment_index.entry(d, fingerprint(d)) for d in docs]
-        )
+        segment_index.add_to_directory(self._segments, name, entries)
         self._live = self._open_live()
         self._live_ids = {}
         self._live.table(_META).insert({"applied": applied})
@@ -475,11 +395,3 @@ class TinyDBStore:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
-
-
-def fingerprint(record: Mapping[str, Any]) -> int:
-    """The mention's text and whether it is deleted: what makes a repeat a duplicate. A small
-    integer, because the store keeps one per mention in memory."""
-    text = record["mention"]["text"]
-    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") ^ (1 if record.get("deleted_at") else 0)

@@ -1,0 +1,32 @@
+"""What machine and code a benchmark ran on, and how much memory a process peaked at."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import subprocess
+from pathlib import Path
+
+
+def peak_mb() -> float:
+    """This process's peak RSS. VmHWM, because ru_maxrss survives exec: a child would report
+    the benchmark's own peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def revision() -> str:
+    done = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True)
+    return done.stdout.decode().strip() or "unknown"
+
+
+def machine() -> str:
+    cpu = platform.processor()
+    info = Path("/proc/cpuinfo")
+    if not cpu and info.exists():
+        models = [ln for ln in info.read_text().splitlines() if ln.startswith("model name")]
+        cpu = models[0].split(":", 1)[1].strip() if models else ""
+    return f"{cpu or platform.machine()} ({platform.machine()}), {os.cpu_count()} cores"

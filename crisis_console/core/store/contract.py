@@ -1,0 +1,105 @@
+"""The storage contract: what every store gives the service (`MentionStore`), and the
+helpers its records share. `TinyDBStore` (`store.py`) implements it; the team-mode backend
+will too, behind the same contract tests.
+
+`save` is an upsert keyed by mention key and is durable when it returns — the caller may
+acknowledge only after that. A folder has one writer at a time; a second is refused naming
+the first. Readers (`read_only=True`) need no lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from crisis_console.core.models import StoredMention
+from crisis_console.core.store.due import DueIndex
+from crisis_console.core.store.inbox import InboxIndex
+from crisis_console.core.store.state_tables import StateStore
+from crisis_console.core.store.volume import VolumeCounts
+
+
+def author_key_of(mention_record: Mapping[str, Any]) -> str:
+    return f"{mention_record['platform']}:{mention_record['author']}"
+
+
+class MentionStore(Protocol):
+    """Where triaged mentions live. Implementations pass `tests/core/test_store.py`."""
+
+    @property
+    def inbox(self) -> InboxIndex:
+        """A compact row per mention, kept current by `save`."""
+        ...
+
+    def get(self, key: str) -> StoredMention | None:
+        """The mention with this key, or None."""
+        ...
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, StoredMention]:
+        """The stored mentions of those keys that exist, reading each part of the store once."""
+        ...
+
+    def __contains__(self, key: object) -> bool:
+        """True when a mention with this key is stored (read from an index, not the record)."""
+        ...
+
+    def save(self, items: Sequence[StoredMention], applied: int | None = None) -> None:
+        """Insert or replace each item by key, all in one durable write; `applied` is the
+        audit sequence number these changes were logged under."""
+        ...
+
+    def all(self) -> list[StoredMention]:
+        """Every stored mention, in no particular order."""
+        ...
+
+    def iter_all(self) -> Iterator[StoredMention]:
+        """Every stored mention, a part of the store in memory at a time."""
+        ...
+
+    def recent(self, since: datetime) -> Iterator[StoredMention]:
+        """The mentions stored at or after `since` (perhaps a few before), without reading
+        the rest of the store."""
+        ...
+
+    def recent_rows(self, since: datetime) -> Iterator[Sequence[Any]]:
+        """The index rows (`segment_index.entry`) of the segments that can hold mentions
+        stored at or after `since`: no record is read or built (reports)."""
+        ...
+
+    def author_posts(self, author_key: str) -> int:
+        """How many stored mentions this author (`platform:handle`) has made."""
+        ...
+
+    @property
+    def applied(self) -> int:
+        """The last audit sequence number whose mentions are in the store."""
+        ...
+
+    def fingerprint(self, key: str) -> int | None:
+        """A short digest of the stored mention's content (see `fingerprint`), or None."""
+        ...
+
+    state: StateStore  # claims, alarms, breaches, replies...: one repository each
+    due: DueIndex  # what comes due when, for the timers
+    volume: VolumeCounts  # mentions per minute, counted as they arrive
+
+    def replay(self, items: Sequence[StoredMention], applied: int) -> None:
+        """Apply records the audit log holds past the store's checkpoint (recovery; a
+        reader keeps them in memory)."""
+        ...
+
+    read_only: bool
+
+    def close(self) -> None:
+        """Release the folder; the store is unusable afterwards."""
+        ...
+
+
+def fingerprint(record: Mapping[str, Any]) -> int:
+    """The mention's text and whether it is deleted: what makes a repeat a duplicate. A small
+    integer, because the store keeps one per mention in memory."""
+    text = record["mention"]["text"]
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") ^ (1 if record.get("deleted_at") else 0)

@@ -1,0 +1,113 @@
+"""Named tables of the store's state under one folder, and batches that span several of
+them: `Tables.apply` journals such a batch (`journal.json`) before writing any table, and
+opening finishes a journal a crash left, so a batch survives whole or not at all.
+
+Records about a mention (the tables in `BY_MENTION`) are kept beside it, a file per store
+segment (`PartitionedTable`, located by the store); the rest are spread by key hash
+(`BucketTable`).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from crisis_console.core.store.buckets import DEFAULT_LIMIT, BucketTable, Record
+from crisis_console.core.store.jsonfile import read_json, write_atomically
+from crisis_console.core.store.partitioned import LIVE, PartitionedTable
+
+JOURNAL = "journal.json"
+Changes = dict[str, tuple[dict[str, Record], list[str]]]
+BY_MENTION = frozenset({"alarms", "open_alarms", "breaches", "answers", "reply_index"})
+Table = BucketTable | PartitionedTable
+
+
+def anywhere(key: str) -> str:
+    return LIVE
+
+
+class Tables:
+    """Named tables under one folder, and batches that span several of them. `locate` names
+    the store segment that holds a mention (for the tables in `BY_MENTION`)."""
+
+    def __init__(
+        self,
+        folder: Path,
+        read_only: bool = False,
+        limit: int = DEFAULT_LIMIT,
+        locate: Callable[[str], str] = anywhere,
+    ) -> None:
+        self.folder, self.read_only, self.limit, self.locate = folder, read_only, limit, locate
+        self.lock = threading.RLock()  # one conditional write at a time, across tables
+        self._tables: dict[str, Table] = {}
+        journal = folder / JOURNAL
+        if journal.exists() and not read_only:  # a batch a crash cut short: finish it
+            pending = read_json(journal) or {}
+            self._write({name: (put, delete) for name, (put, delete) in pending.items()})
+            journal.unlink()
+
+    def table(self, name: str) -> Table:
+        if name not in self._tables:
+            folder = self.folder / name
+            self._tables[name] = (
+                PartitionedTable(folder, self.locate, self.read_only)
+                if name in BY_MENTION
+                else BucketTable(folder, self.limit, self.read_only)
+            )
+        return self._tables[name]
+
+    def bucket(self, name: str) -> BucketTable:
+        """A table spread by the hash of its keys (not one of `BY_MENTION`)."""
+        table = self.table(name)
+        assert isinstance(table, BucketTable), name
+        return table
+
+    def partitioned(self) -> list[PartitionedTable]:
+        tables = (self.table(name) for name in sorted(BY_MENTION))
+        return [t for t in tables if isinstance(t, PartitionedTable)]
+
+    def rename_partition(self, old: str, new: str) -> None:
+        """The store closed segment `old` as `new`: the records beside it follow it."""
+        with self.lock:
+            for table in self.partitioned():
+                table.rename(old, new)
+
+    def repair_partitions(self, segments: Iterable[str]) -> None:
+        """A partition named after a segment that does not exist was renamed by a rotation
+        that a crash cut short, before the segment itself: it is the live one again."""
+        known = set(segments)
+        for table in self.partitioned():
+            for part in table.parts():
+                if part != LIVE and part not in known:
+                    table.rename(part, LIVE)
+
+    def apply(self, changes: Changes) -> None:
+        """Write every table's upserts and deletes as one batch: all of it survives a crash,
+        or (if the journal itself was not written) none of it."""
+        changes = {n: (p, d) for n, (p, d) in changes.items() if p or d}
+        if not changes:
+            return
+        with self.lock:
+            if len(changes) == 1:
+                [(name, (put, delete))] = changes.items()
+                self.table(name).apply(put, delete)  # the table's own journal suffices
+                return
+            journal = self.folder / JOURNAL
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_atomically(journal, json.dumps(changes))
+            self._write(changes)
+            journal.unlink()
+
+    def _write(self, changes: Changes) -> None:
+        for name, (put, delete) in changes.items():
+            self.table(name).write_unjournaled(put, delete)
+
+    def stats(self) -> dict[str, int]:
+        """Files read and written, records read, summed over the tables (for tests)."""
+        total: dict[str, int] = {}
+        for table in self._tables.values():
+            for k, v in table.stats.items():
+                total[k] = total.get(k, 0) + v
+        return total
