@@ -122,3 +122,23 @@ def test_a_restart_reads_back_no_further_than_the_last_applied_event(
     lead.claims.claim("x:2")
     lead.timers.tick()
     assert audit.events_after(store.applied) == []
+
+
+def test_every_public_call_of_the_service_and_its_desks_takes_the_lock() -> None:
+    """A method whose signature spans lines is as easy to miss as any other: the lock is
+    checked on every public method, not on a sample."""
+    import inspect
+
+    from crisis_console.core.crisis.crisis import CrisisDesk
+    from crisis_console.core.crisis.timers import Timers
+    from crisis_console.core.replies.claims import ClaimDesk
+    from crisis_console.core.replies.replies import ReplyDesk
+
+    # Network calls must not hold it; the context's own checks are called from inside.
+    unlocked = {"work_outbox", "event", "require", "notify"}
+    for desk in (ConsoleService, CrisisDesk, ClaimDesk, ReplyDesk, Timers):
+        for name, member in vars(desk).items():
+            if name.startswith("_") or name in unlocked or not inspect.isfunction(member):
+                continue
+            # `synchronized` wraps the method (functools.update_wrapper sets __wrapped__).
+            assert hasattr(member, "__wrapped__"), f"{desk.__name__}.{name} takes no lock"
