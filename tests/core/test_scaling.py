@@ -20,6 +20,7 @@ from crisis_console.core.replies.senders import JsonlOutbox
 from crisis_console.core.replies.templates import load_templates
 from crisis_console.core.roster import Operator
 from crisis_console.core.service import ConsoleService, ReplySetup
+from crisis_console.core.store.inbox import InboxFilter
 from crisis_console.core.store.store import TinyDBStore
 from crisis_console.core.triage.routing import Triager
 from tests.conftest import NOW, ROOT, MovableClock, jsonl, record
@@ -29,6 +30,7 @@ FILE_LIMIT = 64  # the most records one state file holds here
 HARM = "The charger caught fire and burned my hand, my kid was next to it"
 ORDINARY = "My parcel is late again, where is it? order {i}"
 DUE_NOW = 5  # mentions whose deadline has passed at the moment of the tick
+PAGE = 5
 
 
 def corpus(size: int) -> list[str]:
@@ -85,6 +87,10 @@ def costs(tmp_path: Path, triager: Triager, size: int) -> dict[str, Counter[str]
     out: dict[str, Counter[str]] = {}
     service = open_service(folder, triager, clock)
     out["open"] = reads(service)
+    before = reads(service)
+    page = service.inbox_page(InboxFilter(), limit=PAGE)  # the console's first page
+    assert len(page.rows) == PAGE and page.total > size // 2
+    out["first page"] = reads(service) - before
     for name, act in (
         ("claim", lambda: service.claims.claim("x:7")),
         ("acknowledge", lambda: service.crisis.acknowledge("x:10")),
@@ -124,3 +130,8 @@ def test_no_operation_reads_more_of_a_larger_store(tmp_path: Path, triager: Tria
     # Opening reads no closed segment, nor even its index: only the directory's short arrays.
     assert small["open"]["segments"] == large["open"]["segments"] == 0
     assert small["open"]["index_rows"] == large["open"]["index_rows"] == 0
+    # The first page builds its rows alone: at most a segment's index for each row shown,
+    # never the 2,000 rows of the larger store, and no record.
+    for size in (small, large):
+        assert size["first page"]["segments"] == 0
+        assert size["first page"]["index_rows"] <= PAGE * LIVE_LIMIT, size["first page"]

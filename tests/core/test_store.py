@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from crisis_console.core.errors import StoreError, StoreLocked
 from crisis_console.core.models import MentionVersion, StoredMention
 from crisis_console.core.playbook.playbook import Playbook
+from crisis_console.core.store.inbox import InboxFilter
 from crisis_console.core.store.state_tables import Claim
 from crisis_console.core.store.store import (
     LIVE_FILE,
@@ -82,8 +84,8 @@ def test_the_live_file_rotates_into_dated_segments_still_searched(
         segments = sorted(p.name for p in (tmp_path / MENTIONS_DIR).glob("*.json"))
         assert segments == ["2026-03-14-0001.json", LIVE_FILE]
         indexes = sorted(p.name for p in (tmp_path / MENTIONS_DIR / "index").iterdir())
-        # The segment's index (for the inbox), and the directory: what opening reads.
-        assert indexes == ["2026-03-14-0001.json", "directory.jsonl"]
+        # The segment's index (for the inbox), and the directory's columns: what opening reads.
+        assert indexes == ["2026-03-14-0001.json", "columns.bin"]
         store.checkpoint()  # the live file is written at checkpoints; the audit log is the WAL
         assert len(json.loads((tmp_path / MENTIONS_DIR / LIVE_FILE).read_text())["mentions"]) == 6
         assert store.get("x:0-0") is not None  # in the closed segment
@@ -174,22 +176,52 @@ def test_a_reader_beside_the_writer_sees_what_was_acknowledged_before_the_checkp
         assert len(on_disk) == 1  # the reader wrote nothing
 
 
-def test_the_directory_of_closed_segments_is_rebuilt_where_a_crash_left_it_short(
+def test_the_directory_of_closed_segments_is_mended_where_a_crash_left_it_short(
     tmp_path: Path, triager: Triager
 ) -> None:
     store = TinyDBStore(tmp_path, live_limit=10)
     store.save([stored(triager, str(i), f"post {i}") for i in range(12)])  # one closed segment
     store.close()
-    directory = tmp_path / MENTIONS_DIR / "index" / "directory.jsonl"
-    directory.write_bytes(directory.read_bytes()[:-30])  # the line for it cut short
+    columns = tmp_path / MENTIONS_DIR / "index" / "columns.bin"
+    columns.write_bytes(columns.read_bytes()[:-30])  # its block cut short
     reopened = TinyDBStore(tmp_path, live_limit=10)
     try:
         assert reopened.stats["index_rows_read"] == 12  # read from the segment's index...
         assert reopened.get("x:3") is not None and reopened.author_posts("x:maya") == 12
     finally:
         reopened.close()
-    again = TinyDBStore(tmp_path, live_limit=10)  # ...and appended, so not read again
+    again = TinyDBStore(tmp_path, live_limit=10)  # ...and written again, so not read again
     try:
         assert again.stats["index_rows_read"] == 0 and again.author_posts("x:maya") == 12
+        assert again.get("x:3") is not None and "x:12" not in again and "x:11" in again
     finally:
         again.close()
+
+
+def test_a_damaged_or_stale_block_is_rebuilt_from_the_segments_index(
+    tmp_path: Path, triager: Triager
+) -> None:
+    store = TinyDBStore(tmp_path, live_limit=10)
+    for first in (0, 10, 20):  # two closed segments of ten, five in the live file
+        store.save([stored(triager, str(i), f"post {i}") for i in range(first, first + 10)])
+    store.save([stored(triager, str(i), f"post {i}") for i in range(30, 35)])
+    store.close()
+    columns = tmp_path / MENTIONS_DIR / "index" / "columns.bin"
+    data = bytearray(columns.read_bytes())
+    data[200] ^= 0xFF  # a byte inside the first block's rows
+    columns.write_bytes(bytes(data))
+    # The second segment's index changed behind the file's back (a crash between the two).
+    second = sorted((tmp_path / MENTIONS_DIR / "index").glob("2026-*.json"))[1]
+    os.utime(second, ns=(1, 1))  # a time the block never saw
+    body = json.loads(second.read_text())
+    assert body["rows"][0][0] == "x:10"
+    body["rows"][0][16] = True  # now deleted
+    second.write_text(json.dumps(body))
+    reopened = TinyDBStore(tmp_path, live_limit=10)
+    try:
+        assert reopened.stats["index_rows_read"] == 20  # both blocks made again
+        assert len(reopened) == 35 and all(f"x:{i}" in reopened for i in range(35))
+        shown = reopened.inbox.page(InboxFilter(), 0, 50, {}, set())
+        assert len(shown.rows) == 34 and "x:10" not in {r.key for r in shown.rows}
+    finally:
+        reopened.close()

@@ -1,23 +1,28 @@
-"""The inbox at scale: a compact row per mention, kept in memory, filtered and sorted without
-reading the stored records, and served a page at a time.
+"""The inbox at scale: filtered and sorted over the store's columns, without reading the
+stored records, and served a page at a time.
 
-A row holds what the inbox table shows and filters on. The full record is read only for the
-mention on screen. Sorting is by urgency, then by response deadline; the sorted order is kept
-until a save changes it.
+An `InboxRow` holds what the inbox table shows; rows are built only for the page on screen.
+The full record is read only for the mention in the detail pane. Sorting is by urgency, then
+by response deadline, then by arrival; the sorted order is kept until a change of order.
 """
 
 from __future__ import annotations
 
-import bisect
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from sys import intern
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from crisis_console.core.store.columns import Columns
 
 SEARCH_CHARS = 600  # how much of a post the search looks at
+RANK_STEP = 10**14  # in a column's `order`: the rank, then the deadline in ms
 SNIPPET_CHARS = 160
 URGENCY_RANK = {"critical": 0, "high": 1, "normal": 2, "low": 3}
 STATUSES = ("open", "claimed", "answered", "all")
@@ -149,42 +154,52 @@ class InboxPage:
     queue_counts: dict[str, int]  # open mentions per queue, whatever the filter
 
 
-@dataclass
 class InboxIndex:
-    """Rows by key, the sorted order (kept up to date by small updates, rebuilt after large
-    ones), and the open count per queue.
+    """The inbox over the store's columns (`columns.Columns`): filters are vector operations
+    over every mention's row, the sorted order is kept until a change of order, and only the
+    rows of the page asked for are built (`rows_at`, from the segments' indexes).
 
-    Rows opened from a segment's index search the author only; `load_search`, if set, gives
-    every such row's full search text, and is called once, at the first text search."""
+    `matches(text)` gives a mask of the mentions whose search text holds `text` (read from
+    the segments' indexes: the last few are kept)."""
 
-    rows: dict[str, InboxRow] = field(default_factory=dict)
-    load_search: Callable[[], dict[str, str]] | None = None
-    _sorted: list[InboxRow] | None = None
-    _orders: list[tuple[int, datetime, str]] | None = None
-    _counts: dict[int, Counter[str]] = field(default_factory=dict)  # open per queue, by level
+    def __init__(
+        self,
+        columns: Columns,
+        rows_at: Callable[[Sequence[int]], list[InboxRow]],
+        matches: Callable[[str], npt.NDArray[np.bool_]],
+    ) -> None:
+        self._columns, self._rows_at, self._matches = columns, rows_at, matches
+        self._perm: npt.NDArray[np.intp] | None = None
+        self._version = -1
+        self._answered_keys: set[str] = set()
+        self._answered = np.zeros(0, np.bool_)
+        self._searches: dict[tuple[str, int], npt.NDArray[np.bool_]] = {}
 
-    def update(self, rows: Iterable[InboxRow]) -> None:
-        changed = list(rows)
-        small = self._sorted is not None and len(changed) <= 2_000
-        for row in changed:
-            old = self.rows.get(row.key)
-            self.rows[row.key] = row
-            if small and self._sorted is not None and self._orders is not None:
-                if old is not None:
-                    at = bisect.bisect_left(self._orders, old.order)
-                    del self._sorted[at], self._orders[at]
-                at = bisect.bisect_left(self._orders, row.order)
-                self._sorted.insert(at, row)
-                self._orders.insert(at, row.order)
-        if not small:
-            self._sorted = self._orders = None
-        self._counts = {}
+    def _sorted(self) -> npt.NDArray[np.intp]:
+        if self._perm is None or self._version != self._columns.version:
+            self._version = self._columns.version
+            self._perm = np.argsort(self._columns.rows["order"], kind="stable")
+            self._searches.clear()
+        return self._perm
 
-    def ordered(self) -> list[InboxRow]:
-        if self._sorted is None:
-            self._sorted = sorted(self.rows.values(), key=lambda r: r.order)
-            self._orders = [r.order for r in self._sorted]
-        return self._sorted
+    def _answered_mask(self, answered: set[str]) -> npt.NDArray[np.bool_]:
+        """Kept up to date from what changed in `answered` since the last page."""
+        n = self._columns.n
+        if len(self._answered) < n:
+            grown = np.zeros(max(n, len(self._answered) * 5 // 4 + 1024), np.bool_)
+            grown[: len(self._answered)] = self._answered
+            self._answered = grown
+        added = answered - self._answered_keys
+        removed = (
+            self._answered_keys - answered
+            if len(self._answered_keys) + len(added) != len(answered)
+            else set()
+        )
+        self._answered[self._columns.slots_of(added)] = True
+        self._answered[self._columns.slots_of(removed)] = False
+        self._answered_keys |= added
+        self._answered_keys -= removed
+        return self._answered[:n]
 
     def page(
         self,
@@ -197,65 +212,58 @@ class InboxIndex:
     ) -> InboxPage:
         """`claims`: mention key -> holder; `answered`: keys with a reply sent; `level`: the
         crisis level in force, which decides each row's queue."""
-        rows = self.ordered()
-        # One cheap pass per condition that is set, each a C-speed comprehension.
-        if where.status != "all" and self._has_deleted():
-            rows = [r for r in rows if not r.deleted]
-        if where.status == "open" and answered:
-            rows = [r for r in rows if r.key not in answered]
+        perm, rows, columns = self._sorted(), self._columns.rows, self._columns
+        live = rows["deleted"] == 0
+        is_answered = self._answered_mask(answered)
+        names: list[str] = []
+        queue = columns.queue_codes(level, names)
+        keep = np.ones(len(rows), np.bool_) if where.status == "all" else live.copy()
+        if where.status == "open":
+            keep &= ~is_answered
         elif where.status == "answered":
-            rows = [r for r in rows if r.key in answered]
+            keep &= is_answered
         elif where.status == "claimed":
-            rows = [r for r in rows if r.key in claims]
+            keep &= _mask(len(rows), columns.slots_of(claims))
         if where.queues is not None:
-            queues, me = where.queues, where.claimed_by
-            mine = {k for k, holder in claims.items() if holder == me} if me else set()
-            rows = [r for r in rows if r.queue_at(level) in queues or r.key in mine]
-        if where.platform is not None:
-            rows = [r for r in rows if r.platform == where.platform]
+            wanted = [names.index(q) for q in where.queues if q in names]
+            mine = [k for k, holder in claims.items() if holder == where.claimed_by]
+            keep &= np.isin(queue, wanted) | _mask(len(rows), columns.slots_of(mine))
+        for table, value in (("platform", where.platform), ("category", where.category)):
+            if value is not None:
+                code = columns.symbols.known(table, value)
+                keep &= rows[table] == (-1 if code is None else code)
         if where.urgency is not None:
-            rows = [r for r in rows if r.urgency == where.urgency]
-        if where.category is not None:
-            rows = [r for r in rows if r.category == where.category]
+            keep &= rows["order"] // RANK_STEP == URGENCY_RANK.get(where.urgency, -1)
         text = where.text.lower().strip()
-        if text and self.load_search is not None:
-            self._load_search()
-            return self.page(where, offset, limit, claims, answered, level)
         if text:
-            rows = [r for r in rows if text in r.search]
-        offset = max(0, min(offset, max(len(rows) - 1, 0)))
+            keep &= self._search(text)
+        chosen = perm[keep[perm]]
+        offset = max(0, min(offset, max(len(chosen) - 1, 0)))
         page = [
             r if r.queue_at(level) == r.queue else replace(r, queue=r.queue_at(level))
-            for r in rows[offset : offset + limit]
+            for r in self._rows_at([int(s) for s in chosen[offset : offset + limit]])
         ]
-        return InboxPage(page, offset, len(rows), self._open_counts(answered, level))
+        counts = np.bincount(queue[live & ~is_answered], minlength=len(names))
+        open_counts = {names[i]: int(n) for i, n in enumerate(counts) if n > 0}
+        return InboxPage(page, offset, len(chosen), open_counts)
 
-    def _load_search(self) -> None:
-        assert self.load_search is not None
-        texts, self.load_search = self.load_search(), None
-        self.rows = {
-            k: replace(r, search=texts[k]) if k in texts else r for k, r in self.rows.items()
-        }
-        self._sorted = self._orders = None
-
-    def _has_deleted(self) -> bool:
-        return sum(self._base_counts(0).values()) < len(self.rows)
-
-    def _base_counts(self, level: int) -> Counter[str]:
-        if level not in self._counts:
-            self._counts[level] = Counter(
-                r.queue_at(level) for r in self.rows.values() if not r.deleted
-            )
-        return self._counts[level]
-
-    def _open_counts(self, answered: set[str], level: int) -> dict[str, int]:
-        counts = Counter(self._base_counts(level))
-        for key in answered:
-            row = self.rows.get(key)
-            if row is not None and not row.deleted:
-                counts[row.queue_at(level)] -= 1
-        return {q: n for q, n in counts.items() if n > 0}
+    def _search(self, text: str) -> npt.NDArray[np.bool_]:
+        self._sorted()  # a change of the columns clears the searches kept
+        key = (text, self._columns.n)
+        if key not in self._searches:
+            while len(self._searches) >= 4:
+                del self._searches[next(iter(self._searches))]
+            self._searches[key] = self._matches(text)
+        return self._searches[key]
 
     def by_author(self, author_key: str, limit: int = 20) -> list[InboxRow]:
-        mine = [r for r in self.rows.values() if r.author_key == author_key]
-        return sorted(mine, key=lambda r: r.created_at, reverse=True)[:limit]
+        rows = self._columns.rows
+        mine = np.flatnonzero(rows["author"] == np.uint64(self._columns.digest(author_key)))
+        newest = mine[np.argsort(-rows["created"][mine], kind="stable")][:limit]
+        return self._rows_at([int(s) for s in newest])
+
+
+def _mask(n: int, slots: list[int]) -> npt.NDArray[np.bool_]:
+    out = np.zeros(n, np.bool_)
+    out[slots] = True
+    return out

@@ -2,14 +2,11 @@
 
 Beside each closed segment `mentions/NAME.json` lies `mentions/index/NAME.json`: one short
 row per mention (key, fingerprint, author, and the fields the inbox shows and filters on, but
-not the text). Opening the store reads these rows, about a tenth of the bytes of the segments;
-the full text is read only for the mention on screen, or once, when someone first searches.
+not the whole text: its first `SEARCH_CHARS` characters, what a search looks at). An inbox
+page is built from these rows; the full record is read only for the mention on screen.
 
-Opening needs even less: each mention's key, fingerprint and author. `directory.jsonl` holds
-those for every closed segment, a line per segment, appended when a segment closes, so an
-open reads one file of short arrays instead of a file per segment. A segment it does not
-name (a crash between closing a segment and appending its line) is read from its index and
-appended then.
+Opening needs even less: the rows of numbers in `columns.bin` (see `directory`), made from
+these indexes and checked against them.
 
 An index is derived data: a missing one is rebuilt from its segment, and a stale fingerprint
 (a crash between rewriting a segment and its index) only costs one comparison of texts.
@@ -18,19 +15,23 @@ An index is derived data: a missing one is rebuilt from its segment, and a stale
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from sys import intern
-from typing import Any, BinaryIO
+from typing import Any
 
-from crisis_console.core.store.inbox import SNIPPET_CHARS, URGENCY_RANK, InboxRow, queues_from
+from crisis_console.core.store.inbox import (
+    SEARCH_CHARS,
+    SNIPPET_CHARS,
+    URGENCY_RANK,
+    InboxRow,
+    queues_from,
+)
 from crisis_console.core.store.jsonfile import read_json, write_atomically
 
 INDEX_DIR = "index"
-DIRECTORY = "directory.jsonl"
-_VERSION = 3  # 2: the queue at each crisis level; 3: spelled "0:support,2:pr"
+_VERSION = 4  # 2: the queue at each level; 3: spelled "0:support,2:pr"; 4: text to search
 
 
 def entry(doc: Mapping[str, Any], print_: int) -> list[Any]:
@@ -44,7 +45,7 @@ def entry(doc: Mapping[str, Any], print_: int) -> list[Any]:
         m["author_name"],
         m["followers"],
         m["verified"],
-        m["text"][:SNIPPET_CHARS],
+        m["text"][:SEARCH_CHARS],
         m["created_at"],
         r["respond_within_minutes"],
         r["queue"],
@@ -59,9 +60,8 @@ def entry(doc: Mapping[str, Any], print_: int) -> list[Any]:
 
 
 def row(e: Sequence[Any]) -> InboxRow:
-    """The inbox row of an index entry; its `search` holds the author and name only (the text
-    is searched once loaded: see `InboxIndex.load_search`)."""
-    (key, _, platform, author, name, followers, verified, snippet, created_s, minutes) = e[:10]
+    """The inbox row of an index entry."""
+    (key, _, platform, author, _name, followers, verified, snippet, created_s, minutes) = e[:10]
     queue, escalate, urgency, category, label, compound, deleted, levels = e[10:]
     created = datetime.fromisoformat(created_s)
     urgency, platform = intern(urgency), intern(platform)
@@ -77,8 +77,8 @@ def row(e: Sequence[Any]) -> InboxRow:
         author_key=f"{platform}:{author}",
         followers=followers,
         verified=verified,
-        snippet=snippet,
-        search=f"@{author} {name}".lower(),
+        snippet=snippet[:SNIPPET_CHARS],
+        search=search_of(e),
         queue=intern(queue),
         category=intern(category),
         escalate=escalate,
@@ -86,6 +86,11 @@ def row(e: Sequence[Any]) -> InboxRow:
         created_at=created,
         level_queues=queues_from(levels),
     )
+
+
+def search_of(e: Sequence[Any]) -> str:
+    """What a text search looks at: the start of the text, the handle and the name."""
+    return f"{e[7]} @{e[3]} {e[4]}".lower()
 
 
 def path_of(segments: Path, name: str) -> Path:
@@ -106,49 +111,3 @@ def read(segments: Path, name: str) -> list[list[Any]] | None:
         return None
     rows: list[list[Any]] = data["rows"]
     return rows
-
-
-def directory(segments: Path) -> dict[str, tuple[list[str], list[int], list[str]]]:
-    """Segment name -> (keys, fingerprints, authors as `platform:handle`), for the segments
-    the directory names. A line cut short by a crash is ignored (its segment is re-read)."""
-    path = segments / INDEX_DIR / DIRECTORY
-    out: dict[str, tuple[list[str], list[int], list[str]]] = {}
-    try:
-        lines = path.read_bytes().splitlines()
-    except FileNotFoundError:
-        return out
-    for line in lines:
-        try:
-            d = json.loads(line)
-            out[d["segment"]] = (d["keys"], d["prints"], d["authors"])
-        except (ValueError, KeyError, TypeError):
-            continue
-    return out
-
-
-def add_to_directory(segments: Path, name: str, entries: Iterable[Sequence[Any]]) -> None:
-    """Append a closed segment's keys, fingerprints and authors (one fsynced line)."""
-    rows = list(entries)
-    line = {
-        "segment": name,
-        "keys": [e[0] for e in rows],
-        "prints": [e[1] for e in rows],
-        "authors": [f"{e[2]}:{e[3]}" for e in rows],
-    }
-    folder = segments / INDEX_DIR
-    folder.mkdir(exist_ok=True)
-    path = folder / DIRECTORY
-    # After a line cut short by a crash, start on a line of its own.
-    with path.open("a+b") as handle:
-        torn = handle.tell() > 0 and not _ends_with_newline(handle)
-        handle.write((b"\n" if torn else b"") + json.dumps(line, separators=(",", ":")).encode())
-        handle.write(b"\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _ends_with_newline(handle: BinaryIO) -> bool:
-    handle.seek(-1, os.SEEK_END)
-    last = handle.read(1)
-    handle.seek(0, os.SEEK_END)
-    return last == b"\n"

@@ -31,15 +31,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from tinydb import TinyDB
 
 from crisis_console.core.errors import StoreError
 from crisis_console.core.models import StoredMention, stored_from_record, stored_to_record
 from crisis_console.core.store import segment_index
 from crisis_console.core.store.buckets import DEFAULT_LIMIT
-from crisis_console.core.store.contract import MentionStore, author_key_of, fingerprint
+from crisis_console.core.store.contract import MentionStore, fingerprint
+from crisis_console.core.store.directory import Directory
 from crisis_console.core.store.due import DueIndex
-from crisis_console.core.store.inbox import InboxIndex, row_from_record
+from crisis_console.core.store.inbox import InboxIndex, InboxRow, row_from_record
 from crisis_console.core.store.jsonfile import AtomicJSONStorage, FolderLock, fsync_directory
 from crisis_console.core.store.state_migration import migrate_state_file
 from crisis_console.core.store.state_tables import StateStore
@@ -88,19 +91,23 @@ class TinyDBStore:
             self.volume = VolumeCounts(folder / VOLUME_DIR, read_only)
             self._live = self._open_live()
             self._checkpointed = time.monotonic()
-            self._where: dict[str, str] = {}  # mention key -> segment file name
-            self._prints: dict[str, int] = {}  # mention key -> fingerprint of its content
-            self._live_ids: dict[str, int] = {}  # mention key -> TinyDB id in the live file
             self._recent: OrderedDict[str, dict[str, dict[str, Any]]] = OrderedDict()
-            self._authors: Counter[str] = Counter()
+            self._entries: OrderedDict[str, list[list[Any]]] = OrderedDict()  # for pages
+            self._replayed: dict[str, dict[str, Any]] = {}  # a reader's edits of closed ones
+            self._overlay: dict[int, str] = {}  # slot -> key of rows read from records
             self._inbox: InboxIndex | None = None  # built when first asked for
             # Records and index rows read, so tests can show what an operation costs.
             self.stats: Counter[str] = Counter()
-            # Closed segments are known by the directory (keys, fingerprints, authors), never
-            # read whole at open.
-            self._load_directory()
-            self._index(LIVE_FILE, self._live.table(_TABLE).all())
-            self._live_ids = {doc["id"]: doc.doc_id for doc in self._live.table(_TABLE).all()}
+            # Closed segments are known by the directory's columns, never read at open.
+            self._dir = Directory(
+                self._segments / segment_index.INDEX_DIR,
+                self._archive_names(),
+                self._segment_entries,
+                read_only,
+            )
+            docs = self._live.table(_TABLE).all()
+            self._live_ids = {doc["id"]: doc.doc_id for doc in docs}
+            self._index_live(docs)
             # Opened once the segments are known: records about a mention sit beside it.
             self.state = StateStore.open(
                 folder / STATE_DIR, read_only, state_limit, self._partition_of
@@ -119,7 +126,7 @@ class TinyDBStore:
     def _partition_of(self, key: str) -> str:
         """The segment that holds a mention, by name without `.json` (`live`, or a closed
         segment's): where the records about it are kept."""
-        return self._where.get(key, LIVE_FILE)[: -len(".json")]
+        return (self._dir.segment(key) or LIVE_FILE)[: -len(".json")]
 
     def _open_live(self) -> TinyDB:
         db = _open(self._segments / LIVE_FILE, cache=True)
@@ -133,11 +140,13 @@ class TinyDBStore:
             self.save(items, applied)
             return
         records = {item.key: stored_to_record(item) for item in items}
-        live = {k: r for k, r in records.items() if self._where.get(k, LIVE_FILE) == LIVE_FILE}
+        live = {k: r for k, r in records.items() if not self._dir.segment(k)}
         self._write(self._live, live, applied)
-        self._index(LIVE_FILE, [r for r in live.values() if r["id"] not in self._where])
-        for key in set(records) - set(live):  # an edit of a closed segment's mention
-            self._segment_docs(self._where[key])[key] = records[key]
+        self._index_live(list(live.values()))
+        closed = [r for k, r in records.items() if k not in live]  # edits of closed ones
+        self._replayed.update((r["id"], r) for r in closed)
+        slots = self._dir.replaced([segment_index.entry(r, fingerprint(r)) for r in closed])
+        self._overlay.update(zip(slots, (r["id"] for r in closed), strict=True))
 
     def checkpoint(self) -> None:
         """Write the live file now (the audit log holds everything it would hold)."""
@@ -166,64 +175,52 @@ class TinyDBStore:
                 segment_index.write(self._segments, name, entries)
         return entries
 
-    def _load_directory(self) -> None:
-        known = segment_index.directory(self._segments)
-        for name in self._archive_names():
-            if name in known:
-                keys, prints, authors = known[name]
-                self._authors.update(
-                    a for k, a in zip(keys, authors, strict=True) if k not in self._where
-                )
-                self._where.update(dict.fromkeys(keys, name))  # one string per segment, shared
-                self._prints.update(zip(keys, prints, strict=True))
-                self.stats["directory_keys_read"] += len(keys)
-                continue
-            entries = self._segment_entries(name)
-            self._index_entries(name, entries)
-            if not self.read_only:
-                segment_index.add_to_directory(self._segments, name, entries)
-
-    def _index_entries(self, name: str, entries: Sequence[Sequence[Any]]) -> None:
-        for e in entries:
-            key = e[0]
-            if key not in self._where:
-                self._authors[f"{e[2]}:{e[3]}"] += 1
-            self._where[key] = name  # `name` is one string per segment, shared
-            self._prints[key] = e[1]
-
-    def _index(self, name: str, docs: Sequence[Mapping[str, Any]]) -> None:
-        for doc in docs:
-            if doc["id"] not in self._where:
-                self._authors[author_key_of(doc["mention"])] += 1
-            self._where[doc["id"]] = name  # `name` is one string per segment, shared
-            self._prints[doc["id"]] = fingerprint(doc)
-        if self._inbox is not None:
-            self._inbox.update(row_from_record(doc) for doc in docs)
+    def _index_live(self, docs: Sequence[Mapping[str, Any]]) -> None:
+        """Mentions written to the live file: their rows are read from their records."""
+        slots = self._dir.live([segment_index.entry(d, fingerprint(d)) for d in docs])
+        self._overlay.update(zip(slots, (d["id"] for d in docs), strict=True))
 
     @property
     def inbox(self) -> InboxIndex:
-        """A compact row per mention, for the inbox: built from the segments' indexes the
-        first time it is asked for (a one-shot command never pays for it)."""
+        """The inbox over the directory's columns (rows built only for the page shown)."""
         if self._inbox is None:
-            index = InboxIndex(load_search=self._search_texts)
-            for name in self._archive_names():
-                index.update(segment_index.row(e) for e in self._segment_entries(name))
-            index.update(row_from_record(doc) for doc in self._live.table(_TABLE).all())
-            self._inbox = index
+            self._inbox = InboxIndex(self._dir.columns, self._rows_at, self._matches)
         return self._inbox
 
-    def _search_texts(self) -> dict[str, str]:
-        """The search text of every mention in a closed segment (read once, at the first
-        text search)."""
-        return {
-            doc["id"]: row_from_record(doc).search
-            for name in self._archive_names()
-            for doc in self._table(name).all()
-        }
+    def _rows_at(self, slots: Sequence[int]) -> list[InboxRow]:
+        out = []
+        for slot in slots:
+            key = self._overlay.get(slot)
+            if key is not None:
+                out.append(row_from_record(self._replayed.get(key) or self._live_doc(key)))
+                continue
+            seg, pos = self._dir.columns.seg_at(slot)
+            out.append(segment_index.row(self._page_entries(self._dir.names[seg])[pos]))
+        return out
+
+    def _page_entries(self, name: str) -> list[list[Any]]:
+        """A closed segment's index rows; the last few read are kept (pages cluster)."""
+        if name not in self._entries:
+            self._entries[name] = self._segment_entries(name)
+            while len(self._entries) > 16:
+                self._entries.popitem(last=False)
+        self._entries.move_to_end(name)
+        return self._entries[name]
+
+    def _matches(self, text: str) -> npt.NDArray[np.bool_]:
+        held = {k: self._replayed.get(k) or self._live_doc(k) for k in self._overlay.values()}
+        searched = {s: row_from_record(held[k]).search for s, k in self._overlay.items()}
+        return self._dir.matches(text, self._segment_entries, searched)
+
+    def _live_doc(self, key: str) -> Mapping[str, Any]:
+        doc = self._live.table(_TABLE).get(doc_id=self._live_ids[key])
+        assert doc is not None, "a live mention's record"
+        return doc
 
     def fingerprint(self, key: str) -> int | None:
         """What the stored mention says, in brief: equal fingerprints, nothing new to store."""
-        return self._prints.get(key)
+        slot = self._dir.columns.slot(key)
+        return None if slot is None else self._dir.columns.print_at(slot)
 
     @property
     def applied(self) -> int:
@@ -231,11 +228,14 @@ class TinyDBStore:
         return int(meta["applied"]) if meta else 0
 
     def get(self, key: str) -> StoredMention | None:
-        name = self._where.get(key)
+        if key in self._replayed:
+            return stored_from_record(self._replayed[key])
+        name = self._dir.segment(key)
         if name is None:
             return None
-        if name == LIVE_FILE:
-            doc = self._live.table(_TABLE).get(doc_id=self._live_ids[key])
+        if not name:
+            doc_id = self._live_ids.get(key)  # None: a digest shared by chance (see columns)
+            doc = None if doc_id is None else self._live.table(_TABLE).get(doc_id=doc_id)
             return stored_from_record(doc) if doc is not None else None
         docs = self._segment_docs(name)
         return stored_from_record(docs[key]) if key in docs else None
@@ -244,7 +244,7 @@ class TinyDBStore:
         """The stored mentions of these keys; each segment read once."""
         by_segment: dict[str, list[str]] = {}
         for key in keys:
-            name = self._where.get(key)
+            name = self._dir.segment(key)
             if name is not None:
                 by_segment.setdefault(name, []).append(key)
         out: dict[str, StoredMention] = {}
@@ -256,7 +256,7 @@ class TinyDBStore:
         return out
 
     def __contains__(self, key: object) -> bool:
-        return key in self._where
+        return isinstance(key, str) and self._dir.columns.slot(key) is not None
 
     def _segment_docs(self, name: str) -> dict[str, dict[str, Any]]:
         """A closed segment's documents by key; the last few read are kept (edits cluster)."""
@@ -274,7 +274,7 @@ class TinyDBStore:
             return
         by_segment: dict[str, dict[str, dict[str, Any]]] = {}
         for item in items:
-            by_segment.setdefault(self._where.get(item.key, LIVE_FILE), {})[item.key] = (
+            by_segment.setdefault(self._dir.segment(item.key) or LIVE_FILE, {})[item.key] = (
                 stored_to_record(item)
             )
         # Closed segments first: the live file's write, with `applied`, is what commits a batch.
@@ -287,16 +287,12 @@ class TinyDBStore:
                 docs = db.table(_TABLE).all()
                 entries = [segment_index.entry(d, fingerprint(d)) for d in docs]
                 segment_index.write(self._segments, name, entries)
+                self._dir.rewritten(name, entries)
+                self._entries.pop(name, None)
             self._recent.pop(name, None)
-            self._prints.update({k: fingerprint(r) for k, r in records.items()})
-            if self._inbox is not None:
-                self._inbox.update(row_from_record(r) for r in records.values())
         if LIVE_FILE not in by_segment and applied is not None:
             self._write(self._live, {}, applied)
-        self._index(
-            LIVE_FILE,
-            [r for r in by_segment.get(LIVE_FILE, {}).values() if r["id"] not in self._where],
-        )
+        self._index_live(list(by_segment.get(LIVE_FILE, {}).values()))
         if len(self._live.table(_TABLE)) >= self.live_limit:
             self._rotate()
         elif time.monotonic() - self._checkpointed >= CHECKPOINT_SECONDS:
@@ -344,14 +340,13 @@ class TinyDBStore:
         self.state.tables.rename_partition("live", name[: -len(".json")])
         os.replace(self._segments / LIVE_FILE, self._segments / name)
         fsync_directory(self._segments)
-        # After the rename: a line naming a segment that was never made would mislead.
-        segment_index.add_to_directory(self._segments, name, entries)
+        # After the rename: a block naming a segment that was never made would mislead.
+        self._dir.closed(name, entries)
+        self._overlay = {}
         self._live = self._open_live()
         self._live_ids = {}
         self._live.table(_META).insert({"applied": applied})
         self.checkpoint()
-        for doc in docs:
-            self._where[doc["id"]] = name  # `name` is one string per segment, shared
 
     def all(self) -> list[StoredMention]:
         return list(self.iter_all())
@@ -381,10 +376,10 @@ class TinyDBStore:
             yield segment_index.entry(doc, 0)
 
     def author_posts(self, author_key: str) -> int:
-        return self._authors[author_key]
+        return self._dir.columns.author_count(author_key)
 
     def __len__(self) -> int:
-        return len(self._where)
+        return self._dir.columns.n
 
     def close(self) -> None:
         db = getattr(self, "_live", None)

@@ -1,0 +1,149 @@
+"""`mentions/index/columns.bin`: the rows (`columns.ROW`) of every closed segment, in one file
+that opening the store reads in one piece.
+
+    file header   magic, the folder's salt for key digests
+    blocks        a header (kind, segment name, row count, the size and change time of the
+                  segment's JSON index when the block was made, payload length, CRC-32)
+                  and a payload: a segment's rows (kind R), or symbols added (kind S, JSON)
+
+A block is appended when a segment closes, and rewritten in place, at the same size, when an
+edit or deletion changes a closed segment. The file is derived data: a block that is torn,
+fails its checksum, or no longer matches its segment's JSON index (a crash between the two
+writes) is rebuilt from that index; a file that is missing or foreign is rebuilt whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import struct
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from crisis_console.core.store.columns import ROW
+
+NAME = "columns.bin"
+_MAGIC = b"CCcols01"
+_SALT = 16
+_BLOCK = struct.Struct("<4sc32sIQqII")  # magic, kind, name, rows, size, mtime, length, crc
+_CHECKED = _BLOCK.size - 4  # the CRC covers the header before it, and the payload
+_BLOCK_MAGIC = b"CCbk"
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    name: str
+    offset: int  # of the block's header
+    rows: npt.NDArray[Any]
+    source: tuple[int, int]  # (size, mtime_ns) of the segment's JSON index it was made from
+
+
+@dataclass
+class Loaded:
+    salt: bytes
+    symbols: list[list[str]]
+    blocks: dict[str, Block]
+    end: int  # where the next block goes (past any torn tail)
+
+
+def source_of(index_path: Path) -> tuple[int, int]:
+    try:
+        st = index_path.stat()
+    except FileNotFoundError:
+        return (-1, -1)
+    return (st.st_size, st.st_mtime_ns)
+
+
+def read(path: Path) -> Loaded | None:
+    """The file's valid blocks, or None when it is missing or not one of ours."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    if len(data) < len(_MAGIC) + _SALT or not data.startswith(_MAGIC):
+        return None
+    salt = data[len(_MAGIC) : len(_MAGIC) + _SALT]
+    out = Loaded(salt, [], {}, len(_MAGIC) + _SALT)
+    at, view = out.end, memoryview(data)
+    while at + _BLOCK.size <= len(data):
+        magic, kind, raw_name, count, size, mtime, length, crc = _BLOCK.unpack_from(data, at)
+        start, stop = at + _BLOCK.size, at + _BLOCK.size + length
+        if magic != _BLOCK_MAGIC or stop > len(data):
+            break  # a torn tail: what follows is rewritten
+        payload = view[start:stop]
+        if zlib.crc32(payload, zlib.crc32(view[at : at + _CHECKED])) == crc:
+            if kind == b"S":
+                out.symbols.extend(json.loads(bytes(payload)))
+            elif kind == b"R" and length == count * ROW.itemsize:
+                name = raw_name.rstrip(b"\0").decode()
+                rows = np.frombuffer(payload, ROW).copy()
+                out.blocks[name] = Block(name, at, rows, (size, mtime))
+        at = out.end = stop
+    return out
+
+
+def create(path: Path) -> Loaded:
+    """A new, empty file with a new salt (replacing whatever was there)."""
+    salt = secrets.token_bytes(_SALT)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as handle:
+        handle.write(_MAGIC + salt)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    return Loaded(salt, [], {}, len(_MAGIC) + _SALT)
+
+
+def _block(kind: bytes, name: str, count: int, source: tuple[int, int], payload: bytes) -> bytes:
+    raw = name.encode()[:32]
+    header = _BLOCK.pack(_BLOCK_MAGIC, kind, raw, count, source[0], source[1], len(payload), 0)
+    crc = zlib.crc32(payload, zlib.crc32(header[:_CHECKED]))
+    return header[:_CHECKED] + struct.pack("<I", crc) + payload
+
+
+def append(
+    path: Path,
+    loaded: Loaded,
+    symbols: Sequence[tuple[str, str]],
+    segments: Sequence[tuple[str, npt.NDArray[Any], tuple[int, int]]],
+) -> None:
+    """Append new symbols, then each segment's rows; one fsync."""
+    out = bytearray()
+    if symbols:
+        out += _block(b"S", "", 0, (0, 0), json.dumps([list(p) for p in symbols]).encode())
+    offsets = []
+    for name, rows, source in segments:
+        offsets.append(loaded.end + len(out))
+        out += _block(b"R", name, len(rows), source, rows.tobytes())
+    if not out:
+        return
+    with path.open("r+b") as handle:
+        handle.truncate(loaded.end)  # past a torn tail
+        handle.seek(loaded.end)
+        handle.write(out)
+        handle.flush()
+        os.fsync(handle.fileno())
+    for at, (name, rows, source) in zip(offsets, segments, strict=True):
+        loaded.blocks[name] = Block(name, at, rows, source)
+    loaded.end += len(out)
+
+
+def rewrite(
+    path: Path, loaded: Loaded, name: str, rows: npt.NDArray[Any], source: tuple[int, int]
+) -> None:
+    """Rewrite a segment's block in place (same rows, changed values)."""
+    block = loaded.blocks[name]
+    assert len(block.rows) == len(rows), "a closed segment keeps its rows"
+    with path.open("r+b") as handle:
+        handle.seek(block.offset)
+        handle.write(_block(b"R", name, len(rows), source, rows.tobytes()))
+        handle.flush()
+        os.fsync(handle.fileno())
+    loaded.blocks[name] = Block(name, block.offset, rows, source)

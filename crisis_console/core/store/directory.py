@@ -1,0 +1,147 @@
+"""The directory of every stored mention: its columns (`columns`), kept on disk for the
+closed segments (`column_file`), and in memory for the live file.
+
+Opening the store reads `columns.bin` in one piece and checks each block against its
+segment's JSON index by size and change time (a stat per segment, not a read). A segment
+the file lacks, or whose block is stale or damaged, is read from its JSON index, and a
+writer mends the file then; a reader keeps what it read in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from crisis_console.core.store import column_file
+from crisis_console.core.store.columns import LIVE, ROW, Columns, Symbols
+from crisis_console.core.store.segment_index import search_of
+
+Entries = list[list[Any]]
+
+
+class Directory:
+    """Which mentions exist, where each lives, and their inbox order: for the store."""
+
+    def __init__(
+        self,
+        folder: Path,
+        names: Sequence[str],
+        entries_of: Callable[[str], Entries],
+        read_only: bool,
+    ) -> None:
+        """`folder`: the segments' index folder; `names`: the closed segments, by file name;
+        `entries_of(name)`: a segment's JSON index rows (rebuilt from it if missing)."""
+        self.path, self.read_only = folder / column_file.NAME, read_only
+        self._folder = folder
+        if not read_only:
+            folder.mkdir(exist_ok=True)
+        loaded = column_file.read(self.path)
+        if loaded is None:
+            loaded = column_file.create(self.path) if not read_only else None
+        if loaded is None:  # a reader of a folder with no file yet: work in memory
+            loaded = column_file.Loaded(b"\0" * 16, [], {}, 0)
+        self._loaded = loaded
+        symbols = Symbols()
+        symbols.load(loaded.symbols)
+        self.columns = Columns(loaded.salt, symbols)
+        self.names: list[str] = []
+        self._number: dict[str, int] = {}
+        stale: list[tuple[str, np.ndarray[Any, Any], tuple[int, int]]] = []
+        parts = []
+        for name in names:
+            seg = self._number[name] = len(self.names)
+            self.names.append(name)
+            source = column_file.source_of(folder / name)
+            block = loaded.blocks.get(name)
+            if block is not None and block.source == source:
+                rows = block.rows
+            else:
+                rows = self._rows_of(entries_of(name))
+                source = column_file.source_of(folder / name)  # the index may just be made
+                stale.append((name, rows, source))
+            rows["seg"], rows["pos"] = seg, np.arange(len(rows), dtype=np.int32)
+            parts.append(rows)
+        if parts:
+            self.columns.extend(np.concatenate(parts))
+        if stale and not read_only:
+            self._save(stale)
+
+    def _rows_of(self, entries: Entries) -> np.ndarray[Any, Any]:
+        rows = np.zeros(len(entries), ROW)
+        for i, e in enumerate(entries):
+            k, p, a, order, created, plat, cat, pattern, deleted = self.columns.values(e)
+            rows[i] = (k, p, a, 0, i, order, created, plat, cat, pattern, deleted, 0)
+        return rows
+
+    def _save(self, segments: list[tuple[str, np.ndarray[Any, Any], tuple[int, int]]]) -> None:
+        """Write each segment's block: in place where it has one, else appended."""
+        fresh = []
+        for name, rows, source in segments:
+            if name in self._loaded.blocks and len(self._loaded.blocks[name].rows) == len(rows):
+                column_file.rewrite(self.path, self._loaded, name, rows, source)
+            else:
+                fresh.append((name, rows, source))
+        symbols, self.columns.symbols.unsaved = self.columns.symbols.unsaved, []
+        column_file.append(self.path, self._loaded, symbols, fresh)
+
+    # --- for the store ------------------------------------------------------------------
+
+    def segment(self, key: str) -> str | None:
+        """The closed segment that holds this mention, "" for the live file, None if none."""
+        slot = self.columns.slot(key)
+        if slot is None:
+            return None
+        seg, _ = self.columns.seg_at(slot)
+        return "" if seg == LIVE else self.names[seg]
+
+    def live(self, entries: Entries) -> list[int]:
+        """Mentions written to (or replayed into) the live file; their slots."""
+        return [self.columns.put(e, LIVE, -1) for e in entries]
+
+    def replaced(self, entries: Entries) -> list[int]:
+        """Closed segments' mentions changed in memory only (a reader's replay); their slots."""
+        slots = []
+        for e in entries:
+            slot = self.columns.slot(e[0])
+            assert slot is not None, "replaced: a stored mention"
+            slots.append(self.columns.put(e, *self.columns.seg_at(slot)))
+        return slots
+
+    def closed(self, name: str, entries: Entries) -> None:
+        """The live file closed as segment `name`, whose JSON index holds `entries`."""
+        seg = self._number[name] = len(self.names)
+        self.names.append(name)
+        self._persist(name, [self.columns.put(e, seg, pos) for pos, e in enumerate(entries)])
+
+    def rewritten(self, name: str, entries: Entries) -> None:
+        """A closed segment rewritten (an edit or a deletion), with its JSON index."""
+        seg = self._number[name]
+        self._persist(name, [self.columns.put(e, seg, pos) for pos, e in enumerate(entries)])
+
+    def _persist(self, name: str, slots: list[int]) -> None:
+        """Write the segment's block: its rows in the order of its JSON index."""
+        if self.read_only:
+            return
+        block = self.columns.rows[np.array(slots, dtype=np.int64)]  # a copy
+        self._save([(name, block, column_file.source_of(self._folder / name))])
+
+    def matches(
+        self, text: str, entries_of: Callable[[str], Entries], held: Mapping[int, str]
+    ) -> npt.NDArray[np.bool_]:
+        """Which mentions' search text (`segment_index.search_of`) holds `text`: every closed
+        segment's index is read, one at a time; `held`: slot -> search text of the rows held
+        as records in memory (the live file's, a reader's replayed edits)."""
+        rows = self.columns.rows
+        mask = np.zeros(len(rows), np.bool_)
+        by_place = np.lexsort((rows["pos"], rows["seg"]))  # the live file's first (-1)
+        starts = np.searchsorted(rows["seg"][by_place], np.arange(len(self.names)))
+        for seg, name in enumerate(self.names):
+            hits = [i for i, e in enumerate(entries_of(name)) if text in search_of(e)]
+            mask[by_place[starts[seg] + np.array(hits, dtype=np.int64)]] = True
+        for slot, searched in held.items():
+            mask[slot] = text in searched
+        return mask
