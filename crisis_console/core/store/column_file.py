@@ -22,12 +22,14 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
-from crisis_console.core.store.columns import ROW
+from crisis_console.core.store.columns import (
+    ROW_SIZE,
+    Block,
+    block_bytes,
+    block_from_bytes,
+    block_len,
+)
 
 NAME = "columns.bin"
 _MAGIC = b"CCcols01"
@@ -38,10 +40,10 @@ _BLOCK_MAGIC = b"CCbk"
 
 
 @dataclass(frozen=True, slots=True)
-class Block:
+class StoredBlock:
     name: str
     offset: int  # of the block's header
-    rows: npt.NDArray[Any]
+    rows: Block
     source: tuple[int, int]  # (size, mtime_ns) of the segment's JSON index it was made from
 
 
@@ -49,7 +51,7 @@ class Block:
 class Loaded:
     salt: bytes
     symbols: list[list[str]]
-    blocks: dict[str, Block]
+    blocks: dict[str, StoredBlock]
     end: int  # where the next block goes (past any torn tail)
 
 
@@ -81,10 +83,10 @@ def read(path: Path) -> Loaded | None:
         if zlib.crc32(payload, zlib.crc32(view[at : at + _CHECKED])) == crc:
             if kind == b"S":
                 out.symbols.extend(json.loads(bytes(payload)))
-            elif kind == b"R" and length == count * ROW.itemsize:
+            elif kind == b"R" and length == count * ROW_SIZE:
                 name = raw_name.rstrip(b"\0").decode()
-                rows = np.frombuffer(payload, ROW).copy()
-                out.blocks[name] = Block(name, at, rows, (size, mtime))
+                rows = block_from_bytes(payload)
+                out.blocks[name] = StoredBlock(name, at, rows, (size, mtime))
         at = out.end = stop
     return out
 
@@ -112,7 +114,7 @@ def append(
     path: Path,
     loaded: Loaded,
     symbols: Sequence[tuple[str, str]],
-    segments: Sequence[tuple[str, npt.NDArray[Any], tuple[int, int]]],
+    segments: Sequence[tuple[str, Block, tuple[int, int]]],
 ) -> None:
     """Append new symbols, then each segment's rows; one fsync."""
     out = bytearray()
@@ -121,7 +123,7 @@ def append(
     offsets = []
     for name, rows, source in segments:
         offsets.append(loaded.end + len(out))
-        out += _block(b"R", name, len(rows), source, rows.tobytes())
+        out += _block(b"R", name, block_len(rows), source, block_bytes(rows))
     if not out:
         return
     with path.open("r+b") as handle:
@@ -131,19 +133,17 @@ def append(
         handle.flush()
         os.fsync(handle.fileno())
     for at, (name, rows, source) in zip(offsets, segments, strict=True):
-        loaded.blocks[name] = Block(name, at, rows, source)
+        loaded.blocks[name] = StoredBlock(name, at, rows, source)
     loaded.end += len(out)
 
 
-def rewrite(
-    path: Path, loaded: Loaded, name: str, rows: npt.NDArray[Any], source: tuple[int, int]
-) -> None:
+def rewrite(path: Path, loaded: Loaded, name: str, rows: Block, source: tuple[int, int]) -> None:
     """Rewrite a segment's block in place (same rows, changed values)."""
     block = loaded.blocks[name]
-    assert len(block.rows) == len(rows), "a closed segment keeps its rows"
+    assert block_len(block.rows) == block_len(rows), "a closed segment keeps its rows"
     with path.open("r+b") as handle:
         handle.seek(block.offset)
-        handle.write(_block(b"R", name, len(rows), source, rows.tobytes()))
+        handle.write(_block(b"R", name, block_len(rows), source, block_bytes(rows)))
         handle.flush()
         os.fsync(handle.fileno())
-    loaded.blocks[name] = Block(name, block.offset, rows, source)
+    loaded.blocks[name] = StoredBlock(name, block.offset, rows, source)

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from crisis_console.core.store.inbox import RANK_STEP, URGENCY_RANK, queues_from
+from crisis_console.core.store.inbox import RANK_STEP, URGENCY_RANK, InboxFilter, queues_from
+from crisis_console.core.store.symbols import Symbols
 
 ROW = np.dtype(
     [
@@ -42,39 +43,9 @@ ROW = np.dtype(
     ]
 )
 LIVE = -1
+ROW_SIZE = ROW.itemsize
+Block = Any  # a run of rows as numpy holds them: opaque outside this module
 _LINEAR_LOOKUPS = 16  # lookups answered by a scan before a sorted index is built
-TABLES = ("platform", "category", "pattern")
-
-
-class Symbols:
-    """Small code <-> name tables (platform, category, queue pattern). Codes are appended,
-    never reused, so stored rows keep their meaning; `unsaved` is what the file lacks."""
-
-    def __init__(self) -> None:
-        self.names: dict[str, list[str]] = {t: [] for t in TABLES}
-        self._codes: dict[str, dict[str, int]] = {t: {} for t in TABLES}
-        self.unsaved: list[tuple[str, str]] = []
-
-    def load(self, pairs: Sequence[Sequence[str]]) -> None:
-        for table, name in pairs:
-            self._add(table, name)
-
-    def code(self, table: str, name: str) -> int:
-        found = self._codes[table].get(name)
-        if found is None:
-            found = self._add(table, name)
-            self.unsaved.append((table, name))
-        return found
-
-    def known(self, table: str, name: str) -> int | None:
-        return self._codes[table].get(name)
-
-    def _add(self, table: str, name: str) -> int:
-        codes = self._codes[table]
-        if name not in codes:
-            codes[name] = len(self.names[table])
-            self.names[table].append(name)
-        return codes[name]
 
 
 class Columns:
@@ -121,11 +92,28 @@ class Columns:
             1 if deleted else 0,
         )
 
-    def extend(self, block: npt.NDArray[Any]) -> None:
-        """Add rows read from disk (their keys must be new)."""
-        self._reserve(len(block))
-        self._rows[self.n : self.n + len(block)] = block
-        self.n += len(block)
+    def block_of(self, entries: Sequence[Sequence[Any]]) -> Block:
+        """The rows of a segment's index entries, in their order."""
+        rows = np.zeros(len(entries), ROW)
+        for i, e in enumerate(entries):
+            k, p, a, order, created, plat, cat, pattern, deleted = self.values(e)
+            rows[i] = (k, p, a, 0, i, order, created, plat, cat, pattern, deleted, 0)
+        return rows
+
+    def block_at(self, slots: Sequence[int]) -> Block:
+        return self._rows[np.array(slots, dtype=np.int64)]  # a copy
+
+    def extend(self, segments: Sequence[tuple[int, Block]]) -> None:
+        """Add closed segments' rows read from disk (their keys must be new), numbering each
+        segment's rows by position."""
+        if not segments:
+            return
+        for seg, block in segments:
+            block["seg"], block["pos"] = seg, np.arange(len(block), dtype=np.int32)
+        joined = np.concatenate([block for _, block in segments])
+        self._reserve(len(joined))
+        self._rows[self.n : self.n + len(joined)] = joined
+        self.n += len(joined)
         self._sorted = self._authors = None
         self._since_sorted.clear()
         self._authors_since.clear()
@@ -198,6 +186,21 @@ class Columns:
         )
         return int(found) + self._authors_since[int(digest)]
 
+    def newest_by_author(self, author_key: str, limit: int) -> list[int]:
+        rows = self.rows
+        mine = np.flatnonzero(rows["author"] == np.uint64(self.digest(author_key)))
+        newest: list[int] = mine[np.argsort(-rows["created"][mine], kind="stable")][:limit].tolist()
+        return newest
+
+    def segment_slots(self) -> Callable[[int], list[int]]:
+        """Closed segment number -> its rows' slots, by position (for one pass over all)."""
+        rows = self.rows
+        by_place = np.lexsort((rows["pos"], rows["seg"]))  # the live file's first (-1)
+        seg = rows["seg"][by_place]
+        return lambda n: by_place[
+            np.searchsorted(seg, n, "left") : np.searchsorted(seg, n, "right")
+        ].tolist()
+
     def print_at(self, slot: int) -> int:
         return int(self._rows["print"][slot])
 
@@ -221,3 +224,113 @@ class Columns:
         codes = np.array(table or [0], np.int32)
         out: npt.NDArray[np.int32] = codes[self._rows["pattern"][: self.n]]
         return out
+
+
+def block_from_bytes(payload: bytes | memoryview) -> Block:
+    return np.frombuffer(payload, ROW).copy()
+
+
+def block_bytes(block: Block) -> bytes:
+    data: bytes = block.tobytes()
+    return data
+
+
+def block_len(block: Block) -> int:
+    return len(block)
+
+
+class Query:
+    """The inbox's filters as vector operations over every row, with what is kept between
+    pages: the sorted order (until a change of order), which mentions are answered (changed
+    by what changed in the answered set), and the last few searches. `matches(text)`: the
+    slots of the mentions whose search text holds `text`."""
+
+    def __init__(self, columns: Columns, matches: Callable[[str], set[int]]) -> None:
+        self.columns, self._matches = columns, matches
+        self._perm: npt.NDArray[np.intp] | None = None
+        self._version = -1
+        self._answered_keys: set[str] = set()
+        self._answered = np.zeros(0, np.bool_)
+        self._searches: dict[tuple[str, int], npt.NDArray[np.bool_]] = {}
+
+    def select(
+        self,
+        where: InboxFilter,
+        window: tuple[int, int],
+        claims: Mapping[str, str],
+        answered: set[str],
+        level: int,
+    ) -> tuple[list[int], int, int, dict[str, int]]:
+        """The slots in `window` (offset, limit) of the rows `where` keeps, sorted; the
+        offset used; how many it keeps; open mentions per queue at `level`."""
+        perm, rows, columns = self._sorted(), self.columns.rows, self.columns
+        live = rows["deleted"] == 0
+        is_answered = self._answered_mask(answered)
+        names: list[str] = []
+        queue = columns.queue_codes(level, names)
+        keep = np.ones(len(rows), np.bool_) if where.status == "all" else live.copy()
+        if where.status == "open":
+            keep &= ~is_answered
+        elif where.status == "answered":
+            keep &= is_answered
+        elif where.status == "claimed":
+            keep &= _mask(len(rows), columns.slots_of(claims))
+        if where.queues is not None:
+            wanted = [names.index(q) for q in where.queues if q in names]
+            mine = [k for k, holder in claims.items() if holder == where.claimed_by]
+            keep &= np.isin(queue, wanted) | _mask(len(rows), columns.slots_of(mine))
+        for table, value in (("platform", where.platform), ("category", where.category)):
+            if value is not None:
+                code = columns.symbols.known(table, value)
+                keep &= rows[table] == (-1 if code is None else code)
+        if where.urgency is not None:
+            keep &= rows["order"] // RANK_STEP == URGENCY_RANK.get(where.urgency, -1)
+        text = where.text.lower().strip()
+        if text:
+            keep &= self._search(text)
+        chosen = perm[keep[perm]]
+        offset, limit = window
+        offset = max(0, min(offset, max(len(chosen) - 1, 0)))
+        counts = np.bincount(queue[live & ~is_answered], minlength=len(names))
+        open_counts = {names[i]: int(n) for i, n in enumerate(counts) if n > 0}
+        return chosen[offset : offset + limit].tolist(), offset, len(chosen), open_counts
+
+    def _sorted(self) -> npt.NDArray[np.intp]:
+        if self._perm is None or self._version != self.columns.version:
+            self._version = self.columns.version
+            self._perm = np.argsort(self.columns.rows["order"], kind="stable")
+            self._searches.clear()
+        return self._perm
+
+    def _answered_mask(self, answered: set[str]) -> npt.NDArray[np.bool_]:
+        n = self.columns.n
+        if len(self._answered) < n:
+            grown = np.zeros(max(n, len(self._answered) * 5 // 4 + 1024), np.bool_)
+            grown[: len(self._answered)] = self._answered
+            self._answered = grown
+        added = answered - self._answered_keys
+        removed = (
+            self._answered_keys - answered
+            if len(self._answered_keys) + len(added) != len(answered)
+            else set()
+        )
+        self._answered[self.columns.slots_of(added)] = True
+        self._answered[self.columns.slots_of(removed)] = False
+        self._answered_keys |= added
+        self._answered_keys -= removed
+        return self._answered[:n]
+
+    def _search(self, text: str) -> npt.NDArray[np.bool_]:
+        self._sorted()  # a change of the columns clears the searches kept
+        key = (text, self.columns.n)
+        if key not in self._searches:
+            while len(self._searches) >= 4:
+                del self._searches[next(iter(self._searches))]
+            self._searches[key] = _mask(self.columns.n, list(self._matches(text)))
+        return self._searches[key]
+
+
+def _mask(n: int, slots: Iterable[int]) -> npt.NDArray[np.bool_]:
+    out = np.zeros(n, np.bool_)
+    out[list(slots)] = True
+    return out

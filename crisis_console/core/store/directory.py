@@ -13,12 +13,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
 from crisis_console.core.store import column_file
-from crisis_console.core.store.columns import LIVE, ROW, Columns, Symbols
+from crisis_console.core.store.columns import LIVE, Block, Columns, block_len
 from crisis_console.core.store.segment_index import search_of
+from crisis_console.core.store.symbols import Symbols
 
 Entries = list[list[Any]]
 
@@ -50,7 +48,7 @@ class Directory:
         self.columns = Columns(loaded.salt, symbols)
         self.names: list[str] = []
         self._number: dict[str, int] = {}
-        stale: list[tuple[str, np.ndarray[Any, Any], tuple[int, int]]] = []
+        stale: list[tuple[str, Block, tuple[int, int]]] = []
         parts = []
         for name in names:
             seg = self._number[name] = len(self.names)
@@ -60,28 +58,20 @@ class Directory:
             if block is not None and block.source == source:
                 rows = block.rows
             else:
-                rows = self._rows_of(entries_of(name))
+                rows = self.columns.block_of(entries_of(name))
                 source = column_file.source_of(folder / name)  # the index may just be made
                 stale.append((name, rows, source))
-            rows["seg"], rows["pos"] = seg, np.arange(len(rows), dtype=np.int32)
-            parts.append(rows)
-        if parts:
-            self.columns.extend(np.concatenate(parts))
+            parts.append((seg, rows))
+        self.columns.extend(parts)
         if stale and not read_only:
             self._save(stale)
 
-    def _rows_of(self, entries: Entries) -> np.ndarray[Any, Any]:
-        rows = np.zeros(len(entries), ROW)
-        for i, e in enumerate(entries):
-            k, p, a, order, created, plat, cat, pattern, deleted = self.columns.values(e)
-            rows[i] = (k, p, a, 0, i, order, created, plat, cat, pattern, deleted, 0)
-        return rows
-
-    def _save(self, segments: list[tuple[str, np.ndarray[Any, Any], tuple[int, int]]]) -> None:
+    def _save(self, segments: list[tuple[str, Block, tuple[int, int]]]) -> None:
         """Write each segment's block: in place where it has one, else appended."""
         fresh = []
         for name, rows, source in segments:
-            if name in self._loaded.blocks and len(self._loaded.blocks[name].rows) == len(rows):
+            old = self._loaded.blocks.get(name)
+            if old is not None and block_len(old.rows) == block_len(rows):
                 column_file.rewrite(self.path, self._loaded, name, rows, source)
             else:
                 fresh.append((name, rows, source))
@@ -126,22 +116,19 @@ class Directory:
         """Write the segment's block: its rows in the order of its JSON index."""
         if self.read_only:
             return
-        block = self.columns.rows[np.array(slots, dtype=np.int64)]  # a copy
+        block = self.columns.block_at(slots)
         self._save([(name, block, column_file.source_of(self._folder / name))])
 
     def matches(
         self, text: str, entries_of: Callable[[str], Entries], held: Mapping[int, str]
-    ) -> npt.NDArray[np.bool_]:
-        """Which mentions' search text (`segment_index.search_of`) holds `text`: every closed
-        segment's index is read, one at a time; `held`: slot -> search text of the rows held
-        as records in memory (the live file's, a reader's replayed edits)."""
-        rows = self.columns.rows
-        mask = np.zeros(len(rows), np.bool_)
-        by_place = np.lexsort((rows["pos"], rows["seg"]))  # the live file's first (-1)
-        starts = np.searchsorted(rows["seg"][by_place], np.arange(len(self.names)))
+    ) -> set[int]:
+        """The slots of the mentions whose search text (`segment_index.search_of`) holds
+        `text`: every closed segment's index is read, one at a time; `held`: slot -> search
+        text of the rows held as records in memory (the live file's, a reader's replays)."""
+        slots_of, found = self.columns.segment_slots(), set[int]()
         for seg, name in enumerate(self.names):
-            hits = [i for i, e in enumerate(entries_of(name)) if text in search_of(e)]
-            mask[by_place[starts[seg] + np.array(hits, dtype=np.int64)]] = True
-        for slot, searched in held.items():
-            mask[slot] = text in searched
-        return mask
+            slots = slots_of(seg)
+            found.update(slots[i] for i, e in enumerate(entries_of(name)) if text in search_of(e))
+        found.difference_update(held)
+        found.update(slot for slot, searched in held.items() if text in searched)
+        return found

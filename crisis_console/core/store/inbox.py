@@ -15,11 +15,8 @@ from functools import lru_cache
 from sys import intern
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
-
 if TYPE_CHECKING:
-    from crisis_console.core.store.columns import Columns
+    from crisis_console.core.store.columns import Query
 
 SEARCH_CHARS = 600  # how much of a post the search looks at
 RANK_STEP = 10**14  # in a column's `order`: the rank, then the deadline in ms
@@ -155,51 +152,12 @@ class InboxPage:
 
 
 class InboxIndex:
-    """The inbox over the store's columns (`columns.Columns`): filters are vector operations
-    over every mention's row, the sorted order is kept until a change of order, and only the
-    rows of the page asked for are built (`rows_at`, from the segments' indexes).
+    """The inbox over the store's columns: `query` filters and sorts every mention's row
+    (`columns.Query`); only the rows of the page asked for are built (`rows_at`, from the
+    segments' indexes)."""
 
-    `matches(text)` gives a mask of the mentions whose search text holds `text` (read from
-    the segments' indexes: the last few are kept)."""
-
-    def __init__(
-        self,
-        columns: Columns,
-        rows_at: Callable[[Sequence[int]], list[InboxRow]],
-        matches: Callable[[str], npt.NDArray[np.bool_]],
-    ) -> None:
-        self._columns, self._rows_at, self._matches = columns, rows_at, matches
-        self._perm: npt.NDArray[np.intp] | None = None
-        self._version = -1
-        self._answered_keys: set[str] = set()
-        self._answered = np.zeros(0, np.bool_)
-        self._searches: dict[tuple[str, int], npt.NDArray[np.bool_]] = {}
-
-    def _sorted(self) -> npt.NDArray[np.intp]:
-        if self._perm is None or self._version != self._columns.version:
-            self._version = self._columns.version
-            self._perm = np.argsort(self._columns.rows["order"], kind="stable")
-            self._searches.clear()
-        return self._perm
-
-    def _answered_mask(self, answered: set[str]) -> npt.NDArray[np.bool_]:
-        """Kept up to date from what changed in `answered` since the last page."""
-        n = self._columns.n
-        if len(self._answered) < n:
-            grown = np.zeros(max(n, len(self._answered) * 5 // 4 + 1024), np.bool_)
-            grown[: len(self._answered)] = self._answered
-            self._answered = grown
-        added = answered - self._answered_keys
-        removed = (
-            self._answered_keys - answered
-            if len(self._answered_keys) + len(added) != len(answered)
-            else set()
-        )
-        self._answered[self._columns.slots_of(added)] = True
-        self._answered[self._columns.slots_of(removed)] = False
-        self._answered_keys |= added
-        self._answered_keys -= removed
-        return self._answered[:n]
+    def __init__(self, query: Query, rows_at: Callable[[Sequence[int]], list[InboxRow]]) -> None:
+        self._query, self._rows_at = query, rows_at
 
     def page(
         self,
@@ -212,58 +170,14 @@ class InboxIndex:
     ) -> InboxPage:
         """`claims`: mention key -> holder; `answered`: keys with a reply sent; `level`: the
         crisis level in force, which decides each row's queue."""
-        perm, rows, columns = self._sorted(), self._columns.rows, self._columns
-        live = rows["deleted"] == 0
-        is_answered = self._answered_mask(answered)
-        names: list[str] = []
-        queue = columns.queue_codes(level, names)
-        keep = np.ones(len(rows), np.bool_) if where.status == "all" else live.copy()
-        if where.status == "open":
-            keep &= ~is_answered
-        elif where.status == "answered":
-            keep &= is_answered
-        elif where.status == "claimed":
-            keep &= _mask(len(rows), columns.slots_of(claims))
-        if where.queues is not None:
-            wanted = [names.index(q) for q in where.queues if q in names]
-            mine = [k for k, holder in claims.items() if holder == where.claimed_by]
-            keep &= np.isin(queue, wanted) | _mask(len(rows), columns.slots_of(mine))
-        for table, value in (("platform", where.platform), ("category", where.category)):
-            if value is not None:
-                code = columns.symbols.known(table, value)
-                keep &= rows[table] == (-1 if code is None else code)
-        if where.urgency is not None:
-            keep &= rows["order"] // RANK_STEP == URGENCY_RANK.get(where.urgency, -1)
-        text = where.text.lower().strip()
-        if text:
-            keep &= self._search(text)
-        chosen = perm[keep[perm]]
-        offset = max(0, min(offset, max(len(chosen) - 1, 0)))
+        slots, offset, total, counts = self._query.select(
+            where, (offset, limit), claims, answered, level
+        )
         page = [
             r if r.queue_at(level) == r.queue else replace(r, queue=r.queue_at(level))
-            for r in self._rows_at([int(s) for s in chosen[offset : offset + limit]])
+            for r in self._rows_at(slots)
         ]
-        counts = np.bincount(queue[live & ~is_answered], minlength=len(names))
-        open_counts = {names[i]: int(n) for i, n in enumerate(counts) if n > 0}
-        return InboxPage(page, offset, len(chosen), open_counts)
-
-    def _search(self, text: str) -> npt.NDArray[np.bool_]:
-        self._sorted()  # a change of the columns clears the searches kept
-        key = (text, self._columns.n)
-        if key not in self._searches:
-            while len(self._searches) >= 4:
-                del self._searches[next(iter(self._searches))]
-            self._searches[key] = self._matches(text)
-        return self._searches[key]
+        return InboxPage(page, offset, total, counts)
 
     def by_author(self, author_key: str, limit: int = 20) -> list[InboxRow]:
-        rows = self._columns.rows
-        mine = np.flatnonzero(rows["author"] == np.uint64(self._columns.digest(author_key)))
-        newest = mine[np.argsort(-rows["created"][mine], kind="stable")][:limit]
-        return self._rows_at([int(s) for s in newest])
-
-
-def _mask(n: int, slots: list[int]) -> npt.NDArray[np.bool_]:
-    out = np.zeros(n, np.bool_)
-    out[slots] = True
-    return out
+        return self._rows_at(self._query.columns.newest_by_author(author_key, limit))

@@ -31,14 +31,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 from tinydb import TinyDB
 
 from crisis_console.core.errors import StoreError
 from crisis_console.core.models import StoredMention, stored_from_record, stored_to_record
 from crisis_console.core.store import segment_index
 from crisis_console.core.store.buckets import DEFAULT_LIMIT
+from crisis_console.core.store.columns import Query
 from crisis_console.core.store.contract import MentionStore, fingerprint
 from crisis_console.core.store.directory import Directory
 from crisis_console.core.store.due import DueIndex
@@ -184,7 +183,7 @@ class TinyDBStore:
     def inbox(self) -> InboxIndex:
         """The inbox over the directory's columns (rows built only for the page shown)."""
         if self._inbox is None:
-            self._inbox = InboxIndex(self._dir.columns, self._rows_at, self._matches)
+            self._inbox = InboxIndex(Query(self._dir.columns, self._matches), self._rows_at)
         return self._inbox
 
     def _rows_at(self, slots: Sequence[int]) -> list[InboxRow]:
@@ -207,7 +206,7 @@ class TinyDBStore:
         self._entries.move_to_end(name)
         return self._entries[name]
 
-    def _matches(self, text: str) -> npt.NDArray[np.bool_]:
+    def _matches(self, text: str) -> set[int]:
         held = {k: self._replayed.get(k) or self._live_doc(k) for k in self._overlay.values()}
         searched = {s: row_from_record(held[k]).search for s, k in self._overlay.items()}
         return self._dir.matches(text, self._segment_entries, searched)
