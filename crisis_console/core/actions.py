@@ -14,6 +14,7 @@ class Action(StrEnum):
     MENTION_DELETED = "mention.deleted"
     ALARM_RAISED = "alarm.raised"
     ALARM_RENOTIFIED = "alarm.renotified"
+    ALARMS_REMINDED = "alarms.reminded"  # a round: many open alarms, one reminder
     ALARM_ACKNOWLEDGED = "alarm.acknowledged"
     SLA_BREACHED = "sla.breached"
     SPIKE_SUGGESTED = "spike.suggested"

@@ -31,6 +31,7 @@ HARM = "The charger caught fire and burned my hand, my kid was next to it"
 ORDINARY = "My parcel is late again, where is it? order {i}"
 DUE_NOW = 5  # mentions whose deadline has passed at the moment of the tick
 PAGE = 5
+ACK_MINUTES = 5  # the shipped playbook's time to acknowledge an alarm
 
 
 def corpus(size: int) -> list[str]:
@@ -97,6 +98,7 @@ def costs(tmp_path: Path, triager: Triager, size: int) -> dict[str, Counter[str]
         ("send", lambda: service.replies.send("x:3", "ack-move-to-dm", {})),
         ("backlog tick", service.timers.tick),  # two days of reminders come due at once
         ("tick", lambda: tick_after(clock, service, minutes=1)),
+        ("round tick", lambda: tick_after(clock, service, minutes=ACK_MINUTES)),
     ):
         before = reads(service)
         act()
@@ -127,6 +129,12 @@ def test_no_operation_reads_more_of_a_larger_store(tmp_path: Path, triager: Tria
         later = size["tick"]
         assert later["segments"] == 0 and later["state_records"] <= 4 * FILE_LIMIT, later
         assert later["due_entries"] <= size["backlog tick"]["due_entries"]
+    # Every alarm is still open: the next reminder is one round for all of them, which
+    # reads the open count and the oldest alarm's file, not each alarm.
+    for size in (small, large):
+        cost = size["round tick"]
+        assert cost["segments"] == 0 and cost["state_records"] <= 2 * FILE_LIMIT, cost
+        assert cost["due_entries"] <= 2, cost
     # Opening reads no closed segment, nor even its index: only the directory's short arrays.
     assert small["open"]["segments"] == large["open"]["segments"] == 0
     assert small["open"]["index_rows"] == large["open"]["index_rows"] == 0

@@ -193,3 +193,33 @@ def test_many_late_alarms_are_renotified_in_one_message_and_each_is_audited(
     ]
     assert sorted(renotified) == sorted(f"x:{i}" for i in range(8))
     assert lead.crisis.alarm_summary()[0] == 8
+
+
+def test_while_many_alarms_stay_open_one_round_reminds_of_them_all(
+    make_service: ServiceFactory, tmp_path: Path
+) -> None:
+    clock = MovableClock()
+    lead = make_service(clock=clock)
+    harm = "The heater is sparking and smoking in my kid's room"
+    rows = [record(str(i), f"{harm} ({i})", created_at=NOW.isoformat()) for i in range(8)]
+    lead.ingest(read_jsonl(jsonl(*rows), "f", NOW))
+    clock.advance(5)
+    assert lead.timers.tick() == ["re-notified 8 alarms"]  # each once, then as a round
+    clock.advance(1)
+    assert lead.timers.tick() == []
+    clock.advance(4)
+    before = len(harm_notes(lead))
+    assert lead.timers.tick() == ["reminded of 8 open alarms"]
+    assert harm_notes(lead)[before:] == ["8 harm alarms UNACKNOWLEDGED, the oldest for 10 min"]
+    assert {a.notified for a in lead.crisis.alarms()} == {2}  # the round wrote no alarm
+    for i in range(4):
+        lead.crisis.acknowledge(f"x:{i}")
+    clock.advance(5)  # few again: each of the four has its own reminder back
+    did = [line for line in lead.timers.tick() if "SLA" not in line]  # (15 min: breached)
+    assert sorted(did) == [f"re-notified alarm x:{i}" for i in range(4, 8)]
+    clock.advance(5)
+    did = [line for line in lead.timers.tick() if "SLA" not in line]
+    assert sorted(did) == [f"re-notified alarm x:{i}" for i in range(4, 8)]
+    actions = [e["action"] for e in AuditLog(tmp_path / "data" / AUDIT_FILE).events()]
+    assert actions.count("alarms.reminded") == 1
+    assert actions.count("alarm.renotified") == 8 + 4 + 4

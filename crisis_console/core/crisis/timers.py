@@ -42,7 +42,7 @@ class Timers:
         for entry in due:
             by_kind.setdefault(entry.kind, []).append(entry.key)
         did: list[str] = []
-        did += self._renotify_alarms(now, by_kind.get("alarm", []))
+        did += self._renotify_alarms(now, by_kind.get("alarm", []), "alarm-round" in by_kind)
         did += self._breaches(now, by_kind.get("sla", []))
         self._store.state.claims.expire(by_kind.get("claim", []), now)
         did += self._overdue_steps(now)
@@ -54,40 +54,80 @@ class Timers:
         self._store.save([], applied=self._audit.last_seq)
         return did
 
-    def _renotify_alarms(self, now: datetime, keys: Sequence[str]) -> list[str]:
-        """Every alarm still open past its acknowledgement time: notified again, with one
-        audit append and one write for all of them."""
-        ack = timedelta(minutes=self.desk.playbook.alarm_ack_minutes)
-        found = self._store.state.alarms.get_many(dict.fromkeys(keys))
-        late = [a for a in found if a.open and now >= a.ack_due]
+    def _renotify_alarms(self, now: datetime, keys: Sequence[str], round_due: bool) -> list[str]:
+        """Alarms still open past their acknowledgement time are notified again. While few
+        are open, each keeps its own reminder; once more than `ONE_BY_ONE` are, each late
+        alarm is reminded of once more (and audited) and then joins a round: one reminder,
+        one audit record, every `alarm_ack_minutes` while they stay many, however many they
+        are. When they become few again, each gets its own reminder back."""
+        alarms, ack = (
+            self._store.state.alarms,
+            timedelta(minutes=self.desk.playbook.alarm_ack_minutes),
+        )
+        late = [a for a in alarms.get_many(dict.fromkeys(keys)) if a.open and now >= a.ack_due]
+        count, oldest = alarms.summary()
+        many, scheduled = count > ONE_BY_ONE, alarms.round_due()
+        did: list[str] = []
+        # A round is due at its time; a round reminder whose record a crash lost still runs.
+        if (round_due and scheduled is None) or (scheduled is not None and scheduled <= now):
+            if many and oldest is not None:
+                did += self._remind_round(now, count, oldest)
+            elif count:  # few again: back to one reminder each
+                known = {a.key for a in late}
+                late += [a for a in alarms.open() if a.key not in known]
+            if not many and scheduled is not None:
+                alarms.set_round(None)
+            scheduled = None
+        if many and scheduled is None:
+            # The round's reminder first: a crash after it leaves a round about nothing.
+            self._store.due.add([Due(now + ack, "alarm-round", "alarms")])
+            alarms.set_round(now + ack)
         if not late:
-            return []
+            return did
         again = [
             Alarm(a.key, a.summary, a.raised_at, now + ack, a.notified + 1, "", None) for a in late
         ]
-        self._store.due.add(Due(a.ack_due, "alarm", a.key) for a in again)
+        if not many:
+            self._store.due.add(Due(a.ack_due, "alarm", a.key) for a in again)
         self._audit.append(
             [self.desk.event(Action.ALARM_RENOTIFIED, a.key, {"times": a.notified}) for a in again]
         )
-        self._store.state.alarms.save(again)
+        alarms.save(again)
         if len(late) > ONE_BY_ONE:
             # Hundreds of reminders at once help nobody: one message says how many and which
             # has waited longest (each is still in the audit log).
-            oldest = min(late, key=lambda a: a.raised_at)
-            minutes = int((now - oldest.raised_at).total_seconds() // 60)
+            first = min(late, key=lambda a: a.raised_at)
+            minutes = int((now - first.raised_at).total_seconds() // 60)
             self.desk.notify(
                 "harm",
                 f"{len(late):,} harm alarms UNACKNOWLEDGED, the oldest for {minutes} min",
-                oldest.summary,
-                oldest.key,
+                first.summary,
+                first.key,
             )
-            return [f"re-notified {len(late):,} alarms"]
+            return [*did, f"re-notified {len(late):,} alarms"]
         for a in late:
             minutes = int((now - a.raised_at).total_seconds() // 60)
             self.desk.notify(
                 "harm", f"UNACKNOWLEDGED for {minutes} min: risk of harm", a.summary, a.key
             )
-        return [f"re-notified alarm {a.key}" for a in late]
+        return [*did, *(f"re-notified alarm {a.key}" for a in late)]
+
+    def _remind_round(self, now: datetime, count: int, oldest: Alarm) -> list[str]:
+        minutes = int((now - oldest.raised_at).total_seconds() // 60)
+        self._audit.append(
+            [
+                self.desk.event(
+                    Action.ALARMS_REMINDED, "alarms", {"open": count, "oldest": oldest.key}
+                )
+            ]
+        )
+        self.desk.notify(
+            "harm",
+            f"{count:,} harm alarms UNACKNOWLEDGED, the oldest for {minutes} min",
+            oldest.summary,
+            oldest.key,
+        )
+        return [f"reminded of {count:,} open alarms"]
 
     def _breaches(self, now: datetime, keys: Sequence[str]) -> list[str]:
         owners = self.desk.playbook.roles.queue_owners if self.desk.playbook.roles else {}

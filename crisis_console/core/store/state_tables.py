@@ -184,6 +184,15 @@ class AlarmTable:
         record = self._count.get("current")
         return int(record["open"]) if record else 0
 
+    def round_due(self) -> datetime | None:
+        """When the next reminder round is due (see `Timers`), or None when none is."""
+        record = self._count.get("round")
+        return datetime.fromisoformat(record["at"]) if record else None
+
+    def set_round(self, at: datetime | None) -> None:
+        changes = ({"round": {"at": at.isoformat()}}, []) if at else ({}, ["round"])
+        self._tables.apply({"alarm_count": changes})
+
     def summary(self) -> AlarmSummary:
         """How many alarms are open, and the oldest of them: a count and one small file,
         however many there are (segments are in time order, so the first holds the oldest)."""
