@@ -217,11 +217,11 @@ class CrisisDesk:
         # Reminders first: a crash after them leaves a reminder about nothing, never an
         # alarm nobody is reminded of.
         self._store.due.add(Due(a.ack_due, "alarm", a.key) for a in wanted)
-        fresh = self._store.state.alarms.add_new(wanted)  # once per mention, atomically
-        if not fresh:
-            return
-        self._audit.append(
-            [self.event(Action.ALARM_RAISED, a.key, {"summary": a.summary}) for a in fresh]
+        fresh = self._store.state.alarms.add_new(  # once per mention, atomically
+            wanted,
+            lambda raised: self._audit.append(
+                [self.event(Action.ALARM_RAISED, a.key, {"summary": a.summary}) for a in raised]
+            ),
         )
         for alarm in fresh:
             self.notify("harm", "Risk of harm: acknowledge now", alarm.summary, alarm.key)

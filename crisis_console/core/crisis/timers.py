@@ -147,23 +147,22 @@ class Timers:
             }
             for m in candidates
         }
-        added = breaches.add_new(records)  # once per mention, atomically
+        added = breaches.add_new(  # once per mention, atomically, the audit record first
+            records,
+            lambda new: self._audit.append(
+                [
+                    self.desk.event(
+                        Action.SLA_BREACHED,
+                        k,
+                        {"queue": records[k]["queue"], "deadline": records[k]["deadline"]},
+                    )
+                    for k in new
+                ]
+            ),
+        )
         fresh = {m.key: m for m in candidates if m.key in added}
         if not fresh:
             return []
-        self._audit.append(
-            [
-                self.desk.event(
-                    Action.SLA_BREACHED,
-                    k,
-                    {
-                        "queue": m.triage.route.queue.value,
-                        "deadline": m.triage.deadline.isoformat(),
-                    },
-                )
-                for k, m in fresh.items()
-            ]
-        )
         by_queue = Counter(m.triage.route.queue for m in fresh.values())
         for queue, count in by_queue.items():
             owner = owners.get(queue, Role.LEAD)
@@ -246,17 +245,15 @@ class Timers:
     def _announce_spike(self, s: Suggestion) -> list[str]:
         key = f"{s.interval_start.isoformat()}:{s.level}"
         record = {"level": s.level, "evidence": s.evidence(), "reasons": list(s.reasons)}
-        if not self._store.state.spikes.add_new({key: record}):
-            return []  # already suggested for this interval
-        self._audit.append(
-            [
-                self.desk.event(
-                    Action.SPIKE_SUGGESTED,
-                    f"level:{s.level}",
-                    {"reasons": list(s.reasons), "evidence": s.evidence()},
-                )
-            ]
+        event = self.desk.event(
+            Action.SPIKE_SUGGESTED,
+            f"level:{s.level}",
+            {"reasons": list(s.reasons), "evidence": s.evidence()},
         )
+        if not self._store.state.spikes.add_new(
+            {key: record}, lambda _: self._audit.append([event])
+        ):
+            return []  # already suggested for this interval
         self.desk.notify(
             "spike",
             f"Spike: consider level {s.level} ({s.level_name})",

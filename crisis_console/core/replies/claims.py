@@ -37,21 +37,20 @@ class ClaimDesk:
         """The live claim on a mention; an expired lease is no claim."""
         return self._store.state.claims.current(key, self._ctx.clock())
 
-    def _take(self, key: str, force: bool = False) -> tuple[Claim, Claim | None]:
-        """(the claim asked for, the claim in its way or None if it was stored)."""
+    def _take(
+        self, key: str, event: Action, force: bool = False, **data: str
+    ) -> tuple[Claim, Claim | None]:
+        """(the claim asked for, the claim in its way or None if it was stored). Once the
+        claim will be stored, and before it is: its lease's reminder (the timers drop the
+        claim when it runs out) and the audit record (`event`, with `data`)."""
         now = self._ctx.clock()
         claim = Claim(key, self._ctx.operator.name, now, now + self.lease)
-        if force:
-            before = self.holder(key)
-            self._store.state.claims.take(claim, force=True)
-            blocked = None
-        else:
-            before = None
-            blocked = self._store.state.claims.take(claim)
-        if blocked is None:
-            # The timers drop the claim when its lease runs out, so the table holds live ones.
+
+        def log() -> None:
             self._store.due.add([Due(claim.expires, "claim", key)])
-        return claim, blocked if not force else before
+            self._audit_event(event, key, **data, expires=claim.expires.isoformat())
+
+        return claim, self._store.state.claims.take(claim, force, log)
 
     def _audit_event(self, event: Action, key: str, **data: str) -> None:
         me = self._ctx.operator.name
@@ -63,14 +62,13 @@ class ClaimDesk:
         self._ctx.require(Permission.CLAIM, key)
         if key not in self._store:
             raise ValueError(f"no mention {key}")
-        claim, blocked = self._take(key)
+        claim, blocked = self._take(key, Action.CLAIM)
         if blocked is not None:
             self._audit_event(Action.REFUSED, key, action="claim", held_by=blocked.holder)
             raise ClaimConflict(
                 f"{key} is claimed by {blocked.holder} until {blocked.expires:%H:%M} UTC; "
                 "ask them to release it, or a lead to take it over"
             )
-        self._audit_event(Action.CLAIM, key, expires=claim.expires.isoformat())
         return claim
 
     @synchronized
@@ -97,8 +95,7 @@ class ClaimDesk:
     def take_over(self, key: str) -> Claim:
         """A lead takes a claim from whoever holds it (audited, naming them)."""
         self._ctx.require(Permission.TAKE_OVER_CLAIM, key)
-        claim, previous = self._take(key, force=True)
-        self._audit_event(
-            Action.CLAIM_TAKEN_OVER, key, from_holder=previous.holder if previous else ""
-        )
+        previous = self.holder(key)
+        from_holder = previous.holder if previous else ""
+        claim, _ = self._take(key, Action.CLAIM_TAKEN_OVER, force=True, from_holder=from_holder)
         return claim

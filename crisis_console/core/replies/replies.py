@@ -277,7 +277,14 @@ class ReplyDesk:
         )
         # Only the version that was reviewed: an edit or another approval in between wins.
         changed = self._store.state.replies.replace_if(
-            approved, lambda now: now.status == PENDING and now.text == reply.text
+            approved,
+            lambda now: now.status == PENDING and now.text == reply.text,
+            lambda: self._event(
+                Action.APPROVAL,
+                reply.mention,
+                reply=reply.id,
+                warnings=[f.message for f in findings],
+            ),
         )
         if changed is not None:
             raise self._refuse(
@@ -286,9 +293,6 @@ class ReplyDesk:
                 f"reply {reply_id} changed while you reviewed it ({changed.status}); "
                 "review it again",
             )
-        self._event(
-            Action.APPROVAL, reply.mention, reply=reply.id, warnings=[f.message for f in findings]
-        )
         if may(self._ctx.operator, Permission.SEND):
             return self._dispatch(approved.id)
         return approved

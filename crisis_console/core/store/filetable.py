@@ -164,12 +164,19 @@ class FileTable:
             return None
 
     def replace_if(
-        self, key: str, condition: Callable[[Record | None], bool], record: Record
+        self,
+        key: str,
+        condition: Callable[[Record | None], bool],
+        record: Record,
+        log: Callable[[], object] | None = None,
     ) -> tuple[bool, Record | None]:
-        """Store `record` if `condition(current)` holds; return (stored?, current)."""
+        """Store `record` if `condition(current)` holds; return (stored?, current). `log`
+        runs once the condition holds and before the write (the audit record first)."""
         with self._lock:
             current = self.get(key)
             if not condition(current):
                 return False, current
+            if log is not None:
+                log()
             self.apply({key: record})
             return True, current

@@ -72,10 +72,13 @@ class ClaimTable:
         claim = Claim.from_record(key, record)
         return claim if claim.expires > now else None
 
-    def take(self, claim: Claim, force: bool = False) -> Claim | None:
+    def take(
+        self, claim: Claim, force: bool = False, log: Callable[[], object] | None = None
+    ) -> Claim | None:
         """Store `claim` if the mention is free, its lease has expired, or the holder already
         holds it (a renewal); `force` takes it from anyone (a lead's take-over). Returns the
-        claim that stood in the way, or None when `claim` was stored."""
+        claim that stood in the way, or None when `claim` was stored. `log` runs before the
+        write, once it will happen (the audit record first)."""
 
         def free(current: Record | None) -> bool:
             if force or current is None:
@@ -84,7 +87,7 @@ class ClaimTable:
             return held.holder == claim.holder or held.expires <= claim.since
 
         with self._tables.lock:
-            stored, current = self._table.replace_if(claim.key, free, claim.record())
+            stored, current = self._table.replace_if(claim.key, free, claim.record(), log)
         if stored or current is None:
             return None
         return Claim.from_record(claim.key, current)
@@ -113,11 +116,18 @@ class OnceTable:
     def __init__(self, tables: Tables, name: str) -> None:
         self._tables, self._table = tables, tables.table(name)
 
-    def add_new(self, records: Mapping[str, Record]) -> dict[str, Record]:
-        """Store the records whose key is not yet stored; return those (the new ones)."""
+    def add_new(
+        self,
+        records: Mapping[str, Record],
+        log: Callable[[Mapping[str, Record]], object] | None = None,
+    ) -> dict[str, Record]:
+        """Store the records whose key is not yet stored; return those (the new ones).
+        `log(new)` runs before they are written (the audit record first)."""
         with self._tables.lock:
             known = self._table.get_many(records)
             fresh = {k: dict(r) for k, r in records.items() if k not in known}
+            if fresh and log is not None:
+                log(fresh)
             self._table.apply(fresh)
         return fresh
 
@@ -146,12 +156,17 @@ class AlarmTable:
     def get_many(self, keys: Iterable[str]) -> list[Alarm]:
         return [alarm_from(r) for r in self._all.get_many(keys).values()]
 
-    def add_new(self, alarms: Iterable[Alarm]) -> list[Alarm]:
-        """Raise each alarm whose mention has none yet; return those raised."""
+    def add_new(
+        self, alarms: Iterable[Alarm], log: Callable[[list[Alarm]], object] | None = None
+    ) -> list[Alarm]:
+        """Raise each alarm whose mention has none yet; return those raised. `log(raised)`
+        runs before they are written (the audit record first)."""
         wanted = {a.key: a for a in alarms}
         with self._tables.lock:
             known = self._all.get_many(wanted)
             fresh = {k: alarm_record(a) for k, a in wanted.items() if k not in known}
+            if fresh and log is not None:
+                log([wanted[k] for k in fresh])
             count = {"current": {"open": self._open_count() + len(fresh)}} if fresh else {}
             self._tables.apply(
                 {
@@ -241,13 +256,21 @@ class ReplyTable:
         )
         return reply
 
-    def replace_if(self, reply: Reply, condition: Callable[[Reply], bool]) -> Reply | None:
+    def replace_if(
+        self,
+        reply: Reply,
+        condition: Callable[[Reply], bool],
+        log: Callable[[], object] | None = None,
+    ) -> Reply | None:
         """Save `reply` if the stored version satisfies `condition` (approve only the version
-        that was reviewed); return the stored version that refused it, or None."""
+        that was reviewed); return the stored version that refused it, or None. `log` runs
+        before the write, once it will happen (the audit record first)."""
         with self._tables.lock:
             current = self.get(reply.id)
             if current is None or not condition(current):
                 return current
+            if log is not None:
+                log()
             self.save(reply)
             return None
 
