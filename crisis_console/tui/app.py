@@ -178,22 +178,22 @@ class CrisisConsoleApp(App[None]):
         return True
 
     def on_acknowledge_requested(self, message: AcknowledgeRequested) -> None:
-        open_alarms = self.service.crisis.alarms(open_only=True)
-        if not open_alarms:
-            self.notify("No alarm is waiting for acknowledgement.")
-            return
-        keys = [a.key for a in open_alarms]
-        if message.key in keys:
-            key = message.key
+        key = message.key
+        alarm = self.service.crisis.alarm(key) if key else None
+        if key and alarm is not None and alarm.open:
             if self._attempt("acknowledge", lambda: self.service.crisis.acknowledge(key)):
                 self.notify(f"Alarm for {key} acknowledged by {self.service.operator.name}.")
+            return
+        count, oldest = self.service.crisis.alarm_summary()  # not every open alarm: the oldest
+        if not count or oldest is None:
+            self.notify("No alarm is waiting for acknowledgement.")
             return
         # Never acknowledge what is not on screen: show the oldest alarm first.
         if isinstance(self.screen, CrisisScreen):
             self.pop_screen()
         inbox = self.screen
         if isinstance(inbox, InboxScreen):
-            inbox.select_mention(keys[0])
+            inbox.select_mention(oldest.key)
         self.notify("This is the oldest unacknowledged alarm. Press a again to acknowledge it.")
 
     def on_step_tick_requested(self, message: StepTickRequested) -> None:

@@ -13,7 +13,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
 
-from crisis_console.core.crisis.crisis_state import Alarm, CrisisState, Step
+from crisis_console.core.crisis.crisis_state import AlarmSummary, CrisisState, Step
 from crisis_console.core.service import ConsoleService
 from crisis_console.core.triage.spikes import Suggestion
 from crisis_console.tui import formatting as fmt
@@ -78,14 +78,16 @@ class CrisisScreen(Screen[None]):
         state = self.service.crisis.state()
         volume, negative = self.service.activity()
         suggestion = self.service.timers.spike_suggestion()
-        alarms = self.service.crisis.alarms(open_only=True)
+        alarms = self.service.crisis.alarm_summary()  # a count and the oldest, at any size
         self.app.call_from_thread(self._show_trends, volume, negative)
         self.app.call_from_thread(self._show, state, suggestion, alarms)
 
-    def _show(self, state: CrisisState, suggestion: Suggestion | None, alarms: list[Alarm]) -> None:
+    def _show(
+        self, state: CrisisState, suggestion: Suggestion | None, alarms: AlarmSummary
+    ) -> None:
         if not self.is_attached:  # the console closed while the worker ran
             return
-        self.query_one(AlarmBanner).show((len(alarms), alarms[0] if alarms else None))
+        self.query_one(AlarmBanner).show(alarms)
         level = self.service.playbook.level(state.level)
         head = Text()
         style = "bold white on red" if level.crisis else "bold"
