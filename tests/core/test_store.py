@@ -84,8 +84,9 @@ def test_the_live_file_rotates_into_dated_segments_still_searched(
         segments = sorted(p.name for p in (tmp_path / MENTIONS_DIR).glob("*.json"))
         assert segments == ["2026-03-14-0001.json", LIVE_FILE]
         indexes = sorted(p.name for p in (tmp_path / MENTIONS_DIR / "index").iterdir())
-        # The segment's index (for the inbox), and the directory's columns: what opening reads.
-        assert indexes == ["2026-03-14-0001.json", "columns.bin"]
+        # The segment's index (for the inbox), its search lines, and the directory's columns:
+        # what opening reads.
+        assert indexes == ["2026-03-14-0001.json", "2026-03-14-0001.search", "columns.bin"]
         store.checkpoint()  # the live file is written at checkpoints; the audit log is the WAL
         assert len(json.loads((tmp_path / MENTIONS_DIR / LIVE_FILE).read_text())["mentions"]) == 6
         assert store.get("x:0-0") is not None  # in the closed segment
@@ -223,5 +224,36 @@ def test_a_damaged_or_stale_block_is_rebuilt_from_the_segments_index(
         assert len(reopened) == 35 and all(f"x:{i}" in reopened for i in range(35))
         shown = reopened.inbox.page(InboxFilter(), 0, 50, {}, set())
         assert len(shown.rows) == 34 and "x:10" not in {r.key for r in shown.rows}
+    finally:
+        reopened.close()
+
+
+def test_a_search_finds_text_in_closed_segments_as_edited(
+    tmp_path: Path, triager: Triager
+) -> None:
+    long_post = "My order never came. " * 12 + "The courier left it at number 42 instead."
+    store = TinyDBStore(tmp_path, live_limit=10)
+    try:
+        store.save([stored(triager, str(i), f"post {i}") for i in range(10)])  # closed
+        store.save([stored(triager, "10", long_post), stored(triager, "11", "still live")])
+        store.save([dataclasses.replace(stored(triager, "3", "The Courier was rude"))])
+
+        def found(text: str) -> list[str]:
+            page = store.inbox.page(InboxFilter(status="all", text=text), 0, 50, {}, set())
+            return sorted(r.key for r in page.rows)
+
+        assert found("courier") == ["x:10", "x:3"]  # an edit in a closed segment, and the
+        assert found("number 42") == ["x:10"]  # live file, past the 160 characters shown
+        assert found("post 3") == [] and found("post 4") == ["x:4"]
+        assert found("@maya") == sorted(f"x:{i}" for i in range(12))
+    finally:
+        store.close()
+    search = next((tmp_path / MENTIONS_DIR / "index").glob("*.search"))
+    search.write_bytes(b"0:0\n" + b"\n".join([b"stale"] * 10))  # a crash left it behind
+    reopened = TinyDBStore(tmp_path, live_limit=10)
+    try:
+        page = reopened.inbox.page(InboxFilter(status="all", text="rude"), 0, 50, {}, set())
+        assert [r.key for r in page.rows] == ["x:3"]
+        assert not search.read_bytes().startswith(b"0:0")  # and made again
     finally:
         reopened.close()

@@ -15,7 +15,6 @@ from typing import Any
 
 from crisis_console.core.store import column_file
 from crisis_console.core.store.columns import LIVE, Block, Columns, block_len
-from crisis_console.core.store.segment_index import search_of
 from crisis_console.core.store.symbols import Symbols
 
 Entries = list[list[Any]]
@@ -120,15 +119,19 @@ class Directory:
         self._save([(name, block, column_file.source_of(self._folder / name))])
 
     def matches(
-        self, text: str, entries_of: Callable[[str], Entries], held: Mapping[int, str]
+        self, text: str, lines_of: Callable[[str], bytes], held: Mapping[int, str]
     ) -> set[int]:
         """The slots of the mentions whose search text (`segment_index.search_of`) holds
-        `text`: every closed segment's index is read, one at a time; `held`: slot -> search
-        text of the rows held as records in memory (the live file's, a reader's replays)."""
-        slots_of, found = self.columns.segment_slots(), set[int]()
+        `text`: each closed segment's search lines (`segment_index.search_lines`) are read,
+        one segment at a time; `held`: slot -> search text of the rows held as records in
+        memory (the live file's, a reader's replays)."""
+        slots_of, found, needle = self.columns.segment_slots(), set[int](), text.encode()
         for seg, name in enumerate(self.names):
-            slots = slots_of(seg)
-            found.update(slots[i] for i, e in enumerate(entries_of(name)) if text in search_of(e))
+            lines = lines_of(name)
+            if needle not in lines:
+                continue
+            pairs = zip(slots_of(seg), lines.split(b"\n"), strict=False)
+            found.update(slot for slot, line in pairs if needle in line)
         found.difference_update(held)
         found.update(slot for slot, searched in held.items() if text in searched)
         return found

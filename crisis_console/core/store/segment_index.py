@@ -15,7 +15,7 @@ An index is derived data: a missing one is rebuilt from its segment, and a stale
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from sys import intern
@@ -98,10 +98,54 @@ def path_of(segments: Path, name: str) -> Path:
 
 
 def write(segments: Path, name: str, entries: Iterable[list[Any]]) -> None:
+    """Write the segment's index, and beside it its search file (see `search_lines`)."""
     folder = segments / INDEX_DIR
     folder.mkdir(exist_ok=True)
-    body = {"version": _VERSION, "rows": list(entries)}
+    rows = list(entries)
+    body = {"version": _VERSION, "rows": rows}
     write_atomically(path_of(segments, name), json.dumps(body, separators=(",", ":")))
+    _write_search(segments, name, rows)
+
+
+def _search_path(segments: Path, name: str) -> Path:
+    return segments / INDEX_DIR / f"{name[: -len('.json')]}.search"
+
+
+def _stamp(path: Path) -> str:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return ""
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def _search_body(entries: Iterable[Sequence[Any]]) -> bytes:
+    return "\n".join(search_of(e).replace("\n", " ") for e in entries).encode()
+
+
+def _write_search(segments: Path, name: str, entries: Sequence[Sequence[Any]]) -> None:
+    stamp = _stamp(path_of(segments, name))
+    write_atomically(_search_path(segments, name), stamp + "\n" + _search_body(entries).decode())
+
+
+def search_lines(
+    segments: Path, name: str, entries_of: Callable[[str], list[list[Any]]], writable: bool
+) -> bytes:
+    """The segment's search texts (`search_of`), a line each in the order of its index, as
+    bytes: a search tests a whole segment with one byte search, and splits only the segments
+    that hold the text. The file names the size and time of the index it was made from; when
+    they differ (a crash between the two writes), it is made again from the index."""
+    try:
+        data = _search_path(segments, name).read_bytes()
+    except FileNotFoundError:
+        data = b""
+    head, _, body = data.partition(b"\n")
+    if data and head.decode("ascii", "replace") == _stamp(path_of(segments, name)):
+        return body
+    entries = entries_of(name)  # (which makes the index again if it is missing)
+    if writable:
+        _write_search(segments, name, entries)
+    return _search_body(entries)
 
 
 def read(segments: Path, name: str) -> list[list[Any]] | None:

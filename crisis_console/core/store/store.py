@@ -209,7 +209,13 @@ class TinyDBStore:
     def _matches(self, text: str) -> set[int]:
         held = {k: self._replayed.get(k) or self._live_doc(k) for k in self._overlay.values()}
         searched = {s: row_from_record(held[k]).search for s, k in self._overlay.items()}
-        return self._dir.matches(text, self._segment_entries, searched)
+        return self._dir.matches(
+            text,
+            lambda name: segment_index.search_lines(
+                self._segments, name, self._segment_entries, not self.read_only
+            ),
+            searched,
+        )
 
     def _live_doc(self, key: str) -> Mapping[str, Any]:
         doc = self._live.table(_TABLE).get(doc_id=self._live_ids[key])
