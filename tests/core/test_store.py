@@ -228,9 +228,7 @@ def test_a_damaged_or_stale_block_is_rebuilt_from_the_segments_index(
         reopened.close()
 
 
-def test_a_search_finds_text_in_closed_segments_as_edited(
-    tmp_path: Path, triager: Triager
-) -> None:
+def test_a_search_finds_text_in_closed_segments_as_edited(tmp_path: Path, triager: Triager) -> None:
     long_post = "My order never came. " * 12 + "The courier left it at number 42 instead."
     store = TinyDBStore(tmp_path, live_limit=10)
     try:
@@ -257,3 +255,30 @@ def test_a_search_finds_text_in_closed_segments_as_edited(
         assert not search.read_bytes().startswith(b"0:0")  # and made again
     finally:
         reopened.close()
+
+
+def test_a_stale_block_between_good_ones_is_made_again_and_the_rest_kept(
+    tmp_path: Path, triager: Triager
+) -> None:
+    store = TinyDBStore(tmp_path, live_limit=10)
+    for first in range(0, 30, 10):  # three closed segments of ten
+        store.save([stored(triager, str(i), f"post {i}") for i in range(first, first + 10)])
+    store.close()
+    middle = sorted((tmp_path / MENTIONS_DIR / "index").glob("2026-*.json"))[1]
+    os.utime(middle, ns=(1, 1))  # changed since its block was written
+    reopened = TinyDBStore(tmp_path, live_limit=10)
+    try:
+        assert reopened.stats["index_rows_read"] == 10  # the middle one alone
+        assert len(reopened) == 30 and all(f"x:{i}" in reopened for i in range(30))
+        page = reopened.inbox.page(InboxFilter(status="all", text="post 1"), 0, 50, {}, set())
+        assert sorted(r.key for r in page.rows) == sorted(
+            ["x:1", *(f"x:{i}" for i in range(10, 20))]
+        )
+        assert reopened.get("x:15").triage.mention.text == "post 15"  # type: ignore[union-attr]
+    finally:
+        reopened.close()
+    again = TinyDBStore(tmp_path, live_limit=10)
+    try:
+        assert again.stats["index_rows_read"] == 0 and len(again) == 30
+    finally:
+        again.close()

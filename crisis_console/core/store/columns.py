@@ -103,6 +103,20 @@ class Columns:
     def block_at(self, slots: Sequence[int]) -> Block:
         return self._rows[np.array(slots, dtype=np.int64)]  # a copy
 
+    def adopt(self, rows: Block, segments: Sequence[tuple[int, int]]) -> None:
+        """Take `rows` (read at open, with room to grow) as the first rows: `segments` holds
+        each segment's (start, count) in `rows`, numbered from 0 in that order, which cover
+        `rows` from its start without a gap."""
+        counts = np.array([c for _, c in segments], dtype=np.int64)
+        starts = np.array([s for s, _ in segments], dtype=np.int64)
+        n = int(counts.sum())
+        assert self.n == 0 and len(rows) >= n and (starts == np.cumsum(counts) - counts).all()
+        self._rows, self.n = rows, n
+        self._rows["seg"][:n] = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+        self._rows["pos"][:n] = np.arange(n) - np.repeat(starts, counts)
+        self._sorted = self._authors = None
+        self.version += 1
+
     def extend(self, segments: Sequence[tuple[int, Block]]) -> None:
         """Add closed segments' rows read from disk (their keys must be new), numbering each
         segment's rows by position."""
@@ -226,8 +240,28 @@ class Columns:
         return out
 
 
-def block_from_bytes(payload: bytes | memoryview) -> Block:
-    return np.frombuffer(payload, ROW).copy()
+def new_rows(capacity: int) -> Block:
+    return np.zeros(capacity, ROW)
+
+
+def packed(rows: Block, segments: Sequence[tuple[int, int]]) -> tuple[Block, list[tuple[int, int]]]:
+    """`rows` with only these (start, count) runs, one after another from the start: as read
+    when they already are (the usual case), else copied into a new array."""
+    at, out = 0, []
+    for _, count in segments:
+        out.append((at, count))
+        at += count
+    if [s for s, _ in segments] == [s for s, _ in out]:
+        return rows, out
+    moved = new_rows(at + at // 8 + 1024)
+    for (start, count), (to, _) in zip(segments, out, strict=True):
+        moved[to : to + count] = rows[start : start + count]
+    return moved, out
+
+
+def rows_buffer(rows: Block, start: int, count: int) -> memoryview:
+    """The bytes of `rows[start:start + count]`, writable in place (to read a file into)."""
+    return memoryview(rows[start : start + count].view(np.uint8))
 
 
 def block_bytes(block: Block) -> bytes:

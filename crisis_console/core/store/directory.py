@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from crisis_console.core.store import column_file
-from crisis_console.core.store.columns import LIVE, Block, Columns, block_len
+from crisis_console.core.store.columns import LIVE, Block, Columns, block_len, new_rows, packed
 from crisis_console.core.store.symbols import Symbols
 
 Entries = list[list[Any]]
@@ -40,26 +40,32 @@ class Directory:
         if loaded is None:
             loaded = column_file.create(self.path) if not read_only else None
         if loaded is None:  # a reader of a folder with no file yet: work in memory
-            loaded = column_file.Loaded(b"\0" * 16, [], {}, 0)
+            loaded = column_file.Loaded(b"\0" * 16, [], {}, 0, new_rows(1024))
         self._loaded = loaded
         symbols = Symbols()
         symbols.load(loaded.symbols)
         self.columns = Columns(loaded.salt, symbols)
-        self.names: list[str] = []
-        self._number: dict[str, int] = {}
+        kept, stale_names = [], []
+        for name in names:
+            block = loaded.blocks.get(name)
+            fresh = block is not None and block.source == column_file.source_of(folder / name)
+            if block is not None and fresh and block.start >= 0:
+                kept.append(block)
+            else:
+                stale_names.append(name)
+        kept.sort(key=lambda b: b.start)
+        self.columns.adopt(*packed(loaded.rows, [(b.start, b.count) for b in kept]))
+        loaded.rows = None  # the columns hold them now
+        self.names = [b.name for b in kept]
+        self._number = {name: seg for seg, name in enumerate(self.names)}
         stale: list[tuple[str, Block, tuple[int, int]]] = []
         parts = []
-        for name in names:
+        for name in stale_names:
             seg = self._number[name] = len(self.names)
             self.names.append(name)
-            source = column_file.source_of(folder / name)
-            block = loaded.blocks.get(name)
-            if block is not None and block.source == source:
-                rows = block.rows
-            else:
-                rows = self.columns.block_of(entries_of(name))
-                source = column_file.source_of(folder / name)  # the index may just be made
-                stale.append((name, rows, source))
+            rows = self.columns.block_of(entries_of(name))
+            source = column_file.source_of(folder / name)  # the index may just be made
+            stale.append((name, rows, source))
             parts.append((seg, rows))
         self.columns.extend(parts)
         if stale and not read_only:
@@ -70,7 +76,7 @@ class Directory:
         fresh = []
         for name, rows, source in segments:
             old = self._loaded.blocks.get(name)
-            if old is not None and block_len(old.rows) == block_len(rows):
+            if old is not None and old.count == block_len(rows):
                 column_file.rewrite(self.path, self._loaded, name, rows, source)
             else:
                 fresh.append((name, rows, source))
