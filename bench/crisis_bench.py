@@ -58,7 +58,8 @@ ROWS = {  # key: (section, label, unit, expect); a unit of ms or /s is a cost th
     "send_p50": ("", "send a reply (claim + send), median of 20", "ms", "flat"),
     "ack_p50": ("", "acknowledge an alarm, median of 20", "ms", "flat"),
     "level": ("", "level change to 2 (every mention re-routed)", "ms", "flat"),
-    "tick_backlog": ("", "first tick after +60 min (the backlog)", "ms", "N"),
+    "tick_backlog": ("", "ticks after +60 min, the whole backlog", "ms", "N"),
+    "tick_chunk": ("", "the longest chunk of it (the lock held)", "ms", "flat"),
     "tick_p50": ("", "tick, clock +1 min each, median of 5", "ms", "flat"),
     "tick_max": ("", "tick, clock +1 min each, max of 5", "ms", "flat"),
     "tick_idle": ("", "tick with nothing new due, median of 5", "ms", "flat"),
@@ -216,8 +217,15 @@ def replies(service: ConsoleService, run: Run) -> None:
 def ticks(service: ConsoleService, run: Run) -> None:
     run.clock.advance(60)  # past claim leases, alarm acks, checklist steps, many SLAs
     did: list[str] = []
-    put("tick_backlog", run.size, timed_ms(lambda: did.extend(service.timers.tick())))
-    say(f"  first tick did {len(did)} thing(s): {'; '.join(did[:3])}{' ...' * (len(did) > 3)}")
+    chunks = [timed_ms(lambda: did.extend(service.timers.tick()))]
+    while service.timers.backlog:  # as the console and `tick` work it off: chunk by chunk
+        chunks.append(timed_ms(lambda: did.extend(service.timers.tick())))
+    put("tick_backlog", run.size, sum(chunks))
+    put("tick_chunk", run.size, max(chunks))
+    say(
+        f"  the backlog took {len(chunks)} chunk(s) and did {len(did)} thing(s): "
+        f"{'; '.join(did[:3])}{' ...' * (len(did) > 3)}"
+    )
     steady = []
     for _ in range(5):
         run.clock.advance(1)

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace, service: ConsoleService, out: IO[str]) -> int:
         elif args.command == "checklist":
             _print_steps(desk.state(), service.clock(), out)
         else:
-            for line in service.timers.tick():
+            for line in service.timers.tick_all():
                 out.write(line + "\n")
     except ValueError as exc:
         raise CrisisConsoleError(str(exc)) from exc

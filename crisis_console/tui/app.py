@@ -135,7 +135,8 @@ class CrisisConsoleApp(App[None]):
 
     @work(thread=True, exclusive=True, group="timers")
     def run_timers(self) -> None:
-        self.service.timers.tick()
+        # A chunk at a time: between chunks, the operator's actions take the lock.
+        self.service.timers.tick_all()
         self.call_from_thread(self.refresh_state)
 
     @work(thread=True, exclusive=True, group="outbox")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from crisis_console.core.archive.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.crisis import timers
 from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.models import Role
 from crisis_console.core.playbook.playbook import Playbook
@@ -223,3 +224,34 @@ def test_while_many_alarms_stay_open_one_round_reminds_of_them_all(
     actions = [e["action"] for e in AuditLog(tmp_path / "data" / AUDIT_FILE).events()]
     assert actions.count("alarms.reminded") == 1
     assert actions.count("alarm.renotified") == 8 + 4 + 4
+
+
+def test_a_backlog_is_worked_off_in_chunks_of_whole_minutes(
+    make_service: ServiceFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After hours away, what is due is handled a chunk at a time (each its own call, so the
+    lock is free between them), oldest first, and nothing is lost or handled twice."""
+    monkeypatch.setattr(timers, "CHUNK", 10)
+    clock = MovableClock()
+    lead = make_service(clock=clock)
+    # Four questions a minute for ten minutes: each a breach 240 minutes on.
+    rows = [
+        record(f"{m}-{i}", f"How do I pause my box? ({m}-{i})", created_at=stamp(m))
+        for m in range(10)
+        for i in range(4)
+    ]
+    lead.ingest(read_jsonl(jsonl(*rows), "f", NOW))
+    clock.advance(300)
+    assert lead.timers.tick() == ["12 SLA breach(es) in support"]  # three whole minutes
+    assert lead.timers.backlog and lead.timers.breached() == {
+        f"x:{m}-{i}" for m in range(3) for i in range(4)
+    }
+    assert lead.timers.tick_all() == ["12 SLA breach(es) in support"] * 2 + [
+        "4 SLA breach(es) in support"
+    ]
+    assert not lead.timers.backlog and len(lead.timers.breached()) == 40
+    assert lead.timers.tick() == []
+
+
+def stamp(minute: int) -> str:
+    return (NOW + timedelta(minutes=minute)).isoformat()

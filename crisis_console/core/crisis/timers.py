@@ -6,7 +6,9 @@ spike suggestion once per interval. The console calls it every few seconds; `cri
 tick` runs it from cron. Each thing it does is audited and notified.
 
 A tick reads only what has come due (the store's due index), never the whole store: its cost
-is the number of things due, however many mentions are stored.
+is the number of things due, however many mentions are stored. A backlog (the console was
+closed for an hour of a crisis) is worked off in chunks of about `CHUNK` items, each its own
+call holding the service's lock, so a claim or a send waits for one chunk, never for all.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from crisis_console.core.store.due import Due
 from crisis_console.core.triage.spikes import Point, Suggestion, judge, suggest
 
 ONE_BY_ONE = 5  # more late alarms than this are re-notified in one message
+CHUNK = 2_000  # due items a tick handles, at the least a whole minute of them
 
 
 class Timers:
@@ -32,12 +35,23 @@ class Timers:
     def __init__(self, desk: CrisisDesk) -> None:
         self.desk, self._store, self._audit = desk, desk.ctx.store, desk.ctx.audit
         self.lock = desk.lock
+        self.backlog = False  # whether the last tick left items due for the next
+
+    def tick_all(self) -> list[str]:
+        """Tick until nothing due is left (the lock is released between chunks)."""
+        did = self.tick()
+        while self.backlog:
+            did += self.tick()
+        return did
 
     @synchronized
     def tick(self) -> list[str]:
-        """Run every timer once; return a line for each thing it did."""
+        """Run every timer once, over at most a chunk of what is due (see `backlog`); return
+        a line for each thing it did."""
         now = self.desk.clock()
-        due = self._store.due.due(now)
+        due = self._store.due.due(now, CHUNK)
+        through = due[-1].at if len(due) >= CHUNK else now
+        self.backlog = through < now
         by_kind: dict[str, list[str]] = {}
         for entry in due:
             by_kind.setdefault(entry.kind, []).append(entry.key)
@@ -49,7 +63,8 @@ class Timers:
         suggestion = self.spike_suggestion()
         if suggestion is not None:
             did += self._announce_spike(suggestion)
-        self._store.due.clear_through(now)  # handled: a crash before this only repeats checks
+        # Handled: a crash before this only repeats checks.
+        self._store.due.clear_through(through)
         # Everything logged is in the store: a restart need not read back past this tick.
         self._store.save([], applied=self._audit.last_seq)
         return did

@@ -91,9 +91,15 @@ class DueIndex:
         current = _slot_start(now).strftime(_NAME)
         return sorted(p.stem for p in self.folder.glob("*.jsonl") if p.stem <= current)
 
-    def due(self, now: datetime) -> list[Due]:
-        """Every entry due at or before `now`, oldest first."""
-        found = [e for slot in self._begun(now) for e in self._entries(slot) if e.at <= now]
+    def due(self, now: datetime, limit: int | None = None) -> list[Due]:
+        """The entries due at or before `now`, oldest first: all of them, or (with `limit`)
+        whole minutes of them, oldest first, until at least `limit` are read. Clear what was
+        handled with `clear_through` the last one's time."""
+        found: list[Due] = []
+        for slot in self._begun(now):
+            if limit is not None and len(found) >= limit:
+                break
+            found += (e for e in self._entries(slot) if e.at <= now)
         return sorted(found, key=lambda d: d.at)
 
     def clear_through(self, now: datetime) -> None:
