@@ -206,14 +206,14 @@ class Columns:
         newest: list[int] = mine[np.argsort(-rows["created"][mine], kind="stable")][:limit].tolist()
         return newest
 
-    def segment_slots(self) -> Callable[[int], list[int]]:
-        """Closed segment number -> its rows' slots, by position (for one pass over all)."""
+    def segment_slots(self, segments: int) -> Callable[[int], list[int]]:
+        """Closed segment number (below `segments`) -> its rows' slots, by position (for one
+        pass over all)."""
         rows = self.rows
         by_place = np.lexsort((rows["pos"], rows["seg"]))  # the live file's first (-1)
-        seg = rows["seg"][by_place]
-        return lambda n: by_place[
-            np.searchsorted(seg, n, "left") : np.searchsorted(seg, n, "right")
-        ].tolist()
+        segs = rows["seg"][by_place]
+        bounds = np.searchsorted(segs, np.arange(segments + 1, dtype=segs.dtype))
+        return lambda n: by_place[bounds[n] : bounds[n + 1]].tolist()
 
     def print_at(self, slot: int) -> int:
         return int(self._rows["print"][slot])

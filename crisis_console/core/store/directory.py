@@ -131,13 +131,32 @@ class Directory:
         `text`: each closed segment's search lines (`segment_index.search_lines`) are read,
         one segment at a time; `held`: slot -> search text of the rows held as records in
         memory (the live file's, a reader's replays)."""
-        slots_of, found, needle = self.columns.segment_slots(), set[int](), text.encode()
+        slots_of, found, needle = (
+            self.columns.segment_slots(len(self.names)),
+            set[int](),
+            text.encode(),
+        )
         for seg, name in enumerate(self.names):
             lines = lines_of(name)
-            if needle not in lines:
-                continue
-            pairs = zip(slots_of(seg), lines.split(b"\n"), strict=False)
-            found.update(slot for slot, line in pairs if needle in line)
+            if needle in lines:
+                slots = slots_of(seg)
+                found.update(slots[i] for i in _lines_holding(lines, needle) if i < len(slots))
         found.difference_update(held)
         found.update(slot for slot, searched in held.items() if text in searched)
         return found
+
+
+def _lines_holding(lines: bytes, needle: bytes) -> list[int]:
+    """The numbers of the lines of `lines` that hold `needle`, found by byte searches."""
+    out: list[int] = []
+    line, counted = 0, 0
+    at = lines.find(needle)
+    while at >= 0:
+        line += lines.count(b"\n", counted, at)
+        out.append(line)
+        end = lines.find(b"\n", at)
+        if end < 0:
+            break
+        line, counted = line + 1, end + 1
+        at = lines.find(needle, counted)
+    return out
