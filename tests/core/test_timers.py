@@ -14,6 +14,7 @@ from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.models import Role
 from crisis_console.core.playbook.playbook import Playbook
 from crisis_console.core.roster import PermissionDenied
+from crisis_console.core.service import ConsoleService
 from crisis_console.core.triage.spikes import Point, suggest
 from tests.conftest import NOW, MovableClock, ServiceFactory, jsonl, record
 
@@ -174,14 +175,20 @@ def test_spikes_judged_from_the_counters_match_those_judged_from_the_mentions(
     assert volume[-9:] == [20, 22, 19, 21, 20, 23, 18, 21, 40] and len(shares) == len(volume)
 
 
-def test_many_late_alarms_are_renotified_in_one_message_and_each_is_audited(
-    make_service: ServiceFactory, tmp_path: Path
-) -> None:
-    clock = MovableClock()
+def eight_alarms(make_service: ServiceFactory, clock: MovableClock) -> ConsoleService:
+    """A lead's service on a store where eight harm alarms were raised at NOW."""
     lead = make_service(clock=clock)
     harm = "The heater is sparking and smoking in my kid's room"
     rows = [record(str(i), f"{harm} ({i})", created_at=NOW.isoformat()) for i in range(8)]
     lead.ingest(read_jsonl(jsonl(*rows), "f", NOW))
+    return lead
+
+
+def test_many_late_alarms_are_renotified_in_one_message_and_each_is_audited(
+    make_service: ServiceFactory, tmp_path: Path
+) -> None:
+    clock = MovableClock()
+    lead = eight_alarms(make_service, clock)
     assert len(lead.crisis.alarms(open_only=True)) == 8
     before = len(harm_notes(lead))
     clock.advance(5)
@@ -200,10 +207,7 @@ def test_while_many_alarms_stay_open_one_round_reminds_of_them_all(
     make_service: ServiceFactory, tmp_path: Path
 ) -> None:
     clock = MovableClock()
-    lead = make_service(clock=clock)
-    harm = "The heater is sparking and smoking in my kid's room"
-    rows = [record(str(i), f"{harm} ({i})", created_at=NOW.isoformat()) for i in range(8)]
-    lead.ingest(read_jsonl(jsonl(*rows), "f", NOW))
+    lead = eight_alarms(make_service, clock)
     clock.advance(5)
     assert lead.timers.tick() == ["re-notified 8 alarms"]  # each once, then as a round
     clock.advance(1)
