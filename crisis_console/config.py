@@ -19,6 +19,7 @@ from crisis_console.core.playbook.yamlfile import load_yaml
 APP_NAME = "crisis-console"
 HOME_ENV = "CRISIS_CONSOLE_HOME"
 PLAYBOOK_ENV = "CRISIS_CONSOLE_PLAYBOOK"
+DB_ENV = "CRISIS_CONSOLE_DB"  # team mode: the PostgreSQL database
 DEFAULT_PLAYBOOK = "general"
 SETTINGS_FILE = "settings.yaml"
 
@@ -62,6 +63,14 @@ def playbook_path(
     if candidate.suffix in (".yaml", ".yml") or candidate.exists():
         return candidate
     return shipped_dir("playbooks") / f"{choice}.yaml"
+
+
+def database(
+    explicit: str | None, folder: Path | None, env: Mapping[str, str] = os.environ
+) -> str | None:
+    """Team mode's database: `--db`, else $CRISIS_CONSOLE_DB, else `db:` in the data
+    folder's settings.yaml; None in folder mode."""
+    return explicit or env.get(DB_ENV) or setting(folder, "db")
 
 
 def setting(folder: Path | None, key: str) -> str | None:

@@ -24,6 +24,7 @@ from typing import IO
 from crisis_console import __version__, config, demo
 from crisis_console.cli import audit as cli_audit
 from crisis_console.cli import crisis as cli_crisis
+from crisis_console.cli import db as cli_db
 from crisis_console.cli import eval as cli_eval
 from crisis_console.cli import ingest as cli_ingest
 from crisis_console.cli import replies as cli_replies
@@ -98,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_audit.add_commands(commands)
     cli_serve.add_commands(commands)
     cli_report.add_commands(commands)
+    cli_db.add_commands(commands)
 
     playbook = commands.add_parser("playbook", help="work with playbooks")
     playbook_commands = playbook.add_subparsers(dest="playbook_command", required=True)
@@ -135,6 +137,9 @@ def main(argv: Sequence[str] | None = None, clock: Clock = system_clock) -> int:
                 return cli_crisis.run(args, service, sys.stdout)
         if args.command == "playbook":
             return run_validate(args)
+        if args.command in cli_db.COMMANDS:
+            dsn = config.database(args.db, config.data_dir(args.data_dir))
+            return cli_db.run(args, dsn, sys.stdout)
         if args.command == "serve":
             return run_serve(args, clock)
         if args.command == "report":

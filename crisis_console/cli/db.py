@@ -1,0 +1,65 @@
+"""The team database's schema: create it, bring it up to date, say where it stands.
+
+crisis-console db init      create the schema in an empty database
+crisis-console db migrate   apply the migrations this version ships that the database lacks
+crisis-console db status    the schema version, each migration applied (when, by whom), and
+                            what is pending
+
+The database is `--db postgresql://...`, else $CRISIS_CONSOLE_DB, else `db:` in the data
+folder's settings.yaml.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC
+from typing import IO, Any
+
+from crisis_console.core.errors import CrisisConsoleError
+from crisis_console.core.store.postgres import migrations
+from crisis_console.core.store.postgres.connection import connect, shown
+
+COMMANDS = ("db",)
+
+
+def add_commands(commands: Any) -> None:
+    db = commands.add_parser("db", help="team mode: the PostgreSQL database's schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    for name, text in (
+        ("init", "create the schema in an empty database"),
+        ("migrate", "apply the migrations the database lacks"),
+        ("status", "the schema version and what is pending"),
+    ):
+        sub = db_commands.add_parser(name, help=text)
+        sub.add_argument("--db", help="postgresql://... (default: $CRISIS_CONSOLE_DB)")
+
+
+def run(args: argparse.Namespace, dsn: str | None, out: IO[str]) -> int:
+    """`dsn`: the database, as `config.database` resolved it."""
+    if not dsn:
+        raise CrisisConsoleError(
+            "no database: give --db postgresql://user@host/name, or set CRISIS_CONSOLE_DB"
+        )
+    with connect(dsn) as conn:
+        if args.db_command == "status":
+            state = migrations.status(conn)
+        else:
+            before = migrations.status(conn)
+            if args.db_command == "init" and before.applied:
+                raise CrisisConsoleError(
+                    f"{shown(dsn)} already holds the schema (version {before.version}); "
+                    "use 'crisis-console db migrate' to bring it up to date"
+                )
+            done = migrations.migrate(conn)
+            for m in done:
+                out.write(f"applied {m.version:04d}_{m.name}\n")
+            state = migrations.status(conn)
+    latest = state.version + len(state.pending)
+    verdict = "up to date" if not state.pending else f"{len(state.pending)} pending"
+    out.write(f"{shown(dsn)}: schema version {state.version} of {latest}, {verdict}\n")
+    for a in state.applied:
+        at = a.at.astimezone(UTC)
+        out.write(f"  {a.version:04d}_{a.name}  applied {at:%Y-%m-%d %H:%M} UTC by {a.by}\n")
+    for m in state.pending:
+        out.write(f"  {m.version:04d}_{m.name}  pending: run 'crisis-console db migrate'\n")
+    return 0

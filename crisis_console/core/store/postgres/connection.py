@@ -1,0 +1,51 @@
+"""Connections to the team's PostgreSQL server: the one module that imports psycopg.
+
+A database is named by a libpq connection string (`postgresql://user@host:5432/name`, or
+`host=… dbname=…`). Failures become `StoreError`s that say which server and why, never a
+driver traceback. The password, if the string holds one, is never shown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from crisis_console.core.errors import StoreError
+
+CONNECT_SECONDS = 5
+
+Connection = psycopg.Connection[Any]
+__all__ = ["Connection", "connect", "named", "shown"]
+
+
+def shown(dsn: str) -> str:
+    """The connection string with any password masked, for messages."""
+    masked = re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", dsn)
+    return re.sub(r"(password\s*=\s*)\S+", r"\1***", masked)
+
+
+@contextmanager
+def connect(dsn: str, autocommit: bool = False) -> Iterator[Connection]:
+    """A connection for the length of the block; committed at its end unless it raised."""
+    try:
+        conn = psycopg.connect(dsn, autocommit=autocommit, connect_timeout=CONNECT_SECONDS)
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreError(f"cannot connect to PostgreSQL at {shown(dsn)}: {reason}") from exc
+    try:
+        with conn:
+            yield conn
+    except psycopg.Error as exc:
+        raise StoreError(f"PostgreSQL at {shown(dsn)}: {exc}".strip()) from exc
+    finally:
+        conn.close()
+
+
+def named(template: str, **names: str) -> sql.Composed:
+    """`template` with `{name}` placeholders filled by quoted identifiers (table names)."""
+    return sql.SQL(template).format(**{k: sql.Identifier(v) for k, v in names.items()})
