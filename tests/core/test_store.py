@@ -25,6 +25,7 @@ from crisis_console.core.store.store import (
 )
 from crisis_console.core.triage.routing import Triager
 from tests.conftest import NOW, parsed, record
+from tests.core.columns_damage import HEADER, blocks
 
 
 def stored(triager: Triager, native_id: str, text: str) -> StoredMention:
@@ -69,6 +70,9 @@ def test_saving_the_same_key_replaces_not_duplicates(tmp_path: Path, triager: Tr
         assert len(store) == 3 and store.author_posts("x:maya") == 3
     finally:
         store.close()
+
+
+HEADER_SIZE = HEADER.size
 
 
 def test_the_live_file_rotates_into_dated_segments_still_searched(
@@ -209,7 +213,8 @@ def test_a_damaged_or_stale_block_is_rebuilt_from_the_segments_index(
     store.close()
     columns = tmp_path / MENTIONS_DIR / "index" / "columns.bin"
     data = bytearray(columns.read_bytes())
-    data[200] ^= 0xFF  # a byte inside the first block's rows
+    at, _, _, length = next(b for b in blocks(bytes(data)) if b[1] == b"R")
+    data[at + HEADER_SIZE + length // 2] ^= 0xFF  # a byte inside the first block's rows
     columns.write_bytes(bytes(data))
     # The second segment's index changed behind the file's back (a crash between the two).
     second = sorted((tmp_path / MENTIONS_DIR / "index").glob("2026-*.json"))[1]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -152,6 +153,9 @@ def _native_id(value: Any) -> str:
     return text
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _text(obj: Mapping[str, Any], field: str, limit: int, required: bool = False) -> str:
     value = obj.get(field)
     if value is None:
@@ -164,7 +168,9 @@ def _text(obj: Mapping[str, Any], field: str, limit: int, required: bool = False
         raise MentionError(field, "must not be empty")
     if len(value) > limit:
         raise MentionError(field, f"is longer than {limit:,} characters")
-    return value
+    # Half an emoji (a lone UTF-16 surrogate, which JSON allows) cannot be stored as UTF-8:
+    # it becomes the replacement character, as a decoder would make of it.
+    return _LONE_SURROGATE.sub("\ufffd", value)
 
 
 def _enum(obj: Mapping[str, Any], field: str, enum: type[E], required: bool) -> E | None:

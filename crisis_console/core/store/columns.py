@@ -23,7 +23,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from crisis_console.core.store.inbox import RANK_STEP, URGENCY_RANK, InboxFilter, queues_from
+from crisis_console.core.store.inbox import (
+    RANK_STEP,
+    URGENCY_RANK,
+    InboxFilter,
+    queues_from,
+    searchable,
+)
 from crisis_console.core.store.symbols import Symbols
 
 ROW = np.dtype(
@@ -62,6 +68,7 @@ class Columns:
         self._authors: npt.NDArray[np.uint64] | None = None
         self._authors_since: Counter[int] = Counter()
         self._scans = 0
+        self._ranks = np.zeros(1, np.int64)  # see `arrival_ranks`
 
     @property
     def rows(self) -> npt.NDArray[Any]:
@@ -102,6 +109,28 @@ class Columns:
 
     def block_at(self, slots: Sequence[int]) -> Block:
         return self._rows[np.array(slots, dtype=np.int64)]  # a copy
+
+    def codes_known(self, rows: Block, start: int, count: int) -> bool:
+        """Whether every code in `rows[start:start + count]` names a known symbol."""
+        block = rows[start : start + count]
+        return all(
+            0 <= int(block[t].min(initial=0)) <= int(block[t].max(initial=0)) < len(names)
+            for t, names in self.symbols.names.items()
+        )
+
+    def arrival_ranks(self, ranks: Sequence[int]) -> None:
+        """Each closed segment's place in the order of arrival (by segment number)."""
+        self._ranks = np.array([*ranks, len(ranks)], dtype=np.int64)  # [-1]: the live file
+        self.version += 1
+
+    def arrival(self) -> npt.NDArray[np.int64]:
+        """Each row's place in the order of arrival: its segment's, then its position."""
+        rows = self.rows
+        ranks = self._ranks if len(self._ranks) else np.zeros(1, np.int64)
+        arrival: npt.NDArray[np.int64] = (ranks[rows["seg"]] << 32) | (
+            rows["pos"].astype(np.int64) & 0xFFFFFFFF
+        )
+        return arrival
 
     def adopt(self, rows: Block, segments: Sequence[tuple[int, int]]) -> None:
         """Take `rows` (read at open, with room to grow) as the first rows: `segments` holds
@@ -150,9 +179,6 @@ class Columns:
         self._rows[slot] = (k, p, a, seg, pos, order, created, plat, cat, pattern, deleted, 0)
         self.version += 1
         return slot
-
-    def place(self, slot: int, seg: int, pos: int) -> None:
-        self._rows["seg"][slot], self._rows["pos"][slot] = seg, pos
 
     def _reserve(self, more: int) -> None:
         if self.n + more > len(self._rows):
@@ -319,7 +345,7 @@ class Query:
                 keep &= rows[table] == (-1 if code is None else code)
         if where.urgency is not None:
             keep &= rows["order"] // RANK_STEP == URGENCY_RANK.get(where.urgency, -1)
-        text = where.text.lower().strip()
+        text = searchable(where.text).strip()
         if text:
             keep &= self._search(text)
         chosen = perm[keep[perm]]
@@ -332,7 +358,8 @@ class Query:
     def _sorted(self) -> npt.NDArray[np.intp]:
         if self._perm is None or self._version != self.columns.version:
             self._version = self.columns.version
-            self._perm = np.argsort(self.columns.rows["order"], kind="stable")
+            rows = self.columns.rows
+            self._perm = np.lexsort((self.columns.arrival(), rows["order"]))
             self._searches.clear()
         return self._perm
 

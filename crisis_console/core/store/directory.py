@@ -48,8 +48,12 @@ class Directory:
         kept, stale_names = [], []
         for name in names:
             block = loaded.blocks.get(name)
-            fresh = block is not None and block.source == column_file.source_of(folder / name)
-            if block is not None and fresh and block.start >= 0:
+            if (
+                block is not None
+                and block.start >= 0
+                and block.source == column_file.source_of(folder / name)
+                and self.columns.codes_known(loaded.rows, block.start, block.count)
+            ):
                 kept.append(block)
             else:
                 stale_names.append(name)
@@ -58,7 +62,7 @@ class Directory:
         loaded.rows = None  # the columns hold them now
         self.names = [b.name for b in kept]
         self._number = {name: seg for seg, name in enumerate(self.names)}
-        stale: list[tuple[str, Block, tuple[int, int]]] = []
+        stale: list[tuple[str, Block, column_file.Source]] = []
         parts = []
         for name in stale_names:
             seg = self._number[name] = len(self.names)
@@ -68,11 +72,24 @@ class Directory:
             stale.append((name, rows, source))
             parts.append((seg, rows))
         self.columns.extend(parts)
+        self._ranked()
         if stale and not read_only:
             self._save(stale)
 
-    def _save(self, segments: list[tuple[str, Block, tuple[int, int]]]) -> None:
-        """Write each segment's block: in place where it has one, else appended."""
+    def _ranked(self) -> None:
+        """Tell the columns the segments' order of arrival (their names sort by it): the
+        inbox's last tie-break, whatever order the segments' rows were read in."""
+        order = sorted(range(len(self.names)), key=self.names.__getitem__)
+        ranks = [0] * len(order)
+        for rank, seg in enumerate(order):
+            ranks[seg] = rank
+        self.columns.arrival_ranks(ranks)
+
+    def _save(self, segments: list[tuple[str, Block, column_file.Source]]) -> None:
+        """Write each segment's block: in place where it has one, else appended; any new
+        symbols first, since a block's codes name them."""
+        symbols, self.columns.symbols.unsaved = self.columns.symbols.unsaved, []
+        column_file.append(self.path, self._loaded, symbols, [])
         fresh = []
         for name, rows, source in segments:
             old = self._loaded.blocks.get(name)
@@ -80,8 +97,7 @@ class Directory:
                 column_file.rewrite(self.path, self._loaded, name, rows, source)
             else:
                 fresh.append((name, rows, source))
-        symbols, self.columns.symbols.unsaved = self.columns.symbols.unsaved, []
-        column_file.append(self.path, self._loaded, symbols, fresh)
+        column_file.append(self.path, self._loaded, [], fresh)
 
     # --- for the store ------------------------------------------------------------------
 
@@ -110,6 +126,7 @@ class Directory:
         """The live file closed as segment `name`, whose JSON index holds `entries`."""
         seg = self._number[name] = len(self.names)
         self.names.append(name)
+        self._ranked()
         self._persist(name, [self.columns.put(e, seg, pos) for pos, e in enumerate(entries)])
 
     def rewritten(self, name: str, entries: Entries) -> None:

@@ -90,7 +90,7 @@ def row_from_record(doc: Mapping[str, Any]) -> InboxRow:
         followers=m["followers"],
         verified=m["verified"],
         snippet=text[:SNIPPET_CHARS],
-        search=f"{text[:SEARCH_CHARS]} @{m['author']} {m['author_name']}".lower(),
+        search=searchable(f"{text[:SEARCH_CHARS]} @{m['author']} {m['author_name']}"),
         queue=queue,
         category=category,
         escalate=r["escalate"],
@@ -98,6 +98,15 @@ def row_from_record(doc: Mapping[str, Any]) -> InboxRow:
         created_at=created,
         level_queues=level_queues(r),
     )
+
+
+_LINE_BREAKS = str.maketrans(dict.fromkeys("\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029", " "))
+
+
+def searchable(text: str) -> str:
+    """What a search compares: lower case, every line break a space (a post written over
+    two lines is found by its words, and is the same text live or in a closed segment)."""
+    return text.lower().translate(_LINE_BREAKS)
 
 
 def level_queues(route: Mapping[str, Any]) -> tuple[tuple[int, str], ...]:

@@ -27,6 +27,7 @@ from crisis_console.core.store.inbox import (
     URGENCY_RANK,
     InboxRow,
     queues_from,
+    searchable,
 )
 from crisis_console.core.store.jsonfile import read_json, write_atomically
 
@@ -90,7 +91,7 @@ def row(e: Sequence[Any]) -> InboxRow:
 
 def search_of(e: Sequence[Any]) -> str:
     """What a text search looks at: the start of the text, the handle and the name."""
-    return f"{e[7]} @{e[3]} {e[4]}".lower()
+    return searchable(f"{e[7]} @{e[3]} {e[4]}")
 
 
 def path_of(segments: Path, name: str) -> Path:
@@ -120,7 +121,7 @@ def _stamp(path: Path) -> str:
 
 
 def _search_body(entries: Iterable[Sequence[Any]]) -> bytes:
-    return "\n".join(search_of(e).replace("\n", " ") for e in entries).encode()
+    return "\n".join(search_of(e) for e in entries).encode()
 
 
 def _write_search(segments: Path, name: str, entries: Sequence[Sequence[Any]]) -> None:

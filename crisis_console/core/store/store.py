@@ -279,9 +279,9 @@ class TinyDBStore:
             return
         by_segment: dict[str, dict[str, dict[str, Any]]] = {}
         for item in items:
-            by_segment.setdefault(self._dir.segment(item.key) or LIVE_FILE, {})[item.key] = (
-                stored_to_record(item)
-            )
+            record = stored_to_record(item)
+            fingerprint(record)  # what cannot be stored is refused before anything is written
+            by_segment.setdefault(self._dir.segment(item.key) or LIVE_FILE, {})[item.key] = record
         # Closed segments first: the live file's write, with `applied`, is what commits a batch.
         for name, records in sorted(by_segment.items(), key=lambda kv: kv[0] == LIVE_FILE):
             # A closed segment is read once and kept in memory while written: its index is
