@@ -26,7 +26,7 @@ from crisis_console.core.store.due import Due
 from crisis_console.core.triage.spikes import Point, Suggestion, judge, suggest
 
 ONE_BY_ONE = 5  # more late alarms than this are re-notified in one message
-CHUNK = 2_000  # due items a tick handles, at the least a whole minute of them
+CHUNK = 2_000  # due items a tick handles (and any due at the same moment as the last)
 
 
 class Timers:
@@ -80,12 +80,13 @@ class Timers:
             timedelta(minutes=self.desk.playbook.alarm_ack_minutes),
         )
         late = [a for a in alarms.get_many(dict.fromkeys(keys)) if a.open and now >= a.ack_due]
-        count, oldest = alarms.summary()
+        count = alarms.open_count()  # (a number kept up to date: not a read of the alarms)
         many, scheduled = count > ONE_BY_ONE, alarms.round_due()
         did: list[str] = []
         # A round is due at its time; a round reminder whose record a crash lost still runs.
         if (round_due and scheduled is None) or (scheduled is not None and scheduled <= now):
-            if many and oldest is not None:
+            _, oldest = alarms.summary() if many else (count, None)
+            if oldest is not None:
                 did += self._remind_round(now, count, oldest)
             elif count:  # few again: back to one reminder each
                 known = {a.key for a in late}

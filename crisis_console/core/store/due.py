@@ -93,14 +93,18 @@ class DueIndex:
 
     def due(self, now: datetime, limit: int | None = None) -> list[Due]:
         """The entries due at or before `now`, oldest first: all of them, or (with `limit`)
-        whole minutes of them, oldest first, until at least `limit` are read. Clear what was
-        handled with `clear_through` the last one's time."""
+        the oldest `limit`, and any due at the same moment as the last of those. Clear what
+        was handled with `clear_through` the last one's time."""
         found: list[Due] = []
         for slot in self._begun(now):
+            found += (e for e in self._entries(slot) if e.at <= now)
             if limit is not None and len(found) >= limit:
                 break
-            found += (e for e in self._entries(slot) if e.at <= now)
-        return sorted(found, key=lambda d: d.at)
+        found.sort(key=lambda d: d.at)
+        if limit is None or len(found) <= limit:
+            return found
+        last = found[limit - 1].at
+        return [e for e in found if e.at <= last]
 
     def clear_through(self, now: datetime) -> None:
         """Forget every entry due at or before `now` (they have been handled)."""

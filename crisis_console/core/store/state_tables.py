@@ -167,7 +167,7 @@ class AlarmTable:
             fresh = {k: alarm_record(a) for k, a in wanted.items() if k not in known}
             if fresh and log is not None:
                 log([wanted[k] for k in fresh])
-            count = {"current": {"open": self._open_count() + len(fresh)}} if fresh else {}
+            count = {"current": {"open": self.open_count() + len(fresh)}} if fresh else {}
             self._tables.apply(
                 {
                     "alarms": (fresh, []),
@@ -186,7 +186,7 @@ class AlarmTable:
             change = len([k for k in still_open if k not in was_open]) - len(
                 [k for k in closed if k in was_open]
             )
-            count = {"current": {"open": self._open_count() + change}} if change else {}
+            count = {"current": {"open": self.open_count() + change}} if change else {}
             self._tables.apply(
                 {
                     "alarms": (records, []),
@@ -195,7 +195,7 @@ class AlarmTable:
                 }
             )
 
-    def _open_count(self) -> int:
+    def open_count(self) -> int:
         record = self._count.get("current")
         return int(record["open"]) if record else 0
 
@@ -211,7 +211,7 @@ class AlarmTable:
     def summary(self) -> AlarmSummary:
         """How many alarms are open, and the oldest of them: a count and one small file,
         however many there are (segments are in time order, so the first holds the oldest)."""
-        count = self._open_count()
+        count = self.open_count()
         for part in self._open.parts() if count else []:
             found = [alarm_from(r) for r in self._open.part(part).values()]
             if found:
