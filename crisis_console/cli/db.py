@@ -16,8 +16,6 @@ from datetime import UTC
 from typing import IO, Any
 
 from crisis_console.core.errors import CrisisConsoleError
-from crisis_console.core.store.postgres import migrations
-from crisis_console.core.store.postgres.connection import connect, shown
 
 COMMANDS = ("db",)
 
@@ -36,6 +34,10 @@ def add_commands(commands: Any) -> None:
 
 def run(args: argparse.Namespace, dsn: str | None, out: IO[str]) -> int:
     """`dsn`: the database, as `config.database` resolved it."""
+    # Imported here: psycopg costs every other command a tenth of a second to load.
+    from crisis_console.core.store.postgres import migrations
+    from crisis_console.core.store.postgres.connection import connect, shown
+
     if not dsn:
         raise CrisisConsoleError(
             "no database: give --db postgresql://user@host/name, or set CRISIS_CONSOLE_DB"

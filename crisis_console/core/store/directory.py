@@ -2,7 +2,7 @@
 closed segments (`column_file`), and in memory for the live file.
 
 Opening the store reads `columns.bin` in one piece and checks each block against its
-segment's JSON index by size and change time (a stat per segment, not a read). A segment
+segment's JSON index by size, change time and inode (a stat per segment, not a read). A segment
 the file lacks, or whose block is stale or damaged, is read from its JSON index, and a
 writer mends the file then; a reader keeps what it read in memory.
 """
