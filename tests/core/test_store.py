@@ -287,3 +287,20 @@ def test_a_stale_block_between_good_ones_is_made_again_and_the_rest_kept(
         assert again.stats["index_rows_read"] == 0 and len(again) == 30
     finally:
         again.close()
+
+
+def test_a_reader_reads_one_consistent_view_while_the_writer_rotates_on(
+    tmp_path: Path, triager: Triager
+) -> None:
+    writer = TinyDBStore(tmp_path, live_limit=10)
+    try:
+        writer.save([stored(triager, str(i), f"post {i}") for i in range(15)])  # one closed
+        writer.checkpoint()
+        reader = TinyDBStore(tmp_path, read_only=True)
+        writer.save([stored(triager, str(i), f"post {i}") for i in range(15, 40)])  # rotates
+        keys = [s.key for s in reader.all()]
+        assert len(keys) == len(set(keys)) == len(reader) == 15  # what it opened on, once each
+        assert all(k in reader for k in keys)
+        reader.close()
+    finally:
+        writer.close()

@@ -157,6 +157,9 @@ class TinyDBStore:
             return []
         return sorted(p.name for p in self._segments.glob("*.json") if p.name != LIVE_FILE)
 
+    def _known_segments(self) -> list[str]:  # a reader's later ones are in its live copy
+        return sorted(self._dir.names)
+
     def _table(self, name: str) -> Any:
         """A segment's mentions table; closed segments are read from disk each time."""
         if name == LIVE_FILE:
@@ -358,7 +361,7 @@ class TinyDBStore:
 
     def iter_all(self) -> Iterator[StoredMention]:
         """Every mention, closed segments first; one segment in memory at a time."""
-        for name in [*self._archive_names(), LIVE_FILE]:
+        for name in [*self._known_segments(), LIVE_FILE]:
             for doc in self._table(name).all():
                 yield stored_from_record(doc)
 
@@ -366,7 +369,7 @@ class TinyDBStore:
         """The mentions stored at or after `since` (and perhaps a few before): only the
         segments that can hold them are read, not the whole store."""
         day, stamp = since.astimezone(UTC).date().isoformat(), since.astimezone(UTC).isoformat()
-        for name in [*self._archive_names(), LIVE_FILE]:
+        for name in [*self._known_segments(), LIVE_FILE]:
             if name == LIVE_FILE or name[:10] >= day:
                 for doc in self._table(name).all():
                     if doc["ingested_at"] >= stamp:
@@ -374,7 +377,7 @@ class TinyDBStore:
 
     def recent_rows(self, since: datetime) -> Iterator[Sequence[Any]]:
         day = since.astimezone(UTC).date().isoformat()
-        for name in self._archive_names():
+        for name in self._known_segments():
             if name[:10] >= day:
                 yield from self._segment_entries(name)
         for doc in self._live.table(_TABLE).all():
