@@ -134,3 +134,6 @@ def crisis(make_service: ServiceFactory) -> ConsoleService:
 
     clock = play(make_service)
     return make_service(name="lee", clock=clock)
+
+
+from tests.pg_fixture import pg_dsn  # noqa: E402, F401  (a fixture: a schema of its own on PostgreSQL)

@@ -1,5 +1,5 @@
-"""The embedded TinyDB store, behind the contract in `contract.py` (the one module that imports
-tinydb's database layer).
+"""The embedded TinyDB store, behind the contract in `contract.py` (with `tinyfiles`, the
+modules that use tinydb's database layer).
 
 Layout, so that the cost of a write does not grow with history:
 
@@ -24,9 +24,10 @@ memory (`replay`). A claim rewrites only the few small files of the table it cha
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,9 +43,10 @@ from crisis_console.core.store.contract import MentionStore, fingerprint
 from crisis_console.core.store.directory import Directory
 from crisis_console.core.store.due import DueIndex
 from crisis_console.core.store.inbox import InboxIndex, InboxRow, row_from_record
-from crisis_console.core.store.jsonfile import AtomicJSONStorage, FolderLock, fsync_directory
+from crisis_console.core.store.jsonfile import FolderLock, fsync_directory
 from crisis_console.core.store.state_migration import migrate_state_file
 from crisis_console.core.store.state_tables import StateStore
+from crisis_console.core.store.tinyfiles import META, TABLE, open_db, storage, write_batch
 from crisis_console.core.store.volume import VolumeCounts
 
 __all__ = ["LIVE_FILE", "MENTIONS_DIR", "MentionStore", "TinyDBStore", "fingerprint"]
@@ -54,17 +56,6 @@ MENTIONS_DIR = "mentions"
 LIVE_FILE = "live.json"
 CHECKPOINT_SECONDS = 1.0
 LIVE_LIMIT = 1_000  # a lookup in a closed segment parses the whole segment: keep them small
-_TABLE, _META = "mentions", "meta"
-
-
-def _open(path: Path, cache: bool) -> TinyDB:
-    return TinyDB(str(path), storage=AtomicJSONStorage, cache=cache)
-
-
-def _storage(db: TinyDB) -> AtomicJSONStorage:
-    storage = db.storage
-    assert isinstance(storage, AtomicJSONStorage)
-    return storage
 
 
 class TinyDBStore:
@@ -85,6 +76,7 @@ class TinyDBStore:
             except OSError as exc:
                 raise StoreError(f"cannot create data folder {folder}: {exc}") from exc
         self._lock = None if read_only else FolderLock(folder)
+        self._saving = threading.RLock()
         try:
             self.due = DueIndex(folder / DUE_DIR, read_only)
             self.volume = VolumeCounts(folder / VOLUME_DIR, read_only)
@@ -104,7 +96,7 @@ class TinyDBStore:
                 self._segment_entries,
                 read_only,
             )
-            docs = self._live.table(_TABLE).all()
+            docs = self._live.table(TABLE).all()
             self._live_ids = {doc["id"]: doc.doc_id for doc in docs}
             self._index_live(docs)
             # Opened once the segments are known: records about a mention sit beside it.
@@ -128,8 +120,8 @@ class TinyDBStore:
         return (self._dir.segment(key) or LIVE_FILE)[: -len(".json")]
 
     def _open_live(self) -> TinyDB:
-        db = _open(self._segments / LIVE_FILE, cache=True)
-        _storage(db).deferred = True  # a reader's replayed records are never written
+        db = open_db(self._segments / LIVE_FILE, cache=True)
+        storage(db).deferred = True  # a reader's replayed records are never written
         return db
 
     def replay(self, items: Sequence[StoredMention], applied: int) -> None:
@@ -149,7 +141,7 @@ class TinyDBStore:
 
     def checkpoint(self) -> None:
         """Write the live file now (the audit log holds everything it would hold)."""
-        _storage(self._live).flush()
+        storage(self._live).flush()
         self._checkpointed = time.monotonic()
 
     def _archive_names(self) -> list[str]:
@@ -163,9 +155,9 @@ class TinyDBStore:
     def _table(self, name: str) -> Any:
         """A segment's mentions table; closed segments are read from disk each time."""
         if name == LIVE_FILE:
-            return self._live.table(_TABLE)
+            return self._live.table(TABLE)
         self.stats["segments_read"] += 1
-        return _open(self._segments / name, cache=False).table(_TABLE)
+        return open_db(self._segments / name, cache=False).table(TABLE)
 
     def _segment_entries(self, name: str) -> list[list[Any]]:
         """A closed segment's index rows; built from the segment (and kept) if missing."""
@@ -221,7 +213,7 @@ class TinyDBStore:
         )
 
     def _live_doc(self, key: str) -> Mapping[str, Any]:
-        doc = self._live.table(_TABLE).get(doc_id=self._live_ids[key])
+        doc = self._live.table(TABLE).get(doc_id=self._live_ids[key])
         assert doc is not None, "a live mention's record"
         return doc
 
@@ -232,7 +224,7 @@ class TinyDBStore:
 
     @property
     def applied(self) -> int:
-        meta = self._live.table(_META).get(doc_id=1)
+        meta = self._live.table(META).get(doc_id=1)
         return int(meta["applied"]) if meta else 0
 
     def get(self, key: str) -> StoredMention | None:
@@ -243,7 +235,7 @@ class TinyDBStore:
             return None
         if not name:
             doc_id = self._live_ids.get(key)  # None: a digest shared by chance (see columns)
-            doc = None if doc_id is None else self._live.table(_TABLE).get(doc_id=doc_id)
+            doc = None if doc_id is None else self._live.table(TABLE).get(doc_id=doc_id)
             return stored_from_record(doc) if doc is not None else None
         docs = self._segment_docs(name)
         return stored_from_record(docs[key]) if key in docs else None
@@ -278,6 +270,10 @@ class TinyDBStore:
     def save(self, items: Sequence[StoredMention], applied: int | None = None) -> None:
         if self.read_only:
             raise StoreError(f"{self.folder} was opened read-only")
+        with self._saving:  # one batch at a time, whichever thread saves it
+            self._save(items, applied)
+
+    def _save(self, items: Sequence[StoredMention], applied: int | None) -> None:
         if not items and applied is None:
             return
         by_segment: dict[str, dict[str, dict[str, Any]]] = {}
@@ -289,10 +285,10 @@ class TinyDBStore:
         for name, records in sorted(by_segment.items(), key=lambda kv: kv[0] == LIVE_FILE):
             # A closed segment is read once and kept in memory while written: its index is
             # rebuilt from what was just written, not read back from disk.
-            db = self._live if name == LIVE_FILE else _open(self._segments / name, cache=True)
+            db = self._live if name == LIVE_FILE else open_db(self._segments / name, cache=True)
             self._write(db, records, applied if name == LIVE_FILE else None)
             if name != LIVE_FILE:  # its index follows it (an edit or a deletion)
-                docs = db.table(_TABLE).all()
+                docs = db.table(TABLE).all()
                 entries = [segment_index.entry(d, fingerprint(d)) for d in docs]
                 segment_index.write(self._segments, name, entries)
                 self._dir.rewritten(name, entries)
@@ -301,7 +297,7 @@ class TinyDBStore:
         if LIVE_FILE not in by_segment and applied is not None:
             self._write(self._live, {}, applied)
         self._index_live(list(by_segment.get(LIVE_FILE, {}).values()))
-        if len(self._live.table(_TABLE)) >= self.live_limit:
+        if len(self._live.table(TABLE)) >= self.live_limit:
             self._rotate()
         elif time.monotonic() - self._checkpointed >= CHECKPOINT_SECONDS:
             self.checkpoint()
@@ -309,32 +305,14 @@ class TinyDBStore:
     def _write(
         self, db: TinyDB, records: Mapping[str, dict[str, Any]], applied: int | None
     ) -> None:
-        table = db.table(_TABLE)
         live = db is self._live
-        with _storage(db).batch():
-            if live:
-                existing = self._live_ids
-            else:
-                existing = {doc["id"]: doc.doc_id for doc in table.all()} if records else {}
-            fresh = [r for k, r in records.items() if k not in existing]
-
-            def replace_doc(doc: MutableMapping[Any, Any]) -> None:
-                new = records[doc["id"]]
-                doc.clear()
-                doc.update(new)
-
-            changed = [existing[k] for k in records if k in existing]
-            if changed:  # one pass over the table for all of them, not one per record
-                table.update(replace_doc, doc_ids=changed)
-            new_ids = table.insert_multiple(fresh) if fresh else []
-            if applied is not None:
-                db.table(_META).upsert({"applied": applied}, lambda d: True)
+        new_ids = write_batch(db, records, applied, self._live_ids if live else None)
         if live:  # learned only once the batch is on disk
-            self._live_ids.update(zip((r["id"] for r in fresh), new_ids, strict=True))
+            self._live_ids.update(new_ids)
 
     def _rotate(self) -> None:
         """Close the live segment under a dated name and start a new one, keeping `applied`."""
-        docs = self._live.table(_TABLE).all()
+        docs = self._live.table(TABLE).all()
         newest = max(doc["ingested_at"] for doc in docs)[:10]
         number = len(self._archive_names()) + 1
         name = f"{newest}-{number:04d}.json"
@@ -353,7 +331,7 @@ class TinyDBStore:
         self._overlay = {}
         self._live = self._open_live()
         self._live_ids = {}
-        self._live.table(_META).insert({"applied": applied})
+        self._live.table(META).insert({"applied": applied})
         self.checkpoint()
 
     def all(self) -> list[StoredMention]:
@@ -380,7 +358,7 @@ class TinyDBStore:
         for name in self._known_segments():
             if name[:10] >= day:
                 yield from self._segment_entries(name)
-        for doc in self._live.table(_TABLE).all():
+        for doc in self._live.table(TABLE).all():
             yield segment_index.entry(doc, 0)
 
     def author_posts(self, author_key: str) -> int:

@@ -14,13 +14,16 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
 
 from crisis_console.core.errors import StoreError
 
 CONNECT_SECONDS = 5
 
 Connection = psycopg.Connection[Any]
-__all__ = ["Connection", "connect", "named", "shown"]
+__all__ = ["Connection", "Jsonb", "Pool", "connect", "named", "open_pool", "shown"]
+Pool = ConnectionPool
 
 
 def shown(dsn: str) -> str:
@@ -49,3 +52,14 @@ def connect(dsn: str, autocommit: bool = False) -> Iterator[Connection]:
 def named(template: str, **names: str) -> sql.Composed:
     """`template` with `{name}` placeholders filled by quoted identifiers (table names)."""
     return sql.SQL(template).format(**{k: sql.Identifier(v) for k, v in names.items()})
+
+
+def open_pool(dsn: str, size: int = 4) -> Pool:
+    """A pool of up to `size` connections, checked at once (a wrong address fails here)."""
+    pool = ConnectionPool(dsn, min_size=1, max_size=size, open=False, timeout=CONNECT_SECONDS)
+    try:
+        pool.open(wait=True, timeout=CONNECT_SECONDS)
+    except Exception as exc:  # psycopg_pool.PoolTimeout, psycopg.Error
+        pool.close()
+        raise StoreError(f"cannot connect to PostgreSQL at {shown(dsn)}: {exc}") from exc
+    return pool

@@ -1,0 +1,147 @@
+"""Mentions on PostgreSQL (team mode, in progress): the mention part of the store's contract
+(`store/contract.py`) on the `mentions` table of migration 0001.
+
+Each mention is one row: its whole stored record as JSON, beside the columns the inbox sorts
+and filters on. A batch is saved in one transaction, an upsert per mention keyed by the
+mention's key, so two processes saving the same mention leave one row. Not yet here: the
+inbox page as an indexed query, the state repositories, the change feed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from crisis_console.core.models import StoredMention, stored_from_record, stored_to_record
+from crisis_console.core.store import segment_index
+from crisis_console.core.store.contract import fingerprint
+from crisis_console.core.store.inbox import URGENCY_RANK
+from crisis_console.core.store.postgres.connection import Jsonb, Pool
+
+_SIGN = 1 << 63  # fingerprints are unsigned 64-bit; bigint is signed
+
+
+def _signed(value: int) -> int:
+    return value - (1 << 64) if value >= _SIGN else value
+
+
+def _unsigned(value: int) -> int:
+    return value + (1 << 64) if value < 0 else value
+
+
+_UPSERT = """
+INSERT INTO mentions (key, platform, author_key, fingerprint, urgency_rank, deadline,
+                      created_at, ingested_at, category, queue, level_queues, deleted,
+                      search, record)
+VALUES (%(key)s, %(platform)s, %(author_key)s, %(fingerprint)s, %(urgency_rank)s,
+        %(deadline)s, %(created_at)s, %(ingested_at)s, %(category)s, %(queue)s,
+        %(level_queues)s, %(deleted)s, %(search)s, %(record)s)
+ON CONFLICT (key) DO UPDATE SET
+    platform = EXCLUDED.platform, author_key = EXCLUDED.author_key,
+    fingerprint = EXCLUDED.fingerprint, urgency_rank = EXCLUDED.urgency_rank,
+    deadline = EXCLUDED.deadline, created_at = EXCLUDED.created_at,
+    ingested_at = EXCLUDED.ingested_at, category = EXCLUDED.category,
+    queue = EXCLUDED.queue, level_queues = EXCLUDED.level_queues,
+    deleted = EXCLUDED.deleted, search = EXCLUDED.search, record = EXCLUDED.record
+"""
+
+
+def _row(record: Mapping[str, Any]) -> dict[str, Any]:
+    print_ = fingerprint(record)
+    e = segment_index.entry(record, print_)
+    created = datetime.fromisoformat(e[8])
+    return {
+        "key": e[0],
+        "platform": e[2],
+        "author_key": f"{e[2]}:{e[3]}",
+        "fingerprint": _signed(print_),
+        "urgency_rank": URGENCY_RANK[e[12]],
+        "deadline": created + timedelta(minutes=e[9]),
+        "created_at": created,
+        "ingested_at": datetime.fromisoformat(record["ingested_at"]),
+        "category": e[13],
+        "queue": e[10],
+        "level_queues": e[17],
+        "deleted": e[16],
+        "search": segment_index.search_of(e),
+        "record": Jsonb(dict(record)),
+    }
+
+
+class PgMentions:
+    """Stored mentions in the team database, through a connection pool."""
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    def save(self, items: Sequence[StoredMention], applied: int | None = None) -> None:
+        """Insert or replace each item by key, and `applied`, in one transaction."""
+        rows = [_row(stored_to_record(item)) for item in items]  # refused before writing
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            if rows:
+                cur.executemany(_UPSERT, rows)
+            if applied is not None:
+                cur.execute(
+                    "INSERT INTO store_meta (name, value) VALUES ('applied', %s) "
+                    "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+                    (applied,),
+                )
+
+    def get(self, key: str) -> StoredMention | None:
+        found = self.get_many([key])
+        return found.get(key)
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, StoredMention]:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT key, record FROM mentions WHERE key = ANY(%s)", (wanted,)
+            ).fetchall()
+        return {key: stored_from_record(record) for key, record in rows}
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.fingerprint(key) is not None
+
+    def fingerprint(self, key: str) -> int | None:
+        with self._pool.connection() as conn:
+            row = conn.execute("SELECT fingerprint FROM mentions WHERE key = %s", (key,)).fetchone()
+        return None if row is None else _unsigned(row[0])
+
+    def author_posts(self, author_key: str) -> int:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM mentions WHERE author_key = %s", (author_key,)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    @property
+    def applied(self) -> int:
+        with self._pool.connection() as conn:
+            row = conn.execute("SELECT value FROM store_meta WHERE name = 'applied'").fetchone()
+        return int(row[0]) if row else 0
+
+    def iter_all(self) -> Iterator[StoredMention]:
+        """Every mention, read through a server-side cursor a thousand at a time."""
+        yield from self._stream("SELECT record FROM mentions ORDER BY seq", ())
+
+    def all(self) -> list[StoredMention]:
+        return list(self.iter_all())
+
+    def recent(self, since: datetime) -> Iterator[StoredMention]:
+        yield from self._stream(
+            "SELECT record FROM mentions WHERE ingested_at >= %s ORDER BY seq", (since,)
+        )
+
+    def _stream(self, query: str, params: tuple[Any, ...]) -> Iterator[StoredMention]:
+        with (
+            self._pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor(name="mentions_stream") as cur,
+        ):
+            cur.itersize = 1_000
+            cur.execute(query, params)
+            for (record,) in cur:
+                yield stored_from_record(record)

@@ -1,0 +1,142 @@
+"""The mention store's contract, run unchanged on each backend: TinyDB in a folder and
+PostgreSQL (team mode, where only the mention part exists yet). A backend that drifts from
+the other fails here."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crisis_console.core.models import StoredMention, stored_to_record
+from crisis_console.core.store.contract import fingerprint
+from crisis_console.core.store.store import TinyDBStore
+from crisis_console.core.triage.routing import Triager
+from tests.conftest import NOW, parsed, record
+
+Opener = Callable[[], Any]
+
+
+@pytest.fixture(params=["tinydb", "postgres"])
+def reopen(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
+    """Opens the backend's store anew each call (closing the one before): what one process
+    saved, the next reads."""
+    opened: list[Any] = []
+    if request.param == "tinydb":
+
+        def make() -> Any:
+            for store in opened:
+                store.close()
+            opened.clear()
+            opened.append(TinyDBStore(tmp_path / "data", live_limit=10))
+            return opened[-1]
+
+        yield make
+        for store in opened:
+            store.close()
+        return
+    from crisis_console.core.store.postgres import migrations
+    from crisis_console.core.store.postgres.connection import connect, open_pool
+    from crisis_console.core.store.postgres.mentions import PgMentions
+
+    dsn = request.getfixturevalue("pg_dsn")
+    with connect(dsn) as conn:
+        migrations.migrate(conn)
+    pools: list[Any] = []
+
+    def make_pg() -> Any:
+        pools.append(open_pool(dsn))
+        return PgMentions(pools[-1])
+
+    yield make_pg
+    for pool in pools:
+        pool.close()
+
+
+def mention(triager: Triager, native_id: str, text: str, author: str = "maya") -> StoredMention:
+    [item] = parsed(record(native_id, text, author=author, created_at=NOW.isoformat()))
+    return StoredMention(triager.triage(item.mention), NOW)
+
+
+def test_what_is_saved_is_read_back_whole(reopen: Opener, triager: Triager) -> None:
+    first = mention(triager, "1", "The charger caught fire 🔥 and burned my hand")
+    edited = dataclasses.replace(
+        first,
+        history=(),
+        deleted_at=NOW + timedelta(minutes=5),
+    )
+    store = reopen()
+    store.save([first, mention(triager, "2", "Where is my parcel?")], applied=7)
+    store = reopen()
+    assert stored_to_record(store.get("x:1")) == stored_to_record(first)
+    assert store.applied == 7 and "x:2" in store and "x:3" not in store
+    store.save([edited])  # an upsert: the same key, replaced
+    store = reopen()
+    assert store.get("x:1").deleted_at == NOW + timedelta(minutes=5)
+    assert sorted(store.get_many(["x:1", "x:2", "x:9"])) == ["x:1", "x:2"]
+    assert sorted(s.key for s in store.iter_all()) == ["x:1", "x:2"]
+
+
+def test_fingerprints_tell_a_repeat_from_an_edit_or_a_deletion(
+    reopen: Opener, triager: Triager
+) -> None:
+    original = mention(triager, "1", "The app keeps crashing")
+    store = reopen()
+    store.save([original])
+    same = stored_to_record(mention(triager, "1", "The app keeps crashing"))
+    assert store.fingerprint("x:1") == fingerprint(same)
+    assert store.fingerprint("x:1") != fingerprint(
+        stored_to_record(mention(triager, "1", "The app keeps crashing!"))
+    )
+    gone = dataclasses.replace(original, deleted_at=NOW)
+    store.save([gone])
+    store = reopen()
+    assert store.fingerprint("x:1") == fingerprint(stored_to_record(gone))
+    assert store.fingerprint("x:404") is None
+
+
+def test_author_posts_count_each_mention_once(reopen: Opener, triager: Triager) -> None:
+    store = reopen()
+    store.save([mention(triager, str(i), f"post {i}") for i in range(12)])
+    store.save([mention(triager, "3", "post 3, edited")])  # the same mention again
+    store.save([mention(triager, "99", "hello", author="bob")])
+    store = reopen()
+    assert store.author_posts("x:maya") == 12 and store.author_posts("x:bob") == 1
+    assert store.author_posts("x:nobody") == 0
+
+
+def test_recent_reads_what_was_stored_since(reopen: Opener, triager: Triager) -> None:
+    old = mention(triager, "1", "yesterday's")
+    new = dataclasses.replace(mention(triager, "2", "today's"), ingested_at=NOW + timedelta(days=1))
+    store = reopen()
+    store.save([old, new])
+    assert [s.key for s in store.recent(NOW + timedelta(hours=12))] == ["x:2"]
+
+
+def test_two_writers_saving_the_same_mentions_leave_one_of_each(
+    reopen: Opener, triager: Triager
+) -> None:
+    store = reopen()
+    batch = [mention(triager, str(i), f"post {i}") for i in range(50)]
+    errors: list[BaseException] = []
+
+    def save() -> None:
+        try:
+            for start in range(0, 50, 10):
+                store.save(batch[start : start + 10])
+        except BaseException as exc:  # a failure must show in the assertion
+            errors.append(exc)
+
+    writers = [threading.Thread(target=save) for _ in range(3)]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join()
+    assert errors == []
+    keys = [s.key for s in reopen().iter_all()]
+    assert sorted(keys) == sorted(f"x:{i}" for i in range(50))
