@@ -15,6 +15,7 @@ import pytest
 
 from crisis_console.core.models import StoredMention, stored_to_record
 from crisis_console.core.store.contract import fingerprint
+from crisis_console.core.store.inbox import InboxFilter
 from crisis_console.core.store.store import TinyDBStore
 from crisis_console.core.triage.routing import Triager
 from tests.conftest import NOW, parsed, record
@@ -140,3 +141,45 @@ def test_two_writers_saving_the_same_mentions_leave_one_of_each(
     assert errors == []
     keys = [s.key for s in reopen().iter_all()]
     assert sorted(keys) == sorted(f"x:{i}" for i in range(50))
+
+
+def test_the_inbox_pages_filters_and_counts_alike(reopen: Opener, triager: Triager) -> None:
+    texts = {
+        "fire": "The charger caught fire and burned my hand, my kid was next to it",
+        "late": "My parcel is late again, where is it?",
+        "love": "Love the new range, thank you!",
+        "refund": "Still waiting for my refund after three weeks",
+        "lines": "First line\nsecond line of a complaint about my order",
+    }
+    store = reopen()
+    store.save(
+        [mention(triager, k, t, author="bob" if k == "love" else "maya") for k, t in texts.items()]
+    )
+    store = reopen()
+    everything = store.inbox.page(InboxFilter(status="all"), 0, 50, {}, set())
+    order = [r.key for r in everything.rows]
+    assert order[0] == "x:fire" and everything.total == 5  # most urgent first
+    opened = store.inbox.page(InboxFilter(), 0, 50, {"x:late": "sam"}, {"x:refund"})
+    assert [r.key for r in opened.rows] == [k for k in order if k != "x:refund"]
+    assert sum(opened.queue_counts.values()) == 4
+    answered = store.inbox.page(InboxFilter(status="answered"), 0, 50, {}, {"x:refund"})
+    assert [r.key for r in answered.rows] == ["x:refund"]
+    claimed = store.inbox.page(InboxFilter(status="claimed"), 0, 50, {"x:late": "sam"}, set())
+    assert [r.key for r in claimed.rows] == ["x:late"]
+    fire_queue = everything.rows[0].queue
+    mine = store.inbox.page(
+        InboxFilter(queues=frozenset({fire_queue}), claimed_by="sam"),
+        0,
+        50,
+        {"x:love": "sam"},
+        set(),
+    )
+    assert {"x:fire", "x:love"} <= {r.key for r in mine.rows}
+    assert all(r.queue == fire_queue or r.key == "x:love" for r in mine.rows)
+    found = store.inbox.page(InboxFilter(status="all", text="LINE SECOND"), 0, 50, {}, set())
+    assert [r.key for r in found.rows] == ["x:lines"]  # a line break searches as a space
+    page_two = store.inbox.page(InboxFilter(status="all"), 2, 2, {}, set())
+    assert [r.key for r in page_two.rows] == order[2:4] and page_two.offset == 2
+    beyond = store.inbox.page(InboxFilter(status="all"), 99, 2, {}, set())
+    assert beyond.offset == 4 and [r.key for r in beyond.rows] == order[4:]
+    assert [r.key for r in store.inbox.by_author("x:bob")] == ["x:love"]

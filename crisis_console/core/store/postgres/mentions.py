@@ -3,8 +3,8 @@
 
 Each mention is one row: its whole stored record as JSON, beside the columns the inbox sorts
 and filters on. A batch is saved in one transaction, an upsert per mention keyed by the
-mention's key, so two processes saving the same mention leave one row. Not yet here: the
-inbox page as an indexed query, the state repositories, the change feed.
+mention's key, so two processes saving the same mention leave one row. The inbox is
+`postgres/inbox.py`. Not yet here: the state repositories, the change feed.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from crisis_console.core.store import segment_index
 from crisis_console.core.store.contract import fingerprint
 from crisis_console.core.store.inbox import URGENCY_RANK
 from crisis_console.core.store.postgres.connection import Jsonb, Pool
+from crisis_console.core.store.postgres.inbox import PgInbox
 
 _SIGN = 1 << 63  # fingerprints are unsigned 64-bit; bigint is signed
 
@@ -74,6 +75,7 @@ class PgMentions:
 
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
+        self.inbox = PgInbox(pool)
 
     def save(self, items: Sequence[StoredMention], applied: int | None = None) -> None:
         """Insert or replace each item by key, and `applied`, in one transaction."""

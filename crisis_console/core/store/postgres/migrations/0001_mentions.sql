@@ -18,7 +18,7 @@ CREATE TABLE mentions (
     record       jsonb NOT NULL                 -- the whole stored mention, versions included
 );
 -- The inbox: most urgent first, then the earliest deadline, then arrival.
-CREATE INDEX mentions_inbox ON mentions (urgency_rank, deadline, seq) WHERE NOT deleted;
+CREATE INDEX mentions_inbox ON mentions (urgency_rank, deadline, seq);
 CREATE INDEX mentions_author ON mentions (author_key, created_at DESC);
 CREATE INDEX mentions_ingested ON mentions (ingested_at);
 
