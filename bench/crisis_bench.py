@@ -62,6 +62,8 @@ ROWS = {  # key: (section, label, unit, expect); a unit of ms or /s is a cost th
     "tick_chunk": ("", "the longest chunk of it (the lock held)", "ms", "flat"),
     "tick_p50": ("", "tick, clock +1 min each, median of 5", "ms", "flat"),
     "tick_max": ("", "tick, clock +1 min each, max of 5", "ms", "flat"),
+    "tick_due": ("", "  items due at each of those ticks, median", "items", "N"),
+    "tick_per_item": ("", "  their cost per item due", "ms", "flat"),
     "tick_idle": ("", "tick with nothing new due, median of 5", "ms", "flat"),
     "cli_version": ("one-shot CLI (subprocess, median)", "crisis-console --version", "ms", "flat"),
     "cli_claim": ("", "claim KEY", "ms", "flat"),
@@ -226,12 +228,15 @@ def ticks(service: ConsoleService, run: Run) -> None:
         f"  the backlog took {len(chunks)} chunk(s) and did {len(did)} thing(s): "
         f"{'; '.join(did[:3])}{' ...' * (len(did) > 3)}"
     )
-    steady = []
+    steady, due = [], []
     for _ in range(5):
         run.clock.advance(1)
+        due.append(len(service._store.due.due(run.clock())))  # not timed: what the tick faces
         steady.append(timed_ms(service.timers.tick))
     put("tick_p50", run.size, statistics.median(steady))
     put("tick_max", run.size, max(steady))
+    put("tick_due", run.size, statistics.median(due))
+    put("tick_per_item", run.size, sum(steady) / max(sum(due), 1))
     put("tick_idle", run.size, statistics.median(timed_ms(service.timers.tick) for _ in range(5)))
 
 
