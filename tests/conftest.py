@@ -137,3 +137,24 @@ def crisis(make_service: ServiceFactory) -> ConsoleService:
 
 
 from tests.pg_fixture import pg_dsn  # noqa: E402, F401  (a fixture: a schema of its own on PostgreSQL)
+
+
+def race(work: Callable[[], object], threads: int) -> list[object]:
+    """Run `work` in that many threads at once; what each returned, or the exception it
+    raised (a failure must show in the caller's assertion, not vanish in a thread)."""
+    import threading
+
+    results: list[object] = []
+
+    def run() -> None:
+        try:
+            results.append(work())
+        except Exception as exc:
+            results.append(exc)
+
+    racers = [threading.Thread(target=run) for _ in range(threads)]
+    for t in racers:
+        t.start()
+    for t in racers:
+        t.join()
+    return results

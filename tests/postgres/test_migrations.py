@@ -3,7 +3,6 @@ on the real PostgreSQL server."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from crisis_console.cli import main
 from crisis_console.core.errors import StoreError
 from crisis_console.core.store.postgres import migrations
 from crisis_console.core.store.postgres.connection import connect, named
+from tests.conftest import race
 
 
 def tables(dsn: str) -> set[str]:
@@ -56,20 +56,11 @@ def test_a_database_migrated_by_a_newer_version_or_with_an_edited_migration_is_r
 
 
 def test_two_processes_migrating_at_once_apply_each_migration_once(pg_dsn: str) -> None:
-    results: list[object] = []
+    def migrate() -> int:
+        with connect(pg_dsn) as conn:
+            return len(migrations.migrate(conn))
 
-    def migrate() -> None:
-        try:
-            with connect(pg_dsn) as conn:
-                results.append(len(migrations.migrate(conn)))
-        except Exception as exc:  # a failure must show in the assertion, not vanish
-            results.append(exc)
-
-    racers = [threading.Thread(target=migrate) for _ in range(4)]
-    for t in racers:
-        t.start()
-    for t in racers:
-        t.join()
+    results = race(migrate, 4)
     assert sorted(results, key=str) == [0, 0, 0, 1]
     with connect(pg_dsn) as conn:
         assert [a.version for a in migrations.status(conn).applied] == [1]

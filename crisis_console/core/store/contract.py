@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from crisis_console.core.models import StoredMention
 from crisis_console.core.store.due import DueIndex
-from crisis_console.core.store.inbox import InboxIndex
+from crisis_console.core.store.inbox import InboxFilter, InboxPage, InboxRow
 from crisis_console.core.store.state_tables import StateStore
 from crisis_console.core.store.volume import VolumeCounts
 
@@ -25,12 +25,29 @@ def author_key_of(mention_record: Mapping[str, Any]) -> str:
     return f"{mention_record['platform']}:{mention_record['author']}"
 
 
+class Inbox(Protocol):
+    """Pages of the inbox, filtered and sorted (`InboxIndex` in a folder, `PgInbox` in team
+    mode): the same filters, the same order, the same page."""
+
+    def page(
+        self,
+        where: InboxFilter,
+        offset: int,
+        limit: int,
+        claims: Mapping[str, str],
+        answered: set[str],
+        level: int = 0,
+    ) -> InboxPage: ...
+
+    def by_author(self, author_key: str, limit: int = 20) -> list[InboxRow]: ...
+
+
 class MentionStore(Protocol):
     """Where triaged mentions live. Implementations pass `tests/core/test_store.py`."""
 
     @property
-    def inbox(self) -> InboxIndex:
-        """A compact row per mention, kept current by `save`."""
+    def inbox(self) -> Inbox:
+        """The inbox, kept current by `save`."""
         ...
 
     def get(self, key: str) -> StoredMention | None:
