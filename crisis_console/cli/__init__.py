@@ -42,7 +42,7 @@ from crisis_console.core.playbook.playbook_check import load_playbook
 from crisis_console.core.replies.claims import DEFAULT_LEASE_MINUTES
 from crisis_console.core.replies.outbox import NotificationOutbox
 from crisis_console.core.replies.senders import OUTBOX_FILE, JsonlOutbox, Sender, WebhookSender
-from crisis_console.core.replies.templates import load_templates
+from crisis_console.core.replies.templates import LazyTemplates, ReplyTemplate, load_templates
 from crisis_console.core.roster import TEAM_FILE, Operator, PermissionDenied, load_roster
 from crisis_console.core.service import ConsoleService, ReplySetup
 from crisis_console.core.store.store import TinyDBStore
@@ -268,9 +268,13 @@ def open_reader(
 
 def _reply_setup(folder: Path) -> ReplySetup:
     """Templates from the shipped folder, the sender and the brand from settings.yaml."""
-    templates, problems = load_templates(config.shipped_dir("templates"))
-    for problem in problems:
-        err(f"template left out: {problem}")
+
+    def templates() -> dict[str, ReplyTemplate]:
+        found, problems = load_templates(config.shipped_dir("templates"))
+        for problem in problems:
+            err(f"template left out: {problem}")
+        return found
+
     url = config.setting(folder, "reply_webhook")
     sender: Sender = WebhookSender(url) if url else JsonlOutbox(folder / OUTBOX_FILE)
     brand = config.setting(folder, "brand") or "the team"
@@ -279,7 +283,7 @@ def _reply_setup(folder: Path) -> ReplySetup:
         raise CrisisConsoleError(
             f"{folder / config.SETTINGS_FILE}: claim_lease_minutes must be a positive whole number"
         )
-    return ReplySetup(templates, sender, brand, int(lease))
+    return ReplySetup(LazyTemplates(templates), sender, brand, int(lease))
 
 
 def _log_to(path: Path) -> None:

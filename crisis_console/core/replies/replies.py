@@ -11,7 +11,7 @@ publishes it once.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import replace
 from typing import Any, NoReturn
 
@@ -35,7 +35,7 @@ from crisis_console.core.replies.reply_model import (
     text_diff,
 )
 from crisis_console.core.replies.senders import Sender
-from crisis_console.core.replies.templates import ReplyTemplate
+from crisis_console.core.replies.templates import LazyTemplates, ReplyTemplate
 from crisis_console.core.roster import may
 
 
@@ -52,7 +52,11 @@ class ReplyDesk:
     ) -> None:
         self._ctx, self.claims, self.lock = ctx, claims, ctx.lock
         self._store, self._audit = ctx.store, ctx.audit
-        self.templates, self._brand = dict(templates), brand
+        # Loaded when first used, if the composition root says so (see LazyTemplates).
+        self.templates: MutableMapping[str, ReplyTemplate] = (
+            templates if isinstance(templates, LazyTemplates) else dict(templates)
+        )
+        self._brand = brand
         self.outbox = ReplyOutbox(ctx.store, ctx.audit, sender, ctx.clock)
         # True: a send is delivered before the call returns (the command line); False: it is
         # queued for `ConsoleService.work_outbox` (the console, which must never wait on it).

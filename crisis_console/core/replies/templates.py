@@ -11,7 +11,7 @@ while an approval exists for the sha256 of its current content.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -201,6 +201,35 @@ def _variables(check: Checker) -> tuple[Variable, ...]:
             check.fail(path, f"'{name}' is given by the mention; pick another name")
         out.append(Variable(str(name), description or "", bool(required)))
     return tuple(out)
+
+
+class LazyTemplates(MutableMapping[str, "ReplyTemplate"]):
+    """Templates loaded the first time one is asked for: a command that drafts no reply
+    (`crisis status`, `tick`, an ingest) never parses the template files."""
+
+    def __init__(self, load: Callable[[], Mapping[str, ReplyTemplate]]) -> None:
+        self._load = load
+        self._found: dict[str, ReplyTemplate] | None = None
+
+    def _all(self) -> dict[str, ReplyTemplate]:
+        if self._found is None:
+            self._found = dict(self._load())
+        return self._found
+
+    def __getitem__(self, template_id: str) -> ReplyTemplate:
+        return self._all()[template_id]
+
+    def __setitem__(self, template_id: str, template: ReplyTemplate) -> None:
+        self._all()[template_id] = template
+
+    def __delitem__(self, template_id: str) -> None:
+        del self._all()[template_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 def load_templates(folder: Path) -> tuple[dict[str, ReplyTemplate], list[Problem]]:
