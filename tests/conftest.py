@@ -109,8 +109,8 @@ def make_service(tmp_path: Path, triager: Triager) -> Iterator[ServiceFactory]:
         sender: Sender | None = None,
     ) -> ConsoleService:
         operator = Operator(name, frozenset(roles or (Role.LEAD,)))
-        setup = ReplySetup(
-            templates, sender or JsonlOutbox(tmp_path / "outbox.jsonl"), "Brightwell"
+        setup = ReplySetup(  # each service its own templates, as each process has
+            dict(templates), sender or JsonlOutbox(tmp_path / "outbox.jsonl"), "Brightwell"
         )
         return ConsoleService(
             store, audit, triager, clock, operator, Notifier(console, sinks), setup

@@ -8,7 +8,7 @@ it (crisis, claims, replies, timers) check permissions through the shared `Opera
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -49,7 +49,7 @@ __all__ = ["DEFAULT_BATCH", "ConsoleService", "IngestReport", "Progress", "Reply
 class ReplySetup:
     """What the reply desk needs from the composition root."""
 
-    templates: Mapping[str, ReplyTemplate] = field(default_factory=dict)
+    templates: MutableMapping[str, ReplyTemplate] = field(default_factory=dict)
     sender: Sender = field(default_factory=lambda: JsonlOutbox(Path(OUTBOX_FILE)))
     brand: str = "the team"
     claim_lease_minutes: int = DEFAULT_LEASE_MINUTES

@@ -4,7 +4,6 @@ once through a real HTTP server that fails and retries."""
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -367,36 +366,3 @@ def test_a_send_the_endpoint_keeps_refusing_fails_visibly_and_frees_the_mention(
     assert failed.status == "failed" and failed.attempts == MAX_ATTEMPTS
     assert state.attempts == MAX_ATTEMPTS and not state.published
     assert "x:1" not in maya.replies.answered()  # another reply may answer it now
-
-
-@pytest.mark.parametrize(
-    ("table", "action"),
-    [("claims", "claim"), ("replies", "approval"), ("alarms", "alarm.raised")],
-)
-def test_a_conditional_write_is_audited_before_it_is_stored(
-    desk: ServiceFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, table: str, action: str
-) -> None:
-    """The disk refuses the write of `table` (as a crash between the two would leave it):
-    the audit record is already there, so the log may hold an event whose write was cut
-    short, never a stored change that the log does not hold."""
-    sam, maya = desk(Role.SUPPORT, name="sam"), desk(Role.SOCIAL, name="maya")
-    draft = sam.replies.submit("x:1", "delivery-delay", DELAY) if table == "replies" else None
-    real_replace = os.replace
-
-    def refuse(src: Any, dst: Any, *args: Any, **kwargs: Any) -> None:
-        if f"/state/{table}/" in str(dst):
-            raise OSError(28, "No space left on device")
-        real_replace(src, dst, *args, **kwargs)
-
-    before = len(actions(tmp_path))
-    monkeypatch.setattr(os, "replace", refuse)
-    with pytest.raises(OSError, match="No space"):
-        if table == "claims":
-            maya.claims.claim("x:1")
-        elif draft is not None:
-            maya.replies.approve(draft.id)
-        else:
-            harm = "The charger caught fire and burned my hand"
-            maya.ingest(read_jsonl(jsonl(record("2", harm)), "f", NOW))
-    monkeypatch.undo()
-    assert action in [a for a, _ in actions(tmp_path)[before:]]

@@ -35,7 +35,7 @@ from crisis_console.core.replies.reply_model import (
     text_diff,
 )
 from crisis_console.core.replies.senders import Sender
-from crisis_console.core.replies.templates import LazyTemplates, ReplyTemplate
+from crisis_console.core.replies.templates import ReplyTemplate
 from crisis_console.core.roster import may
 
 
@@ -46,17 +46,13 @@ class ReplyDesk:
         self,
         ctx: OperatorContext,
         claims: ClaimDesk,
-        templates: Mapping[str, ReplyTemplate],
+        templates: MutableMapping[str, ReplyTemplate],
         sender: Sender,
         brand: str,
     ) -> None:
         self._ctx, self.claims, self.lock = ctx, claims, ctx.lock
         self._store, self._audit = ctx.store, ctx.audit
-        # Loaded when first used, if the composition root says so (see LazyTemplates).
-        self.templates: MutableMapping[str, ReplyTemplate] = (
-            templates if isinstance(templates, LazyTemplates) else dict(templates)
-        )
-        self._brand = brand
+        self.templates, self._brand = templates, brand  # perhaps loaded when first used
         self.outbox = ReplyOutbox(ctx.store, ctx.audit, sender, ctx.clock)
         # True: a send is delivered before the call returns (the command line); False: it is
         # queued for `ConsoleService.work_outbox` (the console, which must never wait on it).
@@ -279,16 +275,12 @@ class ReplyDesk:
             approvals=(*reply.approvals, self._me),
             history=(*reply.history, self._step("approved")),
         )
+        warnings = [f.message for f in findings]
         # Only the version that was reviewed: an edit or another approval in between wins.
         changed = self._store.state.replies.replace_if(
             approved,
             lambda now: now.status == PENDING and now.text == reply.text,
-            lambda: self._event(
-                Action.APPROVAL,
-                reply.mention,
-                reply=reply.id,
-                warnings=[f.message for f in findings],
-            ),
+            lambda: self._event(Action.APPROVAL, reply.mention, reply=reply.id, warnings=warnings),
         )
         if changed is not None:
             raise self._refuse(
@@ -382,8 +374,8 @@ class ReplyDesk:
         return self._dispatch(reply_id)
 
     def _dispatch(self, reply_id: str) -> Reply:
-        self._ctx.require(Permission.SEND, self.reply(reply_id).mention)
         reply = self.reply(reply_id)
+        self._ctx.require(Permission.SEND, reply.mention)
         other = self._store.state.replies.take_answer(reply.mention, reply.id)  # atomic
         if other is not None:
             first = self._store.state.replies.get(other)

@@ -89,15 +89,19 @@ class Directory:
         """Write each segment's block: in place where it has one, else appended; any new
         symbols first, since a block's codes name them."""
         symbols, self.columns.symbols.unsaved = self.columns.symbols.unsaved, []
-        column_file.append(self.path, self._loaded, symbols, [])
-        fresh = []
-        for name, rows, source in segments:
-            old = self._loaded.blocks.get(name)
-            if old is not None and old.count == block_len(rows):
-                column_file.rewrite(self.path, self._loaded, name, rows, source)
-            else:
-                fresh.append((name, rows, source))
-        column_file.append(self.path, self._loaded, [], fresh)
+        in_place = [
+            (name, rows, source)
+            for name, rows, source in segments
+            if (old := self._loaded.blocks.get(name)) is not None and old.count == block_len(rows)
+        ]
+        rewritten = {name for name, _, _ in in_place}
+        fresh = [s for s in segments if s[0] not in rewritten]
+        if in_place:  # the symbols they name reach the file before they do
+            column_file.append(self.path, self._loaded, symbols, [])
+            symbols = []
+        for name, rows, source in in_place:
+            column_file.rewrite(self.path, self._loaded, name, rows, source)
+        column_file.append(self.path, self._loaded, symbols, fresh)
 
     # --- for the store ------------------------------------------------------------------
 

@@ -160,6 +160,13 @@ class InboxPage:
     queue_counts: dict[str, int]  # open mentions per queue, whatever the filter
 
 
+def at_level(rows: Sequence[InboxRow], level: int) -> list[InboxRow]:
+    """The rows as shown at this crisis level: each in its queue at that level."""
+    return [
+        r if r.queue_at(level) == r.queue else replace(r, queue=r.queue_at(level)) for r in rows
+    ]
+
+
 class InboxIndex:
     """The inbox over the store's columns: `query` filters and sorts every mention's row
     (`columns.Query`); only the rows of the page asked for are built (`rows_at`, from the
@@ -182,11 +189,7 @@ class InboxIndex:
         slots, offset, total, counts = self._query.select(
             where, (offset, limit), claims, answered, level
         )
-        page = [
-            r if r.queue_at(level) == r.queue else replace(r, queue=r.queue_at(level))
-            for r in self._rows_at(slots)
-        ]
-        return InboxPage(page, offset, total, counts)
+        return InboxPage(at_level(self._rows_at(slots), level), offset, total, counts)
 
     def by_author(self, author_key: str, limit: int = 20) -> list[InboxRow]:
         return self._rows_at(self._query.columns.newest_by_author(author_key, limit))

@@ -169,9 +169,14 @@ class TinyDBStore:
                 segment_index.write(self._segments, name, entries)
         return entries
 
-    def _index_live(self, docs: Sequence[Mapping[str, Any]]) -> None:
-        """Mentions written to the live file: their rows are read from their records."""
-        slots = self._dir.live([segment_index.entry(d, fingerprint(d)) for d in docs])
+    def _index_live(
+        self, docs: Sequence[Mapping[str, Any]], prints: Mapping[str, int] | None = None
+    ) -> None:
+        """Mentions written to the live file: their rows are read from their records (and
+        their fingerprints from `prints`, where the caller has them)."""
+        known = prints or {}
+        entries = [segment_index.entry(d, known.get(d["id"]) or fingerprint(d)) for d in docs]
+        slots = self._dir.live(entries)
         self._overlay.update(zip(slots, (d["id"] for d in docs), strict=True))
 
     @property
@@ -277,9 +282,11 @@ class TinyDBStore:
         if not items and applied is None:
             return
         by_segment: dict[str, dict[str, dict[str, Any]]] = {}
+        prints: dict[str, int] = {}
         for item in items:
             record = stored_to_record(item)
-            fingerprint(record)  # what cannot be stored is refused before anything is written
+            # What cannot be stored (half an emoji) is refused before anything is written.
+            prints[item.key] = fingerprint(record)
             by_segment.setdefault(self._dir.segment(item.key) or LIVE_FILE, {})[item.key] = record
         # Closed segments first: the live file's write, with `applied`, is what commits a batch.
         for name, records in sorted(by_segment.items(), key=lambda kv: kv[0] == LIVE_FILE):
@@ -296,7 +303,7 @@ class TinyDBStore:
             self._recent.pop(name, None)
         if LIVE_FILE not in by_segment and applied is not None:
             self._write(self._live, {}, applied)
-        self._index_live(list(by_segment.get(LIVE_FILE, {}).values()))
+        self._index_live(list(by_segment.get(LIVE_FILE, {}).values()), prints)
         if len(self._live.table(TABLE)) >= self.live_limit:
             self._rotate()
         elif time.monotonic() - self._checkpointed >= CHECKPOINT_SECONDS:

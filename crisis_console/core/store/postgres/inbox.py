@@ -11,7 +11,6 @@ in the database too, they become joins and kept counters.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from crisis_console.core.store.inbox import (
@@ -19,6 +18,7 @@ from crisis_console.core.store.inbox import (
     InboxFilter,
     InboxPage,
     InboxRow,
+    at_level,
     row_from_record,
     searchable,
 )
@@ -95,10 +95,7 @@ class PgInbox:
                 "WHERE NOT deleted AND NOT (key = ANY(%(answered)s)) GROUP BY 1",
                 params,
             ).fetchall()
-        rows = [row_from_record(r) for (r,) in records]
-        page = [
-            r if r.queue_at(level) == r.queue else replace(r, queue=r.queue_at(level)) for r in rows
-        ]
+        page = at_level([row_from_record(r) for (r,) in records], level)
         return InboxPage(page, params["offset"], found, {q: int(n) for q, n in counts if n})
 
     def explain(self, where: InboxFilter, limit: int = 50, level: int = 0) -> str:
