@@ -325,7 +325,7 @@ def sqlite_side(run: Run, folder: Path) -> None:
 # --- driving it -----------------------------------------------------------------------------
 
 
-def one_size(size: int, harm: float, runs: int, tmp: Path) -> None:
+def one_size(size: int, harm: float, runs: int, tmp: Path, keep: bool = False) -> None:
     say(f"\n== {size:,} mentions ==")
     folder, corpus = tmp / f"data-{size}", tmp / f"corpus-{size}.jsonl"
     folder.mkdir()
@@ -349,7 +349,8 @@ def one_size(size: int, harm: float, runs: int, tmp: Path) -> None:
         if str(folder) in getattr(handler, "baseFilename", ""):
             logger.removeHandler(handler)
             handler.close()
-    shutil.rmtree(folder)
+    if not keep:
+        shutil.rmtree(folder)
 
 
 def tables(sizes: list[int]) -> None:
@@ -375,6 +376,7 @@ def main() -> None:
     parser.add_argument("--harm", type=float, default=0.2, help="share of harm posts")
     parser.add_argument("--cli-runs", type=int, default=3, help="runs of each CLI command")
     parser.add_argument("--out", type=Path, help="also write the output to this file")
+    parser.add_argument("--keep", type=Path, help="build in this folder and keep the stores")
     parser.add_argument("--open-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.open_child:
@@ -385,9 +387,14 @@ def main() -> None:
     say(f"sizes {', '.join(f'{s:,}' for s in sizes)}; harm share asked {args.harm:.0%}; "
         f"operator {config.operator()} (lead); sqlite synchronous={SYNC}; growth = cost at "
         f"{sizes[-1]:,} / cost at {sizes[0]:,} (a rate: inverted)")  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="crisis-bench-") as tmp:
+    if args.keep:  # to profile a store afterwards: data-SIZE folders stay in this folder
+        args.keep.mkdir(parents=True, exist_ok=True)
         for size in sizes:
-            one_size(size, args.harm, args.cli_runs, Path(tmp))
+            one_size(size, args.harm, args.cli_runs, args.keep, keep=True)
+    else:
+        with tempfile.TemporaryDirectory(prefix="crisis-bench-") as tmp:
+            for size in sizes:
+                one_size(size, args.harm, args.cli_runs, Path(tmp))
     tables(sizes)
     if args.out:
         args.out.write_text("\n".join(LINES) + "\n", encoding="utf-8")

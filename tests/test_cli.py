@@ -284,7 +284,11 @@ def test_team_changes_are_lead_only_audited_and_as_needs_the_team_files_leave(
         ("roster.changed", me),
         ("roster.changed", me),
     ]
-    assert events[3]["data"] == {"before": [], "after": ["legal", "pr"]}
+    assert events[3]["data"] == {
+        "before": [],
+        "after": ["legal", "pr"],
+        "where": str(data / "team.yaml"),
+    }
 
 
 def test_templates_lint_approve_and_a_reply_from_the_shell(tmp_path: Path) -> None:

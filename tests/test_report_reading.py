@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from crisis_console.core.archive.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.archive.audit_read import read_events
 from crisis_console.core.errors import AuditError
 from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.models import Role
@@ -20,7 +21,6 @@ from crisis_console.core.reports.incident import (
     INCIDENT_ACTIONS,
     Around,
     build_incident,
-    read_events,
 )
 from crisis_console.core.reports.posts import Post
 from crisis_console.core.reports.report import (

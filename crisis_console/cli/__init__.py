@@ -30,9 +30,10 @@ from crisis_console.cli import ingest as cli_ingest
 from crisis_console.cli import replies as cli_replies
 from crisis_console.cli import report as cli_report
 from crisis_console.cli import serve as cli_serve
+from crisis_console.cli import team
 from crisis_console.cli.io import STDIN, err, open_lines, source_name
 from crisis_console.core.actions import Action, Permission
-from crisis_console.core.archive.audit import AUDIT_FILE, AuditEvent, AuditLog
+from crisis_console.core.archive.audit import AUDIT_FILE, Audit, AuditEvent, AuditLog
 from crisis_console.core.crisis.notify import NOTIFICATIONS_FILE, ConsoleSink, Notifier, load_sinks
 from crisis_console.core.errors import CrisisConsoleError, PlaybookError, Problem
 from crisis_console.core.intake.ingest import read_jsonl
@@ -43,8 +44,15 @@ from crisis_console.core.replies.claims import DEFAULT_LEASE_MINUTES
 from crisis_console.core.replies.outbox import NotificationOutbox
 from crisis_console.core.replies.senders import OUTBOX_FILE, JsonlOutbox, Sender, WebhookSender
 from crisis_console.core.replies.templates import LazyTemplates, ReplyTemplate, load_templates
-from crisis_console.core.roster import TEAM_FILE, Operator, PermissionDenied, load_roster
+from crisis_console.core.roster import (
+    TEAM_FILE,
+    Operator,
+    PermissionDenied,
+    RosterBook,
+    RosterFile,
+)
 from crisis_console.core.service import ConsoleService, ReplySetup
+from crisis_console.core.store.contract import MentionStore
 from crisis_console.core.store.store import TinyDBStore
 from crisis_console.core.triage.routing import Triager
 
@@ -66,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--playbook",
         help="playbook file, or the name of a shipped one "
         f"(default: ${config.PLAYBOOK_ENV}, else '{config.DEFAULT_PLAYBOOK}')",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="team mode: the PostgreSQL database (postgresql://you@host/name; default: "
+        f"${config.DB_ENV}, else 'db:' in settings.yaml); without it, the data folder",
     )
     parser.add_argument(
         "--as",
@@ -124,27 +138,33 @@ def main(argv: Sequence[str] | None = None, clock: Clock = system_clock) -> int:
         if args.command == "eval":
             return cli_eval.run_eval(args, _playbook(args), sys.stdout)
         if args.command == "audit":
-            return cli_audit.run(args, clock)
+            return cli_audit.run(args, clock, _db(args, config.data_dir(args.data_dir)))
         if args.command == "templates" and args.templates_command == "lint":
             return cli_replies.run_templates_lint(sys.stdout)
         if args.command in cli_replies.COMMANDS:
             folder = config.data_dir(args.data_dir)
-            with open_service(folder, _playbook(args), clock, as_name=args.as_name) as service:
+            with open_service(
+                folder, _playbook(args), clock, as_name=args.as_name, db=_db(args, folder)
+            ) as service:
                 return cli_replies.run(args, service, sys.stdout)
         if args.command in cli_crisis.COMMANDS:
             folder = config.data_dir(args.data_dir)
-            with open_service(folder, _playbook(args), clock, as_name=args.as_name) as service:
+            with open_service(
+                folder, _playbook(args), clock, as_name=args.as_name, db=_db(args, folder)
+            ) as service:
                 return cli_crisis.run(args, service, sys.stdout)
         if args.command == "playbook":
             return run_validate(args)
         if args.command in cli_db.COMMANDS:
-            dsn = config.database(args.db, config.data_dir(args.data_dir))
+            dsn = _db(args, config.data_dir(args.data_dir))
             return cli_db.run(args, dsn, sys.stdout)
         if args.command == "serve":
             return run_serve(args, clock)
         if args.command == "report":
             folder = config.data_dir(args.data_dir)
-            with open_reader(folder, _playbook(args), clock, as_name=args.as_name) as service:
+            with open_reader(
+                folder, _playbook(args), clock, as_name=args.as_name, db=_db(args, folder)
+            ) as service:
                 return cli_report.run(args, service)
         return run_console(config.data_dir(args.data_dir), args, clock)
     except PlaybookError as exc:
@@ -184,6 +204,11 @@ def run_triage(args: argparse.Namespace, out: IO[str]) -> int:
     return 1 if rejected else 0
 
 
+def _db(args: argparse.Namespace, folder: Path) -> str | None:
+    """Team mode's database, if one is named (`config.database`)."""
+    return config.database(getattr(args, "db", None), folder)
+
+
 @contextlib.contextmanager
 def open_service(
     folder: Path,
@@ -191,44 +216,70 @@ def open_service(
     clock: Clock,
     console: ConsoleSink | None = None,
     as_name: str | None = None,
+    db: str | None = None,
 ) -> Iterator[ConsoleService]:
-    """Build the service over the TinyDB store in `folder`: the operator from the team file
-    (or `--as`, where it allows), the notification sinks, the templates, the sender, the log
-    file. Release the folder afterwards."""
+    """Build the service over the TinyDB store in `folder`, or in team mode over the
+    database `db` (the folder then keeps only settings, notifications and the log): the
+    operator from the team (or `--as`, where it allows), the notification sinks, the
+    templates, the sender, the log file. Release the store afterwards."""
+    if db:
+        with team.open_team_service(folder, playbook, clock, db, console, as_name) as service:
+            yield service
+        return
     store = TinyDBStore(folder)
     try:
         _log_to(folder / LOG_FILE)
         audit = AuditLog(folder / AUDIT_FILE)
         if audit.set_aside is not None:
             err(f"audit log: an interrupted write's unfinished line moved to {audit.set_aside}")
-        operator = _acting(folder, audit, clock, as_name)
-        # Webhooks, email and files hear from the outbox worker, never from ingest or a tick.
-        queue = NotificationOutbox(store.state.tables.bucket("notify_outbox"), clock)
-        notifier = Notifier(
-            console or ConsoleSink(), load_sinks(folder / NOTIFICATIONS_FILE), queue
-        )
+        roster = RosterFile(folder / TEAM_FILE)
+        operator = _acting(roster, config.operator(), audit, clock, as_name)
         service = ConsoleService(
-            store, audit, Triager(playbook), clock, operator, notifier, _reply_setup(folder)
+            store,
+            audit,
+            Triager(playbook),
+            clock,
+            operator,
+            _notifier(folder, store, clock, console),
+            _reply_setup(folder),
+            roster,
         )
-        if not operator.known:
-            err(f"note: {operator.name} is not on the team ({folder / TEAM_FILE}): read-only")
-        recovered = service.recover()
-        if recovered:
-            err(f"recovered {recovered} mention(s) logged before an interruption but not stored")
-        service.replies.resume_sending()
-        yield service
-        service.work_outbox()  # what the command queued goes out before it ends
-        service.mark_applied()  # the next start reads the log from here, not from further back
+        with _working(service, roster):
+            yield service
     finally:
         store.close()
 
 
-def _acting(folder: Path, audit: AuditLog, clock: Clock, as_name: str | None) -> Operator:
-    """The operator from the team file (or `--as`, where it allows); a refused `--as` and
-    a granted one are both audited."""
-    login = config.operator()
+def _notifier(
+    folder: Path, store: MentionStore, clock: Clock, console: ConsoleSink | None
+) -> Notifier:
+    # Webhooks, email and files hear from the outbox worker, never from ingest or a tick.
+    queue = NotificationOutbox(store.state.tables.table("notify_outbox"), clock)
+    return Notifier(console or ConsoleSink(), load_sinks(folder / NOTIFICATIONS_FILE), queue)
+
+
+@contextlib.contextmanager
+def _working(service: ConsoleService, roster: RosterBook) -> Iterator[ConsoleService]:
+    """Recover, resume sends a crash cut short, hand the service over; afterwards, deliver
+    what was queued and mark the store applied."""
+    if not service.operator.known:
+        err(f"note: {service.operator.name} is not on the team ({roster.where}): read-only")
+    recovered = service.recover()
+    if recovered:
+        err(f"recovered {recovered} mention(s) logged before an interruption but not stored")
+    service.replies.resume_sending()
+    yield service
+    service.work_outbox()  # what the command queued goes out before it ends
+    service.mark_applied()  # the next start reads the log from here, not from further back
+
+
+def _acting(
+    roster: RosterBook, login: str, audit: Audit, clock: Clock, as_name: str | None
+) -> Operator:
+    """The operator `login` is on the team (or `--as`, where it allows); a refused `--as`
+    and a granted one are both audited."""
     try:
-        operator = load_roster(folder / TEAM_FILE).acting(login, as_name)
+        operator = roster.load().acting(login, as_name)
     except PermissionDenied as exc:
         audit.append(
             [
@@ -249,16 +300,25 @@ def _acting(folder: Path, audit: AuditLog, clock: Clock, as_name: str | None) ->
 
 @contextlib.contextmanager
 def open_reader(
-    folder: Path, playbook: Playbook, clock: Clock, as_name: str | None = None
+    folder: Path,
+    playbook: Playbook,
+    clock: Clock,
+    as_name: str | None = None,
+    db: str | None = None,
 ) -> Iterator[ConsoleService]:
     """A service that only reads the folder (and appends to the audit log, which takes its
-    own turn-taking lock), so it works beside an open console: for reports."""
+    own turn-taking lock), so it works beside an open console: for reports. In team mode,
+    the database's service (every process may write there)."""
+    if db:
+        with team.open_team_service(folder, playbook, clock, db, None, as_name) as service:
+            yield service
+        return
     if not (folder / AUDIT_FILE).exists():
         raise CrisisConsoleError(f"no data in {folder} (nothing has been ingested there)")
     store = TinyDBStore(folder, read_only=True)
     try:
         audit = AuditLog(folder / AUDIT_FILE, repair=False)
-        operator = _acting(folder, audit, clock, as_name)
+        operator = _acting(RosterFile(folder / TEAM_FILE), config.operator(), audit, clock, as_name)
         service = ConsoleService(store, audit, Triager(playbook), clock, operator)
         service.recover()  # in memory: what the writer acknowledged since its last checkpoint
         yield service
@@ -299,7 +359,9 @@ def _log_to(path: Path) -> None:
 def run_ingest(args: argparse.Namespace, clock: Clock) -> int:
     cli_ingest.check(args)
     folder = config.data_dir(args.data_dir)
-    with open_service(folder, _playbook(args), clock, as_name=args.as_name) as service:
+    with open_service(
+        folder, _playbook(args), clock, as_name=args.as_name, db=_db(args, folder)
+    ) as service:
         return cli_ingest.run(args, service, folder)
 
 
@@ -309,7 +371,9 @@ def run_serve(args: argparse.Namespace, clock: Clock) -> int:
     from crisis_console.server import Receiver, serve
 
     folder = config.data_dir(args.data_dir)
-    with open_service(folder, _playbook(args), clock, as_name=args.as_name) as service:
+    with open_service(
+        folder, _playbook(args), clock, as_name=args.as_name, db=_db(args, folder)
+    ) as service:
         print(f"receiving signed mentions on http://{args.host}:{args.port}/mentions", flush=True)
         print(f"into {folder}; GET /health answers while it runs; Ctrl+C stops", flush=True)
         serve(Receiver(service, verifier, args.max_body), args.host, args.port)
@@ -320,7 +384,9 @@ def run_demo(args: argparse.Namespace, clock: Clock) -> int:
     playbook = _playbook(args)
     folder = config.demo_dir(args.data_dir)
     demo.prepare_folder(folder, config.operator())
-    with open_service(folder, playbook, clock, as_name=args.as_name) as service:
+    with open_service(
+        folder, playbook, clock, as_name=args.as_name, db=_db(args, folder)
+    ) as service:
         report = service.ingest(demo.demo_records(config.demo_data_file(), clock()))
         for template_id in service.replies.templates:  # the demo's lead approves them all
             service.replies.approve_template(template_id)
@@ -332,7 +398,9 @@ def run_demo(args: argparse.Namespace, clock: Clock) -> int:
 
 
 def run_console(folder: Path, args: argparse.Namespace, clock: Clock) -> int:
-    with open_service(folder, _playbook(args), clock, as_name=args.as_name) as service:
+    with open_service(
+        folder, _playbook(args), clock, as_name=args.as_name, db=_db(args, folder)
+    ) as service:
         return _run_app(service, folder, args.follow)
 
 

@@ -1,5 +1,5 @@
 """The audit commands. They read the audit files without the data folder's lock, so they
-work while a console is open.
+work while a console is open; in team mode (`--db`), the database's audit chain.
 
     crisis-console audit verify
     crisis-console audit export [--from ISO] [--to ISO] [--mention KEY] [--operator NAME]
@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from crisis_console import config
-from crisis_console.core.archive.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.archive.audit import AUDIT_FILE, Audit, AuditLog
 from crisis_console.core.archive.audit_export import FORMATS, ExportFilter, export_audit
 from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.models import Clock
-from crisis_console.core.roster import TEAM_FILE, load_roster
+from crisis_console.core.roster import TEAM_FILE, RosterBook, RosterFile
 
 
 def add_commands(commands: Any) -> None:
@@ -44,16 +44,29 @@ def moment(value: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-def run(args: argparse.Namespace, clock: Clock) -> int:
+def run(args: argparse.Namespace, clock: Clock, dsn: str | None = None) -> int:
+    """`dsn`: team mode's database, whose audit chain is read instead of the folder's."""
+    if dsn:
+        from crisis_console.core.store.postgres.team import open_team
+
+        team = open_team(dsn, pool_size=2)
+        try:
+            return _run(args, clock, team.audit, team.roster, team.roster.login())
+        finally:
+            team.store.close()
     folder = config.data_dir(args.data_dir)
     if not (folder / AUDIT_FILE).exists():
         raise CrisisConsoleError(f"no audit log in {folder}")
     log = AuditLog(folder / AUDIT_FILE, repair=False)
+    return _run(args, clock, log, RosterFile(folder / TEAM_FILE), config.operator())
+
+
+def _run(args: argparse.Namespace, clock: Clock, log: Audit, roster: RosterBook, login: str) -> int:
     if args.audit_command == "verify":
         result = log.verify()
         print(result.describe(), file=sys.stdout if result.ok else sys.stderr)
         return 0 if result.ok else 1
-    operator = load_roster(folder / TEAM_FILE).acting(config.operator(), args.as_name)
+    operator = roster.load().acting(login, args.as_name)
     where = ExportFilter(args.start, args.end, args.mention, args.operator)
     if args.out is None:
         count = export_audit(log, operator, clock, sys.stdout, args.format, where)

@@ -1,6 +1,7 @@
 """The team database's schema: create it, bring it up to date, say where it stands.
 
-crisis-console db init      create the schema in an empty database
+crisis-console db init      create the schema in an empty database; the login that runs it
+                            becomes the team's lead
 crisis-console db migrate   apply the migrations this version ships that the database lacks
 crisis-console db status    the schema version, each migration applied (when, by whom), and
                             what is pending
@@ -29,7 +30,11 @@ def add_commands(commands: Any) -> None:
         ("status", "the schema version and what is pending"),
     ):
         sub = db_commands.add_parser(name, help=text)
-        sub.add_argument("--db", help="postgresql://... (default: $CRISIS_CONSOLE_DB)")
+        sub.add_argument(
+            "--db",
+            default=argparse.SUPPRESS,  # else it would hide the same option given first
+            help="postgresql://... (default: $CRISIS_CONSOLE_DB)",
+        )
 
 
 def run(args: argparse.Namespace, dsn: str | None, out: IO[str]) -> int:
@@ -37,6 +42,7 @@ def run(args: argparse.Namespace, dsn: str | None, out: IO[str]) -> int:
     # Imported here: psycopg costs every other command a tenth of a second to load.
     from crisis_console.core.store.postgres import migrations
     from crisis_console.core.store.postgres.connection import connect, shown
+    from crisis_console.core.store.postgres.roster import seed_lead
 
     if not dsn:
         raise CrisisConsoleError(
@@ -55,6 +61,10 @@ def run(args: argparse.Namespace, dsn: str | None, out: IO[str]) -> int:
             done = migrations.migrate(conn)
             for m in done:
                 out.write(f"applied {m.version:04d}_{m.name}\n")
+            lead = seed_lead(conn)
+            if lead:
+                out.write(f"{lead} (this database login) is the team's lead: add the others "
+                          "with 'crisis-console --db URL team set LOGIN ROLE...'\n")  # fmt: skip
             state = migrations.status(conn)
     latest = state.version + len(state.pending)
     verdict = "up to date" if not state.pending else f"{len(state.pending)} pending"

@@ -19,7 +19,6 @@ from crisis_console.core.models import Role
 from crisis_console.core.replies.policy import Finding
 from crisis_console.core.replies.reply_model import Reply
 from crisis_console.core.replies.templates import load_templates
-from crisis_console.core.roster import TEAM_FILE, load_roster
 from crisis_console.core.service import ConsoleService
 from crisis_console.core.text import visible
 
@@ -69,12 +68,11 @@ def _add_team(commands: Any) -> None:
 
 
 def _run_team(args: argparse.Namespace, service: ConsoleService, out: IO[str]) -> int:
-    path = config.data_dir(args.data_dir) / TEAM_FILE
     if args.team_command == "set":
-        service.change_team(path, args.name, [Role(r) for r in args.roles])
+        service.change_team(args.name, [Role(r) for r in args.roles])
     elif args.team_command == "remove":
-        service.change_team(path, args.name, None)
-    for name, roles in sorted(load_roster(path).operators.items()):
+        service.change_team(args.name, None)
+    for name, roles in sorted(service.team().operators.items()):
         out.write(f"{name:<20} {', '.join(sorted(r.value for r in roles))}\n")
     return 0
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from crisis_console.core.actions import Action, Permission
-from crisis_console.core.archive.audit import AuditEvent, AuditLog
+from crisis_console.core.archive.audit import Audit, AuditEvent
 from crisis_console.core.crisis.notify import Notification, Notifier
 from crisis_console.core.models import Clock, Role
 from crisis_console.core.playbook.playbook import Level, Playbook
@@ -55,7 +55,7 @@ class OperatorContext:
     operator: Operator
     clock: Clock
     store: MentionStore
-    audit: AuditLog
+    audit: Audit
     notifier: Notifier
     triager: Triager
     lock: threading.RLock = field(default_factory=threading.RLock)

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from crisis_console.core.actions import Permission
 from crisis_console.core.errors import CrisisConsoleError, FileRefused
@@ -158,3 +159,33 @@ def change_roster(path: Path, name: str, roles: Iterable[Role] | None) -> Roster
     }
     write_roster(path, operators, shared)
     return load_roster(path)
+
+
+class RosterBook(Protocol):
+    """Where the team is kept: a team file in a folder (`RosterFile`), the `roster` table in
+    team mode (`PgRoster`)."""
+
+    @property
+    def where(self) -> str:
+        """For messages: the file, or the database."""
+        ...
+
+    def load(self) -> Roster: ...
+    def change(self, name: str, roles: Iterable[Role] | None) -> Roster: ...
+
+
+@dataclass(frozen=True)
+class RosterFile:
+    """The team file of a data folder."""
+
+    path: Path
+
+    @property
+    def where(self) -> str:
+        return str(self.path)
+
+    def load(self) -> Roster:
+        return load_roster(self.path)
+
+    def change(self, name: str, roles: Iterable[Role] | None) -> Roster:
+        return change_roster(self.path, name, roles)

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from crisis_console.core.actions import Action, Permission
-from crisis_console.core.archive.audit import AuditEvent, AuditLog, VerifyResult
+from crisis_console.core.archive.audit import Audit, AuditEvent, VerifyResult
 from crisis_console.core.context import OperatorContext, synchronized
 from crisis_console.core.crisis.crisis import CrisisDesk
 from crisis_console.core.crisis.notify import ConsoleSink, Notifier
 from crisis_console.core.crisis.timers import Timers
-from crisis_console.core.errors import Problem
+from crisis_console.core.errors import CrisisConsoleError, Problem
 from crisis_console.core.intake.ingest import Parsed
 from crisis_console.core.intake.pipeline import DEFAULT_BATCH, Ingester, IngestReport, Progress
 from crisis_console.core.models import (
@@ -37,7 +37,7 @@ from crisis_console.core.replies.senders import OUTBOX_FILE, JsonlOutbox, Sender
 from crisis_console.core.replies.templates import ReplyTemplate
 from crisis_console.core.reports.incident import Incident, build_incident, crisis_window
 from crisis_console.core.reports.report import Report, build_report
-from crisis_console.core.roster import Operator, change_roster, load_roster
+from crisis_console.core.roster import Operator, Roster, RosterBook
 from crisis_console.core.store.inbox import InboxFilter, InboxPage, InboxRow
 from crisis_console.core.store.store import MentionStore
 from crisis_console.core.triage.routing import Triager
@@ -62,15 +62,18 @@ class ConsoleService:
     def __init__(
         self,
         store: MentionStore,
-        audit: AuditLog,
+        audit: Audit,
         triager: Triager,
         clock: Clock,
         operator: Operator,
         notifier: Notifier | None = None,
         replies: ReplySetup | None = None,
+        roster: RosterBook | None = None,
     ) -> None:
+        """`roster`: where the team is kept (none: nobody may change it here)."""
         self._store, self._audit, self._triager = store, audit, triager
         self.clock, self.operator = clock, operator
+        self._roster = roster
         self.notifier = notifier or Notifier(ConsoleSink())
         # The one lock: every public call of the service and its desks takes it (the store's
         # memory is not thread-safe); front ends never hold it themselves.
@@ -175,14 +178,13 @@ class ConsoleService:
         """The report's figures for [start, end) (reading is open to every operator), in one
         pass over the mentions stored since `start` (less `AHEAD`: a post is stored after it
         is made, give or take a clock) and over the audit records it counts from `start` on."""
-        from crisis_console.core.reports.incident import read_events
         from crisis_console.core.reports.posts import post_from_row
         from crisis_console.core.reports.report import AHEAD, REPORTED
 
         return build_report(
             map(post_from_row, self._store.recent_rows(start - AHEAD)),
             self.replies.replies(),
-            read_events(self._audit.files(), REPORTED, start),
+            self._audit.read(REPORTED, start),
             self.crisis.alarms(),
             start,
             end,
@@ -192,21 +194,16 @@ class ConsoleService:
     def incident(self, start: datetime | None = None, end: datetime | None = None) -> Incident:
         """The timeline of [start, end); without them, of the latest crisis (see
         `crisis_window`). Reads the mentions and audit records of the window, not the rest."""
-        from crisis_console.core.reports.incident import (
-            AROUND,
-            INCIDENT_ACTIONS,
-            crisis_changes,
-            read_events,
-        )
+        from crisis_console.core.reports.incident import AROUND, INCIDENT_ACTIONS
         from crisis_console.core.reports.report import AHEAD
 
         if start is None:
-            start, until = crisis_window(crisis_changes(self._audit.files()), self.clock())
+            start, until = crisis_window(self._audit.level_changes(), self.clock())
             end = end or until
         return build_incident(
             self._store.recent(start - AROUND - AHEAD),
             self.replies.replies(),
-            read_events(self._audit.files(), INCIDENT_ACTIONS, start),
+            self._audit.read(INCIDENT_ACTIONS, start),
             self.playbook,
             start,
             end or self.clock(),
@@ -249,7 +246,7 @@ class ConsoleService:
         """Queued notifications to the network sinks, each call outside the lock. A sink that
         failed is not tried again in the same round: a dead endpoint costs one timeout."""
         queue = self.notifier.queue
-        if not isinstance(queue, NotificationOutbox):
+        if not isinstance(queue, NotificationOutbox) or not self._store.is_leader():
             return
         with self.lock:
             due = queue.due()
@@ -272,20 +269,27 @@ class ConsoleService:
         return frozenset(r.value for r in self.operator.roles)
 
     @synchronized
-    def change_team(self, team_file: Path, name: str, roles: list[Role] | None) -> None:
+    def team(self) -> Roster:
+        """Who is on the team, with which roles (reading is open to every operator)."""
+        return self._roster.load() if self._roster is not None else Roster({})
+
+    @synchronized
+    def change_team(self, name: str, roles: list[Role] | None) -> None:
         """Put an operator on the team with these roles, or take them off (lead only)."""
         self.crisis.require(Permission.CHANGE_ROSTER, f"operator:{name}")
-        before = sorted(r.value for r in load_roster(team_file).operators.get(name, ()))
-        change_roster(team_file, name, roles)
+        if self._roster is None:
+            raise CrisisConsoleError("this service was opened without a team to change")
+        before = sorted(r.value for r in self._roster.load().operators.get(name, ()))
         after = sorted(r.value for r in roles) if roles is not None else []
-        self._audit.append(
+        self._audit.append(  # the audit record first
             [
                 AuditEvent(
                     Action.ROSTER_CHANGED,
                     f"operator:{name}",
                     self.actor,
                     self.clock(),
-                    {"before": before, "after": after},
+                    {"before": before, "after": after, "where": self._roster.where},
                 )
             ]
         )
+        self._roster.change(name, roles)

@@ -13,6 +13,9 @@ from crisis_console.core.store.postgres import migrations
 from crisis_console.core.store.postgres.connection import connect, named
 from tests.conftest import race
 
+VERSIONS = [m.version for m in migrations.shipped()]
+LATEST = VERSIONS[-1]
+
 
 def tables(dsn: str) -> set[str]:
     with connect(dsn) as conn:
@@ -25,11 +28,11 @@ def tables(dsn: str) -> set[str]:
 def test_init_creates_the_schema_and_records_each_migration(pg_dsn: str) -> None:
     with connect(pg_dsn) as conn:
         before = migrations.status(conn)
-        assert before.version == 0 and [m.version for m in before.pending] == [1]
+        assert before.version == 0 and [m.version for m in before.pending] == VERSIONS
         applied = migrations.migrate(conn)
         after = migrations.status(conn)
     assert [m.name for m in applied] == ["mentions"]
-    assert after.version == 1 and not after.pending and after.applied[0].by == "postgres"
+    assert after.version == LATEST and not after.pending and after.applied[0].by == "postgres"
     assert {"mentions", "store_meta", migrations.TABLE} <= tables(pg_dsn)
     with connect(pg_dsn) as conn:  # migrating again applies nothing
         assert migrations.migrate(conn) == []
@@ -61,9 +64,9 @@ def test_two_processes_migrating_at_once_apply_each_migration_once(pg_dsn: str) 
             return len(migrations.migrate(conn))
 
     results = race(migrate, 4)
-    assert sorted(results, key=str) == [0, 0, 0, 1]
+    assert sorted(results, key=str) == [0, 0, 0, LATEST]
     with connect(pg_dsn) as conn:
-        assert [a.version for a in migrations.status(conn).applied] == [1]
+        assert [a.version for a in migrations.status(conn).applied] == VERSIONS
 
 
 def test_db_commands_from_the_shell(
@@ -73,11 +76,11 @@ def test_db_commands_from_the_shell(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert main(["--data-dir", str(tmp_path), "db", "status", "--db", pg_dsn]) == 0
-    assert "schema version 0 of 1, 1 pending" in capsys.readouterr().out
+    assert f"schema version 0 of {LATEST}, {LATEST} pending" in capsys.readouterr().out
     monkeypatch.setenv("CRISIS_CONSOLE_DB", pg_dsn)  # the database may come from the env
     assert main(["--data-dir", str(tmp_path), "db", "init"]) == 0
     out = capsys.readouterr().out
-    assert "applied 0001_mentions" in out and "schema version 1 of 1, up to date" in out
+    assert "applied 0001_mentions" in out and f"schema version {LATEST} of {LATEST}, up to date" in out
     assert main(["--data-dir", str(tmp_path), "db", "init"]) == 2
     assert "already holds the schema (version 1)" in capsys.readouterr().err
     assert main(["--data-dir", str(tmp_path), "db", "migrate"]) == 0

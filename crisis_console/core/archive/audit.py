@@ -21,12 +21,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from crisis_console.core.archive.audit_read import crisis_changes, read_events
 from crisis_console.core.errors import AuditError
 from crisis_console.core.store.jsonfile import fsync_directory, process_lock, write_atomically
 
@@ -70,6 +71,23 @@ class VerifyResult:
         )
 
 
+class Audit(Protocol):
+    """An audit chain: `AuditLog` in a folder, `PgAuditLog` in the team database."""
+
+    set_aside: Path | None  # a torn line a crash left, moved aside at open (folders only)
+
+    @property
+    def last_seq(self) -> int: ...
+    def append(self, events: Sequence[AuditEvent]) -> int: ...
+    def events(self) -> Iterator[dict[str, Any]]: ...
+    def events_after(self, seq: int) -> list[dict[str, Any]]: ...
+    def read(
+        self, actions: Collection[str], since: datetime | None = None
+    ) -> Iterator[dict[str, Any]]: ...
+    def level_changes(self) -> list[dict[str, Any]]: ...
+    def verify(self) -> VerifyResult: ...
+
+
 def _canonical(record: Mapping[str, Any]) -> bytes:
     body = {k: v for k, v in record.items() if k != "hash"}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
@@ -77,6 +95,28 @@ def _canonical(record: Mapping[str, Any]) -> bytes:
 
 def _digest(record: Mapping[str, Any]) -> str:
     return hashlib.sha256(_canonical(record)).hexdigest()
+
+
+def chain_lines(events: Sequence[AuditEvent], seq: int, prev: str) -> tuple[list[bytes], int, str]:
+    """The lines that continue the chain at (`seq`, `prev`) with `events`, and the new
+    (last sequence number, last hash): the same bytes on every backend."""
+    lines: list[bytes] = []
+    for event in events:
+        seq += 1
+        record: dict[str, Any] = {
+            "seq": seq,
+            "at": event.at.isoformat(),
+            "actor": event.actor,
+            "action": event.action,
+            "subject": event.subject,
+            "data": dict(event.data),
+            "prev": prev,
+        }
+        body = _canonical(record)
+        prev = hashlib.sha256(body).hexdigest()
+        # The canonical body with its hash spliced in before the closing brace (see above).
+        lines.append(b'%s,"hash":"%s"}' % (body[:-1], prev.encode()))
+    return lines, seq, prev
 
 
 def last_line(path: Path) -> bytes:
@@ -164,23 +204,7 @@ class AuditLog:
             return self._append_locked(events)
 
     def _append_locked(self, events: Sequence[AuditEvent]) -> int:
-        lines: list[bytes] = []
-        seq, prev = self._seq, self._last_hash
-        for event in events:
-            seq += 1
-            record: dict[str, Any] = {
-                "seq": seq,
-                "at": event.at.isoformat(),
-                "actor": event.actor,
-                "action": event.action,
-                "subject": event.subject,
-                "data": dict(event.data),
-                "prev": prev,
-            }
-            body = _canonical(record)
-            prev = hashlib.sha256(body).hexdigest()
-            # The canonical body with its hash spliced in before the closing brace (see above).
-            lines.append(b'%s,"hash":"%s"}' % (body[:-1], prev.encode()))
+        lines, seq, prev = chain_lines(events, self._seq, self._last_hash)
         try:
             with self.path.open("ab") as handle:
                 handle.write(b"\n".join(lines) + b"\n")
@@ -205,6 +229,17 @@ class AuditLog:
         """The closed files, oldest first, then the live one."""
         closed = sorted(self.archive.glob("audit-*.jsonl")) if self.archive.is_dir() else []
         return [*closed, self.path] if self.path.exists() else closed
+
+    def read(
+        self, actions: Collection[str], since: datetime | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The records of `actions`, oldest first, from `since` on (give or take a day),
+        parsing only those (`audit_read.read_events`)."""
+        return read_events(self.files(), actions, since)
+
+    def level_changes(self) -> list[dict[str, Any]]:
+        """The crisis level changes since the latest crisis began (`crisis_window`)."""
+        return crisis_changes(self.files())
 
     def events(self) -> Iterator[dict[str, Any]]:
         """Every record, oldest first, across all files."""
@@ -311,13 +346,13 @@ def _verify_file(path: Path, prev: bytes, seq: int) -> tuple[str, int, bytes, in
                 more = b"\n"  # the last line has no newline: check it as a whole line
             data = data + more if data else more
             with memoryview(data) as view:
-                bad, prev, seq, pos = _verify_lines(data, view, prev, seq)
+                bad, prev, seq, pos = verify_lines(data, view, prev, seq)
             if bad:
                 return bad, seq - first + 1, prev, seq
             data = data[pos:]
 
 
-def _verify_lines(
+def verify_lines(
     data: bytes, view: memoryview, prev: bytes, seq: int
 ) -> tuple[str, bytes, int, int]:
     """Check the whole lines of `data`: (what is wrong or "", the last good hash and sequence

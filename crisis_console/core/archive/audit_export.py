@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import IO, Any
 
 from crisis_console.core.actions import Action, Permission
-from crisis_console.core.archive.audit import AuditEvent, AuditLog
+from crisis_console.core.archive.audit import Audit, AuditEvent
 from crisis_console.core.models import Clock
 from crisis_console.core.roster import Operator, PermissionDenied, may
 
@@ -51,7 +51,7 @@ class ExportFilter:
 
 
 def export_audit(
-    log: AuditLog, operator: Operator, clock: Clock, out: IO[str], fmt: str, where: ExportFilter
+    log: Audit, operator: Operator, clock: Clock, out: IO[str], fmt: str, where: ExportFilter
 ) -> int:
     """Write the matching records to `out`; refuse (and audit the refusal) unless the operator
     may export. Returns how many records were written; the export itself is audited."""

@@ -14,10 +14,12 @@ call holding the service's lock, so a claim or a send waits for one chunk, never
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from crisis_console.core.actions import Action
+from crisis_console.core.archive.audit import AuditEvent
 from crisis_console.core.context import synchronized
 from crisis_console.core.crisis.crisis import CrisisDesk
 from crisis_console.core.crisis.crisis_state import Alarm, CrisisState, Step
@@ -26,6 +28,7 @@ from crisis_console.core.store.due import Due
 from crisis_console.core.triage.spikes import Point, Suggestion, judge, suggest
 
 ONE_BY_ONE = 5  # more late alarms than this are re-notified in one message
+TIMERS_ACTOR = "system:timers"  # who a timer's audit record names (no login has a colon)
 CHUNK = 2_000  # due items a tick handles (and any due at the same moment as the last)
 
 
@@ -37,6 +40,17 @@ class Timers:
         self.lock = desk.lock
         self.backlog = False  # whether the last tick left items due for the next
 
+    def _event(self, action: Action, subject: str, data: Mapping[str, Any]) -> AuditEvent:
+        """A timer's record: the system's doing, not the operator whose process ran it
+        (named as `ticked_by`)."""
+        return AuditEvent(
+            action,
+            subject,
+            TIMERS_ACTOR,
+            self.desk.clock(),
+            {**data, "ticked_by": self.desk.ctx.me},
+        )
+
     def tick_all(self) -> list[str]:
         """Tick until nothing due is left (the lock is released between chunks)."""
         did = self.tick()
@@ -47,7 +61,11 @@ class Timers:
     @synchronized
     def tick(self) -> list[str]:
         """Run every timer once, over at most a chunk of what is due (see `backlog`); return
-        a line for each thing it did."""
+        a line for each thing it did. Only the leader ticks (`MentionStore.is_leader`): the
+        timers run once however many processes are open."""
+        if not self._store.is_leader():
+            self.backlog = False
+            return []
         now = self.desk.clock()
         due = self._store.due.due(now, CHUNK)
         through = due[-1].at if len(due) >= CHUNK else now
@@ -106,7 +124,7 @@ class Timers:
         if not many:
             self._store.due.add(Due(a.ack_due, "alarm", a.key) for a in again)
         self._audit.append(
-            [self.desk.event(Action.ALARM_RENOTIFIED, a.key, {"times": a.notified}) for a in again]
+            [self._event(Action.ALARM_RENOTIFIED, a.key, {"times": a.notified}) for a in again]
         )
         alarms.save(again)
         if len(late) > ONE_BY_ONE:
@@ -131,11 +149,7 @@ class Timers:
     def _remind_round(self, now: datetime, count: int, oldest: Alarm) -> list[str]:
         minutes = int((now - oldest.raised_at).total_seconds() // 60)
         self._audit.append(
-            [
-                self.desk.event(
-                    Action.ALARMS_REMINDED, "alarms", {"open": count, "oldest": oldest.key}
-                )
-            ]
+            [self._event(Action.ALARMS_REMINDED, "alarms", {"open": count, "oldest": oldest.key})]
         )
         self.desk.notify(
             "harm",
@@ -167,7 +181,7 @@ class Timers:
             records,
             lambda new: self._audit.append(
                 [
-                    self.desk.event(
+                    self._event(
                         Action.SLA_BREACHED,
                         k,
                         {"queue": records[k]["queue"], "deadline": records[k]["deadline"]},
@@ -217,11 +231,7 @@ class Timers:
         self.desk.save_state(CrisisState(state.level, state.since, state.by, state.reason, steps))
         for s in late:
             self._audit.append(
-                [
-                    self.desk.event(
-                        Action.CHECKLIST_OVERDUE, f"step:{s.id}", {"due": s.due.isoformat()}
-                    )
-                ]
+                [self._event(Action.CHECKLIST_OVERDUE, f"step:{s.id}", {"due": s.due.isoformat()})]
             )
             self.desk.notify(
                 "checklist",
@@ -261,7 +271,7 @@ class Timers:
     def _announce_spike(self, s: Suggestion) -> list[str]:
         key = f"{s.interval_start.isoformat()}:{s.level}"
         record = {"level": s.level, "evidence": s.evidence(), "reasons": list(s.reasons)}
-        event = self.desk.event(
+        event = self._event(
             Action.SPIKE_SUGGESTED,
             f"level:{s.level}",
             {"reasons": list(s.reasons), "evidence": s.evidence()},

@@ -23,13 +23,13 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from crisis_console.core.actions import Action
-from crisis_console.core.archive.audit import AuditEvent, AuditLog
+from crisis_console.core.archive.audit import Audit, AuditEvent
 from crisis_console.core.crisis.notify import Notification
 from crisis_console.core.models import Clock
 from crisis_console.core.replies.reply_model import FAILED, SENDING, SENT, Reply
 from crisis_console.core.replies.senders import Outgoing, Sender, SendError
-from crisis_console.core.store.buckets import BucketTable
 from crisis_console.core.store.store import MentionStore
+from crisis_console.core.store.tables import KeyedTable
 
 MAX_ATTEMPTS = 6  # then the reply is shown as failed, to be sent again by hand
 MAX_BACKOFF = timedelta(minutes=5)
@@ -44,7 +44,7 @@ def backoff(attempts: int) -> timedelta:
 class ReplyOutbox:
     """Delivers `sending` replies through the sender; see the module docstring."""
 
-    def __init__(self, store: MentionStore, audit: AuditLog, sender: Sender, clock: Clock) -> None:
+    def __init__(self, store: MentionStore, audit: Audit, sender: Sender, clock: Clock) -> None:
         self._store, self._audit, self.sender, self._clock = store, audit, sender, clock
 
     def outgoing(self, reply: Reply) -> Outgoing:
@@ -60,7 +60,10 @@ class ReplyOutbox:
         return Outgoing(reply.id, reply.mention, url, platform, reply.text, reply.sent_by)
 
     def due(self) -> list[tuple[Reply, Outgoing]]:
-        """Replies waiting to go whose next attempt has come, with what to send."""
+        """Replies waiting to go whose next attempt has come, with what to send: none but
+        in the leader (`MentionStore.is_leader`), so that each goes out from one process."""
+        if not self._store.is_leader():
+            return []
         now = self._clock()
         return [
             (r, self.outgoing(r))
@@ -130,7 +133,7 @@ class NotificationOutbox:
     notification is dropped with an error in the log (the console and the audit log had it
     already)."""
 
-    def __init__(self, table: BucketTable, clock: Clock) -> None:
+    def __init__(self, table: KeyedTable, clock: Clock) -> None:
         self._table, self._clock = table, clock
 
     def put(self, notification: Notification, sink: str) -> None:

@@ -10,17 +10,13 @@ playbook's `due_minutes`) against when it was first ticked, and by whom.
 from __future__ import annotations
 
 import bisect
-import json
-import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import accumulate
-from pathlib import Path
 from typing import Any
 
 from crisis_console.core.actions import Action
-from crisis_console.core.errors import AuditError
 from crisis_console.core.models import StoredMention
 from crisis_console.core.playbook.playbook import Playbook
 from crisis_console.core.replies.reply_model import Reply
@@ -48,8 +44,6 @@ INCIDENT_ACTIONS = frozenset(
         Action.ALARM_ACKNOWLEDGED,
     }
 )  # the audit actions a timeline shows or reads (`_entry`, `build_incident`)
-_CANONICAL = b'{"action":"'  # how a line of the audit log's canonical layout starts
-_CLOSED = re.compile(r"audit-(\d{4}-\d{2}-\d{2})-\d+\.jsonl")  # named by its newest record
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,50 +275,3 @@ def crisis_window(events: Iterable[Mapping[str, Any]], now: datetime) -> tuple[d
     if start is None:
         return now - timedelta(hours=24), now
     return start - AROUND, min((end or now) + AROUND, now + timedelta(seconds=1))
-
-
-def crisis_changes(files: Sequence[Path]) -> list[dict[str, Any]]:
-    """The level changes `crisis_window` needs, from an audit log's files (`AuditLog.files()`)
-    read newest first only as far back as the file where the latest crisis began: what came
-    before it cannot matter."""
-    changes: list[dict[str, Any]] = []
-    for file in reversed(files):
-        found = list(read_events([file], {Action.LEVEL_CHANGED}))
-        changes[:0] = found
-        if any(e["data"]["from"] == 0 and e["data"]["to"] > 0 for e in found):
-            break
-    return changes
-
-
-def read_events(
-    files: Iterable[Path], actions: Collection[str], since: datetime | None = None
-) -> Iterator[dict[str, Any]]:
-    """The audit records whose action is one of `actions`, oldest first, from an audit log's
-    files (`AuditLog.files()`), parsing only those. With `since`, a closed file whose newest
-    record is more than a day before it is not read (a day: for clocks and time zones).
-
-    A line in the canonical layout starts with its action (`audit.py`): the others are
-    skipped unparsed. A line in another layout is parsed unless no action asked for appears
-    in it as a JSON string (nor a `\\u` escape that could spell one). Only lines parsed are
-    checked for valid JSON; `audit verify` checks them all."""
-    wanted = frozenset(a.encode() for a in actions)
-    quoted = [b'"%s"' % a for a in wanted]
-    first = (since - timedelta(days=1)).astimezone(UTC).date().isoformat() if since else ""
-    for file in files:
-        closed = _CLOSED.fullmatch(file.name)
-        if closed is not None and closed.group(1) < first:
-            continue
-        with file.open("rb") as handle:
-            for number, line in enumerate(handle, start=1):
-                if line.startswith(_CANONICAL):
-                    action = line[11 : line.find(b'"', 11)]
-                    if action not in wanted and b"\\" not in action:
-                        continue
-                elif b"\\u" not in line and not any(q in line for q in quoted):
-                    continue  # blank, or another layout without those actions
-                try:
-                    record = json.loads(line)
-                except ValueError as exc:
-                    raise AuditError(f"{file}:{number}: not valid JSON ({exc})") from exc
-                if record.get("action") in actions:
-                    yield record

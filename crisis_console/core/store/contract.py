@@ -1,6 +1,6 @@
 """The storage contract: what every store gives the service (`MentionStore`), and the
-helpers its records share. `TinyDBStore` (`store.py`) implements it; the team-mode backend
-will too, behind the same contract tests.
+helpers its records share. `TinyDBStore` (`store.py`) implements it in a folder, `PgStore`
+(`postgres/store.py`) in the team database, behind the same contract tests.
 
 `save` is an upsert keyed by mention key and is durable when it returns — the caller may
 acknowledge only after that. A folder has one writer at a time; a second is refused naming
@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from crisis_console.core.models import StoredMention
-from crisis_console.core.store.due import DueIndex
+from crisis_console.core.store.due import Due
 from crisis_console.core.store.inbox import InboxFilter, InboxPage, InboxRow
 from crisis_console.core.store.state_tables import StateStore
-from crisis_console.core.store.volume import VolumeCounts
+from crisis_console.core.triage.spikes import Interval
 
 
 def author_key_of(mention_record: Mapping[str, Any]) -> str:
@@ -40,6 +40,24 @@ class Inbox(Protocol):
     ) -> InboxPage: ...
 
     def by_author(self, author_key: str, limit: int = 20) -> list[InboxRow]: ...
+
+
+class Reminders(Protocol):
+    """What comes due when, for the timers (`DueIndex` in a folder, `PgDueIndex`)."""
+
+    def add(self, entries: Iterable[Due]) -> None: ...
+    def due(self, now: datetime, limit: int | None = None) -> list[Due]: ...
+    def clear_through(self, now: datetime) -> None: ...
+    def pending(self) -> int: ...
+
+
+class Counts(Protocol):
+    """Mentions per minute, counted as they arrive (`VolumeCounts`, `PgVolumeCounts`)."""
+
+    def add(
+        self, mentions: Iterable[tuple[datetime, bool, str]], keywords: Iterable[str]
+    ) -> None: ...
+    def intervals(self, end: datetime, width: timedelta, count: int) -> list[Interval]: ...
 
 
 class MentionStore(Protocol):
@@ -99,8 +117,16 @@ class MentionStore(Protocol):
         ...
 
     state: StateStore  # claims, alarms, breaches, replies...: one repository each
-    due: DueIndex  # what comes due when, for the timers
-    volume: VolumeCounts  # mentions per minute, counted as they arrive
+
+    @property
+    def due(self) -> Reminders:
+        """What comes due when, for the timers."""
+        ...
+
+    @property
+    def volume(self) -> Counts:
+        """Mentions per minute, counted as they arrive."""
+        ...
 
     def replay(self, items: Sequence[StoredMention], applied: int) -> None:
         """Apply records the audit log holds past the store's checkpoint (recovery; a
@@ -108,6 +134,12 @@ class MentionStore(Protocol):
         ...
 
     read_only: bool
+
+    def is_leader(self) -> bool:
+        """Whether this process runs the timers and the outboxes: a folder's one writer
+        always; in team mode, the one process holding the leader lock (taken over when
+        its holder dies)."""
+        ...
 
     def close(self) -> None:
         """Release the folder; the store is unusable afterwards."""

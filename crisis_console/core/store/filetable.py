@@ -114,6 +114,10 @@ class FileTable:
                 held = {k: dict(v) for k, v in self._read(name).items()}
             yield from held.items()
 
+    def oldest(self, field: str) -> Record | None:
+        """The record whose `field` (an ISO time) is earliest: reads every file."""
+        return min((r for _, r in self), key=lambda r: str(r[field]), default=None)
+
     def __len__(self) -> int:
         """How many records: reads every file (for tests and migrations, not hot paths)."""
         return sum(1 for _ in self)

@@ -58,6 +58,15 @@ class PartitionedTable(FileTable):
         with self._lock:
             return {k: dict(v) for k, v in self._read(part).items()}
 
+    def oldest(self, field: str) -> Record | None:
+        """The record whose `field` (an ISO time) is earliest: one small file, the oldest
+        partition that holds any (segments are in time order)."""
+        for part in self.parts():
+            found = self.part(part).values()
+            if found:
+                return min(found, key=lambda r: str(r[field]))
+        return None
+
     def rename(self, old: str, new: str) -> None:
         """A segment was renamed (the live one closed): its records follow it."""
         with self._lock:

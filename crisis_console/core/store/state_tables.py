@@ -33,8 +33,7 @@ from typing import Any
 from crisis_console.core.crisis.crisis_state import Alarm, AlarmSummary, alarm_from, alarm_record
 from crisis_console.core.replies.reply_model import APPROVED, FAILED, PENDING, SENDING, Reply
 from crisis_console.core.store.buckets import DEFAULT_LIMIT, Record
-from crisis_console.core.store.partitioned import PartitionedTable
-from crisis_console.core.store.tables import Tables, anywhere
+from crisis_console.core.store.tables import Tables, TableSet, anywhere
 
 IN_PROGRESS = frozenset({PENDING, APPROVED, FAILED, SENDING})
 
@@ -62,7 +61,7 @@ class Claim:
 class ClaimTable:
     """Who is answering what, now. `take` is the one way to claim: atomic in the store."""
 
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: TableSet) -> None:
         self._tables, self._table = tables, tables.table("claims")
 
     def current(self, key: str, now: datetime) -> Claim | None:
@@ -113,7 +112,7 @@ class ClaimTable:
 class OnceTable:
     """Things that happen once per key: an SLA breach, a spike suggestion."""
 
-    def __init__(self, tables: Tables, name: str) -> None:
+    def __init__(self, tables: TableSet, name: str) -> None:
         self._tables, self._table = tables, tables.table(name)
 
     def add_new(
@@ -142,12 +141,10 @@ class AlarmTable:
     """Harm alarms: every one ever raised, and the open ones apart, so that listing what needs
     acknowledging never reads the acknowledged."""
 
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: TableSet) -> None:
         self._tables = tables
         self._all, self._count = tables.table("alarms"), tables.table("alarm_count")
-        open_alarms = tables.table("open_alarms")
-        assert isinstance(open_alarms, PartitionedTable)
-        self._open = open_alarms
+        self._open = tables.table("open_alarms")
 
     def get(self, key: str) -> Alarm | None:
         record = self._all.get(key)
@@ -209,14 +206,11 @@ class AlarmTable:
         self._tables.apply({"alarm_count": changes})
 
     def summary(self) -> AlarmSummary:
-        """How many alarms are open, and the oldest of them: a count and one small file,
-        however many there are (segments are in time order, so the first holds the oldest)."""
+        """How many alarms are open, and the oldest of them: a count and one small file (or
+        one indexed row), however many there are."""
         count = self.open_count()
-        for part in self._open.parts() if count else []:
-            found = [alarm_from(r) for r in self._open.part(part).values()]
-            if found:
-                return count, min(found, key=lambda a: a.raised_at)
-        return count, None
+        oldest = self._open.oldest("raised_at") if count else None
+        return count, alarm_from(oldest) if oldest is not None else None
 
     def open(self) -> list[Alarm]:
         return sorted((alarm_from(r) for _, r in self._open), key=lambda a: a.raised_at)
@@ -229,11 +223,12 @@ class ReplyTable:
     """Replies by id, the replies of each mention, those still in progress, and the one answer
     each mention may have."""
 
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: TableSet) -> None:
         self._tables = tables
         self._replies, self._index = tables.table("replies"), tables.table("reply_index")
         self._open, self._answers = tables.table("replies_open"), tables.table("answers")
         self._answered: set[str] | None = None  # see `answered`
+        self._cache = not getattr(tables, "shared", False)  # other processes answer too
 
     def get(self, reply_id: str) -> Reply | None:
         record = self._replies.get(reply_id)
@@ -309,7 +304,7 @@ class ReplyTable:
         """Every answered mention: read once, then kept current by `take_answer` and
         `release_answer` (the inbox asks on every page; the one writer makes every change)."""
         with self._tables.lock:
-            if self._answered is None:
+            if self._answered is None or not self._cache:
                 self._answered = {key for key, _ in self._answers}
             return set(self._answered)
 
@@ -320,7 +315,7 @@ class ReplyTable:
 class Singleton:
     """One record (the crisis state): a table of one key."""
 
-    def __init__(self, tables: Tables, name: str) -> None:
+    def __init__(self, tables: TableSet, name: str) -> None:
         self._table = tables.table(name)
 
     def get(self) -> Record | None:
@@ -331,7 +326,7 @@ class Singleton:
 
 
 class TemplateApprovals:
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: TableSet) -> None:
         self._table = tables.table("templates")
 
     def approved(self, template_id: str, sha256: str) -> bool:
@@ -345,7 +340,7 @@ class TemplateApprovals:
 class StateStore:
     """Every typed repository of the store's state."""
 
-    tables: Tables
+    tables: TableSet
     claims: ClaimTable
     alarms: AlarmTable
     breaches: OnceTable
@@ -364,7 +359,11 @@ class StateStore:
     ) -> StateStore:
         """`limit`: the most records a hash-spread file holds (smaller in tests, to show the
         bound); `locate`: the segment that holds a mention."""
-        tables = Tables(folder, read_only, limit, locate)
+        return cls.over(Tables(folder, read_only, limit, locate))
+
+    @classmethod
+    def over(cls, tables: TableSet) -> StateStore:
+        """The repositories over `tables`: a folder's `Tables` or the team database's."""
         return cls(
             tables,
             ClaimTable(tables),

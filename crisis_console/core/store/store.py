@@ -46,6 +46,7 @@ from crisis_console.core.store.inbox import InboxIndex, InboxRow, row_from_recor
 from crisis_console.core.store.jsonfile import FolderLock, fsync_directory
 from crisis_console.core.store.state_migration import migrate_state_file
 from crisis_console.core.store.state_tables import StateStore
+from crisis_console.core.store.tables import Tables
 from crisis_console.core.store.tinyfiles import META, TABLE, open_db, storage, write_batch
 from crisis_console.core.store.volume import VolumeCounts
 
@@ -100,13 +101,10 @@ class TinyDBStore:
             self._live_ids = {doc["id"]: doc.doc_id for doc in docs}
             self._index_live(docs)
             # Opened once the segments are known: records about a mention sit beside it.
-            self.state = StateStore.open(
-                folder / STATE_DIR, read_only, state_limit, self._partition_of
-            )
+            self._tables = Tables(folder / STATE_DIR, read_only, state_limit, self._partition_of)
+            self.state = StateStore.over(self._tables)
             if not read_only:
-                self.state.tables.repair_partitions(
-                    n[: -len(".json")] for n in self._archive_names()
-                )
+                self._tables.repair_partitions(n[: -len(".json")] for n in self._archive_names())
                 migrate_state_file(folder / OLD_STATE_FILE, self.state)
         except BaseException:
             self.close()
@@ -330,7 +328,7 @@ class TinyDBStore:
         segment_index.write(self._segments, name, entries)
         # The records about these mentions first: a crash between the two renames is undone
         # at the next open (`repair_partitions`), never left pointing at the wrong file.
-        self.state.tables.rename_partition("live", name[: -len(".json")])
+        self._tables.rename_partition("live", name[: -len(".json")])
         os.replace(self._segments / LIVE_FILE, self._segments / name)
         fsync_directory(self._segments)
         # After the rename: a block naming a segment that was never made would mislead.
@@ -373,6 +371,9 @@ class TinyDBStore:
 
     def __len__(self) -> int:
         return self._dir.columns.n
+
+    def is_leader(self) -> bool:
+        return not self.read_only  # the folder's one writer
 
     def close(self) -> None:
         db = getattr(self, "_live", None)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any, Protocol
 
 from crisis_console.core.store.buckets import DEFAULT_LIMIT, BucketTable, Record
 from crisis_console.core.store.jsonfile import read_json, write_atomically
@@ -22,6 +24,36 @@ JOURNAL = "journal.json"
 Changes = dict[str, tuple[dict[str, Record], list[str]]]
 BY_MENTION = frozenset({"alarms", "open_alarms", "breaches", "answers", "reply_index"})
 Table = BucketTable | PartitionedTable
+
+
+class KeyedTable(Protocol):
+    """A table of JSON records by key: a folder's files, or rows of the team database."""
+
+    def get(self, key: str) -> Record | None: ...
+    def get_many(self, keys: Iterable[str]) -> dict[str, Record]: ...
+    def __iter__(self) -> Iterator[tuple[str, Record]]: ...
+    def __len__(self) -> int: ...
+    def oldest(self, field: str) -> Record | None: ...
+    def apply(self, put: Mapping[str, Record], delete: Iterable[str] = ()) -> None: ...
+    def insert_if_absent(self, key: str, record: Record) -> Record | None: ...
+    def replace_if(
+        self,
+        key: str,
+        condition: Callable[[Record | None], bool],
+        record: Record,
+        log: Callable[[], object] | None = None,
+    ) -> tuple[bool, Record | None]: ...
+
+
+class TableSet(Protocol):
+    """Named tables, batches across them, and the lock under which a check-then-write is
+    atomic in the store (`Tables` here, `PgTables` in team mode)."""
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]: ...
+    def table(self, name: str) -> KeyedTable: ...
+    def apply(self, changes: Changes) -> None: ...
+    def stats(self) -> dict[str, int]: ...
 
 
 def anywhere(key: str) -> str:

@@ -13,6 +13,7 @@ them when a mention arrives. Each minute keeps its `KEEP_WORDS` most frequent wo
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -29,7 +30,7 @@ KEEP_WORDS = 40
 _MINUTE = "%Y-%m-%dT%H:%M"
 
 
-def _minute(at: datetime) -> datetime:
+def minute_of(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(second=0, microsecond=0)
 
 
@@ -39,6 +40,7 @@ class VolumeCounts:
     def __init__(self, folder: Path, read_only: bool = False) -> None:
         self.folder, self.read_only = folder, read_only
         self.stats: Counter[str] = Counter()
+        self._lock = threading.Lock()  # an hour's file is read, merged and rewritten
 
     def _path(self, hour: str) -> Path:
         return self.folder / f"{hour}.json"
@@ -50,14 +52,14 @@ class VolumeCounts:
         with TinyDB(str(path), storage=AtomicJSONStorage, cache=False) as db:
             docs = db.all()
         self.stats["minutes_read"] += len(docs)
-        return {d["m"]: _interval(d) for d in docs}
+        return {d["m"]: counts_from(d) for d in docs}
 
     def add(self, mentions: Iterable[tuple[datetime, bool, str]], keywords: Iterable[str]) -> None:
         """Count new mentions: (created at, negative?, lower-cased text)."""
         keywords = tuple(keywords)
         by_minute: dict[datetime, Interval] = {}
         for at, negative, text in mentions:
-            by_minute.setdefault(_minute(at), Interval()).add(negative, text, keywords)
+            by_minute.setdefault(minute_of(at), Interval()).add(negative, text, keywords)
         if not by_minute:
             return
         if self.read_only:
@@ -66,16 +68,20 @@ class VolumeCounts:
         by_hour: dict[str, dict[str, Interval]] = {}
         for minute, counts in by_minute.items():
             by_hour.setdefault(minute.strftime("%Y%m%d%H"), {})[minute.strftime(_MINUTE)] = counts
+        with self._lock:
+            self._merge(by_hour)
+
+    def _merge(self, by_hour: dict[str, dict[str, Interval]]) -> None:
         for hour, fresh in by_hour.items():
             minutes = self._read(hour)
             for name, counts in fresh.items():
                 minutes.setdefault(name, Interval()).merge(counts)
-            docs = {str(i): _doc(m, c) for i, (m, c) in enumerate(sorted(minutes.items()), 1)}
+            docs = {str(i): counts_doc(m, c) for i, (m, c) in enumerate(sorted(minutes.items()), 1)}
             AtomicJSONStorage(str(self._path(hour))).write({"_default": docs})
 
     def intervals(self, end: datetime, width: timedelta, count: int) -> list[Interval]:
         """`count` intervals of `width` ending at `end` (to the minute), oldest first."""
-        end = _minute(end)
+        end = minute_of(end)
         start = end - width * count
         out = [Interval() for _ in range(count)]
         hour = start.replace(minute=0)
@@ -88,7 +94,7 @@ class VolumeCounts:
         return out
 
 
-def _doc(minute: str, c: Interval) -> dict[str, Any]:
+def counts_doc(minute: str, c: Interval) -> dict[str, Any]:
     return {
         "m": minute,
         "n": c.count,
@@ -98,5 +104,5 @@ def _doc(minute: str, c: Interval) -> dict[str, Any]:
     }
 
 
-def _interval(d: dict[str, Any]) -> Interval:
+def counts_from(d: dict[str, Any]) -> Interval:
     return Interval(d["n"], d["neg"], Counter(d["kw"]), Counter(d["w"]))

@@ -22,7 +22,18 @@ from crisis_console.core.errors import StoreError
 CONNECT_SECONDS = 5
 
 Connection = psycopg.Connection[Any]
-__all__ = ["Connection", "Jsonb", "Pool", "connect", "named", "open_pool", "shown"]
+__all__ = [
+    "Connection",
+    "DriverError",
+    "Jsonb",
+    "Pool",
+    "connect",
+    "dedicated",
+    "named",
+    "open_pool",
+    "shown",
+]
+DriverError = psycopg.Error
 Pool = ConnectionPool
 
 
@@ -47,6 +58,15 @@ def connect(dsn: str, autocommit: bool = False) -> Iterator[Connection]:
         raise StoreError(f"PostgreSQL at {shown(dsn)}: {exc}".strip()) from exc
     finally:
         conn.close()
+
+
+def dedicated(dsn: str) -> Connection:
+    """A connection of its own, outside the pool, in autocommit (a session-level lock lives
+    as long as it does). The caller closes it."""
+    try:
+        return psycopg.connect(dsn, autocommit=True, connect_timeout=CONNECT_SECONDS)
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot connect to PostgreSQL at {shown(dsn)}: {exc}") from exc
 
 
 def named(template: str, **names: str) -> sql.Composed:

@@ -4,7 +4,7 @@
 Each mention is one row: its whole stored record as JSON, beside the columns the inbox sorts
 and filters on. A batch is saved in one transaction, an upsert per mention keyed by the
 mention's key, so two processes saving the same mention leave one row. The inbox is
-`postgres/inbox.py`. Not yet here: the state repositories, the change feed.
+`postgres/inbox.py`; the rest of the store, `postgres/store.py`.
 """
 
 from __future__ import annotations
@@ -77,17 +77,21 @@ class PgMentions:
         self._pool = pool
         self.inbox = PgInbox(pool)
 
-    def save(self, items: Sequence[StoredMention], applied: int | None = None) -> None:
-        """Insert or replace each item by key, and `applied`, in one transaction."""
+    def save(
+        self, items: Sequence[StoredMention], applied: int | None = None, everything: bool = False
+    ) -> None:
+        """Insert or replace each item by key in one transaction, and clear the marks of
+        their audit events up to `applied` (`everything`: every mark up to it, recovery's)."""
         rows = [_row(stored_to_record(item)) for item in items]  # refused before writing
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             if rows:
                 cur.executemany(_UPSERT, rows)
-            if applied is not None:
+            if applied is not None and (rows or everything):
+                keys = None if everything else [r["key"] for r in rows]
                 cur.execute(
-                    "INSERT INTO store_meta (name, value) VALUES ('applied', %s) "
-                    "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
-                    (applied,),
+                    "DELETE FROM audit_unapplied WHERE seq <= %s "
+                    "AND (%s::text[] IS NULL OR key = ANY(%s::text[]))",
+                    (applied, keys, keys),
                 )
 
     def get(self, key: str) -> StoredMention | None:
@@ -121,8 +125,13 @@ class PgMentions:
 
     @property
     def applied(self) -> int:
+        """The sequence number before the oldest mention event not yet stored (by any
+        process), or the last one logged: recovery replays what comes after it."""
         with self._pool.connection() as conn:
-            row = conn.execute("SELECT value FROM store_meta WHERE name = 'applied'").fetchone()
+            row = conn.execute(
+                "SELECT coalesce((SELECT min(seq) - 1 FROM audit_unapplied), "
+                "(SELECT max(seq) FROM audit), 0)"
+            ).fetchone()
         return int(row[0]) if row else 0
 
     def iter_all(self) -> Iterator[StoredMention]:
@@ -136,6 +145,21 @@ class PgMentions:
         yield from self._stream(
             "SELECT record FROM mentions WHERE ingested_at >= %s ORDER BY seq", (since,)
         )
+
+    def recent_records(self, since: datetime) -> Iterator[tuple[dict[str, Any], int]]:
+        """(record, fingerprint) of the mentions stored at or after `since` (reports)."""
+        with (
+            self._pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor(name="mentions_rows") as cur,
+        ):
+            cur.itersize = 1_000
+            cur.execute(
+                "SELECT record, fingerprint FROM mentions WHERE ingested_at >= %s ORDER BY seq",
+                (since,),
+            )
+            for record, print_ in cur:
+                yield record, _unsigned(print_)
 
     def _stream(self, query: str, params: tuple[Any, ...]) -> Iterator[StoredMention]:
         with (

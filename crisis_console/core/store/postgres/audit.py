@@ -1,0 +1,142 @@
+"""The audit chain in the team database: one chain, many writers (`audit` table, migration
+0002). The folder's `AuditLog` methods, the same records byte for byte.
+
+An append is its own transaction, committed before it returns (the audit record first, as in
+a folder), under an advisory lock that serialises every appender on the database: each reads
+the last record's sequence number and hash and continues the chain from there. A mention
+event is also noted in `audit_unapplied` until the store holds it (`PgMentions.save`), so
+that recovery replays what any process logged but did not store.
+
+`verify` reads the rows in order and checks them as the folder's verify checks a file's
+lines (`archive/audit.py`): a changed, removed, inserted or reordered row breaks the chain.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from crisis_console.core.actions import REPLAYED, Action
+from crisis_console.core.archive.audit import (
+    GENESIS,
+    AuditEvent,
+    VerifyResult,
+    chain_lines,
+    verify_lines,
+)
+from crisis_console.core.store.postgres.session import ADVISORY_XACT, PgSession
+
+AUDIT_LOCK = 72_026_113  # advisory lock key (with the schema's): one appender at a time
+WHERE = "the audit table"  # where a bad record is, for `VerifyResult`
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_BLOCK = 2_000  # rows fetched at a time when reading the whole chain
+
+
+class PgAuditLog:
+    """See the module docstring."""
+
+    def __init__(self, session: PgSession) -> None:
+        self._session = session
+        self.set_aside: Path | None = None  # a transaction is whole or absent: never torn
+
+    @property
+    def last_seq(self) -> int:
+        with self._session.pool.connection() as conn:
+            row = conn.execute("SELECT coalesce(max(seq), 0) FROM audit").fetchone()
+        return int(row[0]) if row else 0
+
+    def append(self, events: Sequence[AuditEvent]) -> int:
+        """Append every event in one transaction; return the last sequence number."""
+        if not events:
+            return self.last_seq
+        # Never the caller's unit of work: a refusal is logged and then raised, and its
+        # record must outlive the rollback.
+        with self._session.pool.connection() as conn:
+            conn.execute(ADVISORY_XACT, (AUDIT_LOCK,))
+            row = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+            first, prev = (int(row[0]), str(row[1])) if row else (0, GENESIS)
+            lines, last, _ = chain_lines(events, first, prev)
+            rows = [
+                (first + i + 1, e.at, e.action, line[-66:-2].decode(), line.decode())
+                for i, (e, line) in enumerate(zip(events, lines, strict=True))
+            ]
+            unapplied = [(seq, e.subject) for (seq, *_), e in zip(rows, events, strict=True)]
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO audit (seq, at, action, hash, line) VALUES (%s, %s, %s, %s, %s)",
+                    rows,
+                )
+                mentions = [
+                    u for u, e in zip(unapplied, events, strict=True) if e.action in REPLAYED
+                ]
+                if mentions:
+                    cur.executemany(
+                        "INSERT INTO audit_unapplied (seq, key) VALUES (%s, %s)", mentions
+                    )
+        return last
+
+    def _lines(self, query: str, params: tuple[Any, ...]) -> Iterator[str]:
+        with (
+            self._session.pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor(name="audit_read") as cur,
+        ):
+            cur.itersize = _BLOCK
+            cur.execute(query, params)
+            for (line,) in cur:
+                yield line
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        """Every record, oldest first."""
+        for line in self._lines("SELECT line FROM audit ORDER BY seq", ()):
+            yield json.loads(line)
+
+    def events_after(self, seq: int) -> list[dict[str, Any]]:
+        return [
+            json.loads(line)
+            for line in self._lines("SELECT line FROM audit WHERE seq > %s ORDER BY seq", (seq,))
+        ]
+
+    def read(
+        self, actions: Collection[str], since: datetime | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The records of `actions`, oldest first, from `since` on (less a day, as a folder
+        reads whole days)."""
+        floor = since - timedelta(days=1) if since is not None else _EPOCH
+        query = "SELECT line FROM audit WHERE action = ANY(%s) AND at >= %s ORDER BY seq"
+        for line in self._lines(query, (list(actions), floor)):
+            yield json.loads(line)
+
+    def level_changes(self) -> list[dict[str, Any]]:
+        """The crisis level changes since the latest crisis began (`crisis_window`)."""
+        changes = list(self.read({Action.LEVEL_CHANGED}))
+        starts = [i for i, e in enumerate(changes) if e["data"]["from"] == 0 and e["data"]["to"]]
+        return changes[starts[-1] :] if starts else changes
+
+    def verify(self) -> VerifyResult:
+        """Check the whole chain, oldest first; name the first bad record."""
+        prev, seq = GENESIS.encode(), 0
+        block: list[bytes] = []
+        for line in self._lines("SELECT line FROM audit ORDER BY seq", ()):
+            block.append(line.encode())
+            if len(block) >= _BLOCK:
+                bad, prev, seq = _check(block, prev, seq)
+                if bad:
+                    return VerifyResult(False, seq, WHERE, seq + 1, bad)
+                block = []
+        bad, prev, seq = _check(block, prev, seq)
+        if bad:
+            return VerifyResult(False, seq, WHERE, seq + 1, bad)
+        return VerifyResult(True, seq)
+
+
+def _check(lines: list[bytes], prev: bytes, seq: int) -> tuple[str, bytes, int]:
+    if not lines:
+        return "", prev, seq
+    data = b"\n".join(lines) + b"\n"
+    with memoryview(data) as view:
+        bad, prev, seq, _ = verify_lines(data, view, prev, seq)
+    return bad, prev, seq

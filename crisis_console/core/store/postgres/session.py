@@ -1,0 +1,110 @@
+"""Connections for the repositories of one process, and the state lock that makes a
+check-then-write atomic across every process on the database.
+
+`PgSession.connection()` lends a connection for one statement or a few: the calling thread's
+unit of work if it is inside one, else a pool connection whose transaction commits at the end
+of the block. `PgSession.lock` is that unit of work: a transaction holding an advisory lock,
+re-entrant in its thread, so that what the typed repositories do under `tables.lock` (read,
+decide, write) is one transaction that no other process can interleave with.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any
+
+from crisis_console.core.store.postgres.connection import Connection, Pool
+
+STATE_LOCK = 72_026_112  # advisory lock key (with the schema's): one conditional write at a time
+
+# A lock names its key and the schema: two team stores in one database never wait on each
+# other (tests run each in a schema of its own).
+ADVISORY_XACT = "SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))"
+
+
+class _Unit(threading.local):
+    conn: Connection | None = None
+    lent: Any = None  # the pool's context manager that lent `conn`
+    depth: int = 0
+    locked: bool = False
+
+
+class PgSession:
+    """One process's way into the team database: its pool, its units of work and its state
+    lock (`lock`)."""
+
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+        self._unit = _Unit()
+        self.lock = StateLock(self)
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """The thread's unit of work, or a pool connection committed at the block's end."""
+        if self._unit.conn is not None:
+            yield self._unit.conn
+            return
+        with self.pool.connection() as conn:
+            yield conn
+
+    @contextmanager
+    def unit(self, locked: bool = False) -> Iterator[Connection]:
+        """One transaction for everything the thread does in the block (nested blocks join
+        it); `locked` also takes the state's advisory lock until it commits."""
+        self._enter(locked)
+        try:
+            yield self._unit.conn  # type: ignore[misc]
+        except BaseException as exc:
+            self._exit(type(exc), exc, exc.__traceback__)
+            raise
+        self._exit(None, None, None)
+
+    def _enter(self, locked: bool) -> None:
+        unit = self._unit
+        if unit.depth == 0:
+            lent = self.pool.connection()
+            unit.conn, unit.lent, unit.locked = lent.__enter__(), lent, False
+        unit.depth += 1
+        if locked and not unit.locked:
+            try:
+                unit.conn.execute(ADVISORY_XACT, (STATE_LOCK,))  # type: ignore[union-attr]
+            except BaseException as exc:
+                self._exit(type(exc), exc, exc.__traceback__)
+                raise
+            unit.locked = True
+
+    def _exit(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        unit = self._unit
+        unit.depth -= 1
+        if unit.depth:
+            return
+        lent, unit.conn, unit.lent, unit.locked = unit.lent, None, None, False
+        lent.__exit__(kind, exc, tb)  # the pool's block commits, or rolls back on a raise
+
+
+class StateLock:
+    """`with lock:` — a unit of work under the state's advisory lock (see the module
+    docstring), re-entrant in its thread."""
+
+    def __init__(self, session: PgSession) -> None:
+        self._session = session
+
+    def __enter__(self) -> StateLock:
+        self._session._enter(locked=True)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._session._exit(kind, exc, tb)

@@ -1,0 +1,147 @@
+"""The store's state tables on PostgreSQL: the same named tables as the folder's
+(`store/tables.py`), rows of the `state` table of migration 0002, so that the typed
+repositories of `store/state_tables.py` (claims, alarms, replies...) run unchanged on both.
+
+What makes them safe with many processes: every check-then-write of those repositories runs
+under `tables.lock`, which here is a transaction holding an advisory lock (`session.py`), and
+`insert_if_absent` is one statement. A batch over several tables (`apply`) is one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+
+from crisis_console.core.store.buckets import Record
+from crisis_console.core.store.postgres.connection import Jsonb
+from crisis_console.core.store.postgres.session import PgSession, StateLock
+
+Changes = dict[str, tuple[dict[str, Record], list[str]]]
+
+_UPSERT = (
+    "INSERT INTO state (tbl, key, record) VALUES (%s, %s, %s) "
+    "ON CONFLICT (tbl, key) DO UPDATE SET record = EXCLUDED.record"
+)
+
+
+class PgTable:
+    """One named table: the interface of the folder's `FileTable`."""
+
+    def __init__(self, session: PgSession, lock: StateLock, name: str) -> None:
+        self._session, self._lock, self.name = session, lock, name
+        self.stats: dict[str, int] = {}
+
+    def get(self, key: str) -> Record | None:
+        with self._session.connection() as conn:
+            row = conn.execute(
+                "SELECT record FROM state WHERE tbl = %s AND key = %s", (self.name, key)
+            ).fetchone()
+        return dict(row[0]) if row else None
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Record]:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+        with self._session.connection() as conn:
+            rows = conn.execute(
+                "SELECT key, record FROM state WHERE tbl = %s AND key = ANY(%s)",
+                (self.name, wanted),
+            ).fetchall()
+        return {key: dict(record) for key, record in rows}
+
+    def __iter__(self) -> Iterator[tuple[str, Record]]:
+        with self._session.connection() as conn:
+            rows = conn.execute(
+                "SELECT key, record FROM state WHERE tbl = %s ORDER BY key", (self.name,)
+            ).fetchall()
+        return iter([(key, dict(record)) for key, record in rows])
+
+    def __len__(self) -> int:
+        with self._session.connection() as conn:
+            row = conn.execute("SELECT count(*) FROM state WHERE tbl = %s", (self.name,))
+            return int(row.fetchone()[0])  # type: ignore[index]
+
+    def oldest(self, field: str) -> Record | None:
+        """The record whose `field` (an ISO time) is earliest (the oldest open alarm)."""
+        with self._session.connection() as conn:
+            row = conn.execute(
+                "SELECT record FROM state WHERE tbl = %s ORDER BY record->>%s LIMIT 1",
+                (self.name, field),
+            ).fetchone()
+        return dict(row[0]) if row else None
+
+    def apply(self, put: Mapping[str, Record], delete: Iterable[str] = ()) -> None:
+        """Upsert `put` and remove `delete` in one transaction."""
+        deleted = [k for k in delete if k not in put]
+        if not put and not deleted:
+            return
+        with self._session.connection() as conn, conn.cursor() as cur:
+            if put:
+                cur.executemany(_UPSERT, [(self.name, k, Jsonb(dict(r))) for k, r in put.items()])
+            if deleted:
+                cur.execute(
+                    "DELETE FROM state WHERE tbl = %s AND key = ANY(%s)", (self.name, deleted)
+                )
+
+    write_unjournaled = apply
+
+    def insert_if_absent(self, key: str, record: Record) -> Record | None:
+        """Store `record` unless `key` exists (one statement); return the existing record
+        (nothing written) or None (stored)."""
+        with self._session.connection() as conn:
+            inserted = conn.execute(
+                "INSERT INTO state (tbl, key, record) VALUES (%s, %s, %s) "
+                "ON CONFLICT (tbl, key) DO NOTHING RETURNING key",
+                (self.name, key, Jsonb(dict(record))),
+            ).fetchone()
+            if inserted:
+                return None
+            row = conn.execute(
+                "SELECT record FROM state WHERE tbl = %s AND key = %s", (self.name, key)
+            ).fetchone()
+        return dict(row[0]) if row else None
+
+    def replace_if(
+        self,
+        key: str,
+        condition: Callable[[Record | None], bool],
+        record: Record,
+        log: Callable[[], object] | None = None,
+    ) -> tuple[bool, Record | None]:
+        """Store `record` if `condition(current)` holds, in one transaction under the state
+        lock; return (stored?, current). `log` runs before the write (the audit first)."""
+        with self._lock:
+            current = self.get(key)
+            if not condition(current):
+                return False, current
+            if log is not None:
+                log()
+            self.apply({key: record})
+            return True, current
+
+
+class PgTables:
+    """Named tables in the team database, and batches across them (`Tables` of a folder)."""
+
+    shared = True  # other processes write too: nothing may be cached between calls
+
+    def __init__(self, session: PgSession) -> None:
+        self._session = session
+        self.lock = session.lock
+        self.read_only = False
+        self._tables: dict[str, PgTable] = {}
+
+    def table(self, name: str) -> PgTable:
+        if name not in self._tables:
+            self._tables[name] = PgTable(self._session, self.lock, name)
+        return self._tables[name]
+
+    bucket = table
+
+    def apply(self, changes: Changes) -> None:
+        """Every table's upserts and deletes, in one transaction."""
+        with self._session.unit():
+            for name, (put, delete) in changes.items():
+                self.table(name).apply(put, delete)
+
+    def stats(self) -> dict[str, int]:
+        return {}

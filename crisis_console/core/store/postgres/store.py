@@ -1,0 +1,110 @@
+"""The whole store on PostgreSQL (team mode): mentions and their inbox (`mentions.py`,
+`inbox.py`), the typed state repositories over the `state` table (`state.py`), what comes
+due and the volume counts (`timing.py`), behind the contract of `store/contract.py`.
+
+Many processes open the same database at once: nothing is cached between calls that another
+process could change, and every conditional write is atomic in the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from crisis_console.core.models import StoredMention
+from crisis_console.core.store import segment_index
+from crisis_console.core.store.postgres.connection import Connection, DriverError, dedicated
+from crisis_console.core.store.postgres.mentions import PgMentions
+from crisis_console.core.store.postgres.session import PgSession
+from crisis_console.core.store.postgres.state import PgTables
+from crisis_console.core.store.postgres.timing import PgDueIndex, PgVolumeCounts
+from crisis_console.core.store.state_tables import StateStore
+
+LEADER_LOCK = 72_026_114  # advisory lock key (with the schema's): who runs the timers
+
+
+class PgStore:
+    """See the module docstring. `close` closes the pool."""
+
+    read_only = False
+
+    def __init__(self, session: PgSession, dsn: str) -> None:
+        self.session, self._dsn = session, dsn
+        self._leader: Connection | None = None  # holds the leader lock while it lives
+        self._leading = False
+        self._mentions = PgMentions(session.pool)
+        self.inbox = self._mentions.inbox
+        self.state = StateStore.over(PgTables(session))
+        self.due = PgDueIndex(session)
+        self.volume = PgVolumeCounts(session)
+
+    def get(self, key: str) -> StoredMention | None:
+        return self._mentions.get(key)
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, StoredMention]:
+        return self._mentions.get_many(keys)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._mentions
+
+    def fingerprint(self, key: str) -> int | None:
+        return self._mentions.fingerprint(key)
+
+    def save(self, items: Sequence[StoredMention], applied: int | None = None) -> None:
+        self._mentions.save(items, applied)
+
+    def replay(self, items: Sequence[StoredMention], applied: int) -> None:
+        """Store what the audit log holds past the store's mark (any process's), and clear
+        every mark up to `applied`."""
+        self._mentions.save(items, applied, everything=True)
+
+    def all(self) -> list[StoredMention]:
+        return self._mentions.all()
+
+    def iter_all(self) -> Iterator[StoredMention]:
+        return self._mentions.iter_all()
+
+    def recent(self, since: datetime) -> Iterator[StoredMention]:
+        return self._mentions.recent(since)
+
+    def recent_rows(self, since: datetime) -> Iterator[Sequence[Any]]:
+        for record, print_ in self._mentions.recent_records(since):
+            yield segment_index.entry(record, print_)
+
+    def author_posts(self, author_key: str) -> int:
+        return self._mentions.author_posts(author_key)
+
+    @property
+    def applied(self) -> int:
+        return self._mentions.applied
+
+    def is_leader(self) -> bool:
+        """Whether this process holds the leader lock: a session-level advisory lock on a
+        connection of its own, tried again on each call until it is had. When the leader
+        dies, its connection closes, the server releases the lock, and the next process to
+        ask takes over."""
+        try:
+            if self._leader is None:
+                self._leader = dedicated(self._dsn)
+            if self._leading:  # held while the connection lives: check that it does
+                self._leader.execute("SELECT 1")
+                return True
+            row = self._leader.execute(
+                "SELECT pg_try_advisory_lock(%s, hashtext(current_schema()))", (LEADER_LOCK,)
+            )
+            got = row.fetchone()
+        except DriverError:
+            self._drop_leader()  # a broken connection holds nothing: ask again next time
+            return False
+        self._leading = bool(got and got[0])
+        return self._leading
+
+    def _drop_leader(self) -> None:
+        if self._leader is not None:
+            self._leader.close()
+        self._leader, self._leading = None, False
+
+    def close(self) -> None:
+        self._drop_leader()
+        self.session.pool.close()

@@ -1,0 +1,119 @@
+"""What comes due and the volume counts, on PostgreSQL: the team database's versions of
+`store/due.py` (`PgDueIndex`) and `store/volume.py` (`PgVolumeCounts`), with the same
+methods, on the `due` and `volume` tables of migration 0002.
+
+A tick reads only what is due through the `due_at` index, so its cost is the items due, as
+in a folder. Volume counts for a minute are merged under a row lock, so two ingesting
+processes add up instead of overwriting each other.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from crisis_console.core.store.due import Due
+from crisis_console.core.store.postgres.connection import Jsonb
+from crisis_console.core.store.postgres.session import PgSession
+from crisis_console.core.store.volume import counts_doc, counts_from, minute_of
+from crisis_console.core.triage.spikes import Interval
+
+
+class PgDueIndex:
+    """Reminders by time (see `store/due.py`). `stats` counts entries read (for tests)."""
+
+    read_only = False
+
+    def __init__(self, session: PgSession) -> None:
+        self._session = session
+        self.stats: Counter[str] = Counter()
+
+    def add(self, entries: Iterable[Due]) -> None:
+        rows = [(e.at, e.kind, e.key) for e in entries]
+        if rows:
+            with self._session.connection() as conn, conn.cursor() as cur:
+                cur.executemany("INSERT INTO due (at, kind, key) VALUES (%s, %s, %s)", rows)
+
+    def due(self, now: datetime, limit: int | None = None) -> list[Due]:
+        """Those due at or before `now`, oldest first (with `limit`: the oldest `limit` and
+        any due at the same moment as the last of those)."""
+        with self._session.connection() as conn:
+            if limit is not None:
+                last = conn.execute(
+                    "SELECT at FROM due WHERE at <= %s ORDER BY at OFFSET %s LIMIT 1",
+                    (now, limit - 1),
+                ).fetchone()
+                now = min(now, last[0]) if last else now
+            rows = conn.execute(
+                "SELECT at, kind, key FROM due WHERE at <= %s ORDER BY at, id", (now,)
+            ).fetchall()
+        self.stats["entries_read"] += len(rows)
+        return [Due(at, kind, key) for at, kind, key in rows]
+
+    def clear_through(self, now: datetime) -> None:
+        with self._session.connection() as conn:
+            conn.execute("DELETE FROM due WHERE at <= %s", (now,))
+
+    def pending(self) -> int:
+        with self._session.connection() as conn:
+            return int(conn.execute("SELECT count(*) FROM due").fetchone()[0])  # type: ignore[index]
+
+
+class PgVolumeCounts:
+    """Mentions per minute of creation (see `store/volume.py`)."""
+
+    read_only = False
+
+    def __init__(self, session: PgSession) -> None:
+        self._session = session
+        self.stats: Counter[str] = Counter()
+
+    def add(self, mentions: Iterable[tuple[datetime, bool, str]], keywords: Iterable[str]) -> None:
+        keywords = tuple(keywords)
+        by_minute: dict[datetime, Interval] = {}
+        for at, negative, text in mentions:
+            by_minute.setdefault(minute_of(at), Interval()).add(negative, text, keywords)
+        if not by_minute:
+            return
+        minutes = sorted(by_minute)
+        with self._session.unit() as conn:
+            # Lock the minutes this batch touches (in order: no deadlock between ingesters).
+            conn.execute(
+                "INSERT INTO volume (minute, counts) "
+                "SELECT m, '{}' FROM unnest(%s::timestamptz[]) m "
+                "ORDER BY m ON CONFLICT (minute) DO NOTHING",
+                (minutes,),
+            )
+            rows = conn.execute(
+                "SELECT minute, counts FROM volume WHERE minute = ANY(%s) "
+                "ORDER BY minute FOR UPDATE",
+                (minutes,),
+            ).fetchall()
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "UPDATE volume SET counts = %s WHERE minute = %s",
+                    [(Jsonb(_merged(counts, by_minute[m], m)), m) for m, counts in rows],
+                )
+
+    def intervals(self, end: datetime, width: timedelta, count: int) -> list[Interval]:
+        """`count` intervals of `width` ending at `end` (to the minute), oldest first."""
+        end = minute_of(end)
+        start = end - width * count
+        out = [Interval() for _ in range(count)]
+        with self._session.connection() as conn:
+            rows = conn.execute(
+                "SELECT minute, counts FROM volume WHERE minute >= %s AND minute < %s",
+                (start, end),
+            ).fetchall()
+        self.stats["minutes_read"] += len(rows)
+        for minute, counts in rows:
+            if counts:
+                out[int((minute - start) / width)].merge(counts_from(counts))
+        return out
+
+
+def _merged(stored: dict[str, object], fresh: Interval, minute: datetime) -> dict[str, object]:
+    counts = counts_from(stored) if stored else Interval()
+    counts.merge(fresh)
+    return counts_doc(minute.isoformat(), counts)
