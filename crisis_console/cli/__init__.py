@@ -176,6 +176,14 @@ def main(argv: Sequence[str] | None = None, clock: Clock = system_clock) -> int:
     except CrisisConsoleError as exc:
         err(f"crisis-console: {exc}")
         return 2
+    except Exception as exc:
+        if type(exc).__module__.split(".")[0] not in ("psycopg", "psycopg_pool"):
+            raise
+        # The team database said no (a grant missing, the server gone): say so, no traceback.
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        hint = " (see 'Team mode' in README.md for the grants)" if "permission" in reason else ""
+        err(f"crisis-console: the team database refused: {reason}{hint}")
+        return 2
 
 
 def _playbook(args: argparse.Namespace) -> Playbook:

@@ -80,7 +80,9 @@ def test_db_commands_from_the_shell(
     monkeypatch.setenv("CRISIS_CONSOLE_DB", pg_dsn)  # the database may come from the env
     assert main(["--data-dir", str(tmp_path), "db", "init"]) == 0
     out = capsys.readouterr().out
-    assert "applied 0001_mentions" in out and f"schema version {LATEST} of {LATEST}, up to date" in out
+    assert (
+        "applied 0001_mentions" in out and f"schema version {LATEST} of {LATEST}, up to date" in out
+    )
     assert main(["--data-dir", str(tmp_path), "db", "init"]) == 2
     assert f"already holds the schema (version {LATEST})" in capsys.readouterr().err
     assert main(["--data-dir", str(tmp_path), "db", "migrate"]) == 0
