@@ -8,6 +8,7 @@ it (crisis, claims, replies, timers) check permissions through the shared `Opera
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -226,6 +227,15 @@ class ConsoleService:
     @synchronized
     def verify_audit(self) -> VerifyResult:
         return self._audit.verify()
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes change the store too (team mode): see `changes`."""
+        return self._store.shared
+
+    def changes(self, stop: threading.Event) -> Iterator[set[str]]:
+        """What other processes change, as it happens (team mode); unlocked: it waits."""
+        return self._store.changes(stop)
 
     def work_outbox(self) -> list[Reply]:
         """Deliver the replies waiting to go, each network call outside the service lock (so

@@ -86,6 +86,8 @@ class CrisisConsoleApp(App[None]):
             self.set_interval(OUTBOX_SECONDS, self.work_outbox)
         if self._follow is not None:
             self.follow_file(self._follow)
+        if self.service.shared:
+            self.follow_changes()
 
     def notify(
         self,
@@ -129,6 +131,13 @@ class CrisisConsoleApp(App[None]):
                 severity="warning" if report.rejected else "information",
             )
             self.refresh_state()
+
+    @work(thread=True, exclusive=True, group="changes")
+    def follow_changes(self) -> None:
+        """In team mode, what other operators do shows here as they do it: each burst of
+        changes in the database reloads the screen once (a folder has no other writer)."""
+        for _ in self.service.changes(self._stop_following):
+            self.call_from_thread(self.refresh_state)
 
     def _from_any_thread(self, notification: Notification) -> None:
         self.post_message(NotificationArrived(notification))

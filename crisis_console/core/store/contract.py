@@ -10,6 +10,7 @@ the first. Readers (`read_only=True`) need no lock.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -134,11 +135,18 @@ class MentionStore(Protocol):
         ...
 
     read_only: bool
+    shared: bool  # other processes write to it too (team mode): see `changes`
 
     def is_leader(self) -> bool:
         """Whether this process runs the timers and the outboxes: a folder's one writer
         always; in team mode, the one process holding the leader lock (taken over when
         its holder dies)."""
+        ...
+
+    def changes(self, stop: threading.Event) -> Iterator[set[str]]:
+        """What other processes change, as it happens: a set of the tables changed each time
+        something is, until `stop` is set (team mode's change feed; a folder has one writer,
+        so it yields nothing and returns when `stop` is set)."""
         ...
 
     def close(self) -> None:

@@ -372,8 +372,14 @@ class TinyDBStore:
     def __len__(self) -> int:
         return self._dir.columns.n
 
+    shared = False  # one writer: this process
+
     def is_leader(self) -> bool:
         return not self.read_only  # the folder's one writer
+
+    def changes(self, stop: threading.Event) -> Iterator[set[str]]:
+        stop.wait()  # the folder's one writer is this process: nobody else changes it
+        return iter(())
 
     def close(self) -> None:
         db = getattr(self, "_live", None)

@@ -8,19 +8,26 @@ process could change, and every conditional write is atomic in the database.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from crisis_console.core.models import StoredMention
 from crisis_console.core.store import segment_index
-from crisis_console.core.store.postgres.connection import Connection, DriverError, dedicated
+from crisis_console.core.store.postgres.connection import (
+    Connection,
+    DriverError,
+    dedicated,
+    named,
+)
 from crisis_console.core.store.postgres.mentions import PgMentions
 from crisis_console.core.store.postgres.session import PgSession
 from crisis_console.core.store.postgres.state import PgTables
 from crisis_console.core.store.postgres.timing import PgDueIndex, PgVolumeCounts
 from crisis_console.core.store.state_tables import StateStore
 
+CHANGE_WINDOW = 0.3  # seconds of changes gathered into one reload of a console
 LEADER_LOCK = 72_026_114  # advisory lock key (with the schema's): who runs the timers
 
 
@@ -28,6 +35,7 @@ class PgStore:
     """See the module docstring. `close` closes the pool."""
 
     read_only = False
+    shared = True
 
     def __init__(self, session: PgSession, dsn: str) -> None:
         self.session, self._dsn = session, dsn
@@ -99,6 +107,23 @@ class PgStore:
             return False
         self._leading = bool(got and got[0])
         return self._leading
+
+    def changes(self, stop: threading.Event, window: float = CHANGE_WINDOW) -> Iterator[set[str]]:
+        """The tables other processes (and this one) changed, a set per `window` seconds in
+        which anything changed, until `stop` is set: LISTEN on the schema's channel
+        (migration 0003), on a connection of its own."""
+        conn = dedicated(self._dsn)
+        try:
+            row = conn.execute("SELECT current_schema()").fetchone()
+            conn.execute(
+                named("LISTEN {channel}", channel=f"crisis_console_{row[0] if row else ''}")
+            )
+            while not stop.is_set():
+                changed = {n.payload for n in conn.notifies(timeout=window)}
+                if changed:
+                    yield changed
+        finally:
+            conn.close()
 
     def _drop_leader(self) -> None:
         if self._leader is not None:
