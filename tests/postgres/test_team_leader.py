@@ -1,0 +1,92 @@
+"""Team mode's duties that must happen once across every process: the timers and the
+outboxes run in the one leader, taken over when it dies; and what any process logged but
+did not store is replayed by the next to open."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from crisis_console import config
+from crisis_console.cli import open_service
+from crisis_console.core.actions import Action
+from crisis_console.core.archive.audit import AuditEvent
+from crisis_console.core.crisis.timers import TIMERS_ACTOR
+from crisis_console.core.intake.ingest import read_jsonl
+from crisis_console.core.models import StoredMention, stored_to_record
+from crisis_console.core.playbook.playbook_check import load_playbook
+from crisis_console.core.service import ConsoleService
+from crisis_console.core.store.postgres import migrations
+from crisis_console.core.store.postgres.connection import connect
+from crisis_console.core.store.postgres.roster import seed_lead
+from crisis_console.core.store.postgres.team import open_team
+from crisis_console.core.triage.routing import Triager
+from tests.conftest import NOW, jsonl, parsed, record
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def team_db(pg_dsn: str) -> str:
+    with connect(pg_dsn) as conn:
+        migrations.migrate(conn)
+        seed_lead(conn)
+    return pg_dsn
+
+
+@contextlib.contextmanager
+def opened(dsn: str, folder: Path, clock: Clock) -> Iterator[ConsoleService]:
+    playbook = load_playbook(config.playbook_path(None, folder=folder))
+    with open_service(folder, playbook, clock, db=dsn) as service:
+        yield service
+
+
+def test_one_leader_runs_the_timers_and_another_takes_over_when_it_dies(
+    team_db: str, tmp_path: Path
+) -> None:
+    clock = Clock()
+    with opened(team_db, tmp_path / "a", clock) as first:
+        feed = jsonl(record("1", "My charger caught fire and burned my hand"))
+        first.ingest(read_jsonl(feed, "a.jsonl", NOW))
+        with opened(team_db, tmp_path / "b", clock) as second:
+            assert first._store.is_leader() and not second._store.is_leader()  # the first to ask
+            assert second.timers.tick() == []  # not the leader: does nothing
+            clock.now = NOW + timedelta(hours=3)  # past the alarm's acknowledgement and SLA
+            assert second.timers.tick() == []
+            did = first.timers.tick()
+            assert did and any("SLA" in d or "alarm" in d.lower() for d in did), did
+            assert first.timers.tick() == []  # done once: nothing is due twice
+        # The leader is gone when its process closes: the next to ask takes over.
+    with opened(team_db, tmp_path / "c", clock) as third:
+        clock.now = NOW + timedelta(hours=6)
+        third.timers.tick()
+        records = list(third._audit.events())
+    timer_records = [r for r in records if "ticked_by" in r["data"]]
+    assert timer_records and {r["actor"] for r in timer_records} == {TIMERS_ACTOR}
+
+
+def test_a_mention_logged_but_not_stored_is_replayed_by_the_next_process(
+    team_db: str, tmp_path: Path, triager: Triager
+) -> None:
+    [item] = parsed(record("9", "The lid cracked and cut my finger", created_at=NOW.isoformat()))
+    stored = StoredMention(triager.triage(item.mention), NOW)
+    team = open_team(team_db)
+    try:  # a process logs the mention, then dies before storing it
+        data = {"source": "crash.jsonl:1", **stored_to_record(stored)}
+        team.audit.append([AuditEvent(Action.MENTION_INGESTED, stored.key, "maya", NOW, data)])
+        assert team.store.get(stored.key) is None and team.store.applied == 0
+    finally:
+        team.store.close()
+    with opened(team_db, tmp_path / "a", Clock()) as service:
+        assert service.mention(stored.key) is not None
+        assert service._store.applied == service._audit.last_seq  # nothing left to replay
