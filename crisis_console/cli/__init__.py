@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -176,6 +177,10 @@ def main(argv: Sequence[str] | None = None, clock: Clock = system_clock) -> int:
     except CrisisConsoleError as exc:
         err(f"crisis-console: {exc}")
         return 2
+    except BrokenPipeError:
+        # The reader went away (`... | head`): stop quietly, as a shell tool does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as exc:
         if type(exc).__module__.split(".")[0] not in ("psycopg", "psycopg_pool"):
             raise
@@ -367,10 +372,9 @@ def _log_to(path: Path) -> None:
 def run_ingest(args: argparse.Namespace, clock: Clock) -> int:
     cli_ingest.check(args)
     folder = config.data_dir(args.data_dir)
-    with open_service(
-        folder, _playbook(args), clock, as_name=args.as_name, db=_db(args, folder)
-    ) as service:
-        return cli_ingest.run(args, service, folder)
+    db = _db(args, folder)
+    with open_service(folder, _playbook(args), clock, as_name=args.as_name, db=db) as service:
+        return cli_ingest.run(args, service, folder, team.where(db) if db else str(folder))
 
 
 def run_serve(args: argparse.Namespace, clock: Clock) -> int:

@@ -131,7 +131,8 @@ def _is_csv(name: str, args: argparse.Namespace) -> bool:
     return bool(chosen) or Path(name).suffix.lower() in (".csv", ".tsv")
 
 
-def run(args: argparse.Namespace, service: ConsoleService, folder: Path) -> int:
+def run(args: argparse.Namespace, service: ConsoleService, folder: Path, where: str) -> int:
+    """`where`: the store, as the summary names it (the folder, or the team database)."""
     if args.follow:
         return _follow(Path(args.files[0]), service, folder)
     total = IngestReport()
@@ -155,7 +156,7 @@ def run(args: argparse.Namespace, service: ConsoleService, folder: Path) -> int:
         total.add(report)
     if len(args.files) > 1:
         print(f"total: {total.summary()}")
-    print(f"stored in {folder}")
+    print(f"stored in {where}")
     return 1 if total.rejected else 0
 
 

@@ -18,6 +18,13 @@ from crisis_console.core.service import ConsoleService
 from crisis_console.core.triage.routing import Triager
 
 
+def where(dsn: str) -> str:
+    """The team database as messages name it (any password masked)."""
+    from crisis_console.core.store.postgres.connection import shown
+
+    return f"the team database {shown(dsn)}"
+
+
 @contextlib.contextmanager
 def open_team_service(
     folder: Path,

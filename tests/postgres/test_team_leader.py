@@ -5,9 +5,11 @@ did not store is replayed by the next to open."""
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,13 +21,16 @@ from crisis_console.core.crisis.timers import TIMERS_ACTOR
 from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.models import StoredMention, stored_to_record
 from crisis_console.core.playbook.playbook_check import load_playbook
+from crisis_console.core.replies.reply_model import APPROVED
 from crisis_console.core.service import ConsoleService
 from crisis_console.core.store.postgres import migrations
 from crisis_console.core.store.postgres.connection import connect
 from crisis_console.core.store.postgres.roster import seed_lead
 from crisis_console.core.store.postgres.team import open_team
 from crisis_console.core.triage.routing import Triager
-from tests.conftest import NOW, jsonl, parsed, record
+from tests.conftest import NOW, jsonl, parsed, race, record
+
+ROUNDS = 12
 
 
 class Clock:
@@ -90,3 +95,42 @@ def test_a_mention_logged_but_not_stored_is_replayed_by_the_next_process(
     with opened(team_db, tmp_path / "a", Clock()) as service:
         assert service.mention(stored.key) is not None
         assert service._store.applied == service._audit.last_seq  # nothing left to replay
+
+
+def test_two_processes_sending_one_approved_reply_send_it_once(
+    team_db: str, tmp_path: Path
+) -> None:
+    clock = Clock()
+    with (
+        opened(team_db, tmp_path / "a", clock) as first,
+        opened(team_db, tmp_path / "b", clock) as second,
+    ):
+        feed = jsonl(record("5", "Where is my parcel? It is three days late"))
+        first.ingest(read_jsonl(feed, "a.jsonl", NOW))
+        first.replies.approve_template("delivery-delay")
+        draft = first.replies.preview("x:5", "delivery-delay", {"new_date": "Thu"})
+        assert draft[0]
+        ids: list[str] = []
+        for _ in range(ROUNDS):  # each round a fresh approved reply, raced by both
+            reply = first.replies._new("x:5", "delivery-delay", {"new_date": "Thu"}, APPROVED)
+            first._store.state.replies.save(reply)  # approved by someone who may not send
+            first._store.state.replies.release_answer("x:5", ids[-1] if ids else "")
+            ids.append(reply.id)
+            both = iter((first, second))
+
+            def send(turn: Any = both, reply_id: str = reply.id) -> Any:
+                return next(turn).replies.send_approved(reply_id)
+
+            results: list[Any] = race(send, 2)
+            sent = [r for r in results if not isinstance(r, Exception)]
+            assert len(sent) == 1 and sent[0].status == "sent", [
+                (r.id[:6], r.status, r.error) if not isinstance(r, Exception) else r
+                for r in results
+            ]
+        lines = [
+            json.loads(line)["idempotency_key"]
+            for folder in ("a", "b")
+            if (tmp_path / folder / "outbox.jsonl").exists()
+            for line in (tmp_path / folder / "outbox.jsonl").read_text().splitlines()
+        ]
+        assert sorted(lines) == sorted(ids)  # each once

@@ -145,3 +145,35 @@ def test_the_audit_table_refuses_changes_and_verify_finds_a_forced_one(team: Tea
         conn.execute("UPDATE audit SET line = replace(line, 'mention', 'mentioN') WHERE seq = 3")
     checked = team.run("maya", "audit", "verify")
     assert checked.returncode == 1 and "the audit table:3:" in checked.stderr
+
+
+def test_two_leads_approving_at_once_send_the_reply_exactly_once(
+    team: Team, tmp_path: Path
+) -> None:
+    post = {"platform": "x", "id": "777", "text": "Where is my parcel? It is three days late",
+            "author": "pat", "created_at": "2026-03-14T11:00:00Z"}  # fmt: skip
+    feed = tmp_path / "one.jsonl"
+    feed.write_text(json.dumps(post) + "\n")
+    assert team.run("lead", "ingest", str(feed)).returncode == 0
+    assert team.run("lead", "templates", "approve", "delivery-delay").returncode == 0
+    for name, role in (("maya", "support"), ("lee", "lead")):
+        assert team.run("lead", "team", "set", team.logins[name], role).returncode == 0
+    drafted = team.run(
+        "maya",
+        "reply",
+        "x:777",
+        "--template",
+        "delivery-delay",
+        "--var",
+        "new_date=Thu",
+        "--submit",
+    )
+    assert drafted.returncode == 0, drafted.stderr
+    reply_id = drafted.stdout.split()[0]
+    racers = [team.cli(n, "approvals", "approve", reply_id) for n in ("lead", "lee")]
+    done = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in racers]
+    assert sorted(code for code, _, _ in done) == [0, 2], done
+    sends = [e for e in team.audit() if e["action"] == "send"]
+    assert len(sends) == 1 and sends[0]["data"]["reply"] == reply_id
+    outbox = (team.folder / "outbox.jsonl").read_text().splitlines()
+    assert len(outbox) == 1 and reply_id in outbox[0]

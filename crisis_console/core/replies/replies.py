@@ -38,6 +38,8 @@ from crisis_console.core.replies.senders import Sender
 from crisis_console.core.replies.templates import ReplyTemplate
 from crisis_console.core.roster import may
 
+READY = frozenset({APPROVED, FAILED})  # the statuses a reply is sent from
+
 
 class ReplyDesk:
     """Compose, submit, approve, edit, reject and send replies for one operator."""
@@ -221,20 +223,11 @@ class ReplyDesk:
         self.claims.require_mine(key)
         reply = self._new(key, template_id, variables, APPROVED)
         if reply.findings:
-            raise self._refuse(
-                "send",
-                key,
-                "needs an approver ("
-                + "; ".join(f.message for f in reply.findings)
-                + "): submit it for approval",
-            )
+            why = "; ".join(f.message for f in reply.findings)
+            raise self._refuse("send", key, f"needs an approver ({why}): submit it for approval")
         if not self._template(template_id).auto_send:
-            raise self._refuse(
-                "send",
-                key,
-                f"template '{template_id}' is never sent without "
-                "a second person: submit it for approval",
-            )
+            why = f"template '{template_id}' is never sent without a second person"
+            raise self._refuse("send", key, f"{why}: submit it for approval")
         self._save(replace(reply, approvals=(self._me,)))
         return self._dispatch(reply.id)
 
@@ -369,7 +362,7 @@ class ReplyDesk:
         """A sender publishes a reply that a non-sender approved."""
         reply = self.reply(reply_id)
         self._ctx.require(Permission.SEND, reply.mention)
-        if reply.status not in (APPROVED, FAILED):
+        if reply.status not in READY:
             raise ValueError(f"reply {reply_id} is {reply.status}, not ready to send")
         return self._dispatch(reply_id)
 
@@ -384,8 +377,13 @@ class ReplyDesk:
                 "send", reply.mention, f"{reply.mention} was already answered by {who}"
             )
         # Saved before the sender is called: this is the outbox entry, and a crash from here
-        # on is resumed with the same key.
-        sending = self._save(replace(reply, status=SENDING, sent_by=self._me, error="", attempts=0))
+        # on is resumed with the same key. Only from approved (or failed): of two processes
+        # sending one reply, one moves it to `sending`, the other is refused.
+        sending = replace(reply, status=SENDING, sent_by=self._me, error="", attempts=0)
+        taken = self._store.state.replies.replace_if(sending, lambda r: r.status in READY)
+        if taken is not None:
+            why = f"reply {reply.id} is {taken.status} ({taken.sent_by or taken.author})"
+            raise self._refuse("send", reply.mention, why)
         if not self.deliver_now:
             return sending  # the console's outbox worker delivers it, off the screen's thread
         return self.outbox.send_now(sending)
