@@ -3,6 +3,8 @@
 crisis-console db init      create the schema in an empty database; the login that runs it
                             becomes the team's lead
 crisis-console db migrate   apply the migrations this version ships that the database lacks
+crisis-console db import --from-folder DIR
+                            carry a whole data folder into a new team database
 crisis-console db status    the schema version, each migration applied (when, by whom), and
                             what is pending
 
@@ -13,9 +15,12 @@ folder's settings.yaml.
 from __future__ import annotations
 
 import argparse
+import time
 from datetime import UTC
+from pathlib import Path
 from typing import IO, Any
 
+from crisis_console.cli.io import err
 from crisis_console.core.errors import CrisisConsoleError
 
 COMMANDS = ("db",)
@@ -28,8 +33,17 @@ def add_commands(commands: Any) -> None:
         ("init", "create the schema in an empty database"),
         ("migrate", "apply the migrations the database lacks"),
         ("status", "the schema version and what is pending"),
+        ("import", "carry a whole data folder into a new team database"),
     ):
         sub = db_commands.add_parser(name, help=text)
+        if name == "import":
+            sub.add_argument(
+                "--from-folder",
+                type=Path,
+                required=True,
+                metavar="DIR",
+                help="the data folder to carry across",
+            )
         sub.add_argument(
             "--db",
             default=argparse.SUPPRESS,  # else it would hide the same option given first
@@ -48,6 +62,8 @@ def run(args: argparse.Namespace, dsn: str | None, out: IO[str]) -> int:
         raise CrisisConsoleError(
             "no database: give --db postgresql://user@host/name, or set CRISIS_CONSOLE_DB"
         )
+    if args.db_command == "import":
+        return _import(args.from_folder, dsn, out)
     with connect(dsn) as conn:
         if args.db_command == "status":
             state = migrations.status(conn)
@@ -74,4 +90,32 @@ def run(args: argparse.Namespace, dsn: str | None, out: IO[str]) -> int:
         out.write(f"  {a.version:04d}_{a.name}  applied {at:%Y-%m-%d %H:%M} UTC by {a.by}\n")
     for m in state.pending:
         out.write(f"  {m.version:04d}_{m.name}  pending: run 'crisis-console db migrate'\n")
+    return 0
+
+
+def _import(folder: Path, dsn: str, out: IO[str]) -> int:
+    from crisis_console.core.store.postgres.importer import import_folder
+    from crisis_console.core.store.postgres.team import open_team
+
+    team = open_team(dsn)
+    try:
+        last = [0.0]
+
+        def progress(kind: str, n: int) -> None:
+            if time.monotonic() - last[0] >= 1:  # a line a second on long work
+                last[0] = time.monotonic()
+                err(f"  {n:,} {kind} ...")
+
+        done = import_folder(folder, team, progress)
+        checked = team.audit.verify()
+    finally:
+        team.store.close()
+    out.write(f"imported {folder}: {done.summary()}\n")
+    out.write(f"audit verify on the database: {checked.describe()}\n")
+    if not checked.ok:
+        return 1
+    out.write(
+        "each operator on the roster now needs a database login of that name; "
+        "see 'Team mode' in README.md\n"
+    )
     return 0

@@ -124,6 +124,13 @@ class DueIndex:
             ]
             write_atomically(self._path(slot), "\n".join(lines) + "\n")
 
+    def entries(self) -> list[Due]:
+        """Every entry, due or not, oldest first (reads every slot: for moving a folder)."""
+        if not self.folder.is_dir():
+            return []
+        found = [e for p in sorted(self.folder.glob("*.jsonl")) for e in self._entries(p.stem)]
+        return sorted(found, key=lambda d: d.at)
+
     def pending(self) -> int:
         """How many entries wait, due or not (reads every slot: for tests and status)."""
         if not self.folder.is_dir():

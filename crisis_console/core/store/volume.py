@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,13 @@ class VolumeCounts:
                 minutes.setdefault(name, Interval()).merge(counts)
             docs = {str(i): counts_doc(m, c) for i, (m, c) in enumerate(sorted(minutes.items()), 1)}
             AtomicJSONStorage(str(self._path(hour))).write({"_default": docs})
+
+    def minutes(self) -> Iterator[tuple[datetime, Interval]]:
+        """Every minute counted, oldest first, an hour's file at a time (moving a folder)."""
+        hours = sorted(p.stem for p in self.folder.glob("*.json")) if self.folder.is_dir() else []
+        for hour in hours:
+            for name, counts in sorted(self._read(hour).items()):
+                yield datetime.strptime(name, _MINUTE).replace(tzinfo=UTC), counts
 
     def intervals(self, end: datetime, width: timedelta, count: int) -> list[Interval]:
         """`count` intervals of `width` ending at `end` (to the minute), oldest first."""
