@@ -56,10 +56,10 @@ def test_a_folder_crosses_whole_and_verifies(
             ), name
         assert list(team.audit.events()) == list(log.events())
         assert team.audit.verify().ok
-        assert team.store.state.crisis.get()["level"] == level.level
+        assert (team.store.state.crisis.get() or {}).get("level") == level.level
         assert team.store.due.pending() == source.due.pending()
         where = InboxFilter(status="all")
-        answered, claims = source.state.replies.answered(), {}
+        answered, claims = source.state.replies.answered(), dict[str, str]()
         assert [r.key for r in team.store.inbox.page(where, 0, 50, claims, answered).rows] == [
             r.key for r in source.inbox.page(where, 0, 50, claims, answered).rows
         ]
