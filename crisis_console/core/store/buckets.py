@@ -21,6 +21,7 @@ from pathlib import Path
 
 from crisis_console.core.errors import StoreError
 from crisis_console.core.store.filetable import JOURNAL, FileTable, Record
+from crisis_console.core.store.jsonfile import names_in
 
 __all__ = ["DEFAULT_LIMIT", "JOURNAL", "BucketTable", "Record", "key_digest"]
 DEFAULT_LIMIT = 1_024
@@ -51,7 +52,7 @@ class BucketTable(FileTable):
     def _scan(self) -> set[str]:
         if not self.folder.is_dir():
             return {""}
-        names = {p.name[len(_PREFIX) : -len(".json")] for p in self.folder.glob(f"{_PREFIX}*.json")}
+        names = {n[len(_PREFIX) : -len(".json")] for n in names_in(self.folder, ".json", _PREFIX)}
         for name in sorted(names, key=len, reverse=True):
             if any(name[:i] in names for i in range(len(name))):
                 names.discard(name)  # a child of a split that did not finish

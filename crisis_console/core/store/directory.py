@@ -46,13 +46,19 @@ class Directory:
         symbols.load(loaded.symbols)
         self.columns = Columns(loaded.salt, symbols)
         kept, stale_names = [], []
+        # One pass over every code of the blocks read whole; a block
+        # is checked alone only when some code somewhere is unknown.
+        every_code_known = self.columns.codes_known(loaded.rows, 0, loaded.filled)
         for name in names:
             block = loaded.blocks.get(name)
             if (
                 block is not None
                 and block.start >= 0
                 and block.source == column_file.source_of(folder / name)
-                and self.columns.codes_known(loaded.rows, block.start, block.count)
+                and (
+                    every_code_known
+                    or self.columns.codes_known(loaded.rows, block.start, block.count)
+                )
             ):
                 kept.append(block)
             else:

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from crisis_console.core.errors import StoreError
-from crisis_console.core.store.jsonfile import write_atomically
+from crisis_console.core.store.jsonfile import names_in, write_atomically
 
 _NAME = "%Y%m%dT%H%M"
 
@@ -89,7 +89,7 @@ class DueIndex:
         if not self.folder.is_dir():
             return []
         current = _slot_start(now).strftime(_NAME)
-        return sorted(p.stem for p in self.folder.glob("*.jsonl") if p.stem <= current)
+        return [n[: -len(".jsonl")] for n in names_in(self.folder, ".jsonl") if n[:-6] <= current]
 
     def due(self, now: datetime, limit: int | None = None) -> list[Due]:
         """The entries due at or before `now`, oldest first: all of them, or (with `limit`)

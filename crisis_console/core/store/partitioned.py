@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from crisis_console.core.store.filetable import JOURNAL, FileTable, Record
-from crisis_console.core.store.jsonfile import fsync_directory
+from crisis_console.core.store.jsonfile import fsync_directory, names_in
 
 LIVE = "live"
 
@@ -50,7 +50,7 @@ class PartitionedTable(FileTable):
         """The partitions that hold records, oldest first (segment names sort by time)."""
         if not self.folder.is_dir():
             return []
-        names = sorted(p.stem for p in self.folder.glob("*.json") if p.name != JOURNAL)
+        names = [n[: -len(".json")] for n in names_in(self.folder, ".json") if n != JOURNAL]
         return [n for n in names if n != LIVE] + ([LIVE] if LIVE in names else [])
 
     def part(self, part: str) -> dict[str, Record]:

@@ -43,7 +43,7 @@ from crisis_console.core.store.contract import MentionStore, fingerprint
 from crisis_console.core.store.directory import Directory
 from crisis_console.core.store.due import DueIndex
 from crisis_console.core.store.inbox import InboxIndex, InboxRow, row_from_record
-from crisis_console.core.store.jsonfile import FolderLock, fsync_directory
+from crisis_console.core.store.jsonfile import FolderLock, fsync_directory, names_in
 from crisis_console.core.store.state_migration import migrate_state_file
 from crisis_console.core.store.state_tables import StateStore
 from crisis_console.core.store.tables import Tables
@@ -145,7 +145,7 @@ class TinyDBStore:
     def _archive_names(self) -> list[str]:
         if not self._segments.is_dir():
             return []
-        return sorted(p.name for p in self._segments.glob("*.json") if p.name != LIVE_FILE)
+        return [n for n in names_in(self._segments, ".json") if n != LIVE_FILE]
 
     def _known_segments(self) -> list[str]:  # a reader's later ones are in its live copy
         return sorted(self._dir.names)
