@@ -56,10 +56,7 @@ class VolumeCounts:
 
     def add(self, mentions: Iterable[tuple[datetime, bool, str]], keywords: Iterable[str]) -> None:
         """Count new mentions: (created at, negative?, lower-cased text)."""
-        keywords = tuple(keywords)
-        by_minute: dict[datetime, Interval] = {}
-        for at, negative, text in mentions:
-            by_minute.setdefault(minute_of(at), Interval()).add(negative, text, keywords)
+        by_minute = counted(mentions, keywords)
         if not by_minute:
             return
         if self.read_only:
@@ -99,6 +96,17 @@ class VolumeCounts:
                     out[int((at - start) / width)].merge(counts)
             hour += timedelta(hours=1)
         return out
+
+
+def counted(
+    mentions: Iterable[tuple[datetime, bool, str]], keywords: Iterable[str]
+) -> dict[datetime, Interval]:
+    """Mentions (created at, negative?, lower-cased text) counted by minute of creation."""
+    keywords = tuple(keywords)
+    by_minute: dict[datetime, Interval] = {}
+    for at, negative, text in mentions:
+        by_minute.setdefault(minute_of(at), Interval()).add(negative, text, keywords)
+    return by_minute
 
 
 def counts_doc(minute: str, c: Interval) -> dict[str, Any]:

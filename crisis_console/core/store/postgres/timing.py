@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from crisis_console.core.store.due import Due
 from crisis_console.core.store.postgres.connection import Jsonb
 from crisis_console.core.store.postgres.session import PgSession
-from crisis_console.core.store.volume import counts_doc, counts_from, minute_of
+from crisis_console.core.store.volume import counted, counts_doc, counts_from, minute_of
 from crisis_console.core.triage.spikes import Interval
 
 
@@ -70,10 +70,7 @@ class PgVolumeCounts:
         self.stats: Counter[str] = Counter()
 
     def add(self, mentions: Iterable[tuple[datetime, bool, str]], keywords: Iterable[str]) -> None:
-        keywords = tuple(keywords)
-        by_minute: dict[datetime, Interval] = {}
-        for at, negative, text in mentions:
-            by_minute.setdefault(minute_of(at), Interval()).add(negative, text, keywords)
+        by_minute = counted(mentions, keywords)
         if not by_minute:
             return
         minutes = sorted(by_minute)
