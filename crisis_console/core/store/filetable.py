@@ -15,7 +15,7 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from tinydb import TinyDB
 
@@ -177,10 +177,27 @@ class FileTable:
         """Store `record` if `condition(current)` holds; return (stored?, current). `log`
         runs once the condition holds and before the write (the audit record first)."""
         with self._lock:
-            current = self.get(key)
-            if not condition(current):
-                return False, current
-            if log is not None:
-                log()
-            self.apply({key: record})
-            return True, current
+            return write_if(self, key, condition, record, log)
+
+
+class _Keyed(Protocol):
+    def get(self, key: str) -> Record | None: ...
+    def apply(self, put: Mapping[str, Record], delete: Iterable[str] = ()) -> None: ...
+
+
+def write_if(
+    table: _Keyed,
+    key: str,
+    condition: Callable[[Record | None], bool],
+    record: Record,
+    log: Callable[[], object] | None = None,
+) -> tuple[bool, Record | None]:
+    """`replace_if`'s check and write, for a caller that holds the table's lock: store
+    `record` if `condition(current)` holds, after `log` (the audit record first)."""
+    current = table.get(key)
+    if not condition(current):
+        return False, current
+    if log is not None:
+        log()
+    table.apply({key: record})
+    return True, current

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from crisis_console.core.store.buckets import Record
+from crisis_console.core.store.filetable import write_if
 from crisis_console.core.store.postgres.connection import Jsonb
 from crisis_console.core.store.postgres.session import PgSession, StateLock
 
@@ -110,13 +111,7 @@ class PgTable:
         """Store `record` if `condition(current)` holds, in one transaction under the state
         lock; return (stored?, current). `log` runs before the write (the audit first)."""
         with self._lock:
-            current = self.get(key)
-            if not condition(current):
-                return False, current
-            if log is not None:
-                log()
-            self.apply({key: record})
-            return True, current
+            return write_if(self, key, condition, record, log)
 
 
 class PgTables:
