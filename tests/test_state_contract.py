@@ -195,3 +195,16 @@ def test_the_audit_chain_stays_whole_with_many_appenders(backend: Backend) -> No
     assert [r["seq"] for r in records] == list(range(1, 5 * RACERS + 1))
     assert [r["seq"] for r in log.events_after(27)] == [28, 29, 30]
     assert sum(1 for _ in log.read({Action.DRAFT}, NOW)) == 5 * RACERS
+
+
+def test_replies_saved_at_once_to_one_mention_are_all_listed(backend: Backend) -> None:
+    stores = [backend.store() for _ in range(RACERS)]
+    turn = iter(enumerate(stores))
+
+    def draft() -> Any:
+        i, store = next(turn)
+        return store.state.replies.save(dataclasses.replace(reply(), id=f"r{i}"))
+
+    race(draft, RACERS)
+    listed = backend.store().state.replies.for_mention("x:1")
+    assert sorted(r.id for r in listed) == sorted(f"r{i}" for i in range(RACERS))

@@ -97,9 +97,10 @@ class ClaimTable:
     def expire(self, keys: Iterable[str], now: datetime) -> list[str]:
         """Remove these claims where their lease has run out (a renewal may have extended
         one since it was indexed); return the keys removed."""
-        found = self._table.get_many(keys)
-        gone = [k for k, r in found.items() if datetime.fromisoformat(r["expires"]) <= now]
-        self._table.apply({}, gone)
+        with self._tables.lock:  # a renewal from another process lands before or after
+            found = self._table.get_many(keys)
+            gone = [k for k, r in found.items() if datetime.fromisoformat(r["expires"]) <= now]
+            self._table.apply({}, gone)
         return gone
 
     def holders(self, now: datetime) -> dict[str, str]:
@@ -236,19 +237,20 @@ class ReplyTable:
 
     def save(self, reply: Reply) -> Reply:
         record = reply.record()
-        ids = (self._index.get(reply.mention) or {"ids": []})["ids"]
-        index = {reply.mention: {"ids": [*ids, reply.id]}} if reply.id not in ids else {}
         in_progress = reply.status in IN_PROGRESS
-        self._tables.apply(
-            {
-                "replies": ({reply.id: record}, []),
-                "reply_index": (index, []),
-                "replies_open": (
-                    {reply.id: record} if in_progress else {},
-                    [] if in_progress else [reply.id],
-                ),
-            }
-        )
+        with self._tables.lock:  # the mention's list of replies is read, then rewritten
+            ids = (self._index.get(reply.mention) or {"ids": []})["ids"]
+            index = {reply.mention: {"ids": [*ids, reply.id]}} if reply.id not in ids else {}
+            self._tables.apply(
+                {
+                    "replies": ({reply.id: record}, []),
+                    "reply_index": (index, []),
+                    "replies_open": (
+                        {reply.id: record} if in_progress else {},
+                        [] if in_progress else [reply.id],
+                    ),
+                }
+            )
         return reply
 
     def replace_if(
