@@ -12,13 +12,11 @@ crisis-console report [incident] [--from --to] [--format text|json|html] [--out 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import logging
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
@@ -33,31 +31,16 @@ from crisis_console.cli import report as cli_report
 from crisis_console.cli import serve as cli_serve
 from crisis_console.cli import team
 from crisis_console.cli.io import STDIN, err, open_lines, source_name
-from crisis_console.core.actions import Action, Permission
-from crisis_console.core.archive.audit import AUDIT_FILE, Audit, AuditEvent, AuditLog
-from crisis_console.core.crisis.notify import NOTIFICATIONS_FILE, ConsoleSink, Notifier, load_sinks
+from crisis_console.cli.wiring import open_reader as open_reader
+from crisis_console.cli.wiring import open_service as open_service
 from crisis_console.core.errors import CrisisConsoleError, PlaybookError, Problem
 from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.models import Clock, system_clock, triage_output
 from crisis_console.core.playbook.playbook import Playbook
 from crisis_console.core.playbook.playbook_check import load_playbook
-from crisis_console.core.replies.claims import DEFAULT_LEASE_MINUTES
-from crisis_console.core.replies.outbox import NotificationOutbox
-from crisis_console.core.replies.senders import OUTBOX_FILE, JsonlOutbox, Sender, WebhookSender
-from crisis_console.core.replies.templates import LazyTemplates, ReplyTemplate, load_templates
-from crisis_console.core.roster import (
-    TEAM_FILE,
-    Operator,
-    PermissionDenied,
-    RosterBook,
-    RosterFile,
-)
-from crisis_console.core.service import ConsoleService, ReplySetup
-from crisis_console.core.store.contract import MentionStore
-from crisis_console.core.store.store import TinyDBStore
+from crisis_console.core.roster import PermissionDenied
+from crisis_console.core.service import ConsoleService
 from crisis_console.core.triage.routing import Triager
-
-LOG_FILE = "crisis-console.log"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -220,153 +203,6 @@ def run_triage(args: argparse.Namespace, out: IO[str]) -> int:
 def _db(args: argparse.Namespace, folder: Path) -> str | None:
     """Team mode's database, if one is named (`config.database`)."""
     return config.database(getattr(args, "db", None), folder)
-
-
-@contextlib.contextmanager
-def open_service(
-    folder: Path,
-    playbook: Playbook,
-    clock: Clock,
-    console: ConsoleSink | None = None,
-    as_name: str | None = None,
-    db: str | None = None,
-) -> Iterator[ConsoleService]:
-    """Build the service over the TinyDB store in `folder`, or in team mode over the
-    database `db` (the folder then keeps only settings, notifications and the log): the
-    operator from the team (or `--as`, where it allows), the notification sinks, the
-    templates, the sender, the log file. Release the store afterwards."""
-    if db:
-        with team.open_team_service(folder, playbook, clock, db, console, as_name) as service:
-            yield service
-        return
-    store = TinyDBStore(folder)
-    try:
-        _log_to(folder / LOG_FILE)
-        audit = AuditLog(folder / AUDIT_FILE)
-        if audit.set_aside is not None:
-            err(f"audit log: an interrupted write's unfinished line moved to {audit.set_aside}")
-        roster = RosterFile(folder / TEAM_FILE)
-        operator = _acting(roster, config.operator(), audit, clock, as_name)
-        service = ConsoleService(
-            store,
-            audit,
-            Triager(playbook),
-            clock,
-            operator,
-            _notifier(folder, store, clock, console),
-            _reply_setup(folder),
-            roster,
-        )
-        with _working(service, roster):
-            yield service
-    finally:
-        store.close()
-
-
-def _notifier(
-    folder: Path, store: MentionStore, clock: Clock, console: ConsoleSink | None
-) -> Notifier:
-    # Webhooks, email and files hear from the outbox worker, never from ingest or a tick.
-    queue = NotificationOutbox(store.state.tables.table("notify_outbox"), clock)
-    return Notifier(console or ConsoleSink(), load_sinks(folder / NOTIFICATIONS_FILE), queue)
-
-
-@contextlib.contextmanager
-def _working(service: ConsoleService, roster: RosterBook) -> Iterator[ConsoleService]:
-    """Recover, resume sends a crash cut short, hand the service over; afterwards, deliver
-    what was queued and mark the store applied."""
-    if not service.operator.known:
-        err(f"note: {service.operator.name} is not on the team ({roster.where}): read-only")
-    recovered = service.recover()
-    if recovered:
-        err(f"recovered {recovered} mention(s) logged before an interruption but not stored")
-    service.replies.resume_sending()
-    yield service
-    service.work_outbox()  # what the command queued goes out before it ends
-    service.mark_applied()  # the next start reads the log from here, not from further back
-
-
-def _acting(
-    roster: RosterBook, login: str, audit: Audit, clock: Clock, as_name: str | None
-) -> Operator:
-    """The operator `login` is on the team (or `--as`, where it allows); a refused `--as`
-    and a granted one are both audited."""
-    try:
-        operator = roster.load().acting(login, as_name)
-    except PermissionDenied as exc:
-        audit.append(
-            [
-                AuditEvent(
-                    Action.REFUSED,
-                    f"operator:{as_name}",
-                    login,
-                    clock(),
-                    {"action": Permission.ACT_AS, "reason": str(exc)},
-                )
-            ]
-        )
-        raise
-    if as_name and as_name != login:
-        audit.append([AuditEvent(Action.IDENTITY_AS, f"operator:{as_name}", login, clock(), {})])
-    return operator
-
-
-@contextlib.contextmanager
-def open_reader(
-    folder: Path,
-    playbook: Playbook,
-    clock: Clock,
-    as_name: str | None = None,
-    db: str | None = None,
-) -> Iterator[ConsoleService]:
-    """A service that only reads the folder (and appends to the audit log, which takes its
-    own turn-taking lock), so it works beside an open console: for reports. In team mode,
-    the database's service (every process may write there)."""
-    if db:
-        with team.open_team_service(folder, playbook, clock, db, None, as_name) as service:
-            yield service
-        return
-    if not (folder / AUDIT_FILE).exists():
-        raise CrisisConsoleError(f"no data in {folder} (nothing has been ingested there)")
-    store = TinyDBStore(folder, read_only=True)
-    try:
-        audit = AuditLog(folder / AUDIT_FILE, repair=False)
-        operator = _acting(RosterFile(folder / TEAM_FILE), config.operator(), audit, clock, as_name)
-        service = ConsoleService(store, audit, Triager(playbook), clock, operator)
-        service.recover()  # in memory: what the writer acknowledged since its last checkpoint
-        yield service
-    finally:
-        store.close()
-
-
-def _reply_setup(folder: Path) -> ReplySetup:
-    """Templates from the shipped folder, the sender and the brand from settings.yaml."""
-
-    def templates() -> dict[str, ReplyTemplate]:
-        found, problems = load_templates(config.shipped_dir("templates"))
-        for problem in problems:
-            err(f"template left out: {problem}")
-        return found
-
-    url = config.setting(folder, "reply_webhook")
-    sender: Sender = WebhookSender(url) if url else JsonlOutbox(folder / OUTBOX_FILE)
-    brand = config.setting(folder, "brand") or "the team"
-    lease = config.setting(folder, "claim_lease_minutes") or str(DEFAULT_LEASE_MINUTES)
-    if not lease.isdigit() or int(lease) <= 0:
-        raise CrisisConsoleError(
-            f"{folder / config.SETTINGS_FILE}: claim_lease_minutes must be a positive whole number"
-        )
-    return ReplySetup(LazyTemplates(templates), sender, brand, int(lease))
-
-
-def _log_to(path: Path) -> None:
-    """Notifications and sink failures go to a log file in the data folder, one line each."""
-    logger = logging.getLogger("crisis_console")
-    if not any(getattr(h, "baseFilename", None) == str(path) for h in logger.handlers):
-        handler = logging.FileHandler(path, encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
 
 
 def run_ingest(args: argparse.Namespace, clock: Clock) -> int:

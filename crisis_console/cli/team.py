@@ -36,7 +36,7 @@ def open_team_service(
 ) -> Iterator[ConsoleService]:
     """See `open_service`. `--as` is refused: in team mode each operator connects as
     themselves (the refusal is audited)."""
-    from crisis_console import cli
+    from crisis_console.cli import wiring as cli
     from crisis_console.core.store.postgres.team import open_team
 
     team = open_team(dsn)
