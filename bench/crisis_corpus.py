@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.corpus import EMOJI, HANDLES, base_texts
-from crisis_console.core.archive.audit import _digest
+from crisis_console.core.archive.audit_verify import digest as _digest
 from crisis_console.core.intake.ingest import Parsed, read_jsonl
 from crisis_console.core.models import Mention, Platform, StoredMention, stored_to_record
 from crisis_console.core.service import DEFAULT_BATCH

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crisis_console.core.archive import audit
+from crisis_console.core.archive import audit_verify as audit
 from crisis_console.core.archive.audit import AuditEvent, AuditLog
 from tests.conftest import NOW
 

@@ -25,8 +25,8 @@ from crisis_console.core.archive.audit import (
     AuditEvent,
     VerifyResult,
     chain_lines,
-    verify_lines,
 )
+from crisis_console.core.archive.audit_verify import verify_lines
 from crisis_console.core.store.postgres.session import ADVISORY_XACT, PgSession
 
 AUDIT_LOCK = 72_026_113  # advisory lock key (with the schema's): one appender at a time

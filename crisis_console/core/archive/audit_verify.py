@@ -1,0 +1,122 @@
+"""Checking the audit chain: the canonical JSON a record's hash is taken over, and the
+line-by-line verification that `AuditLog.verify` (a folder's files) and `PgAuditLog.verify`
+(the team database's rows) share. See `audit.py` for the layout of a line."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+_VERIFY_BLOCK = 256 * 1024  # read a file a block at a time; hashed while still in cache
+# A line in the canonical layout ends with `,"hash":"<64 hex>"}`: that suffix is 75 bytes.
+_HASH_SUFFIX = len(',"hash":""}') + 64
+
+
+def canonical(record: Mapping[str, Any]) -> bytes:
+    body = {k: v for k, v in record.items() if k != "hash"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def digest(record: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical(record)).hexdigest()
+
+
+def verify_file(path: Path, prev: bytes, seq: int) -> tuple[str, int, bytes, int]:
+    """Check the records of one file as the continuation of the chain at (`seq`, `prev`):
+    (what is wrong with the first bad line or "", its line number, the last good hash, the
+    last good sequence number).
+
+    A line in the canonical layout is checked without parsing it: one hash over the slice
+    that is the canonical body, then `prev` and `seq` where they must be, right before the
+    last key, `subject`. A body that hashes to the record's hash is byte for byte one that
+    `append` hashed, and `append` hashes only canonical JSON, so parsing and re-serialising
+    it would find nothing more. (Bytes that are not canonical JSON could pass only if someone
+    hashed them and rewrote the chain from there on and the head; they could as well write
+    canonical JSON, which passes either way.) A line that fails, or is in another layout, is
+    parsed and checked by `_check_slowly`, which names what is wrong."""
+    first = seq  # every line is a record or the error, so the bad line is `seq - first + 1`
+    with path.open("rb") as handle:
+        data = b""
+        while True:
+            more = handle.read(max(_VERIFY_BLOCK, len(data)))
+            if not more:
+                if not data:
+                    return "", 0, prev, seq
+                more = b"\n"  # the last line has no newline: check it as a whole line
+            data = data + more if data else more
+            with memoryview(data) as view:
+                bad, prev, seq, pos = verify_lines(data, view, prev, seq)
+            if bad:
+                return bad, seq - first + 1, prev, seq
+            data = data[pos:]
+
+
+def verify_lines(
+    data: bytes, view: memoryview, prev: bytes, seq: int
+) -> tuple[str, bytes, int, int]:
+    """Check the whole lines of `data`: (what is wrong or "", the last good hash and sequence
+    number, where the unchecked rest of `data` starts)."""
+    find, rfind, starts, ends = data.find, data.rfind, data.startswith, data.endswith
+    sha256 = hashlib.sha256
+    pos = 0
+    while (end := find(b"\n", pos)) >= 0:
+        cut = end - _HASH_SUFFIX  # where `,"hash":"` starts in the canonical layout
+        if cut > pos:
+            hasher = sha256(view[pos:cut])
+            hasher.update(b"}")
+            digest = hasher.hexdigest().encode()
+            # Accept if the line ends with this very hash, after the quote closing the last
+            # value (the subject, a string), and the quote opening that string ends the
+            # expected `,"prev":"…","seq":N,"subject":"`. Quotes inside a JSON string are
+            # escaped, so that text is structure, and the string after it is followed only by
+            # the body's last brace: these are the record's own top-level fields, never text
+            # or a nested object in `data`. Anything else (another layout, a subject holding
+            # an escaped quote, any damage) is parsed below, which names what is wrong.
+            if starts(b'","hash":"%s"}' % digest, cut - 1) and ends(
+                b',"prev":"%s","seq":%d,"subject":"' % (prev, seq + 1),
+                pos,
+                rfind(b'"', pos, cut - 1) + 1,
+            ):
+                prev, seq, pos = digest, seq + 1, end + 1
+                continue
+        bad, prev, seq = _check_slowly(data[pos:end], prev, seq)
+        if bad:
+            return bad, prev, seq, pos
+        pos = end + 1
+    return "", prev, seq, pos
+
+
+def _check_slowly(line: bytes, prev: bytes, seq: int) -> tuple[str, bytes, int]:
+    """Check a line by parsing it, as the log was always read, in text mode: there a carriage
+    return (alone, or before the newline) ends a line too, so this may be several lines.
+    (What is wrong or "", the last good hash and sequence number.)"""
+    pieces = line.split(b"\r")
+    if len(pieces) > 1 and not pieces[-1]:
+        pieces.pop()  # \r\n ends one line
+    for piece in pieces:
+        bad, digest = _check_line(piece, prev.decode(), seq + 1)
+        if bad:
+            return bad, prev, seq
+        prev, seq = digest.encode(), seq + 1
+    return "", prev, seq
+
+
+def _check_line(line: bytes, prev: str, expected: int) -> tuple[str, str]:
+    """(what is wrong with this line as the record after `prev` or "", its hash); the line
+    is parsed once."""
+    try:
+        record = json.loads(line.decode("utf-8"))
+    except ValueError:  # not UTF-8, or not JSON
+        return "not valid JSON", ""
+    if not isinstance(record, dict) or "hash" not in record:
+        return "not an audit record", ""
+    if record.get("prev") != prev:
+        return "does not follow the record before it (changed, removed, inserted or moved)", ""
+    if record.get("seq") != expected:
+        return f"sequence {record.get('seq')}, expected {expected}", ""
+    if digest(record) != record["hash"]:
+        return "its content does not match its hash (the record was changed)", ""
+    return "", str(record["hash"])
