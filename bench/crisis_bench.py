@@ -387,14 +387,11 @@ def main() -> None:
     say(f"sizes {', '.join(f'{s:,}' for s in sizes)}; harm share asked {args.harm:.0%}; "
         f"operator {config.operator()} (lead); sqlite synchronous={SYNC}; growth = cost at "
         f"{sizes[-1]:,} / cost at {sizes[0]:,} (a rate: inverted)")  # fmt: skip
-    if args.keep:  # to profile a store afterwards: data-SIZE folders stay in this folder
-        args.keep.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="crisis-bench-") as tmp:
+        where = args.keep or Path(tmp)  # --keep: data-SIZE folders stay there, to profile
+        where.mkdir(parents=True, exist_ok=True)
         for size in sizes:
-            one_size(size, args.harm, args.cli_runs, args.keep, keep=True)
-    else:
-        with tempfile.TemporaryDirectory(prefix="crisis-bench-") as tmp:
-            for size in sizes:
-                one_size(size, args.harm, args.cli_runs, Path(tmp))
+            one_size(size, args.harm, args.cli_runs, where, keep=bool(args.keep))
     tables(sizes)
     if args.out:
         args.out.write_text("\n".join(LINES) + "\n", encoding="utf-8")

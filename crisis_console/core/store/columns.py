@@ -146,19 +146,13 @@ class Columns:
         # A block is written with its rows numbered (segment, position) as they were then,
         # and its checksum covers them: where its first and last rows still carry the
         # numbers it has now, every row between does. Only blocks moved along are renumbered.
-        if n:
-            firsts, lasts = starts[counts > 0], (starts + counts - 1)[counts > 0]
-            segs = np.arange(len(counts), dtype=np.int64)[counts > 0]
-            moved = (
-                (rows["seg"][firsts] != segs)
-                | (rows["seg"][lasts] != segs)
-                | (rows["pos"][firsts] != 0)
-                | (rows["pos"][lasts] != counts[counts > 0] - 1)
-            )
-            for seg in segs[moved].tolist():
-                start, count = int(starts[seg]), int(counts[seg])
-                rows["seg"][start : start + count] = seg
-                rows["pos"][start : start + count] = np.arange(count, dtype=np.int32)
+        live = np.flatnonzero(counts)
+        first, last = starts[live], starts[live] + counts[live] - 1
+        moved = (rows["seg"][first] != live) | (rows["seg"][last] != live)
+        moved |= (rows["pos"][first] != 0) | (rows["pos"][last] != counts[live] - 1)
+        for seg in live[moved].tolist():
+            at, count = int(starts[seg]), int(counts[seg])
+            rows["seg"][at : at + count], rows["pos"][at : at + count] = seg, np.arange(count)
         self._sorted = self._authors = None
         self.version += 1
 
