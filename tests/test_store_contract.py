@@ -97,6 +97,9 @@ def test_fingerprints_tell_a_repeat_from_an_edit_or_a_deletion(
     store = reopen()
     assert store.fingerprint("x:1") == fingerprint(stored_to_record(gone))
     assert store.fingerprint("x:404") is None
+    assert store.fingerprints(["x:1", "x:404", "x:1"]) == {
+        "x:1": fingerprint(stored_to_record(gone))
+    }
 
 
 def test_author_posts_count_each_mention_once(reopen: Opener, triager: Triager) -> None:
@@ -107,6 +110,10 @@ def test_author_posts_count_each_mention_once(reopen: Opener, triager: Triager) 
     store = reopen()
     assert store.author_posts("x:maya") == 12 and store.author_posts("x:bob") == 1
     assert store.author_posts("x:nobody") == 0
+    assert store.author_counts(["x:maya", "x:bob", "x:nobody", "x:bob"]) == {
+        "x:maya": 12,
+        "x:bob": 1,
+    }
 
 
 def test_recent_reads_what_was_stored_since(reopen: Opener, triager: Triager) -> None:

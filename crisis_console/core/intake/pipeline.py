@@ -12,6 +12,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 
 from crisis_console.core.actions import REPLAYED, Action
 from crisis_console.core.archive.audit import AuditEvent
@@ -31,6 +32,10 @@ from crisis_console.core.store.store import fingerprint
 from crisis_console.core.triage.spikes import trigger_keywords
 
 DEFAULT_BATCH = 500
+
+
+def _text_print(parsed: Parsed) -> int:
+    return fingerprint({"mention": {"text": parsed.mention.text}})
 
 
 @dataclass(slots=True)
@@ -74,6 +79,10 @@ class Ingester:
         self._pending_authors: Counter[str] = Counter()  # new posts per author, not yet saved
         self._fresh: list[StoredMention] = []  # mentions new to the store in this batch
         self._level = 0  # the crisis level in force during one ingest
+        # What the store held before the batch being read (`_look_ahead`).
+        self._known: dict[str, int] = {}
+        self._authors: dict[str, int] = {}
+        self._existing: dict[str, StoredMention] = {}
 
     def ingest(
         self,
@@ -84,28 +93,42 @@ class Ingester:
         """Triage and store every good record; collect every bad one. Durable on return."""
         report = IngestReport()
         self._level = self._crisis.state().level
-        pending: dict[str, StoredMention] = {}
-        self._pending_authors.clear()
-        self._fresh = []
-        events: list[AuditEvent] = []
-        for item in records:
-            if isinstance(item, Problem):
-                report.problems.append(item)
-                continue
-            event = self._accept(item, pending, report)
-            if event is not None:
-                events.append(event)
-            if len(pending) >= batch_size:
+        items, read_any = iter(records), False
+        while chunk := list(islice(items, batch_size)):
+            pending: dict[str, StoredMention] = {}
+            events: list[AuditEvent] = []
+            self._pending_authors.clear()
+            self._fresh = []
+            read_any = True
+            parsed = [item for item in chunk if isinstance(item, Parsed)]
+            report.problems += [item for item in chunk if isinstance(item, Problem)]
+            self._look_ahead(parsed)
+            for item in parsed:
+                event = self._accept(item, pending, report)
+                if event is not None:
+                    events.append(event)
+            if pending or events:
                 self._commit(pending, events)
-                pending, events = {}, []
-                self._pending_authors.clear()
-                self._fresh = []
-                if on_progress is not None:
-                    on_progress(report)
-        self._commit(pending, events)
-        if on_progress is not None:
+            if on_progress is not None:
+                on_progress(report)
+        if on_progress is not None and not read_any:
             on_progress(report)
         return report
+
+    def _look_ahead(self, batch: list[Parsed]) -> None:
+        """Read what the store knows about a batch in a few bulk reads, not one per record:
+        a round trip each would be most of an ingest's time on a database server."""
+        self._known = self._store.fingerprints(p.mention.key for p in batch)
+        self._authors = self._store.author_counts(
+            f"{p.mention.platform.value}:{p.mention.author}" for p in batch
+        )
+        changed = {
+            p.mention.key
+            for p in batch
+            if p.mention.key in self._known
+            and (p.deleted or self._known[p.mention.key] != _text_print(p))
+        }
+        self._existing = self._store.get_many(changed)
 
     def ingest_lines(
         self, lines: Iterable[bytes | str], source: str, first_line: int = 1
@@ -119,20 +142,19 @@ class Ingester:
     ) -> AuditEvent | None:
         mention = parsed.mention
         now = self._ctx.clock()
-        if not parsed.deleted and mention.key not in pending:
-            # The common repeat is caught from the store's index, without reading the record.
-            known = self._store.fingerprint(mention.key)
-            if known is not None and known == fingerprint({"mention": {"text": mention.text}}):
-                report.duplicates += 1
-                return None
-        existing = pending.get(mention.key) or self._store.get(mention.key)
+        # The common repeat is caught from the store's index, without reading the record.
+        repeat = self._known.get(mention.key) == _text_print(parsed)
+        if repeat and not parsed.deleted and mention.key not in pending:
+            report.duplicates += 1
+            return None
+        existing = pending.get(mention.key) or self._existing.get(mention.key)
         if parsed.deleted:
             return self._tombstone(parsed, existing, pending, report)
         if existing is not None and existing.triage.mention.text == mention.text:
             report.duplicates += 1
             return None
         author = f"{mention.platform.value}:{mention.author}"
-        earlier = self._store.author_posts(author) + self._pending_authors[author]
+        earlier = self._authors.get(author, 0) + self._pending_authors[author]
         if existing is not None:
             earlier -= 1  # an edit is not another post
         triage = self._triager.triage(mention, max(earlier, 0), self._level)

@@ -108,6 +108,10 @@ class MentionStore(Protocol):
         """How many stored mentions this author (`platform:handle`) has made."""
         ...
 
+    def author_counts(self, author_keys: Iterable[str]) -> dict[str, int]:
+        """`author_posts` of each of these authors who has any, in one read."""
+        ...
+
     @property
     def applied(self) -> int:
         """The last audit sequence number whose mentions are in the store."""
@@ -115,6 +119,10 @@ class MentionStore(Protocol):
 
     def fingerprint(self, key: str) -> int | None:
         """A short digest of the stored mention's content (see `fingerprint`), or None."""
+        ...
+
+    def fingerprints(self, keys: Iterable[str]) -> dict[str, int]:
+        """`fingerprint` of each of these keys that is stored, in one read."""
         ...
 
     state: StateStore  # claims, alarms, breaches, replies...: one repository each

@@ -225,6 +225,10 @@ class TinyDBStore:
         slot = self._dir.columns.slot(key)
         return None if slot is None else self._dir.columns.print_at(slot)
 
+    def fingerprints(self, keys: Iterable[str]) -> dict[str, int]:
+        prints = {key: self.fingerprint(key) for key in set(keys)}
+        return {key: p for key, p in prints.items() if p is not None}
+
     @property
     def applied(self) -> int:
         meta = self._live.table(META).get(doc_id=1)
@@ -368,6 +372,10 @@ class TinyDBStore:
 
     def author_posts(self, author_key: str) -> int:
         return self._dir.columns.author_count(author_key)
+
+    def author_counts(self, author_keys: Iterable[str]) -> dict[str, int]:
+        counts = {a: self._dir.columns.author_count(a) for a in set(author_keys)}
+        return {a: n for a, n in counts.items() if n}
 
     def __len__(self) -> int:
         return self._dir.columns.n

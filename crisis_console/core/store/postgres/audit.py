@@ -27,6 +27,7 @@ from crisis_console.core.archive.audit import (
     chain_lines,
 )
 from crisis_console.core.archive.audit_verify import verify_lines
+from crisis_console.core.store.postgres.connection import copy_rows
 from crisis_console.core.store.postgres.session import ADVISORY_XACT, PgSession
 
 AUDIT_LOCK = 72_026_113  # advisory lock key (with the schema's): one appender at a time
@@ -64,18 +65,10 @@ class PgAuditLog:
                 for i, (e, line) in enumerate(zip(events, lines, strict=True))
             ]
             unapplied = [(seq, e.subject) for (seq, *_), e in zip(rows, events, strict=True)]
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO audit (seq, at, action, hash, line) VALUES (%s, %s, %s, %s, %s)",
-                    rows,
-                )
-                mentions = [
-                    u for u, e in zip(unapplied, events, strict=True) if e.action in REPLAYED
-                ]
-                if mentions:
-                    cur.executemany(
-                        "INSERT INTO audit_unapplied (seq, key) VALUES (%s, %s)", mentions
-                    )
+            copy_rows(conn, "COPY audit (seq, at, action, hash, line) FROM STDIN", rows)
+            mentions = [u for u, e in zip(unapplied, events, strict=True) if e.action in REPLAYED]
+            if mentions:
+                copy_rows(conn, "COPY audit_unapplied (seq, key) FROM STDIN", mentions)
         return last
 
     def _lines(self, query: str, params: tuple[Any, ...]) -> Iterator[str]:

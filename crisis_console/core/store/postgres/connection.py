@@ -8,7 +8,7 @@ driver traceback. The password, if the string holds one, is never shown.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -28,6 +28,7 @@ __all__ = [
     "Jsonb",
     "Pool",
     "connect",
+    "copy_rows",
     "dedicated",
     "named",
     "open_pool",
@@ -67,6 +68,14 @@ def dedicated(dsn: str) -> Connection:
         return psycopg.connect(dsn, autocommit=True, connect_timeout=CONNECT_SECONDS)
     except psycopg.Error as exc:
         raise StoreError(f"cannot connect to PostgreSQL at {shown(dsn)}: {exc}") from exc
+
+
+def copy_rows(conn: Connection, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+    """Rows into a table through `COPY … FROM STDIN`: one stream for a whole batch, not a
+    statement per row (a third of ingest's time was spent there)."""
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def named(template: str, **names: str) -> sql.Composed:

@@ -59,6 +59,9 @@ class PgStore:
     def fingerprint(self, key: str) -> int | None:
         return self._mentions.fingerprint(key)
 
+    def fingerprints(self, keys: Iterable[str]) -> dict[str, int]:
+        return self._mentions.fingerprints(keys)
+
     def save(self, items: Sequence[StoredMention], applied: int | None = None) -> None:
         self._mentions.save(items, applied)
 
@@ -82,6 +85,9 @@ class PgStore:
 
     def author_posts(self, author_key: str) -> int:
         return self._mentions.author_posts(author_key)
+
+    def author_counts(self, author_keys: Iterable[str]) -> dict[str, int]:
+        return self._mentions.author_counts(author_keys)
 
     @property
     def applied(self) -> int:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from crisis_console.core.store.due import Due
-from crisis_console.core.store.postgres.connection import Jsonb
+from crisis_console.core.store.postgres.connection import Jsonb, copy_rows
 from crisis_console.core.store.postgres.session import PgSession
 from crisis_console.core.store.volume import counted, counts_doc, counts_from, minute_of
 from crisis_console.core.triage.spikes import Interval
@@ -32,8 +32,8 @@ class PgDueIndex:
     def add(self, entries: Iterable[Due]) -> None:
         rows = [(e.at, e.kind, e.key) for e in entries]
         if rows:
-            with self._session.connection() as conn, conn.cursor() as cur:
-                cur.executemany("INSERT INTO due (at, kind, key) VALUES (%s, %s, %s)", rows)
+            with self._session.connection() as conn:
+                copy_rows(conn, "COPY due (at, kind, key) FROM STDIN", rows)
 
     def due(self, now: datetime, limit: int | None = None) -> list[Due]:
         """Those due at or before `now`, oldest first (with `limit`: the oldest `limit` and
