@@ -15,6 +15,7 @@ import pytest
 from crisis_console.core.models import StoredMention, stored_to_record
 from crisis_console.core.store.contract import fingerprint
 from crisis_console.core.store.inbox import InboxFilter
+from crisis_console.core.store.state_tables import Claim
 from crisis_console.core.store.store import TinyDBStore
 from crisis_console.core.triage.routing import Triager
 from tests.conftest import NOW, parsed, race, record
@@ -153,30 +154,43 @@ def test_the_inbox_pages_filters_and_counts_alike(reopen: Opener, triager: Triag
         [mention(triager, k, t, author="bob" if k == "love" else "maya") for k, t in texts.items()]
     )
     store = reopen()
-    everything = store.inbox.page(InboxFilter(status="all"), 0, 50, {}, set())
+    everything = store.inbox.page(InboxFilter(status="all"), 0, 50)
     order = [r.key for r in everything.rows]
     assert order[0] == "x:fire" and everything.total == 5  # most urgent first
-    opened = store.inbox.page(InboxFilter(), 0, 50, {"x:late": "sam"}, {"x:refund"})
+    # Claims and answers are the store's own state, as a service records them.
+    store.state.claims.take(Claim("x:late", "sam", NOW, NOW + timedelta(minutes=30)))
+    store.state.claims.take(Claim("x:love", "sam", NOW, NOW + timedelta(minutes=30)))
+    store.state.claims.take(
+        Claim("x:fire", "lee", NOW - timedelta(hours=2), NOW - timedelta(hours=1))
+    )
+    store.state.replies.take_answer("x:refund", "reply-1")
+    opened = store.inbox.page(InboxFilter(), 0, 50, now=NOW)
     assert [r.key for r in opened.rows] == [k for k in order if k != "x:refund"]
     assert sum(opened.queue_counts.values()) == 4
-    answered = store.inbox.page(InboxFilter(status="answered"), 0, 50, {}, {"x:refund"})
+    answered = store.inbox.page(InboxFilter(status="answered"), 0, 50, now=NOW)
     assert [r.key for r in answered.rows] == ["x:refund"]
-    claimed = store.inbox.page(InboxFilter(status="claimed"), 0, 50, {"x:late": "sam"}, set())
-    assert [r.key for r in claimed.rows] == ["x:late"]
+    assert opened.total == 4 and answered.total == 1
+    claimed = store.inbox.page(InboxFilter(status="claimed"), 0, 50, now=NOW)
+    assert [r.key for r in claimed.rows] == sorted(["x:late", "x:love"], key=order.index)
+    assert claimed.total == 2  # x:fire's claim has lapsed
     fire_queue = everything.rows[0].queue
     mine = store.inbox.page(
-        InboxFilter(queues=frozenset({fire_queue}), claimed_by="sam"),
-        0,
-        50,
-        {"x:love": "sam"},
-        set(),
+        InboxFilter(queues=frozenset({fire_queue}), claimed_by="sam"), 0, 50, now=NOW
     )
     assert {"x:fire", "x:love"} <= {r.key for r in mine.rows}
-    assert all(r.queue == fire_queue or r.key == "x:love" for r in mine.rows)
-    found = store.inbox.page(InboxFilter(status="all", text="LINE SECOND"), 0, 50, {}, set())
+    assert all(r.queue == fire_queue or r.key in {"x:love", "x:late"} for r in mine.rows)
+    assert mine.total == len(mine.rows)
+    # A deletion and a released answer move the counts as they move the pages.
+    store.save([dataclasses.replace(store.get("x:late"), deleted_at=NOW)])
+    store.state.replies.release_answer("x:refund", "reply-1")
+    opened = store.inbox.page(InboxFilter(), 0, 50, now=NOW)
+    assert sorted(r.key for r in opened.rows) == ["x:fire", "x:lines", "x:love", "x:refund"]
+    assert opened.total == 4 and sum(opened.queue_counts.values()) == 4
+    assert store.inbox.page(InboxFilter(status="all"), 0, 50, now=NOW).total == 5
+    found = store.inbox.page(InboxFilter(status="all", text="LINE SECOND"), 0, 50)
     assert [r.key for r in found.rows] == ["x:lines"]  # a line break searches as a space
-    page_two = store.inbox.page(InboxFilter(status="all"), 2, 2, {}, set())
+    page_two = store.inbox.page(InboxFilter(status="all"), 2, 2)
     assert [r.key for r in page_two.rows] == order[2:4] and page_two.offset == 2
-    beyond = store.inbox.page(InboxFilter(status="all"), 99, 2, {}, set())
+    beyond = store.inbox.page(InboxFilter(status="all"), 99, 2)
     assert beyond.offset == 4 and [r.key for r in beyond.rows] == order[4:]
     assert [r.key for r in store.inbox.by_author("x:bob")] == ["x:love"]

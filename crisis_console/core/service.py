@@ -145,14 +145,8 @@ class ConsoleService:
     @synchronized
     def inbox_page(self, where: InboxFilter, offset: int = 0, limit: int = 200) -> InboxPage:
         """One page of the inbox, filtered and sorted, from the in-memory index."""
-        return self._store.inbox.page(
-            where,
-            offset,
-            limit,
-            self.claim_holders(),
-            self.replies.answered(),
-            self.crisis.state().level,
-        )
+        level = self.crisis.state().level
+        return self._store.inbox.page(where, offset, limit, level, self.clock())
 
     @synchronized
     def claim_holders(self) -> dict[str, str]:

@@ -227,7 +227,7 @@ def test_a_damaged_or_stale_block_is_rebuilt_from_the_segments_index(
     try:
         assert reopened.stats["index_rows_read"] == 20  # both blocks made again
         assert len(reopened) == 35 and all(f"x:{i}" in reopened for i in range(35))
-        shown = reopened.inbox.page(InboxFilter(), 0, 50, {}, set())
+        shown = reopened.inbox.page(InboxFilter(), 0, 50)
         assert len(shown.rows) == 34 and "x:10" not in {r.key for r in shown.rows}
     finally:
         reopened.close()
@@ -242,7 +242,7 @@ def test_a_search_finds_text_in_closed_segments_as_edited(tmp_path: Path, triage
         store.save([dataclasses.replace(stored(triager, "3", "The Courier was rude"))])
 
         def found(text: str) -> list[str]:
-            page = store.inbox.page(InboxFilter(status="all", text=text), 0, 50, {}, set())
+            page = store.inbox.page(InboxFilter(status="all", text=text), 0, 50)
             return sorted(r.key for r in page.rows)
 
         assert found("courier") == ["x:10", "x:3"]  # an edit in a closed segment, and the
@@ -255,7 +255,7 @@ def test_a_search_finds_text_in_closed_segments_as_edited(tmp_path: Path, triage
     search.write_bytes(b"0:0\n" + b"\n".join([b"stale"] * 10))  # a crash left it behind
     reopened = TinyDBStore(tmp_path, live_limit=10)
     try:
-        page = reopened.inbox.page(InboxFilter(status="all", text="rude"), 0, 50, {}, set())
+        page = reopened.inbox.page(InboxFilter(status="all", text="rude"), 0, 50)
         assert [r.key for r in page.rows] == ["x:3"]
         assert not search.read_bytes().startswith(b"0:0")  # and made again
     finally:
@@ -275,7 +275,7 @@ def test_a_stale_block_between_good_ones_is_made_again_and_the_rest_kept(
     try:
         assert reopened.stats["index_rows_read"] == 10  # the middle one alone
         assert len(reopened) == 30 and all(f"x:{i}" in reopened for i in range(30))
-        page = reopened.inbox.page(InboxFilter(status="all", text="post 1"), 0, 50, {}, set())
+        page = reopened.inbox.page(InboxFilter(status="all", text="post 1"), 0, 50)
         assert sorted(r.key for r in page.rows) == sorted(
             ["x:1", *(f"x:{i}" for i in range(10, 20))]
         )

@@ -35,10 +35,12 @@ class Inbox(Protocol):
         where: InboxFilter,
         offset: int,
         limit: int,
-        claims: Mapping[str, str],
-        answered: set[str],
         level: int = 0,
-    ) -> InboxPage: ...
+        now: datetime | None = None,
+    ) -> InboxPage:
+        """Rows `offset`.. of those `where` keeps, at crisis `level`; whether each mention is
+        answered or claimed (at `now`) is the store's own to know."""
+        ...
 
     def by_author(self, author_key: str, limit: int = 20) -> list[InboxRow]: ...
 

@@ -158,6 +158,7 @@ class InboxPage:
     offset: int
     total: int  # rows matching the filter
     queue_counts: dict[str, int]  # open mentions per queue, whatever the filter
+    exact: bool = True  # False: `total` is a floor (a filtered page's count stops there)
 
 
 def at_level(rows: Sequence[InboxRow], level: int) -> list[InboxRow]:
@@ -172,20 +173,26 @@ class InboxIndex:
     (`columns.Query`); only the rows of the page asked for are built (`rows_at`, from the
     segments' indexes)."""
 
-    def __init__(self, query: Query, rows_at: Callable[[Sequence[int]], list[InboxRow]]) -> None:
-        self._query, self._rows_at = query, rows_at
+    def __init__(
+        self,
+        query: Query,
+        rows_at: Callable[[Sequence[int]], list[InboxRow]],
+        marks: Callable[[datetime], tuple[Mapping[str, str], set[str]]],
+    ) -> None:
+        """`marks(now)`: the live claims (mention key -> holder) and the answered keys."""
+        self._query, self._rows_at, self._marks = query, rows_at, marks
 
     def page(
         self,
         where: InboxFilter,
         offset: int,
         limit: int,
-        claims: Mapping[str, str],
-        answered: set[str],
         level: int = 0,
+        now: datetime | None = None,
     ) -> InboxPage:
-        """`claims`: mention key -> holder; `answered`: keys with a reply sent; `level`: the
-        crisis level in force, which decides each row's queue."""
+        """`level`: the crisis level in force, which decides each row's queue; `now`: for
+        which claims are live."""
+        claims, answered = self._marks(now or datetime.now().astimezone())
         slots, offset, total, counts = self._query.select(
             where, (offset, limit), claims, answered, level
         )

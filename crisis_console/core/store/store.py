@@ -181,8 +181,13 @@ class TinyDBStore:
     def inbox(self) -> InboxIndex:
         """The inbox over the directory's columns (rows built only for the page shown)."""
         if self._inbox is None:
-            self._inbox = InboxIndex(Query(self._dir.columns, self._matches), self._rows_at)
+            self._inbox = InboxIndex(
+                Query(self._dir.columns, self._matches), self._rows_at, self._marks
+            )
         return self._inbox
+
+    def _marks(self, now: datetime) -> tuple[dict[str, str], set[str]]:
+        return self.state.claims.holders(now), self.state.replies.answered()
 
     def _rows_at(self, slots: Sequence[int]) -> list[InboxRow]:
         out = []

@@ -118,7 +118,8 @@ class InboxScreen(Screen[None]):
         status = Text()
         if page.total:
             last = page.offset + len(page.rows)
-            status.append(f"{page.offset + 1}–{last} of {page.total:,}", style="bold")
+            more = "" if page.exact else "+"  # a filtered count stops at 10,000 in team mode
+            status.append(f"{page.offset + 1}–{last} of {page.total:,}{more}", style="bold")
         elif empty:
             status.append("No mentions yet. Load some with: crisis-console ingest FILE.jsonl")
         else:

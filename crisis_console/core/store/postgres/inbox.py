@@ -1,16 +1,18 @@
-"""The inbox on PostgreSQL (team mode, in progress): a page is one query that walks the
-`mentions_inbox` index (urgency, deadline, arrival) and stops at the page's end; only the
-page's records are read. The same filters as the folder's inbox (`store/inbox.py`), the same
-order, the same page.
+"""The inbox on PostgreSQL: a page is one query that walks the `mentions_inbox` index
+(urgency, deadline, arrival) and stops at the page's end; only the page's records are read.
+The same filters as the folder's inbox (`store/inbox.py`), the same order, the same page.
 
-Not yet at a million: the page's total and the open count per queue are counted over the
-table, and the answered and claimed mentions come in as arrays; once replies and claims live
-in the database too, they become joins and kept counters.
+Whether a mention is answered or claimed is asked of the `state` table per row the walk
+meets (an index look-up each), never handed in as a list. The totals come from the counts
+kept by migration 0004 (`inbox_counts`): the open mentions per queue, and a page's total
+when it is filtered by status and queue alone, are sums over a few rows. A page filtered by
+platform, category, urgency or text counts its matches up to `COUNT_CAP` and says "more"
+beyond it (`InboxPage.exact`), so no page costs a count over a million rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from crisis_console.core.store.inbox import (
@@ -19,35 +21,47 @@ from crisis_console.core.store.inbox import (
     InboxPage,
     InboxRow,
     at_level,
+    queues_from,
     row_from_record,
     searchable,
 )
-from crisis_console.core.store.postgres.connection import Pool
+from crisis_console.core.store.postgres.connection import Connection, Pool
+
+COUNT_CAP = 10_000  # a filtered page counts this many matches at most
+FOLD_AT = 500  # rows of kept counts past which a reader folds them into one per group
 
 # The queue at the crisis level in force: "0:support,2:pr" names it, else the base queue.
 _QUEUE_AT = (
     "COALESCE((regexp_match(level_queues, '(^|,)' || %(level)s::text || ':([^,]+)'))[2], queue)"
 )
+_ANSWERED = "EXISTS (SELECT 1 FROM state a WHERE a.tbl = 'answers' AND a.key = m.key)"
+_CLAIMED = (
+    "EXISTS (SELECT 1 FROM state c WHERE c.tbl = 'claims' AND c.key = m.key "
+    "AND (c.record->>'expires')::timestamptz > %(now)s{holder})"
+)
+_MINE = _CLAIMED.format(holder=" AND c.record->>'holder' = %(me)s")
+_STATUSES = {"all": ("open", "answered", "deleted"), "open": ("open",), "answered": ("answered",)}
+_FOLD = """
+WITH gone AS (DELETE FROM inbox_counts RETURNING *)
+INSERT INTO inbox_counts
+SELECT queue, level_queues, status, sum(n) FROM gone GROUP BY 1, 2, 3 HAVING sum(n) <> 0
+"""
 
 
-def _where(
-    where: InboxFilter, claims: Mapping[str, str], answered: set[str]
-) -> tuple[str, dict[str, Any]]:
+def _where(where: InboxFilter, level: int, now: datetime) -> tuple[str, dict[str, Any]]:
     parts: list[str] = []
-    params: dict[str, Any] = {"answered": list(answered)}
+    params: dict[str, Any] = {"level": level, "now": now, "me": where.claimed_by}
     if where.status != "all":
         parts.append("NOT deleted")
     if where.status == "open":
-        parts.append("NOT (key = ANY(%(answered)s))")
+        parts.append(f"NOT {_ANSWERED}")
     elif where.status == "answered":
-        parts.append("key = ANY(%(answered)s)")
+        parts.append(_ANSWERED)
     elif where.status == "claimed":
-        parts.append("key = ANY(%(claimed)s)")
-        params["claimed"] = list(claims)
+        parts.append(_CLAIMED.format(holder=""))
     if where.queues is not None:
-        parts.append(f"({_QUEUE_AT} = ANY(%(queues)s) OR key = ANY(%(mine)s))")
+        parts.append(f"({_QUEUE_AT} = ANY(%(queues)s) OR {_MINE})")
         params["queues"] = sorted(where.queues)
-        params["mine"] = [k for k, who in claims.items() if who == where.claimed_by]
     for column, value in (("platform", where.platform), ("category", where.category)):
         if value is not None:
             parts.append(f"{column} = %({column})s")
@@ -62,6 +76,10 @@ def _where(
     return " AND ".join(parts) or "TRUE", params
 
 
+def _queue_at(queue: str, level_queues: str, level: int) -> str:
+    return next((q for n, q in queues_from(level_queues) if n == level), queue)
+
+
 class PgInbox:
     """Pages of the inbox, read from the team database."""
 
@@ -73,38 +91,89 @@ class PgInbox:
         where: InboxFilter,
         offset: int,
         limit: int,
-        claims: Mapping[str, str],
-        answered: set[str],
         level: int = 0,
+        now: datetime | None = None,
     ) -> InboxPage:
-        condition, params = _where(where, claims, answered)
-        params |= {"level": level, "limit": limit}
+        now = now or datetime.now().astimezone()
+        condition, params = _where(where, level, now)
+        params |= {"limit": limit}
         with self._pool.connection() as conn:
+            counts = self._counts(conn, level)
+            found, exact = self._total(conn, where, counts, condition, params)
+            params["offset"] = max(0, min(offset, max(found - 1, 0)))
             # `condition` is made of this module's constant fragments; every value is a
             # bound parameter.
-            total = conn.execute(f"SELECT count(*) FROM mentions WHERE {condition}", params)  # noqa: S608
-            found = int(total.fetchone()[0])  # type: ignore[index]
-            params["offset"] = max(0, min(offset, max(found - 1, 0)))
             records = conn.execute(
-                f"SELECT record FROM mentions WHERE {condition} "  # noqa: S608
+                f"SELECT record FROM mentions m WHERE {condition} "  # noqa: S608
                 "ORDER BY urgency_rank, deadline, seq LIMIT %(limit)s OFFSET %(offset)s",
                 params,
             ).fetchall()
-            counts = conn.execute(
-                f"SELECT {_QUEUE_AT}, count(*) FROM mentions "  # noqa: S608
-                "WHERE NOT deleted AND NOT (key = ANY(%(answered)s)) GROUP BY 1",
-                params,
-            ).fetchall()
         page = at_level([row_from_record(r) for (r,) in records], level)
-        return InboxPage(page, params["offset"], found, {q: int(n) for q, n in counts if n})
+        open_counts: dict[str, int] = {}
+        for (queue, status), n in counts.items():
+            if status == "open" and n:
+                open_counts[queue] = open_counts.get(queue, 0) + n
+        return InboxPage(page, params["offset"], found, open_counts, exact)
+
+    def _counts(self, conn: Connection, level: int) -> dict[tuple[str, str], int]:
+        """(queue at `level`, status) -> how many, from the kept counts; folds them when
+        they have grown long."""
+        rows = conn.execute(
+            "SELECT queue, level_queues, status, sum(n), count(*) FROM inbox_counts "
+            "GROUP BY 1, 2, 3"
+        ).fetchall()
+        if sum(r[4] for r in rows) > FOLD_AT:
+            with conn.transaction():
+                conn.execute(_FOLD)
+        out: dict[tuple[str, str], int] = {}
+        for queue, level_queues, status, n, _ in rows:
+            at = (_queue_at(queue, level_queues, level), status)
+            out[at] = out.get(at, 0) + int(n)
+        return out
+
+    def _total(
+        self,
+        conn: Connection,
+        where: InboxFilter,
+        counts: dict[tuple[str, str], int],
+        condition: str,
+        params: dict[str, Any],
+    ) -> tuple[int, bool]:
+        """How many rows the filter keeps, and whether that is exact (else: at least)."""
+        plain = where.platform is None and where.category is None and where.urgency is None
+        if plain and not searchable(where.text).strip() and where.status in _STATUSES:
+            statuses = _STATUSES[where.status]
+            total = sum(
+                n
+                for (queue, status), n in counts.items()
+                if status in statuses and (where.queues is None or queue in where.queues)
+            )
+            if where.queues is None:
+                return total, True
+            # Claimed by me but queued elsewhere: shown too (a claim's holder sees it).
+            extra = conn.execute(
+                f"SELECT count(*) FROM mentions m WHERE {condition} "  # noqa: S608
+                f"AND NOT ({_QUEUE_AT} = ANY(%(queues)s)) "
+                "AND key IN (SELECT key FROM state WHERE tbl = 'claims' "
+                "AND record->>'holder' = %(me)s)",
+                params,
+            ).fetchone()
+            return total + int(extra[0] if extra else 0), True
+        row = conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM mentions m WHERE {condition} "  # noqa: S608
+            "LIMIT %(cap)s) AS kept",
+            params | {"cap": COUNT_CAP + 1},
+        ).fetchone()
+        found = int(row[0]) if row else 0
+        return min(found, COUNT_CAP), found <= COUNT_CAP
 
     def explain(self, where: InboxFilter, limit: int = 50, level: int = 0) -> str:
         """PostgreSQL's plan for a page's rows (for a DBA, and to test the index is used)."""
-        condition, params = _where(where, {}, set())
-        params |= {"level": level, "limit": limit, "offset": 0}
+        condition, params = _where(where, level, datetime.now().astimezone())
+        params |= {"limit": limit, "offset": 0}
         with self._pool.connection() as conn:
             plan = conn.execute(
-                f"EXPLAIN SELECT record FROM mentions WHERE {condition} "  # noqa: S608
+                f"EXPLAIN SELECT record FROM mentions m WHERE {condition} "  # noqa: S608
                 "ORDER BY urgency_rank, deadline, seq LIMIT %(limit)s OFFSET %(offset)s",
                 params,
             ).fetchall()
