@@ -129,7 +129,11 @@ def _audit(
                         progress("audit records", count)
         count += _insert_audit(cur, rows)
         if unapplied:
-            cur.executemany("INSERT INTO audit_unapplied (seq, key) VALUES (%s, %s)", unapplied)
+            # Left unstored by the folder's last writer, long gone: recovered at the next open.
+            cur.executemany(
+                "INSERT INTO audit_unapplied (seq, key, logged_at) VALUES (%s, %s, '-infinity')",
+                unapplied,
+            )
     done.add("audit records", count)
 
 

@@ -20,6 +20,9 @@ from crisis_console.core.store.inbox import URGENCY_RANK
 from crisis_console.core.store.postgres.connection import Jsonb, Pool
 from crisis_console.core.store.postgres.inbox import PgInbox
 
+# A mention event logged this long ago and still not stored was left by a writer that died:
+# a batch goes from its audit commit to its store commit in well under a second.
+STRANDED = timedelta(seconds=60)
 _SIGN = 1 << 63  # fingerprints are unsigned 64-bit; bigint is signed
 
 
@@ -152,12 +155,14 @@ class PgMentions:
 
     @property
     def applied(self) -> int:
-        """The sequence number before the oldest mention event not yet stored (by any
-        process), or the last one logged: recovery replays what comes after it."""
+        """The sequence number before the oldest mention event a writer left unstored (for
+        longer than `STRANDED` — a batch in flight in another process is not recovery's),
+        or the last one logged: recovery replays what comes after it."""
         with self._pool.connection() as conn:
             row = conn.execute(
-                "SELECT coalesce((SELECT min(seq) - 1 FROM audit_unapplied), "
-                "(SELECT max(seq) FROM audit), 0)"
+                "SELECT coalesce((SELECT min(seq) - 1 FROM audit_unapplied "
+                "WHERE logged_at < now() - %s), (SELECT max(seq) FROM audit), 0)",
+                (STRANDED,),
             ).fetchone()
         return int(row[0]) if row else 0
 

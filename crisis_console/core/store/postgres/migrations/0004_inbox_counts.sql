@@ -81,3 +81,7 @@ CREATE TRIGGER inbox_counts_unanswer AFTER DELETE ON state
 -- What a database migrated from version 3 already holds.
 INSERT INTO inbox_counts
 SELECT queue, level_queues, inbox_status(key, deleted), count(*) FROM mentions GROUP BY 1, 2, 3;
+
+-- When each mention event was logged: recovery replays only what a writer left unstored for
+-- longer than a batch takes (`PgMentions.applied`), never another process's batch in flight.
+ALTER TABLE audit_unapplied ADD COLUMN logged_at timestamptz NOT NULL DEFAULT now();
