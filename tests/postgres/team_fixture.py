@@ -21,7 +21,7 @@ from tests.pg_fixture import SERVER
 
 GRANT_WORK = (
     "GRANT SELECT, INSERT, UPDATE, DELETE ON mentions, state, due, volume, audit_unapplied, "
-    "inbox_counts TO {r}"
+    "inbox_counts, author_posts TO {r}"
 )
 GRANT_READ = (
     "GRANT SELECT, INSERT ON audit TO {r}; GRANT SELECT ON roster, crisis_console_migrations TO {r}"

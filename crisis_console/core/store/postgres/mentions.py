@@ -146,9 +146,8 @@ class PgMentions:
 
     def author_counts(self, author_keys: Iterable[str]) -> dict[str, int]:
         with self._pool.connection() as conn:
-            rows = conn.execute(
-                "SELECT author_key, count(*) FROM mentions WHERE author_key = ANY(%s) "
-                "GROUP BY author_key",
+            rows = conn.execute(  # kept by a trigger (migration 0004): never a count of rows
+                "SELECT author_key, n FROM author_posts WHERE author_key = ANY(%s)",
                 (list(set(author_keys)),),
             ).fetchall()
         return {author: int(n) for author, n in rows}

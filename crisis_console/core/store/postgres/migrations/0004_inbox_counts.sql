@@ -85,3 +85,22 @@ SELECT queue, level_queues, inbox_status(key, deleted), count(*) FROM mentions G
 -- When each mention event was logged: recovery replays only what a writer left unstored for
 -- longer than a batch takes (`PgMentions.applied`), never another process's batch in flight.
 ALTER TABLE audit_unapplied ADD COLUMN logged_at timestamptz NOT NULL DEFAULT now();
+
+-- Posts per author, kept as mentions arrive: triage asks for each author in every batch, and
+-- counting a prolific author's rows grows with the store (an edit is not another post).
+CREATE TABLE author_posts (
+    author_key text PRIMARY KEY,
+    n          bigint NOT NULL
+);
+CREATE FUNCTION author_posts_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- In key order: two batches touching the same authors lock them in the same order.
+    INSERT INTO author_posts
+    SELECT author_key, count(*) FROM new_rows GROUP BY 1 ORDER BY 1
+    ON CONFLICT (author_key) DO UPDATE SET n = author_posts.n + EXCLUDED.n;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER author_posts_counted AFTER INSERT ON mentions
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION author_posts_counted();
+INSERT INTO author_posts SELECT author_key, count(*) FROM mentions GROUP BY 1;
