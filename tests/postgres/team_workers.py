@@ -1,7 +1,7 @@
 """Processes for the team soak test (`test_team_soak.py`), each with a service of its own on
 the team database, as a real operator's process would have:
 
-- `race_claims` and `race_approvals`: run in two spawned processes at once, meeting at a
+- `racer`: runs in two spawned processes at once, meeting at a
   barrier before each attempt, so both try the same mention or reply in the same instant;
 - `python -m tests.postgres.team_workers DSN FOLDER`: a console driven by Textual's Pilot
   in a process of its own, told what to do one line at a time on its standard input, and
@@ -33,30 +33,29 @@ def service_for(dsn: str, folder: Path) -> Iterator[ConsoleService]:
         yield service
 
 
-def race_claims(dsn: str, folder: Path, keys: list[str], barrier: Any, out: Any) -> None:
-    """Claim each key the moment the other racer does; report (key, "won" or the refusal)."""
+def _claim(service: ConsoleService, key: str) -> str:
+    service.claims.claim(key)
+    return "won"
+
+
+def _approve(service: ConsoleService, reply_id: str) -> str:
+    return service.replies.approve(reply_id).status  # a social approver sends it too
+
+
+ACTIONS = {"claim": _claim, "approve": _approve}
+
+
+def racer(dsn: str, folder: Path, action: str, items: list[str], barrier: Any, out: Any) -> None:
+    """Do `action` to each item the moment the other racer does; report (item, what came
+    of it: "won", the reply's status, or "refused: ..." with the refusal's words)."""
     with service_for(dsn, folder) as service:
         results = []
-        for key in keys:
+        for item in items:
             barrier.wait(60)
             try:
-                service.claims.claim(key)
-                results.append((key, "won"))
+                results.append((item, ACTIONS[action](service, item)))
             except Exception as exc:  # the refusal, whatever its kind, is the result
-                results.append((key, str(exc)))
-        out.put(results)
-
-
-def race_approvals(dsn: str, folder: Path, reply_ids: list[str], barrier: Any, out: Any) -> None:
-    """Approve (and so send) each reply the moment the other racer does."""
-    with service_for(dsn, folder) as service:
-        results = []
-        for reply_id in reply_ids:
-            barrier.wait(60)
-            try:
-                results.append((reply_id, service.replies.approve(reply_id).status))
-            except Exception as exc:
-                results.append((reply_id, f"refused: {exc}"))
+                results.append((item, f"refused: {exc}"))
         out.put(results)
 
 

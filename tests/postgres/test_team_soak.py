@@ -27,7 +27,7 @@ from crisis_console.core.store.postgres.connection import connect
 from crisis_console.core.store.postgres.store import LEADER_LOCK
 from tests.conftest import record
 from tests.postgres.team_fixture import Team
-from tests.postgres.team_workers import race_approvals, race_claims, service_for
+from tests.postgres.team_workers import racer, service_for
 
 SECRET = "a-shared-secret-of-the-soak-test"  # noqa: S105 (the test's own)
 PER_SERVE, FOLLOWED, RACED = 6_000, 8_000, 300  # 20,000 with the raced ones
@@ -114,20 +114,20 @@ def leader_backend(team: Team) -> int | None:
     return None if row is None else int(row[0])
 
 
-def race(target: Any, team: Team, names: tuple[str, str], items: list[str]) -> list[Any]:
-    """`target` in two spawned processes, as two operators, meeting before each item."""
+def race(action: str, team: Team, names: tuple[str, str], items: list[str]) -> list[Any]:
+    """`action` in two spawned processes, as two operators, meeting before each item."""
     spawn = multiprocessing.get_context("spawn")
     barrier, out = spawn.Barrier(2), spawn.Queue()
     racers = [
-        spawn.Process(target=target, args=(team.dsn(n), team.folder, items, barrier, out))
+        spawn.Process(target=racer, args=(team.dsn(n), team.folder, action, items, barrier, out))
         for n in names
     ]
-    for racer in racers:
-        racer.start()
+    for process in racers:
+        process.start()
     results = [out.get(timeout=300) for _ in racers]
-    for racer in racers:
-        racer.join(60)
-        assert racer.exitcode == 0
+    for process in racers:
+        process.join(60)
+        assert process.exitcode == 0
     return results
 
 
@@ -195,7 +195,7 @@ def test_a_crisis_team_at_full_load(team: Team) -> None:
     try:
         # Raced while the writers write: one claim of each mention wins, the other is told
         # whose it is.
-        claims = race(race_claims, team, ("maya", "lee"), [f"x:r{i}" for i in range(CLAIM_RACES)])
+        claims = race("claim", team, ("maya", "lee"), [f"x:r{i}" for i in range(CLAIM_RACES)])
         by_key: dict[str, list[str]] = {}
         for results in claims:
             for key, result in results:
@@ -203,8 +203,9 @@ def test_a_crisis_team_at_full_load(team: Team) -> None:
         for key, results in by_key.items():
             assert results.count("won") == 1, (key, results)
             loser = next(r for r in results if r != "won")
+            assert loser.startswith("refused:"), loser
             assert any(team.logins[n] in loser for n in ("maya", "lee")), loser
-        approvals = race(race_approvals, team, ("maya", "lee"), drafts)
+        approvals = race("approve", team, ("maya", "lee"), drafts)
         outcomes = Counter(r for results in approvals for _, r in results)
         went = sum(n for status, n in outcomes.items() if not status.startswith("refused"))
         assert went == SEND_RACES, outcomes  # one approval of each; the other refused
