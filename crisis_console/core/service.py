@@ -144,9 +144,11 @@ class ConsoleService:
 
     @synchronized
     def inbox_page(self, where: InboxFilter, offset: int = 0, limit: int = 200) -> InboxPage:
-        """One page of the inbox, filtered and sorted, from the in-memory index."""
+        """One page of the inbox, filtered and sorted, with each row in its queue at the
+        crisis level in force (which the page names)."""
         level = self.crisis.state().level
-        return self._store.inbox.page(where, offset, limit, level, self.clock())
+        page = self._store.inbox.page(where, offset, limit, level, self.clock())
+        return dataclasses.replace(page, level=level)
 
     @synchronized
     def claim_holders(self) -> dict[str, str]:

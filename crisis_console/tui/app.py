@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
+from crisis_console.core.crisis.crisis_state import CrisisState
 from crisis_console.core.crisis.notify import Notification
 from crisis_console.core.intake.follow import follow
 from crisis_console.core.replies.reply_model import Reply
@@ -73,14 +74,15 @@ class CrisisConsoleApp(App[None]):
         self._run_timers = run_timers
         self._follow = follow
         self._stop_following = threading.Event()
-        self.sub_title = (
-            f"{location} · playbook {service.playbook.id} · {service.operator.describe()}"
-        )
+        self._where = f"{location} · playbook {service.playbook.id} · {service.operator.describe()}"
+        self.sub_title = self._where
+        self._seen: tuple[int, int] | None = None  # the level and open alarms last shown
 
     def on_mount(self) -> None:
         # The sink may be called from a worker thread; post_message is safe from any thread.
         self.service.notifier.console.listener = self._from_any_thread
         self.push_screen(InboxScreen(self.service))
+        self._announce(self.service.crisis.state(), self.service.crisis.alarm_summary()[0])
         if self._run_timers:
             self.set_interval(TIMER_SECONDS, self.run_timers)
             self.set_interval(OUTBOX_SECONDS, self.work_outbox)
@@ -137,7 +139,7 @@ class CrisisConsoleApp(App[None]):
         """In team mode, what other operators do shows here as they do it: each burst of
         changes in the database reloads the screen once (a folder has no other writer)."""
         for _ in self.service.changes(self._stop_following):
-            self.call_from_thread(self.refresh_state)
+            self.call_from_thread(self.refresh_state, others=True)
 
     def _from_any_thread(self, notification: Notification) -> None:
         self.post_message(NotificationArrived(notification))
@@ -165,12 +167,43 @@ class CrisisConsoleApp(App[None]):
                 )
         self.refresh_state()
 
-    def refresh_state(self) -> None:
-        """Let the screen on top reload: its rows, its checklist; and its alarm banner here,
-        so every screen's banner is current, whether or not the screen reloads."""
+    def refresh_state(self, others: bool = False) -> None:
+        """Let the screen on top reload: its rows, its checklist; and its alarm banner and
+        the level in the header here, so every screen shows them current. `others`: the
+        change came from another process (team mode), so what it raised is announced."""
+        alarms = self.service.crisis.alarm_summary()
+        self._announce(self.service.crisis.state(), alarms[0], others)
         for banner in self.screen.query(AlarmBanner):
-            banner.show_open(self.service)
+            banner.show(alarms)
         self.screen.post_message(StateChanged())
+
+    def _announce(self, crisis: CrisisState, open_alarms: int, others: bool = False) -> None:
+        """The level in every screen's header; a level someone else set, and harm alarms
+        another process raised, told as they arrive (this console's own are told already)."""
+        level = self.service.playbook.level(crisis.level)
+        # First, so that a narrow terminal cuts the folder's name, not the level.
+        shown = f"LEVEL {crisis.level} {level.name.upper()} · " if crisis.level else ""
+        self.sub_title = shown + self._where
+        if self._seen is not None:
+            seen_level, seen_alarms = self._seen
+            if crisis.level != seen_level and crisis.by != self.service.operator.name:
+                self.notify(
+                    f"{crisis.by or 'The playbook'} set level {crisis.level} ({level.name})"
+                    + (f": {crisis.reason}" if crisis.reason else "."),
+                    title="Crisis level changed",
+                    severity="warning",
+                    timeout=15,
+                )
+            if others and open_alarms > seen_alarms:
+                new = open_alarms - seen_alarms
+                self.notify(
+                    f"{new:,} new risk-of-harm alarm{'s' if new > 1 else ''}: press a.",
+                    title="Harm",
+                    severity="error",
+                    timeout=10,
+                )
+                self.bell()
+        self._seen = (crisis.level, open_alarms)
 
     def on_notification_arrived(self, message: NotificationArrived) -> None:
         n = message.notification

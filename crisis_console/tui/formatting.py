@@ -32,6 +32,17 @@ PLATFORM_SHORT = {
 }  # fmt: skip
 
 
+def level_badge(number: int, name: str, crisis: bool) -> Text:
+    """The crisis level for the status line: empty at level 0, loud from level 1 on."""
+    if number <= 0:
+        return Text()
+    style = "bold white on red" if crisis else "bold black on dark_orange"
+    badge = Text().append(f" LEVEL {number} {visible(name).upper()} ", style=style)
+    if crisis:
+        badge.append(" ordinary sending paused", style="bold")
+    return badge.append("  ·  ", style="dim")
+
+
 def plain(text: str) -> Text:
     """Untrusted text, shown literally."""
     return Text(visible(text))

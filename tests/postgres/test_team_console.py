@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from textual.widgets._toast import Toast
 
 from crisis_console import config
 from crisis_console.cli import open_service
@@ -18,6 +21,9 @@ from crisis_console.core.store.postgres.roster import seed_lead
 from crisis_console.tui.app import CrisisConsoleApp
 from crisis_console.tui.widgets.mention_table import MentionTable
 from tests.conftest import NOW, jsonl, record
+from tests.postgres.team_fixture import Team
+from tests.postgres.team_workers import service_for
+from tests.tui.test_inbox import screen_text
 
 SHOWN_WITHIN = 1.0  # seconds, as issue 14 asks
 
@@ -64,3 +70,46 @@ async def test_one_console_sees_another_operators_work_within_a_second(
                 assert time.monotonic() - start < SHOWN_WITHIN + 2, table.get_row("x:1")
                 await pilot.pause()
                 await asyncio.sleep(0.05)
+
+
+async def test_another_operators_level_change_and_alarms_are_announced(team: Team) -> None:
+    """maya (pr) raises the level in her process and ingests a post about a fire: lee's
+    console says who set which level, shows it on the header and status line, and rings for
+    the new alarm, with nobody pressing a key there."""
+    assert team.run("lead", "team", "set", team.logins["maya"], "pr").returncode == 0
+    assert team.run("lead", "team", "set", team.logins["lee"], "social").returncode == 0
+    with (
+        service_for(team.dsn("lee"), team.folder) as mine,
+        service_for(team.dsn("maya"), team.folder) as theirs,
+    ):
+        theirs.ingest(read_jsonl(jsonl(record("1", "Where is my parcel?")), "a.jsonl", NOW))
+        app = CrisisConsoleApp(mine, "team", run_timers=False)
+        bells: list[float] = []
+        app.bell = lambda: bells.append(time.monotonic())  # type: ignore[method-assign]
+        async with app.run_test(size=(130, 32), notifications=True) as pilot:
+            status = app.screen.query_one("#inbox-status")
+
+            async def until(check: Callable[[], bool], what: str) -> None:
+                start = time.monotonic()
+                while not check():
+                    assert time.monotonic() - start < SHOWN_WITHIN + 2, what
+                    await pilot.pause()
+                    await asyncio.sleep(0.05)
+
+            await until(lambda: "1–1 of 1" in screen_text(status), "the first page")
+            assert "LEVEL" not in app.sub_title and "LEVEL" not in screen_text(status)
+            theirs.crisis.set_level(2, "Fire reports on AirCrisp")
+
+            def toasts() -> str:
+                return " ".join(str(t.render()) for t in app.screen.query(Toast))
+
+            await until(lambda: "set level 2" in toasts(), "the level's toast")
+            assert f"{team.logins['maya']} set level 2 (crisis): Fire reports" in toasts()
+            assert app.sub_title.startswith("LEVEL 2 CRISIS · ")
+            await until(lambda: "LEVEL 2 CRISIS" in screen_text(status), "the status line")
+            assert "ordinary sending paused" in screen_text(status)
+            assert not bells
+            feed = jsonl(record("2", "My charger caught fire and burned my hand"))
+            theirs.ingest(read_jsonl(feed, "b.jsonl", NOW))
+            await until(lambda: bool(bells), "the bell for another process's alarm")
+            assert "1 new risk-of-harm alarm: press a." in toasts()

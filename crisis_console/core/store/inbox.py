@@ -159,6 +159,7 @@ class InboxPage:
     total: int  # rows matching the filter
     queue_counts: dict[str, int]  # open mentions per queue, whatever the filter
     exact: bool = True  # False: `total` is a floor (a filtered page's count stops there)
+    level: int = 0  # the crisis level the rows were routed at
 
 
 def at_level(rows: Sequence[InboxRow], level: int) -> list[InboxRow]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,6 +20,7 @@ from crisis_console.core.models import Category, Platform, StoredMention, Urgenc
 from crisis_console.core.replies.claims import ClaimDesk
 from crisis_console.core.service import ConsoleService
 from crisis_console.core.store.inbox import STATUSES, InboxFilter, InboxPage, InboxRow
+from crisis_console.tui import formatting as fmt
 from crisis_console.tui.messages import (
     AcknowledgeRequested,
     AuditTrailRequested,
@@ -115,7 +115,8 @@ class InboxScreen(Screen[None]):
         self.query_one(MentionTable).show(page.rows, claims, now)
         self.query_one(MentionDetail).now = now
         counts = "  ".join(f"{q} {n}" for q, n in sorted(page.queue_counts.items()))
-        status = Text()
+        level = self.service.playbook.level(page.level)
+        status = fmt.level_badge(page.level, level.name, level.crisis)
         if page.total:
             last = page.offset + len(page.rows)
             more = "" if page.exact else "+"  # a filtered count stops at 10,000 in team mode
