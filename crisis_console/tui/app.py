@@ -16,7 +16,7 @@ from textual.screen import Screen
 from crisis_console.core.crisis.crisis_state import CrisisState
 from crisis_console.core.crisis.notify import Notification
 from crisis_console.core.intake.follow import follow
-from crisis_console.core.replies.reply_model import Reply
+from crisis_console.core.replies.reply_model import FAILED, SENT, Reply
 from crisis_console.core.service import ConsoleService, IngestReport
 from crisis_console.core.text import visible
 from crisis_console.tui.attempt import attempt
@@ -25,6 +25,7 @@ from crisis_console.tui.messages import (
     AuditTrailRequested,
     LevelChangeRequested,
     NotificationArrived,
+    ReplyOnItsWay,
     ReplyRequested,
     StateChanged,
     StepTickRequested,
@@ -77,6 +78,7 @@ class CrisisConsoleApp(App[None]):
         self._where = f"{location} · playbook {service.playbook.id} · {service.operator.describe()}"
         self.sub_title = self._where
         self._seen: tuple[int, int] | None = None  # the level and open alarms last shown
+        self._on_its_way: set[str] = set()  # replies sent here that another process may deliver
 
     def on_mount(self) -> None:
         # The sink may be called from a worker thread; post_message is safe from any thread.
@@ -158,14 +160,33 @@ class CrisisConsoleApp(App[None]):
             self.call_from_thread(self._delivered, done)
 
     def _delivered(self, replies: list[Reply]) -> None:
+        """What this process's outbox delivered: its operator's own replies are told; in
+        team mode, where the leading console delivers everyone's, others' failures too (their
+        senders hear it in their own consoles, which follow their replies)."""
         for reply in replies:
-            if reply.status == "sent":
-                self.notify(f"Sent to {reply.mention} ({reply.id[:8]}).")
-            elif reply.status == "failed":
-                self.notify(
-                    f"{reply.error}", title=f"Could not send to {reply.mention}", severity="error"
-                )
+            mine = reply.sent_by == self.service.operator.name
+            if mine or reply.status == FAILED:
+                self._tell(reply)
         self.refresh_state()
+
+    def _tell(self, reply: Reply) -> None:
+        self._on_its_way.discard(reply.id)
+        if reply.status == SENT:
+            self.notify(f"Sent to {reply.mention} ({reply.id[:8]}).")
+        elif reply.status == FAILED:
+            self.notify(
+                f"{reply.error}", title=f"Could not send to {reply.mention}", severity="error"
+            )
+
+    def on_reply_on_its_way(self, message: ReplyOnItsWay) -> None:
+        self._on_its_way.add(message.reply_id)
+
+    def _follow_replies(self) -> None:
+        """Replies sent from here that another process delivered since: told as they land."""
+        for reply_id in list(self._on_its_way):
+            reply = self.service.replies.reply(reply_id)
+            if reply.status in (SENT, FAILED):
+                self._tell(reply)
 
     def refresh_state(self, others: bool = False) -> None:
         """Let the screen on top reload: its rows, its checklist; and its alarm banner and
@@ -173,6 +194,8 @@ class CrisisConsoleApp(App[None]):
         change came from another process (team mode), so what it raised is announced."""
         alarms = self.service.crisis.alarm_summary()
         self._announce(self.service.crisis.state(), alarms[0], others)
+        if others:
+            self._follow_replies()
         for banner in self.screen.query(AlarmBanner):
             banner.show(alarms)
         self.screen.post_message(StateChanged())

@@ -48,3 +48,11 @@ class AuditTrailRequested(Message):
     """The operator asked for one mention's audit trail."""
 
     key: str
+
+
+@dataclass
+class ReplyOnItsWay(Message):
+    """This operator sent a reply (or approved it, and so sent it): it is `sending` until
+    the outbox delivers it, here or, in team mode, in whichever process leads."""
+
+    reply_id: str

@@ -15,10 +15,12 @@ from crisis_console.cli import open_service
 from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.models import Role
 from crisis_console.core.playbook.playbook_check import load_playbook
+from crisis_console.core.service import ConsoleService
 from crisis_console.core.store.postgres import migrations
 from crisis_console.core.store.postgres.connection import connect
 from crisis_console.core.store.postgres.roster import seed_lead
 from crisis_console.tui.app import CrisisConsoleApp
+from crisis_console.tui.screens.approvals import ApprovalScreen
 from crisis_console.tui.widgets.mention_table import MentionTable
 from tests.conftest import NOW, jsonl, record
 from tests.postgres.team_fixture import Team
@@ -113,3 +115,51 @@ async def test_another_operators_level_change_and_alarms_are_announced(team: Tea
             theirs.ingest(read_jsonl(feed, "b.jsonl", NOW))
             await until(lambda: bool(bells), "the bell for another process's alarm")
             assert "1 new risk-of-harm alarm: press a." in toasts()
+
+
+async def test_a_draft_shows_in_the_approvers_queue_and_the_sender_hears_it_went(
+    team: Team,
+) -> None:
+    """The lead's draft appears in maya's open approval queue by itself; maya approves (and
+    so sends) it in her console, the leading process's outbox delivers it, and maya's
+    console says it was sent, though another process sent it."""
+    assert team.run("lead", "team", "set", team.logins["maya"], "social").returncode == 0
+    with service_for(team.dsn("lead"), team.folder) as lead:
+        assert lead._store.is_leader()  # the first to ask leads: its outbox sends for all
+        with service_for(team.dsn("maya"), team.folder) as mine:
+            await approve_in_my_console(mine, lead)
+
+
+async def approve_in_my_console(mine: ConsoleService, lead: ConsoleService) -> None:
+    lead.ingest(read_jsonl(jsonl(record("1", "Where is my parcel?")), "a.jsonl", NOW))
+    lead.replies.approve_template("delivery-delay")
+    mine.replies.deliver_now = False  # as the console's composition root sets it
+    app = CrisisConsoleApp(mine, "team", run_timers=False)
+    async with app.run_test(size=(130, 32), notifications=True) as pilot:
+        await pilot.press("A")
+        screen = app.screen
+        assert isinstance(screen, ApprovalScreen)
+
+        async def until(check: Callable[[], bool], what: str) -> None:
+            start = time.monotonic()
+            while not check():
+                assert time.monotonic() - start < SHOWN_WITHIN + 2, what
+                await pilot.pause()
+                await asyncio.sleep(0.05)
+
+        await until(
+            lambda: "Nothing waits" in screen_text(screen.query_one("#approval-detail")),
+            "an empty queue",
+        )
+        lead.claims.claim("x:1")
+        draft = lead.replies.submit("x:1", "delivery-delay", {"new_date": "Thursday"})
+        lead.claims.release("x:1")
+        await until(lambda: [r.id for r in screen.rows] == [draft.id], "the draft, live")
+        await pilot.press("y")
+        await until(lambda: mine.replies.reply(draft.id).status == "sending", "sending")
+        assert [r.id for r in lead.work_outbox()] == [draft.id]  # the leader delivers
+
+        def toasts() -> str:
+            return " ".join(str(t.render()) for t in app.screen.query(Toast))
+
+        await until(lambda: f"Sent to x:1 ({draft.id[:8]})" in toasts(), "the sender told")

@@ -12,10 +12,11 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from crisis_console.core.replies.reply_model import Reply
+from crisis_console.core.replies.reply_model import SENDING, Reply
 from crisis_console.core.service import ConsoleService
 from crisis_console.tui import formatting as fmt
 from crisis_console.tui.attempt import attempt
+from crisis_console.tui.messages import ReplyOnItsWay, StateChanged
 from crisis_console.tui.screens.reply import findings_text
 from crisis_console.tui.screens.text_prompt import TextPrompt
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
@@ -103,19 +104,32 @@ class ApprovalScreen(Screen[None]):
                 out.append_text(fmt.plain(step["diff"]))
         self.query_one("#approval-detail", Static).update(out)
 
+    def on_state_changed(self, message: StateChanged) -> None:
+        self.reload()  # another operator's draft, approval or send, in team mode
+
     def _do(self, what: str, action: Callable[[], object]) -> None:
         attempt(self, self.service, what, action, timeout=10)
         self.reload()
 
+    def _send(self, what: str, action: Callable[[], Reply]) -> None:
+        """Approve or send; a reply now going out is followed until it is delivered."""
+
+        def sending() -> None:
+            reply = action()
+            if reply.status == SENDING:
+                self.app.post_message(ReplyOnItsWay(reply.id))
+
+        self._do(what, sending)
+
     def action_approve(self) -> None:
         reply = self.selected()
         if reply is not None:
-            self._do("approve", lambda: self.service.replies.approve(reply.id))
+            self._send("approve", lambda: self.service.replies.approve(reply.id))
 
     def action_send(self) -> None:
         reply = self.selected()
         if reply is not None:
-            self._do("send", lambda: self.service.replies.send_approved(reply.id))
+            self._send("send", lambda: self.service.replies.send_approved(reply.id))
 
     def action_reject(self) -> None:
         reply = self.selected()

@@ -18,6 +18,7 @@ from crisis_console.core.replies.templates import ReplyTemplate
 from crisis_console.core.roster import may
 from crisis_console.core.service import ConsoleService
 from crisis_console.tui import formatting as fmt
+from crisis_console.tui.messages import ReplyOnItsWay
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 
 
@@ -134,6 +135,8 @@ class ReplyScreen(Screen[None]):
         except (CrisisConsoleError, ValueError) as exc:
             self.notify(str(exc), title=f"Could not {how}", severity="error", timeout=10)
             return
+        if reply.status == "sending":
+            self.app.post_message(ReplyOnItsWay(reply.id))
         done = {
             "pending": "Draft submitted for approval.",
             "sent": "Sent.",
