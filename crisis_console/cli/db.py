@@ -3,6 +3,9 @@
 crisis-console db init      create the schema in an empty database; the login that runs it
                             becomes the team's lead
 crisis-console db migrate   apply the migrations this version ships that the database lacks
+crisis-console db grant LOGIN...
+                            give each operator's own database login what an operator may
+                            touch (run by the login that ran init, which owns the schema)
 crisis-console db import --from-folder DIR
                             carry a whole data folder into a new team database
 crisis-console db status    the schema version, each migration applied (when, by whom), and
@@ -33,9 +36,12 @@ def add_commands(commands: Any) -> None:
         ("init", "create the schema in an empty database"),
         ("migrate", "apply the migrations the database lacks"),
         ("status", "the schema version and what is pending"),
+        ("grant", "give operators' database logins what an operator may touch"),
         ("import", "carry a whole data folder into a new team database"),
     ):
         sub = db_commands.add_parser(name, help=text)
+        if name == "grant":
+            sub.add_argument("logins", nargs="+", metavar="LOGIN")
         if name == "import":
             sub.add_argument(
                 "--from-folder",
@@ -64,6 +70,15 @@ def run(args: argparse.Namespace, dsn: str | None, out: IO[str]) -> int:
         )
     if args.db_command == "import":
         return _import(args.from_folder, dsn, out)
+    if args.db_command == "grant":
+        from crisis_console.core.store.postgres.grants import grant_operator
+
+        with connect(dsn) as conn:
+            for login in args.logins:
+                grant_operator(conn, login)
+                out.write(f"{login} may now work as an operator; 'team set {login} ROLE' "
+                          "puts them on the team\n")  # fmt: skip
+        return 0
     with connect(dsn) as conn:
         if args.db_command == "status":
             state = migrations.status(conn)
@@ -80,7 +95,8 @@ def run(args: argparse.Namespace, dsn: str | None, out: IO[str]) -> int:
             lead = seed_lead(conn)
             if lead:
                 out.write(f"{lead} (this database login) is the team's lead: add the others "
-                          "with 'crisis-console --db URL team set LOGIN ROLE...'\n")  # fmt: skip
+                          "with 'crisis-console --db URL db grant LOGIN' and "
+                          "'team set LOGIN ROLE...'\n")  # fmt: skip
             state = migrations.status(conn)
     latest = state.version + len(state.pending)
     verdict = "up to date" if not state.pending else f"{len(state.pending)} pending"

@@ -1,5 +1,6 @@
 """The team fixture: a schema set up by the lead's own login with `db init`, and a database
-login each for maya and lee, granted what README's "Team mode" tells a DBA to grant."""
+login each for maya and lee, granted an operator's rights with `db grant` as README's "Team
+mode" says."""
 
 from __future__ import annotations
 
@@ -18,14 +19,6 @@ import pytest
 
 from crisis_console.core.store.postgres.connection import connect, named
 from tests.pg_fixture import SERVER
-
-GRANT_WORK = (
-    "GRANT SELECT, INSERT, UPDATE, DELETE ON mentions, state, due, volume, audit_unapplied, "
-    "inbox_counts, author_posts TO {r}"
-)
-GRANT_READ = (
-    "GRANT SELECT, INSERT ON audit TO {r}; GRANT SELECT ON roster, crisis_console_migrations TO {r}"
-)
 
 
 @dataclass
@@ -83,10 +76,9 @@ def team(pg_dsn: str, tmp_path: Path) -> Iterator[Team]:
     try:
         done = made.run("lead", "db", "init")
         assert done.returncode == 0 and f"{logins['lead']} (this database login) is" in done.stdout
-        with connect(made.dsn("lead"), autocommit=True) as conn:
-            for name in ("maya", "lee"):  # as README's "Team mode" tells the DBA to
-                conn.execute(named(GRANT_WORK, r=logins[name]))
-                conn.execute(named(GRANT_READ, r=logins[name], s=schema))
+        # As README's "Team mode" says: the login that ran init grants the operators'.
+        done = made.run("lead", "db", "grant", logins["maya"], logins["lee"])
+        assert done.returncode == 0, done.stderr
         yield made
     finally:
         with connect(SERVER, autocommit=True) as conn:  # the schema goes with `pg_dsn`

@@ -97,3 +97,13 @@ def test_two_leads_approving_at_once_send_the_reply_exactly_once(
     assert len(sends) == 1 and sends[0]["data"]["reply"] == reply_id
     outbox = (team.folder / "outbox.jsonl").read_text().splitlines()
     assert len(outbox) == 1 and reply_id in outbox[0]
+
+
+def test_db_grant_refuses_a_login_the_server_does_not_have(team: Team) -> None:
+    done = team.run("lead", "db", "grant", "nobody_of_this_name")
+    assert done.returncode != 0
+    assert "no database login 'nobody_of_this_name'" in done.stderr
+    assert "createuser --pwprompt nobody_of_this_name" in done.stderr
+    # Granted, an operator reads the roster but cannot write it (the fixture granted maya).
+    with connect(team.dsn("maya")) as conn:
+        assert conn.execute("SELECT count(*) FROM roster").fetchone() == (1,)

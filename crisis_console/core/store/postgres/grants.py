@@ -1,0 +1,37 @@
+"""What an operator's own database login may touch in team mode (`db grant`), granted by the
+login that owns the schema (the one that ran `db init`).
+
+An operator works the mentions and the state tables and appends to the audit chain; they
+read the roster and the migrations but cannot write them, so nobody makes themselves lead in
+`psql`, and the audit table's trigger refuses any change to what is written.
+"""
+
+from __future__ import annotations
+
+from crisis_console.core.errors import CrisisConsoleError
+from crisis_console.core.store.postgres.connection import Connection, named
+
+WORKED = ("mentions", "state", "due", "volume", "audit_unapplied", "inbox_counts", "author_posts")
+READ = ("roster", "crisis_console_migrations")
+STATEMENTS = (
+    "GRANT USAGE ON SCHEMA {schema} TO {login}",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON " + ", ".join(WORKED) + " TO {login}",
+    "GRANT SELECT, INSERT ON audit TO {login}",
+    "GRANT SELECT ON " + ", ".join(READ) + " TO {login}",
+    "GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {login}",
+)
+
+
+def grant_operator(conn: Connection, login: str) -> None:
+    """Give `login` an operator's rights on this schema; an unknown login is refused with
+    what the DBA types to make it."""
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone()
+    if not exists:
+        raise CrisisConsoleError(
+            f"no database login {login!r}: the DBA makes one first "
+            f"(createuser --pwprompt {login}), then run this again"
+        )
+    row = conn.execute("SELECT current_schema()").fetchone()
+    schema = str(row[0]) if row else "public"
+    for statement in STATEMENTS:
+        conn.execute(named(statement, schema=schema, login=login))
