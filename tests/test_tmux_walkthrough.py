@@ -15,43 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.tmux import Session
+
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
-
-
-class Terminal:
-    def __init__(self, name: str, command: str) -> None:
-        self.name = name
-        subprocess.run(
-            ["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "36", command],
-            check=True,
-            env={**os.environ, "TERM": "xterm-256color"},
-        )
-
-    def screen(self) -> str:
-        out = subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.name],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        return out.stdout
-
-    def keys(self, *keys: str) -> None:
-        for key in keys:
-            subprocess.run(["tmux", "send-keys", "-t", self.name, key], check=True)
-            time.sleep(0.15)
-
-    def wait_for(self, text: str, seconds: float = 30) -> str:
-        deadline = time.time() + seconds
-        while time.time() < deadline:
-            shown = self.screen()
-            if text in shown:
-                return shown
-            time.sleep(0.2)
-        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], check=False, capture_output=True)
 
 
 def test_support_drafts_and_social_approves_in_a_real_terminal(tmp_path: Path) -> None:
@@ -63,7 +29,8 @@ def test_support_drafts_and_social_approves_in_a_real_terminal(tmp_path: Path) -
         f"operators:\n  {me}: [lead]\n  sam: [support]\n  maya: [social]\n"
         f"shared_logins:\n  {me}: [sam, maya]\n"
     )
-    sam = Terminal(f"cc-sam-{os.getpid()}", f"{console} --as sam")
+    sam_terminal = Session(f"cc-sam-{os.getpid()}")
+    sam = sam_terminal.pane(f"{console} --as sam")
     try:
         sam.wait_for("of 20")  # "1–100 of 20x"
         sam.keys("/", "delivery", "Enter")
@@ -79,8 +46,9 @@ def test_support_drafts_and_social_approves_in_a_real_terminal(tmp_path: Path) -
         sam.keys("q")
         time.sleep(1.5)
     finally:
-        sam.close()
-    maya = Terminal(f"cc-maya-{os.getpid()}", f"{console} --as maya")
+        sam_terminal.close()
+    maya_terminal = Session(f"cc-maya-{os.getpid()}")
+    maya = maya_terminal.pane(f"{console} --as maya")
     try:
         maya.wait_for("of 20")
         maya.keys("A")
@@ -91,6 +59,6 @@ def test_support_drafts_and_social_approves_in_a_real_terminal(tmp_path: Path) -
         maya.keys("q")
         time.sleep(1.5)
     finally:
-        maya.close()
+        maya_terminal.close()
     [sent] = [json.loads(line) for line in (data / "outbox.jsonl").read_text().splitlines()]
     assert sent["sent_by"] == "maya"

@@ -131,3 +131,25 @@ def test_composer_snapshot(make_service: ServiceFactory, snap_compare: Callable[
         await compose_delay(pilot, app, "Friday, ring 07700 900123")
 
     assert snap_compare(app_for(maya), terminal_size=(110, 32), run_before=compose)
+
+
+async def test_tab_and_enter_go_from_the_template_list_into_its_first_variable(
+    make_service: ServiceFactory,
+) -> None:
+    prepared(make_service)
+    app = app_for(make_service(Role.SUPPORT, name="sam"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        options = app.screen.query_one(OptionList)
+        ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        options.highlighted = ids.index("delivery-delay")
+        await settle(pilot)
+        await pilot.press("tab")  # not into the form's scrolling container
+        assert app.focused is app.screen.query_one("#var-new_date", Input)
+        await pilot.press("shift+tab")
+        assert app.focused is options
+        await pilot.press("enter")  # picking the template goes on to its first variable
+        await settle(pilot)
+        assert app.focused is app.screen.query_one("#var-new_date", Input)

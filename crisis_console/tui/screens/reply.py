@@ -35,6 +35,11 @@ def findings_text(findings: list[Finding]) -> Text:
     return out
 
 
+class ReplyForm(VerticalScroll, can_focus=False):
+    """The template's form: Tab goes from the template list straight into its first
+    variable, never to the scrolling container (it scrolls to follow the focus)."""
+
+
 class ReplyScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
@@ -55,7 +60,7 @@ class ReplyScreen(Screen[None]):
         yield Static(id="reply-mention")
         with Horizontal(id="reply-body"):
             yield OptionList(id="reply-templates")
-            with VerticalScroll(id="reply-form"):
+            with ReplyForm(id="reply-form"):
                 yield Label("Pick a template on the left.", id="reply-template-title")
                 yield Vertical(id="reply-variables")
                 yield Static(id="reply-preview")
@@ -96,6 +101,12 @@ class ReplyScreen(Screen[None]):
             label = f"{v.name}{' (required)' if v.required else ''}: {v.description}"
             await box.mount(Label(label), Input(id=f"var-{v.name}", placeholder=v.name))
         self.refresh_preview()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter on a template: on to its first variable, if it has one."""
+        first = self.query_one("#reply-variables", Vertical).query(Input)
+        if first:
+            first.first().focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.refresh_preview()

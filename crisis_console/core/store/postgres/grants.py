@@ -35,3 +35,11 @@ def grant_operator(conn: Connection, login: str) -> None:
     schema = str(row[0]) if row else "public"
     for statement in STATEMENTS:
         conn.execute(named(statement, schema=schema, login=login))
+    # A GRANT that is not ours to give only warns; say so rather than leave a login that
+    # cannot reach its tables (USAGE on the schema is its owner's to give).
+    row = conn.execute("SELECT has_schema_privilege(%s, %s, 'USAGE')", (login, schema)).fetchone()
+    if not (row and row[0]):
+        raise CrisisConsoleError(
+            f"{login} cannot use the schema {schema}, and only its owner can allow it: "
+            f'the DBA runs GRANT USAGE ON SCHEMA "{schema}" TO "{login}"'
+        )
