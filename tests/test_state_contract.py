@@ -208,3 +208,23 @@ def test_replies_saved_at_once_to_one_mention_are_all_listed(backend: Backend) -
     race(draft, RACERS)
     listed = backend.store().state.replies.for_mention("x:1")
     assert sorted(r.id for r in listed) == sorted(f"r{i}" for i in range(RACERS))
+
+
+def test_the_newest_audit_records_come_from_the_end(backend: Backend) -> None:
+    """The audit screen's read: the newest records, newest first, one mention's or one
+    operator's if asked; on a folder it reads back from the end, so the records before the
+    ones it returns are never parsed (a damaged line there goes unread)."""
+    log = backend.audit()
+    log.append([event(k) for k in range(40)])
+    assert [r["seq"] for r in log.newest(3)] == [40, 39, 38]
+    priyas = [dataclasses.replace(event(k), subject="x:hers", actor="priya") for k in range(3)]
+    log.append([*priyas, event(99)])
+    assert [r["seq"] for r in log.newest(2, "x:hers")] == [43, 42]
+    assert [r["seq"] for r in log.newest(10, "priya")] == [43, 42, 41]
+    assert [r["seq"] for r in log.newest(10, "nobody")] == []
+    if isinstance(log, AuditLog):
+        # A line near the start made unreadable: the newest ten never reach it.
+        lines = log.path.read_bytes().splitlines(keepends=True)
+        lines[1] = b"{not json\n"
+        log.path.write_bytes(b"".join(lines))
+        assert [r["seq"] for r in log.newest(10)] == list(range(44, 34, -1))

@@ -221,6 +221,15 @@ class ConsoleService:
         return self._audit.events()
 
     @synchronized
+    def newest_audit_records(self, limit: int, who_or_what: str = "") -> list[dict[str, Any]]:
+        """The newest records, newest first; only one mention's or operator's if given."""
+        return self._audit.newest(limit, who_or_what)
+
+    @synchronized
+    def audit_count(self) -> int:
+        return self._audit.last_seq
+
+    @synchronized
     def verify_audit(self) -> VerifyResult:
         return self._audit.verify()
 

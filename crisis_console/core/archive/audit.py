@@ -83,6 +83,7 @@ class Audit(Protocol):
         self, actions: Collection[str], since: datetime | None = None
     ) -> Iterator[dict[str, Any]]: ...
     def level_changes(self) -> list[dict[str, Any]]: ...
+    def newest(self, limit: int, who_or_what: str = "") -> list[dict[str, Any]]: ...
     def verify(self) -> VerifyResult: ...
 
 
@@ -250,6 +251,23 @@ class AuditLog:
             return []
         found = [e for e in self._tail_records(last - seq) if e["seq"] > seq]
         return sorted(found, key=lambda e: e["seq"])
+
+    def newest(self, limit: int, who_or_what: str = "") -> list[dict[str, Any]]:
+        """Up to `limit` records, newest first, read backwards from the end; with
+        `who_or_what`, only those whose subject (a mention's key) or actor it is. Costs the
+        records read, never the whole log unless the matches are that far back."""
+        out: list[dict[str, Any]] = []
+        needle = who_or_what.encode()
+        for file in reversed(self.files()):
+            for line in _lines_backwards(file):
+                if not line.strip() or (needle and needle not in line):
+                    continue  # most lines are passed over unparsed
+                record = json.loads(line)
+                if not who_or_what or who_or_what in (record["subject"], record["actor"]):
+                    out.append(record)
+                    if len(out) >= limit:
+                        return out
+        return out
 
     def _tail_records(self, count: int) -> list[dict[str, Any]]:
         """The last `count` records, newest first, read backwards from the end a block at a

@@ -4,7 +4,6 @@ and a verification of the whole chain on demand."""
 from __future__ import annotations
 
 import json
-from itertools import islice
 
 from rich.text import Text
 from textual import work
@@ -55,14 +54,10 @@ class AuditScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="audit")
     def load(self) -> None:
-        needle = self.needle
-        found = [
-            e
-            for e in self.service.audit_records()
-            if not needle or needle in (e["subject"], e["actor"])
-        ]
-        newest = list(islice(reversed(found), SHOWN))
-        self.app.call_from_thread(self._show, newest, len(found))
+        """The newest records only: read from the end, never the whole log."""
+        newest = self.service.newest_audit_records(SHOWN, self.needle)
+        total = len(newest) if self.needle else self.service.audit_count()
+        self.app.call_from_thread(self._show, newest, total)
 
     def _show(self, records: list[dict[str, object]], total: int) -> None:
         if not self.is_attached:  # the console closed while the worker ran
@@ -78,9 +73,12 @@ class AuditScreen(Screen[None]):
                 str(r["action"]),
                 fmt.plain(str(r["subject"])),
             )
-        what = f" matching '{self.needle}'" if self.needle else ""
-        shown = min(total, SHOWN)
-        line = f" {total:,} record(s){what}; the newest {shown} shown. v verifies the chain."
+        if self.needle:  # counted only as far as shown: the log is not read to its start
+            more = "+" if total >= SHOWN else ""
+            line = f" {total:,}{more} record(s) matching '{self.needle}', newest first."
+        else:
+            line = f" {total:,} record(s); the newest {min(total, SHOWN)} shown."
+        line += " v verifies the chain."
         self.query_one("#audit-status", Static).update(Text(line))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -82,6 +82,17 @@ class PgAuditLog:
             for (line,) in cur:
                 yield line
 
+    def newest(self, limit: int, who_or_what: str = "") -> list[dict[str, Any]]:
+        """Up to `limit` records, newest first (see `AuditLog.newest`): the sequence's index
+        walked backwards until enough match."""
+        query = (
+            "SELECT line FROM audit WHERE %(who)s = '' OR (line::jsonb->>'subject' = %(who)s "
+            "OR line::jsonb->>'actor' = %(who)s) ORDER BY seq DESC LIMIT %(limit)s"
+        )
+        with self._session.pool.connection() as conn:
+            rows = conn.execute(query, {"who": who_or_what, "limit": limit}).fetchall()
+        return [json.loads(line) for (line,) in rows]
+
     def events(self) -> Iterator[dict[str, Any]]:
         """Every record, oldest first."""
         for line in self._lines("SELECT line FROM audit ORDER BY seq", ()):
