@@ -6,7 +6,6 @@ user data directory. Tests set `CRISIS_CONSOLE_HOME` so a developer's own data i
 
 from __future__ import annotations
 
-import getpass
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,6 +14,7 @@ import platformdirs
 
 from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.playbook.yamlfile import load_yaml
+from crisis_console.core.roster import process_account
 
 APP_NAME = "crisis-console"
 HOME_ENV = "CRISIS_CONSOLE_HOME"
@@ -86,8 +86,6 @@ def setting(folder: Path | None, key: str) -> str | None:
 
 
 def operator() -> str:
-    """Who is acting: the OS login name."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return f"uid:{os.getuid()}"
+    """Who is acting: the account the process runs as (`roster.process_account`), never
+    an environment variable."""
+    return process_account()

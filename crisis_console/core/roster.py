@@ -7,7 +7,9 @@ only reads and exports. The service checks every action here; the console only r
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +20,21 @@ from crisis_console.core.errors import CrisisConsoleError, FileRefused
 from crisis_console.core.models import Role
 from crisis_console.core.playbook.yamlcheck import Checker
 from crisis_console.core.playbook.yamlfile import load_yaml
+
+
+def process_account() -> str:
+    """The name of the account this process runs as, from its effective uid. `USER`,
+    `LOGNAME` and the rest of the environment are the caller's to set, so they never say
+    who someone is."""
+    try:
+        import pwd  # POSIX only: the console is for Unix hosts, reached over SSH
+    except ImportError:  # pragma: no cover - no uid to trust on Windows
+        return getpass.getuser()
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # an account the password database does not list
+        return f"uid:{os.geteuid()}"
+
 
 TEAM_FILE = "team.yaml"
 

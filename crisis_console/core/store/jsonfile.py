@@ -8,7 +8,6 @@ holds a data folder for one process and names the holder to anyone refused.
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import socket
@@ -23,6 +22,7 @@ from filelock import FileLock, Timeout
 from tinydb.storages import Storage
 
 from crisis_console.core.errors import StoreError, StoreLocked
+from crisis_console.core.roster import process_account
 
 LOCK_FILE = "console.lock"
 HOLDER_FILE = "console.lock.json"
@@ -155,7 +155,7 @@ class FolderLock:
                 "another --data-dir. (Exports and triage still work while it runs.)"
             ) from None
         me = {
-            "user": getpass.getuser(),
+            "user": process_account(),
             "host": socket.gethostname(),
             "pid": os.getpid(),
             "since": datetime.now(UTC).isoformat(timespec="seconds"),
