@@ -257,7 +257,7 @@ class ReplyDesk:
         self._ctx.require(Permission.APPROVE, reply.mention, self._approvers())
         if reply.status != PENDING:
             raise ValueError(f"reply {reply_id} is {reply.status}, not waiting for approval")
-        if self._me in (reply.author, reply.edited_by):
+        if self._me in reply.hands:  # any version, not only the last edit
             raise self._refuse(
                 "approve", reply.mention, "nobody approves a draft they wrote or edited"
             )

@@ -43,6 +43,12 @@ class Reply:
     attempts: int = 0  # failed deliveries so far (the outbox retries with backoff)
     next_attempt_at: datetime | None = None
 
+    @property
+    def hands(self) -> frozenset[str]:
+        """Everyone who wrote or edited any version of it: none of them may approve it."""
+        edits = (step["by"] for step in self.history if step.get("action") == "edited")
+        return frozenset({self.author, *edits, self.edited_by} - {""})
+
     def record(self) -> dict[str, Any]:
         return {
             "id": self.id,
