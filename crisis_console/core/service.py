@@ -248,8 +248,8 @@ class ConsoleService:
         is tried again after a backoff. Returns the replies it finished or rescheduled."""
         outbox = self.replies.outbox
         with self.lock:
+            done = outbox.stop_changed()
             due = outbox.due()
-        done = []
         for reply, outgoing in due:
             error = outbox.deliver(outgoing)
             with self.lock:

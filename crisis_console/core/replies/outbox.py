@@ -68,7 +68,20 @@ class ReplyOutbox:
         return [
             (r, self.outgoing(r))
             for r in self._store.state.replies.in_progress()
-            if r.status == SENDING and (r.next_attempt_at is None or r.next_attempt_at <= now)
+            if r.status == SENDING
+            and r.as_approved
+            and (r.next_attempt_at is None or r.next_attempt_at <= now)
+        ]
+
+    def stop_changed(self) -> list[Reply]:
+        """Fail, undelivered, each reply on its way whose stored text is no longer the text
+        approved (someone edited the store since): checked again at the moment of sending."""
+        if not self._store.is_leader():
+            return []
+        return [
+            self.record(r, "its text changed after it was approved: not sent", final=True)
+            for r in self._store.state.replies.in_progress()
+            if r.status == SENDING and not r.as_approved
         ]
 
     def deliver(self, outgoing: Outgoing) -> str:
@@ -114,7 +127,8 @@ class ReplyOutbox:
 
     def resume(self) -> list[Reply]:
         """Deliver what a crash left in `sending`, at once (the same key: published once)."""
-        return [self.send_now(r) for r, _ in self.due()]
+        stopped = self.stop_changed()
+        return stopped + [self.send_now(r) for r, _ in self.due()]
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,9 +31,11 @@ from crisis_console.core.replies.reply_model import (
     SENDING,
     PolicyBlocked,
     Reply,
+    content_sha,
     history_step,
     text_diff,
 )
+from crisis_console.core.replies.send_checks import why_not_now
 from crisis_console.core.replies.senders import Sender
 from crisis_console.core.replies.templates import ReplyTemplate
 from crisis_console.core.roster import may
@@ -228,7 +230,7 @@ class ReplyDesk:
         if not self._template(template_id).auto_send:
             why = f"template '{template_id}' is never sent without a second person"
             raise self._refuse("send", key, f"{why}: submit it for approval")
-        self._save(replace(reply, approvals=(self._me,)))
+        self._save(replace(reply, approvals=(self._me,), approved_sha=content_sha(reply.text)))
         return self._dispatch(reply.id)
 
     # --- the approval queue -------------------------------------------------------------------
@@ -265,6 +267,7 @@ class ReplyDesk:
         approved = replace(
             reply,
             status=APPROVED,
+            approved_sha=content_sha(reply.text),
             approvals=(*reply.approvals, self._me),
             history=(*reply.history, self._step("approved")),
         )
@@ -369,6 +372,7 @@ class ReplyDesk:
     def _dispatch(self, reply_id: str) -> Reply:
         reply = self.reply(reply_id)
         self._ctx.require(Permission.SEND, reply.mention)
+        self._still_sendable(reply)
         other = self._store.state.replies.take_answer(reply.mention, reply.id)  # atomic
         if other is not None:
             first = self._store.state.replies.get(other)
@@ -380,13 +384,26 @@ class ReplyDesk:
         # on is resumed with the same key. Only from approved (or failed): of two processes
         # sending one reply, one moves it to `sending`, the other is refused.
         sending = replace(reply, status=SENDING, sent_by=self._me, error="", attempts=0)
-        taken = self._store.state.replies.replace_if(sending, lambda r: r.status in READY)
+        taken = self._store.state.replies.replace_if(
+            sending, lambda r: r.status in READY and r.text == reply.text
+        )
         if taken is not None:
             why = f"reply {reply.id} is {taken.status} ({taken.sent_by or taken.author})"
             raise self._refuse("send", reply.mention, why)
         if not self.deliver_now:
             return sending  # the console's outbox worker delivers it, off the screen's thread
         return self.outbox.send_now(sending)
+
+    def _still_sendable(self, reply: Reply) -> None:
+        """Every rule again at the moment of sending, not only at approval
+        (`send_checks.why_not_now`), then the policy guard at the level in force now."""
+        template = self.templates.get(reply.template)
+        approved = template is not None and self.template_approved(template)
+        claim = self.claims.holder(reply.mention)
+        why = why_not_now(reply, template, approved, claim.holder if claim else None, self._me)
+        if why:
+            raise self._refuse("send", reply.mention, why)
+        self._guard(reply, reply.text, "send")
 
     @synchronized
     def resume_sending(self) -> list[Reply]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,6 +43,13 @@ class Reply:
     history: tuple[Mapping[str, Any], ...] = ()
     attempts: int = 0  # failed deliveries so far (the outbox retries with backoff)
     next_attempt_at: datetime | None = None
+    approved_sha: str = ""  # the sha256 of the text as approved ("": approved before hashes)
+
+    @property
+    def as_approved(self) -> bool:
+        """Whether the text is still the text that was approved. A reply approved by an
+        earlier version carries no hash, and is taken as it stands."""
+        return not self.approved_sha or self.approved_sha == content_sha(self.text)
 
     @property
     def hands(self) -> frozenset[str]:
@@ -69,6 +77,7 @@ class Reply:
             "history": [dict(h) for h in self.history],
             "attempts": self.attempts,
             "next_attempt_at": self.next_attempt_at.isoformat() if self.next_attempt_at else None,
+            "approved_sha": self.approved_sha,
         }
 
     @classmethod
@@ -92,7 +101,13 @@ class Reply:
             tuple(r["history"]),
             r.get("attempts", 0),
             datetime.fromisoformat(r["next_attempt_at"]) if r.get("next_attempt_at") else None,
+            r.get("approved_sha", ""),
         )
+
+
+def content_sha(text: str) -> str:
+    """What an approval is bound to: the sha256 of the reply's text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def history_step(
