@@ -1,6 +1,7 @@
 """A scripted crisis with known answers, driven through the real service: six posts, a harm
 alarm acknowledged, replies sent directly and through approval, a level raised, a holding
-statement, checklist steps (one late), and a reply the policy guard blocks.
+statement approved by PR (at a crisis level nothing goes out that pr or lead has not seen),
+checklist steps (one late), and a reply the policy guard blocks.
 
 All times are UTC on 2026-03-14. The report tests check figures computed by hand from this
 script (see tests/test_report.py)."""
@@ -59,6 +60,11 @@ def play(make_service: ServiceFactory) -> MovableClock:
     lee.replies.approve(draft.id)  # 12 minutes' turnaround; sent at 09:52, 32 min after posting
     clock.now = at(10, 0)
     pat.crisis.set_level(2, "blade videos trending")
+    clock.now = at(10, 8)
+    sam.claims.claim("reddit:3")  # at a crisis level nothing goes out unseen by pr or lead
+    held = sam.replies.submit(
+        "reddit:3", "holding-statement", {"issue": "reports of broken blades"}
+    )
     clock.now = at(10, 15)
     burst = [
         post("5", "My blender blade broke too, this is dangerous and disgusting", at(10, 5)),
@@ -66,14 +72,14 @@ def play(make_service: ServiceFactory) -> MovableClock:
     ]
     lee.ingest(read_jsonl(jsonl(*burst), "feed", clock()))
     clock.now = at(10, 20)
-    sam.claims.claim("reddit:3")
-    sam.replies.send("reddit:3", "holding-statement", {"issue": "reports of broken blades"})
+    pat.replies.approve(held.id)  # 12 minutes' turnaround, as the first
+    sam.replies.send_approved(held.id)  # sent at 10:20
     clock.now = at(10, 25)
     sam.crisis.tick_step("pause-scheduled")  # due 10:30: on time
     clock.now = at(10, 30)
     sam.claims.claim("x:5")
     with pytest.raises(PolicyBlocked):
-        sam.replies.send("x:5", "holding-statement", {"issue": "call 07700 900123"})
+        sam.replies.submit("x:5", "holding-statement", {"issue": "call 07700 900123"})
     clock.now = at(11, 10)
     pat.crisis.tick_step("holding-statement")  # due 11:00: ten minutes late
     clock.now = END

@@ -83,7 +83,9 @@ def test_report_figures_are_the_hand_computed_answers(crisis: ConsoleService) ->
         "sam": (2, 2, 52.5, 70.0, 1),
         "sue": (1, 1, 32.0, 32.0, 0),
     }
-    assert (r.approvals.count, r.approvals.done, r.approvals.median, r.rejected) == (1, 1, 12.0, 0)
+    # facebook:4's draft approved by lee and reddit:3's by pat, each 12 minutes after it was
+    # submitted (at level 2 sam's holding statement needed PR's approval).
+    assert (r.approvals.count, r.approvals.done, r.approvals.median, r.rejected) == (2, 2, 12.0, 0)
     # reddit:3 acknowledged after 10 min (due in 5); x:5's alarm (10:15) still open.
     assert [(e.key, e.minutes, e.late) for e in r.escalations] == [
         ("reddit:3", 10.0, True),
@@ -101,7 +103,8 @@ def test_report_figures_are_the_hand_computed_answers(crisis: ConsoleService) ->
 def test_a_narrower_window_counts_only_what_happened_in_it(crisis: ConsoleService) -> None:
     r = crisis.report(at(10, 0), END)
     assert (r.total, r.response_all.count, r.response_all.done) == (2, 2, 0)
-    assert r.approvals.count == 0 and r.templates == [("holding-statement", 1)]
+    # reddit:3's holding statement, submitted at 10:08 and approved at 10:20.
+    assert r.approvals.count == 1 and r.templates == [("holding-statement", 1)]
     assert [e.key for e in r.escalations] == ["x:5"]
 
 

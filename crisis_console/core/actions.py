@@ -44,11 +44,12 @@ REPLAYED = frozenset({Action.MENTION_INGESTED, Action.MENTION_VERSION, Action.ME
 
 
 class Permission(StrEnum):
-    """What the permission table governs (`roster.ACTIONS`)."""
+    """What the permission table governs (`permissions.allowed`)."""
 
     CLAIM = "claim"
     DRAFT = "draft"
     SEND = "send"
+    SEND_UNREVIEWED = "send_unreviewed"  # send with no second person having seen it
     APPROVE = "approve"
     EDIT_DRAFT = "edit_draft"
     TAKE_OVER_CLAIM = "take_over_claim"

@@ -21,8 +21,9 @@ from crisis_console.core.actions import Action, Permission
 from crisis_console.core.archive.audit import Audit, AuditEvent
 from crisis_console.core.crisis.notify import Notification, Notifier
 from crisis_console.core.models import Clock, Role
+from crisis_console.core.permissions import allowed, who_may
 from crisis_console.core.playbook.playbook import Level, Playbook
-from crisis_console.core.roster import Operator, PermissionDenied, may
+from crisis_console.core.roster import Operator, PermissionDenied
 from crisis_console.core.store.store import MentionStore
 from crisis_console.core.triage.routing import Triager
 
@@ -84,15 +85,21 @@ class OperatorContext:
         self.audit.append([self.event(what, subject, data)])
 
     def require(
-        self, action: Permission, subject: str, allowed: frozenset[Role] = frozenset()
+        self, action: Permission, subject: str, extra: frozenset[Role] = frozenset()
     ) -> None:
-        """Refuse, audit the refusal and raise `PermissionDenied` unless the operator may."""
-        if may(self.operator, action, allowed):
+        """Refuse, audit the refusal and raise `PermissionDenied` unless one of the operator's
+        roles may do `action` at the level in force (`permissions.allowed`; `extra`: roles
+        allowed for this subject, such as a checklist step's owner)."""
+        level = self.level_number()
+        roles = allowed(action, self.playbook, level) | extra
+        if Role.LEAD in self.operator.roles or self.operator.roles & roles:
             return
         who = self.operator.describe()
-        self.record(Action.REFUSED, subject, action=action, operator=who)
-        needed = ", ".join(sorted(r.value for r in allowed | {Role.LEAD}))
-        raise PermissionDenied(f"{who} may not {action.replace('_', ' ')}: it needs {needed}")
+        self.record(Action.REFUSED, subject, action=action, operator=who, level=level)
+        at = f" at level {level} ({self.level().name})" if self.level().crisis else ""
+        raise PermissionDenied(
+            f"{who} may not {action.replace('_', ' ')}{at}: it needs {who_may(roles)}"
+        )
 
     def notify(
         self, kind: str, title: str, body: str, subject: str, roles: frozenset[Role] | None = None

@@ -18,6 +18,7 @@ from typing import Protocol
 from crisis_console.core.actions import Permission
 from crisis_console.core.errors import CrisisConsoleError, FileRefused
 from crisis_console.core.models import Role
+from crisis_console.core.permissions import BASE
 from crisis_console.core.playbook.yamlcheck import Checker
 from crisis_console.core.playbook.yamlfile import load_yaml
 
@@ -63,31 +64,12 @@ class Operator:
         return f"{self.name} ({roles})"
 
 
-_ANSWERERS = frozenset({Role.SOCIAL, Role.SUPPORT, Role.PR, Role.LEGAL})
-
-# Which roles may do what. `lead` may do everything; some entries are widened by the caller
-# from the playbook (who approves, who is notified of harm, a checklist step's owner).
-ACTIONS: dict[Permission, frozenset[Role]] = {
-    Permission.CLAIM: _ANSWERERS,
-    Permission.DRAFT: _ANSWERERS,
-    Permission.SEND: frozenset({Role.SOCIAL}),  # only the designated social team sends
-    Permission.APPROVE: frozenset({Role.SOCIAL}),  # plus the playbook's approvers
-    Permission.EDIT_DRAFT: frozenset({Role.SOCIAL}),  # plus the playbook's approvers
-    Permission.TAKE_OVER_CLAIM: frozenset(),
-    Permission.CHANGE_LEVEL: frozenset({Role.PR}),
-    Permission.ACKNOWLEDGE_ALARM: frozenset({Role.PR, Role.SOCIAL}),
-    Permission.TICK_CHECKLIST: frozenset(),  # the step's owner role
-    Permission.APPROVE_TEMPLATE: frozenset({Role.PR}),
-    Permission.EXPORT: frozenset({Role.AUDITOR}),
-    Permission.CHANGE_ROSTER: frozenset(),
-}
-
-
 def may(operator: Operator, action: Permission, also: frozenset[Role] = frozenset()) -> bool:
-    """True when one of the operator's roles allows `action` (`also`: roles allowed here)."""
+    """True when one of the operator's roles allows `action` at an ordinary level, or is
+    among `also` (the level's, from `permissions.allowed`)."""
     if Role.LEAD in operator.roles:
         return True
-    return bool(operator.roles & (ACTIONS.get(action, frozenset()) | also))
+    return bool(operator.roles & (BASE.get(action, frozenset()) | also))
 
 
 @dataclass(frozen=True, slots=True)

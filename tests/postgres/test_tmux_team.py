@@ -143,7 +143,11 @@ def work_one_crisis(panes: dict[str, Pane], desks: dict[str, Any]) -> None:
         pane.wait_for("1–4 of 4")
         pane.wait_for("1 UNACKNOWLEDGED HARM ALARM")
     # sam claims the parcel question; the others' inboxes show who holds it.
-    sam.keys("/", "parcel", "Enter")
+    sam.keys("/")
+    sam.wait_for("search text or @author")  # the search box, focused
+    sam.type("parcel")
+    sam.wait_for("▊  parcel")
+    sam.keys("Enter")
     sam.wait_for("search 'parcel'")
     sam.keys("C")
     sam.wait_for("is yours")

@@ -53,9 +53,9 @@ class CrisisDesk:
         return self.ctx.event(action, subject, data)
 
     def require(
-        self, action: Permission, subject: str, allowed: frozenset[Role] = frozenset()
+        self, action: Permission, subject: str, extra: frozenset[Role] = frozenset()
     ) -> None:
-        self.ctx.require(action, subject, allowed)
+        self.ctx.require(action, subject, extra)
 
     def notify(
         self, kind: str, title: str, body: str, subject: str, roles: frozenset[Role] | None = None
@@ -84,9 +84,7 @@ class CrisisDesk:
     @synchronized
     def set_level(self, number: int, reason: str) -> CrisisState:
         """Move to level `number`: audited, checklist started, open mentions re-routed."""
-        roles = self.playbook.roles
-        changers = roles.level_changers if roles else frozenset({Role.PR})
-        self.require(Permission.CHANGE_LEVEL, f"level:{number}", changers)
+        self.require(Permission.CHANGE_LEVEL, f"level:{number}")
         known = [level.number for level in self.playbook.levels] or [0]
         if number not in known:
             raise ValueError(f"no level {number} in playbook '{self.playbook.id}'; levels: {known}")
@@ -231,7 +229,7 @@ class CrisisDesk:
         alarm = self.alarm(key)
         if alarm is None:
             raise ValueError(f"no alarm for {key}")
-        self.require(Permission.ACKNOWLEDGE_ALARM, key, self.playbook.notified("harm"))
+        self.require(Permission.ACKNOWLEDGE_ALARM, key)
         if not alarm.open:
             return alarm
         done = Alarm(

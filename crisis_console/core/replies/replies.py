@@ -19,7 +19,7 @@ from crisis_console.core.actions import Action, Permission
 from crisis_console.core.archive.audit import AuditEvent
 from crisis_console.core.context import OperatorContext, synchronized
 from crisis_console.core.errors import CrisisConsoleError
-from crisis_console.core.models import Role, StoredMention
+from crisis_console.core.models import StoredMention
 from crisis_console.core.replies.claims import ClaimDesk
 from crisis_console.core.replies.outbox import ReplyOutbox
 from crisis_console.core.replies.policy import Finding, blocking, check_reply
@@ -222,6 +222,7 @@ class ReplyDesk:
         """Send at once (social, lead). A warning, or a template that must be reviewed by a
         person, needs an approver: submit it instead."""
         self._ctx.require(Permission.SEND, key)
+        self._ctx.require(Permission.SEND_UNREVIEWED, key)  # at a crisis level: approvers see it
         self.claims.require_mine(key)
         reply = self._new(key, template_id, variables, APPROVED)
         if reply.findings:
@@ -234,13 +235,6 @@ class ReplyDesk:
         return self._dispatch(reply.id)
 
     # --- the approval queue -------------------------------------------------------------------
-
-    def _approvers(self) -> frozenset[Role]:
-        roles = self._ctx.playbook.roles
-        approvers = roles.approvers if roles else frozenset({Role.LEAD})
-        if not self._ctx.level().crisis:
-            approvers |= frozenset({Role.SOCIAL})  # ordinary replies: the social team approves
-        return approvers
 
     @synchronized
     def queue(self) -> list[tuple[Reply, bool]]:
@@ -256,7 +250,7 @@ class ReplyDesk:
     @synchronized
     def approve(self, reply_id: str) -> Reply:
         reply = self.reply(reply_id)
-        self._ctx.require(Permission.APPROVE, reply.mention, self._approvers())
+        self._ctx.require(Permission.APPROVE, reply.mention)
         if reply.status != PENDING:
             raise ValueError(f"reply {reply_id} is {reply.status}, not waiting for approval")
         if self._me in reply.hands:  # any version, not only the last edit
@@ -292,7 +286,7 @@ class ReplyDesk:
     @synchronized
     def reject(self, reply_id: str, comment: str) -> Reply:
         reply = self.reply(reply_id)
-        self._ctx.require(Permission.APPROVE, reply.mention, self._approvers())
+        self._ctx.require(Permission.APPROVE, reply.mention)
         if not comment.strip():
             raise ValueError("a rejection needs a comment for the author")
         if reply.status not in (PENDING, APPROVED):
@@ -310,7 +304,7 @@ class ReplyDesk:
         """An approver changes the wording; the change is kept as a diff, and the edited draft
         then needs an approver who neither wrote nor edited it."""
         reply = self.reply(reply_id)
-        self._ctx.require(Permission.EDIT_DRAFT, reply.mention, self._approvers())
+        self._ctx.require(Permission.EDIT_DRAFT, reply.mention)
         if reply.status != PENDING:
             raise ValueError(f"reply {reply_id} is {reply.status}; only a waiting draft is edited")
         findings = self._guard(reply, text, "edit")
