@@ -79,9 +79,12 @@ def setting(folder: Path | None, key: str) -> str | None:
         return None
     path = folder / SETTINGS_FILE
     doc, problems = load_yaml(path.read_text(encoding="utf-8"), str(path))
+    if problems:  # the file's own fault, said as such: not a wrong type of a setting
+        raise CrisisConsoleError("; ".join(str(p) for p in problems))
     value = doc.data.get(key) if doc is not None and isinstance(doc.data, dict) else None
-    if problems or (value is not None and not isinstance(value, str | int)):
-        raise CrisisConsoleError(f"{path}: '{key}' must be a text")
+    if value is not None and not isinstance(value, str | int):
+        line = doc.line_of((key,)) if doc is not None else 0
+        raise CrisisConsoleError(f"{path}:{line}: {key}: must be a text")
     return None if value is None else str(value)
 
 

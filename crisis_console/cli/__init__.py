@@ -30,7 +30,7 @@ from crisis_console.cli import replies as cli_replies
 from crisis_console.cli import report as cli_report
 from crisis_console.cli import serve as cli_serve
 from crisis_console.cli import team
-from crisis_console.cli.io import STDIN, err, open_lines, source_name
+from crisis_console.cli.io import STDIN, err, open_lines, safe_terminal, source_name
 from crisis_console.cli.wiring import open_reader as open_reader
 from crisis_console.cli.wiring import open_service as open_service
 from crisis_console.core.errors import CrisisConsoleError, PlaybookError, Problem
@@ -110,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, clock: Clock = system_clock) -> int:
     args = build_parser().parse_args(argv)
+    if args.command is None:  # the console: Textual owns the terminal
+        return _commands(args, clock)
+    with safe_terminal():
+        return _commands(args, clock)
+
+
+def _commands(args: argparse.Namespace, clock: Clock) -> int:
     try:
         if args.command == "triage":
             return run_triage(args, sys.stdout)

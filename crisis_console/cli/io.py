@@ -35,3 +35,42 @@ def open_lines(name: str) -> Iterator[IO[bytes]]:
 
 def source_name(name: str) -> str:
     return "<stdin>" if name == STDIN else name
+
+
+class TerminalSafe:
+    """Standard output while it is a terminal: every control, format and bidi character of
+    what is written spelled out (`visible`), so that a mention's or an author's text can
+    never move the cursor, recolour the screen or reverse what follows. A file or a pipe
+    gets the bytes as they are."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(visible(text))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def isatty(self) -> bool:
+        return True
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def safe_terminal() -> Iterator[None]:
+    """`sys.stdout` made `TerminalSafe` for the block, if it is a terminal."""
+    if not sys.stdout.isatty():
+        yield
+        return
+    real = sys.stdout
+    sys.stdout = TerminalSafe(real)
+    try:
+        yield
+    finally:
+        sys.stdout = real

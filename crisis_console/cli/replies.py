@@ -125,8 +125,11 @@ def run(args: argparse.Namespace, service: ConsoleService, out: IO[str]) -> int:
             return _run_team(args, service, out)
         elif args.command == "claim":
             if args.release:
-                service.claims.release(args.mention)
-                out.write(f"released {args.mention}\n")
+                released = service.claims.release(args.mention)
+                if released is None:
+                    out.write(f"{args.mention} was not claimed: nothing to release\n")
+                else:
+                    out.write(f"released {args.mention} (held by {released.holder})\n")
             else:
                 c = (service.claims.take_over if args.take_over else service.claims.claim)(
                     args.mention

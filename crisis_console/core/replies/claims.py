@@ -80,16 +80,21 @@ class ClaimDesk:
         return self.claim(key)
 
     @synchronized
-    def release(self, key: str) -> None:
+    def release(self, key: str) -> Claim | None:
+        """Give up the claim on `key` (another's: lead only); return the claim released, or
+        None when there was none to release. A mention the store does not hold is refused."""
+        if self._store.get(key) is None:
+            raise ValueError(f"no mention {key}")
         current = self.holder(key)
         if current is None:
-            return
+            return None
         if current.holder != self._ctx.operator.name:
             self._ctx.require(
                 Permission.TAKE_OVER_CLAIM, key
             )  # only a lead releases another's claim
         self._store.state.claims.release(key)
         self._audit_event(Action.RELEASE, key, held_by=current.holder)
+        return current
 
     @synchronized
     def take_over(self, key: str) -> Claim:

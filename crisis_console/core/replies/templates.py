@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from crisis_console.core.errors import CrisisConsoleError, FileRefused, Problem
@@ -27,9 +28,37 @@ from crisis_console.core.playbook.yamlfile import load_yaml
 # Names every template may use without declaring them: facts about the mention.
 CONTEXT_NAMES = frozenset({"author", "author_name", "platform", "brand"})
 PERSONAL_DATA_KINDS = frozenset({"order_number", "street_address"})
-_ENV = ImmutableSandboxedEnvironment(
-    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
-)
+MAX_TEXT = 20_000  # characters any value in a template may grow to: far past any platform
+MAX_POWER = 64  # the largest exponent `**` may take
+MAX_BITS = 4_096  # and the largest number it may make
+
+
+class _ReplySandbox(ImmutableSandboxedEnvironment):
+    """Jinja's sandbox, with the sizes a reply can reach capped: a template (written by
+    staff, but perhaps carelessly, or by someone who wants the console to hang) cannot ask
+    for `'x' * 10**8`, `9 ** 9 ** 9` or a loop of a billion steps (`_no_loops` refuses
+    loops and macros at load; the range cap is Jinja's own, lowered)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+    MAX_RANGE = 1_000
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        ints = isinstance(left, int) and isinstance(right, int)
+        if (
+            operator == "**"
+            and ints
+            and (right > MAX_POWER or left.bit_length() * right > MAX_BITS)
+        ):
+            raise SecurityError(f"a number above 2**{MAX_BITS} is not allowed in a template")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                sized = isinstance(seq, str | list | tuple) and isinstance(times, int)
+                if sized and len(seq) * times > MAX_TEXT:
+                    raise SecurityError(f"a value longer than {MAX_TEXT:,} characters")
+        return super().call_binop(context, operator, left, right)
+
+
+_ENV = _ReplySandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
 class TemplateFileError(FileRefused):
@@ -87,9 +116,12 @@ class ReplyTemplate:
         values.update({k: str(v) for k, v in variables.items()})
         values.update({k: str(v) for k, v in context.items()})
         try:
-            return _ENV.from_string(self.body).render(values).strip()
+            text = _ENV.from_string(self.body).render(values).strip()
         except TemplateError as exc:
             raise RenderError(f"template '{self.id}': {exc}") from exc
+        if len(text) > MAX_TEXT:
+            raise RenderError(f"template '{self.id}' gave more than {MAX_TEXT:,} characters")
+        return text
 
 
 def content_hash(text: str) -> str:
@@ -144,6 +176,15 @@ def load_template(path: Path) -> ReplyTemplate:
     try:
         parsed = _ENV.parse(body)
         used = meta.find_undeclared_variables(parsed)
+        for node in parsed.find_all((nodes.For, nodes.Macro, nodes.CallBlock)):
+            check.problems.append(
+                Problem(
+                    file,
+                    body_line + node.lineno - 1,
+                    "body",
+                    "a reply template fills in blanks: no loops or macros",
+                )
+            )
     except TemplateSyntaxError as exc:
         problems_line = body_line + (exc.lineno or 1) - 1
         check.problems.append(
