@@ -1,150 +1,427 @@
-"""Team mode at several store sizes: the crisis corpus ingested through the real path into a
-PostgreSQL team database, then what operators do there, and how soon another process sees it.
+"""Team mode at several store sizes: the crisis corpus ingested through the real path
+(`service.ingest`, with triage) into a PostgreSQL team database, then what operators do
+there, and how soon another process sees it; beside raw psycopg doing the floor of the same
+logical work in the same run (`bench/team_raw.py`), as "ours ÷ raw".
 
-    python -m bench.team_bench [--sizes 10000,100000] [--dsn postgresql://postgres@127.0.0.1/test]
+    python -m bench.team_bench [--sizes 10000,100000] [--dsn URL] [--keep] [--out FILE]
 
-Each size gets a schema of its own in the database (dropped afterwards). Measured: ingest
-rate; a claim (median, p99) from a second process's service while the first holds the lead;
-an inbox page; the delay from one service's claim to another's change feed; a tick a minute
-on, per item due. Each figure per size, and its growth from the smallest to the largest.
+Each size gets a schema of its own (dropped afterwards; with `--keep`, `bench_team_keep_N`
+is kept, and a later `--keep` run reuses it instead of building it again, reporting the
+ingest rate its build recorded; `--fresh` rebuilds). Eight database logins are made for the
+operators (dropped with the schema). Measured at each size:
+
+- ingest rate, whole build and its last tenth; raw: COPY of the same stored rows;
+- a claim by one operator alone (200), and by eight operators in eight processes at the
+  same instant, round after round (8 x 50, `bench/team_operators.py`); raw: one upsert;
+- an inbox page through the service; raw: the plain indexed SELECT;
+- the real console in team mode in a child process, driven by Pilot
+  (`bench/team_console_probe.py`): first paint from spawning it, peak RSS, cursor, filters,
+  and 100 changes made by another process's service until its table shows them;
+- a claim until another process's change feed yields it (100); raw: LISTEN/NOTIFY;
+- a tick a minute on (after the backlog of an hour), and with nothing due.
+
+Growth is the figure at the largest size over the smallest (a rate: inverted); a per
+operation cost growing more than 2x is flagged GROWS. Goals (issue 14) are checked at the
+largest size.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import platform
+import random
 import statistics
 import tempfile
-import threading
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
-from bench.crisis_bench import BenchClock, pct, say
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from bench import team_raw
+from bench.crisis_bench import LINES, BenchClock, pct, say
 from bench.crisis_corpus import write_corpus
 from bench.machine import machine, revision
+from bench.team_console_probe import console
+from bench.team_operators import at_once, claimer, feed_delays, raw_claimer
 from crisis_console import config
 from crisis_console.cli import open_service
 from crisis_console.core.intake.ingest import read_jsonl
+from crisis_console.core.models import Role
 from crisis_console.core.playbook.playbook_check import load_playbook
+from crisis_console.core.service import ConsoleService, IngestReport
 from crisis_console.core.store.inbox import InboxFilter
 from crisis_console.core.store.postgres import migrations
 from crisis_console.core.store.postgres.connection import connect, named
+from crisis_console.core.store.postgres.grants import grant_operator
 from crisis_console.core.store.postgres.roster import seed_lead
 from crisis_console.core.triage.routing import Triager
 
-FIGURES: dict[str, dict[int, float]] = {}
-LABELS = {
-    "ingest": ("ingest with triage, whole build", "/s"),
-    "claim_p50": ("claim from a second process, median of 200", "ms"),
-    "claim_p99": ("claim from a second process, p99 of 200", "ms"),
-    "page": ("inbox first page (50 rows, status open), median of 20", "ms"),
-    "feed": ("a claim, until another process's feed has it, median of 20", "ms"),
-    "tick_item": ("tick a minute on, cost per item due", "ms"),
+OPERATORS, ROUNDS, SAMPLES = 8, 50, 100
+# key | section (a new one starts a table) | label | unit | goal at the largest size |
+# expect ("flat": a per-operation cost that should not grow; "N": grows with the store)
+TABLE = f"""
+ingest | ingest | service.ingest with triage, whole build | /s | >= 5000 | flat
+ingest_last | | the last tenth of the build | /s | | flat
+raw_ingest | | raw: COPY the same stored rows, a commit a batch | /s | | flat
+x_ingest | | ours ÷ raw (time per mention) | x | |
+claim1_p50 | claims | one operator alone, median of 200 | ms | | flat
+claim1_p99 | | one operator alone, p99 of 200 | ms | | flat
+raw_claim1_p50 | | raw: one conditional upsert, median of 200 | ms | | flat
+x_claim1_p50 | | ours ÷ raw, median | x | |
+claim8_p50 | | {OPERATORS} operators at once, median of {OPERATORS * ROUNDS} | ms | <= 5 | flat
+claim8_p99 | | {OPERATORS} operators at once, p99 | ms | <= 20 | flat
+claim8_rate | | {OPERATORS} operators at once, claims done a second | /s | |
+raw_claim8_p50 | | raw: {OPERATORS} connections at once, median | ms | | flat
+raw_claim8_p99 | | raw: {OPERATORS} connections at once, p99 | ms | | flat
+x_claim8_p50 | | ours ÷ raw, median | x | |
+x_claim8_p99 | | ours ÷ raw, p99 | x | |
+page | inbox and console | inbox first page, service (50 rows, open), median of 20 | ms | | flat
+raw_page | | raw: SELECT ... ORDER BY ... LIMIT 50, median of 20 | ms | | flat
+x_page | | ours ÷ raw | x | |
+first_paint | | console first paint, from spawning its process | ms | <= 1000 | flat
+paint_open | | of which: imports and open_service | ms | | flat
+paint_app | | of which: app start to the first page shown | ms | | flat
+rss | | console peak RSS (VmHWM), all of its run | MB | <= 250 | flat
+cursor_move | | cursor move until the table moved, median of 30 | ms | | flat
+cursor_detail | | cursor move until the detail shows it, median of 30 | ms | <= 50 | flat
+cursor_net | | less the rest the screen waits first (DETAIL_DELAY) | ms | | flat
+filter_u | | filter u (urgency) until the new page, median of 10 | ms | <= 50 | flat
+filter_u_max | | the slowest step of its cycle | ms | | flat
+raw_filter | | raw: a page of 100 WHERE urgency_rank = ..., median | ms | | flat
+x_filter_u | | filter u: ours ÷ raw, median | x | |
+filter_s | | filter s (status) until the new page, median of 8 | ms | <= 50 | flat
+filter_s_max | | the slowest step of its cycle | ms | | flat
+tick_p50 | timers | tick, clock +1 min each, median of 5 | ms | <= 50 | flat
+tick_max | | tick, clock +1 min each, max of 5 | ms | | flat
+tick_due | | items due at each, median | n | | N
+tick_item | | cost per item due | ms | | flat
+tick_idle | | tick with nothing new due, median of 5 | ms | | flat
+tick_backlog | | ticks after +60 min, the whole backlog | ms | | N
+feed_p50 | change propagation | claim until another process's feed has it, median | ms | | flat
+feed_p99 | | claim until another process's feed has it, p99 of {SAMPLES} | ms | <= 1000 | flat
+raw_feed_p50 | | raw: upsert + NOTIFY until a LISTEN has it, median | ms | | flat
+raw_feed_p99 | | raw: upsert + NOTIFY until a LISTEN has it, p99 | ms | | flat
+x_feed_p99 | | ours ÷ raw, p99 | x | |
+prop_p50 | | claim/release until another console shows it, median | ms | | flat
+prop_p99 | | claim/release until another console shows it, p99 of {SAMPLES} | ms | <= 1000 | flat
+x_prop_p99 | | ours ÷ raw LISTEN, p99 | x | |
+"""  # noqa: S608 (words, not a query)
+
+
+def _goal(text: str) -> tuple[str, float] | None:
+    return (text[:2], float(text[2:])) if text else None
+
+
+ROWS = {
+    key: (section, label, unit, _goal(goal), expect)
+    for key, section, label, unit, goal, expect in (
+        [cell.strip() for cell in line.split("|")] for line in TABLE.strip().splitlines()
+    )
 }
+VALUES: dict[str, dict[int, float]] = {key: {} for key in ROWS}
+RATIOS = {"x_ingest": ("raw_ingest", "ingest"), "x_claim1_p50": ("claim1_p50", "raw_claim1_p50"),
+          "x_claim8_p50": ("claim8_p50", "raw_claim8_p50"),
+          "x_claim8_p99": ("claim8_p99", "raw_claim8_p99"), "x_page": ("page", "raw_page"),
+          "x_filter_u": ("filter_u", "raw_filter"), "x_feed_p99": ("feed_p99", "raw_feed_p99"),
+          "x_prop_p99": ("prop_p99", "raw_feed_p99")}  # fmt: skip
 
 
 def put(key: str, size: int, value: float) -> None:
-    FIGURES.setdefault(key, {})[size] = value
-    say(f"  {LABELS[key][0]}: {value:,.2f} {LABELS[key][1]}")
+    VALUES[key][size] = value
+    say(f"  {ROWS[key][1].strip()}: {value:,.2f} {ROWS[key][2]}")
 
 
-def one_size(size: int, dsn: str, tmp: Path) -> None:
-    say(f"\n== {size:,} mentions ==")
-    schema = f"bench_team_{uuid.uuid4().hex[:8]}"
-    with connect(dsn, autocommit=True) as conn:
-        conn.execute(named("CREATE SCHEMA {s}", s=schema))
+def calibrate() -> str:
+    """How fast this machine runs Python now (it varies: a shared, virtual machine)."""
+    start, total = time.perf_counter(), 0
+    for n in range(10_000_000):
+        total += n
+    return f"10M Python additions in {time.perf_counter() - start:.2f} s"
+
+
+def neighbours() -> str:
+    """What else is running on the machine: the load, and other test runs seen."""
+    mine = os.getpid()
+    found = 0
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        found += int(proc.name) != mine and b"pytest" in cmd
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"load average {load}; pytest processes running: {found}"
+
+
+# --- the schema -------------------------------------------------------------------------------
+
+
+def with_schema(dsn: str, schema: str, login: str | None = None) -> str:
     joiner = "&" if "?" in dsn else "?"
     team = f"{dsn}{joiner}options={quote(f'-csearch_path={schema}')}"
-    try:
-        with connect(team) as conn:
-            migrations.migrate(conn)
-            seed_lead(conn)
-        measure(size, team, tmp)
-    finally:
-        with connect(dsn, autocommit=True) as conn:
-            conn.execute(named("DROP SCHEMA {s} CASCADE", s=schema))
+    return make_conninfo(team, user=login) if login else team
 
 
-def measure(size: int, team: str, tmp: Path) -> None:
+def open_schema(dsn: str, size: int, keep: bool, fresh: bool) -> tuple[str, dict[str, Any]]:
+    """(schema, what its build recorded: empty if it is to be built now)."""
+    schema = f"bench_team_keep_{size}" if keep else f"bench_team_{uuid.uuid4().hex[:8]}"
+    with connect(dsn, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = %s",
+            (schema,),
+        ).fetchone()
+        if row is not None and row[0] and not fresh:
+            built = dict(json.loads(row[0]))
+            if built.get("size") == size:
+                return schema, built
+        if row is not None:
+            drop_schema(dsn, schema)
+        conn.execute(named("CREATE SCHEMA {s}", s=schema))
+    with connect(with_schema(dsn, schema)) as conn:
+        migrations.migrate(conn)
+        seed_lead(conn)
+    return schema, {}
+
+
+def drop_schema(dsn: str, schema: str) -> None:
+    with connect(dsn, autocommit=True) as conn:
+        for login in logins(schema):
+            if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone():
+                conn.execute(named("DROP OWNED BY {r}", r=login))
+                conn.execute(named("DROP ROLE {r}", r=login))
+        conn.execute(named("DROP SCHEMA IF EXISTS {s} CASCADE", s=schema))
+
+
+def logins(schema: str) -> list[str]:
+    return [f"{schema}_op{n}" for n in range(1, OPERATORS + 1)]
+
+
+def operators(lead: ConsoleService, dsn: str, team: str, schema: str) -> list[str]:
+    """A database login for each operator, granted (`db grant`) and on the team (social)."""
+    with connect(dsn, autocommit=True) as conn:
+        for login in logins(schema):
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone():
+                conn.execute(named("CREATE ROLE {r} LOGIN", r=login))
+    with connect(team, autocommit=True) as conn:
+        for login in logins(schema):
+            grant_operator(conn, login)
+    on_team = lead.team().operators
+    for login in logins(schema):
+        if Role.SOCIAL not in on_team.get(login, ()):
+            lead.change_team(login, [Role.SOCIAL])
+    return [with_schema(dsn, schema, login) for login in logins(schema)]
+
+
+# --- the measures -----------------------------------------------------------------------------
+
+
+def ingest(lead: ConsoleService, size: int, tmp: Path, clock: BenchClock) -> float:
+    corpus = tmp / f"corpus-{size}.jsonl"
+    start = time.perf_counter()
+    write_corpus(corpus, size, 0.2, clock(), Triager(lead.playbook))
+    say(f"  corpus of {size:,} written in {time.perf_counter() - start:.0f} s")
+    marks = [(0, time.perf_counter())]
+
+    def progress(report: IngestReport) -> None:
+        marks.append((report.new + report.updated + report.duplicates, time.perf_counter()))
+
+    with corpus.open("rb") as lines:
+        report = lead.ingest(read_jsonl(lines, str(corpus), clock()), on_progress=progress)
+    if report.new != size:
+        say(f"  ! ingest: {report.summary()}, expected {size:,} new")
+    (_, first), (total, end) = marks[0], marks[-1]
+    since = min(marks, key=lambda m: abs(m[0] - 0.9 * total))
+    put("ingest_last", size, (total - since[0]) / (end - since[1]))
+    corpus.unlink()
+    return report.new / (end - first)
+
+
+def sample_keys(lead: ConsoleService, team: str, size: int, count: int) -> list[str]:
+    """`count` stored mentions nobody holds, at random (read, never written, here)."""
+    with connect(team) as conn:
+        keys = [k for (k,) in conn.execute("SELECT key FROM mentions ORDER BY key").fetchall()]
+    held = lead.claim_holders()
+    return random.Random(size).sample([k for k in keys if k not in held], count)
+
+
+def timed(work: Any, *args: Any) -> float:
+    start = time.perf_counter()
+    work(*args)
+    return (time.perf_counter() - start) * 1000
+
+
+def measure(size: int, dsn: str, schema: str, built: dict[str, Any], tmp: Path) -> None:
+    team = with_schema(dsn, schema)
     playbook = load_playbook(config.playbook_path(None, folder=tmp))
     clock = BenchClock()
-    corpus = tmp / f"corpus-{size}.jsonl"
-    write_corpus(corpus, size, 0.2, clock(), Triager(playbook))
-    with (
-        open_service(tmp / "a", playbook, clock, db=team) as lead,
-        open_service(tmp / "b", playbook, clock, db=team) as other,
-    ):
-        start = time.perf_counter()
-        with corpus.open("rb") as lines:
-            report = lead.ingest(read_jsonl(lines, str(corpus), clock()))
-        put("ingest", size, report.new / (time.perf_counter() - start))
-        keys = [r.key for r in other.inbox_page(InboxFilter(status="all"), 0, 400).rows]
-        took = []
-        for key in keys[:200]:
-            t = time.perf_counter()
-            other.claims.claim(key)
-            took.append((time.perf_counter() - t) * 1000)
-        put("claim_p50", size, statistics.median(took))
-        put("claim_p99", size, pct(took, 0.99))
-        pages = []
-        for _ in range(20):
-            t = time.perf_counter()
-            lead.inbox_page(InboxFilter(), 0, 50)
-            pages.append((time.perf_counter() - t) * 1000)
-        put("page", size, statistics.median(pages))
-        put("feed", size, feed_delay(lead, other, keys[200:220]))
-        clock.advance(60)
-        lead.timers.tick_all()  # the backlog of an hour away, then one minute's worth
+    with open_service(tmp / "lead", playbook, clock, db=team) as lead:
+        if built:
+            say(f"  reusing {schema}, built {built['at']} at code {built['code']}")
+            VALUES["ingest"][size] = built["ingest"]
+            VALUES["ingest_last"][size] = built["ingest_last"]
+        else:
+            put("ingest", size, ingest(lead, size, tmp, clock))
+            record = {"size": size, "ingest": VALUES["ingest"][size], "code": revision(),
+                      "ingest_last": VALUES["ingest_last"][size],
+                      "at": f"{datetime.now(UTC):%F %H:%M}"}  # fmt: skip
+            comment = sql.SQL("COMMENT ON SCHEMA {} IS {}")
+            with connect(dsn, autocommit=True) as conn:
+                conn.execute(
+                    comment.format(sql.Identifier(schema), sql.Literal(json.dumps(record)))
+                )
+        team_raw.scratch(team)
+        try:
+            put("raw_ingest", size, team_raw.ingest(team))
+            ops = operators(lead, dsn, team, schema)
+            keys = sample_keys(lead, team, size, 200 + OPERATORS * ROUNDS + 2 * SAMPLES)
+            operations(lead, size, team, ops, keys, tmp)
+            say(f"  ({neighbours()})")
+            consoles(lead, size, team, ops, tmp)
+        finally:
+            team_raw.drop_scratch(team)
+        ticks(lead, size, clock)
+
+
+def operations(
+    lead: ConsoleService, size: int, team: str, ops: list[str], keys: list[str], tmp: Path
+) -> None:
+    alone = [timed(lead.claims.claim, k) for k in keys[:200]]
+    for key in keys[:200]:
+        lead.claims.release(key)
+    put("claim1_p50", size, statistics.median(alone))
+    put("claim1_p99", size, pct(alone, 0.99))
+    put("raw_claim1_p50", size, statistics.median(team_raw.claims(team, keys[:200])))
+    mine = [keys[200 + n * ROUNDS : 200 + (n + 1) * ROUNDS] for n in range(OPERATORS)]
+    took, refused, rate = at_once(claimer, [(op, tmp / f"op{n}", k) for n, (op, k) in
+                                            enumerate(zip(ops, mine, strict=True))])  # fmt: skip
+    say(f"  {OPERATORS} operators: {len(took)} claims, {refused} refused")
+    put("claim8_p50", size, statistics.median(took))
+    put("claim8_p99", size, pct(took, 0.99))
+    put("claim8_rate", size, rate)
+    raw, refused, _ = at_once(raw_claimer, [(team, f"op{n}", k) for n, k in enumerate(mine)])
+    put("raw_claim8_p50", size, statistics.median(raw))
+    put("raw_claim8_p99", size, pct(raw, 0.99))
+    pages = [timed(lead.inbox_page, InboxFilter(), 0, 50) for _ in range(20)]
+    put("page", size, statistics.median(pages))
+    plain, filtered = team_raw.pages(team)
+    put("raw_page", size, plain)
+    put("raw_filter", size, filtered)
+    feed = keys[-2 * SAMPLES : -SAMPLES]
+    delays, missed = feed_delays("feed", ops[1], tmp / "feed", lead.claims.claim, feed)
+    for key in feed:
+        lead.claims.release(key)
+    say(f"  feed: {len(delays)} seen, {missed} missed")
+    put("feed_p50", size, statistics.median(delays))
+    put("feed_p99", size, pct(delays, 0.99))
+    with psycopg.connect(team, autocommit=True) as conn:
+        delays, missed = feed_delays(
+            "raw-feed", team, tmp, lambda k: team_raw.claim(conn, k, "raw", True), keys[-SAMPLES:]
+        )
+    say(f"  raw feed: {len(delays)} seen, {missed} missed")
+    put("raw_feed_p50", size, statistics.median(delays))
+    put("raw_feed_p99", size, pct(delays, 0.99))
+
+
+def consoles(lead: ConsoleService, size: int, team: str, ops: list[str], tmp: Path) -> None:
+    playbook = lead.playbook
+    with open_service(tmp / "other", playbook, lambda: datetime.now(UTC), db=ops[2]) as other:
+        got = console(team, tmp / "console", other, SAMPLES)
+    for key in ("first_paint", "paint_open", "paint_app", "rss", "cursor_move", "cursor_detail"):
+        put(key, size, got[key])
+    put("cursor_net", size, got["cursor_detail"] - got["detail_delay"])
+    for name in ("u", "s"):
+        put(f"filter_{name}", size, got[f"filter_{name}"])
+        put(f"filter_{name}_max", size, got[f"filter_{name}_max"])
+        say(f"    (slowest: {got[f'filter_{name}_slowest']})")
+    delays = got["propagation"]
+    say(f"  console: {len(delays)} changes seen, {got['propagation_missed']} missed")
+    put("prop_p50", size, statistics.median(delays))
+    put("prop_p99", size, pct(delays, 0.99))
+
+
+def ticks(lead: ConsoleService, size: int, clock: BenchClock) -> None:
+    clock.advance(60)
+    put("tick_backlog", size, timed(lead.timers.tick_all))
+    steady, due = [], []
+    for _ in range(5):
         clock.advance(1)
-        due = len(lead._store.due.due(clock()))
-        t = time.perf_counter()
-        lead.timers.tick()
-        put("tick_item", size, (time.perf_counter() - t) * 1000 / max(due, 1))
+        due.append(len(lead._store.due.due(clock())))
+        steady.append(timed(lead.timers.tick))
+    put("tick_p50", size, statistics.median(steady))
+    put("tick_max", size, max(steady))
+    put("tick_due", size, statistics.median(due))
+    put("tick_item", size, sum(steady) / max(sum(due), 1))
+    put("tick_idle", size, statistics.median(timed(lead.timers.tick) for _ in range(5)))
 
 
-def feed_delay(watcher: object, actor: object, keys: list[str]) -> float:
-    """Median ms from `actor`'s claim returning to `watcher`'s feed yielding."""
-    stop, seen = threading.Event(), threading.Event()
+# --- the table --------------------------------------------------------------------------------
 
-    def listen() -> None:
-        for _ in watcher.changes(stop):  # type: ignore[attr-defined]
-            seen.set()
 
-    listener = threading.Thread(target=listen, daemon=True)
-    listener.start()
-    time.sleep(1)  # LISTEN is in place
-    delays = []
-    for key in keys:
-        seen.clear()
-        actor.claims.claim(key)  # type: ignore[attr-defined]
-        t = time.perf_counter()
-        if seen.wait(5):
-            delays.append((time.perf_counter() - t) * 1000)
-    stop.set()
-    listener.join(2)
-    return statistics.median(delays) if delays else float("nan")
+def cell(v: float | None) -> str:
+    return f"{'-' if v is None else f'{v:,.{0 if abs(v) >= 100 else 2}f}':>10}"
+
+
+def table(sizes: list[int]) -> None:
+    small, large = sizes[0], sizes[-1]
+    for ratio, (top, bottom) in RATIOS.items():
+        for s in sizes:
+            if s in VALUES[top] and VALUES[bottom].get(s):
+                VALUES[ratio][s] = VALUES[top][s] / VALUES[bottom][s]
+    head = f"{'measure':<56} {'unit':>4} " + " ".join(f"{s:>10,}" for s in sizes)
+    for key, (section, label, unit, goal, expect) in ROWS.items():
+        if section:
+            say(f"\n{section}\n{head} {'growth':>7}  {'goal':<8} at {large:,}")
+        a, b = VALUES[key].get(small), VALUES[key].get(large)
+        factor, flag = "-", ""
+        if a and b and small != large:
+            grew = a / b if unit == "/s" else b / a
+            factor = f"{grew:.2f}x"
+            flag = "GROWS" if unit in ("ms", "/s") and expect == "flat" and grew > 2 else ""
+        verdict = ""
+        if goal is not None and b is not None:
+            met = b >= goal[1] if goal[0] == ">=" else b <= goal[1]
+            verdict = f"{goal[0]} {goal[1]:g}".ljust(8) + (" met" if met else " MISSED")
+        values = " ".join(cell(VALUES[key].get(s)) for s in sizes)
+        say(f"{label:<56} {unit:>4} {values} {factor:>7}  {verdict} {flag}".rstrip())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--dsn", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--keep", action="store_true", help="keep (and reuse) each size's store")
+    parser.add_argument("--fresh", action="store_true", help="with --keep: build them again")
+    parser.add_argument("--out", type=Path, help="also write the output to this file")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    say(f"team_bench {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine()}; code {revision()}")
+    sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(","))
+    say(f"team_bench {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine()}, python "
+        f"{platform.python_version()}; code {revision()}")  # fmt: skip
+    with connect(args.dsn) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    say(f"PostgreSQL {row[0] if row else '?'} at {args.dsn}; {neighbours()}; {calibrate()}")
     for size in sizes:
-        with tempfile.TemporaryDirectory(prefix="team-bench-") as tmp:
-            one_size(size, args.dsn, Path(tmp))
-    small, large = sizes[0], sizes[-1]
-    say(f"\n{'measure':<62} {'unit':>4} " + " ".join(f"{s:>10,}" for s in sizes) + "  growth")
-    for key, (label, unit) in LABELS.items():
-        cells = [FIGURES.get(key, {}).get(s) for s in sizes]
-        a, b = FIGURES.get(key, {}).get(small), FIGURES.get(key, {}).get(large)
-        grew = "-" if not (a and b) else f"{(a / b if unit == '/s' else b / a):.2f}x"
-        values = " ".join(f"{v:>10,.2f}" if v is not None else f"{'-':>10}" for v in cells)
-        say(f"{label:<62} {unit:>4} {values}  {grew}")
+        say(f"\n== {size:,} mentions ==  ({neighbours()})")
+        schema, built = open_schema(args.dsn, size, args.keep, args.fresh)
+        try:
+            with tempfile.TemporaryDirectory(prefix="team-bench-") as tmp:
+                measure(size, args.dsn, schema, built, Path(tmp))
+        finally:
+            if not args.keep:
+                drop_schema(args.dsn, schema)
+        say(f"  done  ({neighbours()}; {calibrate()})")
+    say(f"\ngrowth = figure at {sizes[-1]:,} / at {sizes[0]:,} (a rate: inverted); "
+        "x rows: ours ÷ raw psycopg (>1: ours slower)")  # fmt: skip
+    table(sizes)
+    if args.out:
+        args.out.write_text("\n".join(LINES) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
