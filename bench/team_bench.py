@@ -35,15 +35,12 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 from bench import team_raw
 from bench.crisis_bench import LINES, BenchClock, pct, say
@@ -51,20 +48,17 @@ from bench.crisis_corpus import write_corpus
 from bench.machine import machine, revision
 from bench.team_console_probe import console
 from bench.team_operators import at_once, claimer, feed_delays, raw_claimer
+from bench.team_schema import OPERATORS, drop_schema, open_schema, operators, with_schema
 from crisis_console import config
 from crisis_console.cli import open_service
 from crisis_console.core.intake.ingest import read_jsonl
-from crisis_console.core.models import Role
 from crisis_console.core.playbook.playbook_check import load_playbook
 from crisis_console.core.service import ConsoleService, IngestReport
 from crisis_console.core.store.inbox import InboxFilter
-from crisis_console.core.store.postgres import migrations
-from crisis_console.core.store.postgres.connection import connect, named
-from crisis_console.core.store.postgres.grants import grant_operator
-from crisis_console.core.store.postgres.roster import seed_lead
+from crisis_console.core.store.postgres.connection import connect
 from crisis_console.core.triage.routing import Triager
 
-OPERATORS, ROUNDS, SAMPLES = 8, 50, 100
+ROUNDS, SAMPLES = 50, 100
 # key | section (a new one starts a table) | label | unit | goal at the largest size |
 # expect ("flat": a per-operation cost that should not grow; "N": grows with the store)
 TABLE = f"""
@@ -159,65 +153,6 @@ def neighbours() -> str:
         found += int(proc.name) != mine and b"pytest" in cmd
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return f"load average {load}; pytest processes running: {found}"
-
-
-# --- the schema -------------------------------------------------------------------------------
-
-
-def with_schema(dsn: str, schema: str, login: str | None = None) -> str:
-    joiner = "&" if "?" in dsn else "?"
-    team = f"{dsn}{joiner}options={quote(f'-csearch_path={schema}')}"
-    return make_conninfo(team, user=login) if login else team
-
-
-def open_schema(dsn: str, size: int, keep: bool, fresh: bool) -> tuple[str, dict[str, Any]]:
-    """(schema, what its build recorded: empty if it is to be built now)."""
-    schema = f"bench_team_keep_{size}" if keep else f"bench_team_{uuid.uuid4().hex[:8]}"
-    with connect(dsn, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = %s",
-            (schema,),
-        ).fetchone()
-        if row is not None and row[0] and not fresh:
-            built = dict(json.loads(row[0]))
-            if built.get("size") == size:
-                return schema, built
-        if row is not None:
-            drop_schema(dsn, schema)
-        conn.execute(named("CREATE SCHEMA {s}", s=schema))
-    with connect(with_schema(dsn, schema)) as conn:
-        migrations.migrate(conn)
-        seed_lead(conn)
-    return schema, {}
-
-
-def drop_schema(dsn: str, schema: str) -> None:
-    with connect(dsn, autocommit=True) as conn:
-        for login in logins(schema):
-            if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone():
-                conn.execute(named("DROP OWNED BY {r}", r=login))
-                conn.execute(named("DROP ROLE {r}", r=login))
-        conn.execute(named("DROP SCHEMA IF EXISTS {s} CASCADE", s=schema))
-
-
-def logins(schema: str) -> list[str]:
-    return [f"{schema}_op{n}" for n in range(1, OPERATORS + 1)]
-
-
-def operators(lead: ConsoleService, dsn: str, team: str, schema: str) -> list[str]:
-    """A database login for each operator, granted (`db grant`) and on the team (social)."""
-    with connect(dsn, autocommit=True) as conn:
-        for login in logins(schema):
-            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone():
-                conn.execute(named("CREATE ROLE {r} LOGIN", r=login))
-    with connect(team, autocommit=True) as conn:
-        for login in logins(schema):
-            grant_operator(conn, login)
-    on_team = lead.team().operators
-    for login in logins(schema):
-        if Role.SOCIAL not in on_team.get(login, ()):
-            lead.change_team(login, [Role.SOCIAL])
-    return [with_schema(dsn, schema, login) for login in logins(schema)]
 
 
 # --- the measures -----------------------------------------------------------------------------
