@@ -98,7 +98,8 @@ def test_ingest_stores_once_and_summarises(tmp_path: Path) -> None:
         assert sorted(s.key for s in store.all()) == ["x:1", "x:2"]
     finally:
         store.close()
-    assert len((data / "audit.jsonl").read_text().splitlines()) == 2
+    actions = [json.loads(line)["action"] for line in (data / "audit.jsonl").open()]
+    assert actions == ["playbook.adopted", "mention.ingested", "mention.ingested"]
 
 
 def test_data_dir_falls_back_to_the_environment(tmp_path: Path) -> None:
@@ -227,7 +228,7 @@ def test_crisis_level_from_the_shell_with_permissions_and_audit(tmp_path: Path) 
     actions = [
         json.loads(line)["action"] for line in (data / "audit.jsonl").read_text().splitlines()
     ]
-    assert actions == ["refused", "level.changed", "checklist.ticked"]
+    assert actions == ["playbook.adopted", "refused", "level.changed", "checklist.ticked"]
 
 
 def test_alarms_from_the_shell(tmp_path: Path) -> None:
@@ -279,12 +280,13 @@ def test_team_changes_are_lead_only_audited_and_as_needs_the_team_files_leave(
     events = [json.loads(line) for line in (data / "audit.jsonl").read_text().splitlines()]
     assert [(e["action"], e["actor"]) for e in events] == [
         ("identity.as", me),
+        ("playbook.adopted", "sam"),  # the store's first command records its playbook
         ("refused", "sam"),
         ("refused", me),
         ("roster.changed", me),
         ("roster.changed", me),
     ]
-    assert events[3]["data"] == {
+    assert {k: v for k, v in events[4]["data"].items() if k != "playbook"} == {
         "before": [],
         "after": ["legal", "pr"],
         "where": str(data / "team.yaml"),
@@ -350,7 +352,8 @@ def test_audit_verify_and_export_work_while_the_folder_is_held(tmp_path: Path) -
     run("--data-dir", str(data), "ingest", str(feed))
     holder = TinyDBStore(data)  # a console has the folder open
     try:
-        assert run("--data-dir", str(data), "audit", "verify").stdout.startswith("ok: 2 events")
+        verified = run("--data-dir", str(data), "audit", "verify").stdout
+        assert verified.startswith("ok: 3 events")  # the playbook's adoption, two mentions
         out = tmp_path / "export.csv"
         exported = run(
             "--data-dir",
@@ -370,11 +373,12 @@ def test_audit_verify_and_export_work_while_the_folder_is_held(tmp_path: Path) -
         holder.close()
     lines = (data / "audit.jsonl").read_text().splitlines()
     assert json.loads(lines[-1])["action"] == "audit.exported"
+    assert "hello" in lines[1]  # after the playbook's adoption
     (data / "audit.jsonl").write_text(
-        "\n".join([lines[0].replace("hello", "HELLO"), *lines[1:]]) + "\n"
+        "\n".join([lines[0], lines[1].replace("hello", "HELLO"), *lines[2:]]) + "\n"
     )
     broken = run("--data-dir", str(data), "audit", "verify")
     assert (
         broken.returncode == 1
-        and "audit.jsonl:1: its content does not match its hash" in broken.stderr
+        and "audit.jsonl:2: its content does not match its hash" in broken.stderr
     )

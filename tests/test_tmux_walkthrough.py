@@ -29,6 +29,9 @@ def test_support_drafts_and_social_approves_in_a_real_terminal(tmp_path: Path) -
         f"operators:\n  {me}: [lead]\n  sam: [support]\n  maya: [social]\n"
         f"shared_logins:\n  {me}: [sam, maya]\n"
     )
+    # Edited by hand after the demo wrote it: a lead accepts it before it counts.
+    accepted = subprocess.run([*console.split(), "team", "accept"], capture_output=True, text=True)
+    assert accepted.returncode == 0 and "sam" in accepted.stdout, accepted.stderr
     sam_terminal = Session(f"cc-sam-{os.getpid()}")
     sam = sam_terminal.pane(f"{console} --as sam")
     try:

@@ -6,6 +6,7 @@ crisis-console ingest FILE|- [FILE...]                triage and store, with an 
 crisis-console csv-presets [NAME]                     the CSV presets ingest recognises
 crisis-console demo [--no-open]                       load the demo data and open the console
 crisis-console playbook validate [PATH]               check a playbook, listing every problem
+crisis-console playbook use NAME                      put a playbook in force for this store (lead)
 crisis-console report [incident] [--from --to] [--format text|json|html] [--out FILE]
 """
 
@@ -26,6 +27,7 @@ from crisis_console.cli import crisis as cli_crisis
 from crisis_console.cli import db as cli_db
 from crisis_console.cli import eval as cli_eval
 from crisis_console.cli import ingest as cli_ingest
+from crisis_console.cli import playbooks as cli_playbooks
 from crisis_console.cli import replies as cli_replies
 from crisis_console.cli import report as cli_report
 from crisis_console.cli import serve as cli_serve
@@ -99,12 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_report.add_commands(commands)
     cli_db.add_commands(commands)
 
-    playbook = commands.add_parser("playbook", help="work with playbooks")
-    playbook_commands = playbook.add_subparsers(dest="playbook_command", required=True)
-    validate = playbook_commands.add_parser(
-        "validate", help="check a playbook, listing every problem"
-    )
-    validate.add_argument("path", nargs="?", help="playbook file (default: the active one)")
+    cli_playbooks.add_commands(commands)
     return parser
 
 
@@ -144,8 +141,9 @@ def _commands(args: argparse.Namespace, clock: Clock) -> int:
                 folder, _playbook(args), clock, as_name=args.as_name, db=_db(args, folder)
             ) as service:
                 return cli_crisis.run(args, service, sys.stdout)
-        if args.command == "playbook":
-            return run_validate(args)
+        if args.command in cli_playbooks.COMMANDS:
+            db = _db(args, config.data_dir(args.data_dir))
+            return cli_playbooks.run(args, clock, db, sys.stdout)
         if args.command in cli_db.COMMANDS:
             dsn = _db(args, config.data_dir(args.data_dir))
             return cli_db.run(args, dsn, sys.stdout)
@@ -267,19 +265,4 @@ def _run_app(service: ConsoleService, folder: Path, follow_path: Path | None = N
     service.replies.deliver_now = False
     CrisisConsoleApp(service, str(folder), follow=follow_path).run()
     service.work_outbox()  # a reply approved just before quitting still goes out now
-    return 0
-
-
-def run_validate(args: argparse.Namespace) -> int:
-    folder = config.data_dir(args.data_dir)
-    path = Path(args.path) if args.path else config.playbook_path(args.playbook, folder=folder)
-    playbook = load_playbook(path)
-    crisis = [str(level.number) for level in playbook.levels if level.crisis]
-    steps = sum(len(level.checklist) for level in playbook.levels)
-    counts = (
-        f"{len(playbook.categories)} categories, {len(playbook.routing_rules)} routing rules, "
-        f"{len(playbook.levels)} levels (crisis mode at {', '.join(crisis) or 'none'}), "
-        f"{steps} checklist steps"
-    )
-    print(f"{path}: ok — '{playbook.title}' version {playbook.version}, {counts}")
     return 0

@@ -10,6 +10,7 @@ crisis-console approvals [list] | approve ID | reject ID --comment TEXT
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Sequence
 from typing import IO, Any
 
@@ -65,6 +66,9 @@ def _add_team(commands: Any) -> None:
     add.add_argument("name")
     add.add_argument("roles", nargs="+", choices=[r.value for r in Role])
     t_commands.add_parser("remove", help="take an operator off the team").add_argument("name")
+    t_commands.add_parser(
+        "accept", help="take a team file changed by hand as the team (lead, audited)"
+    )
 
 
 def _run_team(args: argparse.Namespace, service: ConsoleService, out: IO[str]) -> int:
@@ -72,6 +76,9 @@ def _run_team(args: argparse.Namespace, service: ConsoleService, out: IO[str]) -
         service.change_team(args.name, [Role(r) for r in args.roles])
     elif args.team_command == "remove":
         service.change_team(args.name, None)
+    elif args.team_command == "accept":
+        accepted = service.accept_team()
+        out.write("accepted: " + json.dumps(accepted) + "\n" if accepted else "nothing to accept\n")
     for name, roles in sorted(service.team().operators.items()):
         out.write(f"{name:<20} {', '.join(sorted(r.value for r in roles))}\n")
     return 0

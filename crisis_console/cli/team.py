@@ -33,6 +33,7 @@ def open_team_service(
     dsn: str,
     console: ConsoleSink | None,
     as_name: str | None,
+    changing_playbook: bool = False,
 ) -> Iterator[ConsoleService]:
     """See `open_service`. `--as` is refused: in team mode each operator connects as
     themselves (the refusal is audited)."""
@@ -68,6 +69,7 @@ def open_team_service(
             cli._notifier(folder, team.store, clock, console),
             cli._reply_setup(folder),
             team.roster,
+            changing_playbook,
         )
         with cli._working(service, team.roster):
             yield service

@@ -23,6 +23,7 @@ from crisis_console.core.replies.outbox import NotificationOutbox
 from crisis_console.core.replies.senders import OUTBOX_FILE, JsonlOutbox, Sender, WebhookSender
 from crisis_console.core.replies.templates import LazyTemplates, ReplyTemplate, load_templates
 from crisis_console.core.roster import TEAM_FILE, Operator, PermissionDenied, RosterBook, RosterFile
+from crisis_console.core.roster_watch import WatchedRoster, describe
 from crisis_console.core.service import ConsoleService, ReplySetup
 from crisis_console.core.store.contract import MentionStore
 from crisis_console.core.store.store import TinyDBStore
@@ -39,13 +40,17 @@ def open_service(
     console: ConsoleSink | None = None,
     as_name: str | None = None,
     db: str | None = None,
+    changing_playbook: bool = False,
 ) -> Iterator[ConsoleService]:
     """Build the service over the TinyDB store in `folder`, or in team mode over the
     database `db` (the folder then keeps only settings, notifications and the log): the
     operator from the team (or `--as`, where it allows), the notification sinks, the
-    templates, the sender, the log file. Release the store afterwards."""
+    templates, the sender, the log file. Release the store afterwards. `playbook` must be
+    the store's in force, unless `changing_playbook` (`playbook use`)."""
     if db:
-        with team.open_team_service(folder, playbook, clock, db, console, as_name) as service:
+        with team.open_team_service(
+            folder, playbook, clock, db, console, as_name, changing_playbook
+        ) as service:
             yield service
         return
     store = TinyDBStore(folder)
@@ -54,7 +59,7 @@ def open_service(
         audit = AuditLog(folder / AUDIT_FILE)
         if audit.set_aside is not None:
             err(f"audit log: an interrupted write's unfinished line moved to {audit.set_aside}")
-        roster = RosterFile(folder / TEAM_FILE)
+        roster = WatchedRoster(RosterFile(folder / TEAM_FILE), store.state.roster)
         operator = _acting(roster, config.operator(), audit, clock, as_name)
         service = ConsoleService(
             store,
@@ -65,6 +70,7 @@ def open_service(
             _notifier(folder, store, clock, console),
             _reply_setup(folder),
             roster,
+            changing_playbook,
         )
         with _working(service, roster):
             yield service
@@ -86,6 +92,14 @@ def _working(service: ConsoleService, roster: RosterBook) -> Iterator[ConsoleSer
     what was queued and mark the store applied."""
     if not service.operator.known:
         err(f"note: {service.operator.name} is not on the team ({roster.where}): read-only")
+    edited = service.team_edited()
+    if edited is not None:
+        err(
+            f"warning: {roster.where} was changed outside crisis-console ({describe(edited)}); "
+            "the team as last accepted decides who may do what until a lead runs 'team accept'"
+        )
+    if service.playbooks.adopt():
+        err(f"note: playbook '{service.playbook.id}' is now this store's (a lead changes it)")
     recovered = service.recover()
     if recovered:
         err(f"recovered {recovered} mention(s) logged before an interruption but not stored")
@@ -140,7 +154,8 @@ def open_reader(
     store = TinyDBStore(folder, read_only=True)
     try:
         audit = AuditLog(folder / AUDIT_FILE, repair=False)
-        operator = _acting(RosterFile(folder / TEAM_FILE), config.operator(), audit, clock, as_name)
+        roster = WatchedRoster(RosterFile(folder / TEAM_FILE), store.state.roster, read_only=True)
+        operator = _acting(roster, config.operator(), audit, clock, as_name)
         service = ConsoleService(store, audit, Triager(playbook), clock, operator)
         service.recover()  # in memory: what the writer acknowledged since its last checkpoint
         yield service

@@ -35,6 +35,9 @@ class Action(StrEnum):
     REFUSED = "refused"
     IDENTITY_AS = "identity.as"
     ROSTER_CHANGED = "roster.changed"
+    ROSTER_ACCEPTED = "roster.accepted"  # a team file changed by hand, accepted by a lead
+    PLAYBOOK_ADOPTED = "playbook.adopted"  # a store's first playbook
+    PLAYBOOK_CHANGED = "playbook.changed"
     REPORT_EXPORTED = "report.exported"
     AUDIT_EXPORTED = "audit.exported"
 
@@ -59,4 +62,5 @@ class Permission(StrEnum):
     APPROVE_TEMPLATE = "approve_template"
     EXPORT = "export"
     CHANGE_ROSTER = "change_roster"
+    CHANGE_PLAYBOOK = "change_playbook"
     ACT_AS = "act_as"  # refused identities are audited under this name

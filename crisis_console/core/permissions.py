@@ -30,6 +30,7 @@ BASE: dict[Permission, frozenset[Role]] = {
     Permission.APPROVE_TEMPLATE: frozenset({Role.PR}),
     Permission.EXPORT: frozenset({Role.AUDITOR}),
     Permission.CHANGE_ROSTER: frozenset(),
+    Permission.CHANGE_PLAYBOOK: frozenset(),
 }
 
 

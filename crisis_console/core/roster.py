@@ -188,3 +188,6 @@ class RosterFile:
 
     def change(self, name: str, roles: Iterable[Role] | None) -> Roster:
         return change_roster(self.path, name, roles)
+
+    def write(self, roster: Roster) -> None:
+        write_roster(self.path, roster.operators, roster.shared_logins)

@@ -29,6 +29,7 @@ from crisis_console.core.models import (
     Role,
     StoredMention,
 )
+from crisis_console.core.playbook import in_force
 from crisis_console.core.playbook.playbook import Playbook
 from crisis_console.core.replies.claims import DEFAULT_LEASE_MINUTES, ClaimDesk
 from crisis_console.core.replies.outbox import NotificationOutbox
@@ -39,6 +40,7 @@ from crisis_console.core.replies.templates import ReplyTemplate
 from crisis_console.core.reports.incident import Incident, build_incident, crisis_window
 from crisis_console.core.reports.report import Report, build_report
 from crisis_console.core.roster import Operator, Roster, RosterBook
+from crisis_console.core.roster_watch import WatchedRoster
 from crisis_console.core.store.inbox import InboxFilter, InboxPage, InboxRow
 from crisis_console.core.store.store import MentionStore
 from crisis_console.core.triage.routing import Triager
@@ -70,8 +72,15 @@ class ConsoleService:
         notifier: Notifier | None = None,
         replies: ReplySetup | None = None,
         roster: RosterBook | None = None,
+        changing_playbook: bool = False,
     ) -> None:
-        """`roster`: where the team is kept (none: nobody may change it here)."""
+        """`roster`: where the team is kept (none: nobody may change it here).
+        `changing_playbook`: this service is to put its playbook in force
+        (`playbooks.use`); any other is refused unless its playbook is the store's."""
+        if not changing_playbook:
+            in_force.recorded(store.state.playbook.get(), triager.playbook)
+        if triager.playbook.sha256:
+            audit = in_force.StampedAudit(audit, triager.playbook)
         self._store, self._audit, self._triager = store, audit, triager
         self.clock, self.operator = clock, operator
         self._roster = roster
@@ -86,6 +95,7 @@ class ConsoleService:
         self.claims = ClaimDesk(self.ctx, setup.claim_lease_minutes)
         self.replies = ReplyDesk(self.ctx, self.claims, setup.templates, setup.sender, setup.brand)
         self._ingester = Ingester(self.ctx, self.crisis)
+        self.playbooks = in_force.PlaybookDesk(self.ctx)
 
     @property
     def actor(self) -> str:
@@ -287,6 +297,23 @@ class ConsoleService:
     def team(self) -> Roster:
         """Who is on the team, with which roles (reading is open to every operator)."""
         return self._roster.load() if self._roster is not None else Roster({})
+
+    @synchronized
+    def team_edited(self) -> dict[str, Any] | None:
+        """How the team file differs from the team as last accepted (None: it does not)."""
+        return self._roster.pending() if isinstance(self._roster, WatchedRoster) else None
+
+    @synchronized
+    def accept_team(self) -> dict[str, Any] | None:
+        """Take a team file changed by hand as the team (lead only), audited with the
+        difference; None when there was nothing to accept."""
+        self.crisis.require(Permission.CHANGE_ROSTER, "team")
+        edited = self.team_edited()
+        if edited is None or not isinstance(self._roster, WatchedRoster):
+            return None
+        self.crisis.ctx.record(Action.ROSTER_ACCEPTED, "team", where=self._roster.where, **edited)
+        self._roster.accept_file()
+        return edited
 
     @synchronized
     def change_team(self, name: str, roles: list[Role] | None) -> None:

@@ -54,6 +54,7 @@ def expected(book: dict[str, Any], action: Permission, crisis: bool) -> set[str]
         Permission.TICK_CHECKLIST: set(),  # the step's owner, given by the caller
         Permission.TAKE_OVER_CLAIM: set(),
         Permission.CHANGE_ROSTER: set(),
+        Permission.CHANGE_PLAYBOOK: set(),
     }[action] - {"lead"}
 
 

@@ -124,6 +124,7 @@ class Playbook:
     alarm_ack_minutes: int = 5
     confidential_terms: tuple[str, ...] = ()
     embargoed_terms: tuple[str, ...] = ()
+    sha256: str = ""  # of its file's content (and its bases'): what a store records in force
     _by_number: dict[int, Level] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +65,10 @@ def load_playbook(path: Path, _extended_by: tuple[Path, ...] = ()) -> Playbook:
     playbook = checker.playbook()
     if checker.problems or playbook is None:
         raise PlaybookError(checker.problems)
-    return playbook
+    digest = hashlib.sha256()
+    for name in [file, *sorted(set(doc.origins.values()) - {file})]:  # it, then its bases
+        digest.update(Path(name).read_bytes())
+    return dataclasses.replace(playbook, sha256=digest.hexdigest())
 
 
 def _document(path: Path, seen: tuple[Path, ...]) -> YamlDocument:

@@ -350,6 +350,8 @@ class StateStore:
     replies: ReplyTable
     templates: TemplateApprovals
     crisis: Singleton
+    playbook: Singleton  # the playbook in force: its id and hash, who set it and when
+    roster: Singleton  # a folder's team file as last accepted: its hash and contents
 
     @classmethod
     def open(
@@ -375,4 +377,6 @@ class StateStore:
             ReplyTable(tables),
             TemplateApprovals(tables),
             Singleton(tables, "crisis"),
+            Singleton(tables, "playbook"),
+            Singleton(tables, "roster"),
         )
