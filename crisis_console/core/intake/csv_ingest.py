@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -136,7 +137,9 @@ def _rows(
 ) -> Iterator[tuple[int, list[str]] | Problem]:
     """(first line, cells) for every row that is not blank, or a `Problem` (with no file
     name yet) for a row the CSV reader or the decoder could not read."""
-    reader = csv.reader(lines, delimiter=delimiter)
+    # strict: a quote never closed is an error at the end, not the rest of the file quietly
+    # read as one cell.
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     ended = 0
     while True:
         try:
@@ -144,8 +147,14 @@ def _rows(
         except StopIteration:
             return
         except csv.Error as exc:
-            yield Problem("", ended + 1, "", f"not a valid CSV row: {exc}")
-            ended = reader.line_num
+            start, ended = ended + 1, reader.line_num
+            why = str(exc)
+            if "unexpected end of data" in why:
+                why = (
+                    f"a quote opened on this line is never closed: lines {start} to {ended} "
+                    "were not read (close the quote, or double it inside a cell)"
+                )
+            yield Problem("", start, "", f"not a valid CSV row: {why}")
             continue
         start, ended = ended + 1, reader.line_num
         if any(n in bad_lines for n in range(start, ended + 1)):
@@ -258,7 +267,7 @@ class _Row:
                 record["created_at"] = parse_when(
                     when, self.table.assume, mapping.day_first, mapping.date_formats
                 ).isoformat()
-            except ValueError as exc:
+            except (ValueError, OverflowError) as exc:  # OverflowError: past the year 9999
                 raise _CellError(date_column, visible(str(exc))) from None
         record["id"] = self.cell("id")[0].strip() or _derived_id(platform.value, author, when, text)
         record["followers"] = self.count("followers")
@@ -278,7 +287,7 @@ class _Row:
             number = float(match[1].replace(",", ".")) * _SCALE[match[2].lower()]
         else:
             raise _CellError(column, f"'{visible(value[:40])}' is not a whole number")
-        if number != int(number) or number > MAX_FOLLOWERS:
+        if not math.isfinite(number) or number > MAX_FOLLOWERS or number != int(number):
             raise _CellError(column, f"'{visible(value[:40])}' is not a whole number in range")
         return int(number)
 

@@ -88,6 +88,8 @@ def json_values(
             yield Problem(source, number, "", f"not valid JSON: {exc.msg} at column {exc.colno}")
         except RecursionError:
             yield Problem(source, number, "", "not valid JSON: nested too deeply")
+        except ValueError:  # Python's own limit: an integer of more than 4,300 digits
+            yield Problem(source, number, "", "not valid JSON: a number with too many digits")
 
 
 def read_object(obj: Any, source: str, number: int, now: datetime) -> Iterator[Parsed | Problem]:
@@ -188,6 +190,12 @@ def _enum(obj: Mapping[str, Any], field: str, enum: type[E], required: bool) -> 
     raise MentionError(field, f"'{visible(value[:40])}' is not one of {choices}")
 
 
+# The times a post can have been made: before any platform, or past this century, is a
+# date read wrongly (and 9999-12-31 overflows the first deadline worked out from it).
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
 def _created_at(value: Any, now: datetime) -> datetime:
     if value is None or value == "":
         return now
@@ -200,7 +208,17 @@ def _created_at(value: Any, now: datetime) -> datetime:
             "created_at", f"'{visible(value[:40])}' is not an ISO 8601 date and time"
         ) from None
     # A time without a zone is taken as UTC (documented in the README).
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        when = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the year 1
+        when = None
+    if when is None or not EARLIEST <= when < LATEST:
+        raise MentionError(
+            "created_at",
+            f"'{visible(value[:40])}' is not a time a post was made: it must be from "
+            f"{EARLIEST:%Y} to {LATEST.year - 1}",
+        )
+    return when
 
 
 def _count(value: Any, field: str) -> int:

@@ -74,8 +74,12 @@ def parse_body(body: bytes, now: datetime) -> Iterator[Parsed | Problem]:
     if text.startswith(b"["):
         try:
             items = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        except (ValueError, RecursionError) as exc:  # ValueError: not JSON, or not UTF-8,
+            # or a number of more than 4,300 digits
             yield Problem("body", 0, "", f"not a valid JSON array: {exc}")
+            return
+        if not isinstance(items, list):
+            yield Problem("body", 0, "", "not a valid JSON array")
             return
         for position, item in enumerate(items, start=1):
             yield from read_object(item, "item", position, now)
@@ -83,7 +87,7 @@ def parse_body(body: bytes, now: datetime) -> Iterator[Parsed | Problem]:
     if text.startswith(b"{") and b"\n" in text.strip():
         try:  # one pretty-printed object over several lines
             whole = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        except (ValueError, RecursionError):
             pass  # JSON Lines, then: each line is judged on its own
         else:
             yield from read_object(whole, "body", 1, now)
