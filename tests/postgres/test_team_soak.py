@@ -137,9 +137,11 @@ def test_a_crisis_team_at_full_load(team: Team) -> None:
     env = {**os.environ, "CRISIS_CONSOLE_WEBHOOK_SECRET": SECRET}
     # The mentions raced over exist before anyone races; the lead drafts a reply to each of
     # the send races' mentions (two social operators approve, and so send, each at once).
-    raced = lines("r", RACED)
+    # The CLI loop claims and releases a mention of its own: one it held among the raced
+    # would rightly stop a racer's send ("claimed by maya"), and a claim race too.
+    raced = [*lines("r", RACED), json.dumps(record("loop", "The CLI loop's own mention"))]
     with service_for(team.dsn("lead"), team.folder) as lead:
-        assert lead.ingest_lines(raced, "raced.jsonl").new == RACED
+        assert lead.ingest_lines(raced, "raced.jsonl").new == RACED + 1
         lead.replies.approve_template("delivery-delay")
         drafts = []
         for i in range(CLAIM_RACES, CLAIM_RACES + SEND_RACES):
@@ -185,7 +187,7 @@ def test_a_crisis_team_at_full_load(team: Team) -> None:
 
     def cli_loop() -> None:
         while not stop_cli.is_set():
-            for args in (("claim", "x:r299"), ("claim", "x:r299", "--release"), ("approvals",)):
+            for args in (("claim", "x:loop"), ("claim", "x:loop", "--release"), ("approvals",)):
                 cli_runs.append(team.run("maya", *args).returncode)
 
     threads = [threading.Thread(target=serve_feeder, args=(w,)) for w in (0, 1)]
@@ -252,7 +254,7 @@ def test_a_crisis_team_at_full_load(team: Team) -> None:
                 for (line,) in conn.execute("SELECT line FROM audit WHERE action = 'send'")
             )
         assert expected - stored == set(), "acknowledged mentions lost"
-        assert len(stored) == PER_SERVE * 2 + FOLLOWED + RACED
+        assert len(stored) == PER_SERVE * 2 + FOLLOWED + RACED + 1
         assert [k for k, n in ingested.items() if n > 1] == []  # nothing stored twice
         assert set(sent) == set(drafts) and set(sent.values()) == {1}  # each sent once
         delivered = Counter(

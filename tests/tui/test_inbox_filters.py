@@ -16,6 +16,7 @@ from crisis_console.tui.app import CrisisConsoleApp
 from crisis_console.tui.screens import inbox as inbox_screen
 from crisis_console.tui.screens.help import HelpScreen
 from crisis_console.tui.screens.inbox import InboxScreen
+from crisis_console.tui.widgets.mention_detail import MentionDetail
 from crisis_console.tui.widgets.mention_table import MentionTable
 from tests.conftest import NOW, ServiceFactory, jsonl, record
 from tests.tui.test_inbox import FEED, screen_text, settle
@@ -169,3 +170,25 @@ async def test_toasts_show_strangers_text_as_it_is(
     assert whole.count("From live.jsonl") == 1 and "1 new, 0 updated" in whole
     assert "@[b]sam[/b] on x: My AirCrisp caught fire" in " ".join(shown.split())
     assert "\x1b" not in shown
+
+
+async def test_a_key_pressed_right_after_a_search_acts_on_the_row_the_cursor_is_on(
+    make_service: ServiceFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The detail pane is read a moment after the cursor rests; a claim pressed before it
+    catches up must take the mention the cursor is on, not the one shown before the search
+    (seen in a real terminal on a busy machine: the top harm post was claimed instead)."""
+    app = app_for(make_service, Role.SUPPORT, name="sam")
+    async with app.run_test(size=(120, 32)) as pilot:
+        await settle(pilot)
+        assert keys(app)[0] == "x:fire"
+        detail = app.screen.query_one(MentionDetail)
+        assert detail.mention is not None and detail.mention.key == "x:fire"
+        monkeypatch.setattr(inbox_screen, "DETAIL_DELAY", 3600)  # the pane never catches up
+        await pilot.press("slash", *"subscription", "enter")
+        await settle(pilot)
+        assert keys(app) == ["facebook:question"] and detail.mention.key == "x:fire"
+        await pilot.press("C")
+        await settle(pilot)
+    holders = app.service.claim_holders()
+    assert holders == {"facebook:question": "sam"}

@@ -211,8 +211,10 @@ class InboxScreen(Screen[None]):
         detail.mutate_reactive(MentionDetail.mention)
 
     def shown_key(self) -> str | None:
-        shown = self.query_one(MentionDetail).mention
-        return shown.key if shown else None
+        """The mention the cursor is on. Not the detail pane's: that is read a moment after
+        the cursor rests, and a key pressed just after a search must not act on the mention
+        shown before it."""
+        return self.query_one(MentionTable).current_key()
 
     def action_acknowledge(self) -> None:
         self.post_message(AcknowledgeRequested(self.shown_key()))

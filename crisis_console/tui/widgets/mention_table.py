@@ -98,6 +98,12 @@ class MentionTable(DataTable[object]):
                 key=r.key,
             )
 
+    def current_key(self) -> str | None:
+        """The mention under the cursor: what a key pressed now acts on."""
+        if self._rows and 0 <= self.cursor_row < len(self._rows):
+            return self._rows[self.cursor_row].key
+        return None
+
     def select(self, key: str) -> bool:
         keys = [row.key for row in self._rows]
         if key in keys:
