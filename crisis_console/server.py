@@ -39,7 +39,9 @@ LINGER_MAX = 0.002  # seconds; the longest wait however slow the last commit was
 @dataclass
 class _Pending:
     records: list[Parsed]
-    done: asyncio.Future[IngestReport]
+    done: asyncio.Future[bool]  # True: stored; False: a replay another process had already
+    signature: str
+    sent: float
 
 
 class Receiver:
@@ -47,6 +49,8 @@ class Receiver:
 
     def __init__(self, service: ConsoleService, verifier: Verifier, max_body: int) -> None:
         self.service, self.verifier, self.max_body = service, verifier, max_body
+        self.seen = service.webhook_signatures(verifier.tolerance)
+        self.seen.forget_all_before(time.time())
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._wanted = 0  # queued requests that end the writer's wait (see `_gather`)
         self._enough: asyncio.Future[None] | None = None  # resolved when they are there
@@ -97,12 +101,15 @@ class Receiver:
         problems = [str(p) for p in items if isinstance(p, Problem)]
         stored = 0
         if good:
-            done: asyncio.Future[IngestReport] = asyncio.get_running_loop().create_future()
-            await self._queue.put(_Pending(good, done))
+            done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+            signature = str(request.headers.get(SIGNATURE_HEADER)).strip()
+            sent = float(str(request.headers.get(TIMESTAMP_HEADER)))
+            await self._queue.put(_Pending(good, done, signature, sent))
             enough = self._enough
             if enough is not None and not enough.done() and self._queue.qsize() >= self._wanted:
                 enough.set_result(None)
-            await done  # durable once this resolves
+            if not await done:  # durable once this resolves
+                return _refuse(401, "a replay: this signed request was already received", request)
             stored = len(good)
         if problems:
             # The good records are stored all the same; sending them again is harmless.
@@ -120,10 +127,9 @@ class Receiver:
             await self._gather(senders - 1 if loop.time() <= back_by else 0, linger)
             while not self._queue.empty():
                 waiting.append(self._queue.get_nowait())
-            records = [r for p in waiting for r in p.records]
             started = loop.time()
             try:
-                report = await asyncio.to_thread(self._store, records)
+                outcomes = await asyncio.to_thread(self._store, waiting)
             except Exception as exc:  # every waiting sender must hear of it, not hang
                 for p in waiting:
                     p.done.set_exception(exc)
@@ -133,8 +139,11 @@ class Receiver:
             senders = len(waiting) + self._queue.qsize()
             linger = min(LINGER_MAX, LINGER_SHARE * took)
             back_by = answered + max(took, LINGER_MAX)
-            for p in waiting:
-                p.done.set_result(report)
+            for p, outcome in zip(waiting, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    p.done.set_exception(outcome)
+                else:
+                    p.done.set_result(outcome)
 
     async def _gather(self, wanted: int, linger: float) -> None:
         """Let more requests join the commit about to start, the one request taken aside.
@@ -169,9 +178,34 @@ class Receiver:
         finally:
             self._enough = None
 
-    def _store(self, records: list[Parsed]) -> IngestReport:
+    def _store(self, waiting: list[_Pending]) -> list[bool | Exception]:
+        """Store the requests' mentions in one commit; their signatures are remembered
+        once it is durable. A request another process already received is a replay (False).
+        If the shared commit fails, each request is stored on its own, so one that cannot
+        be stored fails alone (its exception) and the others still succeed."""
         with self.service.lock:
-            return self.service.ingest(records, batch_size=max(len(records), 1))
+            self.seen.forget_before(time.time())
+            fresh = [p for p in waiting if not self.seen.seen(p.signature)]
+            try:
+                self._ingest([r for p in fresh for r in p.records])
+                done: dict[int, bool | Exception] = {id(p): True for p in fresh}
+            except Exception as shared:
+                if len(fresh) < 2:
+                    raise
+                log.warning("a shared commit failed (%s): storing each request alone", shared)
+                done = {id(p): self._alone(p) for p in fresh}
+            self.seen.remember({p.signature: p.sent for p in fresh if done[id(p)] is True})
+        return [done.get(id(p), False) for p in waiting]
+
+    def _alone(self, pending: _Pending) -> bool | Exception:
+        try:
+            self._ingest(pending.records)
+        except Exception as exc:
+            return exc
+        return True
+
+    def _ingest(self, records: list[Parsed]) -> IngestReport:
+        return self.service.ingest(records, batch_size=max(len(records), 1))
 
 
 def _refuse(status: int, why: str, request: web.Request) -> web.Response:

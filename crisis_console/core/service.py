@@ -24,6 +24,7 @@ from crisis_console.core.crisis.timers import Timers
 from crisis_console.core.errors import CrisisConsoleError, Problem
 from crisis_console.core.intake.ingest import Parsed
 from crisis_console.core.intake.pipeline import DEFAULT_BATCH, Ingester, IngestReport, Progress
+from crisis_console.core.intake.webhook import SeenSignatures
 from crisis_console.core.models import (
     Clock,
     Role,
@@ -234,6 +235,10 @@ class ConsoleService:
     def newest_audit_records(self, limit: int, who_or_what: str = "") -> list[dict[str, Any]]:
         """The newest records, newest first; only one mention's or operator's if given."""
         return self._audit.newest(limit, who_or_what)
+
+    def webhook_signatures(self, tolerance: int) -> SeenSignatures:
+        """The webhook's signatures seen inside the window, kept in the store."""
+        return SeenSignatures(self._store.state.tables.table("webhook_seen"), tolerance)
 
     @synchronized
     def audit_count(self) -> int:

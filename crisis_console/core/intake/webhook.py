@@ -18,6 +18,7 @@ from datetime import datetime
 
 from crisis_console.core.errors import Problem
 from crisis_console.core.intake.ingest import Parsed, read_jsonl, read_object
+from crisis_console.core.store.tables import KeyedTable
 
 TIMESTAMP_HEADER = "X-Crisis-Timestamp"
 SIGNATURE_HEADER = "X-Crisis-Signature"
@@ -93,3 +94,44 @@ def parse_body(body: bytes, now: datetime) -> Iterator[Parsed | Problem]:
             yield from read_object(whole, "body", 1, now)
             return
     yield from read_jsonl(body.splitlines(), "line", now)
+
+
+class SeenSignatures:
+    """The signatures received inside the window, kept in the store (a state table), so a
+    request captured and played again after a restart — or to the other receiver on the
+    same team database — is still a replay (`Verifier` remembers only this process's).
+    Used by the receiver's writer, in its thread: `seen` before a request's mentions are
+    stored, `remember` once they are (a request whose commit failed may be sent again)."""
+
+    def __init__(self, table: KeyedTable, tolerance: int = DEFAULT_TOLERANCE) -> None:
+        self._table, self._tolerance = table, tolerance
+        self._mine: dict[str, float] = {}  # what this process stored, oldest first
+
+    def seen(self, signature: str) -> bool:
+        return self._table.get(signature) is not None
+
+    def remember(self, signatures: dict[str, float]) -> None:
+        """Record these signatures (and when each request was sent) as received."""
+        self._table.apply({sig: {"sent": sent} for sig, sent in signatures.items()})
+        self._mine.update(signatures)
+
+    def forget_before(self, now: float) -> None:
+        """Drop what this process stored that is older than the window (a request that
+        old fails the timestamp check anyway)."""
+        cutoff, old = now - self._tolerance, []
+        for signature, sent in self._mine.items():
+            if sent >= cutoff:
+                break
+            old.append(signature)
+        for signature in old:
+            del self._mine[signature]
+        if old:
+            self._table.apply({}, old)
+
+    def forget_all_before(self, now: float) -> None:
+        """At start: drop every stored signature older than the window, whoever stored it
+        (a process that died never dropped its own)."""
+        cutoff = now - self._tolerance
+        old = [key for key, record in self._table if float(record["sent"]) < cutoff]
+        if old:
+            self._table.apply({}, old)
