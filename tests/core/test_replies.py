@@ -308,8 +308,9 @@ def test_injection_through_every_outside_field_is_never_evaluated(
     text, findings = lead.replies.preview("x:1", "ack-move-to-dm", {})
     assert text.startswith(f"Hi {payload}, thanks")  # verbatim, never rendered as Jinja
     assert "49" not in text
-    if "{{" in payload or "{%" in payload:
-        assert any(f.code == "placeholder" for f in findings)  # and never sent as is
+    # The name is data: braces in it are the customer's, not a placeholder left unfilled,
+    # so they block nothing (issue 15: such a name blocked every reply that greeted it).
+    assert not any(f.code == "placeholder" for f in findings)
 
 
 def test_the_console_queues_a_send_and_the_outbox_retries_with_backoff(

@@ -1,5 +1,7 @@
 """The outgoing policy guard: every reply is checked before it is sent or queued (the one
-module that imports phonenumbers).
+module that imports phonenumbers and python-stdnum). It reads the text as a reader sees it
+(`guard_text.seen`): look-alike letters, full-width digits and invisible characters do not
+hide a number or a term.
 
 Each finding names what it found and why it matters. A `block` finding stops the reply;
 a `warn` finding needs an approver. No front end can skip a check: the service runs them.
@@ -8,12 +10,15 @@ a `warn` finding needs an approver. No front end can skip a check: the service r
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import phonenumbers
+from stdnum import iban
 
 from crisis_console.core.models import Platform
 from crisis_console.core.playbook.playbook import Playbook
+from crisis_console.core.replies.guard_text import seen
 from crisis_console.core.replies.templates import ReplyTemplate
 
 BLOCK, WARN = "block", "warn"
@@ -34,13 +39,32 @@ LENGTH_LIMITS = {
 PHONE_REGIONS = ("GB", "US")  # numbers without +country are read as these
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+# An address written round the filter: `jane [at] example (dot) com`, `jane at example dot
+# com`. A bracketed `at` is enough; a bare one needs a spelled `dot` too ("us at shop.com"
+# in a template is a place, not an address).
+_BRACKETED = r"\s*[\[({<]\s*WORD\s*[\])}>]\s*"
+_AT, _DOT = _BRACKETED.replace("WORD", "at"), _BRACKETED.replace("WORD", "dot")
+_SPELLED_DOT = rf"(?:{_DOT}|\s+dot\s+)"
+_SPELLED_EMAIL = re.compile(
+    rf"(?<![\w.+-])[\w.+-]+(?:{_AT}[\w-]+(?:(?:{_SPELLED_DOT}|\.)[\w-]+)+"
+    rf"|\s+at\s+[\w-]+(?:(?:{_SPELLED_DOT}|\.)[\w-]+)*{_SPELLED_DOT}[\w-]+)",
+    re.IGNORECASE,
+)
+# Digits with anything a writer puts between them: spaces, dashes, dots, slashes.
+_CARD = re.compile(r"(?<!\d)(?:\d[\s./_-]{0,2}){12,18}\d(?!\d)")
+_DIGIT_RUN = re.compile(r"(?<![\w+])\+?(?:\d[\s./_()-]{0,2}){9,14}\d(?![\w])")
+# Dates and times are not phone numbers: 2026-03-14, 14/03/2026, 14.03.26, 10:30.
+_DATE_OR_TIME = re.compile(
+    r"(?<!\d)(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})"
+    r"|\d{1,2}:\d{2}(?::\d{2})?)(?!\d)"
+)
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[\s.-]?[A-Z0-9]){11,30}\b", re.IGNORECASE)
 _STREET = re.compile(
     r"\b\d{1,5}[a-z]?\s+(?:[A-Z][\w'-]*\s+){1,3}(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr|"
     r"close|way|court|ct|place|pl|crescent|terrace|boulevard|blvd|square|sq|gardens|grove)\b\.?",
     re.IGNORECASE,
 )
-_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b")
+_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.IGNORECASE)
 _ORDER = re.compile(
     r"\b(?:order|account|acct|booking|reference|ref|ticket|case|customer)\s*"
     r"(?:number|no\.?|num|id|#)?\s*[:#]?\s*(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b",
@@ -81,8 +105,41 @@ def luhn_ok(digits: str) -> bool:
 
 
 def _terms(text: str, terms: tuple[str, ...]) -> list[str]:
+    """The terms `text` holds however they are written: any case, look-alike letters (the
+    text is `seen` already), any separators or none between their words, in the plural."""
     lowered = text.lower()
-    return [t for t in terms if re.search(r"(?<!\w)" + re.escape(t) + r"(?!\w)", lowered)]
+    found = []
+    for term in terms:
+        words = seen(term).lower().split()
+        between = r"[\s\-_./]*"
+        pattern = r"(?<!\w)" + between.join(re.escape(w) for w in words) + r"(?:s|es)?(?!\w)"
+        if re.search(pattern, lowered):
+            found.append(term)
+    return found
+
+
+def _phones(text: str) -> set[str]:
+    """Phone numbers as libphonenumber finds them, and runs of ten or more digits split by
+    dots or slashes that it would read as a possible number once joined; dates and times
+    are left out first (each digit of them becomes a letter, so nothing runs across)."""
+    text = _DATE_OR_TIME.sub(lambda m: "d" * len(m[0]), text)
+    found = {
+        m.raw_string
+        for region in PHONE_REGIONS
+        for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=_POSSIBLE)
+        if _looks_like_phone(m.raw_string) and not (m.start and text[m.start - 1].isalnum())
+    }  # (a run of digits inside a tracking code such as 1Z999AA10123456784 is not one)
+    for run in _DIGIT_RUN.findall(text):
+        joined = ("+" if run.startswith("+") else "") + re.sub(r"\D", "", run)
+        for region in PHONE_REGIONS:
+            try:
+                number = phonenumbers.parse(joined, region)
+            except phonenumbers.NumberParseException:
+                continue
+            if 10 <= len(joined.lstrip("+")) <= 13 and phonenumbers.is_possible_number(number):
+                found.add(run.strip())
+                break
+    return found
 
 
 def check_reply(
@@ -91,30 +148,33 @@ def check_reply(
     playbook: Playbook,
     level: int,
     template: ReplyTemplate | None,
+    data: Iterable[str] = (),
 ) -> list[Finding]:
-    """Every finding for `text` as a reply on `platform` at crisis `level`."""
+    """Every finding for `text` as a reply on `platform` at crisis `level`. `data`: the
+    values filled into the template (the author's name, the variables)."""
     found: list[Finding] = []
+    raw, text = text, seen(text)  # what a reader sees, not the code points chosen
     allow = template.allow if template else frozenset()
     # A number or address written into the approved template itself (a helpline, the press
     # office) is public; only what came in through variables or edits is personal data.
-    own = template.body if template else ""
+    own = seen(template.body) if template else ""
     # POSSIBLE, not VALID: reserved and fictional ranges (07700 900xxx) are still somebody's
     # number to a reader, and the cost of a false alarm is one look by an approver.
-    phones = {
-        m.raw_string
-        for region in PHONE_REGIONS
-        for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=_POSSIBLE)
-        if _looks_like_phone(m.raw_string)
-    }  # fmt: skip
-    for phone in sorted(p for p in phones if p not in own):
+    for phone in sorted(p for p in _phones(text) if p not in own):
         found.append(Finding("phone", BLOCK, f"phone number '{phone}': personal data"))
-    for email in _EMAIL.findall(text):
-        if email not in own:
-            found.append(Finding("email", BLOCK, f"email address '{email}': personal data"))
+    emails = [*_EMAIL.findall(text), *_SPELLED_EMAIL.findall(text)]
+    for email in dict.fromkeys(e for e in emails if e not in own):
+        found.append(Finding("email", BLOCK, f"email address '{email}': personal data"))
     for card in _CARD.findall(text):
         digits = re.sub(r"\D", "", card)
         if 13 <= len(digits) <= 19 and luhn_ok(digits):
             found.append(Finding("card", BLOCK, "payment card number (passes the Luhn check)"))
+    for candidate in _IBAN.findall(text):
+        # The match runs on into the next words ("... 32 tomorrow"): the IBAN is the longest
+        # start of it that checks out.
+        compact = re.sub(r"[\s.-]", "", candidate).upper()
+        if any(iban.is_valid(compact[:n]) for n in range(len(compact), 14, -1)):
+            found.append(Finding("iban", BLOCK, "a bank account number (a valid IBAN)"))
     if "street_address" not in allow:
         for place in [*_STREET.findall(text), *_POSTCODE.findall(text)]:
             found.append(Finding("address", WARN, f"looks like an address: '{place.strip()}'"))
@@ -126,11 +186,16 @@ def check_reply(
     for term in _terms(text, playbook.embargoed_terms):
         found.append(Finding("embargoed", BLOCK, f"embargoed term '{term}': not public yet"))
     limit = LENGTH_LIMITS[platform]
-    if len(text) > limit:
+    if len(raw) > limit:
         found.append(
-            Finding("length", BLOCK, f"{len(text)} characters; {platform.value} allows {limit}")
+            Finding("length", BLOCK, f"{len(raw)} characters; {platform.value} allows {limit}")
         )
-    for left in _PLACEHOLDER.findall(text):
+    # What came in as data (the author's name, a variable) is never a leftover placeholder:
+    # a customer called "{{ name }}" or "TODO" must not block every reply that greets them.
+    template_text = text
+    for value in sorted({seen(v) for v in data if len(v.strip()) > 1}, key=len, reverse=True):
+        template_text = template_text.replace(value, " ")
+    for left in _PLACEHOLDER.findall(template_text):
         found.append(Finding("placeholder", BLOCK, f"unfilled placeholder {left!r}"))
     lv = playbook.level(level)
     if lv.disclaimer and lv.disclaimer.lower() not in text.lower():

@@ -168,8 +168,9 @@ class ReplyDesk:
             "brand": self._brand,
         }
         text = template.render(context, variables)
+        data = [*context.values(), *variables.values()]
         findings = check_reply(
-            text, m.platform, self._ctx.playbook, self._ctx.level_number(), template
+            text, m.platform, self._ctx.playbook, self._ctx.level_number(), template, data
         )
         if not self.template_approved(template):
             findings.append(
@@ -338,12 +339,14 @@ class ReplyDesk:
         """The policy guard on `text` as this reply, now; a blocking finding refuses (and is
         audited as a refusal of `action`)."""
         stored = self._mention(reply.mention)
+        m = stored.triage.mention
         findings = check_reply(
             text,
-            stored.triage.mention.platform,
+            m.platform,
             self._ctx.playbook,
             self._ctx.level_number(),
             self.templates.get(reply.template),
+            [m.author, m.author_name, *reply.variables.values()],
         )
         if blocking(findings):
             self._refuse_by_policy(action, reply.mention, blocking(findings))
