@@ -322,10 +322,7 @@ def test_templates_lint_approve_and_a_reply_from_the_shell(tmp_path: Path) -> No
     run("--data-dir", str(data), "templates", "approve", "delivery-delay")
     preview = run(*args)
     assert "Hi {{ 7*7 }}, sorry your delivery" in preview.stdout  # the name stays data, not 49
-    assert "BLOCK: unfilled placeholder '{{ 7*7 }}'" in preview.stdout  # and never goes out
-    refused = run(*args, "--send")
-    assert refused.returncode == 2 and "unfilled placeholder" in refused.stderr
-    assert not (data / "outbox.jsonl").exists()
+    assert "placeholder" not in preview.stdout  # a name is never a leftover placeholder
     feed2 = write(tmp_path / "in2.jsonl", jsonl(record("2", "Three days late", author_name="Dan")))
     run("--data-dir", str(data), "ingest", str(feed2))
     sent = run(

@@ -36,7 +36,11 @@ def test_support_drafts_and_social_approves_in_a_real_terminal(tmp_path: Path) -
     sam = sam_terminal.pane(f"{console} --as sam")
     try:
         sam.wait_for("of 20")  # "1–100 of 20x"
-        sam.keys("/", "delivery", "Enter")
+        sam.keys("/")
+        sam.wait_for("search text or @author")  # the search box, focused
+        sam.type("delivery")
+        sam.wait_for("▊  delivery")
+        sam.keys("Enter")
         sam.wait_for("search 'delivery'")
         sam.keys("C")
         sam.wait_for("is yours")

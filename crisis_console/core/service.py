@@ -236,6 +236,7 @@ class ConsoleService:
         """The newest records, newest first; only one mention's or operator's if given."""
         return self._audit.newest(limit, who_or_what)
 
+    @synchronized
     def webhook_signatures(self, tolerance: int) -> SeenSignatures:
         """The webhook's signatures seen inside the window, kept in the store."""
         return SeenSignatures(self._store.state.tables.table("webhook_seen"), tolerance)
