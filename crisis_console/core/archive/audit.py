@@ -259,10 +259,10 @@ class AuditLog:
         out: list[dict[str, Any]] = []
         needle = who_or_what.encode()
         for file in reversed(self.files()):
-            for line in _lines_backwards(file):
+            for back, line in enumerate(_lines_backwards(file)):
                 if not line.strip() or (needle and needle not in line):
                     continue  # most lines are passed over unparsed
-                record = json.loads(line)
+                record = _record(line, file, back)
                 if not who_or_what or who_or_what in (record["subject"], record["actor"]):
                     out.append(record)
                     if len(out) >= limit:
@@ -274,9 +274,9 @@ class AuditLog:
         time: recovery after a short interruption reads kilobytes, not the whole log."""
         out: list[dict[str, Any]] = []
         for file in reversed(self.files()):
-            for line in _lines_backwards(file):
+            for back, line in enumerate(_lines_backwards(file)):
                 if line.strip():
-                    out.append(json.loads(line))
+                    out.append(_record(line, file, back))
                     if len(out) >= count:
                         return out
         return out
@@ -310,6 +310,22 @@ class AuditLog:
             return None
         except (ValueError, KeyError, TypeError):
             return (10**12, "")  # a damaged head never passes
+
+
+def _record(line: bytes, file: Path, back: int) -> dict[str, Any]:
+    """One record read backwards; a damaged one is an `AuditError` that says where and what
+    to do, never a traceback (recovery and the rebuild of a store read this way)."""
+    try:
+        record = json.loads(line)
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise AuditError(
+            f"{file}: a damaged record {back} line(s) from its end ({exc}); "
+            "'crisis-console audit verify' names it. Nothing is rebuilt past it: restore "
+            "the file from a backup"
+        ) from None
+    if not isinstance(record, dict) or not {"subject", "actor", "seq"} <= record.keys():
+        raise AuditError(f"{file}: a record {back} line(s) from its end is not an audit record")
+    return record
 
 
 def _lines_backwards(path: Path) -> Iterator[bytes]:
