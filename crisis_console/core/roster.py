@@ -145,18 +145,25 @@ def write_roster(
     tmp.replace(path)
 
 
-def change_roster(path: Path, name: str, roles: Iterable[Role] | None) -> Roster:
-    """Give `name` these roles (None: take them off the team); the file is rewritten whole."""
-    roster = load_roster(path)
+def changed(roster: Roster, name: str, roles: Iterable[Role] | None) -> Roster:
+    """`roster` with `name` given these roles (None: taken off the team, and out of every
+    shared login's list)."""
     operators = dict(roster.operators)
     if roles is None:
         operators.pop(name, None)
     else:
         operators[name] = frozenset(roles)
     shared = {
-        login: [n for n in names if n in operators] for login, names in roster.shared_logins.items()
+        login: frozenset(n for n in names if n in operators)
+        for login, names in roster.shared_logins.items()
     }
-    write_roster(path, operators, shared)
+    return Roster(operators, shared)
+
+
+def change_roster(path: Path, name: str, roles: Iterable[Role] | None) -> Roster:
+    """Give `name` these roles (None: take them off the team); the file is rewritten whole."""
+    new = changed(load_roster(path), name, roles)
+    write_roster(path, new.operators, new.shared_logins)
     return load_roster(path)
 
 

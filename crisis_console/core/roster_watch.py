@@ -13,7 +13,7 @@ from typing import Any
 
 from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.models import Role
-from crisis_console.core.roster import Roster, RosterFile
+from crisis_console.core.roster import Roster, RosterFile, changed
 from crisis_console.core.store.state_tables import Singleton
 
 
@@ -104,17 +104,7 @@ class WatchedRoster:
     def change(self, name: str, roles: Iterable[Role] | None) -> Roster:
         """A lead's change (checked and audited by the service): the file is written from
         the team as accepted, never from an edit nobody accepted."""
-        accepted = self.load()
-        operators = dict(accepted.operators)
-        if roles is None:
-            operators.pop(name, None)
-        else:
-            operators[name] = frozenset(roles)
-        shared = {
-            login: frozenset(n for n in names if n in operators)
-            for login, names in accepted.shared_logins.items()
-        }
-        self._file.write(Roster(operators, shared))
+        self._file.write(changed(self.load(), name, roles))
         return self.accept_file()
 
     def accept_file(self) -> Roster:
