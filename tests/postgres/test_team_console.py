@@ -118,7 +118,9 @@ async def test_another_operators_level_change_and_alarms_are_announced(team: Tea
             feed = jsonl(record("2", "My charger caught fire and burned my hand"))
             theirs.ingest(read_jsonl(feed, "b.jsonl", NOW))
             await until(pilot, lambda: bool(bells), "the bell for another process's alarm")
-            assert "1 new risk-of-harm alarm: press a." in toasts()
+            # The toast is mounted on a refresh after the bell has rung.
+            alarm = "1 new risk-of-harm alarm: press a."
+            await until(pilot, lambda: alarm in toasts(), "the alarm's toast")
 
 
 async def test_a_draft_shows_in_the_approvers_queue_and_the_sender_hears_it_went(
