@@ -12,6 +12,7 @@ from pathlib import Path
 
 import platformdirs
 
+from crisis_console.core.archive.seal import Seal
 from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.playbook.yamlfile import load_yaml
 from crisis_console.core.roster import process_account
@@ -42,6 +43,16 @@ def data_dir(explicit: str | None, env: Mapping[str, str] = os.environ) -> Path:
     if env.get(HOME_ENV):
         return Path(env[HOME_ENV]).expanduser()
     return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def audit_keys_dir() -> Path:
+    """Where this account keeps the keys that seal its data folders' audit logs
+    (`archive/seal.py`): its own configuration directory, never a data folder."""
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "audit-keys"
+
+
+def audit_seal(folder: Path) -> Seal:
+    return Seal(audit_keys_dir(), folder)
 
 
 def demo_dir(explicit: str | None) -> Path:

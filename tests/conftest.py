@@ -35,6 +35,8 @@ def _isolated_home(
 ) -> None:
     """A developer's own data folder and playbook choice never leak into a test."""
     monkeypatch.setenv(config.HOME_ENV, str(tmp_path_factory.mktemp("home")))
+    # The keys that seal audit logs live in the account's configuration: a test's own.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
     monkeypatch.delenv(config.PLAYBOOK_ENV, raising=False)
 
 

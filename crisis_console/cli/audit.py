@@ -1,7 +1,8 @@
 """The audit commands. They read the audit files without the data folder's lock, so they
 work while a console is open; in team mode (`--db`), the database's audit chain.
 
-    crisis-console audit verify
+    crisis-console audit verify [--against CHECKPOINT] [--chain-only]
+    crisis-console audit checkpoint [--notify]
     crisis-console audit export [--from ISO] [--to ISO] [--mention KEY] [--operator NAME]
                                 [--format jsonl|csv] [--out FILE]
 """
@@ -10,22 +11,57 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from crisis_console import config
+from crisis_console.core.actions import REPLAYED
 from crisis_console.core.archive.audit import AUDIT_FILE, Audit, AuditLog
-from crisis_console.core.archive.audit_export import FORMATS, ExportFilter, export_audit
-from crisis_console.core.errors import CrisisConsoleError
-from crisis_console.core.models import Clock
+from crisis_console.core.archive.audit_export import (
+    FORMATS,
+    ExportFilter,
+    checkpoint_audit,
+    export_audit,
+)
+from crisis_console.core.archive.seal import Checkpoint, parse_checkpoint
+from crisis_console.core.archive.store_check import check_store
+from crisis_console.core.crisis.notify import (
+    NOTIFICATIONS_FILE,
+    ConsoleSink,
+    Notification,
+    Notifier,
+    Sink,
+    load_sinks,
+)
+from crisis_console.core.errors import AuditError, CrisisConsoleError
+from crisis_console.core.models import Clock, Role, StoredMention, stored_from_record
 from crisis_console.core.roster import TEAM_FILE, RosterBook, RosterFile
+from crisis_console.core.store.store import MENTIONS_DIR, TinyDBStore
+
+CHECKPOINT_ROLES = frozenset({Role.LEAD, Role.AUDITOR})
 
 
 def add_commands(commands: Any) -> None:
     audit = commands.add_parser("audit", help="verify or export the hash-chained audit log")
     a_commands = audit.add_subparsers(dest="audit_command", required=True)
-    a_commands.add_parser("verify", help="check the whole chain; name the first bad record")
+    verify = a_commands.add_parser(
+        "verify", help="check the chain, its seal and the stored mentions; name what is wrong"
+    )
+    verify.add_argument(
+        "--against", type=checkpoint_text, help="prove nothing before this checkpoint changed"
+    )
+    verify.add_argument(
+        "--chain-only", action="store_true", help="skip comparing the stored mentions"
+    )
+    checkpoint = a_commands.add_parser(
+        "checkpoint", help="print a signed digest of the chain to keep elsewhere (auditor, lead)"
+    )
+    checkpoint.add_argument(
+        "--notify", action="store_true", help="also send it to the lead's notification sinks"
+    )
     export = a_commands.add_parser("export", help="export records (auditor, lead); audited")
     export.add_argument("--from", dest="start", type=moment, help="from this time (ISO 8601)")
     export.add_argument("--to", dest="end", type=moment, help="up to this time (ISO 8601)")
@@ -33,6 +69,13 @@ def add_commands(commands: Any) -> None:
     export.add_argument("--operator", help="only records by this operator")
     export.add_argument("--format", choices=FORMATS, default="jsonl")
     export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+
+
+def checkpoint_text(value: str) -> Checkpoint:
+    try:
+        return parse_checkpoint(value)
+    except AuditError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def moment(value: str) -> datetime:
@@ -51,22 +94,94 @@ def run(args: argparse.Namespace, clock: Clock, dsn: str | None = None) -> int:
 
         team = open_team(dsn, pool_size=2)
         try:
-            return _run(args, clock, team.audit, team.roster, team.roster.login())
+            mentions = Mentions(team.store.iter_all, team.store.get_many)
+            return _run(args, clock, team.audit, team.roster, team.roster.login(), mentions)
         finally:
             team.store.close()
     folder = config.data_dir(args.data_dir)
     if not (folder / AUDIT_FILE).exists():
+        if (folder / MENTIONS_DIR).is_dir():
+            raise CrisisConsoleError(
+                f"no audit log in {folder}, though it stores mentions: the log was deleted "
+                "or moved; restore it from a backup"
+            )
         raise CrisisConsoleError(f"no audit log in {folder}")
-    log = AuditLog(folder / AUDIT_FILE, repair=False)
-    return _run(args, clock, log, RosterFile(folder / TEAM_FILE), config.operator())
+    log = AuditLog(folder / AUDIT_FILE, repair=False, seal=config.audit_seal(folder))
+    roster = RosterFile(folder / TEAM_FILE)
+    sinks = load_sinks(folder / NOTIFICATIONS_FILE) if args.audit_command == "checkpoint" else []
+    return _run(args, clock, log, roster, config.operator(), folder_mentions(folder, log), sinks)
 
 
-def _run(args: argparse.Namespace, clock: Clock, log: Audit, roster: RosterBook, login: str) -> int:
+@dataclass(frozen=True, slots=True)
+class Mentions:
+    """How verify reads the stored mentions: all of them, and a few again."""
+
+    every: Callable[[], Iterable[StoredMention]]
+    again: Callable[[list[str]], Mapping[str, StoredMention]]
+
+
+def folder_mentions(folder: Path, log: AuditLog) -> Mentions:
+    """The folder's stored mentions as a reader sees them (beside a running console): its
+    checkpoint and what the chain holds past it (`TinyDBStore.replay`, in memory)."""
+
+    def reader() -> TinyDBStore:
+        store = TinyDBStore(folder, read_only=True)
+        events = log.events_after(store.applied)
+        store.replay(
+            [stored_from_record(e["data"]) for e in events if e["action"] in REPLAYED],
+            applied=log.last_seq,
+        )
+        return store
+
+    def every() -> Iterator[StoredMention]:
+        store = reader()
+        try:
+            yield from store.iter_all()
+        finally:
+            store.close()
+
+    def again(keys: list[str]) -> Mapping[str, StoredMention]:
+        store = reader()
+        try:
+            return store.get_many(keys)
+        finally:
+            store.close()
+
+    return Mentions(every, again)
+
+
+def _run(
+    args: argparse.Namespace,
+    clock: Clock,
+    log: Audit,
+    roster: RosterBook,
+    login: str,
+    mentions: Mentions,
+    sinks: Sequence[tuple[frozenset[Role], Sink]] = (),
+) -> int:
     if args.audit_command == "verify":
-        result = log.verify()
+        result = log.verify(args.against)
         print(result.describe(), file=sys.stdout if result.ok else sys.stderr)
-        return 0 if result.ok else 1
+        if not result.ok:
+            return 1
+        if args.against is not None:
+            print(f"ok: nothing up to record {args.against.seq} changed since {args.against}")
+        if args.chain_only:
+            return 0
+        stored = check_store(log, mentions.every(), mentions.again)
+        print(stored.describe(), file=sys.stdout if stored.ok else sys.stderr)
+        return 0 if stored.ok else 1
     operator = roster.load().acting(login, args.as_name)
+    if args.audit_command == "checkpoint":
+        checkpoint = checkpoint_audit(log, operator, clock)
+        print(checkpoint)
+        if args.notify:
+            body = f"{checkpoint} (record {checkpoint.seq}, made by {operator.name})"
+            note = Notification("checkpoint", "Audit checkpoint", body, CHECKPOINT_ROLES, clock())
+            failed = Notifier(ConsoleSink(), sinks).send(note)
+            if failed:
+                raise CrisisConsoleError(f"the checkpoint was not delivered to {', '.join(failed)}")
+        return 0
     where = ExportFilter(args.start, args.end, args.mention, args.operator)
     if args.out is None:
         count = export_audit(log, operator, clock, sys.stdout, args.format, where)

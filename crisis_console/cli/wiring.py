@@ -56,7 +56,7 @@ def open_service(
     store = TinyDBStore(folder)
     try:
         _log_to(folder / LOG_FILE)
-        audit = AuditLog(folder / AUDIT_FILE)
+        audit = AuditLog(folder / AUDIT_FILE, seal=config.audit_seal(folder))
         if audit.set_aside is not None:
             err(f"audit log: an interrupted write's unfinished line moved to {audit.set_aside}")
         roster = WatchedRoster(RosterFile(folder / TEAM_FILE), store.state.roster)
@@ -153,7 +153,7 @@ def open_reader(
         raise CrisisConsoleError(f"no data in {folder} (nothing has been ingested there)")
     store = TinyDBStore(folder, read_only=True)
     try:
-        audit = AuditLog(folder / AUDIT_FILE, repair=False)
+        audit = AuditLog(folder / AUDIT_FILE, repair=False, seal=config.audit_seal(folder))
         roster = WatchedRoster(RosterFile(folder / TEAM_FILE), store.state.roster, read_only=True)
         operator = _acting(roster, config.operator(), audit, clock, as_name)
         service = ConsoleService(store, audit, Triager(playbook), clock, operator)

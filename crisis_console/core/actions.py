@@ -40,6 +40,7 @@ class Action(StrEnum):
     PLAYBOOK_CHANGED = "playbook.changed"
     REPORT_EXPORTED = "report.exported"
     AUDIT_EXPORTED = "audit.exported"
+    AUDIT_CHECKPOINT = "audit.checkpoint"  # a signed digest of the chain, given to a lead
 
 
 REPLAYED = frozenset({Action.MENTION_INGESTED, Action.MENTION_VERSION, Action.MENTION_DELETED})

@@ -27,8 +27,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from crisis_console.core.archive.audit_read import crisis_changes, read_events
+from crisis_console.core.archive.anchoring import sealing_problem, writer_check
+from crisis_console.core.archive.audit_read import (
+    crisis_changes,
+    lines_backwards,
+    read_events,
+    record_backwards,
+)
 from crisis_console.core.archive.audit_verify import canonical, verify_file
+from crisis_console.core.archive.seal import Checkpoint, Head, Seal, read_head
 from crisis_console.core.errors import AuditError
 from crisis_console.core.store.jsonfile import fsync_directory, process_lock, write_atomically
 
@@ -84,7 +91,8 @@ class Audit(Protocol):
     ) -> Iterator[dict[str, Any]]: ...
     def level_changes(self) -> list[dict[str, Any]]: ...
     def newest(self, limit: int, who_or_what: str = "") -> list[dict[str, Any]]: ...
-    def verify(self) -> VerifyResult: ...
+    def verify(self, against: Checkpoint | None = None) -> VerifyResult: ...
+    def checkpoint(self) -> Checkpoint: ...
 
 
 def chain_lines(events: Sequence[AuditEvent], seq: int, prev: str) -> tuple[list[bytes], int, str]:
@@ -127,10 +135,19 @@ def last_line(path: Path) -> bytes:
 class AuditLog:
     """Appends events to `path`, continuing the chain found there."""
 
-    def __init__(self, path: Path, rotate_bytes: int = ROTATE_BYTES, repair: bool = True) -> None:
+    def __init__(
+        self,
+        path: Path,
+        rotate_bytes: int = ROTATE_BYTES,
+        repair: bool = True,
+        seal: Seal | None = None,
+    ) -> None:
         """`repair`: set aside a torn last line left by a crash. Only the process that holds
-        the data folder repairs; a reader (export, verify) never changes the file."""
-        self.path, self.rotate_bytes = path, rotate_bytes
+        the data folder repairs; a reader (export, verify) never changes the file. `seal`:
+        the key outside the folder that signs the head (`seal.py`); every append checks the
+        chain's end against it first, and verify checks it. (Without one, as in tests of the
+        chain itself, the head is plain and only the chain is checked.)"""
+        self.path, self.rotate_bytes, self.seal = path, rotate_bytes, seal
         self.head_path = path.with_name(HEAD_FILE)
         self.archive = path.parent / ARCHIVE_DIR
         # Appends from several processes (the console, an auditor's export) take turns.
@@ -139,6 +156,9 @@ class AuditLog:
         if repair:
             self._set_aside_torn_tail()
         self._seq, self._last_hash = self._tail()
+        if repair and seal is not None:
+            with self._append_lock:
+                self._checked_tail()
 
     def _tail(self) -> tuple[int, str]:
         for file in reversed(self.files()):
@@ -190,17 +210,37 @@ class AuditLog:
         if not events:
             return self._seq
         with self._append_lock:
-            self._seq, self._last_hash = self._tail()  # another process may have appended
+            self._checked_tail()  # another process may have appended
             return self._append_locked(events)
+
+    def _checked_tail(self) -> None:
+        """Read the chain's end; with a seal, refuse to go on unless it is the sealed head
+        (`anchoring.writer_check`), sealing it first where the writer must."""
+        self._seq, self._last_hash = self._tail()
+        if self.seal is None:
+            return
+        tail = (self._seq, self._last_hash)
+        head = writer_check(
+            self.seal, read_head(self.head_path), tail, self._tail_records, str(self.path)
+        )
+        if head is not None:
+            write_atomically(self.head_path, self.seal.signed(head).to_json())
+            self.seal.move_anchor(*tail)
 
     def _append_locked(self, events: Sequence[AuditEvent]) -> int:
         lines, seq, prev = chain_lines(events, self._seq, self._last_hash)
         try:
+            if self.seal is not None:  # the head first: see `seal.Head`
+                head = Head(seq, prev, self._seq, self._last_hash)
+                write_atomically(self.head_path, self.seal.signed(head).to_json())
             with self.path.open("ab") as handle:
                 handle.write(b"\n".join(lines) + b"\n")
                 handle.flush()
                 os.fsync(handle.fileno())
-            write_atomically(self.head_path, json.dumps({"seq": seq, "hash": prev}))
+            if self.seal is not None:
+                self.seal.move_anchor(seq, prev)
+            else:
+                write_atomically(self.head_path, json.dumps({"seq": seq, "hash": prev}))
         except OSError as exc:
             raise AuditError(f"cannot append to the audit log {self.path}: {exc}") from exc
         self._seq, self._last_hash = seq, prev
@@ -259,10 +299,10 @@ class AuditLog:
         out: list[dict[str, Any]] = []
         needle = who_or_what.encode()
         for file in reversed(self.files()):
-            for back, line in enumerate(_lines_backwards(file)):
+            for back, line in enumerate(lines_backwards(file)):
                 if not line.strip() or (needle and needle not in line):
                     continue  # most lines are passed over unparsed
-                record = _record(line, file, back)
+                record = record_backwards(line, file, back)
                 if not who_or_what or who_or_what in (record["subject"], record["actor"]):
                     out.append(record)
                     if len(out) >= limit:
@@ -274,72 +314,61 @@ class AuditLog:
         time: recovery after a short interruption reads kilobytes, not the whole log."""
         out: list[dict[str, Any]] = []
         for file in reversed(self.files()):
-            for back, line in enumerate(_lines_backwards(file)):
+            for back, line in enumerate(lines_backwards(file)):
                 if line.strip():
-                    out.append(_record(line, file, back))
+                    out.append(record_backwards(line, file, back))
                     if len(out) >= count:
                         return out
         return out
 
-    def verify(self) -> VerifyResult:
-        """Check the whole chain across every file, and the head; name the first bad record."""
+    def verify(self, against: Checkpoint | None = None) -> VerifyResult:
+        """Check the whole chain across every file, and the head, and with a seal the head's
+        signature, the anchor and `against` (a checkpoint); name the first bad record."""
+        with self._append_lock:  # a moment, for a head that matches the log's end
+            head = self._head()
+        marks: dict[int, bytes | None] = {}
+        anchor = self.seal.anchor() if self.seal is not None else None
+        for seq in (head.seq if head else None, anchor and anchor[0], against and against.seq):
+            if seq:
+                marks[seq] = None
         chain, count = GENESIS.encode(), 0
         for file in self.files():
-            bad, number, chain, seq = verify_file(file, chain, count)
+            bad, number, chain, seq = verify_file(file, chain, count, marks)
             if bad:
                 return VerifyResult(False, seq, str(file), number, bad)
             count = seq
         prev = chain.decode()
-        head = self._head()
-        if head is not None and (head[0] > count or (head[0] == count and head[1] != prev)):
-            where = str(self.files()[-1]) if self.files() else str(self.path)
+        where = str(self.files()[-1]) if self.files() else str(self.path)
+        if self.seal is not None:
+            problem = sealing_problem(
+                self.seal, head, self._fresh_head, count, prev, marks, against
+            )
+            if problem:
+                return VerifyResult(False, count, where, count + 1, problem)
+        elif head is not None and (head.seq > count or (head.seq == count and head.hash != prev)):
             return VerifyResult(
                 False,
                 count,
                 where,
                 count + 1,
-                f"records {count + 1} to {head[0]} are missing: the log was cut short",
+                f"records {count + 1} to {head.seq} are missing: the log was cut short",
             )
         return VerifyResult(True, count)
 
-    def _head(self) -> tuple[int, str] | None:
+    def checkpoint(self) -> Checkpoint:
+        """A signed digest of the chain as it ends now (`seal.Checkpoint`)."""
+        if self.seal is None:
+            raise AuditError("a checkpoint needs the audit log's key")
+        with self._append_lock:
+            self._checked_tail()
+            return self.seal.checkpoint(self._seq, self._last_hash)
+
+    def _fresh_head(self) -> Head | None:
+        with self._append_lock:
+            return self._head()
+
+    def _head(self) -> Head | None:
         try:
-            head = json.loads(self.head_path.read_text(encoding="utf-8"))
-            return int(head["seq"]), str(head["hash"])
-        except FileNotFoundError:
-            return None
-        except (ValueError, KeyError, TypeError):
-            return (10**12, "")  # a damaged head never passes
-
-
-def _record(line: bytes, file: Path, back: int) -> dict[str, Any]:
-    """One record read backwards; a damaged one is an `AuditError` that says where and what
-    to do, never a traceback (recovery and the rebuild of a store read this way)."""
-    try:
-        record = json.loads(line)
-    except ValueError as exc:  # not JSON, or not UTF-8
-        raise AuditError(
-            f"{file}: a damaged record {back} line(s) from its end ({exc}); "
-            "'crisis-console audit verify' names it. Nothing is rebuilt past it: restore "
-            "the file from a backup"
-        ) from None
-    if not isinstance(record, dict) or not {"subject", "actor", "seq"} <= record.keys():
-        raise AuditError(f"{file}: a record {back} line(s) from its end is not an audit record")
-    return record
-
-
-def _lines_backwards(path: Path) -> Iterator[bytes]:
-    """The lines of a file, last first, reading blocks from the end."""
-    with path.open("rb") as handle:
-        handle.seek(0, os.SEEK_END)
-        end, rest = handle.tell(), b""
-        while end > 0:
-            start = max(0, end - _TAIL_BLOCK)
-            handle.seek(start)
-            block = handle.read(end - start) + rest
-            end = start
-            lines = block.split(b"\n")
-            rest = lines.pop(0)  # may continue in the block before
-            yield from reversed(lines)
-        if rest:
-            yield rest
+            return read_head(self.head_path)
+        except AuditError:
+            return Head(10**12, "", 0, "")  # a damaged head never passes

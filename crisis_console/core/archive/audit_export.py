@@ -14,6 +14,7 @@ from typing import IO, Any
 
 from crisis_console.core.actions import Action, Permission
 from crisis_console.core.archive.audit import Audit, AuditEvent
+from crisis_console.core.archive.seal import Checkpoint
 from crisis_console.core.models import Clock
 from crisis_console.core.roster import Operator, PermissionDenied, may
 
@@ -57,21 +58,7 @@ def export_audit(
     may export. Returns how many records were written; the export itself is audited."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-    if not may(operator, Permission.EXPORT):
-        log.append(
-            [
-                AuditEvent(
-                    Action.REFUSED,
-                    "audit:export",
-                    operator.name,
-                    clock(),
-                    {"action": "export", "operator": operator.describe()},
-                )
-            ]
-        )
-        raise PermissionDenied(
-            f"{operator.describe()} may not export the audit log: it needs auditor or lead"
-        )
+    _require_export(log, operator, clock, "export")
     writer = csv.writer(out) if fmt == "csv" else None
     if writer is not None:
         writer.writerow(CSV_COLUMNS)
@@ -97,3 +84,42 @@ def export_audit(
         ]
     )
     return count
+
+
+def checkpoint_audit(log: Audit, operator: Operator, clock: Clock) -> Checkpoint:
+    """A signed digest of the chain as it ends now (`seal.Checkpoint`), for an auditor or a
+    lead to keep outside the system; the checkpoint is itself audited (after the record it
+    covers), and so is a refusal."""
+    _require_export(log, operator, clock, "checkpoint")
+    checkpoint = log.checkpoint()
+    log.append(
+        [
+            AuditEvent(
+                Action.AUDIT_CHECKPOINT,
+                "audit:checkpoint",
+                operator.name,
+                clock(),
+                {"checkpoint": str(checkpoint), "seq": checkpoint.seq},
+            )
+        ]
+    )
+    return checkpoint
+
+
+def _require_export(log: Audit, operator: Operator, clock: Clock, what: str) -> None:
+    if may(operator, Permission.EXPORT):
+        return
+    log.append(
+        [
+            AuditEvent(
+                Action.REFUSED,
+                f"audit:{what}",
+                operator.name,
+                clock(),
+                {"action": what, "operator": operator.describe()},
+            )
+        ]
+    )
+    raise PermissionDenied(
+        f"{operator.describe()} may not {what} the audit log: it needs auditor or lead"
+    )

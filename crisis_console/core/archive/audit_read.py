@@ -4,6 +4,7 @@ and the incident timeline need (`AuditLog.read`, `AuditLog.level_changes`)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from crisis_console.core.actions import Action
 from crisis_console.core.errors import AuditError
 
 _CANONICAL = b'{"action":"'  # how a line of the audit log's canonical layout starts
+_TAIL_BLOCK = 64 * 1024  # read from the end a block at a time
 _CLOSED = re.compile(r"audit-(\d{4}-\d{2}-\d{2})-\d+\.jsonl")  # named by its newest record
 
 
@@ -62,3 +64,36 @@ def read_events(
                     raise AuditError(f"{file}:{number}: not valid JSON ({exc})") from exc
                 if record.get("action") in actions:
                     yield record
+
+
+def record_backwards(line: bytes, file: Path, back: int) -> dict[str, Any]:
+    """One record read backwards; a damaged one is an `AuditError` that says where and what
+    to do, never a traceback (recovery and the rebuild of a store read this way)."""
+    try:
+        record = json.loads(line)
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise AuditError(
+            f"{file}: a damaged record {back} line(s) from its end ({exc}); "
+            "'crisis-console audit verify' names it. Nothing is rebuilt past it: restore "
+            "the file from a backup"
+        ) from None
+    if not isinstance(record, dict) or not {"subject", "actor", "seq"} <= record.keys():
+        raise AuditError(f"{file}: a record {back} line(s) from its end is not an audit record")
+    return record
+
+
+def lines_backwards(path: Path) -> Iterator[bytes]:
+    """The lines of a file, last first, reading blocks from the end."""
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        end, rest = handle.tell(), b""
+        while end > 0:
+            start = max(0, end - _TAIL_BLOCK)
+            handle.seek(start)
+            block = handle.read(end - start) + rest
+            end = start
+            lines = block.split(b"\n")
+            rest = lines.pop(0)  # may continue in the block before
+            yield from reversed(lines)
+        if rest:
+            yield rest

@@ -24,7 +24,9 @@ def digest(record: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical(record)).hexdigest()
 
 
-def verify_file(path: Path, prev: bytes, seq: int) -> tuple[str, int, bytes, int]:
+def verify_file(
+    path: Path, prev: bytes, seq: int, marks: dict[int, bytes | None] | None = None
+) -> tuple[str, int, bytes, int]:
     """Check the records of one file as the continuation of the chain at (`seq`, `prev`):
     (what is wrong with the first bad line or "", its line number, the last good hash, the
     last good sequence number).
@@ -36,7 +38,10 @@ def verify_file(path: Path, prev: bytes, seq: int) -> tuple[str, int, bytes, int
     it would find nothing more. (Bytes that are not canonical JSON could pass only if someone
     hashed them and rewrote the chain from there on and the head; they could as well write
     canonical JSON, which passes either way.) A line that fails, or is in another layout, is
-    parsed and checked by `_check_slowly`, which names what is wrong."""
+    parsed and checked by `_check_slowly`, which names what is wrong.
+
+    `marks`: sequence numbers whose hashes the caller wants (a checkpoint's, the anchor's);
+    each one met is filled in."""
     first = seq  # every line is a record or the error, so the bad line is `seq - first + 1`
     with path.open("rb") as handle:
         data = b""
@@ -48,17 +53,22 @@ def verify_file(path: Path, prev: bytes, seq: int) -> tuple[str, int, bytes, int
                 more = b"\n"  # the last line has no newline: check it as a whole line
             data = data + more if data else more
             with memoryview(data) as view:
-                bad, prev, seq, pos = verify_lines(data, view, prev, seq)
+                bad, prev, seq, pos = verify_lines(data, view, prev, seq, marks)
             if bad:
                 return bad, seq - first + 1, prev, seq
             data = data[pos:]
 
 
 def verify_lines(
-    data: bytes, view: memoryview, prev: bytes, seq: int
+    data: bytes,
+    view: memoryview,
+    prev: bytes,
+    seq: int,
+    marks: dict[int, bytes | None] | None = None,
 ) -> tuple[str, bytes, int, int]:
     """Check the whole lines of `data`: (what is wrong or "", the last good hash and sequence
-    number, where the unchecked rest of `data` starts)."""
+    number, where the unchecked rest of `data` starts). `marks`: see `verify_file`."""
+    marks = marks if marks is not None else {}
     find, rfind, starts, ends = data.find, data.rfind, data.startswith, data.endswith
     sha256 = hashlib.sha256
     pos = 0
@@ -81,15 +91,19 @@ def verify_lines(
                 rfind(b'"', pos, cut - 1) + 1,
             ):
                 prev, seq, pos = digest, seq + 1, end + 1
+                if seq in marks:
+                    marks[seq] = prev
                 continue
-        bad, prev, seq = _check_slowly(data[pos:end], prev, seq)
+        bad, prev, seq = _check_slowly(data[pos:end], prev, seq, marks)
         if bad:
             return bad, prev, seq, pos
         pos = end + 1
     return "", prev, seq, pos
 
 
-def _check_slowly(line: bytes, prev: bytes, seq: int) -> tuple[str, bytes, int]:
+def _check_slowly(
+    line: bytes, prev: bytes, seq: int, marks: dict[int, bytes | None]
+) -> tuple[str, bytes, int]:
     """Check a line by parsing it, as the log was always read, in text mode: there a carriage
     return (alone, or before the newline) ends a line too, so this may be several lines.
     (What is wrong or "", the last good hash and sequence number.)"""
@@ -101,6 +115,8 @@ def _check_slowly(line: bytes, prev: bytes, seq: int) -> tuple[str, bytes, int]:
         if bad:
             return bad, prev, seq
         prev, seq = digest.encode(), seq + 1
+        if seq in marks:
+            marks[seq] = prev
     return "", prev, seq
 
 

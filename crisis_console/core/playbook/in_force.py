@@ -15,6 +15,7 @@ from typing import Any
 
 from crisis_console.core.actions import Action, Permission
 from crisis_console.core.archive.audit import Audit, AuditEvent, VerifyResult
+from crisis_console.core.archive.seal import Checkpoint
 from crisis_console.core.context import OperatorContext, synchronized
 from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.playbook.playbook import Playbook
@@ -78,8 +79,11 @@ class StampedAudit:
     def newest(self, limit: int, who_or_what: str = "") -> list[dict[str, Any]]:
         return self._inner.newest(limit, who_or_what)
 
-    def verify(self) -> VerifyResult:
-        return self._inner.verify()
+    def verify(self, against: Checkpoint | None = None) -> VerifyResult:
+        return self._inner.verify(against)
+
+    def checkpoint(self) -> Checkpoint:
+        return self._inner.checkpoint()
 
 
 class PlaybookDesk:

@@ -26,7 +26,9 @@ from crisis_console.core.archive.audit import (
     VerifyResult,
     chain_lines,
 )
-from crisis_console.core.archive.audit_verify import verify_lines
+from crisis_console.core.archive.audit_verify import digest, verify_lines
+from crisis_console.core.archive.seal import Checkpoint
+from crisis_console.core.errors import AuditError
 from crisis_console.core.store.postgres.connection import copy_rows
 from crisis_console.core.store.postgres.session import ADVISORY_XACT, PgSession
 
@@ -57,8 +59,12 @@ class PgAuditLog:
         # record must outlive the rollback.
         with self._session.pool.connection() as conn:
             conn.execute(ADVISORY_XACT, (AUDIT_LOCK,))
-            row = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+            row = conn.execute(
+                "SELECT seq, hash, line FROM audit ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
             first, prev = (int(row[0]), str(row[1])) if row else (0, GENESIS)
+            if row is not None:
+                _quick_check(first, prev, str(row[2]))
             lines, last, _ = chain_lines(events, first, prev)
             rows = [
                 (first + i + 1, e.at, e.action, line[-66:-2].decode(), line.decode())
@@ -120,27 +126,80 @@ class PgAuditLog:
         starts = [i for i, e in enumerate(changes) if e["data"]["from"] == 0 and e["data"]["to"]]
         return changes[starts[-1] :] if starts else changes
 
-    def verify(self) -> VerifyResult:
-        """Check the whole chain, oldest first; name the first bad record."""
+    def verify(self, against: Checkpoint | None = None) -> VerifyResult:
+        """Check the whole chain, oldest first, and that the record of `against` (a
+        checkpoint) is still the one it signed; name the first bad record."""
         prev, seq = GENESIS.encode(), 0
+        marks: dict[int, bytes | None] = {against.seq: None} if against else {}
         block: list[bytes] = []
         for line in self._lines("SELECT line FROM audit ORDER BY seq", ()):
             block.append(line.encode())
             if len(block) >= _BLOCK:
-                bad, prev, seq = _check(block, prev, seq)
+                bad, prev, seq = _check(block, prev, seq, marks)
                 if bad:
                     return VerifyResult(False, seq, WHERE, seq + 1, bad)
                 block = []
-        bad, prev, seq = _check(block, prev, seq)
+        bad, prev, seq = _check(block, prev, seq, marks)
         if bad:
             return VerifyResult(False, seq, WHERE, seq + 1, bad)
+        if against is not None:
+            problem = self._against(against, marks.get(against.seq))
+            if problem:
+                return VerifyResult(False, seq, WHERE, against.seq, problem)
         return VerifyResult(True, seq)
 
+    def checkpoint(self) -> Checkpoint:
+        """A checkpoint of the chain's last record, signed by the database's key."""
+        with self._session.pool.connection() as conn:
+            row = conn.execute("SELECT seq, line FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+            if row is None:
+                raise AuditError("the audit chain is empty: nothing to checkpoint yet")
+            _quick_check(int(row[0]), json.loads(row[1])["hash"], str(row[1]))
+            signed = self._signed(conn, int(row[0]))
+        assert signed is not None  # the row is there, and rows are never deleted
+        return Checkpoint(int(row[0]), signed[0][:32], signed[1][:32])
 
-def _check(lines: list[bytes], prev: bytes, seq: int) -> tuple[str, bytes, int]:
+    def _signed(self, conn: Any, seq: int) -> tuple[str, str] | None:
+        row = conn.execute("SELECT audit_checkpoint_at(%s)", (seq,)).fetchone()
+        if not row or row[0] is None:
+            return None
+        record_hash, signature = str(row[0]).split(":")
+        return record_hash, signature
+
+    def _against(self, against: Checkpoint, seen: bytes | None) -> str:
+        with self._session.pool.connection() as conn:
+            signed = self._signed(conn, against.seq)
+        if seen is None or signed is None:
+            return f"record {against.seq} of the checkpoint is missing: the chain was cut short"
+        if not signed[0].startswith(against.hash) or not seen.decode().startswith(against.hash):
+            return f"record {against.seq} has changed since the checkpoint {against}"
+        if signed[1][:32] != against.signature:
+            return f"{against} is not a checkpoint of this chain: its signature does not match"
+        return ""
+
+
+def _quick_check(seq: int, record_hash: str, line: str) -> None:
+    """The writer's check before it continues the chain: its last record is whole and is
+    what its hash says (a changed last row is refused, not built on)."""
+    try:
+        record = json.loads(line)
+        whole = record.get("seq") == seq and record.get("hash") == record_hash
+    except ValueError:
+        whole = False
+    if not whole or digest(record) != record_hash:
+        raise AuditError(
+            f"the audit chain's last record ({seq}) does not match its hash: it was changed "
+            "outside crisis-console; nothing more is appended until "
+            "'crisis-console audit verify' passes"
+        )
+
+
+def _check(
+    lines: list[bytes], prev: bytes, seq: int, marks: dict[int, bytes | None]
+) -> tuple[str, bytes, int]:
     if not lines:
         return "", prev, seq
     data = b"\n".join(lines) + b"\n"
     with memoryview(data) as view:
-        bad, prev, seq, _ = verify_lines(data, view, prev, seq)
+        bad, prev, seq, _ = verify_lines(data, view, prev, seq, marks)
     return bad, prev, seq
