@@ -39,6 +39,7 @@ from crisis_console.core.crisis.notify import (
 from crisis_console.core.errors import AuditError, CrisisConsoleError
 from crisis_console.core.models import Clock, Role, StoredMention, stored_from_record
 from crisis_console.core.roster import TEAM_FILE, RosterBook, RosterFile
+from crisis_console.core.roster_watch import WatchedRoster
 from crisis_console.core.store.store import MENTIONS_DIR, TinyDBStore
 
 CHECKPOINT_ROLES = frozenset({Role.LEAD, Role.AUDITOR})
@@ -107,9 +108,16 @@ def run(args: argparse.Namespace, clock: Clock, dsn: str | None = None) -> int:
             )
         raise CrisisConsoleError(f"no audit log in {folder}")
     log = AuditLog(folder / AUDIT_FILE, repair=False, seal=config.audit_seal(folder))
-    roster = RosterFile(folder / TEAM_FILE)
     sinks = load_sinks(folder / NOTIFICATIONS_FILE) if args.audit_command == "checkpoint" else []
-    return _run(args, clock, log, roster, config.operator(), folder_mentions(folder, log), sinks)
+    state = TinyDBStore(folder, read_only=True)
+    try:
+        # The team as a lead last accepted it, as every command reads it: a hand-edited
+        # team file makes nobody an auditor.
+        roster = WatchedRoster(RosterFile(folder / TEAM_FILE), state.state.roster, read_only=True)
+        mentions = folder_mentions(folder, log)
+        return _run(args, clock, log, roster, config.operator(), mentions, sinks)
+    finally:
+        state.close()
 
 
 @dataclass(frozen=True, slots=True)

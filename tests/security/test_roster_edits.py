@@ -46,3 +46,19 @@ def test_a_change_by_a_lead_through_the_tool_needs_no_acceptance(tmp_path: Path)
     listed = cli(data, "team", "list")
     assert listed.returncode == 0 and "changed outside" not in listed.stderr
     assert "maya" in listed.stdout
+
+
+def test_a_hand_edited_team_file_makes_nobody_an_auditor_of_the_archive(tmp_path: Path) -> None:
+    """`audit export` and `audit checkpoint` read the team as last accepted, as every other
+    command does, not the file as edited."""
+    data = tmp_path / "data"
+    roster(data, {ME: "support", "lee": "lead"})
+    feed = tmp_path / "in.jsonl"
+    feed.write_text("\n".join(jsonl(record("1", "Where is my parcel?"))) + "\n")
+    assert cli(data, "ingest", str(feed)).returncode == 0
+    team = data / "team.yaml"
+    team.write_text(team.read_text().replace(f"{ME}: [support]", f"{ME}: [auditor]"))
+    for command in (("export",), ("checkpoint",)):
+        done = cli(data, "audit", *command)
+        assert done.returncode == 3, done.stderr
+        assert f"{ME} (support) may not" in done.stderr and "Where is my parcel" not in done.stdout
