@@ -5,6 +5,7 @@ repositories, the timers' index and the audit chain: `test_state_contract.py`.""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 
 from crisis_console.core.models import StoredMention, stored_to_record
 from crisis_console.core.store.contract import fingerprint
-from crisis_console.core.store.inbox import InboxFilter
+from crisis_console.core.store.inbox import URGENCY_RANK, InboxFilter
 from crisis_console.core.store.state_tables import Claim
 from crisis_console.core.store.store import TinyDBStore
 from crisis_console.core.triage.routing import Triager
@@ -194,3 +195,12 @@ def test_the_inbox_pages_filters_and_counts_alike(reopen: Opener, triager: Triag
     beyond = store.inbox.page(InboxFilter(status="all"), 99, 2)
     assert beyond.offset == 4 and [r.key for r in beyond.rows] == order[4:]
     assert [r.key for r in store.inbox.by_author("x:bob")] == ["x:love"]
+    # Each urgency's total is exact; an answer recorded before its mention is stored (an
+    # import, a replay) counts from the start.
+    store.state.replies.take_answer("x:again", "reply-2")
+    store.save([mention(triager, "again", texts["late"] + " And again.")])
+    for status, urgency in itertools.product(("open", "answered", "all"), URGENCY_RANK):
+        page = store.inbox.page(InboxFilter(status=status, urgency=urgency), 0, 50, now=NOW)
+        assert page.exact and page.total == len(page.rows), (status, urgency)
+    answered = store.inbox.page(InboxFilter(status="answered"), 0, 50, now=NOW)
+    assert [r.key for r in answered.rows] == ["x:again"] and answered.total == 1

@@ -1,5 +1,7 @@
-"""The team inbox is designed for a million mentions: a page walks the inbox index and stops
-at the page's end, never sorting the table. Checked with PostgreSQL's own plan, on mentions
+"""The team inbox is designed for a million mentions: a page walks an inbox index and stops
+at the page's end, never sorting the table (the open and the answered mentions each have
+their own, so neither page walks past the other's rows); the alarm banner's oldest open
+alarm is an index's first entry. Checked with PostgreSQL's own plan, on mentions
 saved through the real repository."""
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import pytest
 from crisis_console.core.models import StoredMention
 from crisis_console.core.store.inbox import InboxFilter
 from crisis_console.core.store.postgres import migrations
-from crisis_console.core.store.postgres.connection import Pool, connect, open_pool
+from crisis_console.core.store.postgres.connection import Jsonb, Pool, connect, open_pool
 from crisis_console.core.store.postgres.mentions import PgMentions
 from crisis_console.core.triage.routing import Triager
 from tests.conftest import NOW, parsed, record
@@ -44,6 +46,34 @@ def test_a_page_walks_the_inbox_index(pool: Pool, triager: Triager) -> None:
     store.save([StoredMention(triager.triage(p.mention), NOW) for p in items])
     with pool.connection() as conn:
         conn.execute("ANALYZE mentions")
-    for where in (InboxFilter(), InboxFilter(status="all"), InboxFilter(platform="x")):
+    walks = {
+        InboxFilter(): "mentions_open",
+        InboxFilter(urgency="critical"): "mentions_open",
+        InboxFilter(status="answered"): "mentions_answered",
+        InboxFilter(status="all"): "mentions_inbox",
+        InboxFilter(platform="x"): "mentions_open",
+    }
+    for where, index in walks.items():
         plan = store.inbox.explain(where)
-        assert "mentions_inbox" in plan and "Sort" not in plan, plan
+        assert index in plan and "Sort" not in plan, plan
+    # The claimed page starts from the live claims, never from a walk of the mentions.
+    plan = store.inbox.explain(InboxFilter(status="claimed"))
+    assert "mentions_pkey" in plan and "mentions_inbox" not in plan, plan
+
+
+def test_the_oldest_open_alarm_is_an_index_entry(pool: Pool) -> None:
+    with pool.connection() as conn, conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO state (tbl, key, record) VALUES ('open_alarms', %s, %s)",
+            [
+                (f"x:{i}", Jsonb({"raised_at": f"2026-01-01T00:{i % 60:02d}:00+00:00"}))
+                for i in range(2_000)
+            ],
+        )
+        conn.execute("ANALYZE state")
+        rows = conn.execute(
+            "EXPLAIN SELECT record FROM state WHERE tbl = 'open_alarms' "
+            "ORDER BY record->>'raised_at' LIMIT 1"
+        ).fetchall()
+    plan = "\n".join(r for (r,) in rows)
+    assert "state_open_alarms_raised" in plan and "Sort" not in plan, plan

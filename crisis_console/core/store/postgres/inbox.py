@@ -1,12 +1,15 @@
-"""The inbox on PostgreSQL: a page is one query that walks the `mentions_inbox` index
+"""The inbox on PostgreSQL: a page is one query that walks an inbox index in page order
 (urgency, deadline, arrival) and stops at the page's end; only the page's records are read.
 The same filters as the folder's inbox (`store/inbox.py`), the same order, the same page.
 
-Whether a mention is answered or claimed is asked of the `state` table per row the walk
-meets (an index look-up each), never handed in as a list. The totals come from the counts
-kept by migration 0004 (`inbox_counts`): the open mentions per queue, and a page's total
-when it is filtered by status and queue alone, are sums over a few rows. A page filtered by
-platform, category, urgency or text counts its matches up to `COUNT_CAP` and says "more"
+Whether a mention is answered is a column of its row, kept by migration 0006 as answers are
+recorded and released: the open and the answered mentions each have a partial index in page
+order (`mentions_open`, `mentions_answered`), so neither page walks past rows of the other.
+The claimed page starts from the live claims (a few, however large the store), never from a
+walk of the mentions. The totals come from the counts kept by migrations 0004 and 0006
+(`inbox_counts`): the open mentions per queue, and a page's total when it is filtered by
+status, queue and urgency alone, are sums over a few rows. A page filtered by platform,
+category or text, or the claimed page, counts its matches up to `COUNT_CAP` and says "more"
 beyond it (`InboxPage.exact`), so no page costs a count over a million rows.
 """
 
@@ -27,24 +30,29 @@ from crisis_console.core.store.inbox import (
 )
 from crisis_console.core.store.postgres.connection import Connection, Pool
 
+Counts = dict[tuple[str, str, int], int]  # (queue, status, urgency rank) -> how many
 COUNT_CAP = 10_000  # a filtered page counts this many matches at most
-FOLD_AT = 500  # rows of kept counts past which a reader folds them into one per group
+FOLD_AT = 500  # kept counts' rows beyond one per group past which a reader folds them
 
 # The queue at the crisis level in force: "0:support,2:pr" names it, else the base queue.
 _QUEUE_AT = (
     "COALESCE((regexp_match(level_queues, '(^|,)' || %(level)s::text || ':([^,]+)'))[2], queue)"
 )
-_ANSWERED = "EXISTS (SELECT 1 FROM state a WHERE a.tbl = 'answers' AND a.key = m.key)"
+# Looked up by key in the mentions, then sorted: the live claims are few at any size.
 _CLAIMED = (
-    "EXISTS (SELECT 1 FROM state c WHERE c.tbl = 'claims' AND c.key = m.key "
-    "AND (c.record->>'expires')::timestamptz > %(now)s{holder})"
+    "m.key = ANY(ARRAY(SELECT c.key FROM state c WHERE c.tbl = 'claims' "
+    "AND (c.record->>'expires')::timestamptz > %(now)s))"
 )
-_MINE = _CLAIMED.format(holder=" AND c.record->>'holder' = %(me)s")
+_MINE = (
+    "EXISTS (SELECT 1 FROM state c WHERE c.tbl = 'claims' AND c.key = m.key "
+    "AND (c.record->>'expires')::timestamptz > %(now)s AND c.record->>'holder' = %(me)s)"
+)
 _STATUSES = {"all": ("open", "answered", "deleted"), "open": ("open",), "answered": ("answered",)}
 _FOLD = """
 WITH gone AS (DELETE FROM inbox_counts RETURNING *)
-INSERT INTO inbox_counts
-SELECT queue, level_queues, status, sum(n) FROM gone GROUP BY 1, 2, 3 HAVING sum(n) <> 0
+INSERT INTO inbox_counts (queue, level_queues, status, urgency_rank, n)
+SELECT queue, level_queues, status, urgency_rank, sum(n) FROM gone
+GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0
 """
 
 
@@ -54,11 +62,11 @@ def _where(where: InboxFilter, level: int, now: datetime) -> tuple[str, dict[str
     if where.status != "all":
         parts.append("NOT deleted")
     if where.status == "open":
-        parts.append(f"NOT {_ANSWERED}")
+        parts.append("NOT answered")
     elif where.status == "answered":
-        parts.append(_ANSWERED)
+        parts.append("answered")
     elif where.status == "claimed":
-        parts.append(_CLAIMED.format(holder=""))
+        parts.append(_CLAIMED)
     if where.queues is not None:
         parts.append(f"({_QUEUE_AT} = ANY(%(queues)s) OR {_MINE})")
         params["queues"] = sorted(where.queues)
@@ -110,24 +118,24 @@ class PgInbox:
             ).fetchall()
         page = at_level([row_from_record(r) for (r,) in records], level)
         open_counts: dict[str, int] = {}
-        for (queue, status), n in counts.items():
+        for (queue, status, _), n in counts.items():
             if status == "open" and n:
                 open_counts[queue] = open_counts.get(queue, 0) + n
         return InboxPage(page, params["offset"], found, open_counts, exact)
 
-    def _counts(self, conn: Connection, level: int) -> dict[tuple[str, str], int]:
-        """(queue at `level`, status) -> how many, from the kept counts; folds them when
-        they have grown long."""
+    def _counts(self, conn: Connection, level: int) -> Counts:
+        """(queue at `level`, status, urgency rank) -> how many, from the kept counts; folds
+        them when they have grown long."""
         rows = conn.execute(
-            "SELECT queue, level_queues, status, sum(n), count(*) FROM inbox_counts "
-            "GROUP BY 1, 2, 3"
+            "SELECT queue, level_queues, status, urgency_rank, sum(n), count(*) "
+            "FROM inbox_counts GROUP BY 1, 2, 3, 4"
         ).fetchall()
-        if sum(r[4] for r in rows) > FOLD_AT:
+        if sum(r[5] for r in rows) - len(rows) > FOLD_AT:  # rows beyond one per group
             with conn.transaction():
                 conn.execute(_FOLD)
-        out: dict[tuple[str, str], int] = {}
-        for queue, level_queues, status, n, _ in rows:
-            at = (_queue_at(queue, level_queues, level), status)
+        out: Counts = {}
+        for queue, level_queues, status, rank, n, _ in rows:
+            at = (_queue_at(queue, level_queues, level), status, rank)
             out[at] = out.get(at, 0) + int(n)
         return out
 
@@ -135,18 +143,21 @@ class PgInbox:
         self,
         conn: Connection,
         where: InboxFilter,
-        counts: dict[tuple[str, str], int],
+        counts: Counts,
         condition: str,
         params: dict[str, Any],
     ) -> tuple[int, bool]:
         """How many rows the filter keeps, and whether that is exact (else: at least)."""
-        plain = where.platform is None and where.category is None and where.urgency is None
+        plain = where.platform is None and where.category is None
         if plain and not searchable(where.text).strip() and where.status in _STATUSES:
             statuses = _STATUSES[where.status]
+            rank = None if where.urgency is None else URGENCY_RANK.get(where.urgency, -1)
             total = sum(
                 n
-                for (queue, status), n in counts.items()
-                if status in statuses and (where.queues is None or queue in where.queues)
+                for (queue, status, r), n in counts.items()
+                if status in statuses
+                and (rank is None or r == rank)
+                and (where.queues is None or queue in where.queues)
             )
             if where.queues is None:
                 return total, True

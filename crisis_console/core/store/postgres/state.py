@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
+from psycopg import sql
+
 from crisis_console.core.store.buckets import Record
 from crisis_console.core.store.filetable import write_if
 from crisis_console.core.store.postgres.connection import Jsonb
@@ -62,12 +64,13 @@ class PgTable:
             return int(row.fetchone()[0])  # type: ignore[index]
 
     def oldest(self, field: str) -> Record | None:
-        """The record whose `field` (an ISO time) is earliest (the oldest open alarm)."""
+        """The record whose `field` (an ISO time) is earliest (the oldest open alarm). The
+        table and field are spelled in the statement, not bound, so that PostgreSQL matches
+        the index kept for them (`state_open_alarms_raised`, migration 0006): the first
+        entry, not a sort of every open alarm."""
+        query = sql.SQL("SELECT record FROM state WHERE tbl = {} ORDER BY record->>{} LIMIT 1")
         with self._session.connection() as conn:
-            row = conn.execute(
-                "SELECT record FROM state WHERE tbl = %s ORDER BY record->>%s LIMIT 1",
-                (self.name, field),
-            ).fetchone()
+            row = conn.execute(query.format(sql.Literal(self.name), sql.Literal(field))).fetchone()
         return dict(row[0]) if row else None
 
     def apply(self, put: Mapping[str, Record], delete: Iterable[str] = ()) -> None:
