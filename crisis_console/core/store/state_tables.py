@@ -86,7 +86,8 @@ class ClaimTable:
             return held.holder == claim.holder or held.expires <= claim.since
 
         with self._tables.lock:
-            stored, current = self._table.replace_if(claim.key, free, claim.record(), log)
+            journaled = self._tables.journaled(log) if log is not None else None
+            stored, current = self._table.replace_if(claim.key, free, claim.record(), journaled)
         if stored or current is None:
             return None
         return Claim.from_record(claim.key, current)
@@ -267,7 +268,7 @@ class ReplyTable:
             if current is None or not condition(current):
                 return current
             if log is not None:
-                log()
+                self._tables.journaled(log)()
             self.save(reply)
             return None
 

@@ -55,9 +55,10 @@ class PgAuditLog:
         """Append every event in one transaction; return the last sequence number."""
         if not events:
             return self.last_seq
-        # Never the caller's unit of work: a refusal is logged and then raised, and its
-        # record must outlive the rollback.
-        with self._session.pool.connection() as conn:
+        # Not the caller's unit of work, unless it asks (`PgSession.journaled`): a refusal
+        # is logged and then raised, and its record must outlive the rollback.
+        joined = self._session.joins_unit()
+        with self._session.connection() if joined else self._session.pool.connection() as conn:
             conn.execute(ADVISORY_XACT, (AUDIT_LOCK,))
             row = conn.execute(
                 "SELECT seq, hash, line FROM audit ORDER BY seq DESC LIMIT 1"

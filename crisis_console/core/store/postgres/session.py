@@ -30,6 +30,7 @@ class _Unit(threading.local):
     lent: Any = None  # the pool's context manager that lent `conn`
     depth: int = 0
     locked: bool = False
+    journal: bool = False  # audit appends join this unit (`PgSession.journaled`)
 
 
 class PgSession:
@@ -49,6 +50,22 @@ class PgSession:
             return
         with self.pool.connection() as conn:
             yield conn
+
+    @contextmanager
+    def journaled(self) -> Iterator[None]:
+        """Audit appends in this block join the thread's unit of work, so that a success's
+        record and the write it records commit as one (one commit, not two, under the state
+        lock). Only around records of what is about to be written: a refusal is appended
+        outside, as it must outlive the rollback of the refused work."""
+        before, self._unit.journal = self._unit.journal, True
+        try:
+            yield
+        finally:
+            self._unit.journal = before
+
+    def joins_unit(self) -> bool:
+        """Whether an audit append now belongs to the thread's unit of work."""
+        return self._unit.journal and self._unit.conn is not None
 
     @contextmanager
     def unit(self, locked: bool = False) -> Iterator[Connection]:

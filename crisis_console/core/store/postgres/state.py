@@ -135,6 +135,16 @@ class PgTables:
 
     bucket = table
 
+    def journaled(self, log: Callable[[], object]) -> Callable[[], object]:
+        """`log` with its audit records in the conditional write's own transaction
+        (`PgSession.journaled`): the record and the write commit together, or neither."""
+
+        def joined() -> object:
+            with self._session.journaled():
+                return log()
+
+        return joined
+
     def apply(self, changes: Changes) -> None:
         """Every table's upserts and deletes, in one transaction."""
         with self._session.unit():
