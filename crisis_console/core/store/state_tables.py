@@ -128,12 +128,16 @@ class OnceTable:
             known = self._table.get_many(records)
             fresh = {k: dict(r) for k, r in records.items() if k not in known}
             if fresh and log is not None:
-                log(fresh)
+                self._tables.journaled(lambda: log(fresh))()
             self._table.apply(fresh)
         return fresh
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self._table.get(key) is not None
+
+    def among(self, keys: Iterable[str]) -> set[str]:
+        """Which of `keys` are stored: one read, however many."""
+        return set(self._table.get_many(keys))
 
     def __iter__(self) -> Iterator[tuple[str, Record]]:
         return iter(self._table)
@@ -313,6 +317,10 @@ class ReplyTable:
 
     def is_answered(self, mention: str) -> bool:
         return self._answers.get(mention) is not None
+
+    def answered_among(self, mentions: Iterable[str]) -> set[str]:
+        """Which of `mentions` are answered: one read, however many."""
+        return set(self._answers.get_many(mentions))
 
 
 class Singleton:
