@@ -39,6 +39,9 @@ def open_schema(dsn: str, size: int, keep: bool, fresh: bool) -> tuple[str, dict
         if row is not None and row[0] and not fresh:
             built = dict(json.loads(row[0]))
             if built.get("size") == size:
+                # Reused, at this version's schema: what an upgrade's `db migrate` does.
+                with connect(with_schema(dsn, schema)) as kept:
+                    migrations.migrate(kept)
                 return schema, built
         if row is not None:
             drop_schema(dsn, schema)
