@@ -81,7 +81,7 @@ def test_a_forged_record_appended_with_a_right_hash_is_found(tmp_path: Path) -> 
     with (data / AUDIT_FILE).open("ab") as handle:
         handle.write(lines[0] + b"\n")
     verified = cli(data, "audit", "verify")  # the head left as it was
-    assert verified.returncode == 1 and "were added without the seal's key" in verified.stderr
+    assert verified.returncode == 1 and "was added without the seal's key" in verified.stderr
     old = json.loads((data / "audit.head").read_text())  # and a head made to match
     (data / "audit.head").write_text(json.dumps({**old, "seq": seq, "hash": prev}))
     refused_everywhere(data, "the head of the chain is not signed with this folder's key")

@@ -128,7 +128,7 @@ def sealing_problem(
         if seen is None or seen.decode() != anchor[1]:
             return f"record {anchor[0]}, sealed from this account, is missing or has changed"
     if count < head.seq:
-        return f"records {count + 1} to {head.seq} are missing: the log was cut short"
+        return f"{_records(count + 1, head.seq)} missing: the log was cut short"
     at_head = marks.get(head.seq)
     rewritten = at_head is not None and at_head.decode() != head.hash
     if rewritten or (count == head.seq and last != head.hash):
@@ -136,5 +136,9 @@ def sealing_problem(
     if count > head.seq:
         now = fresh()
         if now is None or not seal.is_signed(now) or now.seq < count:
-            return f"records {head.seq + 1} to {count} were added without the seal's key"
+            return f"{_records(head.seq + 1, count, 'were', 'was')} added without the seal's key"
     return ""
+
+
+def _records(first: int, last: int, plural: str = "are", one: str = "is") -> str:
+    return f"record {first} {one}" if first == last else f"records {first} to {last} {plural}"
