@@ -163,9 +163,8 @@ class Timers:
         owners = self.desk.playbook.roles.queue_owners if self.desk.playbook.roles else {}
         replies, breaches = self._store.state.replies, self._store.state.breaches
         # A read for each kind, not one per mention: a crisis has a thousand fall due a minute.
-        wanted = dict.fromkeys(keys)
-        done = breaches.among(wanted)
-        mentions = self._store.get_many(k for k in wanted if k not in done)
+        # (Those breached already are rare here, and `add_new` leaves them out.)
+        mentions = self._store.get_many(dict.fromkeys(keys))
         answered = replies.answered_among(mentions)
         candidates = [
             m

@@ -135,10 +135,6 @@ class OnceTable:
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self._table.get(key) is not None
 
-    def among(self, keys: Iterable[str]) -> set[str]:
-        """Which of `keys` are stored: one read, however many."""
-        return set(self._table.get_many(keys))
-
     def __iter__(self) -> Iterator[tuple[str, Record]]:
         return iter(self._table)
 
