@@ -193,6 +193,21 @@ def timed(work: Any, *args: Any) -> float:
     return (time.perf_counter() - start) * 1000
 
 
+def settle(dsn: str, schema: str) -> None:
+    """VACUUM ANALYZE the store's tables, as autovacuum would have after the build (a
+    server may run with it off, as the development machine's does: then the tables carry
+    every dead row of the build and the planner has no statistics)."""
+    with connect(dsn, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
+        ).fetchall()
+        for (name,) in rows:
+            conn.execute(
+                sql.SQL("VACUUM ANALYZE {}.{}").format(sql.Identifier(schema), sql.Identifier(name))
+            )
+    say(f"  vacuumed and analysed {len(rows)} tables, as autovacuum would")
+
+
 def measure(size: int, dsn: str, schema: str, built: dict[str, Any], tmp: Path) -> None:
     team = with_schema(dsn, schema)
     playbook = load_playbook(config.playbook_path(None, folder=tmp))
@@ -212,6 +227,7 @@ def measure(size: int, dsn: str, schema: str, built: dict[str, Any], tmp: Path) 
                 conn.execute(
                     comment.format(sql.Identifier(schema), sql.Literal(json.dumps(record)))
                 )
+        settle(dsn, schema)
         team_raw.scratch(team)
         try:
             put("raw_ingest", size, team_raw.ingest(team))
