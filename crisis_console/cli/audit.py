@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from crisis_console import config
-from crisis_console.core.actions import REPLAYED
 from crisis_console.core.archive.audit import AUDIT_FILE, Audit, AuditLog
 from crisis_console.core.archive.audit_export import (
     FORMATS,
@@ -37,7 +36,8 @@ from crisis_console.core.crisis.notify import (
     load_sinks,
 )
 from crisis_console.core.errors import AuditError, CrisisConsoleError
-from crisis_console.core.models import Clock, Role, StoredMention, stored_from_record
+from crisis_console.core.intake.pipeline import logged_past
+from crisis_console.core.models import Clock, Role, StoredMention
 from crisis_console.core.roster import TEAM_FILE, RosterBook, RosterFile
 from crisis_console.core.roster_watch import WatchedRoster
 from crisis_console.core.store.store import MENTIONS_DIR, TinyDBStore
@@ -109,15 +109,15 @@ def run(args: argparse.Namespace, clock: Clock, dsn: str | None = None) -> int:
         raise CrisisConsoleError(f"no audit log in {folder}")
     log = AuditLog(folder / AUDIT_FILE, repair=False, seal=config.audit_seal(folder))
     sinks = load_sinks(folder / NOTIFICATIONS_FILE) if args.audit_command == "checkpoint" else []
-    state = TinyDBStore(folder, read_only=True)
+    store = TinyDBStore(folder, read_only=True)
     try:
         # The team as a lead last accepted it, as every command reads it: a hand-edited
         # team file makes nobody an auditor.
-        roster = WatchedRoster(RosterFile(folder / TEAM_FILE), state.state.roster, read_only=True)
-        mentions = folder_mentions(folder, log)
+        roster = WatchedRoster(RosterFile(folder / TEAM_FILE), store.state.roster, read_only=True)
+        mentions = folder_mentions(folder, log, store)
         return _run(args, clock, log, roster, config.operator(), mentions, sinks)
     finally:
-        state.close()
+        store.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,32 +128,25 @@ class Mentions:
     again: Callable[[list[str]], Mapping[str, StoredMention]]
 
 
-def folder_mentions(folder: Path, log: AuditLog) -> Mentions:
+def folder_mentions(folder: Path, log: AuditLog, store: TinyDBStore) -> Mentions:
     """The folder's stored mentions as a reader sees them (beside a running console): its
-    checkpoint and what the chain holds past it (`TinyDBStore.replay`, in memory)."""
+    checkpoint and what the chain holds past it (`TinyDBStore.replay`, in memory), read from
+    the open `store`; a few again from the folder as it is by then."""
 
-    def reader() -> TinyDBStore:
-        store = TinyDBStore(folder, read_only=True)
-        events = log.events_after(store.applied)
-        store.replay(
-            [stored_from_record(e["data"]) for e in events if e["action"] in REPLAYED],
-            applied=log.last_seq,
-        )
-        return store
+    def caught_up(reader: TinyDBStore) -> TinyDBStore:
+        restored, _ = logged_past(log, reader.applied)
+        reader.replay(restored, applied=log.last_seq)
+        return reader
 
     def every() -> Iterator[StoredMention]:
-        store = reader()
-        try:
-            yield from store.iter_all()
-        finally:
-            store.close()
+        yield from caught_up(store).iter_all()
 
     def again(keys: list[str]) -> Mapping[str, StoredMention]:
-        store = reader()
+        fresh = caught_up(TinyDBStore(folder, read_only=True))
         try:
-            return store.get_many(keys)
+            return fresh.get_many(keys)
         finally:
-            store.close()
+            fresh.close()
 
     return Mentions(every, again)
 

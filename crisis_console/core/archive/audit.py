@@ -155,10 +155,11 @@ class AuditLog:
         self.set_aside: Path | None = None
         if repair:
             self._set_aside_torn_tail()
-        self._seq, self._last_hash = self._tail()
         if repair and seal is not None:
             with self._append_lock:
-                self._checked_tail()
+                self._checked_tail()  # reads the tail, and holds it to the seal
+        else:
+            self._seq, self._last_hash = self._tail()
 
     def _tail(self) -> tuple[int, str]:
         for file in reversed(self.files()):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from crisis_console.core.actions import REPLAYED, Action
-from crisis_console.core.archive.audit import AuditEvent
+from crisis_console.core.archive.audit import Audit, AuditEvent
 from crisis_console.core.context import OperatorContext
 from crisis_console.core.crisis.crisis import CrisisDesk
 from crisis_console.core.errors import Problem
@@ -32,6 +32,13 @@ from crisis_console.core.store.store import fingerprint
 from crisis_console.core.triage.spikes import trigger_keywords
 
 DEFAULT_BATCH = 500
+
+
+def logged_past(audit: Audit, applied: int) -> tuple[list[StoredMention], bool]:
+    """The stored mentions the chain logged after record `applied` (a store's checkpoint),
+    as recovery replays them, and whether any record at all followed it."""
+    events = audit.events_after(applied)
+    return [stored_from_record(e["data"]) for e in events if e["action"] in REPLAYED], bool(events)
 
 
 def _text_print(parsed: Parsed) -> int:
@@ -204,9 +211,8 @@ class Ingester:
 
     def recover(self) -> int:
         """Apply the mention events a crash left logged but not stored; return how many."""
-        events = self._audit.events_after(self._store.applied)
-        restored = [stored_from_record(e["data"]) for e in events if e["action"] in REPLAYED]
-        if events:
+        restored, logged = logged_past(self._audit, self._store.applied)
+        if logged:
             if not self._store.read_only:
                 self._remind(restored)
             self._store.replay(restored, applied=self._audit.last_seq)

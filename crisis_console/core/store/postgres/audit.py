@@ -152,10 +152,12 @@ class PgAuditLog:
     def checkpoint(self) -> Checkpoint:
         """A checkpoint of the chain's last record, signed by the database's key."""
         with self._session.pool.connection() as conn:
-            row = conn.execute("SELECT seq, line FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+            row = conn.execute(
+                "SELECT seq, hash, line FROM audit ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
             if row is None:
                 raise AuditError("the audit chain is empty: nothing to checkpoint yet")
-            _quick_check(int(row[0]), json.loads(row[1])["hash"], str(row[1]))
+            _quick_check(int(row[0]), str(row[1]), str(row[2]))
             signed = self._signed(conn, int(row[0]))
         assert signed is not None  # the row is there, and rows are never deleted
         return Checkpoint(int(row[0]), signed[0][:32], signed[1][:32])
