@@ -82,6 +82,34 @@ def test_of_racing_claims_exactly_one_wins_and_the_others_see_who(backend: Backe
     assert backend.store().state.claims.holders(NOW + timedelta(minutes=16)) == {}
 
 
+def test_a_lease_renews_expires_and_is_taken_over_by_its_own_rules(backend: Backend) -> None:
+    claims = backend.store().state.claims
+    mins = [NOW + timedelta(minutes=m) for m in range(40)]
+    logged: list[str] = []
+    assert (
+        claims.take(Claim("x:1", "maya", mins[0], mins[10]), log=lambda: logged.append("1")) is None
+    )
+    assert logged == ["1"] and claims.current("x:1", mins[0]) is not None
+    assert claims.take(Claim("x:1", "maya", mins[0], mins[10])) is None
+    blocked = claims.take(Claim("x:1", "sam", mins[5], mins[15]), log=lambda: logged.append("2"))
+    assert blocked is not None and blocked.holder == "maya" and logged == ["1"]
+    assert claims.take(Claim("x:1", "maya", mins[8], mins[20])) is None  # renewed
+    # The reminder of the first lease comes due: the renewal is kept.
+    assert claims.expire(["x:1", "x:absent"], mins[12]) == []
+    assert claims.current("x:1", mins[12]).holder == "maya"
+    assert claims.expire(["x:1"], mins[20]) == ["x:1"]
+    assert claims.current("x:1", mins[20]) is None
+    # Run out without being expired: the next claimant takes it, and logs it.
+    claims.take(Claim("x:2", "maya", mins[0], mins[10]))
+    assert (
+        claims.take(Claim("x:2", "sam", mins[10], mins[20]), log=lambda: logged.append("3")) is None
+    )
+    assert logged == ["1", "3"] and claims.current("x:2", mins[11]).holder == "sam"
+    # A lead's take-over takes a live lease.
+    assert claims.take(Claim("x:2", "lead", mins[12], mins[30]), force=True) is None
+    assert claims.holders(mins[13]) == {"x:2": "lead"}
+
+
 def test_a_breach_and_an_alarm_are_raised_once_however_many_race(backend: Backend) -> None:
     stores = [backend.store() for _ in range(RACERS)]
     turn = iter(stores)

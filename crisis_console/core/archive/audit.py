@@ -34,7 +34,7 @@ from crisis_console.core.archive.audit_read import (
     read_events,
     record_backwards,
 )
-from crisis_console.core.archive.audit_verify import canonical, verify_file
+from crisis_console.core.archive.audit_verify import verify_file
 from crisis_console.core.archive.seal import Checkpoint, Head, Seal, read_head
 from crisis_console.core.errors import AuditError
 from crisis_console.core.store.jsonfile import fsync_directory, process_lock, write_atomically
@@ -95,22 +95,32 @@ class Audit(Protocol):
     def checkpoint(self) -> Checkpoint: ...
 
 
+def chain_parts(event: AuditEvent) -> tuple[bytes, bytes]:
+    """A record's canonical JSON (`canonical`) less the two fields only the chain knows,
+    `prev` and `seq`, which sort between `data` and `subject`: (head, tail), so that its
+    body at (`seq`, `prev`) is head + `"prev":"<prev>","seq":<seq>,` + tail. The team
+    database continues the chain from these on the server (migration 0007)."""
+    fields = {
+        "at": event.at.isoformat(),
+        "actor": event.actor,
+        "action": event.action,
+        "data": dict(event.data),
+    }
+    head = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    tail = json.dumps(
+        {"subject": event.subject}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return head[:-1].encode() + b",", tail[1:].encode()
+
+
 def chain_lines(events: Sequence[AuditEvent], seq: int, prev: str) -> tuple[list[bytes], int, str]:
     """The lines that continue the chain at (`seq`, `prev`) with `events`, and the new
     (last sequence number, last hash): the same bytes on every backend."""
     lines: list[bytes] = []
     for event in events:
         seq += 1
-        record: dict[str, Any] = {
-            "seq": seq,
-            "at": event.at.isoformat(),
-            "actor": event.actor,
-            "action": event.action,
-            "subject": event.subject,
-            "data": dict(event.data),
-            "prev": prev,
-        }
-        body = canonical(record)
+        head, tail = chain_parts(event)
+        body = b'%s"prev":"%s","seq":%d,%s' % (head, prev.encode(), seq, tail)
         prev = hashlib.sha256(body).hexdigest()
         # The canonical body with its hash spliced in before the closing brace (see above).
         lines.append(b'%s,"hash":"%s"}' % (body[:-1], prev.encode()))

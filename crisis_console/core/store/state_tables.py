@@ -79,15 +79,9 @@ class ClaimTable:
         claim that stood in the way, or None when `claim` was stored. `log` runs before the
         write, once it will happen (the audit record first)."""
 
-        def free(current: Record | None) -> bool:
-            if force or current is None:
-                return True
-            held = Claim.from_record(claim.key, current)
-            return held.holder == claim.holder or held.expires <= claim.since
-
-        with self._tables.lock:
-            journaled = self._tables.journaled(log) if log is not None else None
-            stored, current = self._table.replace_if(claim.key, free, claim.record(), journaled)
+        journaled = self._tables.journaled(log) if log is not None else None
+        stored, current = self._tables.take_lease("claims", claim.key, claim.record(), force,
+                                                  journaled)  # fmt: skip
         if stored or current is None:
             return None
         return Claim.from_record(claim.key, current)
@@ -98,11 +92,7 @@ class ClaimTable:
     def expire(self, keys: Iterable[str], now: datetime) -> list[str]:
         """Remove these claims where their lease has run out (a renewal may have extended
         one since it was indexed); return the keys removed."""
-        with self._tables.lock:  # a renewal from another process lands before or after
-            found = self._table.get_many(keys)
-            gone = [k for k, r in found.items() if datetime.fromisoformat(r["expires"]) <= now]
-            self._table.apply({}, gone)
-        return gone
+        return self._tables.expire_leases("claims", keys, now)
 
     def holders(self, now: datetime) -> dict[str, str]:
         """Mention key -> holder, for every live claim."""

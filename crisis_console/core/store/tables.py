@@ -13,6 +13,7 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -55,6 +56,20 @@ class TableSet(Protocol):
     def apply(self, changes: Changes) -> None: ...
     def stats(self) -> dict[str, int]: ...
     def journaled(self, log: Callable[[], object]) -> Callable[[], object]: ...
+    def take_lease(
+        self, name: str, key: str, lease: Record, force: bool, log: Callable[[], object] | None
+    ) -> tuple[bool, Record | None]: ...
+    def expire_leases(self, name: str, keys: Iterable[str], now: datetime) -> list[str]: ...
+
+
+def lease_free(current: Record | None, lease: Record, force: bool) -> bool:
+    """Whether `lease` (holder, since, expires) may replace `current`: there is none, it is
+    the same holder's (a renewal), it has run out by the new lease's start, or `force`."""
+    if force or current is None:
+        return True
+    if current["holder"] == lease["holder"]:
+        return True
+    return datetime.fromisoformat(current["expires"]) <= datetime.fromisoformat(lease["since"])
 
 
 def anywhere(key: str) -> str:
@@ -136,6 +151,28 @@ class Tables:
     def _write(self, changes: Changes) -> None:
         for name, (put, delete) in changes.items():
             self.table(name).write_unjournaled(put, delete)
+
+    def take_lease(
+        self, name: str, key: str, lease: Record, force: bool, log: Callable[[], object] | None
+    ) -> tuple[bool, Record | None]:
+        """Store `lease` under `key` in table `name` if `lease_free`; (stored?, the record
+        that stood in the way or None). `log` runs before the write, once it will happen."""
+
+        def free(current: Record | None) -> bool:
+            return lease_free(current, lease, force)
+
+        with self.lock:
+            return self.table(name).replace_if(key, free, lease, log)
+
+    def expire_leases(self, name: str, keys: Iterable[str], now: datetime) -> list[str]:
+        """Remove these leases where they have run out by `now` (a renewal may have
+        extended one since it was indexed); the keys removed."""
+        with self.lock:
+            table = self.table(name)
+            found = table.get_many(keys)
+            gone = [k for k, r in found.items() if datetime.fromisoformat(r["expires"]) <= now]
+            table.apply({}, gone)
+        return gone
 
     def journaled(self, log: Callable[[], object]) -> Callable[[], object]:
         """`log` as it is: a folder's audit log is its own file, fsynced before the write."""

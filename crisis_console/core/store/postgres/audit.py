@@ -2,8 +2,11 @@
 0002). The folder's `AuditLog` methods, the same records byte for byte.
 
 An append is its own transaction, committed before it returns (the audit record first, as in
-a folder), under an advisory lock that serialises every appender on the database: each reads
-the last record's sequence number and hash and continues the chain from there. A mention
+a folder), or joins the caller's when it asks (`PgSession.journaled`). It is one call of the
+server's `audit_append` (migration 0007), which takes the advisory lock that serialises every
+appender on the database, checks the last record against its hash and continues the chain
+from there: the lock is held for that statement and the commit, never across a round trip
+to this process. A mention
 event is also noted in `audit_unapplied` until the store holds it (`PgMentions.save`), so
 that recovery replays what any process logged but did not store.
 
@@ -24,15 +27,20 @@ from crisis_console.core.archive.audit import (
     GENESIS,
     AuditEvent,
     VerifyResult,
-    chain_lines,
+    chain_parts,
 )
 from crisis_console.core.archive.audit_verify import digest, verify_lines
 from crisis_console.core.archive.seal import Checkpoint
 from crisis_console.core.errors import AuditError
-from crisis_console.core.store.postgres.connection import copy_rows
-from crisis_console.core.store.postgres.session import ADVISORY_XACT, PgSession
+from crisis_console.core.store.postgres.session import PgSession
 
 AUDIT_LOCK = 72_026_113  # advisory lock key (with the schema's): one appender at a time
+# The chain continued on the server (migration 0007): lock, check, hashes and rows in one
+# statement; -1 when the last record is not in the layout the server can check.
+_TRIES = 5
+_APPEND = (
+    "SELECT audit_append(%s::text[], %s::text[], %s::timestamptz[], %s::text[], %s::text[], %s, %s)"
+)
 WHERE = "the audit table"  # where a bad record is, for `VerifyResult`
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _BLOCK = 2_000  # rows fetched at a time when reading the whole chain
@@ -55,28 +63,33 @@ class PgAuditLog:
         """Append every event in one transaction; return the last sequence number."""
         if not events:
             return self.last_seq
+        parts = [chain_parts(e) for e in events]
+        params = [
+            [head.decode() for head, _ in parts],
+            [tail.decode() for _, tail in parts],
+            [e.at for e in events],
+            [e.action for e in events],
+            [e.subject if e.action in REPLAYED else None for e in events],
+        ]
         # Not the caller's unit of work, unless it asks (`PgSession.journaled`): a refusal
         # is logged and then raised, and its record must outlive the rollback.
         joined = self._session.joins_unit()
-        with self._session.connection() if joined else self._session.pool.connection() as conn:
-            conn.execute(ADVISORY_XACT, (AUDIT_LOCK,))
-            row = conn.execute(
-                "SELECT seq, hash, line FROM audit ORDER BY seq DESC LIMIT 1"
-            ).fetchone()
-            first, prev = (int(row[0]), str(row[1])) if row else (0, GENESIS)
-            if row is not None:
-                _quick_check(first, prev, str(row[2]))
-            lines, last, _ = chain_lines(events, first, prev)
-            rows = [
-                (first + i + 1, e.at, e.action, line[-66:-2].decode(), line.decode())
-                for i, (e, line) in enumerate(zip(events, lines, strict=True))
-            ]
-            unapplied = [(seq, e.subject) for (seq, *_), e in zip(rows, events, strict=True)]
-            copy_rows(conn, "COPY audit (seq, at, action, hash, line) FROM STDIN", rows)
-            mentions = [u for u, e in zip(unapplied, events, strict=True) if e.action in REPLAYED]
-            if mentions:
-                copy_rows(conn, "COPY audit_unapplied (seq, key) FROM STDIN", mentions)
-        return last
+        with self._session.connection() if joined else self._session.single() as conn:
+            checked: tuple[int | None, str | None] = (None, None)
+            for _ in range(_TRIES):
+                last = int(conn.execute(_APPEND, [*params, *checked]).fetchone()[0])  # type: ignore[index]
+                if last >= 0:
+                    return last
+                # A last record the server cannot check (an older layout): checked here,
+                # then named to the server, which appends if it is still the last.
+                checked = self._checked_tail(conn)
+        raise AuditError("the audit chain kept moving while its last record was checked")
+
+    @staticmethod
+    def _checked_tail(conn: Any) -> tuple[int, str]:
+        row = conn.execute("SELECT seq, hash, line FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        _quick_check(int(row[0]), str(row[1]), str(row[2]))
+        return int(row[0]), str(row[1])
 
     def _lines(self, query: str, params: tuple[Any, ...]) -> Iterator[str]:
         with (

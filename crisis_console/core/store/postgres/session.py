@@ -52,6 +52,22 @@ class PgSession:
             yield conn
 
     @contextmanager
+    def single(self) -> Iterator[Connection]:
+        """A pool connection in autocommit, for statements that are each a whole
+        transaction (a read, or one server function): one round trip each, where a
+        transaction block costs three (BEGIN, the statement, COMMIT). Inside the thread's
+        unit of work, that unit's connection."""
+        if self._unit.conn is not None:
+            yield self._unit.conn
+            return
+        with self.pool.connection() as conn:
+            conn.autocommit = True
+            try:
+                yield conn
+            finally:
+                conn.autocommit = False  # the pool lends it to transaction blocks next
+
+    @contextmanager
     def journaled(self) -> Iterator[None]:
         """Audit appends in this block join the thread's unit of work, so that a success's
         record and the write it records commit as one (one commit, not two, under the state

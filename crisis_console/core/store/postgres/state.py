@@ -10,6 +10,7 @@ under `tables.lock`, which here is a transaction holding an advisory lock (`sess
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
 
 from psycopg import sql
 
@@ -20,6 +21,20 @@ from crisis_console.core.store.postgres.session import PgSession, StateLock
 
 Changes = dict[str, tuple[dict[str, Record], list[str]]]
 
+# A lease (a claim) taken in one statement: the conflicting row is locked and the condition
+# (`tables.lease_free`) read on its latest version, so two takers never both win; no state
+# lock is held, so a claim waits on nothing but the same mention's other takers.
+_TAKE_LEASE = (
+    "INSERT INTO state (tbl, key, record) VALUES (%(tbl)s, %(key)s, %(lease)s) "
+    "ON CONFLICT (tbl, key) DO UPDATE SET record = EXCLUDED.record "
+    "WHERE %(force)s OR state.record->>'holder' = EXCLUDED.record->>'holder' "
+    "OR (state.record->>'expires')::timestamptz <= (EXCLUDED.record->>'since')::timestamptz "
+    "RETURNING true"
+)
+_EXPIRE_LEASES = (
+    "DELETE FROM state WHERE tbl = %s AND key = ANY(%s) "
+    "AND (record->>'expires')::timestamptz <= %s RETURNING key"
+)
 _UPSERT = (
     "INSERT INTO state (tbl, key, record) VALUES (%s, %s, %s) "
     "ON CONFLICT (tbl, key) DO UPDATE SET record = EXCLUDED.record"
@@ -34,7 +49,7 @@ class PgTable:
         self.stats: dict[str, int] = {}
 
     def get(self, key: str) -> Record | None:
-        with self._session.connection() as conn:
+        with self._session.single() as conn:
             row = conn.execute(
                 "SELECT record FROM state WHERE tbl = %s AND key = %s", (self.name, key)
             ).fetchone()
@@ -44,7 +59,7 @@ class PgTable:
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return {}
-        with self._session.connection() as conn:
+        with self._session.single() as conn:
             rows = conn.execute(
                 "SELECT key, record FROM state WHERE tbl = %s AND key = ANY(%s)",
                 (self.name, wanted),
@@ -52,14 +67,14 @@ class PgTable:
         return {key: dict(record) for key, record in rows}
 
     def __iter__(self) -> Iterator[tuple[str, Record]]:
-        with self._session.connection() as conn:
+        with self._session.single() as conn:
             rows = conn.execute(
                 "SELECT key, record FROM state WHERE tbl = %s ORDER BY key", (self.name,)
             ).fetchall()
         return iter([(key, dict(record)) for key, record in rows])
 
     def __len__(self) -> int:
-        with self._session.connection() as conn:
+        with self._session.single() as conn:
             row = conn.execute("SELECT count(*) FROM state WHERE tbl = %s", (self.name,))
             return int(row.fetchone()[0])  # type: ignore[index]
 
@@ -69,7 +84,7 @@ class PgTable:
         the index kept for them (`state_open_alarms_raised`, migration 0006): the first
         entry, not a sort of every open alarm."""
         query = sql.SQL("SELECT record FROM state WHERE tbl = {} ORDER BY record->>{} LIMIT 1")
-        with self._session.connection() as conn:
+        with self._session.single() as conn:
             row = conn.execute(query.format(sql.Literal(self.name), sql.Literal(field))).fetchone()
         return dict(row[0]) if row else None
 
@@ -144,6 +159,36 @@ class PgTables:
                 return log()
 
         return joined
+
+    def take_lease(
+        self, name: str, key: str, lease: Record, force: bool, log: Callable[[], object] | None
+    ) -> tuple[bool, Record | None]:
+        """`Tables.take_lease` as one conditional statement, with `log`'s audit record in
+        its transaction (the record and the lease commit together, or neither)."""
+        params = {"tbl": name, "key": key, "lease": Jsonb(dict(lease)), "force": force}
+        while True:
+            with self._session.unit() as conn:
+                if conn.execute(_TAKE_LEASE, params).fetchone() is not None:
+                    if log is not None:
+                        with self._session.journaled():
+                            log()
+                    return True, None
+                row = conn.execute(
+                    "SELECT record FROM state WHERE tbl = %s AND key = %s", (name, key)
+                ).fetchone()
+                if row is not None:
+                    return False, dict(row[0])
+            # The lease in the way was released between the two statements: take it again.
+
+    def expire_leases(self, name: str, keys: Iterable[str], now: datetime) -> list[str]:
+        """`Tables.expire_leases` as one conditional delete: a renewal committed before it
+        is kept, one after it finds the lease gone and takes it anew."""
+        wanted = list(keys)
+        if not wanted:
+            return []
+        with self._session.connection() as conn:
+            rows = conn.execute(_EXPIRE_LEASES, (name, wanted, now)).fetchall()
+        return [key for (key,) in rows]
 
     def apply(self, changes: Changes) -> None:
         """Every table's upserts and deletes, in one transaction."""

@@ -19,6 +19,8 @@ from crisis_console.core.store.postgres.session import PgSession
 from crisis_console.core.store.volume import counted, counts_doc, counts_from, minute_of
 from crisis_console.core.triage.spikes import Interval
 
+_FEW = 8  # reminders written as one INSERT each, more by COPY
+
 
 class PgDueIndex:
     """Reminders by time (see `store/due.py`). `stats` counts entries read (for tests)."""
@@ -31,9 +33,12 @@ class PgDueIndex:
 
     def add(self, entries: Iterable[Due]) -> None:
         rows = [(e.at, e.kind, e.key) for e in entries]
-        if rows:
+        if len(rows) > _FEW:
             with self._session.connection() as conn:
                 copy_rows(conn, "COPY due (at, kind, key) FROM STDIN", rows)
+        elif rows:  # a claim's one reminder: one round trip, where COPY takes two
+            with self._session.connection() as conn, conn.cursor() as cur:
+                cur.executemany("INSERT INTO due (at, kind, key) VALUES (%s, %s, %s)", rows)
 
     def due(self, now: datetime, limit: int | None = None) -> list[Due]:
         """Those due at or before `now`, oldest first (with `limit`: the oldest `limit` and
