@@ -18,6 +18,7 @@ from crisis_console.core.errors import AuditError
 from crisis_console.core.store.postgres import migrations
 from crisis_console.core.store.postgres.connection import connect
 from crisis_console.core.store.postgres.team import open_team
+from crisis_console.core.store.state_tables import Claim
 from tests.conftest import NOW
 
 EVENTS = [
@@ -112,3 +113,21 @@ def test_a_changed_last_record_is_refused_and_nothing_appended(team: Any, pg_dsn
     with pytest.raises(AuditError, match="does not match its hash"):
         team.audit.append(EVENTS[2:])
     assert len(lines_of(pg_dsn)) == 2
+
+
+def test_a_claim_whose_record_finds_a_changed_chain_is_not_stored(team: Any, pg_dsn: str) -> None:
+    """A claim's record is sent with the claim's commit; a last record changed in between
+    fails the whole claim, with the chain's own message, and nothing of it is stored."""
+    claims = team.store.state.claims
+    lease = Claim("x:1", "maya", NOW, NOW + timedelta(minutes=30))
+    record = AuditEvent(Action.CLAIM, "x:1", "maya", NOW, {})
+    assert claims.take(lease, log=lambda: team.audit.append([record])) is None
+    assert claims.take(lease, log=lambda: team.audit.append([record])) is None  # sent last
+    assert len(lines_of(pg_dsn)) == 2 and team.audit.verify().ok
+    with connect(pg_dsn) as conn:
+        conn.execute("ALTER TABLE audit DISABLE TRIGGER audit_append_only")
+        conn.execute("UPDATE audit SET line = replace(line, 'maya', 'mayb') WHERE seq = 2")
+    other = Claim("x:2", "maya", NOW, NOW + timedelta(minutes=30))
+    with pytest.raises(AuditError, match=r"last record \(2\) does not match its hash"):
+        claims.take(other, log=lambda: team.audit.append([record]))
+    assert claims.current("x:2", NOW) is None and len(lines_of(pg_dsn)) == 2

@@ -39,7 +39,8 @@ AUDIT_LOCK = 72_026_113  # advisory lock key (with the schema's): one appender a
 # statement; -1 when the last record is not in the layout the server can check.
 _TRIES = 5
 _APPEND = (
-    "SELECT audit_append(%s::text[], %s::text[], %s::timestamptz[], %s::text[], %s::text[], %s, %s)"
+    "SELECT audit_append(%s::text[], %s::text[], %s::timestamptz[], %s::text[], %s::text[], "
+    "%s, %s, %s)"
 )
 WHERE = "the audit table"  # where a bad record is, for `VerifyResult`
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -52,6 +53,7 @@ class PgAuditLog:
     def __init__(self, session: PgSession) -> None:
         self._session = session
         self.set_aside: Path | None = None  # a transaction is whole or absent: never torn
+        self._server_checks = False  # whether the server could check the last record
 
     @property
     def last_seq(self) -> int:
@@ -60,7 +62,8 @@ class PgAuditLog:
         return int(row[0]) if row else 0
 
     def append(self, events: Sequence[AuditEvent]) -> int:
-        """Append every event in one transaction; return the last sequence number."""
+        """Append every event in one transaction; return the last sequence number (0 when
+        the append joins the caller's unit of work and is sent with its commit)."""
         if not events:
             return self.last_seq
         parts = [chain_parts(e) for e in events]
@@ -74,11 +77,19 @@ class PgAuditLog:
         # Not the caller's unit of work, unless it asks (`PgSession.journaled`): a refusal
         # is logged and then raised, and its record must outlive the rollback.
         joined = self._session.joins_unit()
+        if joined and self._server_checks:
+            # Sent with the unit's COMMIT: the chain's lock is held for the two statements
+            # only. Its number is not known until then.
+            self._session.send_last(_APPEND, [*params, None, None, True])
+            return 0
         with self._session.connection() if joined else self._session.single() as conn:
             checked: tuple[int | None, str | None] = (None, None)
             for _ in range(_TRIES):
-                last = int(conn.execute(_APPEND, [*params, *checked]).fetchone()[0])  # type: ignore[index]
+                last = int(conn.execute(_APPEND, [*params, *checked, False]).fetchone()[0])  # type: ignore[index]
                 if last >= 0:
+                    # The server could check the chain's last record; every record it
+                    # writes is in that layout, so from now on it always can.
+                    self._server_checks = self._server_checks or checked == (None, None)
                     return last
                 # A last record the server cannot check (an older layout): checked here,
                 # then named to the server, which appends if it is still the last.

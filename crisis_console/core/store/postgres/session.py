@@ -11,12 +11,13 @@ decide, write) is one transaction that no other process can interleave with.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
-from crisis_console.core.store.postgres.connection import Connection, Pool
+from crisis_console.core.errors import AuditError
+from crisis_console.core.store.postgres.connection import Connection, DriverError, Pool
 
 STATE_LOCK = 72_026_112  # advisory lock key (with the schema's): one conditional write at a time
 
@@ -31,6 +32,10 @@ class _Unit(threading.local):
     depth: int = 0
     locked: bool = False
     journal: bool = False  # audit appends join this unit (`PgSession.journaled`)
+    last: list[tuple[str, Sequence[Any]]]  # statements sent with the COMMIT (`send_last`)
+
+    def __init__(self) -> None:
+        self.last = []
 
 
 class PgSession:
@@ -79,6 +84,13 @@ class PgSession:
         finally:
             self._unit.journal = before
 
+    def send_last(self, query: str, params: Sequence[Any]) -> None:
+        """Run `query` at the end of the thread's unit of work, sent with its COMMIT in one
+        round trip (a pipeline): a lock it takes is held for the statement and the commit,
+        never while this process is paused between the two. Its failure fails the unit; a
+        failure raised with SQLSTATE CC001 (the audit chain's) becomes an `AuditError`."""
+        self._unit.last.append((query, params))
+
     def joins_unit(self) -> bool:
         """Whether an audit append now belongs to the thread's unit of work."""
         return self._unit.journal and self._unit.conn is not None
@@ -119,8 +131,24 @@ class PgSession:
         unit.depth -= 1
         if unit.depth:
             return
-        lent, unit.conn, unit.lent, unit.locked = unit.lent, None, None, False
+        lent, conn, unit.conn, unit.lent, unit.locked = unit.lent, unit.conn, None, None, False
+        last, unit.last = unit.last, []
+        if kind is None and last:
+            try:
+                _commit_with(conn, last)  # type: ignore[arg-type]
+            except BaseException as failed:
+                lent.__exit__(type(failed), failed, failed.__traceback__)
+                if isinstance(failed, DriverError) and failed.sqlstate == "CC001":
+                    raise AuditError(failed.diag.message_primary or str(failed)) from failed
+                raise
         lent.__exit__(kind, exc, tb)  # the pool's block commits, or rolls back on a raise
+
+
+def _commit_with(conn: Connection, last: list[tuple[str, Sequence[Any]]]) -> None:
+    with conn.pipeline():
+        for query, params in last:
+            conn.execute(query, params)
+        conn.commit()
 
 
 class StateLock:

@@ -19,7 +19,7 @@ from crisis_console.core.store.postgres.session import PgSession
 from crisis_console.core.store.volume import counted, counts_doc, counts_from, minute_of
 from crisis_console.core.triage.spikes import Interval
 
-_FEW = 8  # reminders written as one INSERT each, more by COPY
+_FEW = 8  # reminders sent with a unit's commit; more go by COPY at once
 
 
 class PgDueIndex:
@@ -32,13 +32,19 @@ class PgDueIndex:
         self.stats: Counter[str] = Counter()
 
     def add(self, entries: Iterable[Due]) -> None:
+        """File the reminders. Inside a journaled unit of work (a claim's lease) they are
+        sent with its commit (`PgSession.send_last`), as its audit record is: no round trip
+        of their own."""
         rows = [(e.at, e.kind, e.key) for e in entries]
-        if len(rows) > _FEW:
-            with self._session.connection() as conn:
-                copy_rows(conn, "COPY due (at, kind, key) FROM STDIN", rows)
-        elif rows:  # a claim's one reminder: one round trip, where COPY takes two
-            with self._session.connection() as conn, conn.cursor() as cur:
-                cur.executemany("INSERT INTO due (at, kind, key) VALUES (%s, %s, %s)", rows)
+        if not rows:
+            return
+        if len(rows) <= _FEW and self._session.joins_unit():
+            values = ", ".join(["(%s, %s, %s)"] * len(rows))
+            params = [value for row in rows for value in row]
+            self._session.send_last(f"INSERT INTO due (at, kind, key) VALUES {values}", params)  # noqa: S608 (placeholders only)
+            return
+        with self._session.connection() as conn:
+            copy_rows(conn, "COPY due (at, kind, key) FROM STDIN", rows)
 
     def due(self, now: datetime, limit: int | None = None) -> list[Due]:
         """Those due at or before `now`, oldest first (with `limit`: the oldest `limit` and

@@ -17,10 +17,13 @@
 -- for any other (an older layout, carried across by `db import`) nothing is appended and -1
 -- is returned: the caller checks that record in Python and calls again naming the record it
 -- checked (`checked_seq`, `checked_hash`). -1 is not an error, so that a caller inside a
--- transaction can go on with it.
+-- transaction can go on with it; with `or_raise` it is (SQLSTATE CC001): a caller that sends
+-- the call and its COMMIT together, so that the lock is not held across a round trip, has
+-- nothing to go on with, and its whole transaction must fail rather than commit without its
+-- record.
 CREATE FUNCTION audit_append(
     heads text[], tails text[], ats timestamptz[], actions text[], replayed text[],
-    checked_seq bigint DEFAULT NULL, checked_hash text DEFAULT NULL
+    checked_seq bigint DEFAULT NULL, checked_hash text DEFAULT NULL, or_raise boolean DEFAULT false
 ) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
     last_seq  bigint;
@@ -47,6 +50,12 @@ BEGIN
         AND encode(sha256(convert_to(left(last_line, -75) || '}', 'UTF8')), 'hex') = last_hash
         AND (left(last_line, -75) || '}')::jsonb ->> 'seq' = last_seq::text
     ) THEN
+        IF or_raise THEN
+            RAISE EXCEPTION USING ERRCODE = 'CC001', MESSAGE = format(
+                'the audit chain''s last record (%s) does not match its hash: it was changed '
+                'outside crisis-console; nothing more is appended until '
+                '''crisis-console audit verify'' passes', last_seq);
+        END IF;
         RETURN -1;
     END IF;
     FOR i IN 1 .. coalesce(array_length(heads, 1), 0) LOOP
