@@ -118,6 +118,26 @@ def test_author_posts_count_each_mention_once(reopen: Opener, triager: Triager) 
     }
 
 
+def test_overdue_among_leaves_out_the_answered_the_deleted_and_the_not_yet_due(
+    reopen: Opener, triager: Triager
+) -> None:
+    posts = [mention(triager, str(i), f"Where is my parcel? Order {i}") for i in range(4)]
+    deadline = posts[0].triage.deadline
+    assert all(p.triage.deadline == deadline for p in posts)  # the same urgency, the same SLA
+    posts[2] = dataclasses.replace(posts[2], deleted_at=NOW)
+    store = reopen()
+    store.save(posts)
+    store.state.replies.take_answer("x:1", "r1")
+    store = reopen()
+    keys = ["x:0", "x:1", "x:2", "x:3", "x:404"]
+    assert store.overdue_among(keys, deadline - timedelta(seconds=1)) == {}
+    queue = posts[0].triage.route.queue.value
+    assert store.overdue_among([*keys, "x:0"], deadline) == {
+        "x:0": (queue, deadline),
+        "x:3": (queue, deadline),
+    }
+
+
 def test_recent_reads_what_was_stored_since(reopen: Opener, triager: Triager) -> None:
     old = mention(triager, "1", "yesterday's")
     new = dataclasses.replace(mention(triager, "2", "today's"), ingested_at=NOW + timedelta(days=1))

@@ -161,23 +161,13 @@ class Timers:
 
     def _breaches(self, now: datetime, keys: Sequence[str]) -> list[str]:
         owners = self.desk.playbook.roles.queue_owners if self.desk.playbook.roles else {}
-        replies, breaches = self._store.state.replies, self._store.state.breaches
-        # A read for each kind, not one per mention: a crisis has a thousand fall due a minute.
-        # (Those breached already are rare here, and `add_new` leaves them out.)
-        mentions = self._store.get_many(dict.fromkeys(keys))
-        answered = replies.answered_among(mentions)
-        candidates = [
-            m
-            for m in mentions.values()
-            if m.triage.deadline <= now and m.deleted_at is None and m.key not in answered
-        ]
+        breaches = self._store.state.breaches
+        # One read of what is overdue, not a mention built for each: a crisis has a thousand
+        # fall due a minute. (Those breached already are rare here; `add_new` leaves them out.)
+        overdue = self._store.overdue_among(dict.fromkeys(keys), now)
         records = {
-            m.key: {
-                "at": now.isoformat(),
-                "queue": m.triage.route.queue.value,
-                "deadline": m.triage.deadline.isoformat(),
-            }
-            for m in candidates
+            key: {"at": now.isoformat(), "queue": queue, "deadline": deadline.isoformat()}
+            for key, (queue, deadline) in overdue.items()
         }
         added = breaches.add_new(  # once per mention, atomically, the audit record first
             records,
@@ -192,10 +182,9 @@ class Timers:
                 ]
             ),
         )
-        fresh = {m.key: m for m in candidates if m.key in added}
-        if not fresh:
+        if not added:
             return []
-        by_queue = Counter(m.triage.route.queue for m in fresh.values())
+        by_queue = Counter(Role(overdue[key][0]) for key in added)
         for queue, count in by_queue.items():
             owner = owners.get(queue, Role.LEAD)
             self.desk.notify(

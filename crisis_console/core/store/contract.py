@@ -106,6 +106,12 @@ class MentionStore(Protocol):
         stored at or after `since`: no record is read or built (reports)."""
         ...
 
+    def overdue_among(self, keys: Iterable[str], now: datetime) -> dict[str, tuple[str, datetime]]:
+        """Of these mentions, those past their deadline at `now` and neither deleted nor
+        answered: key -> (queue, deadline). What the SLA timer needs, in one read, with no
+        mention built."""
+        ...
+
     def author_posts(self, author_key: str) -> int:
         """How many stored mentions this author (`platform:handle`) has made."""
         ...

@@ -270,6 +270,15 @@ class TinyDBStore:
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self._dir.columns.slot(key) is not None
 
+    def overdue_among(self, keys: Iterable[str], now: datetime) -> dict[str, tuple[str, datetime]]:
+        found = self.get_many(keys)
+        answered = self.state.replies.answered_among(found)
+        return {
+            key: (m.triage.route.queue.value, m.triage.deadline)
+            for key, m in found.items()
+            if m.triage.deadline <= now and m.deleted_at is None and key not in answered
+        }
+
     def _segment_docs(self, name: str) -> dict[str, dict[str, Any]]:
         """A closed segment's documents by key; the last few read are kept (edits cluster)."""
         if name not in self._recent:

@@ -39,7 +39,7 @@ AUDIT_LOCK = 72_026_113  # advisory lock key (with the schema's): one appender a
 # statement; -1 when the last record is not in the layout the server can check.
 _TRIES = 5
 _APPEND = (
-    "SELECT audit_append(%s::text[], %s::text[], %s::timestamptz[], %s::text[], %s::text[], "
+    "SELECT audit_append(%b::text[], %b::text[], %b::timestamptz[], %b::text[], %b::text[], "
     "%s, %s, %s)"
 )
 WHERE = "the audit table"  # where a bad record is, for `VerifyResult`

@@ -28,6 +28,10 @@ from crisis_console.core.store.postgres.timing import PgDueIndex, PgVolumeCounts
 from crisis_console.core.store.state_tables import StateStore
 
 CHANGE_WINDOW = 0.3  # seconds of changes gathered into one reload of a console
+_OVERDUE = (
+    "SELECT key, queue, deadline FROM mentions WHERE key = ANY(%b) AND deadline <= %s "
+    "AND NOT deleted AND NOT answered"
+)
 LEADER_LOCK = 72_026_114  # advisory lock key (with the schema's): who runs the timers
 
 
@@ -55,6 +59,16 @@ class PgStore:
 
     def __contains__(self, key: object) -> bool:
         return key in self._mentions
+
+    def overdue_among(self, keys: Iterable[str], now: datetime) -> dict[str, tuple[str, datetime]]:
+        """One indexed read of three columns (`answered` is kept by migration 0006's
+        trigger): no record is decoded."""
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+        with self.session.single() as conn:
+            rows = conn.execute(_OVERDUE, (wanted, now)).fetchall()
+        return {key: (queue, deadline) for key, queue, deadline in rows}
 
     def fingerprint(self, key: str) -> int | None:
         return self._mentions.fingerprint(key)
