@@ -3,7 +3,9 @@ login) of its own, as a real operator's would have:
 
 - `at_once`: eight operators claiming different mentions at the same instant, round after
   round (a barrier before each claim), through `service.claims.claim`, or through raw
-  psycopg's one conditional upsert (`team_raw.claim`) for the baseline;
+  psycopg's one conditional upsert (`team_raw.claim`) for the baseline; or, with
+  `paced_claimer`, all eight at once but each at its own pace (a pause of 0-200 ms before
+  each claim);
 - `feed_delays`: from a claim returning in this process to another process's change feed
   (`service.changes`, or a raw LISTEN) yielding it:
   `python -m bench.team_operators feed|raw-feed DSN FOLDER` prints a time per change seen.
@@ -62,6 +64,30 @@ def claimer(dsn: str, folder: Path, keys: list[str], barrier: Any, out: Any) -> 
         out.put((took, refused))
 
 
+def paced_claimer(dsn: str, folder: Path, keys: list[str], barrier: Any, out: Any) -> None:
+    """Claim each key after a pause of its own (0-200 ms, at random), while the other
+    operators do the same: eight people working at once, each at their own pace (a hundred
+    times a person's), rather than all in the same millisecond."""
+    pause = random.Random(str(folder))
+    with service_for(dsn, folder) as service:
+        took, refused = [], 0
+        barrier.wait(300)  # every service open
+        barrier.wait(60)  # and go
+        for key in keys:
+            time.sleep(pause.uniform(0, 0.2))
+            start = time.perf_counter()
+            try:
+                service.claims.claim(key)
+            except Exception:
+                refused += 1
+            took.append((time.perf_counter() - start) * 1000)
+        barrier.wait(120)
+        for key in keys:
+            with contextlib.suppress(Exception):
+                service.claims.release(key)
+        out.put((took, refused))
+
+
 def raw_claimer(dsn: str, me: str, keys: list[str], barrier: Any, out: Any) -> None:
     """`claimer` with raw psycopg: a connection, one conditional upsert a claim."""
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -88,7 +114,7 @@ def at_once(
         proc.start()
     barrier.wait(300)  # all open; then each round
     start = time.perf_counter()
-    rounds = len(args[0][-1])
+    rounds = 1 if worker is paced_claimer else len(args[0][-1])
     for _ in range(rounds):
         barrier.wait(60)
     barrier.wait(120)  # the last round done
