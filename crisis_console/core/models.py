@@ -196,10 +196,8 @@ class StoredMention:
 
 
 # --- records: plain JSON-compatible dicts ------------------------------------------------
-
-
-def _time(value: datetime) -> str:
-    return value.isoformat()
+# An enum's string is read as `_value_` (the same string as `.value`) where a record is made:
+# `.value` goes through the enum's descriptor, and ingest makes a dozen of them per mention.
 
 
 def _parse_time(value: str) -> datetime:
@@ -207,24 +205,21 @@ def _parse_time(value: str) -> datetime:
 
 
 def mention_to_record(m: Mention) -> dict[str, Any]:
+    platform, e = m.platform._value_, m.engagement
     return {
-        "id": m.key,
+        "id": f"{platform}:{m.native_id}",
         "native_id": m.native_id,
-        "platform": m.platform.value,
-        "kind": m.kind.value,
+        "platform": platform,
+        "kind": m.kind._value_,
         "author": m.author,
         "author_name": m.author_name,
         "followers": m.followers,
         "verified": m.verified,
         "text": m.text,
         "url": m.url,
-        "created_at": _time(m.created_at),
+        "created_at": m.created_at.isoformat(),
         "in_reply_to": m.in_reply_to,
-        "engagement": {
-            "likes": m.engagement.likes,
-            "shares": m.engagement.shares,
-            "replies": m.engagement.replies,
-        },
+        "engagement": {"likes": e.likes, "shares": e.shares, "replies": e.replies},
     }
 
 
@@ -247,14 +242,14 @@ def mention_from_record(r: Mapping[str, Any]) -> Mention:
 
 
 def _sentiment_record(s: Sentiment) -> dict[str, Any]:
-    return {"label": s.label.value, "compound": s.compound, "vader": s.vader}
+    return {"label": s.label._value_, "compound": s.compound, "vader": s.vader}
 
 
 def classification_to_record(c: Classification) -> dict[str, Any]:
     return {
         "sentiment": _sentiment_record(c.sentiment),
-        "urgency": c.urgency.value,
-        "category": c.category.value,
+        "urgency": c.urgency._value_,
+        "category": c.category._value_,
         "escalate": c.escalate,
         "reasons": list(c.reasons),
     }
@@ -275,11 +270,11 @@ def classification_from_record(r: Mapping[str, Any]) -> Classification:
 
 def route_to_record(route: Route) -> dict[str, Any]:
     return {
-        "queue": route.queue.value,
+        "queue": route.queue._value_,
         "respond_within_minutes": route.respond_within_minutes,
         "escalate": route.escalate,
         "rule": route.rule,
-        "levels": [[n, q.value, rule] for n, q, rule in route.levels],
+        "levels": [[n, q._value_, rule] for n, q, rule in route.levels],
     }
 
 
@@ -305,14 +300,16 @@ def triage_output(t: Triage) -> dict[str, Any]:
 
 
 def stored_to_record(s: StoredMention) -> dict[str, Any]:
+    t = s.triage
+    mention = mention_to_record(t.mention)
     return {
-        "id": s.key,
-        "mention": mention_to_record(s.triage.mention),
-        "classification": classification_to_record(s.triage.classification),
-        "route": route_to_record(s.triage.route),
-        "ingested_at": _time(s.ingested_at),
-        "history": [{"text": v.text, "seen_at": _time(v.seen_at)} for v in s.history],
-        "deleted_at": _time(s.deleted_at) if s.deleted_at else None,
+        "id": mention["id"],
+        "mention": mention,
+        "classification": classification_to_record(t.classification),
+        "route": route_to_record(t.route),
+        "ingested_at": s.ingested_at.isoformat(),
+        "history": [{"text": v.text, "seen_at": v.seen_at.isoformat()} for v in s.history],
+        "deleted_at": s.deleted_at.isoformat() if s.deleted_at else None,
     }
 
 

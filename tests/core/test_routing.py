@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,27 @@ def test_a_pr_lead_edits_a_rule_and_the_routing_changes(tmp_path: Path) -> None:
     route = Triager(after_playbook).triage(item.mention).route
     assert (route.queue, route.rule) == (Role.PR, "legal threats to PR first")
     assert after_playbook.alarm_ack_minutes == 2
+
+
+@pytest.mark.parametrize("name", ["general", "data-breach", "product-recall"])
+def test_a_triage_routes_at_every_level_as_route_does(name: str) -> None:
+    """`Triager` sorts the rules by level once and tries each rule once a mention; every
+    level's queue and rule, and the chosen route, must still be exactly `route`'s."""
+    book = load_playbook(ROOT / "playbooks" / f"{name}.yaml")
+    triager = Triager(book)
+    lines = (ROOT / "tests" / "data" / "devset.jsonl").read_text(encoding="utf-8").splitlines()
+    texts = [json.loads(line)["text"] for line in lines][:200]
+    platforms = ["x", "reddit", "review", "tiktok"]
+    levels = [level.number for level in book.levels]
+    assert len(levels) > 1 and book.routing_rules
+    for i, text in enumerate(texts):
+        fields = {"platform": platforms[i % 4], "followers": (0, 5_000, 80_000)[i % 3]}
+        [item] = parsed(record(str(i), text, verified=i % 7 == 0, **fields))
+        for level in [*levels, max(levels) + 5]:
+            got = triager.triage(item.mention, 0, level)
+            c = got.classification
+            expected = route(item.mention, c, book, level)
+            at = tuple(
+                (n, r.queue, r.rule) for n in levels for r in [route(item.mention, c, book, n)]
+            )
+            assert got.route == dataclasses.replace(expected, levels=at), (name, text, level)

@@ -8,12 +8,13 @@ evaluated: text is kept as data.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
+from functools import cache
 from typing import Any, TypeVar
 
 from crisis_console.core.errors import Problem
@@ -150,7 +151,8 @@ def _native_id(value: Any) -> str:
         raise MentionError("id", "must not be empty")
     if len(text) > MAX_FIELD_CHARS:
         raise MentionError("id", f"is longer than {MAX_FIELD_CHARS:,} characters")
-    if any(ch.isspace() or not ch.isprintable() for ch in text):
+    # The one printable space is " ": every other one is a control or separator character.
+    if " " in text or not text.isprintable():
         raise MentionError("id", "must not contain spaces or control characters")
     return text
 
@@ -172,7 +174,7 @@ def _text(obj: Mapping[str, Any], field: str, limit: int, required: bool = False
         raise MentionError(field, f"is longer than {limit:,} characters")
     # Half an emoji (a lone UTF-16 surrogate, which JSON allows) cannot be stored as UTF-8:
     # it becomes the replacement character, as a decoder would make of it.
-    return _LONE_SURROGATE.sub("\ufffd", value)
+    return value if value.isascii() else _LONE_SURROGATE.sub("\ufffd", value)
 
 
 def _enum(obj: Mapping[str, Any], field: str, enum: type[E], required: bool) -> E | None:
@@ -182,12 +184,19 @@ def _enum(obj: Mapping[str, Any], field: str, enum: type[E], required: bool) -> 
             raise MentionError(field, "is required")
         return None
     if isinstance(value, str):
-        with contextlib.suppress(ValueError):
-            return enum(value.strip().lower())
+        found = _members(enum).get(value) or _members(enum).get(value.strip().lower())
+        if found is not None:
+            return found  # type: ignore[return-value]
     choices = ", ".join(e.value for e in enum)  # only on the error path: ingest is hot
     if not isinstance(value, str):
         raise MentionError(field, f"must be one of {choices}")
     raise MentionError(field, f"'{visible(value[:40])}' is not one of {choices}")
+
+
+@cache
+def _members(enum: type[StrEnum]) -> dict[str, StrEnum]:
+    """An enum's members by value: a dict read, where calling the enum is a slow lookup."""
+    return {member.value: member for member in enum}
 
 
 # The times a post can have been made: before any platform, or past this century, is a

@@ -20,6 +20,7 @@ from crisis_console.core.context import OperatorContext
 from crisis_console.core.crisis.crisis import CrisisDesk
 from crisis_console.core.errors import Problem
 from crisis_console.core.intake.ingest import Parsed, read_jsonl
+from crisis_console.core.intake.writer import BatchWriter
 from crisis_console.core.models import (
     MentionVersion,
     SentimentLabel,
@@ -77,19 +78,46 @@ class IngestReport:
 Progress = Callable[[IngestReport], None]
 
 
+@dataclass(slots=True)
+class _Batch:
+    """One batch, read and triaged: what it stores and logs, and what it counted."""
+
+    report: IngestReport = field(default_factory=IngestReport)
+    pending: dict[str, StoredMention] = field(default_factory=dict)  # by key, the last wins
+    events: list[AuditEvent] = field(default_factory=list)
+    fresh: list[StoredMention] = field(default_factory=list)  # mentions new to the store
+    authors: Counter[str] = field(default_factory=Counter)  # new posts per author
+
+
+@dataclass(slots=True)
+class _Known:
+    """What the store holds of a batch's mentions and authors, as far as ingest can know it
+    before the batch: read from the store, with the batch before it (not yet written) laid
+    over what was read."""
+
+    prints: dict[str, int]
+    authors: dict[str, int]
+    existing: dict[str, StoredMention]
+
+
+def _stored_print(stored: StoredMention) -> int:
+    """The fingerprint the store will keep for `stored` once it is saved."""
+    text = stored.triage.mention.text
+    return fingerprint({"mention": {"text": text}, "deleted_at": stored.deleted_at})
+
+
 class Ingester:
-    """Ingest for one operator's session; the service calls it under its lock."""
+    """Ingest for one operator's session; the service calls it under its lock.
+
+    Batches are pipelined on a shared store (team mode): while one batch is written, on a
+    thread of its own, the next is read and triaged. The order of durable work within each
+    batch stays as the module docstring says; a batch's alarms are raised, and its progress
+    reported, only once it is written; and `ingest` returns only once every batch is."""
 
     def __init__(self, ctx: OperatorContext, crisis: CrisisDesk) -> None:
         self._ctx, self._crisis = ctx, crisis
         self._store, self._audit, self._triager = ctx.store, ctx.audit, ctx.triager
-        self._pending_authors: Counter[str] = Counter()  # new posts per author, not yet saved
-        self._fresh: list[StoredMention] = []  # mentions new to the store in this batch
         self._level = 0  # the crisis level in force during one ingest
-        # What the store held before the batch being read (`_look_ahead`).
-        self._known: dict[str, int] = {}
-        self._authors: dict[str, int] = {}
-        self._existing: dict[str, StoredMention] = {}
 
     def ingest(
         self,
@@ -101,41 +129,65 @@ class Ingester:
         report = IngestReport()
         self._level = self._crisis.state().level
         items, read_any = iter(records), False
-        while chunk := list(islice(items, batch_size)):
-            pending: dict[str, StoredMention] = {}
-            events: list[AuditEvent] = []
-            self._pending_authors.clear()
-            self._fresh = []
-            read_any = True
-            parsed = [item for item in chunk if isinstance(item, Parsed)]
-            report.problems += [item for item in chunk if isinstance(item, Problem)]
-            self._look_ahead(parsed)
-            for item in parsed:
-                event = self._accept(item, pending, report)
-                if event is not None:
-                    events.append(event)
-            if pending or events:
-                self._commit(pending, events)
-            if on_progress is not None:
-                on_progress(report)
+        writer = BatchWriter(self._write, threaded=self._store.shared)
+        ahead: _Batch | None = None  # triaged, not yet handed to the writer
+        try:
+            while chunk := list(islice(items, batch_size)):
+                read_any = True
+                parsed = [item for item in chunk if isinstance(item, Parsed)]
+                # The batch before `ahead` is written once collected, and `ahead` is not yet
+                # submitted: what the store says now, with `ahead` laid over it, is exact.
+                done = writer.collect()
+                known = self._look_ahead(parsed, ahead)
+                if ahead is not None:
+                    writer.submit(ahead)
+                self._finish(done, report, on_progress)
+                ahead = self._triaged(parsed, known)
+                ahead.report.problems += [item for item in chunk if isinstance(item, Problem)]
+            done = writer.collect()
+            if ahead is not None:
+                writer.submit(ahead, last=True)
+            self._finish(done, report, on_progress)
+            self._finish(writer.collect(), report, on_progress)
+        finally:
+            writer.close()  # never return, nor raise, with a write still in flight
         if on_progress is not None and not read_any:
             on_progress(report)
         return report
 
-    def _look_ahead(self, batch: list[Parsed]) -> None:
-        """Read what the store knows about a batch in a few bulk reads, not one per record:
-        a round trip each would be most of an ingest's time on a database server."""
-        self._known = self._store.fingerprints(p.mention.key for p in batch)
-        self._authors = self._store.author_counts(
-            f"{p.mention.platform.value}:{p.mention.author}" for p in batch
-        )
+    def _look_ahead(self, batch: list[Parsed], before: _Batch | None) -> _Known:
+        """Read what the store knows about a batch in a few bulk reads, not one per record
+        (a round trip each would be most of an ingest's time on a database server), and lay
+        the batch `before` it, triaged but not yet stored, over what was read."""
+        prints = self._store.fingerprints(p.mention.key for p in batch)
+        wanted = {f"{p.mention.platform.value}:{p.mention.author}" for p in batch}
+        authors = self._store.author_counts(wanted)
+        earlier = before.pending if before is not None else {}
+        if before is not None:
+            for author, posts in before.authors.items():
+                if author in wanted:
+                    authors[author] = authors.get(author, 0) + posts
+            prints.update(
+                (p.mention.key, _stored_print(earlier[p.mention.key]))
+                for p in batch
+                if p.mention.key in earlier
+            )
         changed = {
             p.mention.key
             for p in batch
-            if p.mention.key in self._known
-            and (p.deleted or self._known[p.mention.key] != _text_print(p))
+            if p.mention.key in prints and (p.deleted or prints[p.mention.key] != _text_print(p))
         }
-        self._existing = self._store.get_many(changed)
+        existing = self._store.get_many(changed - earlier.keys())
+        existing.update((key, earlier[key]) for key in changed & earlier.keys())
+        return _Known(prints, authors, existing)
+
+    def _triaged(self, parsed: list[Parsed], known: _Known) -> _Batch:
+        batch = _Batch()
+        for item in parsed:
+            event = self._accept(item, known, batch)
+            if event is not None:
+                batch.events.append(event)
+        return batch
 
     def ingest_lines(
         self, lines: Iterable[bytes | str], source: str, first_line: int = 1
@@ -144,24 +196,22 @@ class Ingester:
         followed file or a stream starts part-way through)."""
         return self.ingest(read_jsonl(lines, source, self._ctx.clock(), first_line))
 
-    def _accept(
-        self, parsed: Parsed, pending: dict[str, StoredMention], report: IngestReport
-    ) -> AuditEvent | None:
-        mention = parsed.mention
+    def _accept(self, parsed: Parsed, known: _Known, batch: _Batch) -> AuditEvent | None:
+        mention, pending, report = parsed.mention, batch.pending, batch.report
         now = self._ctx.clock()
         # The common repeat is caught from the store's index, without reading the record.
-        repeat = self._known.get(mention.key) == _text_print(parsed)
+        repeat = known.prints.get(mention.key) == _text_print(parsed)
         if repeat and not parsed.deleted and mention.key not in pending:
             report.duplicates += 1
             return None
-        existing = pending.get(mention.key) or self._existing.get(mention.key)
+        existing = pending.get(mention.key) or known.existing.get(mention.key)
         if parsed.deleted:
-            return self._tombstone(parsed, existing, pending, report)
+            return self._tombstone(parsed, existing, batch)
         if existing is not None and existing.triage.mention.text == mention.text:
             report.duplicates += 1
             return None
         author = f"{mention.platform.value}:{mention.author}"
-        earlier = self._authors.get(author, 0) + self._pending_authors[author]
+        earlier = known.authors.get(author, 0) + batch.authors[author]
         if existing is not None:
             earlier -= 1  # an edit is not another post
         triage = self._triager.triage(mention, max(earlier, 0), self._level)
@@ -174,33 +224,29 @@ class Ingester:
             report.updated += 1
         else:
             report.new += 1
-            self._pending_authors[author] += 1
+            batch.authors[author] += 1
         stored = StoredMention(triage, now, history)
         if existing is None:
-            self._fresh.append(stored)
+            batch.fresh.append(stored)
         pending[mention.key] = stored
         return self._stored_event(action, stored, parsed)
 
     def _tombstone(
-        self,
-        parsed: Parsed,
-        existing: StoredMention | None,
-        pending: dict[str, StoredMention],
-        report: IngestReport,
+        self, parsed: Parsed, existing: StoredMention | None, batch: _Batch
     ) -> AuditEvent | None:
         """A deletion hides the mention from the queues; its content stays in the archive."""
         if existing is not None and existing.deleted_at is not None:
-            report.duplicates += 1
+            batch.report.duplicates += 1
             return None
         now = self._ctx.clock()
         if existing is None:
             triage = self._triager.triage(parsed.mention, 0, self._level)
             stored = StoredMention(triage, now, (), now)
-            self._pending_authors[f"{parsed.mention.platform.value}:{parsed.mention.author}"] += 1
+            batch.authors[f"{parsed.mention.platform.value}:{parsed.mention.author}"] += 1
         else:
             stored = dataclasses.replace(existing, deleted_at=now)
-        report.deleted += 1
-        pending[stored.key] = stored
+        batch.report.deleted += 1
+        batch.pending[stored.key] = stored
         return self._stored_event("mention.deleted", stored, parsed)
 
     def _stored_event(self, action: str, stored: StoredMention, parsed: Parsed) -> AuditEvent:
@@ -231,12 +277,16 @@ class Ingester:
             Due(s.triage.deadline, "sla", s.key) for s in stored if s.deleted_at is None
         )
 
-    def _commit(self, pending: dict[str, StoredMention], events: list[AuditEvent]) -> None:
+    def _write(self, batch: _Batch) -> None:
+        """Store one batch (on the writer's thread in team mode: nothing here may take the
+        service's lock)."""
+        if not batch.pending and not batch.events:
+            return
         # The audit log is the write-ahead log: the events (holding everything stored) go
         # first, then the store records how far it has applied them, in the same write.
-        seq = self._audit.append(events)
-        self._remind(pending.values())  # a reminder about a mention a crash lost is harmless
-        self._store.save(list(pending.values()), applied=seq)
+        seq = self._audit.append(batch.events)
+        self._remind(batch.pending.values())  # a reminder about a mention a crash lost is harmless
+        self._store.save(list(batch.pending.values()), applied=seq)
         self._store.volume.add(
             (
                 (
@@ -244,9 +294,21 @@ class Ingester:
                     s.triage.classification.sentiment.label is SentimentLabel.NEGATIVE,
                     s.triage.mention.text.lower(),
                 )
-                for s in self._fresh
+                for s in batch.fresh
             ),
             trigger_keywords(self._ctx.playbook),
         )
+
+    def _finish(
+        self, batch: _Batch | None, report: IngestReport, on_progress: Progress | None
+    ) -> None:
+        """What follows a batch's write, on the caller's thread: its alarms and progress."""
+        if batch is None:
+            return
         # Only once the mentions are safely stored does anyone get woken for them.
-        self._crisis.raise_alarms([s for s in pending.values() if s.triage.classification.escalate])
+        escalated = [s for s in batch.pending.values() if s.triage.classification.escalate]
+        if escalated:
+            self._crisis.raise_alarms(escalated)
+        report.add(batch.report)
+        if on_progress is not None:
+            on_progress(report)

@@ -75,14 +75,23 @@ class Interval:
         """Count one mention; `text` lower-cased."""
         self.count += 1
         self.negative += negative
-        self.keywords.update(k for k in keywords if _keyword(k).search(text))
-        self.words.update(w for w in set(_WORD.findall(text)) if w not in _STOPWORDS)
+        held, words = _counted(text, tuple(keywords))
+        self.keywords.update(held)
+        self.words.update(words)
 
     def merge(self, other: Interval) -> None:
         self.count += other.count
         self.negative += other.negative
         self.keywords.update(other.keywords)
         self.words.update(other.words)
+
+
+@lru_cache(maxsize=4_096)
+def _counted(text: str, keywords: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The keywords a text holds and its words (each once, no stopwords): kept for the texts
+    seen lately, as a storm repeats one text many times."""
+    held = tuple(k for k in keywords if _keyword(k).search(text))
+    return held, tuple(w for w in set(_WORD.findall(text)) if w not in _STOPWORDS)
 
 
 @lru_cache(maxsize=512)

@@ -9,14 +9,13 @@ mention's key, so two processes saving the same mention leave one row. The inbox
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from crisis_console.core.models import StoredMention, stored_from_record, stored_to_record
-from crisis_console.core.store import segment_index
 from crisis_console.core.store.contract import fingerprint
-from crisis_console.core.store.inbox import URGENCY_RANK
+from crisis_console.core.store.inbox import SEARCH_CHARS, URGENCY_RANK, searchable
 from crisis_console.core.store.postgres.connection import Jsonb, Pool
 from crisis_console.core.store.postgres.inbox import PgInbox
 
@@ -60,26 +59,29 @@ _UPSERT = (
 )
 
 
-def _row(record: Mapping[str, Any]) -> dict[str, Any]:
-    print_ = fingerprint(record)
-    e = segment_index.entry(record, print_)
-    created = datetime.fromisoformat(e[8])
-    return {
-        "key": e[0],
-        "platform": e[2],
-        "author_key": f"{e[2]}:{e[3]}",
-        "fingerprint": _signed(print_),
-        "urgency_rank": URGENCY_RANK[e[12]],
-        "deadline": created + timedelta(minutes=e[9]),
-        "created_at": created,
-        "ingested_at": datetime.fromisoformat(record["ingested_at"]),
-        "category": e[13],
-        "queue": e[10],
-        "level_queues": e[17],
-        "deleted": e[16],
-        "search": segment_index.search_of(e),
-        "record": Jsonb(dict(record)),
-    }
+def _row(stored: StoredMention) -> tuple[Any, ...]:
+    """The mention's row, in the order of `_COLUMNS`: its record, and the columns the inbox
+    reads (what `segment_index.entry` takes from a record), taken from the mention itself."""
+    record = stored_to_record(stored)
+    t = stored.triage
+    m = t.mention
+    platform = record["mention"]["platform"]
+    return (
+        record["id"],
+        platform,
+        f"{platform}:{m.author}",
+        _signed(fingerprint(record)),
+        URGENCY_RANK[record["classification"]["urgency"]],
+        t.deadline,
+        m.created_at,
+        stored.ingested_at,
+        record["classification"]["category"],
+        record["route"]["queue"],
+        ",".join(f"{n}:{q}" for n, q, _ in record["route"]["levels"]),
+        stored.deleted_at is not None,
+        searchable(f"{m.text[:SEARCH_CHARS]} @{m.author} {m.author_name}"),
+        Jsonb(record),
+    )
 
 
 class PgMentions:
@@ -94,18 +96,20 @@ class PgMentions:
     ) -> None:
         """Insert or replace each item by key in one transaction, and clear the marks of
         their audit events up to `applied` (`everything`: every mark up to it, recovery's)."""
-        # Refused before writing; a key saved twice in one batch (a replay), the last wins.
-        rows = list({r["key"]: r for r in (_row(stored_to_record(i)) for i in items)}.values())
+        # A key saved twice in one batch (a replay): the last wins.
+        latest = list({i.key: i for i in items}.values())
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            if rows:
+            if latest:
                 cur.execute(_STAGE)
                 with cur.copy(f"COPY mentions_in ({_NAMES}) FROM STDIN (FORMAT BINARY)") as copy:
                     copy.set_types([t for _, t in _COLUMNS])
-                    for r in rows:
-                        copy.write_row([r[c] for c, _ in _COLUMNS])
+                    # Each row made as it is sent: a batch's records are never all held at
+                    # once (they would all outlive the collector's youngest generation).
+                    for item in latest:
+                        copy.write_row(_row(item))
                 cur.execute(_UPSERT)
-            if applied is not None and (rows or everything):
-                keys = None if everything else [r["key"] for r in rows]
+            if applied is not None and (latest or everything):
+                keys = None if everything else [i.key for i in latest]
                 cur.execute(
                     "DELETE FROM audit_unapplied WHERE seq <= %s "
                     "AND (%s::text[] IS NULL OR key = ANY(%s::text[]))",
