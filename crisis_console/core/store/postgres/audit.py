@@ -141,7 +141,7 @@ class PgAuditLog:
         """The records of `actions`, oldest first, from `since` on (less a day, as a folder
         reads whole days)."""
         floor = since - timedelta(days=1) if since is not None else _EPOCH
-        query = "SELECT line FROM audit WHERE action = ANY(%s) AND at >= %s ORDER BY seq"
+        query = "SELECT line FROM audit WHERE action = ANY(%b) AND at >= %s ORDER BY seq"
         for line in self._lines(query, (list(actions), floor)):
             yield json.loads(line)
 

@@ -27,6 +27,7 @@ __all__ = [
     "DriverError",
     "Jsonb",
     "Pool",
+    "autocommit",
     "connect",
     "copy_rows",
     "dedicated",
@@ -68,6 +69,18 @@ def dedicated(dsn: str) -> Connection:
         return psycopg.connect(dsn, autocommit=True, connect_timeout=CONNECT_SECONDS)
     except psycopg.Error as exc:
         raise StoreError(f"cannot connect to PostgreSQL at {shown(dsn)}: {exc}") from exc
+
+
+@contextmanager
+def autocommit(pool: Pool) -> Iterator[Connection]:
+    """A pool connection in autocommit, for a statement that is a whole transaction (a
+    read): one round trip, where a transaction block costs three (BEGIN, it, COMMIT)."""
+    with pool.connection() as conn:
+        conn.autocommit = True
+        try:
+            yield conn
+        finally:
+            conn.autocommit = False  # the pool lends it to transaction blocks next
 
 
 def copy_rows(conn: Connection, statement: str, rows: Iterable[Sequence[Any]]) -> None:

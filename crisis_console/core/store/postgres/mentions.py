@@ -16,7 +16,7 @@ from typing import Any
 from crisis_console.core.models import StoredMention, stored_from_record, stored_to_record
 from crisis_console.core.store.contract import fingerprint
 from crisis_console.core.store.inbox import SEARCH_CHARS, URGENCY_RANK, searchable
-from crisis_console.core.store.postgres.connection import Jsonb, Pool
+from crisis_console.core.store.postgres.connection import Jsonb, Pool, autocommit
 from crisis_console.core.store.postgres.inbox import PgInbox
 
 # A mention event logged this long ago and still not stored was left by a writer that died:
@@ -112,7 +112,7 @@ class PgMentions:
                 keys = None if everything else [i.key for i in latest]
                 cur.execute(
                     "DELETE FROM audit_unapplied WHERE seq <= %s "
-                    "AND (%s::text[] IS NULL OR key = ANY(%s::text[]))",
+                    "AND (%b::text[] IS NULL OR key = ANY(%b::text[]))",
                     (applied, keys, keys),
                 )
 
@@ -124,9 +124,9 @@ class PgMentions:
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return {}
-        with self._pool.connection() as conn:
+        with autocommit(self._pool) as conn:
             rows = conn.execute(
-                "SELECT key, record FROM mentions WHERE key = ANY(%s)", (wanted,)
+                "SELECT key, record FROM mentions WHERE key = ANY(%b)", (wanted,)
             ).fetchall()
         return {key: stored_from_record(record) for key, record in rows}
 
@@ -134,14 +134,14 @@ class PgMentions:
         return isinstance(key, str) and self.fingerprint(key) is not None
 
     def fingerprint(self, key: str) -> int | None:
-        with self._pool.connection() as conn:
+        with autocommit(self._pool) as conn:
             row = conn.execute("SELECT fingerprint FROM mentions WHERE key = %s", (key,)).fetchone()
         return None if row is None else _unsigned(row[0])
 
     def fingerprints(self, keys: Iterable[str]) -> dict[str, int]:
-        with self._pool.connection() as conn:
+        with autocommit(self._pool) as conn:
             rows = conn.execute(
-                "SELECT key, fingerprint FROM mentions WHERE key = ANY(%s)", (list(set(keys)),)
+                "SELECT key, fingerprint FROM mentions WHERE key = ANY(%b)", (list(set(keys)),)
             ).fetchall()
         return {key: _unsigned(print_) for key, print_ in rows}
 
@@ -149,9 +149,9 @@ class PgMentions:
         return self.author_counts([author_key]).get(author_key, 0)
 
     def author_counts(self, author_keys: Iterable[str]) -> dict[str, int]:
-        with self._pool.connection() as conn:
+        with autocommit(self._pool) as conn:
             rows = conn.execute(  # kept by a trigger (migration 0004): never a count of rows
-                "SELECT author_key, n FROM author_posts WHERE author_key = ANY(%s)",
+                "SELECT author_key, n FROM author_posts WHERE author_key = ANY(%b)",
                 (list(set(author_keys)),),
             ).fetchall()
         return {author: int(n) for author, n in rows}
@@ -161,7 +161,7 @@ class PgMentions:
         """The sequence number before the oldest mention event a writer left unstored (for
         longer than `STRANDED` — a batch in flight in another process is not recovery's),
         or the last one logged: recovery replays what comes after it."""
-        with self._pool.connection() as conn:
+        with autocommit(self._pool) as conn:
             row = conn.execute(
                 "SELECT coalesce((SELECT min(seq) - 1 FROM audit_unapplied "
                 "WHERE logged_at < now() - %s), (SELECT max(seq) FROM audit), 0)",

@@ -17,7 +17,12 @@ from types import TracebackType
 from typing import Any
 
 from crisis_console.core.errors import AuditError
-from crisis_console.core.store.postgres.connection import Connection, DriverError, Pool
+from crisis_console.core.store.postgres.connection import (
+    Connection,
+    DriverError,
+    Pool,
+    autocommit,
+)
 
 STATE_LOCK = 72_026_112  # advisory lock key (with the schema's): one conditional write at a time
 
@@ -65,12 +70,8 @@ class PgSession:
         if self._unit.conn is not None:
             yield self._unit.conn
             return
-        with self.pool.connection() as conn:
-            conn.autocommit = True
-            try:
-                yield conn
-            finally:
-                conn.autocommit = False  # the pool lends it to transaction blocks next
+        with autocommit(self.pool) as conn:
+            yield conn
 
     @contextmanager
     def journaled(self) -> Iterator[None]:

@@ -89,12 +89,12 @@ class PgVolumeCounts:
             # Lock the minutes this batch touches (in order: no deadlock between ingesters).
             conn.execute(
                 "INSERT INTO volume (minute, counts) "
-                "SELECT m, '{}' FROM unnest(%s::timestamptz[]) m "
+                "SELECT m, '{}' FROM unnest(%b::timestamptz[]) m "
                 "ORDER BY m ON CONFLICT (minute) DO NOTHING",
                 (minutes,),
             )
             rows = conn.execute(
-                "SELECT minute, counts FROM volume WHERE minute = ANY(%s) "
+                "SELECT minute, counts FROM volume WHERE minute = ANY(%b) "
                 "ORDER BY minute FOR UPDATE",
                 (minutes,),
             ).fetchall()
