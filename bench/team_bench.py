@@ -90,8 +90,8 @@ first_paint | | console first paint, from spawning its process | ms | <= 1000 | 
 paint_open | | of which: imports and open_service | ms | | flat
 paint_app | | of which: app start to the first page shown | ms | | flat
 rss | | console peak RSS (VmHWM), all of its run | MB | <= 250 | flat
-cursor_move | | cursor move until the table moved, median of 30 | ms | | flat
-cursor_detail | | cursor move until the detail shows it, median of 30 | ms | <= 50 | flat
+cursor_move | | cursor move until the table moved, median of 30 | ms | <= 50 | flat
+cursor_detail | | cursor move until the detail shows it, median of 30 | ms | | flat
 cursor_net | | less the rest the screen waits first (DETAIL_DELAY) | ms | | flat
 filter_u | | filter u (urgency) until the new page, median of 10 | ms | <= 50 | flat
 filter_u_max | | the slowest step of its cycle | ms | | flat

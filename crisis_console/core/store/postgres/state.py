@@ -31,6 +31,13 @@ _TAKE_LEASE = (
     "OR (state.record->>'expires')::timestamptz <= (EXCLUDED.record->>'since')::timestamptz "
     "RETURNING true"
 )
+# A look-up of each key through the primary key, whatever the statistics say: a planner that
+# believed a table's breaches few (analysed before a backlog of half a million) filtered all of
+# them for a thousand keys (15 s at 1M). `OFFSET 0` keeps each probe a subquery of its own.
+_GET_MANY = (
+    "SELECT s.key, s.record FROM unnest(%b::text[]) AS k (key), LATERAL "
+    "(SELECT key, record FROM state WHERE tbl = %s AND key = k.key OFFSET 0) AS s"
+)
 _EXPIRE_LEASES = (
     "DELETE FROM state WHERE tbl = %s AND key = ANY(%b) "
     "AND (record->>'expires')::timestamptz <= %s RETURNING key"
@@ -60,10 +67,7 @@ class PgTable:
         if not wanted:
             return {}
         with self._session.single() as conn:
-            rows = conn.execute(
-                "SELECT key, record FROM state WHERE tbl = %s AND key = ANY(%b)",
-                (self.name, wanted),
-            ).fetchall()
+            rows = conn.execute(_GET_MANY, (wanted, self.name)).fetchall()
         return {key: dict(record) for key, record in rows}
 
     def __iter__(self) -> Iterator[tuple[str, Record]]:
