@@ -10,6 +10,7 @@ already be lower-cased.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterable, Sequence
@@ -70,11 +71,20 @@ class Hit(Generic[T]):
     negated_by: str = ""  # the words before it that negate it, if any
 
 
+@functools.cache
+def _compiled(source: str) -> re.Pattern[str]:
+    """A term's regex, compiled the first time a text holds its words: a playbook has nearly
+    a thousand, and compiling them all took a quarter of a second of every process's start
+    (a console that only reads paid it too). Kept for the process: `re`'s own cache holds
+    512, fewer than one playbook's terms."""
+    return re.compile(source)
+
+
 @dataclass(frozen=True, slots=True)
 class _Entry(Generic[T]):
     term: str
     literal: str
-    pattern: re.Pattern[str]
+    source: str  # the regex (`term_pattern`), compiled on first use (`_compiled`)
     payload: T
 
 
@@ -104,7 +114,7 @@ class TermIndex(Generic[T]):
         self._negate_nt = "n't" in self._negations
         for term, payload in terms:
             key = _key(term)
-            entry = _Entry(term, _literal(term), re.compile(term_pattern(term)), payload)
+            entry = _Entry(term, _literal(term), term_pattern(term), payload)
             if isinstance(key, tuple):
                 self._by_pair.setdefault(key, []).append(entry)
             elif key:
@@ -127,7 +137,7 @@ class TermIndex(Generic[T]):
         candidates.extend(e for e in self._by_substring if e.literal in text)
         hits: list[Hit[T]] = []
         for entry in candidates:
-            for match in entry.pattern.finditer(text):
+            for match in _compiled(entry.source).finditer(text):
                 negated_by = self._negation_before(text, match.start()) if with_negation else ""
                 hits.append(Hit(match.start(), match.end(), entry.term, entry.payload, negated_by))
         hits.sort(key=lambda h: (h.start, -h.end))
