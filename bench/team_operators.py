@@ -43,49 +43,47 @@ def service_for(dsn: str, folder: Path) -> Iterator[ConsoleService]:
         yield service
 
 
-def claimer(dsn: str, folder: Path, keys: list[str], barrier: Any, out: Any) -> None:
-    """Claim each key the moment the other operators claim theirs; report (ms each, how
-    many were refused); release them afterwards (not timed)."""
+def _claim_each(
+    dsn: str, folder: Path, keys: list[str], barrier: Any, out: Any, before: Callable[[], object]
+) -> None:
+    """Open a service, then claim each key after `before()`; report (ms each, how many were
+    refused); release them afterwards (not timed)."""
     with service_for(dsn, folder) as service:
         took, refused = [], 0
         barrier.wait(300)  # every service open
         for key in keys:
-            barrier.wait(60)
+            before()
             start = time.perf_counter()
             try:
                 service.claims.claim(key)
             except Exception:
                 refused += 1
             took.append((time.perf_counter() - start) * 1000)
-        barrier.wait(60)
+        barrier.wait(120)  # every operator done
         for key in keys:
             with contextlib.suppress(Exception):
                 service.claims.release(key)
         out.put((took, refused))
+
+
+def claimer(dsn: str, folder: Path, keys: list[str], barrier: Any, out: Any) -> None:
+    """Claim each key the moment the other operators claim theirs (`_claim_each`)."""
+    _claim_each(dsn, folder, keys, barrier, out, lambda: barrier.wait(60))
 
 
 def paced_claimer(dsn: str, folder: Path, keys: list[str], barrier: Any, out: Any) -> None:
     """Claim each key after a pause of its own (0-200 ms, at random), while the other
     operators do the same: eight people working at once, each at their own pace (a hundred
     times a person's), rather than all in the same millisecond."""
-    pause = random.Random(str(folder))
-    with service_for(dsn, folder) as service:
-        took, refused = [], 0
-        barrier.wait(300)  # every service open
-        barrier.wait(60)  # and go
-        for key in keys:
-            time.sleep(pause.uniform(0, 0.2))
-            start = time.perf_counter()
-            try:
-                service.claims.claim(key)
-            except Exception:
-                refused += 1
-            took.append((time.perf_counter() - start) * 1000)
-        barrier.wait(120)
-        for key in keys:
-            with contextlib.suppress(Exception):
-                service.claims.release(key)
-        out.put((took, refused))
+    pause, started = random.Random(str(folder)), threading.Event()
+
+    def before() -> None:
+        if not started.is_set():
+            barrier.wait(60)  # all go together
+            started.set()
+        time.sleep(pause.uniform(0, 0.2))
+
+    _claim_each(dsn, folder, keys, barrier, out, before)
 
 
 def raw_claimer(dsn: str, me: str, keys: list[str], barrier: Any, out: Any) -> None:
