@@ -57,9 +57,12 @@ class ApprovalScreen(Screen[None]):
         self.app.call_from_thread(self._show, queue)
 
     def _show(self, queue: list[tuple[Reply, bool]]) -> None:
-        if not self.is_attached:  # the console closed while the worker ran
+        tables = self.query(DataTable)
+        # The console closed while the worker ran: the screen is detached, or (as a test's
+        # shutdown does it) still attached with its widgets already removed.
+        if not self.is_attached or not tables:
             return
-        table = self.query_one(DataTable)
+        table = tables.first()
         row = table.cursor_row
         table.clear()
         self.rows = [reply for reply, _ in queue]
