@@ -17,6 +17,7 @@ from crisis_console.core.service import ConsoleService
 from crisis_console.tui import formatting as fmt
 from crisis_console.tui.attempt import attempt
 from crisis_console.tui.messages import ReplyOnItsWay, StateChanged
+from crisis_console.tui.screens import still_shown
 from crisis_console.tui.screens.reply import findings_text
 from crisis_console.tui.screens.text_prompt import TextPrompt
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
@@ -57,12 +58,9 @@ class ApprovalScreen(Screen[None]):
         self.app.call_from_thread(self._show, queue)
 
     def _show(self, queue: list[tuple[Reply, bool]]) -> None:
-        tables = self.query(DataTable)
-        # The console closed while the worker ran: the screen is detached, or (as a test's
-        # shutdown does it) still attached with its widgets already removed.
-        if not self.is_attached or not tables:
+        if not still_shown(self, DataTable):  # the console closed while the worker ran
             return
-        table = tables.first()
+        table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
         self.rows = [reply for reply, _ in queue]

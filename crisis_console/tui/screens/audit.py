@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from crisis_console.core.service import ConsoleService
 from crisis_console.tui import formatting as fmt
+from crisis_console.tui.screens import still_shown
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 
 SHOWN = 500  # the newest records that match
@@ -60,7 +61,7 @@ class AuditScreen(Screen[None]):
         self.app.call_from_thread(self._show, newest, total)
 
     def _show(self, records: list[dict[str, object]], total: int) -> None:
-        if not self.is_attached:  # the console closed while the worker ran
+        if not still_shown(self, DataTable):  # the console closed while the worker ran
             return
         table = self.query_one(DataTable)
         table.clear()

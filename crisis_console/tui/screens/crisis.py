@@ -23,6 +23,7 @@ from crisis_console.tui.messages import (
     StateChanged,
     StepTickRequested,
 )
+from crisis_console.tui.screens import still_shown
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 
 
@@ -85,7 +86,7 @@ class CrisisScreen(Screen[None]):
     def _show(
         self, state: CrisisState, suggestion: Suggestion | None, alarms: AlarmSummary
     ) -> None:
-        if not self.is_attached:  # the console closed while the worker ran
+        if not still_shown(self, AlarmBanner):  # the console closed while the worker ran
             return
         self.query_one(AlarmBanner).show(alarms)
         level = self.service.playbook.level(state.level)
@@ -111,7 +112,7 @@ class CrisisScreen(Screen[None]):
             spike.update(text)
 
     def _show_trends(self, volume: list[int], negative: list[float]) -> None:
-        if not self.is_attached:  # the console closed while the worker ran
+        if not still_shown(self, "#volume-trend"):  # the console closed while the worker ran
             return
         self.query_one("#volume-trend", Sparkline).data = [float(v) for v in volume]
         self.query_one("#negative-trend", Sparkline).data = negative

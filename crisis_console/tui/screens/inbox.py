@@ -27,6 +27,7 @@ from crisis_console.tui.messages import (
     ReplyRequested,
     StateChanged,
 )
+from crisis_console.tui.screens import still_shown
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 from crisis_console.tui.widgets.mention_detail import MentionDetail
 from crisis_console.tui.widgets.mention_table import MentionTable
@@ -107,7 +108,7 @@ class InboxScreen(Screen[None]):
         alarms: AlarmSummary,
         empty: bool = False,
     ) -> None:
-        if not self.is_attached:  # the console closed while the worker ran
+        if not still_shown(self, AlarmBanner):  # the console closed while the worker ran
             return
         self.query_one(AlarmBanner).show(alarms)
         now = self.service.clock()
@@ -203,7 +204,7 @@ class InboxScreen(Screen[None]):
     def _show_detail(
         self, stored: StoredMention | None, earlier: list[InboxRow], holder: str
     ) -> None:
-        if not self.is_attached:  # the console closed while the worker ran
+        if not still_shown(self, MentionDetail):  # the console closed while the worker ran
             return
         detail = self.query_one(MentionDetail)
         detail.earlier, detail.holder = earlier, holder

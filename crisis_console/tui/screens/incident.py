@@ -16,6 +16,7 @@ from crisis_console.core.reports.report import stamp
 from crisis_console.core.service import ConsoleService
 from crisis_console.render.formats import around_text
 from crisis_console.tui import formatting as fmt
+from crisis_console.tui.screens import still_shown
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 
 
@@ -53,7 +54,7 @@ class IncidentScreen(Screen[None]):
         self.app.call_from_thread(self._show, incident)
 
     def _show(self, i: Incident) -> None:
-        if not self.is_attached:  # the console closed while the worker ran
+        if not still_shown(self, "#incident-summary"):  # the console closed while the worker ran
             return
         on_time = sum(s.status == "on time" for s in i.checklist)
         line = (

@@ -21,6 +21,7 @@ from crisis_console.core.reports.report import Report, Timing, stamp
 from crisis_console.core.service import ConsoleService
 from crisis_console.render.formats import minutes, percent
 from crisis_console.tui import formatting as fmt
+from crisis_console.tui.screens import still_shown
 from crisis_console.tui.screens.incident import IncidentScreen
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 
@@ -80,7 +81,7 @@ class ReportsScreen(Screen[None]):
         self.app.call_from_thread(self._show, report)
 
     def _show(self, r: Report) -> None:
-        if not self.is_attached:  # the console closed while the worker ran
+        if not still_shown(self, "#report-summary"):  # the console closed while the worker ran
             return
         name = WINDOWS[self.window][0]
         first = r.response_all
