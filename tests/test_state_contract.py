@@ -105,6 +105,11 @@ def test_a_lease_renews_expires_and_is_taken_over_by_its_own_rules(backend: Back
         claims.take(Claim("x:2", "sam", mins[10], mins[20]), log=lambda: logged.append("3")) is None
     )
     assert logged == ["1", "3"] and claims.current("x:2", mins[11]).holder == "sam"
+    # maya's release, decided on while she held it, arrives after sam took it: it stays his.
+    assert claims.release("x:2", "maya") is False
+    assert claims.current("x:2", mins[11]).holder == "sam"
+    assert claims.release("x:2", "sam") is True and claims.current("x:2", mins[11]) is None
+    claims.take(Claim("x:2", "sam", mins[11], mins[20]))
     # A lead's take-over takes a live lease.
     assert claims.take(Claim("x:2", "lead", mins[12], mins[30]), force=True) is None
     assert claims.holders(mins[13]) == {"x:2": "lead"}

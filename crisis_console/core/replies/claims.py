@@ -92,7 +92,8 @@ class ClaimDesk:
             self._ctx.require(
                 Permission.TAKE_OVER_CLAIM, key
             )  # only a lead releases another's claim
-        self._store.state.claims.release(key)
+        if not self._store.state.claims.release(key, current.holder):
+            return None  # it ran out and another took it in between: theirs now
         self._audit_event(Action.RELEASE, key, held_by=current.holder)
         return current
 

@@ -86,8 +86,10 @@ class ClaimTable:
             return None
         return Claim.from_record(claim.key, current)
 
-    def release(self, key: str) -> None:
-        self._table.apply({}, [key])
+    def release(self, key: str, holder: str) -> bool:
+        """Give up `holder`'s claim on `key`; whether there was one to give up (a claim that
+        ran out and was taken by another since stays theirs)."""
+        return self._tables.release_lease("claims", key, holder)
 
     def expire(self, keys: Iterable[str], now: datetime) -> list[str]:
         """Remove these claims where their lease has run out (a renewal may have extended

@@ -60,6 +60,7 @@ class TableSet(Protocol):
         self, name: str, key: str, lease: Record, force: bool, log: Callable[[], object] | None
     ) -> tuple[bool, Record | None]: ...
     def expire_leases(self, name: str, keys: Iterable[str], now: datetime) -> list[str]: ...
+    def release_lease(self, name: str, key: str, holder: str) -> bool: ...
 
 
 def lease_free(current: Record | None, lease: Record, force: bool) -> bool:
@@ -173,6 +174,17 @@ class Tables:
             gone = [k for k, r in found.items() if datetime.fromisoformat(r["expires"]) <= now]
             table.apply({}, gone)
         return gone
+
+    def release_lease(self, name: str, key: str, holder: str) -> bool:
+        """Remove the lease on `key` if `holder` still holds it; whether it was removed (a
+        lease that ran out and was taken by someone else since is theirs, and stays)."""
+        with self.lock:
+            table = self.table(name)
+            current = table.get(key)
+            if current is None or current["holder"] != holder:
+                return False
+            table.apply({}, [key])
+        return True
 
     def journaled(self, log: Callable[[], object]) -> Callable[[], object]:
         """`log` as it is: a folder's audit log is its own file, fsynced before the write."""

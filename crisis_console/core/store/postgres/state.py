@@ -195,6 +195,16 @@ class PgTables:
             rows = conn.execute(_EXPIRE_LEASES, (name, wanted, now)).fetchall()
         return [key for (key,) in rows]
 
+    def release_lease(self, name: str, key: str, holder: str) -> bool:
+        """`Tables.release_lease` as one conditional delete."""
+        with self._session.single() as conn:
+            row = conn.execute(
+                "DELETE FROM state WHERE tbl = %s AND key = %s AND record->>'holder' = %s "
+                "RETURNING key",
+                (name, key, holder),
+            ).fetchone()
+        return row is not None
+
     def apply(self, changes: Changes) -> None:
         """Every table's upserts and deletes, in one transaction."""
         with self._session.unit():
