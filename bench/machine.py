@@ -1,4 +1,5 @@
-"""What machine and code a benchmark ran on, and how much memory a process peaked at."""
+"""What machine and code a benchmark ran on, how fast and busy it is now, and how much memory a
+process peaked at."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import platform
 import resource
 import subprocess
+import time
 from pathlib import Path
 
 
@@ -30,3 +32,25 @@ def machine() -> str:
         models = [ln for ln in info.read_text().splitlines() if ln.startswith("model name")]
         cpu = models[0].split(":", 1)[1].strip() if models else ""
     return f"{cpu or platform.machine()} ({platform.machine()}), {os.cpu_count()} cores"
+
+
+def calibrate() -> str:
+    """How fast this machine runs Python now (it varies: a shared, virtual machine)."""
+    start, total = time.perf_counter(), 0
+    for n in range(10_000_000):
+        total += n
+    return f"10M Python additions in {time.perf_counter() - start:.2f} s"
+
+
+def neighbours() -> str:
+    """What else is running on the machine: the load, and other test runs seen."""
+    mine = os.getpid()
+    found = 0
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        found += int(proc.name) != mine and b"pytest" in cmd
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"load average {load}; pytest processes running: {found}"

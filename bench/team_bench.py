@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import random
 import statistics
@@ -47,7 +46,7 @@ from psycopg import sql
 from bench import team_raw
 from bench.crisis_bench import LINES, BenchClock, pct, say
 from bench.crisis_corpus import write_corpus
-from bench.machine import machine, revision
+from bench.machine import calibrate, machine, neighbours, revision
 from bench.team_console_probe import console
 from bench.team_operators import at_once, claimer, feed_delays, paced_claimer, raw_claimer
 from bench.team_schema import OPERATORS, drop_schema, open_schema, operators, with_schema
@@ -139,28 +138,6 @@ RATIOS = {"x_ingest": ("raw_ingest", "ingest"), "x_claim1_p50": ("claim1_p50", "
 def put(key: str, size: int, value: float) -> None:
     VALUES[key][size] = value
     say(f"  {ROWS[key][1].strip()}: {value:,.2f} {ROWS[key][2]}")
-
-
-def calibrate() -> str:
-    """How fast this machine runs Python now (it varies: a shared, virtual machine)."""
-    start, total = time.perf_counter(), 0
-    for n in range(10_000_000):
-        total += n
-    return f"10M Python additions in {time.perf_counter() - start:.2f} s"
-
-
-def neighbours() -> str:
-    """What else is running on the machine: the load, and other test runs seen."""
-    mine = os.getpid()
-    found = 0
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
-        except OSError:
-            continue
-        found += int(proc.name) != mine and b"pytest" in cmd
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return f"load average {load}; pytest processes running: {found}"
 
 
 # --- the measures -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -19,6 +20,17 @@ from crisis_console.core.store.postgres.connection import connect, named
 
 SERVER = os.environ.get("CRISIS_CONSOLE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_ENV = "CRISIS_CONSOLE_REQUIRE_POSTGRES"
+
+
+def migrated_team(dsn: str, pool_size: int = 2) -> Any:
+    """The team database at `dsn` migrated to this version (`db init` without its lead),
+    then opened as an operator's process opens it; `.store.close()` releases it."""
+    from crisis_console.core.store.postgres import migrations
+    from crisis_console.core.store.postgres.team import open_team
+
+    with connect(dsn) as conn:
+        migrations.migrate(conn)
+    return open_team(dsn, pool_size=pool_size)
 
 
 def in_schema(schema: str) -> str:

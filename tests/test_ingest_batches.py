@@ -20,6 +20,7 @@ from crisis_console.core.service import ConsoleService, IngestReport
 from crisis_console.core.store.store import TinyDBStore
 from crisis_console.core.triage.routing import Triager
 from tests.conftest import NOW, fixed_clock, jsonl, record
+from tests.pg_fixture import migrated_team
 
 HARM = "The charger caught fire and burned my hand"
 
@@ -118,13 +119,7 @@ def test_a_folder_stores_in_batches_what_it_stores_in_one(
 def test_a_team_database_stores_in_overlapped_batches_what_a_folder_stores_in_one(
     pg_dsn: str, triager: Triager, one_batch: Any
 ) -> None:
-    from crisis_console.core.store.postgres import migrations
-    from crisis_console.core.store.postgres.connection import connect
-    from crisis_console.core.store.postgres.team import open_team
-
-    with connect(pg_dsn) as conn:
-        migrations.migrate(conn)
-    team = open_team(pg_dsn, pool_size=3)
+    team = migrated_team(pg_dsn, pool_size=3)
     try:
         assert team.store.shared  # the writer runs on a thread of its own
         report, seen = run(service(team.store, team.audit, triager), 2)

@@ -15,11 +15,10 @@ from crisis_console.core.actions import Action
 from crisis_console.core.archive.audit import GENESIS, AuditEvent, chain_lines
 from crisis_console.core.archive.audit_verify import digest
 from crisis_console.core.errors import AuditError
-from crisis_console.core.store.postgres import migrations
 from crisis_console.core.store.postgres.connection import connect
-from crisis_console.core.store.postgres.team import open_team
 from crisis_console.core.store.state_tables import Claim
 from tests.conftest import NOW
+from tests.pg_fixture import migrated_team
 
 EVENTS = [
     AuditEvent(Action.CLAIM, "x:1", "maya", NOW, {"expires": NOW.isoformat()}),
@@ -37,9 +36,7 @@ EVENTS = [
 
 @pytest.fixture
 def team(pg_dsn: str) -> Iterator[Any]:
-    with connect(pg_dsn) as conn:
-        migrations.migrate(conn)
-    opened = open_team(pg_dsn, pool_size=2)
+    opened = migrated_team(pg_dsn)
     yield opened
     opened.store.close()
 

@@ -34,9 +34,9 @@ from crisis_console.core.archive.seal import Checkpoint
 from crisis_console.core.errors import AuditError
 from crisis_console.core.store.postgres.session import PgSession
 
-AUDIT_LOCK = 72_026_113  # advisory lock key (with the schema's): one appender at a time
-# The chain continued on the server (migration 0007): lock, check, hashes and rows in one
-# statement; -1 when the last record is not in the layout the server can check.
+# The chain continued on the server (migration 0007): its advisory lock (key 72026113, with
+# the schema's), the check of the last record, hashes and rows in one statement; -1 when the
+# last record is not in the layout the server can check.
 _TRIES = 5
 _APPEND = (
     "SELECT audit_append(%b::text[], %b::text[], %b::timestamptz[], %b::text[], %b::text[], "

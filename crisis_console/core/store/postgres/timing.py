@@ -19,7 +19,10 @@ from crisis_console.core.store.postgres.session import PgSession
 from crisis_console.core.store.volume import counted, counts_doc, counts_from, minute_of
 from crisis_console.core.triage.spikes import Interval
 
-_FEW = 8  # reminders sent with a unit's commit; more go by COPY at once
+_INSERT = (  # reminders sent with a unit's commit: one statement, however many
+    "INSERT INTO due (at, kind, key) "
+    "SELECT * FROM unnest(%b::timestamptz[], %b::text[], %b::text[])"
+)
 
 
 class PgDueIndex:
@@ -38,10 +41,8 @@ class PgDueIndex:
         rows = [(e.at, e.kind, e.key) for e in entries]
         if not rows:
             return
-        if len(rows) <= _FEW and self._session.joins_unit():
-            values = ", ".join(["(%s, %s, %s)"] * len(rows))
-            params = [value for row in rows for value in row]
-            self._session.send_last(f"INSERT INTO due (at, kind, key) VALUES {values}", params)  # noqa: S608 (placeholders only)
+        if self._session.joins_unit():
+            self._session.send_last(_INSERT, [list(column) for column in zip(*rows, strict=True)])
             return
         with self._session.connection() as conn:
             copy_rows(conn, "COPY due (at, kind, key) FROM STDIN", rows)
