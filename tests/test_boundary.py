@@ -45,3 +45,15 @@ def test_module_does_not_load_textual_or_rich(name: str) -> None:
         [sys.executable, "-c", PROBE.format(name=name)], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "", f"{name} loads {out.stdout.strip()}"
+
+
+def test_a_team_console_does_not_load_the_folder_backend() -> None:
+    """The console's start in team mode (the CLI, the app, the team wiring) leaves the
+    TinyDB store and NumPy under it unloaded: a tenth of a second of every first paint."""
+    probe = (
+        "import sys, crisis_console.cli, crisis_console.cli.team, crisis_console.tui.app\n"
+        "print(','.join(sorted(n for n in sys.modules if n == 'numpy' "
+        "or n.startswith('crisis_console.core.store.store'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crisis_console import config
+from crisis_console.cli.wiring import folder_store
 from crisis_console.core.archive.audit import AUDIT_FILE, Audit, AuditLog
 from crisis_console.core.archive.audit_export import (
     FORMATS,
@@ -40,7 +41,9 @@ from crisis_console.core.intake.pipeline import logged_past
 from crisis_console.core.models import Clock, Role, StoredMention
 from crisis_console.core.roster import TEAM_FILE, RosterBook, RosterFile
 from crisis_console.core.roster_watch import WatchedRoster
-from crisis_console.core.store.store import MENTIONS_DIR, TinyDBStore
+
+if TYPE_CHECKING:
+    from crisis_console.core.store.store import TinyDBStore
 
 CHECKPOINT_ROLES = frozenset({Role.LEAD, Role.AUDITOR})
 
@@ -101,6 +104,9 @@ def run(args: argparse.Namespace, clock: Clock, dsn: str | None = None) -> int:
             team.store.close()
     folder = config.data_dir(args.data_dir)
     if not (folder / AUDIT_FILE).exists():
+        # The folder backend loads on use (see `folder_store`).
+        from crisis_console.core.store.store import MENTIONS_DIR
+
         if (folder / MENTIONS_DIR).is_dir():
             raise CrisisConsoleError(
                 f"no audit log in {folder}, though it stores mentions: the log was deleted "
@@ -109,7 +115,7 @@ def run(args: argparse.Namespace, clock: Clock, dsn: str | None = None) -> int:
         raise CrisisConsoleError(f"no audit log in {folder}")
     log = AuditLog(folder / AUDIT_FILE, repair=False, seal=config.audit_seal(folder))
     sinks = load_sinks(folder / NOTIFICATIONS_FILE) if args.audit_command == "checkpoint" else []
-    store = TinyDBStore(folder, read_only=True)
+    store = folder_store(folder, read_only=True)
     try:
         # The team as a lead last accepted it, as every command reads it: a hand-edited
         # team file makes nobody an auditor.
@@ -142,7 +148,7 @@ def folder_mentions(folder: Path, log: AuditLog, store: TinyDBStore) -> Mentions
         yield from caught_up(store).iter_all()
 
     def again(keys: list[str]) -> Mapping[str, StoredMention]:
-        fresh = caught_up(TinyDBStore(folder, read_only=True))
+        fresh = caught_up(folder_store(folder, read_only=True))
         try:
             return fresh.get_many(keys)
         finally:

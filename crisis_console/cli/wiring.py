@@ -8,6 +8,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crisis_console import config
 from crisis_console.cli import team
@@ -26,10 +27,21 @@ from crisis_console.core.roster import TEAM_FILE, Operator, PermissionDenied, Ro
 from crisis_console.core.roster_watch import WatchedRoster, describe
 from crisis_console.core.service import ConsoleService, ReplySetup
 from crisis_console.core.store.contract import MentionStore
-from crisis_console.core.store.store import TinyDBStore
 from crisis_console.core.triage.routing import Triager
 
+if TYPE_CHECKING:
+    from crisis_console.core.store.store import TinyDBStore
+
 LOG_FILE = "crisis-console.log"
+
+
+def folder_store(folder: Path, read_only: bool = False) -> TinyDBStore:
+    """The TinyDB store in `folder`. Its modules (and NumPy under them) load here, on first
+    use, so that a console in team mode does not pay a tenth of a second at start for a
+    backend it never opens."""
+    from crisis_console.core.store.store import TinyDBStore
+
+    return TinyDBStore(folder, read_only=read_only)
 
 
 @contextlib.contextmanager
@@ -53,7 +65,7 @@ def open_service(
         ) as service:
             yield service
         return
-    store = TinyDBStore(folder)
+    store = folder_store(folder)
     try:
         _log_to(folder / LOG_FILE)
         audit = AuditLog(folder / AUDIT_FILE, seal=config.audit_seal(folder))
@@ -151,7 +163,7 @@ def open_reader(
         return
     if not (folder / AUDIT_FILE).exists():
         raise CrisisConsoleError(f"no data in {folder} (nothing has been ingested there)")
-    store = TinyDBStore(folder, read_only=True)
+    store = folder_store(folder, read_only=True)
     try:
         audit = AuditLog(folder / AUDIT_FILE, repair=False, seal=config.audit_seal(folder))
         roster = WatchedRoster(RosterFile(folder / TEAM_FILE), store.state.roster, read_only=True)

@@ -24,7 +24,7 @@ from crisis_console.core.models import Clock, Role
 from crisis_console.core.permissions import allowed, who_may
 from crisis_console.core.playbook.playbook import Level, Playbook
 from crisis_console.core.roster import Operator, PermissionDenied
-from crisis_console.core.store.store import MentionStore
+from crisis_console.core.store.contract import MentionStore
 from crisis_console.core.triage.routing import Triager
 
 P = ParamSpec("P")

@@ -42,8 +42,8 @@ from crisis_console.core.reports.incident import Incident, build_incident, crisi
 from crisis_console.core.reports.report import Report, build_report
 from crisis_console.core.roster import Operator, Roster, RosterBook
 from crisis_console.core.roster_watch import WatchedRoster
+from crisis_console.core.store.contract import MentionStore
 from crisis_console.core.store.inbox import InboxFilter, InboxPage, InboxRow
-from crisis_console.core.store.store import MentionStore
 from crisis_console.core.triage.routing import Triager
 
 __all__ = ["DEFAULT_BATCH", "ConsoleService", "IngestReport", "Progress", "ReplySetup"]

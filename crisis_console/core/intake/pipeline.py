@@ -28,8 +28,8 @@ from crisis_console.core.models import (
     stored_from_record,
     stored_to_record,
 )
+from crisis_console.core.store.contract import fingerprint
 from crisis_console.core.store.due import Due
-from crisis_console.core.store.store import fingerprint
 from crisis_console.core.triage.spikes import trigger_keywords
 
 DEFAULT_BATCH = 500

@@ -28,7 +28,7 @@ from crisis_console.core.crisis.notify import Notification
 from crisis_console.core.models import Clock
 from crisis_console.core.replies.reply_model import FAILED, SENDING, SENT, Reply
 from crisis_console.core.replies.senders import Outgoing, Sender, SendError
-from crisis_console.core.store.store import MentionStore
+from crisis_console.core.store.contract import MentionStore
 from crisis_console.core.store.tables import KeyedTable
 
 MAX_ATTEMPTS = 6  # then the reply is shown as failed, to be sent again by hand
