@@ -10,7 +10,8 @@ is kept, and a later `--keep` run reuses it instead of building it again, report
 ingest rate its build recorded; `--fresh` rebuilds). Eight database logins are made for the
 operators (dropped with the schema). Measured at each size:
 
-- ingest rate, whole build and its last tenth; raw: COPY of the same stored rows;
+- ingest rate: the build's first nine tenths by `ingest --jobs 2` (`spread`), its last
+  tenth by one process, and the whole; raw: COPY of the same stored rows;
 - a claim by one operator alone (200), and by eight operators in eight processes at the
   same instant, round after round (8 x 50, `bench/team_operators.py`), and at once but each
   at its own pace (a pause of 0-200 ms before each claim, 8 x 50); raw: one upsert;
@@ -52,20 +53,23 @@ from bench.team_operators import at_once, claimer, feed_delays, paced_claimer, r
 from bench.team_schema import OPERATORS, drop_schema, open_schema, operators, with_schema
 from crisis_console import config
 from crisis_console.cli import open_service
+from crisis_console.cli.ingest_jobs import WorkerSetup, spread
 from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.playbook.playbook_check import load_playbook
-from crisis_console.core.service import ConsoleService, IngestReport
+from crisis_console.core.service import ConsoleService
 from crisis_console.core.store.inbox import InboxFilter
 from crisis_console.core.store.postgres.connection import connect
 from crisis_console.core.triage.routing import Triager
 from crisis_console.tui.app import TIMER_SECONDS
 
 ROUNDS, SAMPLES = 50, 100
+JOBS = 2  # `ingest --jobs`: one process a core
 # key | section (a new one starts a table) | label | unit | goal at the largest size |
 # expect ("flat": a per-operation cost that should not grow; "N": grows with the store)
 TABLE = f"""
-ingest | ingest | service.ingest with triage, whole build | /s | >= 5000 | flat
-ingest_last | | the last tenth of the build | /s | | flat
+ingest | ingest | ingest with triage, whole build | /s | | flat
+ingest_jobs | | ingest --jobs 2 (two processes), its first nine tenths | /s | >= 5000 | flat
+ingest_last | | one process (service.ingest), its last tenth | /s | | flat
 raw_ingest | | raw: COPY the same stored rows, a commit a batch | /s | | flat
 x_ingest | | ours ÷ raw (time per mention) | x | |
 claim1_p50 | claims | one operator alone, median of 200 | ms | | flat
@@ -143,25 +147,36 @@ def put(key: str, size: int, value: float) -> None:
 # --- the measures -----------------------------------------------------------------------------
 
 
-def ingest(lead: ConsoleService, size: int, tmp: Path, clock: BenchClock) -> float:
+def ingest(lead: ConsoleService, size: int, tmp: Path, clock: BenchClock, team: str) -> float:
+    """Build the store: nine tenths of the corpus as `ingest --jobs 2` stores a file (the
+    same `spread`), the last tenth through one process's `service.ingest`."""
     corpus = tmp / f"corpus-{size}.jsonl"
     start = time.perf_counter()
     write_corpus(corpus, size, 0.2, clock(), Triager(lead.playbook))
     say(f"  corpus of {size:,} written in {time.perf_counter() - start:.0f} s")
-    marks = [(0, time.perf_counter())]
-
-    def progress(report: IngestReport) -> None:
-        marks.append((report.new + report.updated + report.duplicates, time.perf_counter()))
-
-    with corpus.open("rb") as lines:
-        report = lead.ingest(read_jsonl(lines, str(corpus), clock()), on_progress=progress)
+    lines = corpus.read_bytes().splitlines(keepends=True)
+    corpus.unlink()
+    cut = size - size // 10
+    parts = (tmp / "first.jsonl", tmp / "last.jsonl")
+    parts[0].write_bytes(b"".join(lines[:cut]))
+    parts[1].write_bytes(b"".join(lines[cut:]))
+    del lines
+    setup = WorkerSetup(tmp / "lead", lead.playbook, clock, team)
+    start = time.perf_counter()
+    with parts[0].open("rb") as first:
+        spread_report = spread(read_jsonl(first, str(parts[0]), clock()), JOBS, setup)
+    middle = time.perf_counter()
+    with parts[1].open("rb") as last:
+        report = lead.ingest(read_jsonl(last, str(parts[1]), clock()))
+    end = time.perf_counter()
+    report.add(spread_report)
     if report.new != size:
         say(f"  ! ingest: {report.summary()}, expected {size:,} new")
-    (_, first), (total, end) = marks[0], marks[-1]
-    since = min(marks, key=lambda m: abs(m[0] - 0.9 * total))
-    put("ingest_last", size, (total - since[0]) / (end - since[1]))
-    corpus.unlink()
-    return report.new / (end - first)
+    put("ingest_jobs", size, cut / (middle - start))
+    put("ingest_last", size, (size - cut) / (end - middle))
+    for part in parts:
+        part.unlink()
+    return report.new / (end - start)
 
 
 def sample_keys(lead: ConsoleService, team: str, size: int, count: int) -> list[str]:
@@ -202,10 +217,13 @@ def measure(size: int, dsn: str, schema: str, built: dict[str, Any], tmp: Path) 
             say(f"  reusing {schema}, built {built['at']} at code {built['code']}")
             VALUES["ingest"][size] = built["ingest"]
             VALUES["ingest_last"][size] = built["ingest_last"]
+            if "ingest_jobs" in built:
+                VALUES["ingest_jobs"][size] = built["ingest_jobs"]
         else:
-            put("ingest", size, ingest(lead, size, tmp, clock))
+            put("ingest", size, ingest(lead, size, tmp, clock, team))
             record = {"size": size, "ingest": VALUES["ingest"][size], "code": revision(),
                       "ingest_last": VALUES["ingest_last"][size],
+                      "ingest_jobs": VALUES["ingest_jobs"][size],
                       "at": f"{datetime.now(UTC):%F %H:%M}"}  # fmt: skip
             comment = sql.SQL("COMMENT ON SCHEMA {} IS {}")
             with connect(dsn, autocommit=True) as conn:

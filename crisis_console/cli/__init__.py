@@ -32,6 +32,7 @@ from crisis_console.cli import replies as cli_replies
 from crisis_console.cli import report as cli_report
 from crisis_console.cli import serve as cli_serve
 from crisis_console.cli import team
+from crisis_console.cli.ingest_jobs import WorkerSetup
 from crisis_console.cli.io import STDIN, err, open_lines, safe_terminal, source_name
 from crisis_console.cli.wiring import open_reader as open_reader
 from crisis_console.cli.wiring import open_service as open_service
@@ -214,8 +215,14 @@ def run_ingest(args: argparse.Namespace, clock: Clock) -> int:
     cli_ingest.check(args)
     folder = config.data_dir(args.data_dir)
     db = _db(args, folder)
-    with open_service(folder, _playbook(args), clock, as_name=args.as_name, db=db) as service:
-        return cli_ingest.run(args, service, folder, team.where(db) if db else str(folder))
+    if args.jobs > 1 and not db:
+        raise CrisisConsoleError(
+            "--jobs needs team mode (--db): a data folder takes one writer at a time"
+        )
+    playbook = _playbook(args)
+    with open_service(folder, playbook, clock, as_name=args.as_name, db=db) as service:
+        workers = WorkerSetup(folder, playbook, clock, db) if db else None
+        return cli_ingest.run(args, service, folder, team.where(db) if db else str(folder), workers)
 
 
 def run_serve(args: argparse.Namespace, clock: Clock) -> int:

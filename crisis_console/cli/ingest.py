@@ -10,9 +10,11 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
+from crisis_console.cli.ingest_jobs import WorkerSetup, spread
 from crisis_console.cli.io import STDIN, err, open_lines, source_name
 from crisis_console.core.errors import CrisisConsoleError, Problem
 from crisis_console.core.intake.csv_ingest import CsvRefused, open_csv
@@ -26,8 +28,8 @@ from crisis_console.core.intake.csv_mapping import (
     preset_text,
 )
 from crisis_console.core.intake.follow import follow, stream
-from crisis_console.core.intake.ingest import read_jsonl
-from crisis_console.core.service import DEFAULT_BATCH, ConsoleService, IngestReport
+from crisis_console.core.intake.ingest import Parsed, read_jsonl
+from crisis_console.core.service import DEFAULT_BATCH, ConsoleService, IngestReport, Progress
 from crisis_console.core.text import visible
 from crisis_console.progress import ImportProgress
 
@@ -41,6 +43,14 @@ def add_commands(commands: Any) -> None:
         "--follow",
         action="store_true",
         help="keep reading the (one) file as it grows, surviving rotation; Ctrl+C stops",
+    )
+    ingest.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="team mode: spread the import over N processes (about N times as fast, up to "
+        "the machine's cores)",
     )
     csv_options = ingest.add_argument_group(
         "CSV", "files ending .csv or .tsv are CSV; the preset is recognised from the header"
@@ -82,6 +92,10 @@ def check(args: argparse.Namespace) -> None:
     """Refuse a command line that cannot work, before the data folder is opened."""
     if args.follow and (len(args.files) != 1 or args.files[0] == STDIN):
         raise CrisisConsoleError("--follow takes one file (standard input is read as it comes)")
+    if args.jobs < 1:
+        raise CrisisConsoleError("--jobs: at least 1")
+    if args.jobs > 1 and (args.follow or STDIN in args.files):
+        raise CrisisConsoleError("--jobs reads files whole: not with --follow or standard input")
     args.csv_mapping, args.csv_adjust = _csv_settings(args)
     if args.follow and _is_csv(args.files[0], args):
         raise CrisisConsoleError("--follow reads JSON Lines; import a CSV export whole")
@@ -131,8 +145,16 @@ def _is_csv(name: str, args: argparse.Namespace) -> bool:
     return bool(chosen) or Path(name).suffix.lower() in (".csv", ".tsv")
 
 
-def run(args: argparse.Namespace, service: ConsoleService, folder: Path, where: str) -> int:
-    """`where`: the store, as the summary names it (the folder, or the team database)."""
+def run(
+    args: argparse.Namespace,
+    service: ConsoleService,
+    folder: Path,
+    where: str,
+    workers: WorkerSetup | None = None,
+) -> int:
+    """`where`: the store, as the summary names it (the folder, or the team database);
+    `workers`: how `--jobs` workers open their services (team mode)."""
+    jobs = (args.jobs, workers) if workers is not None and args.jobs > 1 else None
     if args.follow:
         return _follow(Path(args.files[0]), service, folder)
     total = IngestReport()
@@ -140,7 +162,7 @@ def run(args: argparse.Namespace, service: ConsoleService, folder: Path, where: 
         source = source_name(name)
         if _is_csv(name, args):
             with open_lines(name) as lines:
-                report = _ingest_csv(service, lines, source, args)
+                report = _ingest_csv(service, lines, source, args, jobs)
         elif name == STDIN:
             # A stream: each batch is stored (and so acknowledged) as soon as the pipe pauses,
             # so `collector | crisis-console ingest -` keeps up without waiting for the end.
@@ -149,7 +171,7 @@ def run(args: argparse.Namespace, service: ConsoleService, folder: Path, where: 
                 report.add(service.ingest_lines(batch.lines, source, batch.first_line))
         else:
             with open_lines(name) as lines:
-                report = _ingest_file(service, lines, source)
+                report = _ingest_file(service, lines, source, jobs)
         print(f"{visible(source)}: {report.summary()}")
         for problem in report.problems:
             err(f"  {problem}")
@@ -160,26 +182,45 @@ def run(args: argparse.Namespace, service: ConsoleService, folder: Path, where: 
     return 1 if total.rejected else 0
 
 
-def _ingest_file(service: ConsoleService, lines: IO[bytes], source: str) -> IngestReport:
-    progress = _progress(lines, source)
-    if progress is None:
-        return service.ingest_lines(lines, source)
-    try:
-        records = read_jsonl(progress.counted(lines), source, service.clock())
+Jobs = tuple[int, WorkerSetup]  # `--jobs N` and how its workers open their services
+
+
+def _ingest(
+    service: ConsoleService,
+    records: Iterable[Parsed | Problem],
+    progress: Progress | None,
+    jobs: Jobs | None,
+) -> IngestReport:
+    if jobs is None:
         return service.ingest(records, on_progress=progress)
+    return spread(records, *jobs, on_progress=progress)
+
+
+def _ingest_file(
+    service: ConsoleService, lines: IO[bytes], source: str, jobs: Jobs | None
+) -> IngestReport:
+    progress = _progress(lines, source)
+    try:
+        counted = progress.counted(lines) if progress else lines
+        return _ingest(service, read_jsonl(counted, source, service.clock()), progress, jobs)
     finally:
-        progress.finish()
+        if progress:
+            progress.finish()
 
 
 def _ingest_csv(
-    service: ConsoleService, lines: IO[bytes], source: str, args: argparse.Namespace
+    service: ConsoleService,
+    lines: IO[bytes],
+    source: str,
+    args: argparse.Namespace,
+    jobs: Jobs | None,
 ) -> IngestReport:
     progress = _progress(lines, source)
     try:
         counted = progress.counted(lines) if progress else lines
         table = open_csv(counted, source, args.csv_mapping, args.csv_adjust, args.encoding)
         print(f"{visible(source)}: {table.layout.describe()}", flush=True)
-        return service.ingest(table.records(service.clock()), on_progress=progress)
+        return _ingest(service, table.records(service.clock()), progress, jobs)
     except CsvRefused as exc:
         return IngestReport(problems=exc.problems)
     finally:

@@ -308,3 +308,20 @@ def test_line_ends_are_read_as_before_carriage_returns_included(tmp_path: Path) 
     torn = lines[1].encode()[:-9] + b'\xff"}'
     path.write_bytes(b"\n".join([lines[0].encode(), torn, lines[2].encode()]) + b"\n")
     assert verdict(path) == (False, 2, "not valid JSON")  # not UTF-8: named, not raised
+
+
+def test_values_encoded_ahead_give_the_same_record_as_encoding_it_whole() -> None:
+    """An ingest hands the chain its record's values already encoded; a value added after
+    (the playbook's stamp, which sorts among them) is encoded with the rest."""
+    from dataclasses import replace
+
+    from crisis_console.core.archive.audit import chain_parts
+    from crisis_console.core.archive.audit_verify import canonical_json
+
+    data = {"mention": {"text": 'ü "q"', "b": [1, None]}, "route": {"z": 1, "a": 2}, "id": "x:1"}
+    plain = AuditEvent("mention.ingested", "x:1", "maya", NOW, {**data, "source": "f:1"})
+    ahead = replace(plain, encoded={k: canonical_json(v) for k, v in data.items()})
+    assert chain_parts(ahead) == chain_parts(plain)
+    stamped = {"playbook": "abc123", **ahead.data}
+    assert chain_parts(replace(ahead, data=stamped)) == chain_parts(replace(plain, data=stamped))
+    assert b'"playbook":"abc123"' in chain_parts(replace(ahead, data=stamped))[0]

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from crisis_console.core.archive.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.archive.audit_verify import canonical
 from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.models import Urgency
 from crisis_console.core.service import ConsoleService
@@ -39,6 +40,23 @@ def test_each_stored_mention_has_an_audit_event(service: ConsoleService, tmp_pat
     assert events[0]["data"]["mention"]["text"] == "My air fryer caught fire"
     assert events[0]["data"]["classification"]["category"] == "safety"
     assert events[0]["data"]["source"] == "feed.jsonl:1"
+
+
+def test_a_stored_mentions_record_is_written_as_its_canonical_json(
+    service: ConsoleService, tmp_path: Path
+) -> None:
+    """Ingest encodes each stored record once and splices its source in: the line in the
+    chain must still be byte for byte the canonical JSON of what it holds."""
+    ingest(service, jsonl(record("1", 'Ünïcode "quoted" \\ \u2028 fire!', author="zoë")))
+    ingest(service, jsonl(record("1", "edited: the lid caught fire"), record("2", "ok")))
+    ingest(service, jsonl({**record("2", "ok"), "deleted": True}))
+    lines = (tmp_path / "data" / AUDIT_FILE).read_bytes().splitlines()
+    stored = [json.loads(line) for line in lines]
+    assert {r["action"] for r in stored} >= {"mention.ingested", "mention.version"}
+    assert "mention.deleted" in {r["action"] for r in stored}
+    for line, held in zip(lines, stored, strict=True):
+        assert line == canonical(held)[:-1] + b',"hash":"%s"}' % held["hash"].encode()
+    assert AuditLog(tmp_path / "data" / AUDIT_FILE).verify().ok
 
 
 def test_changed_text_is_a_new_version_with_history(
@@ -136,8 +154,10 @@ def test_every_public_call_of_the_service_and_its_desks_takes_the_lock() -> None
 
     # Network calls must not hold it; the context's own checks are called from inside;
     # `tick_all` lets go of it between chunks (each `tick` takes it); `changes` waits on
-    # the team database.
+    # the team database; `raise_alarms_for_ingest` runs on an ingest's writer thread while
+    # the ingest holds it.
     unlocked = {"work_outbox", "event", "require", "notify", "tick_all", "changes"}
+    unlocked.add("raise_alarms_for_ingest")
     for desk in (ConsoleService, CrisisDesk, ClaimDesk, ReplyDesk, Timers):
         for name, member in vars(desk).items():
             if name.startswith("_") or name in unlocked or not inspect.isfunction(member):

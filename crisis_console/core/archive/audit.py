@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,7 +34,7 @@ from crisis_console.core.archive.audit_read import (
     read_events,
     record_backwards,
 )
-from crisis_console.core.archive.audit_verify import verify_file
+from crisis_console.core.archive.audit_verify import canonical_json, verify_file
 from crisis_console.core.archive.seal import Checkpoint, Head, Seal, read_head
 from crisis_console.core.errors import AuditError
 from crisis_console.core.store.jsonfile import fsync_directory, process_lock, write_atomically
@@ -50,13 +50,18 @@ _TAIL_BLOCK = 64 * 1024
 
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
-    """What happened, to what, by whom, when. `data` holds the details as plain JSON."""
+    """What happened, to what, by whom, when. `data` holds the details as plain JSON.
+    `encoded`: some of `data`'s values as `canonical_json` writes them, by key, where the
+    event's maker has them already (an ingest's stored record, whose JSON the store is sent
+    too), so that they are not encoded twice; each must be the encoding of `data`'s value
+    under its key (a value added later, such as the playbook's stamp, is encoded here)."""
 
     action: str
     subject: str
     actor: str
     at: datetime
     data: Mapping[str, Any]
+    encoded: Mapping[str, str] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,17 +105,23 @@ def chain_parts(event: AuditEvent) -> tuple[bytes, bytes]:
     `prev` and `seq`, which sort between `data` and `subject`: (head, tail), so that its
     body at (`seq`, `prev`) is head + `"prev":"<prev>","seq":<seq>,` + tail. The team
     database continues the chain from these on the server (migration 0007)."""
-    fields = {
-        "at": event.at.isoformat(),
-        "actor": event.actor,
-        "action": event.action,
-        "data": dict(event.data),
-    }
-    head = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    tail = json.dumps(
-        {"subject": event.subject}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    # `data` sorts after `action`, `actor` and `at`: the head ends with it.
+    fields = canonical_json(
+        {"at": event.at.isoformat(), "actor": event.actor, "action": event.action}
     )
-    return head[:-1].encode() + b",", tail[1:].encode()
+    data = canonical_json(dict(event.data)) if not event.encoded else joined(event)
+    tail = canonical_json({"subject": event.subject})
+    return f'{fields[:-1]},"data":{data},'.encode(), tail[1:].encode()
+
+
+def joined(event: AuditEvent) -> str:
+    """`canonical_json(event.data)`, taking the values `event.encoded` has already."""
+    known, data = event.encoded or {}, event.data
+    members = (
+        f"{canonical_json(k)}:{known[k] if k in known else canonical_json(data[k])}"
+        for k in sorted(data)
+    )
+    return "{" + ",".join(members) + "}"
 
 
 def chain_lines(events: Sequence[AuditEvent], seq: int, prev: str) -> tuple[list[bytes], int, str]:

@@ -15,9 +15,14 @@ _VERIFY_BLOCK = 256 * 1024  # read a file a block at a time; hashed while still 
 _HASH_SUFFIX = len(',"hash":""}') + 64
 
 
+def canonical_json(value: Any) -> str:
+    """`value` as the chain encodes JSON: keys sorted at every depth, no spaces, characters
+    as they are (not escaped to ASCII)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical(record: Mapping[str, Any]) -> bytes:
-    body = {k: v for k, v in record.items() if k != "hash"}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return canonical_json({k: v for k, v in record.items() if k != "hash"}).encode()
 
 
 def digest(record: Mapping[str, Any]) -> str:

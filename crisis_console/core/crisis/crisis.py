@@ -207,21 +207,28 @@ class CrisisDesk:
     @synchronized
     def raise_alarms(self, escalated: Sequence[StoredMention]) -> None:
         """A new escalated mention raises an alarm, notifies at once, and starts its timer."""
+        self.raise_alarms_for_ingest(escalated)
+
+    def raise_alarms_for_ingest(self, escalated: Sequence[StoredMention]) -> None:
+        """`raise_alarms` without taking the lock: only for an ingest that holds it, from
+        the thread that writes its batches (which must not take it, or the two would wait
+        on each other)."""
         now = self.clock()
         ack = timedelta(minutes=self.playbook.alarm_ack_minutes)
         wanted = [Alarm(s.key, _summary(s), now, now + ack, 1, "", None) for s in escalated]
         if not wanted:
             return
         # Reminders first: a crash after them leaves a reminder about nothing, never an
-        # alarm nobody is reminded of.
-        self._store.due.add(Due(a.ack_due, "alarm", a.key) for a in wanted)
-        fresh = self._store.state.alarms.add_new(  # once per mention, atomically
-            wanted,
-            lambda raised: self._audit.append(
-                [self.event(Action.ALARM_RAISED, a.key, {"summary": a.summary}) for a in raised]
-            ),
-        )
-        for alarm in fresh:
+        # alarm nobody is reminded of. On a database server the two are one transaction.
+        with self._store.together():
+            self._store.due.add(Due(a.ack_due, "alarm", a.key) for a in wanted)
+            fresh = self._store.state.alarms.add_new(  # once per mention, atomically
+                wanted,
+                lambda raised: self._audit.append(
+                    [self.event(Action.ALARM_RAISED, a.key, {"summary": a.summary}) for a in raised]
+                ),
+            )
+        for alarm in fresh:  # once they are committed
             self.notify("harm", "Risk of harm: acknowledge now", alarm.summary, alarm.key)
 
     @synchronized

@@ -16,6 +16,7 @@ from itertools import islice
 
 from crisis_console.core.actions import REPLAYED, Action
 from crisis_console.core.archive.audit import Audit, AuditEvent
+from crisis_console.core.archive.audit_verify import canonical_json
 from crisis_console.core.context import OperatorContext
 from crisis_console.core.crisis.crisis import CrisisDesk
 from crisis_console.core.errors import Problem
@@ -87,6 +88,7 @@ class _Batch:
     events: list[AuditEvent] = field(default_factory=list)
     fresh: list[StoredMention] = field(default_factory=list)  # mentions new to the store
     authors: Counter[str] = field(default_factory=Counter)  # new posts per author
+    encoded: dict[str, str] = field(default_factory=dict)  # each pending record's JSON, by key
 
 
 @dataclass(slots=True)
@@ -229,7 +231,7 @@ class Ingester:
         if existing is None:
             batch.fresh.append(stored)
         pending[mention.key] = stored
-        return self._stored_event(action, stored, parsed)
+        return self._stored_event(action, stored, parsed, batch)
 
     def _tombstone(
         self, parsed: Parsed, existing: StoredMention | None, batch: _Batch
@@ -247,13 +249,21 @@ class Ingester:
             stored = dataclasses.replace(existing, deleted_at=now)
         batch.report.deleted += 1
         batch.pending[stored.key] = stored
-        return self._stored_event("mention.deleted", stored, parsed)
+        return self._stored_event("mention.deleted", stored, parsed, batch)
 
-    def _stored_event(self, action: str, stored: StoredMention, parsed: Parsed) -> AuditEvent:
+    def _stored_event(
+        self, action: str, stored: StoredMention, parsed: Parsed, batch: _Batch
+    ) -> AuditEvent:
         # The whole stored record: the archive keeps every version and deleted content, and
-        # recovery after a crash rebuilds the store from these events.
-        data = {"source": f"{parsed.source}:{parsed.line}", **stored_to_record(stored)}
-        return AuditEvent(action, stored.key, self._ctx.me, self._ctx.clock(), data)
+        # recovery after a crash rebuilds the store from these events. Its JSON is made once,
+        # for the store and the chain both.
+        record = stored_to_record(stored)
+        members = {key: canonical_json(value) for key, value in record.items()}
+        batch.encoded[stored.key] = (
+            "{" + ",".join(f'"{k}":{members[k]}' for k in sorted(members)) + "}"
+        )
+        data = {"source": f"{parsed.source}:{parsed.line}", **record}
+        return AuditEvent(action, stored.key, self._ctx.me, self._ctx.clock(), data, members)
 
     def recover(self) -> int:
         """Apply the mention events a crash left logged but not stored; return how many."""
@@ -278,37 +288,40 @@ class Ingester:
         )
 
     def _write(self, batch: _Batch) -> None:
-        """Store one batch (on the writer's thread in team mode: nothing here may take the
-        service's lock)."""
+        """Store one batch, then raise its alarms (on the writer's thread in team mode:
+        nothing here may take the service's lock, which the ingest holds throughout)."""
         if not batch.pending and not batch.events:
             return
         # The audit log is the write-ahead log: the events (holding everything stored) go
-        # first, then the store records how far it has applied them, in the same write.
-        seq = self._audit.append(batch.events)
-        self._remind(batch.pending.values())  # a reminder about a mention a crash lost is harmless
-        self._store.save(list(batch.pending.values()), applied=seq)
-        self._store.volume.add(
-            (
+        # first, then the store records how far it has applied them, in the same write. On
+        # a database server all of it is one transaction (`together`).
+        with self._store.together():
+            seq = self._audit.append(batch.events)
+            self._remind(batch.pending.values())  # a reminder of a mention lost is harmless
+            self._store.save(list(batch.pending.values()), applied=seq, encoded=batch.encoded)
+            self._store.volume.add(
                 (
-                    s.triage.mention.created_at,
-                    s.triage.classification.sentiment.label is SentimentLabel.NEGATIVE,
-                    s.triage.mention.text.lower(),
-                )
-                for s in batch.fresh
-            ),
-            trigger_keywords(self._ctx.playbook),
-        )
+                    (
+                        s.triage.mention.created_at,
+                        s.triage.classification.sentiment.label is SentimentLabel.NEGATIVE,
+                        s.triage.mention.text.lower(),
+                    )
+                    for s in batch.fresh
+                ),
+                trigger_keywords(self._ctx.playbook),
+            )
+        # Only once the mentions are safely stored does anyone get woken for them. Their
+        # round trips overlap the next batch's triage on the caller's thread.
+        escalated = [s for s in batch.pending.values() if s.triage.classification.escalate]
+        if escalated:
+            self._crisis.raise_alarms_for_ingest(escalated)
 
     def _finish(
         self, batch: _Batch | None, report: IngestReport, on_progress: Progress | None
     ) -> None:
-        """What follows a batch's write, on the caller's thread: its alarms and progress."""
+        """What follows a batch's write, on the caller's thread: its progress."""
         if batch is None:
             return
-        # Only once the mentions are safely stored does anyone get woken for them.
-        escalated = [s for s in batch.pending.values() if s.triage.classification.escalate]
-        if escalated:
-            self._crisis.raise_alarms(escalated)
         report.add(batch.report)
         if on_progress is not None:
             on_progress(report)

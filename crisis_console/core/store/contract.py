@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -83,9 +84,16 @@ class MentionStore(Protocol):
         """True when a mention with this key is stored (read from an index, not the record)."""
         ...
 
-    def save(self, items: Sequence[StoredMention], applied: int | None = None) -> None:
+    def save(
+        self,
+        items: Sequence[StoredMention],
+        applied: int | None = None,
+        encoded: Mapping[str, str] | None = None,
+    ) -> None:
         """Insert or replace each item by key, all in one durable write; `applied` is the
-        audit sequence number these changes were logged under."""
+        audit sequence number these changes were logged under. `encoded`: items' records
+        (`stored_to_record`) as JSON, by key, where the caller has made them already; a
+        backend that keeps JSON may take them instead of encoding again."""
         ...
 
     def all(self) -> list[StoredMention]:
@@ -152,6 +160,14 @@ class MentionStore(Protocol):
 
     read_only: bool
     shared: bool  # other processes write to it too (team mode): see `changes`
+
+    def together(self) -> AbstractContextManager[None]:
+        """A block whose writes, the audit log's appends among them, become one durable
+        write where the backend can make them one: on a database server one transaction
+        (all of them or none, committed at the block's end, and nothing left for recovery
+        to replay), so a mention event appended in it must be stored in it too. In a
+        folder each write is its own, as it goes (the audit record first)."""
+        ...
 
     def is_leader(self) -> bool:
         """Whether this process runs the timers and the outboxes: a folder's one writer

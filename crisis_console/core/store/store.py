@@ -28,6 +28,7 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -288,7 +289,16 @@ class TinyDBStore:
         self._recent.move_to_end(name)
         return self._recent[name]
 
-    def save(self, items: Sequence[StoredMention], applied: int | None = None) -> None:
+    def together(self) -> AbstractContextManager[None]:
+        """A folder's writes are each their own (see `MentionStore.together`)."""
+        return nullcontext()
+
+    def save(
+        self,
+        items: Sequence[StoredMention],
+        applied: int | None = None,
+        encoded: Mapping[str, str] | None = None,  # a folder keeps records, not their JSON
+    ) -> None:
         if self.read_only:
             raise StoreError(f"{self.folder} was opened read-only")
         with self._saving:  # one batch at a time, whichever thread saves it

@@ -67,16 +67,19 @@ class PgAuditLog:
         if not events:
             return self.last_seq
         parts = [chain_parts(e) for e in events]
+        # Not the caller's unit of work, unless it asks (`PgSession.journaled`): a refusal
+        # is logged and then raised, and its record must outlive the rollback. A unit that
+        # asks stores the mentions it records: none is left for recovery to replay.
+        joined = self._session.joins_unit()
         params = [
             [head.decode() for head, _ in parts],
             [tail.decode() for _, tail in parts],
             [e.at for e in events],
             [e.action for e in events],
-            [e.subject if e.action in REPLAYED else None for e in events],
+            [e.subject if e.action in REPLAYED and not joined else None for e in events],
         ]
-        # Not the caller's unit of work, unless it asks (`PgSession.journaled`): a refusal
-        # is logged and then raised, and its record must outlive the rollback.
-        joined = self._session.joins_unit()
+        if joined and not self._server_checks:
+            self._server_checks = self._server_can_check()
         if joined and self._server_checks:
             # Sent with the unit's COMMIT: the chain's lock is held for the two statements
             # only. Its number is not known until then.
@@ -95,6 +98,15 @@ class PgAuditLog:
                 # then named to the server, which appends if it is still the last.
                 checked = self._checked_tail(conn)
         raise AuditError("the audit chain kept moving while its last record was checked")
+
+    def _server_can_check(self) -> bool:
+        """Whether the server can check the chain's last record: an append of nothing, in
+        a transaction of its own. Asked before an append joins a unit of work for the first
+        time, so that the chain's lock is not taken, and held, at the unit's start (while
+        the unit goes on to wait on rows another appender holds: a deadlock)."""
+        with self._session.pool.connection() as conn:
+            row = conn.execute(_APPEND, [[], [], [], [], [], None, None, False]).fetchone()
+        return row is not None and int(row[0]) >= 0
 
     @staticmethod
     def _checked_tail(conn: Any) -> tuple[int, str]:

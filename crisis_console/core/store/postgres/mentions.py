@@ -9,10 +9,11 @@ mention's key, so two processes saving the same mention leave one row. The inbox
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from crisis_console.core.archive.audit_verify import canonical_json
 from crisis_console.core.models import StoredMention, stored_from_record, stored_to_record
 from crisis_console.core.store.contract import fingerprint
 from crisis_console.core.store.inbox import SEARCH_CHARS, URGENCY_RANK, searchable
@@ -59,29 +60,34 @@ _UPSERT = (
 )
 
 
-def _row(stored: StoredMention) -> tuple[Any, ...]:
-    """The mention's row, in the order of `_COLUMNS`: its record, and the columns the inbox
-    reads (what `segment_index.entry` takes from a record), taken from the mention itself."""
-    record = stored_to_record(stored)
+def _row(stored: StoredMention, encoded: str | None) -> tuple[Any, ...]:
+    """The mention's row, in the order of `_COLUMNS`: its record (`encoded`, its JSON, if
+    the caller made it), and the columns the inbox reads (what `segment_index.entry` takes
+    from a record), taken from the mention itself."""
     t = stored.triage
-    m = t.mention
-    platform = record["mention"]["platform"]
+    m, c, route = t.mention, t.classification, t.route
+    platform = m.platform.value
+    record = canonical_json(stored_to_record(stored)) if encoded is None else encoded
     return (
-        record["id"],
+        m.key,
         platform,
         f"{platform}:{m.author}",
-        _signed(fingerprint(record)),
-        URGENCY_RANK[record["classification"]["urgency"]],
+        _signed(fingerprint({"mention": {"text": m.text}, "deleted_at": stored.deleted_at})),
+        URGENCY_RANK[c.urgency.value],
         t.deadline,
         m.created_at,
         stored.ingested_at,
-        record["classification"]["category"],
-        record["route"]["queue"],
-        ",".join(f"{n}:{q}" for n, q, _ in record["route"]["levels"]),
+        c.category.value,
+        route.queue.value,
+        ",".join(f"{n}:{q.value}" for n, q, _ in route.levels),
         stored.deleted_at is not None,
         searchable(f"{m.text[:SEARCH_CHARS]} @{m.author} {m.author_name}"),
-        Jsonb(record),
+        Jsonb(record, dumps=_as_is),
     )
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 class PgMentions:
@@ -92,12 +98,20 @@ class PgMentions:
         self.inbox = PgInbox(pool)
 
     def save(
-        self, items: Sequence[StoredMention], applied: int | None = None, everything: bool = False
+        self,
+        items: Sequence[StoredMention],
+        applied: int | None = None,
+        everything: bool = False,
+        encoded: Mapping[str, str] | None = None,
     ) -> None:
         """Insert or replace each item by key in one transaction, and clear the marks of
-        their audit events up to `applied` (`everything`: every mark up to it, recovery's)."""
-        # A key saved twice in one batch (a replay): the last wins.
-        latest = list({i.key: i for i in items}.values())
+        their audit events up to `applied` (`everything`: every mark up to it, recovery's).
+        `encoded`: records' JSON by key, as `MentionStore.save` takes it."""
+        encoded = encoded or {}
+        # A key saved twice in one batch (a replay): the last wins. In key order, so that
+        # two processes saving the same mentions lock their rows in one order: neither
+        # waits on the other while holding what the other waits for.
+        latest = sorted({i.key: i for i in items}.values(), key=lambda i: i.key)
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             if latest:
                 cur.execute(_STAGE)
@@ -106,9 +120,10 @@ class PgMentions:
                     # Each row made as it is sent: a batch's records are never all held at
                     # once (they would all outlive the collector's youngest generation).
                     for item in latest:
-                        copy.write_row(_row(item))
+                        copy.write_row(_row(item, encoded.get(item.key)))
                 cur.execute(_UPSERT)
-            if applied is not None and (latest or everything):
+            # 0: the events are appended in the caller's transaction, and left no marks.
+            if applied and (latest or everything):
                 keys = None if everything else [i.key for i in latest]
                 cur.execute(
                     "DELETE FROM audit_unapplied WHERE seq <= %s "

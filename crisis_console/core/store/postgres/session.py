@@ -78,7 +78,8 @@ class PgSession:
         """Audit appends in this block join the thread's unit of work, so that a success's
         record and the write it records commit as one (one commit, not two, under the state
         lock). Only around records of what is about to be written: a refusal is appended
-        outside, as it must outlive the rollback of the refused work."""
+        outside, as it must outlive the rollback of the refused work. A mention event
+        appended here is stored by the same unit, so it is not noted for recovery."""
         before, self._unit.journal = self._unit.journal, True
         try:
             yield
