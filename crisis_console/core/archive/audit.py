@@ -34,7 +34,7 @@ from crisis_console.core.archive.audit_read import (
     read_events,
     record_backwards,
 )
-from crisis_console.core.archive.audit_verify import canonical_json, verify_file
+from crisis_console.core.archive.audit_verify import canonical_json, json_string, verify_file
 from crisis_console.core.archive.seal import Checkpoint, Head, Seal, read_head
 from crisis_console.core.errors import AuditError
 from crisis_console.core.store.jsonfile import fsync_directory, process_lock, write_atomically
@@ -118,7 +118,7 @@ def joined(event: AuditEvent) -> str:
     """`canonical_json(event.data)`, taking the values `event.encoded` has already."""
     known, data = event.encoded or {}, event.data
     members = (
-        f"{canonical_json(k)}:{known[k] if k in known else canonical_json(data[k])}"
+        f"{json_string(k)}:{known[k] if k in known else canonical_json(data[k])}"
         for k in sorted(data)
     )
     return "{" + ",".join(members) + "}"
