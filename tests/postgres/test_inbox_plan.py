@@ -77,3 +77,29 @@ def test_the_oldest_open_alarm_is_an_index_entry(pool: Pool) -> None:
         ).fetchall()
     plan = "\n".join(r for (r,) in rows)
     assert "state_open_alarms_raised" in plan and "Sort" not in plan, plan
+
+
+def test_clearing_what_was_due_walks_the_reminders_index_whatever_the_statistics(
+    pool: Pool,
+) -> None:
+    """Statistics taken while every reminder was still to come (as after a build, before the
+    timers caught up) make a range delete look like most of the table: the tick's clear must
+    still go through the `at` index, not read every row, dead ones included, each tick."""
+    from datetime import timedelta
+
+    from crisis_console.core.store.due import Due
+    from crisis_console.core.store.postgres.session import PgSession
+    from crisis_console.core.store.postgres.timing import CLEAR, PgDueIndex
+
+    due = PgDueIndex(PgSession(pool))
+    due.add(Due(NOW + timedelta(seconds=i), "sla", f"x:{i}") for i in range(5_000))
+    with pool.connection() as conn:
+        conn.execute("ANALYZE due")
+    due.clear_through(NOW + timedelta(seconds=4_990))  # the timers catch up
+    with pool.connection() as conn:
+        rows = conn.execute("EXPLAIN " + CLEAR, (NOW + timedelta(hours=1),)).fetchall()
+    plan = "\n".join(line for (line,) in rows)
+    assert "Index Scan using due_at" in plan and "Seq Scan" not in plan, plan
+    assert [d.key for d in due.due(NOW + timedelta(hours=2))] == [
+        f"x:{i}" for i in range(4_991, 5_000)
+    ]
