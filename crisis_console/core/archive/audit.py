@@ -105,13 +105,14 @@ def chain_parts(event: AuditEvent) -> tuple[bytes, bytes]:
     `prev` and `seq`, which sort between `data` and `subject`: (head, tail), so that its
     body at (`seq`, `prev`) is head + `"prev":"<prev>","seq":<seq>,` + tail. The team
     database continues the chain from these on the server (migration 0007)."""
-    # `data` sorts after `action`, `actor` and `at`: the head ends with it.
-    fields = canonical_json(
-        {"at": event.at.isoformat(), "actor": event.actor, "action": event.action}
-    )
+    # The keys in their sorted order, written out: `action`, `actor`, `at` and `data` before
+    # the chain's two, `subject` after them (each string as `canonical_json` writes it).
     data = canonical_json(dict(event.data)) if not event.encoded else joined(event)
-    tail = canonical_json({"subject": event.subject})
-    return f'{fields[:-1]},"data":{data},'.encode(), tail[1:].encode()
+    head = (
+        f'{{"action":{json_string(event.action)},"actor":{json_string(event.actor)},'
+        f'"at":{json_string(event.at.isoformat())},"data":{data},'
+    )
+    return head.encode(), f'"subject":{json_string(event.subject)}}}'.encode()
 
 
 def joined(event: AuditEvent) -> str:
