@@ -168,3 +168,39 @@ def test_a_write_the_database_refuses_stops_the_ingest_with_nothing_left_running
         assert team.audit.verify().ok
     finally:
         team.store.close()
+
+
+def test_a_batch_whose_commit_fails_leaves_neither_its_mentions_nor_its_records(
+    pg_dsn: str, triager: Triager
+) -> None:
+    """The mentions are written first and the reminders go with the COMMIT: when those fail
+    (a trigger on the reminders stands in for the server giving up at the end), the mentions
+    already written in the batch go too, as do its audit records. Nothing is stored that the
+    chain does not hold."""
+    from crisis_console.core.store.postgres import migrations
+    from crisis_console.core.store.postgres.connection import connect
+    from crisis_console.core.store.postgres.team import open_team
+
+    with connect(pg_dsn) as conn:
+        migrations.migrate(conn)
+        conn.execute(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "IF NEW.key = 'x:5' THEN RAISE EXCEPTION 'no room for reminders'; END IF; "
+            "RETURN NEW; END $$"
+        )
+        conn.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON due FOR EACH ROW EXECUTE FUNCTION refuse()"
+        )
+    team = open_team(pg_dsn, pool_size=3)
+    try:
+        svc = service(team.store, team.audit, triager)
+        with pytest.raises(Exception, match="no room for reminders"):
+            svc.ingest(read_jsonl(feed(), "feed.jsonl", NOW), 2)
+        assert team.store.get("x:3") is not None  # the batches before it stand
+        stored = {s.key for s in team.store.all()}
+        logged = {e["subject"] for e in team.audit.events() if e["action"] == "mention.ingested"}
+        assert "x:5" not in stored and "x:5" not in logged
+        assert stored == logged
+        assert team.audit.verify().ok
+    finally:
+        team.store.close()

@@ -15,6 +15,7 @@ from crisis_console.core.store.inbox import InboxFilter
 from crisis_console.core.store.postgres import migrations
 from crisis_console.core.store.postgres.connection import Jsonb, Pool, connect, open_pool
 from crisis_console.core.store.postgres.mentions import PgMentions
+from crisis_console.core.store.postgres.session import PgSession
 from crisis_console.core.triage.routing import Triager
 from tests.conftest import NOW, parsed, record
 
@@ -36,7 +37,7 @@ def pool(pg_dsn: str) -> Iterator[Pool]:
 
 
 def test_a_page_walks_the_inbox_index(pool: Pool, triager: Triager) -> None:
-    store = PgMentions(pool)
+    store = PgMentions(PgSession(pool))
     items = parsed(
         *(
             record(str(i), TEXTS[i % 4].format(i=i), created_at=NOW.isoformat())

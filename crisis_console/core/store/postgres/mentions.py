@@ -17,8 +17,9 @@ from crisis_console.core.archive.audit_verify import canonical_json
 from crisis_console.core.models import StoredMention, stored_from_record, stored_to_record
 from crisis_console.core.store.contract import fingerprint
 from crisis_console.core.store.inbox import SEARCH_CHARS, URGENCY_RANK, searchable
-from crisis_console.core.store.postgres.connection import Jsonb, Pool, autocommit
+from crisis_console.core.store.postgres.connection import Jsonb, autocommit
 from crisis_console.core.store.postgres.inbox import PgInbox
+from crisis_console.core.store.postgres.session import PgSession
 
 # A mention event logged this long ago and still not stored was left by a writer that died:
 # a batch goes from its audit commit to its store commit in well under a second.
@@ -93,9 +94,9 @@ def _as_is(text: str) -> str:
 class PgMentions:
     """Stored mentions in the team database, through a connection pool."""
 
-    def __init__(self, pool: Pool) -> None:
-        self._pool = pool
-        self.inbox = PgInbox(pool)
+    def __init__(self, session: PgSession) -> None:
+        self._session, self._pool = session, session.pool
+        self.inbox = PgInbox(session.pool)
 
     def save(
         self,
@@ -112,7 +113,11 @@ class PgMentions:
         # two processes saving the same mentions lock their rows in one order: neither
         # waits on the other while holding what the other waits for.
         latest = sorted({i.key: i for i in items}.values(), key=lambda i: i.key)
-        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        # The thread's unit of work if it is in one (`PgStore.together`: a batch of ingest
+        # and its audit records commit as one), else a pool connection's own transaction,
+        # committed at the block's end. Never `conn.transaction()`: on a unit's connection
+        # with nothing sent yet it would BEGIN and COMMIT on its own, outside the unit.
+        with self._session.connection() as conn, conn.cursor() as cur:
             if latest:
                 cur.execute(_STAGE)
                 with cur.copy(f"COPY mentions_in ({_NAMES}) FROM STDIN (FORMAT BINARY)") as copy:

@@ -49,7 +49,7 @@ class PgStore:
         self.session, self._dsn = session, dsn
         self._leader: Connection | None = None  # holds the leader lock while it lives
         self._leading = False
-        self._mentions = PgMentions(session.pool)
+        self._mentions = PgMentions(session)
         self.inbox = self._mentions.inbox
         self.state = StateStore.over(PgTables(session))
         self.due = PgDueIndex(session)
