@@ -1,6 +1,6 @@
 """`ingest --jobs N` in team mode: one import spread over N processes on the team database.
 
-One Python process triages and stores about 3,800 mentions a second, most of it its own
+One Python process triages and stores about 4,300 mentions a second, most of it its own
 work (triage, JSON, rows), which threads cannot share out. N `ingest` commands run side by
 side on the database can, and that is what this is, with one file and one summary: this
 process reads and checks the records (every problem is named with its line, as with one

@@ -24,6 +24,7 @@ from crisis_console import config
 from crisis_console.cli import open_service
 from crisis_console.core.playbook.playbook_check import load_playbook
 from crisis_console.core.service import ConsoleService
+from crisis_console.core.store.inbox import InboxFilter
 
 
 @contextlib.contextmanager
@@ -85,11 +86,15 @@ async def console(dsn: str, folder: Path) -> None:
                             seen = time.time()
                         await asyncio.sleep(0.02)
                     say(seen=seen, row=str(table.get_row(key)) if key in table.rows else "")
-                elif command == "first":  # the key of the top unclaimed row on the screen
+                elif command == "first":  # the top row on the screen still open and free
                     await pilot.pause()
+                    # As the store has it now: a row the screen has not yet reloaded may have
+                    # been answered a moment ago (the approve races send), and would leave
+                    # the screen at its next reload, claimed or not.
                     held = service.claim_holders()
+                    still = {r.key for r in service.inbox_page(InboxFilter(), 0, 200).rows}
                     keys = [r.key.value for r in table.ordered_rows]
-                    say(key=next((k for k in keys if k not in held), None))
+                    say(key=next((k for k in keys if k not in held and k in still), None))
                 elif command == "tick":
                     ticked = service.timers.tick()
                     say(leader=service._store.is_leader(), ticked=len(ticked))
