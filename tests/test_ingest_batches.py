@@ -130,6 +130,28 @@ def test_a_team_database_stores_in_overlapped_batches_what_a_folder_stores_in_on
         team.store.close()
 
 
+def refusing_x5(pg_dsn: str, table: str, message: str) -> Any:
+    """A migrated team database whose `table` refuses any row for x:5 with `message` (a
+    trigger standing in for a server that gives up), opened as a team."""
+    from crisis_console.core.store.postgres import migrations
+    from crisis_console.core.store.postgres.connection import connect, named
+    from crisis_console.core.store.postgres.team import open_team
+
+    with connect(pg_dsn) as conn:
+        migrations.migrate(conn)
+        conn.execute(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF NEW.key = 'x:5' THEN RAISE EXCEPTION '{message}'; END IF; RETURN NEW; END $$"
+        )
+        conn.execute(
+            named(
+                "CREATE TRIGGER refuse BEFORE INSERT ON {t} FOR EACH ROW EXECUTE FUNCTION refuse()",
+                t=table,
+            )
+        )
+    return open_team(pg_dsn, pool_size=3)
+
+
 def test_a_write_the_database_refuses_stops_the_ingest_with_nothing_left_running(
     pg_dsn: str, triager: Triager
 ) -> None:
@@ -137,20 +159,9 @@ def test_a_write_the_database_refuses_stops_the_ingest_with_nothing_left_running
     raises, no write is left in flight, progress never counted the refused batch, and the
     batch is one transaction: neither its mentions nor its audit records were kept, and
     nothing is left for recovery, while the batches before it stand whole."""
-    from crisis_console.core.store.postgres import migrations
     from crisis_console.core.store.postgres.connection import connect
-    from crisis_console.core.store.postgres.team import open_team
 
-    with connect(pg_dsn) as conn:
-        migrations.migrate(conn)
-        conn.execute(
-            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            "IF NEW.key = 'x:5' THEN RAISE EXCEPTION 'disk full'; END IF; RETURN NEW; END $$"
-        )
-        conn.execute(
-            "CREATE TRIGGER refuse BEFORE INSERT ON mentions FOR EACH ROW EXECUTE FUNCTION refuse()"
-        )
-    team = open_team(pg_dsn, pool_size=3)
+    team = refusing_x5(pg_dsn, "mentions", "disk full")
     try:
         svc = service(team.store, team.audit, triager)
         seen: list[int] = []
@@ -177,21 +188,7 @@ def test_a_batch_whose_commit_fails_leaves_neither_its_mentions_nor_its_records(
     (a trigger on the reminders stands in for the server giving up at the end), the mentions
     already written in the batch go too, as do its audit records. Nothing is stored that the
     chain does not hold."""
-    from crisis_console.core.store.postgres import migrations
-    from crisis_console.core.store.postgres.connection import connect
-    from crisis_console.core.store.postgres.team import open_team
-
-    with connect(pg_dsn) as conn:
-        migrations.migrate(conn)
-        conn.execute(
-            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            "IF NEW.key = 'x:5' THEN RAISE EXCEPTION 'no room for reminders'; END IF; "
-            "RETURN NEW; END $$"
-        )
-        conn.execute(
-            "CREATE TRIGGER refuse BEFORE INSERT ON due FOR EACH ROW EXECUTE FUNCTION refuse()"
-        )
-    team = open_team(pg_dsn, pool_size=3)
+    team = refusing_x5(pg_dsn, "due", "no room for reminders")
     try:
         svc = service(team.store, team.audit, triager)
         with pytest.raises(Exception, match="no room for reminders"):
