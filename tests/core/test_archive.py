@@ -49,6 +49,31 @@ def test_versions_and_tombstones_keep_the_content(
     assert again.duplicates == 1
 
 
+def test_recovery_reads_no_further_than_the_chain_ended_when_it_began(tmp_path: Path) -> None:
+    """What another process appends once recovery has looked at the chain's end is that
+    process's to store (on a shared store, in the same transaction): `logged_past` with
+    `through` leaves it out."""
+    from crisis_console.core.intake.pipeline import logged_past
+    from crisis_console.core.models import StoredMention
+    from crisis_console.core.playbook.playbook_check import load_playbook
+    from crisis_console.core.triage.routing import Triager
+
+    triager = Triager(load_playbook(Path(__file__).parents[2] / "playbooks" / "general.yaml"))
+    log = AuditLog(tmp_path / AUDIT_FILE)
+
+    def logged(n: int) -> AuditEvent:
+        [item] = list(read_jsonl(jsonl(record(str(n), f"post {n}")), "f", NOW))
+        stored = StoredMention(triager.triage(item.mention), NOW)  # type: ignore[union-attr]
+        return AuditEvent("mention.ingested", f"x:{n}", "t", NOW, stored_to_record(stored))
+
+    log.append([logged(1), logged(2)])
+    through = log.last_seq
+    log.append([logged(3)])  # another writer, after recovery read the end
+    assert [s.key for s in logged_past(log, 0, through)[0]] == ["x:1", "x:2"]
+    assert [s.key for s in logged_past(log, 0)[0]] == ["x:1", "x:2", "x:3"]
+    assert logged_past(log, through, through) == ([], False)
+
+
 def test_recovery_applies_what_was_logged_but_not_stored(
     make_service: ServiceFactory, tmp_path: Path
 ) -> None:

@@ -36,10 +36,15 @@ from crisis_console.core.triage.spikes import trigger_keywords
 DEFAULT_BATCH = 500
 
 
-def logged_past(audit: Audit, applied: int) -> tuple[list[StoredMention], bool]:
+def logged_past(
+    audit: Audit, applied: int, through: int | None = None
+) -> tuple[list[StoredMention], bool]:
     """The stored mentions the chain logged after record `applied` (a store's checkpoint),
-    as recovery replays them, and whether any record at all followed it."""
+    and up to record `through` if given, as recovery replays them, and whether any record
+    at all followed it."""
     events = audit.events_after(applied)
+    if through is not None:
+        events = [e for e in events if e["seq"] <= through]
     return [stored_from_record(e["data"]) for e in events if e["action"] in REPLAYED], bool(events)
 
 
@@ -267,11 +272,15 @@ class Ingester:
 
     def recover(self) -> int:
         """Apply the mention events a crash left logged but not stored; return how many."""
-        restored, logged = logged_past(self._audit, self._store.applied)
+        # The chain's end is read before the store's mark: on a shared store, what another
+        # process commits after this is stored by that process (in the same transaction, or
+        # marked until it is), and is not recovery's to replay.
+        through = self._audit.last_seq
+        restored, logged = logged_past(self._audit, self._store.applied, through)
         if logged:
             if not self._store.read_only:
                 self._remind(restored)
-            self._store.replay(restored, applied=self._audit.last_seq)
+            self._store.replay(restored, applied=through)
         return len(restored)
 
     def mark_applied(self) -> None:
