@@ -161,10 +161,10 @@ def ingest(lead: ConsoleService, size: int, tmp: Path, clock: BenchClock, team: 
     parts[0].write_bytes(b"".join(lines[:cut]))
     parts[1].write_bytes(b"".join(lines[cut:]))
     del lines
-    setup = WorkerSetup(tmp / "lead", lead.playbook, clock, team)
+    setup = WorkerSetup(JOBS, tmp / "lead", lead.playbook, clock, team)
     start = time.perf_counter()
     with parts[0].open("rb") as first:
-        spread_report = spread(read_jsonl(first, str(parts[0]), clock()), JOBS, setup)
+        spread_report = spread(read_jsonl(first, str(parts[0]), clock()), setup)
     middle = time.perf_counter()
     with parts[1].open("rb") as last:
         report = lead.ingest(read_jsonl(last, str(parts[1]), clock()))

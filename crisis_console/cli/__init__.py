@@ -221,7 +221,9 @@ def run_ingest(args: argparse.Namespace, clock: Clock) -> int:
         )
     playbook = _playbook(args)
     with open_service(folder, playbook, clock, as_name=args.as_name, db=db) as service:
-        workers = WorkerSetup(folder, playbook, clock, db) if db else None
+        workers = (
+            WorkerSetup(args.jobs, folder, playbook, clock, db) if db and args.jobs > 1 else None
+        )
         return cli_ingest.run(args, service, folder, team.where(db) if db else str(folder), workers)
 
 

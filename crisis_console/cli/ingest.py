@@ -153,8 +153,7 @@ def run(
     workers: WorkerSetup | None = None,
 ) -> int:
     """`where`: the store, as the summary names it (the folder, or the team database);
-    `workers`: how `--jobs` workers open their services (team mode)."""
-    jobs = (args.jobs, workers) if workers is not None and args.jobs > 1 else None
+    `workers`: `--jobs` above 1, and how its workers open their services (team mode)."""
     if args.follow:
         return _follow(Path(args.files[0]), service, folder)
     total = IngestReport()
@@ -162,7 +161,7 @@ def run(
         source = source_name(name)
         if _is_csv(name, args):
             with open_lines(name) as lines:
-                report = _ingest_csv(service, lines, source, args, jobs)
+                report = _ingest_csv(service, lines, source, args, workers)
         elif name == STDIN:
             # A stream: each batch is stored (and so acknowledged) as soon as the pipe pauses,
             # so `collector | crisis-console ingest -` keeps up without waiting for the end.
@@ -171,7 +170,7 @@ def run(
                 report.add(service.ingest_lines(batch.lines, source, batch.first_line))
         else:
             with open_lines(name) as lines:
-                report = _ingest_file(service, lines, source, jobs)
+                report = _ingest_file(service, lines, source, workers)
         print(f"{visible(source)}: {report.summary()}")
         for problem in report.problems:
             err(f"  {problem}")
@@ -182,27 +181,24 @@ def run(
     return 1 if total.rejected else 0
 
 
-Jobs = tuple[int, WorkerSetup]  # `--jobs N` and how its workers open their services
-
-
 def _ingest(
     service: ConsoleService,
     records: Iterable[Parsed | Problem],
     progress: Progress | None,
-    jobs: Jobs | None,
+    workers: WorkerSetup | None,
 ) -> IngestReport:
-    if jobs is None:
+    if workers is None:
         return service.ingest(records, on_progress=progress)
-    return spread(records, *jobs, on_progress=progress)
+    return spread(records, workers, on_progress=progress)
 
 
 def _ingest_file(
-    service: ConsoleService, lines: IO[bytes], source: str, jobs: Jobs | None
+    service: ConsoleService, lines: IO[bytes], source: str, workers: WorkerSetup | None
 ) -> IngestReport:
     progress = _progress(lines, source)
     try:
         counted = progress.counted(lines) if progress else lines
-        return _ingest(service, read_jsonl(counted, source, service.clock()), progress, jobs)
+        return _ingest(service, read_jsonl(counted, source, service.clock()), progress, workers)
     finally:
         if progress:
             progress.finish()
@@ -213,14 +209,14 @@ def _ingest_csv(
     lines: IO[bytes],
     source: str,
     args: argparse.Namespace,
-    jobs: Jobs | None,
+    workers: WorkerSetup | None,
 ) -> IngestReport:
     progress = _progress(lines, source)
     try:
         counted = progress.counted(lines) if progress else lines
         table = open_csv(counted, source, args.csv_mapping, args.csv_adjust, args.encoding)
         print(f"{visible(source)}: {table.layout.describe()}", flush=True)
-        return _ingest(service, table.records(service.clock()), progress, jobs)
+        return _ingest(service, table.records(service.clock()), progress, workers)
     except CsvRefused as exc:
         return IngestReport(problems=exc.problems)
     finally:

@@ -39,9 +39,11 @@ _POLL = 0.2  # seconds between checks that the workers are alive while one is wa
 
 @dataclass(frozen=True)
 class WorkerSetup:
-    """What a worker opens its own service with: the same folder, playbook, clock and team
-    database as the command (the same login: identity is the database's)."""
+    """How many workers, and what each opens its own service with: the same folder,
+    playbook, clock and team database as the command (the same login: identity is the
+    database's)."""
 
+    jobs: int
     folder: Path
     playbook: Playbook
     clock: Clock
@@ -54,15 +56,13 @@ def share(key: str, jobs: int) -> int:
 
 
 def spread(
-    records: Iterable[Parsed | Problem],
-    jobs: int,
-    setup: WorkerSetup,
-    on_progress: Progress | None = None,
+    records: Iterable[Parsed | Problem], setup: WorkerSetup, on_progress: Progress | None = None
 ) -> IngestReport:
-    """Ingest `records` in `jobs` worker processes; return the summed report once every
-    worker has stored its share. Raise `CrisisConsoleError` if a worker fails (once the
-    others have stored what they were given)."""
-    crew = _Crew(setup, jobs, on_progress)
+    """Ingest `records` in `setup.jobs` worker processes; return the summed report once
+    every worker has stored its share. Raise `CrisisConsoleError` if a worker fails (once
+    the others have stored what they were given)."""
+    jobs = setup.jobs
+    crew = _Crew(setup, on_progress)
     try:
         crew.wait_until_ready()
         pending: list[list[Parsed]] = [[] for _ in range(jobs)]
@@ -95,10 +95,10 @@ class _Crew:
     """The worker processes as the reader sees them: handed their chunks, their answers
     heard, their counts summed."""
 
-    def __init__(self, setup: WorkerSetup, jobs: int, on_progress: Progress | None) -> None:
+    def __init__(self, setup: WorkerSetup, on_progress: Progress | None) -> None:
         context = multiprocessing.get_context("spawn")  # never fork a process with threads
         self._answers: Any = context.Queue()
-        self._inboxes: list[Any] = [context.Queue(maxsize=AHEAD) for _ in range(jobs)]
+        self._inboxes: list[Any] = [context.Queue(maxsize=AHEAD) for _ in range(setup.jobs)]
         self._workers: list[SpawnProcess] = [
             context.Process(target=_work, args=(setup, inbox, self._answers, n), daemon=True)
             for n, inbox in enumerate(self._inboxes)

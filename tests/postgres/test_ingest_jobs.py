@@ -84,10 +84,10 @@ def test_a_worker_that_cannot_start_is_named_and_nothing_is_half_done(
     feed = _feed(tmp_path / "feed.jsonl", 300)
     playbook = load_playbook(PLAYBOOK)
     gone = team.dsn("lead").replace(team.logins["lead"], "cc_nobody", 1)  # no such login
-    setup = WorkerSetup(tmp_path / "data", playbook, system_clock, gone)
+    setup = WorkerSetup(2, tmp_path / "data", playbook, system_clock, gone)
     with feed.open("rb") as lines:
         try:
-            spread(read_jsonl(lines, str(feed), NOW), 2, setup)
+            spread(read_jsonl(lines, str(feed), NOW), setup)
         except CrisisConsoleError as exc:
             said = str(exc)
         else:

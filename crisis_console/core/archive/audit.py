@@ -34,7 +34,12 @@ from crisis_console.core.archive.audit_read import (
     read_events,
     record_backwards,
 )
-from crisis_console.core.archive.audit_verify import canonical_json, json_string, verify_file
+from crisis_console.core.archive.audit_verify import (
+    canonical_json,
+    json_object,
+    json_string,
+    verify_file,
+)
 from crisis_console.core.archive.seal import Checkpoint, Head, Seal, read_head
 from crisis_console.core.errors import AuditError
 from crisis_console.core.store.jsonfile import fsync_directory, process_lock, write_atomically
@@ -117,12 +122,10 @@ def chain_parts(event: AuditEvent) -> tuple[bytes, bytes]:
 
 def joined(event: AuditEvent) -> str:
     """`canonical_json(event.data)`, taking the values `event.encoded` has already."""
-    known, data = event.encoded or {}, event.data
-    members = (
-        f"{json_string(k)}:{known[k] if k in known else canonical_json(data[k])}"
-        for k in sorted(data)
+    known = event.encoded or {}
+    return json_object(
+        {k: known[k] if k in known else canonical_json(v) for k, v in event.data.items()}
     )
-    return "{" + ",".join(members) + "}"
 
 
 def chain_lines(events: Sequence[AuditEvent], seq: int, prev: str) -> tuple[list[bytes], int, str]:

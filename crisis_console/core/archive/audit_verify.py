@@ -32,6 +32,11 @@ def json_string(value: Any) -> str:
     return encode_basestring(value) if isinstance(value, str) else canonical_json(value)
 
 
+def json_object(members: Mapping[str, str]) -> str:
+    """`canonical_json` of an object whose values are encoded already (by key)."""
+    return "{" + ",".join(f"{json_string(k)}:{members[k]}" for k in sorted(members)) + "}"
+
+
 def canonical(record: Mapping[str, Any]) -> bytes:
     return canonical_json({k: v for k, v in record.items() if k != "hash"}).encode()
 

@@ -29,7 +29,7 @@ from crisis_console.core.models import (
     stored_from_record,
     stored_to_record,
 )
-from crisis_console.core.store.contract import fingerprint
+from crisis_console.core.store.contract import fingerprint, stored_fingerprint
 from crisis_console.core.store.due import Due
 from crisis_console.core.triage.spikes import trigger_keywords
 
@@ -93,7 +93,7 @@ class _Batch:
     events: list[AuditEvent] = field(default_factory=list)
     fresh: list[StoredMention] = field(default_factory=list)  # mentions new to the store
     authors: Counter[str] = field(default_factory=Counter)  # new posts per author
-    encoded: dict[str, str] = field(default_factory=dict)  # each pending record's JSON, by key
+    encoded: dict[str, dict[str, str]] = field(default_factory=dict)  # records' values' JSON
 
 
 @dataclass(slots=True)
@@ -105,12 +105,6 @@ class _Known:
     prints: dict[str, int]
     authors: dict[str, int]
     existing: dict[str, StoredMention]
-
-
-def _stored_print(stored: StoredMention) -> int:
-    """The fingerprint the store will keep for `stored` once it is saved."""
-    text = stored.triage.mention.text
-    return fingerprint({"mention": {"text": text}, "deleted_at": stored.deleted_at})
 
 
 class Ingester:
@@ -175,7 +169,7 @@ class Ingester:
                 if author in wanted:
                     authors[author] = authors.get(author, 0) + posts
             prints.update(
-                (p.mention.key, _stored_print(earlier[p.mention.key]))
+                (p.mention.key, stored_fingerprint(earlier[p.mention.key]))
                 for p in batch
                 if p.mention.key in earlier
             )
@@ -263,10 +257,7 @@ class Ingester:
         # recovery after a crash rebuilds the store from these events. Its JSON is made once,
         # for the store and the chain both.
         record = stored_to_record(stored)
-        members = {key: canonical_json(value) for key, value in record.items()}
-        batch.encoded[stored.key] = (
-            "{" + ",".join(f'"{k}":{members[k]}' for k in sorted(members)) + "}"
-        )
+        members = batch.encoded[stored.key] = {k: canonical_json(v) for k, v in record.items()}
         data = {"source": f"{parsed.source}:{parsed.line}", **record}
         return AuditEvent(action, stored.key, self._ctx.me, self._ctx.clock(), data, members)
 

@@ -22,6 +22,9 @@ from crisis_console.core.store.inbox import InboxFilter, InboxPage, InboxRow
 from crisis_console.core.store.state_tables import StateStore
 from crisis_console.core.triage.spikes import Interval
 
+# By mention key, its stored record's values as JSON, by field (`MentionStore.save`).
+Encoded = Mapping[str, Mapping[str, str]]
+
 
 def author_key_of(mention_record: Mapping[str, Any]) -> str:
     return f"{mention_record['platform']}:{mention_record['author']}"
@@ -88,12 +91,13 @@ class MentionStore(Protocol):
         self,
         items: Sequence[StoredMention],
         applied: int | None = None,
-        encoded: Mapping[str, str] | None = None,
+        encoded: Encoded | None = None,
     ) -> None:
         """Insert or replace each item by key, all in one durable write; `applied` is the
-        audit sequence number these changes were logged under. `encoded`: items' records
-        (`stored_to_record`) as JSON, by key, where the caller has made them already; a
-        backend that keeps JSON may take them instead of encoding again."""
+        audit sequence number these changes were logged under. `encoded`: by item key, the
+        values of its record (`stored_to_record`) as `canonical_json` writes them, where the
+        caller has made them already; a backend that keeps JSON may take them instead of
+        encoding again."""
         ...
 
     def all(self) -> list[StoredMention]:
@@ -184,6 +188,13 @@ class MentionStore(Protocol):
     def close(self) -> None:
         """Release the folder; the store is unusable afterwards."""
         ...
+
+
+def stored_fingerprint(stored: StoredMention) -> int:
+    """`fingerprint` of `stored`'s record, without making the record."""
+    return fingerprint(
+        {"mention": {"text": stored.triage.mention.text}, "deleted_at": stored.deleted_at}
+    )
 
 
 def fingerprint(record: Mapping[str, Any]) -> int:

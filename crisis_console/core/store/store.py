@@ -40,7 +40,7 @@ from crisis_console.core.models import StoredMention, stored_from_record, stored
 from crisis_console.core.store import segment_index
 from crisis_console.core.store.buckets import DEFAULT_LIMIT
 from crisis_console.core.store.columns import Query
-from crisis_console.core.store.contract import MentionStore, fingerprint
+from crisis_console.core.store.contract import Encoded, MentionStore, fingerprint
 from crisis_console.core.store.directory import Directory
 from crisis_console.core.store.due import DueIndex
 from crisis_console.core.store.inbox import InboxIndex, InboxRow, row_from_record
@@ -297,7 +297,7 @@ class TinyDBStore:
         self,
         items: Sequence[StoredMention],
         applied: int | None = None,
-        encoded: Mapping[str, str] | None = None,  # a folder keeps records, not their JSON
+        encoded: Encoded | None = None,  # a folder keeps records, not their JSON
     ) -> None:
         if self.read_only:
             raise StoreError(f"{self.folder} was opened read-only")

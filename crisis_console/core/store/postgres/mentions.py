@@ -13,9 +13,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from crisis_console.core.archive.audit_verify import canonical_json
+from crisis_console.core.archive.audit_verify import canonical_json, json_object
 from crisis_console.core.models import StoredMention, stored_from_record, stored_to_record
-from crisis_console.core.store.contract import fingerprint
+from crisis_console.core.store.contract import Encoded, stored_fingerprint
 from crisis_console.core.store.inbox import SEARCH_CHARS, URGENCY_RANK, searchable
 from crisis_console.core.store.postgres.connection import Jsonb, autocommit
 from crisis_console.core.store.postgres.inbox import PgInbox
@@ -61,19 +61,19 @@ _UPSERT = (
 )
 
 
-def _row(stored: StoredMention, encoded: str | None) -> tuple[Any, ...]:
-    """The mention's row, in the order of `_COLUMNS`: its record (`encoded`, its JSON, if
-    the caller made it), and the columns the inbox reads (what `segment_index.entry` takes
-    from a record), taken from the mention itself."""
+def _row(stored: StoredMention, encoded: Mapping[str, str] | None) -> tuple[Any, ...]:
+    """The mention's row, in the order of `_COLUMNS`: its record (from `encoded`, its
+    values' JSON, if the caller made them), and the columns the inbox reads (what
+    `segment_index.entry` takes from a record), taken from the mention itself."""
     t = stored.triage
     m, c, route = t.mention, t.classification, t.route
     platform = m.platform.value
-    record = canonical_json(stored_to_record(stored)) if encoded is None else encoded
+    record = canonical_json(stored_to_record(stored)) if encoded is None else json_object(encoded)
     return (
         m.key,
         platform,
         f"{platform}:{m.author}",
-        _signed(fingerprint({"mention": {"text": m.text}, "deleted_at": stored.deleted_at})),
+        _signed(stored_fingerprint(stored)),
         URGENCY_RANK[c.urgency.value],
         t.deadline,
         m.created_at,
@@ -103,7 +103,7 @@ class PgMentions:
         items: Sequence[StoredMention],
         applied: int | None = None,
         everything: bool = False,
-        encoded: Mapping[str, str] | None = None,
+        encoded: Encoded | None = None,
     ) -> None:
         """Insert or replace each item by key in one transaction, and clear the marks of
         their audit events up to `applied` (`everything`: every mark up to it, recovery's).

@@ -9,13 +9,14 @@ process could change, and every conditional write is atomic in the database.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from crisis_console.core.models import StoredMention
 from crisis_console.core.store import segment_index
+from crisis_console.core.store.contract import Encoded
 from crisis_console.core.store.postgres.connection import (
     Connection,
     DriverError,
@@ -92,7 +93,7 @@ class PgStore:
         self,
         items: Sequence[StoredMention],
         applied: int | None = None,
-        encoded: Mapping[str, str] | None = None,
+        encoded: Encoded | None = None,
     ) -> None:
         self._mentions.save(items, applied, encoded=encoded)
 
