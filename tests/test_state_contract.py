@@ -22,6 +22,7 @@ from crisis_console.core.replies.reply_model import APPROVED, PENDING, Reply
 from crisis_console.core.store.due import Due
 from crisis_console.core.store.state_tables import Claim
 from crisis_console.core.store.store import TinyDBStore
+from crisis_console.core.store.tables import LeaseRefused, LeaseTerms
 from tests.conftest import NOW, race
 
 RACERS = 6
@@ -83,16 +84,22 @@ def test_of_racing_claims_exactly_one_wins_and_the_others_see_who(backend: Backe
 
 
 def test_a_lease_renews_expires_and_is_taken_over_by_its_own_rules(backend: Backend) -> None:
-    claims = backend.store().state.claims
+    store = backend.store()
+    claims = store.state.claims
     mins = [NOW + timedelta(minutes=m) for m in range(40)]
-    logged: list[str] = []
-    assert (
-        claims.take(Claim("x:1", "maya", mins[0], mins[10]), log=lambda: logged.append("1")) is None
-    )
-    assert logged == ["1"] and claims.current("x:1", mins[0]) is not None
+
+    def log(tag: str) -> Callable[[], None]:
+        """What goes with a lease (its reminder), written with it or not at all."""
+        return lambda: store.due.add([Due(NOW, "lease", tag)])
+
+    def logged() -> list[str]:
+        return [d.key for d in store.due.due(mins[39]) if d.kind == "lease"]
+
+    assert claims.take(Claim("x:1", "maya", mins[0], mins[10]), log=log("1")) is None
+    assert logged() == ["1"] and claims.current("x:1", mins[0]) is not None
     assert claims.take(Claim("x:1", "maya", mins[0], mins[10])) is None
-    blocked = claims.take(Claim("x:1", "sam", mins[5], mins[15]), log=lambda: logged.append("2"))
-    assert blocked is not None and blocked.holder == "maya" and logged == ["1"]
+    blocked = claims.take(Claim("x:1", "sam", mins[5], mins[15]), log=log("2"))
+    assert blocked is not None and blocked.holder == "maya" and logged() == ["1"]
     assert claims.take(Claim("x:1", "maya", mins[8], mins[20])) is None  # renewed
     # The reminder of the first lease comes due: the renewal is kept.
     assert claims.expire(["x:1", "x:absent"], mins[12]) == []
@@ -101,10 +108,8 @@ def test_a_lease_renews_expires_and_is_taken_over_by_its_own_rules(backend: Back
     assert claims.current("x:1", mins[20]) is None
     # Run out without being expired: the next claimant takes it, and logs it.
     claims.take(Claim("x:2", "maya", mins[0], mins[10]))
-    assert (
-        claims.take(Claim("x:2", "sam", mins[10], mins[20]), log=lambda: logged.append("3")) is None
-    )
-    assert logged == ["1", "3"] and claims.current("x:2", mins[11]).holder == "sam"
+    assert claims.take(Claim("x:2", "sam", mins[10], mins[20]), log=log("3")) is None
+    assert sorted(logged()) == ["1", "3"] and claims.current("x:2", mins[11]).holder == "sam"
     # maya's release, decided on while she held it, arrives after sam took it: it stays his.
     assert claims.release("x:2", "maya") is False
     assert claims.current("x:2", mins[11]).holder == "sam"
@@ -113,6 +118,25 @@ def test_a_lease_renews_expires_and_is_taken_over_by_its_own_rules(backend: Back
     # A lead's take-over takes a live lease.
     assert claims.take(Claim("x:2", "lead", mins[12], mins[30]), force=True) is None
     assert claims.holders(mins[13]) == {"x:2": "lead"}
+
+
+def test_a_lease_is_taken_only_on_its_terms_as_they_stand_when_it_is_written(
+    backend: Backend,
+) -> None:
+    store = backend.store()
+    claims, lease = store.state.claims, Claim("x:1", "maya", NOW, NOW + timedelta(minutes=10))
+    written = lambda: store.due.add([Due(NOW, "lease", "x:1")])  # noqa: E731
+    with pytest.raises(LeaseRefused, match="no mention x:1") as refused:
+        claims.take(lease, log=written, terms=LeaseTerms("x:1"))
+    assert refused.value.level is None
+    # A level raised by another process is the level the lease is checked against.
+    backend.store().state.crisis.set({"level": 2})
+    with pytest.raises(LeaseRefused, match="level 2") as refused:
+        claims.take(lease, log=written, terms=LeaseTerms(None, frozenset({0, 1})))
+    assert refused.value.level == 2
+    assert claims.current("x:1", NOW) is None and store.due.due(NOW) == []
+    assert claims.take(lease, log=written, terms=LeaseTerms(None, frozenset({2, 3}))) is None
+    assert claims.current("x:1", NOW) is not None and len(store.due.due(NOW)) == 1
 
 
 def test_a_breach_and_an_alarm_are_raised_once_however_many_race(backend: Backend) -> None:

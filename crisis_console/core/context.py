@@ -15,7 +15,7 @@ import functools
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import Any, Concatenate, NoReturn, ParamSpec, Protocol, TypeVar
 
 from crisis_console.core.actions import Action, Permission
 from crisis_console.core.archive.audit import Audit, AuditEvent
@@ -91,12 +91,32 @@ class OperatorContext:
         roles may do `action` at the level in force (`permissions.allowed`; `extra`: roles
         allowed for this subject, such as a checklist step's owner)."""
         level = self.level_number()
+        if not self.may(action, level, extra):
+            self.refuse(action, subject, level, extra)
+
+    def may(self, action: Permission, level: int, extra: frozenset[Role] = frozenset()) -> bool:
+        """Whether one of the operator's roles may do `action` at crisis level `level`."""
         roles = allowed(action, self.playbook, level) | extra
-        if Role.LEAD in self.operator.roles or self.operator.roles & roles:
-            return
+        return Role.LEAD in self.operator.roles or bool(self.operator.roles & roles)
+
+    def levels_allowing(self, action: Permission) -> frozenset[int] | None:
+        """The playbook's crisis levels at which the operator may do `action`, for a write
+        that checks the level in force as it is made (a claim); None when every level
+        allows it, and nothing need be checked."""
+        numbers = [level.number for level in self.playbook.levels] or [0]
+        levels = frozenset(n for n in numbers if self.may(action, n))
+        return None if len(levels) == len(numbers) else levels
+
+    def refuse(
+        self, action: Permission, subject: str, level: int, extra: frozenset[Role] = frozenset()
+    ) -> NoReturn:
+        """Audit the refusal of `action` at `level` and raise `PermissionDenied`, naming the
+        roles that may."""
+        roles = allowed(action, self.playbook, level) | extra
         who = self.operator.describe()
         self.record(Action.REFUSED, subject, action=action, operator=who, level=level)
-        at = f" at level {level} ({self.level().name})" if self.level().crisis else ""
+        named = self.playbook.level(level)
+        at = f" at level {level} ({named.name})" if named.crisis else ""
         raise PermissionDenied(
             f"{who} may not {action.replace('_', ' ')}{at}: it needs {who_may(roles)}"
         )

@@ -40,14 +40,16 @@ class Timers:
         self.lock = desk.lock
         self.backlog = False  # whether the last tick left items due for the next
 
-    def _event(self, action: Action, subject: str, data: Mapping[str, Any]) -> AuditEvent:
+    def _event(
+        self, action: Action, subject: str, data: Mapping[str, Any], at: datetime | None = None
+    ) -> AuditEvent:
         """A timer's record: the system's doing, not the operator whose process ran it
-        (named as `ticked_by`)."""
+        (named as `ticked_by`), at `at` (default: now)."""
         return AuditEvent(
             action,
             subject,
             TIMERS_ACTOR,
-            self.desk.clock(),
+            at or self.desk.clock(),
             {**data, "ticked_by": self.desk.ctx.me},
         )
 
@@ -165,23 +167,29 @@ class Timers:
         # One read of what is overdue, not a mention built for each: a crisis has a thousand
         # fall due a minute. (Those breached already are rare here; `add_new` leaves them out.)
         overdue = self._store.overdue_among(dict.fromkeys(keys), now)
+        at = now.isoformat()
         records = {
-            key: {"at": now.isoformat(), "queue": queue, "deadline": deadline.isoformat()}
+            key: {"at": at, "queue": queue, "deadline": deadline.isoformat()}
             for key, (queue, deadline) in overdue.items()
         }
-        added = breaches.add_new(  # once per mention, atomically, the audit record first
-            records,
-            lambda new: self._audit.append(
+
+        def log(new: Mapping[str, Any]) -> None:
+            logged = self.desk.clock()
+            self._audit.append(
                 [
                     self._event(
                         Action.SLA_BREACHED,
                         k,
                         {"queue": records[k]["queue"], "deadline": records[k]["deadline"]},
+                        logged,
                     )
                     for k in new
                 ]
-            ),
-        )
+            )
+
+        added = breaches.add_new(
+            records, log
+        )  # once per mention, atomically, the audit record first
         if not added:
             return []
         by_queue = Counter(Role(overdue[key][0]) for key in added)

@@ -8,7 +8,6 @@ record names the hash of the playbook it was made under (`StampedAudit`).
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -58,8 +57,14 @@ class StampedAudit:
         return self._inner.last_seq
 
     def append(self, events: Sequence[AuditEvent]) -> int:
+        stamp = self._stamp  # (built directly: `dataclasses.replace` costs 4 us an event)
         return self._inner.append(
-            [replace(e, data={**e.data, "playbook": self._stamp}) for e in events]
+            [
+                AuditEvent(
+                    e.action, e.subject, e.actor, e.at, {**e.data, "playbook": stamp}, e.encoded
+                )
+                for e in events
+            ]
         )
 
     def events(self) -> Iterator[dict[str, Any]]:

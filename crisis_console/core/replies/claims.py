@@ -15,6 +15,7 @@ from crisis_console.core.context import OperatorContext, synchronized
 from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.store.due import Due
 from crisis_console.core.store.state_tables import Claim
+from crisis_console.core.store.tables import LeaseRefused, LeaseTerms
 
 DEFAULT_LEASE_MINUTES = 30
 __all__ = ["DEFAULT_LEASE_MINUTES", "Claim", "ClaimConflict", "ClaimDesk"]
@@ -38,10 +39,16 @@ class ClaimDesk:
         return self._store.state.claims.current(key, self._ctx.clock())
 
     def _take(
-        self, key: str, event: Action, force: bool = False, **data: str
+        self,
+        key: str,
+        event: Action,
+        force: bool = False,
+        levels: frozenset[int] | None = None,
+        **data: str,
     ) -> tuple[Claim, Claim | None]:
-        """(the claim asked for, the claim in its way or None if it was stored). Once the
-        claim will be stored, and before it is: its lease's reminder (the timers drop the
+        """(the claim asked for, the claim in its way or None if it was stored); the store
+        checks `levels` and that the mention is stored as it writes (`ClaimTable.take`).
+        Written with the claim, or not at all: its lease's reminder (the timers drop the
         claim when it runs out) and the audit record (`event`, with `data`)."""
         now = self._ctx.clock()
         claim = Claim(key, self._ctx.operator.name, now, now + self.lease)
@@ -50,7 +57,12 @@ class ClaimDesk:
             self._store.due.add([Due(claim.expires, "claim", key)])
             self._audit_event(event, key, **data, expires=claim.expires.isoformat())
 
-        return claim, self._store.state.claims.take(claim, force, log)
+        try:
+            return claim, self._store.state.claims.take(claim, force, log, LeaseTerms(key, levels))
+        except LeaseRefused as refused:
+            if refused.level is None:
+                raise ValueError(f"no mention {key}") from None
+            raise
 
     def _audit_event(self, event: Action, key: str, **data: str) -> None:
         me = self._ctx.operator.name
@@ -58,11 +70,23 @@ class ClaimDesk:
 
     @synchronized
     def claim(self, key: str) -> Claim:
-        """Claim (or renew) a mention for the operator."""
-        self._ctx.require(Permission.CLAIM, key)
-        if key not in self._store:
-            raise ValueError(f"no mention {key}")
-        claim, blocked = self._take(key, Action.CLAIM)
+        """Claim (or renew) a mention for the operator. That the operator may claim at the
+        level in force, and that the mention is stored, are checked as the claim is written
+        (one statement in team mode): a level raised a moment before is never missed."""
+        levels = self._ctx.levels_allowing(Permission.CLAIM)
+        while True:
+            if levels is not None and not levels:
+                self._ctx.require(Permission.CLAIM, key)  # refused at every level
+            try:
+                claim, blocked = self._take(key, Action.CLAIM, levels=levels)
+                break
+            except LeaseRefused as refused:
+                level = refused.level if refused.level is not None else 0
+                if not self._ctx.may(Permission.CLAIM, level):
+                    self._ctx.refuse(Permission.CLAIM, key, level)
+                # A level this playbook does not name (another playbook set it), which reads
+                # as the nearest below, where a claim is allowed: allowed at it too.
+                levels = (levels or frozenset()) | {level}
         if blocked is not None:
             self._audit_event(Action.REFUSED, key, action="claim", held_by=blocked.holder)
             raise ClaimConflict(

@@ -33,7 +33,14 @@ from typing import Any
 from crisis_console.core.crisis.crisis_state import Alarm, AlarmSummary, alarm_from, alarm_record
 from crisis_console.core.replies.reply_model import APPROVED, FAILED, PENDING, SENDING, Reply
 from crisis_console.core.store.buckets import DEFAULT_LIMIT, Record
-from crisis_console.core.store.tables import Tables, TableSet, anywhere
+from crisis_console.core.store.tables import (
+    CRISIS,
+    NO_TERMS,
+    LeaseTerms,
+    Tables,
+    TableSet,
+    anywhere,
+)
 
 IN_PROGRESS = frozenset({PENDING, APPROVED, FAILED, SENDING})
 
@@ -72,16 +79,20 @@ class ClaimTable:
         return claim if claim.expires > now else None
 
     def take(
-        self, claim: Claim, force: bool = False, log: Callable[[], object] | None = None
+        self,
+        claim: Claim,
+        force: bool = False,
+        log: Callable[[], object] | None = None,
+        terms: LeaseTerms = NO_TERMS,
     ) -> Claim | None:
         """Store `claim` if the mention is free, its lease has expired, or the holder already
         holds it (a renewal); `force` takes it from anyone (a lead's take-over). Returns the
-        claim that stood in the way, or None when `claim` was stored. `log` runs before the
-        write, once it will happen (the audit record first)."""
-
+        claim that stood in the way, or None when `claim` was stored. `terms` are checked in
+        the same atomic step (else `LeaseRefused`, nothing written). `log` writes what goes
+        with the claim (the audit record first): kept only if the claim is stored."""
         journaled = self._tables.journaled(log) if log is not None else None
         stored, current = self._tables.take_lease("claims", claim.key, claim.record(), force,
-                                                  journaled)  # fmt: skip
+                                                  journaled, terms)  # fmt: skip
         if stored or current is None:
             return None
         return Claim.from_record(claim.key, current)
@@ -107,7 +118,7 @@ class OnceTable:
     """Things that happen once per key: an SLA breach, a spike suggestion."""
 
     def __init__(self, tables: TableSet, name: str) -> None:
-        self._tables, self._table = tables, tables.table(name)
+        self._tables, self._name, self._table = tables, name, tables.table(name)
 
     def add_new(
         self,
@@ -115,14 +126,8 @@ class OnceTable:
         log: Callable[[Mapping[str, Record]], object] | None = None,
     ) -> dict[str, Record]:
         """Store the records whose key is not yet stored; return those (the new ones).
-        `log(new)` runs before they are written (the audit record first)."""
-        with self._tables.lock:
-            known = self._table.get_many(records)
-            fresh = {k: dict(r) for k, r in records.items() if k not in known}
-            if fresh and log is not None:
-                self._tables.journaled(lambda: log(fresh))()
-            self._table.apply(fresh)
-        return fresh
+        `log(new)` writes their audit records, with them or before them (`insert_new`)."""
+        return self._tables.insert_new(self._name, records, log)
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self._table.get(key) is not None
@@ -318,10 +323,10 @@ class Singleton:
         self._table = tables.table(name)
 
     def get(self) -> Record | None:
-        return self._table.get("current")
+        return self._table.get(CRISIS[1])
 
     def set(self, record: Record) -> None:
-        self._table.apply({"current": record})
+        self._table.apply({CRISIS[1]: record})
 
 
 class TemplateApprovals:
@@ -373,7 +378,7 @@ class StateStore:
             OnceTable(tables, "spikes"),
             ReplyTable(tables),
             TemplateApprovals(tables),
-            Singleton(tables, "crisis"),
+            Singleton(tables, CRISIS[0]),
             Singleton(tables, "playbook"),
             Singleton(tables, "roster"),
         )

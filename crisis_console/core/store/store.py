@@ -102,7 +102,9 @@ class TinyDBStore:
             self._live_ids = {doc["id"]: doc.doc_id for doc in docs}
             self._index_live(docs)
             # Opened once the segments are known: records about a mention sit beside it.
-            self._tables = Tables(folder / STATE_DIR, read_only, state_limit, self._partition_of)
+            self._tables = Tables(
+                folder / STATE_DIR, read_only, state_limit, self._partition_of, self.__contains__
+            )
             self.state = StateStore.over(self._tables)
             if not read_only:
                 self._tables.repair_partitions(n[: -len(".json")] for n in self._archive_names())

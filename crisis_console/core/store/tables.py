@@ -13,10 +13,12 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.store.buckets import DEFAULT_LIMIT, BucketTable, Record
 from crisis_console.core.store.jsonfile import read_json, write_atomically
 from crisis_console.core.store.partitioned import LIVE, PartitionedTable
@@ -25,6 +27,40 @@ JOURNAL = "journal.json"
 Changes = dict[str, tuple[dict[str, Record], list[str]]]
 BY_MENTION = frozenset({"alarms", "open_alarms", "breaches", "answers", "reply_index"})
 Table = BucketTable | PartitionedTable
+CRISIS = ("crisis", "current")  # the table and key of the crisis state (its `level`)
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseTerms:
+    """What must still hold at the moment a lease is taken, checked in the same atomic step
+    as the take, not read before it: `mention` is stored (None: no mention to check), and
+    the crisis level in force is one of `levels` (None: any level)."""
+
+    mention: str | None = None
+    levels: frozenset[int] | None = None
+
+
+NO_TERMS = LeaseTerms()
+
+
+class LeaseRefused(CrisisConsoleError):
+    """A lease's terms did not hold when it was to be taken; nothing was written. `level`
+    is the level in force when it was the level that refused, None when the mention is not
+    stored."""
+
+    def __init__(self, message: str, level: int | None = None) -> None:
+        super().__init__(message)
+        self.level = level
+
+
+def check_terms(terms: LeaseTerms, stored: bool, crisis: Record | None) -> None:
+    """Raise `LeaseRefused` unless `terms` hold (a folder's check, under its lock; the team
+    database checks them in the statement that takes the lease)."""
+    if terms.mention is not None and not stored:
+        raise LeaseRefused(f"no mention {terms.mention}")
+    level = int(crisis["level"]) if crisis else 0
+    if terms.levels is not None and level not in terms.levels:
+        raise LeaseRefused(f"not allowed at crisis level {level}", level)
 
 
 class KeyedTable(Protocol):
@@ -57,8 +93,20 @@ class TableSet(Protocol):
     def stats(self) -> dict[str, int]: ...
     def journaled(self, log: Callable[[], object]) -> Callable[[], object]: ...
     def take_lease(
-        self, name: str, key: str, lease: Record, force: bool, log: Callable[[], object] | None
+        self,
+        name: str,
+        key: str,
+        lease: Record,
+        force: bool,
+        log: Callable[[], object] | None,
+        terms: LeaseTerms = NO_TERMS,
     ) -> tuple[bool, Record | None]: ...
+    def insert_new(
+        self,
+        name: str,
+        records: Mapping[str, Record],
+        log: Callable[[Mapping[str, Record]], object] | None = None,
+    ) -> dict[str, Record]: ...
     def expire_leases(self, name: str, keys: Iterable[str], now: datetime) -> list[str]: ...
     def release_lease(self, name: str, key: str, holder: str) -> bool: ...
 
@@ -79,7 +127,8 @@ def anywhere(key: str) -> str:
 
 class Tables:
     """Named tables under one folder, and batches that span several of them. `locate` names
-    the store segment that holds a mention (for the tables in `BY_MENTION`)."""
+    the store segment that holds a mention (for the tables in `BY_MENTION`); `stored` tells
+    whether the store holds a mention (a lease's terms)."""
 
     def __init__(
         self,
@@ -87,8 +136,10 @@ class Tables:
         read_only: bool = False,
         limit: int = DEFAULT_LIMIT,
         locate: Callable[[str], str] = anywhere,
+        stored: Callable[[str], bool] = lambda key: True,
     ) -> None:
         self.folder, self.read_only, self.limit, self.locate = folder, read_only, limit, locate
+        self.stored = stored
         self.lock = threading.RLock()  # one conditional write at a time, across tables
         self._tables: dict[str, Table] = {}
         journal = folder / JOURNAL
@@ -154,16 +205,43 @@ class Tables:
             self.table(name).write_unjournaled(put, delete)
 
     def take_lease(
-        self, name: str, key: str, lease: Record, force: bool, log: Callable[[], object] | None
+        self,
+        name: str,
+        key: str,
+        lease: Record,
+        force: bool,
+        log: Callable[[], object] | None,
+        terms: LeaseTerms = NO_TERMS,
     ) -> tuple[bool, Record | None]:
-        """Store `lease` under `key` in table `name` if `lease_free`; (stored?, the record
-        that stood in the way or None). `log` runs before the write, once it will happen."""
+        """Store `lease` under `key` in table `name` if `terms` hold (else `LeaseRefused`,
+        nothing written) and `lease_free`; (stored?, the record that stood in the way or
+        None). `log` runs before the write, once it will happen; its writes are kept only
+        with the lease's (in a folder it runs only then)."""
 
         def free(current: Record | None) -> bool:
             return lease_free(current, lease, force)
 
         with self.lock:
+            crisis = self.table(CRISIS[0]).get(CRISIS[1]) if terms.levels is not None else None
+            check_terms(terms, terms.mention is None or self.stored(terms.mention), crisis)
             return self.table(name).replace_if(key, free, lease, log)
+
+    def insert_new(
+        self,
+        name: str,
+        records: Mapping[str, Record],
+        log: Callable[[Mapping[str, Record]], object] | None = None,
+    ) -> dict[str, Record]:
+        """Store in table `name` the records whose key it does not hold yet; return those
+        (the new ones). `log(new)` runs before they are written (the audit record first)."""
+        with self.lock:
+            table = self.table(name)
+            known = table.get_many(records)
+            fresh = {k: dict(r) for k, r in records.items() if k not in known}
+            if fresh and log is not None:
+                log(fresh)
+            table.apply(fresh)
+        return fresh
 
     def expire_leases(self, name: str, keys: Iterable[str], now: datetime) -> list[str]:
         """Remove these leases where they have run out by `now` (a renewal may have

@@ -93,6 +93,10 @@ class PgSession:
         failure raised with SQLSTATE CC001 (the audit chain's) becomes an `AuditError`."""
         self._unit.last.append((query, params))
 
+    def in_unit(self) -> bool:
+        """Whether the thread is inside a unit of work."""
+        return self._unit.conn is not None
+
     def joins_unit(self) -> bool:
         """Whether an audit append now belongs to the thread's unit of work."""
         return self._unit.journal and self._unit.conn is not None

@@ -9,6 +9,7 @@ under `tables.lock`, which here is a transaction holding an advisory lock (`sess
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 
@@ -16,21 +17,18 @@ from psycopg import sql
 
 from crisis_console.core.store.buckets import Record
 from crisis_console.core.store.filetable import write_if
-from crisis_console.core.store.postgres.connection import Jsonb
+from crisis_console.core.store.postgres.connection import DriverError, Jsonb
 from crisis_console.core.store.postgres.session import PgSession, StateLock
+from crisis_console.core.store.tables import NO_TERMS, LeaseRefused, LeaseTerms
 
 Changes = dict[str, tuple[dict[str, Record], list[str]]]
 
-# A lease (a claim) taken in one statement: the conflicting row is locked and the condition
-# (`tables.lease_free`) read on its latest version, so two takers never both win; no state
-# lock is held, so a claim waits on nothing but the same mention's other takers.
-_TAKE_LEASE = (
-    "INSERT INTO state (tbl, key, record) VALUES (%(tbl)s, %(key)s, %(lease)s) "
-    "ON CONFLICT (tbl, key) DO UPDATE SET record = EXCLUDED.record "
-    "WHERE %(force)s OR state.record->>'holder' = EXCLUDED.record->>'holder' "
-    "OR (state.record->>'expires')::timestamptz <= (EXCLUDED.record->>'since')::timestamptz "
-    "RETURNING true"
-)
+# A lease (a claim) taken with its terms in one statement (migration 0008): the mention, the
+# level in force and whether the lease is free are read as it is written. It raises a
+# refusal, so it is sent with the lease's reminder, audit record and COMMIT in one pipeline:
+# one round trip, and nothing of a refused lease is written.
+_TAKE_LEASE = "SELECT lease_take(%s, %s, %s, %s, %s, %b::integer[])"
+_HELD, _NO_MENTION, _NOT_AT_LEVEL = "CC002", "CC003", "CC004"
 # A look-up of each key through the primary key, whatever the statistics say: a planner that
 # believed a table's breaches few (analysed before a backlog of half a million) filtered all of
 # them for a thousand keys (15 s at 1M). `OFFSET 0` keeps each probe a subquery of its own.
@@ -42,10 +40,38 @@ _EXPIRE_LEASES = (
     "DELETE FROM state WHERE tbl = %s AND key = ANY(%b) "
     "AND (record->>'expires')::timestamptz <= %s RETURNING key"
 )
+# Records go to the server as JSON text, an array in binary, each parsed there: psycopg's
+# Jsonb dumper, element by element, was most of a tick's breach upsert (14 ms a thousand).
 _UPSERT = (
-    "INSERT INTO state (tbl, key, record) SELECT %s, k, r FROM unnest(%b::text[], %b::jsonb[]) "
-    "AS u (k, r) ON CONFLICT (tbl, key) DO UPDATE SET record = EXCLUDED.record"
+    "INSERT INTO state (tbl, key, record) SELECT %s, k, r::jsonb "
+    "FROM unnest(%b::text[], %b::text[]) AS u (k, r) "
+    "ON CONFLICT (tbl, key) DO UPDATE SET record = EXCLUDED.record"
 )
+# Keys in sorted order, so that two processes inserting overlapping batches wait on each
+# other's rows in the same order (no deadlock); the keys inserted come back.
+_INSERT_NEW = (
+    "INSERT INTO state (tbl, key, record) SELECT %s, k, r::jsonb "
+    "FROM unnest(%b::text[], %b::text[]) AS u (k, r) ORDER BY k "
+    "ON CONFLICT (tbl, key) DO NOTHING RETURNING key"
+)
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def _texts(records: Iterable[Record]) -> list[str]:
+    return [_JSON.encode(r) for r in records]
+
+
+def _refusal(error: DriverError) -> Record:
+    """The record of the lease in the way, from `lease_take`'s refusal; a refusal of its
+    terms becomes `LeaseRefused`; any other failure is raised as it is."""
+    detail = error.diag.message_detail or ""
+    if error.sqlstate == _HELD:
+        return dict(json.loads(detail))
+    if error.sqlstate == _NOT_AT_LEVEL:
+        raise LeaseRefused(error.diag.message_primary or "", int(detail)) from None
+    if error.sqlstate == _NO_MENTION:
+        raise LeaseRefused(error.diag.message_primary or "") from None
+    raise error
 
 
 class PgTable:
@@ -99,8 +125,7 @@ class PgTable:
             return
         with self._session.connection() as conn, conn.cursor() as cur:
             if put:  # one statement for the whole batch (a thousand breaches in a tick)
-                records = [Jsonb(dict(r)) for r in put.values()]
-                cur.execute(_UPSERT, (self.name, list(put), records))
+                cur.execute(_UPSERT, (self.name, list(put), _texts(put.values())))
             if deleted:
                 cur.execute(
                     "DELETE FROM state WHERE tbl = %s AND key = ANY(%b)", (self.name, deleted)
@@ -166,24 +191,54 @@ class PgTables:
         return joined
 
     def take_lease(
-        self, name: str, key: str, lease: Record, force: bool, log: Callable[[], object] | None
+        self,
+        name: str,
+        key: str,
+        lease: Record,
+        force: bool,
+        log: Callable[[], object] | None,
+        terms: LeaseTerms = NO_TERMS,
     ) -> tuple[bool, Record | None]:
-        """`Tables.take_lease` as one conditional statement, with `log`'s audit record in
-        its transaction (the record and the lease commit together, or neither)."""
-        params = {"tbl": name, "key": key, "lease": Jsonb(dict(lease)), "force": force}
-        while True:
-            with self._session.unit() as conn:
-                if conn.execute(_TAKE_LEASE, params).fetchone() is not None:
+        """`Tables.take_lease` as one statement with `log`'s writes and the COMMIT, all
+        sent in one round trip (`PgSession.send_last`); a refusal aborts the rest of it.
+        Inside a caller's unit of work, the statement runs at once, in a savepoint."""
+        levels = sorted(terms.levels) if terms.levels is not None else None
+        params = (name, key, Jsonb(dict(lease)), force, terms.mention, levels)
+        try:
+            if self._session.in_unit():
+                with self._session.connection() as conn, conn.transaction():
+                    conn.execute(_TAKE_LEASE, params)
                     if log is not None:
                         with self._session.journaled():
                             log()
-                    return True, None
-                row = conn.execute(
-                    "SELECT record FROM state WHERE tbl = %s AND key = %s", (name, key)
-                ).fetchone()
-                if row is not None:
-                    return False, dict(row[0])
-            # The lease in the way was released between the two statements: take it again.
+            else:
+                with self._session.unit():
+                    self._session.send_last(_TAKE_LEASE, params)
+                    if log is not None:
+                        with self._session.journaled():
+                            log()  # its statements follow the take's, or are never run
+        except DriverError as refused:
+            return False, _refusal(refused)
+        return True, None
+
+    def insert_new(
+        self,
+        name: str,
+        records: Mapping[str, Record],
+        log: Callable[[Mapping[str, Record]], object] | None = None,
+    ) -> dict[str, Record]:
+        """`Tables.insert_new` as one statement (the primary key decides which are new,
+        however many processes insert at once), `log`'s audit records sent with its COMMIT:
+        both commit, or neither."""
+        if not records:
+            return {}
+        with self._session.unit() as conn:
+            rows = conn.execute(_INSERT_NEW, (name, list(records), _texts(records.values())))
+            fresh = {key: dict(records[key]) for (key,) in rows.fetchall()}
+            if fresh and log is not None:
+                with self._session.journaled():
+                    log(fresh)
+        return fresh
 
     def expire_leases(self, name: str, keys: Iterable[str], now: datetime) -> list[str]:
         """`Tables.expire_leases` as one conditional delete: a renewal committed before it

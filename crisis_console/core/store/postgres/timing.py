@@ -24,6 +24,8 @@ from crisis_console.core.triage.spikes import Interval
 # reminders already handled were deleted (autovacuum off, or not yet round): believing most
 # rows due, it read the whole table, dead rows and all, every tick (40-120 ms at 1M).
 CLEAR = "DELETE FROM due WHERE ctid = ANY(ARRAY(SELECT ctid FROM due WHERE at <= %s ORDER BY at))"
+_DUE = "SELECT at, kind, key FROM due WHERE at <= %s ORDER BY at, id LIMIT %s"
+_DUE_AT = "SELECT at, kind, key FROM due WHERE at = %s ORDER BY id"
 _INSERT = (  # reminders sent with a unit's commit: one statement, however many
     "INSERT INTO due (at, kind, key) "
     "SELECT * FROM unnest(%b::timestamptz[], %b::text[], %b::text[])"
@@ -55,16 +57,12 @@ class PgDueIndex:
     def due(self, now: datetime, limit: int | None = None) -> list[Due]:
         """Those due at or before `now`, oldest first (with `limit`: the oldest `limit` and
         any due at the same moment as the last of those)."""
-        with self._session.connection() as conn:
-            if limit is not None:
-                last = conn.execute(
-                    "SELECT at FROM due WHERE at <= %s ORDER BY at OFFSET %s LIMIT 1",
-                    (now, limit - 1),
-                ).fetchone()
-                now = min(now, last[0]) if last else now
-            rows = conn.execute(
-                "SELECT at, kind, key FROM due WHERE at <= %s ORDER BY at, id", (now,)
-            ).fetchall()
+        with self._session.single() as conn:
+            rows = conn.execute(_DUE, (now, limit)).fetchall()  # LIMIT NULL: all
+            if limit is not None and len(rows) >= limit:  # and the rest of the last moment
+                last = rows[-1][0]
+                rows = [r for r in rows if r[0] < last]
+                rows += conn.execute(_DUE_AT, (last,)).fetchall()
         self.stats["entries_read"] += len(rows)
         return [Due(at, kind, key) for at, kind, key in rows]
 
