@@ -39,3 +39,24 @@ def test_a_claim_and_its_audit_record_commit_as_one_and_a_refusal_alone(team: Te
         refusal_tx = inserted_by(team, logged, "refused")
         assert refusal_tx != claim_tx
         assert team.run("lead", "audit", "verify").returncode == 0
+
+
+def test_claims_won_and_refused_in_turn_leave_the_connections_fit_for_the_next(
+    team: Team,
+) -> None:
+    """A refusal aborts the claim's pipeline after its first statement: a statement psycopg
+    would have prepared further on, on its sixth use, was taken for prepared though the
+    server never saw it, and every later claim on that connection failed with 'prepared
+    statement "_pg3_1" does not exist' (the soak test's claim races)."""
+    assert team.run("lead", "team", "set", team.logins["maya"], "social").returncode == 0
+    posts = [record(str(n), f"Where is my parcel {n}?") for n in range(41)]
+    with (
+        service_for(team.dsn("lead"), team.folder) as lead,
+        service_for(team.dsn("maya"), team.folder) as maya,
+    ):
+        lead.ingest(read_jsonl(jsonl(*posts), "a.jsonl", NOW))
+        maya.claims.claim("x:0")
+        for n in range(1, 41):  # past psycopg's threshold for preparing, on each connection
+            assert lead.claims.claim(f"x:{n}").holder == team.logins["lead"]
+            with pytest.raises(ClaimConflict):
+                lead.claims.claim("x:0")

@@ -74,19 +74,12 @@ class ClaimDesk:
         level in force, and that the mention is stored, are checked as the claim is written
         (one statement in team mode): a level raised a moment before is never missed."""
         levels = self._ctx.levels_allowing(Permission.CLAIM)
-        while True:
-            if levels is not None and not levels:
-                self._ctx.require(Permission.CLAIM, key)  # refused at every level
-            try:
-                claim, blocked = self._take(key, Action.CLAIM, levels=levels)
-                break
-            except LeaseRefused as refused:
-                level = refused.level if refused.level is not None else 0
-                if not self._ctx.may(Permission.CLAIM, level):
-                    self._ctx.refuse(Permission.CLAIM, key, level)
-                # A level this playbook does not name (another playbook set it), which reads
-                # as the nearest below, where a claim is allowed: allowed at it too.
-                levels = (levels or frozenset()) | {level}
+        if levels is not None and not levels:
+            self._ctx.require(Permission.CLAIM, key)  # refused at every level
+        try:
+            claim, blocked = self._take(key, Action.CLAIM, levels=levels)
+        except LeaseRefused as refused:  # by the level (`_take` raises a missing mention)
+            self._ctx.refuse(Permission.CLAIM, key, refused.level or 0)
         if blocked is not None:
             self._audit_event(Action.REFUSED, key, action="claim", held_by=blocked.holder)
             raise ClaimConflict(
@@ -107,7 +100,7 @@ class ClaimDesk:
     def release(self, key: str) -> Claim | None:
         """Give up the claim on `key` (another's: lead only); return the claim released, or
         None when there was none to release. A mention the store does not hold is refused."""
-        if self._store.get(key) is None:
+        if key not in self._store:
             raise ValueError(f"no mention {key}")
         current = self.holder(key)
         if current is None:

@@ -23,6 +23,7 @@ CONNECT_SECONDS = 5
 
 Connection = psycopg.Connection[Any]
 __all__ = [
+    "IDLE",
     "Connection",
     "DriverError",
     "Jsonb",
@@ -36,6 +37,7 @@ __all__ = [
     "shown",
 ]
 DriverError = psycopg.Error
+IDLE = psycopg.pq.TransactionStatus.IDLE  # a connection with no transaction open
 Pool = ConnectionPool
 
 

@@ -10,6 +10,7 @@ decide, write) is one transaction that no other process can interleave with.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from typing import Any
 
 from crisis_console.core.errors import AuditError
 from crisis_console.core.store.postgres.connection import (
+    IDLE,
     Connection,
     DriverError,
     Pool,
@@ -151,10 +153,33 @@ class PgSession:
 
 
 def _commit_with(conn: Connection, last: list[tuple[str, Sequence[Any]]]) -> None:
-    with conn.pipeline():
-        for query, params in last:
-            conn.execute(query, params)
-        conn.commit()
+    """`last` and the COMMIT in one round trip; a failure rolls the whole unit back.
+
+    A unit that has sent nothing yet sends `last` alone, in autocommit, as one pipeline:
+    PostgreSQL runs the statements before a pipeline's Sync as one implicit transaction,
+    committed at the Sync, or at the first error rolled back whole, nothing after it run.
+    (psycopg's own BEGIN would be a round trip of its own, waited for before the rest; and
+    an explicit one would leave a refusal's transaction to be rolled back in another.)"""
+    fresh = conn.info.transaction_status == IDLE
+    if fresh:
+        conn.autocommit = True
+    try:
+        with conn.pipeline():
+            for query, params in last:
+                # Never prepared: a statement psycopg prepares on its sixth use is taken for
+                # prepared even when a refusal before it in the pipeline (a claim's) meant
+                # the server never parsed it, and every later use fails ("prepared
+                # statement ... does not exist"; tests/postgres/test_claim_transaction.py).
+                conn.execute(query, params, prepare=False)
+            if not fresh:
+                conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(DriverError):  # (a broken connection: the pool drops it)
+            conn.rollback()  # (nothing to do after an implicit transaction)
+        raise
+    finally:
+        with contextlib.suppress(DriverError):
+            conn.autocommit = False
 
 
 class StateLock:
