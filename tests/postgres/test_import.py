@@ -58,6 +58,13 @@ def test_a_folder_crosses_whole_and_verifies(
         assert team.audit.verify().ok
         assert (team.store.state.crisis.get() or {}).get("level") == level.level
         assert team.store.due.pending() == source.due.pending()
+        # Analysed as it lands: the planner knows the tables are not empty.
+        with connect(pg_dsn) as conn:
+            analysed = conn.execute(
+                "SELECT count(*) FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+                "AND relname IN ('mentions', 'state', 'audit') AND last_analyze IS NOT NULL"
+            ).fetchone()
+        assert analysed == (3,)
         for where in (InboxFilter(status="all"), InboxFilter(), InboxFilter(status="answered")):
             team_page, folder_page = (
                 team.store.inbox.page(where, 0, 50),

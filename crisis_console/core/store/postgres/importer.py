@@ -83,7 +83,15 @@ def import_folder(
         _roster(folder / TEAM_FILE, team, done)
     finally:
         store.close()
+    _analyse(team)
     return done
+
+
+def _analyse(team: Team) -> None:
+    """Statistics for what was carried across, as autovacuum would gather them later: until
+    then the planner would take the new tables for empty and read them whole."""
+    with team.store.session.single() as conn:
+        conn.execute("ANALYZE mentions, state, due, volume, audit, audit_unapplied")
 
 
 def _require_empty(team: Team) -> None:
