@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from textual import work
+from textual.worker import get_current_worker
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -41,6 +42,7 @@ from crisis_console.tui.screens.reports import ReportsScreen
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 
 TIMER_SECONDS = 10  # alarms, SLA breaches, checklist and spikes are checked this often
+BACKLOG_PAUSE = 0.25  # seconds between two chunks of a backlog (each ~0.1 s of work)
 OUTBOX_SECONDS = 1.0  # how soon a queued reply goes out, and a retry is noticed
 FOLLOW_CHUNK = 500  # lines per ingest call: the service lock is held about a tenth of a second
 FOLLOW_PROBLEMS_SHOWN = 3  # a followed file's bad lines in the toast; the rest are counted
@@ -148,8 +150,16 @@ class CrisisConsoleApp(App[None]):
 
     @work(thread=True, exclusive=True, group="timers")
     def run_timers(self) -> None:
-        # A chunk at a time: between chunks, the operator's actions take the lock.
-        self.service.timers.tick_all()
+        """The timers, a chunk of what is due at a time (`Timers.tick`): between chunks the
+        operator's actions take the service's lock, and a pause leaves the screen the CPU,
+        so a console that opens on an hour's backlog works it off without a sluggish
+        screen (a filter took 60 ms instead of 22 at a million mentions without it)."""
+        worker, timers = get_current_worker(), self.service.timers
+        timers.tick()
+        while timers.backlog and not worker.is_cancelled:
+            if self._stop_following.wait(BACKLOG_PAUSE):
+                return  # closing
+            timers.tick()
         self.call_from_thread(self.refresh_state)
 
     @work(thread=True, exclusive=True, group="outbox")
