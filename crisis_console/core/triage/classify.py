@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from crisis_console.core.models import Category, Classification, Mention, SentimentLabel, Urgency
-from crisis_console.core.playbook.playbook import Playbook
+from crisis_console.core.playbook.playbook import CategoryRule, Playbook
+from crisis_console.core.triage.harm import HARM_CATEGORIES, HarmDetector, shipped_detector
 from crisis_console.core.triage.sentiment import Reading, SentimentModel
 from crisis_console.core.triage.terms import Hit, TermIndex, Words, blank
 from crisis_console.core.triage.vader import VaderScorer
@@ -43,6 +44,15 @@ class _TextVerdict:
     reasons: tuple[str, ...]
 
 
+def _missing_harm_rules(playbook: Playbook) -> list[CategoryRule]:
+    have = {rule.category for rule in playbook.categories}
+    return [
+        CategoryRule(category, Urgency.CRITICAL, True, (), sentiment_weight=-3)
+        for category in HARM_CATEGORIES
+        if category not in have
+    ]
+
+
 def _quoted(words: list[str]) -> str:
     """'a', 'b' — each once, in order."""
     return ", ".join(f'"{w}"' for w in dict.fromkeys(words))
@@ -51,9 +61,19 @@ def _quoted(words: list[str]) -> str:
 class Classifier:
     """Classifies mentions under one playbook. Build once; `classify` is pure."""
 
-    def __init__(self, playbook: Playbook, vader: VaderScorer | None = None) -> None:
+    def __init__(
+        self,
+        playbook: Playbook,
+        vader: VaderScorer | None = None,
+        harm: HarmDetector | None = None,
+    ) -> None:
         self._playbook = playbook
         self._sentiment = SentimentModel(playbook, vader)
+        self._harm = harm if harm is not None else shipped_detector()
+        # Risk of harm is judged in the playbook's order of categories (a journalist asking
+        # about a fire is press); a category of harm the playbook lacks still escalates.
+        self._rules = [*playbook.categories, *_missing_harm_rules(playbook)]
+        self._rank = {rule.category: rank for rank, rule in enumerate(self._rules)}
         self._benign = TermIndex(((p, 0) for p in playbook.benign_phrases), ())
         # Category terms (payload: their rank) and service terms (payload: their weight) in
         # one index, so each post is scanned once for both.
@@ -87,14 +107,16 @@ class Classifier:
     def _judge_text(self, text: str) -> _TextVerdict:
         lowered = text.lower().replace("\u2019", "'").replace("\u2018", "'")
         words = Words.of(lowered)
-        idioms = self._benign.find(lowered, words, with_negation=False)
+        idioms = [(h.start, h.end) for h in self._benign.find(lowered, words, with_negation=False)]
+        idioms += self._harm.idioms(lowered, words)
         reasons: list[str] = []
         if idioms:
-            found = _quoted([lowered[h.start : h.end] for h in idioms])
+            found = _quoted([lowered[start:end] for start, end in sorted(idioms)])
             reasons.append(f"harmless idiom ignored: {found}")
             # Scored and matched without the idioms: VADER reads "killer" as hostile.
             lowered = blank(lowered, idioms)
             words = Words.of(lowered)
+        harms = self._harm.find(lowered, words)
         hits = self._terms.find(lowered, words)
         service = [
             Hit(h.start, h.end, h.term, h.payload.value, h.negated_by)
@@ -112,12 +134,16 @@ class Classifier:
                 reasons.append(f'negated, ignored: "{phrase}"')
             else:
                 by_rank.setdefault(int(hit.payload.value), []).append(lowered[hit.start : hit.end])
+        for harm in harms:
+            reasons.append(harm.reason())
+            if not harm.ignored:
+                by_rank.setdefault(self._rank[harm.kind.category], []).append(harm.text)
         if self._complaint_rank is not None and reading.failures:
             # A service failure ("on hold", "never arrived") is a complaint term too.
             by_rank.setdefault(self._complaint_rank, []).extend(reading.failures)
         tone = reading.sentiment.label
         for rank in sorted(by_rank):
-            rule = self._playbook.categories[rank]
+            rule = self._rules[rank]
             matched = _quoted(by_rank[rank])
             if tone not in rule.tones:
                 reasons.append(

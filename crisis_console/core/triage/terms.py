@@ -27,7 +27,7 @@ _CLAUSE_END = re.compile(r"[.!?;,:\n]")
 
 
 NUMBER = "<n>"
-_NUMBER_PATTERN = (
+NUMBER_PATTERN = (
     r"(?:\d+(?:[.,]\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
     r"twelve|fifteen|twenty|thirty|forty|fifty|sixty|ninety|several|a few|a couple of)"
 )
@@ -36,7 +36,7 @@ _NUMBER_PATTERN = (
 def term_pattern(term: str) -> str:
     """A term as a regex: whole words only; `*` is a word-suffix wildcard (`refund*`) and
     `<n>` any number, in digits or words (`for <n> hours`)."""
-    body = re.escape(term).replace(r"\*", r"\w*").replace(re.escape(NUMBER), _NUMBER_PATTERN)
+    body = re.escape(term).replace(r"\*", r"\w*").replace(re.escape(NUMBER), NUMBER_PATTERN)
     start = r"(?<!\w)" if term[0].isalnum() or term.startswith(NUMBER) else ""
     end = r"(?!\w)" if term[-1].isalnum() or term[-1] == "*" or term.endswith(NUMBER) else ""
     return start + body + end
@@ -158,11 +158,12 @@ class TermIndex(Generic[T]):
         return ""
 
 
-def blank(text: str, hits: Sequence[Hit[T]]) -> str:
-    """`text` with each hit replaced by spaces of the same length, so offsets still line up."""
-    if not hits:
+def blank(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """`text` with each span (start, end) replaced by spaces of the same length, so offsets
+    still line up."""
+    if not spans:
         return text
     chars = list(text)
-    for hit in hits:
-        chars[hit.start : hit.end] = " " * (hit.end - hit.start)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
     return "".join(chars)
