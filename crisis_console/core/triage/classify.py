@@ -12,12 +12,13 @@ What depends on the text alone is cached, so a retweet storm is classified once.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from crisis_console.core.models import Category, Classification, Mention, SentimentLabel, Urgency
 from crisis_console.core.playbook.playbook import CategoryRule, Playbook
 from crisis_console.core.triage.harm import HARM_CATEGORIES, HarmDetector, shipped_detector
+from crisis_console.core.triage.language import SCORED, LanguageDetector, name_of
 from crisis_console.core.triage.sentiment import Reading, SentimentModel
 from crisis_console.core.triage.terms import Hit, TermIndex, Words, blank
 from crisis_console.core.triage.vader import VaderScorer
@@ -42,6 +43,20 @@ class _TextVerdict:
     urgency: Urgency
     escalate: bool
     reasons: tuple[str, ...]
+
+
+def _language_reason(language: str) -> str:
+    if language in SCORED:
+        return f"written in {name_of(language)}: read with its own words"
+    return f"language {name_of(language)}: needs a human read (no vocabulary for it)"
+
+
+def _read_by_a_person(language: str, verdict: _TextVerdict) -> _TextVerdict:
+    """A post in a language triage has no words for is never left at low urgency."""
+    if language in SCORED or verdict.urgency.rank <= Urgency.NORMAL.rank:
+        return verdict
+    why = "raised to normal: a person must read it"
+    return replace(verdict, urgency=Urgency.NORMAL, reasons=(*verdict.reasons, why))
 
 
 def _missing_harm_rules(playbook: Playbook) -> list[CategoryRule]:
@@ -70,6 +85,7 @@ class Classifier:
         self._playbook = playbook
         self._sentiment = SentimentModel(playbook, vader)
         self._harm = harm if harm is not None else shipped_detector()
+        self._languages = LanguageDetector()
         # Risk of harm is judged in the playbook's order of categories (a journalist asking
         # about a fire is press); a category of harm the playbook lacks still escalates.
         self._rules = [*playbook.categories, *_missing_harm_rules(playbook)]
@@ -118,12 +134,17 @@ class Classifier:
             words = Words.of(lowered)
         harms = self._harm.find(lowered, words)
         hits = self._terms.find(lowered, words)
+        language = self._languages.language(words, lowered)
         service = [
             Hit(h.start, h.end, h.term, h.payload.value, h.negated_by)
             for h in hits
             if h.payload.service
         ]
         reading = self._sentiment.read(lowered if idioms else text, lowered, words, service)
+        foreign_failures: list[str] = []
+        if language != "en":
+            reading, foreign_failures = self._foreign_tone(reading, lowered, words, language)
+            reasons.append(_language_reason(language))
 
         by_rank: dict[int, list[str]] = {}
         for hit in hits:
@@ -138,9 +159,11 @@ class Classifier:
             reasons.append(harm.reason())
             if not harm.ignored:
                 by_rank.setdefault(self._rank[harm.kind.category], []).append(harm.text)
-        if self._complaint_rank is not None and reading.failures:
+        if self._complaint_rank is not None and (reading.failures or foreign_failures):
             # A service failure ("on hold", "never arrived") is a complaint term too.
-            by_rank.setdefault(self._complaint_rank, []).extend(reading.failures)
+            by_rank.setdefault(self._complaint_rank, []).extend(
+                [*reading.failures, *foreign_failures]
+            )
         tone = reading.sentiment.label
         for rank in sorted(by_rank):
             rule = self._rules[rank]
@@ -155,13 +178,29 @@ class Classifier:
                 why = f"{rule.category.value} posts count as {lean}"
                 reading = self._sentiment.shift(reading, rule.sentiment_weight, why)
             head = f"{rule.category.value}: matched {matched}"
-            return _TextVerdict(
+            return _read_by_a_person(language, _TextVerdict(
                 reading, rule.category, rule.urgency, rule.escalate,
                 (head, *reading.reasons, *reasons),
-            )  # fmt: skip
+            ))  # fmt: skip
         category, urgency = self._playbook.fallback[tone]
         head = f"{category.value}: no category term matched; the tone is {tone.value}"
-        return _TextVerdict(reading, category, urgency, False, (head, *reading.reasons, *reasons))
+        verdict = _TextVerdict(
+            reading, category, urgency, False, (head, *reading.reasons, *reasons)
+        )
+        return _read_by_a_person(language, verdict)
+
+    def _foreign_tone(
+        self, reading: Reading, lowered: str, words: Words, language: str
+    ) -> tuple[Reading, list[str]]:
+        """VADER reads English only: a post in another language we have words for is scored
+        by its complaint and praise words (its complaint words make it a complaint)."""
+        tone = self._harm.tone(lowered, words, language)
+        if not tone:
+            return reading, []
+        listed = ", ".join(f'"{shown}"' for shown, _ in tone)
+        weight = sum(w for _, w in tone)
+        reading = self._sentiment.shift(reading, weight, f"{name_of(language)} tone: {listed}")
+        return reading, [shown for shown, w in tone if w < 0]
 
     def _raise_for_reach(
         self, mention: Mention, verdict: _TextVerdict, reasons: list[str]

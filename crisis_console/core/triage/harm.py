@@ -24,6 +24,7 @@ from crisis_console.core.playbook.yamlfile import load_yaml
 from crisis_console.core.triage.phrases import PatternError, PhraseIndex, compile_pattern, fold
 from crisis_console.core.triage.terms import WORD, Words
 
+COMPLAINT_WEIGHT, PRAISE_WEIGHT = -2.0, 2.0  # in VADER's units (its "bad" is -2.5)
 WINDOW = 4  # words before a match that can negate it or make it hypothetical
 _CLAUSE_END = re.compile(r"[.!?;,:\n]")
 # A negation that negates something else: "can't stop thinking about ending it all".
@@ -81,6 +82,8 @@ class Vocabulary:
     hypotheticals: frozenset[str]
     benign: tuple[str, ...]
     kinds: tuple[tuple[HarmKind, tuple[str, ...]], ...]  # each kind and its patterns
+    complaint: tuple[str, ...] = ()  # a customer's tone, for a language VADER cannot read
+    praise: tuple[str, ...] = ()
 
     @property
     def elided(self) -> tuple[str, ...]:
@@ -120,6 +123,12 @@ def read_vocabulary(text: str, file: str) -> Vocabulary:
                 line = doc.line_of((*where, "patterns", n))
                 problems.append(Problem(file, line, f"kinds.{name}.patterns", str(exc)))
         kinds.append((KINDS[name], tuple(patterns)))
+    for section in ("benign", "complaint", "praise"):
+        for n, pattern in enumerate(data.get(section) or ()):
+            try:
+                compile_pattern(str(pattern))
+            except PatternError as exc:
+                problems.append(Problem(file, doc.line_of((section, n)), section, str(exc)))
     if problems:
         raise PlaybookError(problems)
     return Vocabulary(
@@ -128,6 +137,8 @@ def read_vocabulary(text: str, file: str) -> Vocabulary:
         frozenset(fold(str(w).lower()) for w in data.get("hypotheticals") or ()),
         tuple(str(b) for b in data.get("benign") or ()),
         tuple(kinds),
+        tuple(str(c) for c in data.get("complaint") or ()),
+        tuple(str(c) for c in data.get("praise") or ()),
     )
 
 
@@ -151,6 +162,32 @@ class HarmDetector:
         self._benign = PhraseIndex(
             (compile_pattern(phrase), None) for v in self.vocabularies for phrase in v.benign
         )
+        self._tones = {
+            v.language: PhraseIndex(
+                [(compile_pattern(c), (COMPLAINT_WEIGHT, v)) for c in v.complaint]
+                + [(compile_pattern(c), (PRAISE_WEIGHT, v)) for c in v.praise]
+            )
+            for v in self.vocabularies
+            if v.complaint or v.praise
+        }
+
+    def tone(self, lowered: str, words: Words, language: str) -> list[tuple[str, float]]:
+        """The complaint (negative) and praise (positive) words of `language` in the text,
+        each once, not negated: (the words as written, their weight in VADER units)."""
+        index = self._tones.get(language)
+        if index is None:
+            return []
+        folded, words = _folded(lowered, words)
+        found: dict[str, tuple[str, float]] = {}
+        covered_to = -1
+        for hit in index.find(folded, words):
+            if hit.start < covered_to:
+                continue
+            covered_to = hit.end
+            weight, vocabulary = hit.payload
+            if hit.pattern not in found and not _why_not(folded, hit.start, vocabulary):
+                found[hit.pattern] = (lowered[hit.start : hit.end], weight)
+        return list(found.values())
 
     def idioms(self, lowered: str, words: Words) -> list[tuple[int, int]]:
         """Where the harmless idioms and jokes are (to blank before matching)."""
