@@ -22,6 +22,14 @@ from crisis_console.core.triage.evaluate import (
     read_labelled,
     row_mention,
 )
+from crisis_console.core.triage.harm_eval import (
+    Scored,
+    evaluate_harm,
+    format_harm,
+    kind_of,
+    kinds_named,
+    language_of,
+)
 from crisis_console.core.triage.routing import Triager
 
 
@@ -32,7 +40,14 @@ def add_commands(commands: Any) -> None:
     evaluate.add_argument("file", help="labelled CSV, or JSONL (.jsonl)")
     evaluate.add_argument("--text", required=True, metavar="FIELD", help="the column with the post")
     evaluate.add_argument("--label", required=True, metavar="FIELD", help="the gold-label column")
-    evaluate.add_argument("--task", choices=sorted(TASK_LABELS), default="sentiment")
+    evaluate.add_argument(
+        "--task",
+        choices=[*sorted(TASK_LABELS), "harm"],
+        default="sentiment",
+        help="harm: the label names the kind of harm, or is empty for none; prints the "
+        "risk-of-harm recall per kind and per language (the 'language' field) and the "
+        "false escalations",
+    )
     evaluate.add_argument(
         "--map",
         nargs="*",
@@ -57,6 +72,8 @@ def run_eval(args: argparse.Namespace, playbook: Playbook, out: IO[str]) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise CrisisConsoleError(f"cannot read {path}: no such file")
+    if args.task == "harm":
+        return _run_harm(args, path, Triager(playbook), out)
     triager, mapping = Triager(playbook), _label_map(args.map)
     known = TASK_LABELS[args.task]
     pairs: list[tuple[str, str]] = []
@@ -84,11 +101,41 @@ def run_eval(args: argparse.Namespace, playbook: Playbook, out: IO[str]) -> int:
         out.write(json.dumps(result.to_json(), indent=2) + "\n")
     else:
         out.write(format_evaluation(result))
+    _report_skipped(skipped)
+    return 0 if pairs else 1
+
+
+def _report_skipped(skipped: list[Problem]) -> None:
     for problem in skipped[:20]:
         err(f"skipped {problem}")
     if len(skipped) > 20:
         err(f"... and {len(skipped) - 20} more skipped rows")
-    return 0 if pairs else 1
+
+
+def _run_harm(args: argparse.Namespace, path: Path, triager: Triager, out: IO[str]) -> int:
+    scored: list[tuple[str, Scored]] = []
+    skipped: list[Problem] = []
+    mapping = _label_map(args.map)
+    for row in read_labelled(path, args.text, args.label, empty_label=True):
+        if not isinstance(row, LabelledRow):
+            skipped.append(row)
+            continue
+        try:
+            gold = kind_of(mapping.get(row.label, row.label))
+        except ValueError as exc:
+            skipped.append(Problem(str(path), row.line, args.label, visible(str(exc))))
+            continue
+        c = triager.triage(row_mention(row, system_clock())).classification
+        row_id = str(row.fields.get("id") or f"line {row.line}")
+        found = Scored(gold, language_of(row.fields), c.escalate, tuple(kinds_named(c)))
+        scored.append((row_id, found))
+    result = evaluate_harm(scored)
+    if args.json:
+        out.write(json.dumps(result.to_json(), indent=2) + "\n")
+    else:
+        out.write(format_harm(result, len(skipped)))
+    _report_skipped(skipped)
+    return 0 if scored else 1
 
 
 def format_evaluation(e: Evaluation) -> str:

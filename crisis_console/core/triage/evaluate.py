@@ -104,8 +104,11 @@ def evaluate(pairs: Iterable[tuple[str, str]], task: str, labels: Iterable[str] 
     return Evaluation(task, len(pairs), _ratio(correct, len(pairs)), macro, classes, confusion)
 
 
-def read_labelled(path: Path, text_field: str, label_field: str) -> Iterator[LabelledRow | Problem]:
-    """Rows of a labelled CSV or JSONL file (chosen by extension; `.jsonl`/`.ndjson` = JSONL)."""
+def read_labelled(
+    path: Path, text_field: str, label_field: str, empty_label: bool = False
+) -> Iterator[LabelledRow | Problem]:
+    """Rows of a labelled CSV or JSONL file (chosen by extension; `.jsonl`/`.ndjson` = JSONL).
+    With `empty_label`, a row without a label is read with the label "" (no harm, say)."""
     file = str(path)
     lines = path.read_bytes().splitlines(keepends=True)
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
@@ -120,10 +123,10 @@ def read_labelled(path: Path, text_field: str, label_field: str) -> Iterator[Lab
         text, label = record.get(text_field), record.get(label_field)
         if not isinstance(text, str) or not text.strip():
             yield Problem(file, line, text_field, "missing or empty text")
-        elif label is None or str(label).strip() == "":
+        elif (label is None or str(label).strip() == "") and not empty_label:
             yield Problem(file, line, label_field, "missing label")
         else:
-            yield LabelledRow(line, text, str(label).strip().lower(), record)
+            yield LabelledRow(line, text, str(label or "").strip().lower(), record)
 
 
 def _jsonl_records(lines: Iterable[bytes], file: str) -> Iterator[tuple[int, Any] | Problem]:
