@@ -10,6 +10,7 @@ as every post did before.
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -30,20 +31,27 @@ NAMES = {
 SURE = 0.6  # the detector's probability below which a post counts as English
 MIN_WORDS = 3  # fewer words than this: too short to tell ("ok", "no way!!")
 
-# English's commonest words: a post with enough of them is English without further ado.
-# English's commonest words, less those other languages share ("no", "me", "a", "in",
-# "do", "so", "an", "am", "is"): a post with enough of them is English without further ado.
+# English's commonest words, less those other languages share: a post with enough of
+# them is English without further ado.
 ENGLISH = frozenset(
     """the and or but are was were be been being i you he she it we they him her them my
-    your his its our their this that these those of on at for with from by about into than
+    your his its our their this that these those of at for with from by about into than
     then there here what when where why how who which not yes does did have has had will
     would can could should just all any some get got go going gone again still very really
     too also only even more most much many thanks thank please lol omg im i'm it's don't
     can't won't didn't doesn't isn't wasn't you're that's i've i'll what's there's let's
     out up down now today tomorrow yesterday ordered anyone someone something nothing day
-    days hours week month two after before over since because never ever always same other
-    new good great bad worst best love hate""".split()
+    days hours week month two three after before over since because never ever always same
+    other new good great bad worst best love hate like want need came says said sent
+    arrived back every another without next last first time keep off found working order
+    mine your yours our ours my me if one way well know think make made take took see saw
+    look looks help tried try still customer service refund delivery phone account app
+    free price food check support update box minutes night morning year weeks""".split()
 )
+# Words English shares with other languages ("a", "in", "no", "me"): they count towards a
+# post's English words only beside one of the words above.
+SHARED = frozenset("a an in on to is as am do so no me he we".split())
+_NOT_WORDS = re.compile(r"https?://\S+|www\.\S+|[@#]\w+")  # links, handles and tags
 
 
 class LanguageDetector:
@@ -55,11 +63,13 @@ class LanguageDetector:
         self._lock = threading.Lock()
 
     def language(self, words: Words, text: str) -> str:
+        if _NOT_WORDS.search(text):
+            words = Words.of(_NOT_WORDS.sub(" ", text))
         plain = [w for w in words.words if w.isalpha()]
         if len(plain) < MIN_WORDS:
             return "en"
         english = sum(1 for w in plain if w in ENGLISH)
-        if english >= 2 and english * 4 >= len(plain):
+        if english and (english + sum(1 for w in plain if w in SHARED)) * 3 >= len(plain):
             return "en"
         code, probability = self._identifier().classify(text)
         return str(code) if probability >= SURE else "en"

@@ -13,9 +13,9 @@ two shards of glass in", and `glass|shard* ~2 in|inside|into` matches "glass pie
 A match never crosses the end of a sentence or clause (`.`, `!`, `?`, `;`, a line break).
 
 `PhraseIndex` files each pattern under the first words of the phrases of one of its parts
-(the part with the fewest, all plain words), so a text is tested only against the patterns
-whose words it holds; a pattern with no such part is tested when the text holds one of its
-first part's stems. The text given to `find` must be lower-cased.
+(the rarest, cheapest part), whole words or word beginnings (`stem*`), so a text is tested
+only against the patterns whose words it holds. The text given to `find` must be
+lower-cased.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from crisis_console.core.triage.terms import NUMBER, NUMBER_PATTERN, Words
+from crisis_console.core.triage.terms import NUMBER, NUMBER_PATTERN, WORD, Words
 
 T = TypeVar("T")
 
@@ -36,7 +36,6 @@ MAX_GAP = 8
 _GAP = re.compile(r"^~(\d*)$")
 _SEPARATOR = r"[^\w.!?;\n]+"  # between two words of one clause
 _ANY_WORD = r"[\w']+"
-_PLAIN_WORD = re.compile(r"^\w+(?:'\w+)*$")  # as `terms.WORD` finds it in a text
 
 
 def _fold_table() -> dict[int, str]:
@@ -66,12 +65,23 @@ class PatternError(ValueError):
     """A pattern that cannot be read; the message says what is wrong with it."""
 
 
+Keys = tuple[frozenset[str], tuple[str, ...]]  # (whole words, word beginnings)
+
+
 @dataclass(frozen=True, slots=True)
 class Pattern:
     text: str  # as written
     source: str  # its regex
-    anchor: tuple[str, ...]  # a text must hold one of these words...
-    stems: tuple[str, ...]  # ...or, when there are none, one of these substrings
+    words: tuple[str, ...]  # a text must hold one of these words...
+    prefixes: tuple[str, ...]  # ...or a word that begins with one of these...
+    required: tuple[Keys, ...]  # ...and, for every part, one of its words or beginnings
+
+    def possible(self, words: frozenset[str]) -> bool:
+        """Whether a text of these words can hold the pattern (a filter before its regex)."""
+        return all(
+            not keys.isdisjoint(words) or (prefixes and any(w.startswith(prefixes) for w in words))
+            for keys, prefixes in self.required
+        )
 
 
 def _word(word: str) -> str:
@@ -122,37 +132,61 @@ def compile_pattern(pattern: str) -> Pattern:
     source = regexes[0]
     for width, regex in zip(gaps, regexes[1:], strict=True):
         source += f"(?:{_SEPARATOR}{_ANY_WORD}){{0,{width}}}{_SEPARATOR}{regex}"
-    anchor, stems = _filter(firsts_of(parts))
-    if not anchor and not stems:
-        raise PatternError(f"{pattern!r}: needs a part of words, not only numbers")
-    return Pattern(pattern, source, anchor, stems)
+    anchor = _anchor(parts)
+    if anchor is None:
+        raise PatternError(f"{pattern!r}: needs a part of words, not only numbers or symbols")
+    (words, prefixes), required = anchor
+    return Pattern(pattern, source, tuple(sorted(words)), prefixes, required)
 
 
-def firsts_of(parts: list[list[list[str]]]) -> list[set[str]]:
-    return [{phrase[0] for phrase in part if phrase[0] != NUMBER} for part in parts]
+def _phrase_key(phrase: list[str]) -> tuple[str, bool] | None:
+    """The rarest word a text must hold for `phrase` to be there, as `terms.WORD` reads a
+    text ("e." -> "e", "aidez-nous" -> "aidez"), and whether it is a beginning (`stem*`);
+    None when the phrase is only numbers and symbols."""
+    keys: list[tuple[str, bool]] = []
+    for token in phrase:
+        if token == NUMBER:
+            continue
+        pieces = WORD.findall(token)
+        stemmed = token.endswith("*")
+        keys += [(piece, stemmed and i == len(pieces) - 1) for i, piece in enumerate(pieces)]
+    return min(keys, key=lambda k: (_weak(*k), k[1], -len(k[0]))) if keys else None
 
 
-def _filter(firsts: list[set[str]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(anchor words, or else stems) a text must hold for the pattern to be tried: the part
-    whose first words are plain and none common; else one with stems of four letters or
-    more (tested as substrings); else a plain part of common words ("in|inside")."""
-    plain = [f for f in firsts if f and all(_PLAIN_WORD.match(w) for w in f)]
-    rare = [f for f in plain if not f & COMMON]
-    if rare:
-        return _smallest(rare), ()
-    stemmed = [{w.rstrip("*") for w in f} for f in firsts if f and f not in plain]
-    long_stems = [f for f in stemmed if all(len(w) >= 4 for w in f)]
-    if long_stems:
-        return (), _smallest(long_stems)
-    if plain:
-        return _smallest(plain), ()
-    return (), tuple(sorted(stemmed[0])) if stemmed and all(stemmed[0]) else ()
+def _weak(key: str, prefix: bool) -> bool:
+    """A key that is in too many posts to pick a pattern out by."""
+    return len(key) < MIN_PREFIX if prefix else key in COMMON or len(key) <= 2
 
 
-def _smallest(choices: list[set[str]]) -> tuple[str, ...]:
-    fewest = min(len(c) for c in choices)
-    return tuple(sorted(next(c for c in choices if len(c) == fewest)))
+def _keys(part: list[list[str]]) -> Keys | None:
+    """What a text must hold for one of the part's phrases to be there, or None."""
+    words: set[str] = set()
+    prefixes: set[str] = set()
+    for phrase in part:
+        key = _phrase_key(phrase)
+        if key is None:
+            return None
+        (prefixes if key[1] else words).add(key[0])
+    return frozenset(words), tuple(sorted(prefixes))
 
+
+def _anchor(parts: list[list[list[str]]]) -> tuple[Keys, tuple[Keys, ...]] | None:
+    """The keys of the part that is cheapest to test and rarest in posts (the anchor), and
+    those of every part (all of which a text must hold)."""
+    every = [keys for keys in map(_keys, parts) if keys is not None]
+    if not every:
+        return None
+
+    def cost(keys: Keys) -> tuple[bool, int]:
+        words, prefixes = keys
+        weak = any(_weak(w, False) for w in words) or any(_weak(p, True) for p in prefixes)
+        return weak, len(words) + 3 * len(prefixes)
+
+    return min(every, key=cost), tuple(every)
+
+
+# A beginning shorter than this ("in*") is in too many posts to pick a pattern out by.
+MIN_PREFIX = 4
 
 # Words too common to pick a pattern out by (almost every post holds one).
 COMMON = frozenset(
@@ -180,34 +214,45 @@ class PhraseIndex(Generic[T]):
 
     def __init__(self, patterns: Iterable[tuple[Pattern, T]]) -> None:
         self._by_word: dict[str, list[tuple[Pattern, T]]] = {}
-        self._by_stem: list[tuple[tuple[str, ...], Pattern, T]] = []
+        self._by_prefix: dict[str, list[tuple[Pattern, T]]] = {}
+        count = 0
         for pattern, payload in patterns:
-            if pattern.anchor:
-                for word in pattern.anchor:
-                    self._by_word.setdefault(word, []).append((pattern, payload))
-            else:
-                self._by_stem.append((pattern.stems, pattern, payload))
+            count += 1
+            for word in pattern.words:
+                self._by_word.setdefault(word, []).append((pattern, payload))
+            for prefix in pattern.prefixes:
+                self._by_prefix.setdefault(prefix, []).append((pattern, payload))
+        self._count = count
         self._words = frozenset(self._by_word)
+        self._lengths = sorted({len(p) for p in self._by_prefix})
 
     def __len__(self) -> int:
-        return len({id(p) for entries in self._by_word.values() for p, _ in entries}) + len(
-            self._by_stem
-        )
+        return self._count
 
     def find(self, text: str, words: Words | None = None) -> list[PhraseHit[T]]:
         words = words or Words.of(text)
+        lists = [self._by_word[w] for w in self._words.intersection(words.words)]
+        if self._lengths:
+            by_prefix = self._by_prefix
+            for word in words.words:
+                for length in self._lengths:
+                    if length > len(word):
+                        break
+                    found = by_prefix.get(word[:length])
+                    if found is not None:
+                        lists.append(found)
         seen: set[int] = set()
-        candidates: list[tuple[Pattern, T]] = []
-        for word in self._words.intersection(words.words):
-            for pattern, payload in self._by_word[word]:
-                if id(pattern) not in seen:
-                    seen.add(id(pattern))
-                    candidates.append((pattern, payload))
-        candidates += [(p, v) for stems, p, v in self._by_stem if any(s in text for s in stems)]
-        hits = [
-            PhraseHit(m.start(), m.end(), pattern.text, payload)
-            for pattern, payload in candidates
-            for m in _compiled(pattern.source).finditer(text)
-        ]
+        hits: list[PhraseHit[T]] = []
+        for entries in lists:
+            for pattern, payload in entries:
+                if id(pattern) in seen:
+                    continue
+                seen.add(id(pattern))
+                if not pattern.possible(words.words):
+                    continue
+                hits += [
+                    PhraseHit(m.start(), m.end(), pattern.text, payload)
+                    for m in _compiled(pattern.source).finditer(text)
+                ]
         hits.sort(key=lambda h: (h.start, -h.end))
         return hits
