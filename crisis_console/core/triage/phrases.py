@@ -65,7 +65,7 @@ class PatternError(ValueError):
     """A pattern that cannot be read; the message says what is wrong with it."""
 
 
-Keys = tuple[frozenset[str], tuple[str, ...]]  # (whole words, word beginnings)
+Keys = tuple[frozenset[str], frozenset[str]]  # (whole words, word beginnings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +76,11 @@ class Pattern:
     prefixes: tuple[str, ...]  # ...or a word that begins with one of these...
     required: tuple[Keys, ...]  # ...and, for every part, one of its words or beginnings
 
-    def possible(self, words: frozenset[str]) -> bool:
-        """Whether a text of these words can hold the pattern (a filter before its regex)."""
+    def possible(self, words: frozenset[str], beginnings: frozenset[str]) -> bool:
+        """Whether a text of these words, and of these word beginnings (of the lengths
+        patterns use), can hold the pattern: a filter before its regex."""
         return all(
-            not keys.isdisjoint(words) or (prefixes and any(w.startswith(prefixes) for w in words))
+            not keys.isdisjoint(words) or not prefixes.isdisjoint(beginnings)
             for keys, prefixes in self.required
         )
 
@@ -136,7 +137,7 @@ def compile_pattern(pattern: str) -> Pattern:
     if anchor is None:
         raise PatternError(f"{pattern!r}: needs a part of words, not only numbers or symbols")
     (words, prefixes), required = anchor
-    return Pattern(pattern, source, tuple(sorted(words)), prefixes, required)
+    return Pattern(pattern, source, tuple(sorted(words)), tuple(sorted(prefixes)), required)
 
 
 def _phrase_key(phrase: list[str]) -> tuple[str, bool] | None:
@@ -150,7 +151,8 @@ def _phrase_key(phrase: list[str]) -> tuple[str, bool] | None:
         pieces = WORD.findall(token)
         stemmed = token.endswith("*")
         keys += [(piece, stemmed and i == len(pieces) - 1) for i, piece in enumerate(pieces)]
-    return min(keys, key=lambda k: (_weak(*k), k[1], -len(k[0]))) if keys else None
+    # A short word ("er") picks out fewer posts than a common one ("the").
+    return min(keys, key=lambda k: (_weak(*k), k[0] in COMMON, k[1], -len(k[0]))) if keys else None
 
 
 def _weak(key: str, prefix: bool) -> bool:
@@ -167,7 +169,7 @@ def _keys(part: list[list[str]]) -> Keys | None:
         if key is None:
             return None
         (prefixes if key[1] else words).add(key[0])
-    return frozenset(words), tuple(sorted(prefixes))
+    return frozenset(words), frozenset(prefixes)
 
 
 def _anchor(parts: list[list[list[str]]]) -> tuple[Keys, tuple[Keys, ...]] | None:
@@ -223,36 +225,57 @@ class PhraseIndex(Generic[T]):
             for prefix in pattern.prefixes:
                 self._by_prefix.setdefault(prefix, []).append((pattern, payload))
         self._count = count
-        self._words = frozenset(self._by_word)
-        self._lengths = sorted({len(p) for p in self._by_prefix})
+        beginnings = {p for pattern, _ in self._entries() for _, ps in pattern.required for p in ps}
+        self._beginnings = frozenset(beginnings)
+        self._lengths = sorted({len(p) for p in beginnings})
+        # What each word a text holds leads to (its patterns, and the beginnings of patterns
+        # it has): posts share most of their words, so a word is looked into once.
+        self._seen: dict[str, tuple[tuple[tuple[Pattern, T], ...], frozenset[str]]] = {}
 
     def __len__(self) -> int:
         return self._count
 
+    def _entries(self) -> Iterable[tuple[Pattern, T]]:
+        for entries in (*self._by_word.values(), *self._by_prefix.values()):
+            yield from entries
+
+    def _look_up(self, word: str) -> tuple[tuple[tuple[Pattern, T], ...], frozenset[str]]:
+        beginnings = frozenset(
+            word[:length]
+            for length in self._lengths
+            if length <= len(word) and word[:length] in self._beginnings
+        )
+        entries = [*self._by_word.get(word, ())]
+        for beginning in beginnings:
+            entries += self._by_prefix.get(beginning, ())
+        found = (tuple(entries), beginnings)
+        if len(self._seen) >= _MAX_SEEN:
+            self._seen.clear()  # a flood of new words: start again rather than grow
+        self._seen[word] = found
+        return found
+
     def find(self, text: str, words: Words | None = None) -> list[PhraseHit[T]]:
         words = words or Words.of(text)
-        lists = [self._by_word[w] for w in self._words.intersection(words.words)]
-        if self._lengths:
-            by_prefix = self._by_prefix
-            for word in words.words:
-                for length in self._lengths:
-                    if length > len(word):
-                        break
-                    found = by_prefix.get(word[:length])
-                    if found is not None:
-                        lists.append(found)
-        seen: set[int] = set()
+        seen_words, look_up = self._seen, self._look_up
+        candidates: dict[int, tuple[Pattern, T]] = {}
+        beginnings: set[str] = set()
+        for word in words.words:
+            found = seen_words.get(word) or look_up(word)
+            if found[0]:
+                candidates.update((id(entry[0]), entry) for entry in found[0])
+            beginnings.update(found[1])
         hits: list[PhraseHit[T]] = []
-        for entries in lists:
-            for pattern, payload in entries:
-                if id(pattern) in seen:
-                    continue
-                seen.add(id(pattern))
-                if not pattern.possible(words.words):
-                    continue
+        if not candidates:
+            return hits
+        present = frozenset(beginnings)
+        for pattern, payload in candidates.values():
+            if pattern.possible(words.words, present):
                 hits += [
                     PhraseHit(m.start(), m.end(), pattern.text, payload)
                     for m in _compiled(pattern.source).finditer(text)
                 ]
         hits.sort(key=lambda h: (h.start, -h.end))
         return hits
+
+
+_MAX_SEEN = 200_000  # distinct words remembered by an index (a few tens of MB at most)
