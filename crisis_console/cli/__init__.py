@@ -124,6 +124,12 @@ def _commands(args: argparse.Namespace, clock: Clock) -> int:
             return run_demo(args, clock)
         if args.command == "csv-presets":
             return cli_ingest.run_presets(args, sys.stdout)
+        if args.command == "eval" and args.file == cli_eval.EXPORT:
+            folder = config.data_dir(args.data_dir)
+            with open_reader(
+                folder, _playbook(args), clock, as_name=args.as_name, db=_db(args, folder)
+            ) as service:
+                return cli_eval.export_corrections(args, service, sys.stdout)
         if args.command == "eval":
             return cli_eval.run_eval(args, _playbook(args), sys.stdout)
         if args.command == "audit":

@@ -6,6 +6,7 @@ crisis-console crisis lower LEVEL --reason TEXT     (pr, lead)
 crisis-console alarms [--all]  |  alarms ack MENTION_KEY
 crisis-console checklist       |  checklist tick STEP_ID
 crisis-console tick            run every timer once (for cron)
+crisis-console reclassify MENTION_KEY [--urgency U] [--category C] [--sentiment S] [--note T]
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from typing import IO, Any
 
 from crisis_console.core.crisis.crisis_state import CrisisState
 from crisis_console.core.errors import CrisisConsoleError
+from crisis_console.core.models import Category, SentimentLabel, Urgency
 from crisis_console.core.service import ConsoleService
 from crisis_console.core.text import visible
+from crisis_console.core.triage.corrections import Correction
 
-COMMANDS = ("crisis", "alarms", "checklist", "tick")
+COMMANDS = ("crisis", "alarms", "checklist", "tick", "reclassify")
 
 
 def add_commands(commands: Any) -> None:
@@ -40,6 +43,14 @@ def add_commands(commands: Any) -> None:
     tick = checklist_commands.add_parser("tick", help="mark a step done (its owner role)")
     tick.add_argument("step")
     commands.add_parser("tick", help="run the timers once: alarms, SLA breaches, checklist, spikes")
+    fix = commands.add_parser(
+        "reclassify", help="correct a mention's urgency, category or sentiment (audited)"
+    )
+    fix.add_argument("key", help="the mention's key, e.g. x:123")
+    fix.add_argument("--urgency", choices=[u.value for u in Urgency])
+    fix.add_argument("--category", choices=[c.value for c in Category])
+    fix.add_argument("--sentiment", choices=[s.value for s in SentimentLabel])
+    fix.add_argument("--note", default="", help="why: kept with the correction")
 
 
 def run(args: argparse.Namespace, service: ConsoleService, out: IO[str]) -> int:
@@ -69,12 +80,30 @@ def run(args: argparse.Namespace, service: ConsoleService, out: IO[str]) -> int:
             out.write(f"ticked {step.id} ({step.title}) by {step.done_by}\n")
         elif args.command == "checklist":
             _print_steps(desk.state(), service.clock(), out)
+        elif args.command == "reclassify":
+            _reclassify(args, service, out)
         else:
             for line in service.timers.tick_all():
                 out.write(line + "\n")
     except ValueError as exc:
         raise CrisisConsoleError(str(exc)) from exc
     return 0
+
+
+def _reclassify(args: argparse.Namespace, service: ConsoleService, out: IO[str]) -> None:
+    correction = Correction(
+        Urgency(args.urgency) if args.urgency else None,
+        Category(args.category) if args.category else None,
+        SentimentLabel(args.sentiment) if args.sentiment else None,
+        args.note,
+    )
+    stored = service.corrections.reclassify(args.key, correction)
+    c, route = stored.triage.classification, stored.triage.route
+    out.write(
+        f"{stored.key}: {c.urgency.value}, {c.category.value}, {c.sentiment.label.value}; "
+        f"queue {route.queue.value}{', escalated to the lead' if c.escalate else ''}\n"
+    )
+    out.write(f"  {visible(c.reasons[-1])}\n")
 
 
 def _hm(moment: datetime) -> str:

@@ -12,6 +12,7 @@ from crisis_console.cli.io import err
 from crisis_console.core.errors import CrisisConsoleError, Problem
 from crisis_console.core.models import system_clock
 from crisis_console.core.playbook.playbook import Playbook
+from crisis_console.core.service import ConsoleService
 from crisis_console.core.text import visible
 from crisis_console.core.triage.evaluate import (
     TASK_LABELS,
@@ -37,9 +38,14 @@ def add_commands(commands: Any) -> None:
     evaluate = commands.add_parser(
         "eval", help="measure the classifier on a labelled CSV or JSONL file"
     )
-    evaluate.add_argument("file", help="labelled CSV, or JSONL (.jsonl)")
-    evaluate.add_argument("--text", required=True, metavar="FIELD", help="the column with the post")
-    evaluate.add_argument("--label", required=True, metavar="FIELD", help="the gold-label column")
+    evaluate.add_argument(
+        "file",
+        help="labelled CSV, or JSONL (.jsonl); or export-corrections: the team's corrections "
+        "(reclassify) as labelled JSONL on stdout, or to --out",
+    )
+    evaluate.add_argument("--text", metavar="FIELD", help="the column with the post")
+    evaluate.add_argument("--label", metavar="FIELD", help="the gold-label column")
+    evaluate.add_argument("--out", type=Path, help="export-corrections: write to this file")
     evaluate.add_argument(
         "--task",
         choices=[*sorted(TASK_LABELS), "harm"],
@@ -68,7 +74,28 @@ def _label_map(pairs: Sequence[str]) -> dict[str, str]:
     return mapping
 
 
+EXPORT = "export-corrections"
+
+
+def export_corrections(args: argparse.Namespace, service: ConsoleService, out: IO[str]) -> int:
+    """The corrections as JSONL `eval` reads (`--text text --label urgency`, or `category`,
+    `sentiment`), audited as data leaving the console."""
+    rows = list(service.corrections.corrections())
+    body = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    if args.out is not None:
+        args.out.write_text(body, encoding="utf-8")
+    else:
+        out.write(body)
+    where = str(args.out) if args.out is not None else "stdout"
+    service.corrections.record_export(len(rows), where)
+    err(f"{len(rows)} corrected mention(s) exported to {where}")
+    return 0
+
+
 def run_eval(args: argparse.Namespace, playbook: Playbook, out: IO[str]) -> int:
+    missing = [f"--{name}" for name in ("text", "label") if getattr(args, name) is None]
+    if missing:
+        raise CrisisConsoleError(f"eval {args.file}: needs {' and '.join(missing)}")
     path = Path(args.file)
     if not path.is_file():
         raise CrisisConsoleError(f"cannot read {path}: no such file")

@@ -12,6 +12,7 @@ class Action(StrEnum):
     MENTION_INGESTED = "mention.ingested"
     MENTION_VERSION = "mention.version"
     MENTION_DELETED = "mention.deleted"
+    MENTION_RECLASSIFIED = "mention.reclassified"  # a person's correction of its triage
     ALARM_RAISED = "alarm.raised"
     ALARM_RENOTIFIED = "alarm.renotified"
     ALARMS_REMINDED = "alarms.reminded"  # a round: many open alarms, one reminder
@@ -43,7 +44,14 @@ class Action(StrEnum):
     AUDIT_CHECKPOINT = "audit.checkpoint"  # a signed digest of the chain, given to a lead
 
 
-REPLAYED = frozenset({Action.MENTION_INGESTED, Action.MENTION_VERSION, Action.MENTION_DELETED})
+REPLAYED = frozenset(
+    {
+        Action.MENTION_INGESTED,
+        Action.MENTION_VERSION,
+        Action.MENTION_DELETED,
+        Action.MENTION_RECLASSIFIED,
+    }
+)
 """The records that carry a whole stored mention: recovery replays them into the store."""
 
 
@@ -64,4 +72,6 @@ class Permission(StrEnum):
     EXPORT = "export"
     CHANGE_ROSTER = "change_roster"
     CHANGE_PLAYBOOK = "change_playbook"
+    RECLASSIFY = "reclassify"  # correct a mention's urgency, category or sentiment
+    DE_ESCALATE = "de_escalate"  # judge a post that escalates one that does not
     ACT_AS = "act_as"  # refused identities are audited under this name

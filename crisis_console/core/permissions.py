@@ -31,6 +31,8 @@ BASE: dict[Permission, frozenset[Role]] = {
     Permission.EXPORT: frozenset({Role.AUDITOR}),
     Permission.CHANGE_ROSTER: frozenset(),
     Permission.CHANGE_PLAYBOOK: frozenset(),
+    Permission.RECLASSIFY: ANSWERERS,
+    Permission.DE_ESCALATE: frozenset(),  # a post about harm leaves the lead by the lead
 }
 
 

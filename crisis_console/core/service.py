@@ -44,6 +44,7 @@ from crisis_console.core.roster import Operator, Roster, RosterBook
 from crisis_console.core.roster_watch import WatchedRoster
 from crisis_console.core.store.contract import MentionStore
 from crisis_console.core.store.inbox import InboxFilter, InboxPage, InboxRow
+from crisis_console.core.triage.corrections import CorrectionDesk
 from crisis_console.core.triage.routing import Triager
 
 __all__ = ["DEFAULT_BATCH", "ConsoleService", "IngestReport", "Progress", "ReplySetup"]
@@ -96,6 +97,7 @@ class ConsoleService:
         self.claims = ClaimDesk(self.ctx, setup.claim_lease_minutes)
         self.replies = ReplyDesk(self.ctx, self.claims, setup.templates, setup.sender, setup.brand)
         self._ingester = Ingester(self.ctx, self.crisis)
+        self.corrections = CorrectionDesk(self.ctx, self.crisis)
         self.playbooks = in_force.PlaybookDesk(self.ctx)
 
     @property

@@ -11,6 +11,7 @@ What depends on the text alone is cached, so a retweet storm is classified once.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -84,7 +85,7 @@ class Classifier:
     ) -> None:
         self._playbook = playbook
         self._sentiment = SentimentModel(playbook, vader)
-        self._harm = harm if harm is not None else shipped_detector()
+        self._given_harm = harm
         self._languages = LanguageDetector()
         # Risk of harm is judged in the playbook's order of categories (a journalist asking
         # about a fire is press); a category of harm the playbook lacks still escalates.
@@ -104,6 +105,17 @@ class Classifier:
             (i for i, r in enumerate(playbook.categories) if r.category is Category.COMPLAINT), None
         )
         self._verdict = lru_cache(maxsize=TEXT_CACHE_SIZE)(self._judge_text)
+
+    @functools.cached_property
+    def _harm(self) -> HarmDetector:
+        """Built when the first post is judged: a process that only reads (a console's
+        first paint) never pays for reading six languages' patterns."""
+        return self._given_harm if self._given_harm is not None else shipped_detector()
+
+    def rule_for(self, category: Category) -> CategoryRule | None:
+        """The playbook's rule for this category (for a kind of harm it lacks, the shipped
+        one), or None: a category with no terms of its own ("other")."""
+        return next((rule for rule in self._rules if rule.category is category), None)
 
     def classify(self, mention: Mention, earlier_posts: int = 0) -> Classification:
         """`earlier_posts`: how many posts this author has already made (for the reasons)."""

@@ -101,6 +101,7 @@ def _phrase(words: list[str]) -> str:
     return start + body + end
 
 
+@functools.cache  # a vocabulary's patterns are checked, then indexed
 def compile_pattern(pattern: str) -> Pattern:
     """`pattern` (see the module docstring) as a regex over a lower-cased text; a pattern
     that cannot be read raises `PatternError` saying why."""

@@ -14,6 +14,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from crisis_console.core.models import (
+    Category,
     Classification,
     Mention,
     Role,
@@ -22,7 +23,7 @@ from crisis_console.core.models import (
     Triage,
     Urgency,
 )
-from crisis_console.core.playbook.playbook import Playbook, RoutingRule
+from crisis_console.core.playbook.playbook import CategoryRule, Playbook, RoutingRule
 from crisis_console.core.triage.classify import Classifier
 
 DEFAULT_RULE = "default queue"
@@ -106,6 +107,12 @@ class Triager:
         """`earlier_posts`: how many posts the same author has made before this one;
         `level`: the crisis level in force."""
         classification = self._classifier.classify(mention, earlier_posts)
+        return self.routed(mention, classification, level)
+
+    def routed(self, mention: Mention, classification: Classification, level: int) -> Triage:
+        """The mention so classified, routed at every level (`Route.levels`); its SLA is the
+        one for its urgency at `level`, the level in force (also for a person's correction,
+        routed afresh)."""
         if level not in self._levels:  # a level the playbook does not name: as `route` has it
             chosen = route(mention, classification, self.playbook, level)
             levels = tuple(
@@ -119,6 +126,19 @@ class Triager:
         minutes = self._minutes[classification.urgency, level]
         chosen = Route(queue, minutes, classification.escalate, rule, levels)
         return Triage(mention, classification, chosen)
+
+    def rule_for(self, category: Category) -> CategoryRule | None:
+        """The rule that puts a mention in `category` (its urgency, whether it escalates)."""
+        return self._classifier.rule_for(category)
+
+    def urgency_of(self, category: Category, tone: SentimentLabel) -> Urgency:
+        """The urgency a mention of `category` said in `tone` carries: its rule's, else the
+        playbook's for a post of that tone with no category term, else normal."""
+        rule = self.rule_for(category)
+        if rule is not None:
+            return rule.urgency
+        fallback, urgency = self.playbook.fallback[tone]
+        return urgency if fallback is category else Urgency.NORMAL
 
     def _routed(self, mention: Mention, c: Classification) -> tuple[tuple[int, Role, str], ...]:
         """(level, queue, rule) of `route` at each of the playbook's levels, for a mention

@@ -1,0 +1,171 @@
+"""A person's correction of a mention's urgency, category or sentiment ("reclassify").
+
+The correction is stored as a new record of the mention: the classification the person set,
+routed afresh at every level (a post newly judged harm goes to the lead, with an alarm), and
+a reason that says who changed what, from what, and why. Its audit record carries the whole
+stored mention, as an ingest's does (recovery replays it), and the correction itself, which
+`corrections_from` turns into labelled rows that `crisis-console eval` reads.
+
+Anyone who answers mentions may correct one; taking a post out of the lead's hands (a post
+that escalates judged one that does not) is the lead's alone, as is every refusal audited.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from crisis_console.core.actions import Action, Permission
+from crisis_console.core.archive.audit import AuditEvent
+from crisis_console.core.context import OperatorContext, synchronized
+from crisis_console.core.crisis.crisis import CrisisDesk
+from crisis_console.core.errors import CrisisConsoleError
+from crisis_console.core.models import (
+    Category,
+    Classification,
+    SentimentLabel,
+    StoredMention,
+    Urgency,
+    stored_to_record,
+)
+from crisis_console.core.triage.routing import Triager
+
+MAX_NOTE = 500  # characters of a correction's note
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """What a person sets; None leaves a field as triage had it."""
+
+    urgency: Urgency | None = None
+    category: Category | None = None
+    sentiment: SentimentLabel | None = None
+    note: str = ""
+
+    def fields(self) -> dict[str, str]:
+        """The fields set, by name, as their values."""
+        return {
+            name: value.value
+            for name, value in (
+                ("urgency", self.urgency),
+                ("category", self.category),
+                ("sentiment", self.sentiment),
+            )
+            if value is not None
+        }
+
+
+def corrected(
+    c: Classification, correction: Correction, triager: Triager, who: str
+) -> Classification:
+    """`c` as the person set it, with a reason saying who changed what. The playbook's rule
+    for the category it ends in says whether it escalates and, when the person changed the
+    category but not the urgency, the urgency it carries."""
+    category = correction.category or c.category
+    sentiment = c.sentiment
+    if correction.sentiment is not None:
+        sentiment = dataclasses.replace(sentiment, label=correction.sentiment)
+    urgency = correction.urgency or c.urgency
+    if correction.urgency is None and category is not c.category:
+        urgency = triager.urgency_of(category, sentiment.label)
+    rule = triager.rule_for(category)
+    changes = [
+        f"{name} {old.value} → {new.value}"
+        for name, old, new in (
+            ("urgency", c.urgency, urgency),
+            ("category", c.category, category),
+            ("sentiment", c.sentiment.label, sentiment.label),
+        )
+        if old is not new
+    ]
+    said = f'; note: "{correction.note}"' if correction.note else ""
+    reason = f"reclassified by {who}: {', '.join(changes) or 'confirmed as it was'}{said}"
+    escalates = rule is not None and rule.escalate
+    return Classification(sentiment, urgency, category, escalates, (*c.reasons, reason))
+
+
+class CorrectionDesk:
+    """Reclassifying mentions, for one operator; the service calls it."""
+
+    def __init__(self, ctx: OperatorContext, crisis: CrisisDesk) -> None:
+        self.ctx, self.lock, self._crisis = ctx, ctx.lock, crisis
+
+    @synchronized
+    def reclassify(self, key: str, correction: Correction) -> StoredMention:
+        """Store `key` with the person's classification, re-routed, audited, and with an
+        alarm if it newly escalates; returns the mention as stored."""
+        ctx = self.ctx
+        note = correction.note.strip()
+        if len(note) > MAX_NOTE:
+            raise CrisisConsoleError(f"note: at most {MAX_NOTE} characters, not {len(note)}")
+        if not correction.fields():
+            raise CrisisConsoleError("reclassify: set at least one of urgency, category, sentiment")
+        correction = dataclasses.replace(correction, note=note)
+        ctx.require(Permission.RECLASSIFY, key)
+        stored = ctx.store.get(key)
+        if stored is None or stored.deleted_at is not None:
+            raise CrisisConsoleError(f"no mention {key}" + (" (deleted)" if stored else ""))
+        before = stored.triage.classification
+        classification = corrected(before, correction, ctx.triager, ctx.me)
+        if before.escalate and not classification.escalate:
+            ctx.require(Permission.DE_ESCALATE, key)
+        level = ctx.level_number()
+        triage = ctx.triager.routed(stored.triage.mention, classification, level)
+        after = dataclasses.replace(stored, triage=triage)
+        record = stored_to_record(after)
+        change = {"set": correction.fields(), "note": correction.note, "was": _labels(before)}
+        event = AuditEvent(
+            Action.MENTION_RECLASSIFIED, key, ctx.me, ctx.clock(), {**record, "correction": change}
+        )
+        with ctx.store.together():  # the audit record first, as for every stored mention
+            seq = ctx.audit.append([event])
+            ctx.store.save([after], applied=seq)
+        if classification.escalate and not before.escalate:
+            self._crisis.raise_alarms_for_ingest([after])
+        return after
+
+    @synchronized
+    def corrections(self) -> Iterator[dict[str, Any]]:
+        """Every corrected mention as a labelled row (`corrections_from`)."""
+        return corrections_from(self.ctx.audit.read({Action.MENTION_RECLASSIFIED}))
+
+    @synchronized
+    def record_export(self, rows: int, where: str) -> None:
+        """Audit that the corrections left the console (posts and names go with them)."""
+        self.ctx.record(Action.REPORT_EXPORTED, "report:corrections", rows=rows, out=where)
+
+
+def _labels(c: Classification) -> dict[str, str]:
+    return {
+        "urgency": c.urgency.value,
+        "category": c.category.value,
+        "sentiment": c.sentiment.label.value,
+    }
+
+
+def corrections_from(records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Labelled rows, one per corrected mention (its latest correction), in the order of the
+    first: the fields `eval` reads (`text`, and `urgency`, `category`, `sentiment` as the
+    mention stood after it), who corrected it, when, which fields they set, and their note."""
+    latest: dict[str, dict[str, Any]] = {}
+    for record in records:
+        if record.get("action") != Action.MENTION_RECLASSIFIED:
+            continue
+        data = record["data"]
+        mention, labels = data["mention"], data["classification"]
+        latest[record["subject"]] = {
+            "id": record["subject"],
+            "platform": mention.get("platform", ""),
+            "author": mention.get("author", ""),
+            "text": mention["text"],
+            "urgency": labels["urgency"],
+            "category": labels["category"],
+            "sentiment": labels["sentiment"]["label"],
+            "corrected": sorted(data["correction"]["set"]),
+            "note": data["correction"]["note"],
+            "by": record["actor"],
+            "at": record["at"],
+        }
+    yield from latest.values()
