@@ -20,7 +20,7 @@ from typing import Any
 
 from crisis_console.core.errors import PlaybookError, Problem
 from crisis_console.core.models import Category
-from crisis_console.core.playbook.yamlfile import YamlDocument, load_data, load_yaml
+from crisis_console.core.playbook.yamlfile import load_yaml
 from crisis_console.core.triage.phrases import PatternError, PhraseIndex, compile_pattern, fold
 from crisis_console.core.triage.terms import WORD, Words
 
@@ -99,46 +99,21 @@ def shipped_languages() -> list[str]:
 def load_vocabulary(language: str) -> Vocabulary:
     """The shipped vocabulary of `language` (its file checked whole: every problem named)."""
     entry = resources.files("crisis_console.core.triage") / "harm_vocab" / f"{language}.yaml"
-    text = entry.read_text(encoding="utf-8")
-    return read_vocabulary(text, f"harm_vocab/{language}.yaml", quick=True)
+    return read_vocabulary(entry.read_text(encoding="utf-8"), f"harm_vocab/{language}.yaml")
 
 
-def read_vocabulary(text: str, file: str, quick: bool = False) -> Vocabulary:
-    """The vocabulary in `text`, or `PlaybookError` naming every problem with its line.
-    `quick`: read without noting lines (a shipped file, at every start), and again with
-    them only if there is a problem to name."""
-    if quick:
-        data = load_data(text)
-        if isinstance(data, dict):
-            try:
-                return _vocabulary(data, _Lines(None), file)
-            except PlaybookError:
-                pass  # read again, to name each problem's line
+def read_vocabulary(text: str, file: str) -> Vocabulary:
+    """The vocabulary in `text`, or `PlaybookError` naming every problem with its line."""
     doc, problems = load_yaml(text, file)
     if doc is None:
         raise PlaybookError(problems)
-    data = doc.data if isinstance(doc.data, dict) else {}
-    return _vocabulary(data, _Lines(doc), file, problems)
-
-
-@dataclass(frozen=True, slots=True)
-class _Lines:
-    doc: YamlDocument | None
-
-    def of(self, path: tuple[str | int, ...]) -> int:
-        return self.doc.line_of(path) if self.doc is not None else 0
-
-
-def _vocabulary(
-    data: dict[str, Any], doc: _Lines, file: str, problems: list[Problem] | None = None
-) -> Vocabulary:
-    problems = problems if problems is not None else []
+    data: dict[str, Any] = doc.data if isinstance(doc.data, dict) else {}
     kinds: list[tuple[HarmKind, tuple[str, ...]]] = []
     for name, body in (data.get("kinds") or {}).items():
         where = ("kinds", name)
         if name not in KINDS:
             known = ", ".join(KINDS)
-            line = doc.of(where)
+            line = doc.line_of(where)
             problems.append(Problem(file, line, f"kinds.{name}", f"not a kind of harm: {known}"))
             continue
         patterns = [str(p) for p in (body or {}).get("patterns") or []]
@@ -146,7 +121,7 @@ def _vocabulary(
             try:
                 compile_pattern(pattern)
             except PatternError as exc:
-                line = doc.of((*where, "patterns", n))
+                line = doc.line_of((*where, "patterns", n))
                 problems.append(Problem(file, line, f"kinds.{name}.patterns", str(exc)))
         kinds.append((KINDS[name], tuple(patterns)))
     for section in ("benign", "complaint", "praise"):
@@ -154,7 +129,7 @@ def _vocabulary(
             try:
                 compile_pattern(str(pattern))
             except PatternError as exc:
-                problems.append(Problem(file, doc.of((section, n)), section, str(exc)))
+                problems.append(Problem(file, doc.line_of((section, n)), section, str(exc)))
     if problems:
         raise PlaybookError(problems)
     return Vocabulary(
@@ -166,6 +141,8 @@ def _vocabulary(
         tuple(str(c) for c in data.get("complaint") or ()),
         tuple(str(c) for c in data.get("praise") or ()),
     )
+
+
 
 
 @dataclass(frozen=True, slots=True)
