@@ -10,8 +10,8 @@ as every post did before.
 
 from __future__ import annotations
 
+import functools
 import re
-import threading
 from typing import Any
 
 from crisis_console.core.triage.terms import Words
@@ -55,12 +55,8 @@ _NOT_WORDS = re.compile(r"https?://\S+|www\.\S+|[@#]\w+")  # links, handles and 
 
 
 class LanguageDetector:
-    """`language(text, words)`: the language's code ("en", "es", ...). Thread-safe; the
-    model loads the first time a post is not plainly English."""
-
-    def __init__(self) -> None:
-        self._model: Any = None
-        self._lock = threading.Lock()
+    """`language(words, text)`: the language's code ("en", "es", ...). Thread-safe; the
+    model loads the first time a post is not plainly English, once a process."""
 
     def language(self, words: Words, text: str) -> str:
         if _NOT_WORDS.search(text):
@@ -71,18 +67,17 @@ class LanguageDetector:
         english = sum(1 for w in plain if w in ENGLISH)
         if english and (english + sum(1 for w in plain if w in SHARED)) * 3 >= len(plain):
             return "en"
-        code, probability = self._identifier().classify(text)
+        code, probability = _identifier().classify(text)
         return str(code) if probability >= SURE else "en"
 
-    def _identifier(self) -> Any:
-        with self._lock:
-            if self._model is None:
-                from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-                model = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-                model.set_languages(CANDIDATES)
-                self._model = model
-            return self._model
+@functools.cache  # thread-safe enough: two first callers at once would each load it once
+def _identifier() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    model = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    model.set_languages(CANDIDATES)
+    return model
 
 
 def name_of(code: str) -> str:
