@@ -44,7 +44,7 @@ def test_a_post_judged_harm_goes_to_the_lead_with_an_alarm_and_a_reason(
     assert (c.category, c.urgency, c.escalate) == (Category.SAFETY, Urgency.CRITICAL, True)
     assert after.triage.route.queue is Role.LEAD
     assert c.reasons[-1] == (
-        f'reclassified by sam: urgency {before.triage.classification.urgency.value} → critical, '
+        f"reclassified by sam: urgency {before.triage.classification.urgency.value} → critical, "
         f'category {before.triage.classification.category.value} → safety; note: "{note}"'
     )
     assert c.reasons[:-1] == before.triage.classification.reasons  # triage's own are kept
@@ -136,7 +136,9 @@ def test_exported_corrections_are_a_labelled_set_eval_reads(
     assert main(["--data-dir", folder, "eval", "export-corrections", "--out", str(out)]) == 0
     assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["x:1"]
     capsys.readouterr()
-    assert main(["eval", str(out), "--text", "text", "--label", "urgency", "--task", "urgency"]) == 0
+    assert (
+        main(["eval", str(out), "--text", "text", "--label", "urgency", "--task", "urgency"]) == 0
+    )
     printed = capsys.readouterr().out
     assert "1 rows scored, 0 skipped" in printed
     reopened = make_service()

@@ -143,8 +143,6 @@ def read_vocabulary(text: str, file: str) -> Vocabulary:
     )
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class _Entry:
     kind: HarmKind

@@ -40,6 +40,7 @@ HELP = [
             ("R", "reply: composer with the templates that fit"),
             ("a", "acknowledge the harm alarm on screen (else jump to the oldest)"),
             ("T", "this mention's audit trail"),
+            ("E", "reclassify: correct urgency, category or sentiment (audited)"),
         ],
     ),
     (

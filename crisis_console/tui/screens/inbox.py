@@ -20,6 +20,7 @@ from crisis_console.core.models import Category, Platform, StoredMention, Urgenc
 from crisis_console.core.replies.claims import ClaimDesk
 from crisis_console.core.service import ConsoleService
 from crisis_console.core.store.inbox import STATUSES, InboxFilter, InboxPage, InboxRow
+from crisis_console.core.triage.corrections import Correction
 from crisis_console.tui import formatting as fmt
 from crisis_console.tui.messages import (
     AcknowledgeRequested,
@@ -28,6 +29,7 @@ from crisis_console.tui.messages import (
     StateChanged,
 )
 from crisis_console.tui.screens import still_shown
+from crisis_console.tui.screens.reclassify_dialog import ReclassifyDialog
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 from crisis_console.tui.widgets.mention_detail import MentionDetail
 from crisis_console.tui.widgets.mention_table import MentionTable
@@ -57,6 +59,7 @@ class InboxScreen(Screen[None]):
         Binding("R", "reply", "Reply"),
         Binding("a", "acknowledge", "Ack alarm"),
         Binding("T", "trail", "Trail", show=False),
+        Binding("E", "reclassify", "Reclassify", show=False),
         Binding("right_square_bracket", "page(1)", "Next page", show=False),
         Binding("left_square_bracket", "page(-1)", "Previous page", show=False),
         Binding("r", "reload", "Reload", show=False),
@@ -229,6 +232,26 @@ class InboxScreen(Screen[None]):
         key = self.shown_key()
         if key is not None:
             self.post_message(AuditTrailRequested(key))
+
+    def action_reclassify(self) -> None:
+        key = self.shown_key()
+        stored = self.service.mention(key) if key is not None else None
+        if key is None or stored is None:
+            return
+
+        def chosen(correction: Correction | None) -> None:
+            if correction is None:
+                return
+            try:
+                after = self.service.corrections.reclassify(key, correction)
+            except CrisisConsoleError as exc:
+                self.notify(str(exc), title="Not reclassified", severity="error", timeout=8)
+                return
+            c = after.triage.classification
+            self.notify(f"{key}: {c.urgency.value}, {c.category.value}, {c.sentiment.label.value}.")
+            self.action_reload()
+
+        self.app.push_screen(ReclassifyDialog(key, stored.triage.classification), chosen)
 
     def action_claim(self) -> None:
         key = self.shown_key()
