@@ -74,5 +74,12 @@ def _validate(args: argparse.Namespace, folder: Path, out: IO[str]) -> int:
         f"{len(playbook.levels)} levels (crisis mode at {', '.join(crisis) or 'none'}), "
         f"{steps} checklist steps"
     )
+    brand = playbook.brand
+    if brand is not None:
+        patterns = sum(len(found) for _, found in brand.harm)
+        counts += (
+            f"; brand terms: {len(brand.products)} products, {len(brand.recall_codes)} recall "
+            f"codes, {patterns} harm patterns, {len(brand.slang)} slang words"
+        )
     out.write(f"{path}: ok — '{playbook.title}' version {playbook.version}, {counts}\n")
     return 0

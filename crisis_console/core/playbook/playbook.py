@@ -9,8 +9,12 @@ load_playbook` reads and validates one, refusing it whole with every problem lis
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from crisis_console.core.models import Category, Platform, Role, SentimentLabel, Urgency
+
+if TYPE_CHECKING:
+    from crisis_console.core.playbook.brand import BrandTerms
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +128,7 @@ class Playbook:
     alarm_ack_minutes: int = 5
     confidential_terms: tuple[str, ...] = ()
     embargoed_terms: tuple[str, ...] = ()
+    brand: BrandTerms | None = None  # the brand's own products, recall codes, patterns, slang
     sha256: str = ""  # of its file's content (and its bases'): what a store records in force
     _by_number: dict[int, Level] = field(default_factory=dict, compare=False, repr=False)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from crisis_console.core.errors import PlaybookError, Problem
 from crisis_console.core.models import Category, Platform, Role, SentimentLabel, Urgency
+from crisis_console.core.playbook.brand import check_brand
 from crisis_console.core.playbook.playbook import (
     NOTIFY_KINDS,
     CategoryRule,
@@ -42,6 +43,7 @@ _TOP_KEYS = {
     "alarm",
     "confidential_terms",
     "embargoed_terms",
+    "brand",
 }
 _WHEN_KEYS = {
     "category",
@@ -130,6 +132,7 @@ class PlaybookChecker(Checker):
         ack = self.positive_int(("alarm", "ack_minutes"), required=False) or 5
         confidential = self.strings(("confidential_terms",), required=False)
         embargoed = self.strings(("embargoed_terms",), required=False)
+        brand = check_brand(self)
         self._cross_check(rules, levels)
         if self.problems:
             return None
@@ -158,6 +161,7 @@ class PlaybookChecker(Checker):
             alarm_ack_minutes=ack,
             confidential_terms=confidential,
             embargoed_terms=embargoed,
+            brand=brand,
         )
 
     def _sentiment(self) -> tuple[float, float, tuple[tuple[str, float], ...], tuple[str, ...]]:

@@ -18,7 +18,12 @@ from functools import lru_cache
 
 from crisis_console.core.models import Category, Classification, Mention, SentimentLabel, Urgency
 from crisis_console.core.playbook.playbook import CategoryRule, Playbook
-from crisis_console.core.triage.harm import HARM_CATEGORIES, HarmDetector, shipped_detector
+from crisis_console.core.triage.harm import (
+    HARM_CATEGORIES,
+    HarmDetector,
+    shipped_detector,
+    with_brand,
+)
 from crisis_console.core.triage.language import SCORED, LanguageDetector, name_of
 from crisis_console.core.triage.sentiment import Reading, SentimentModel
 from crisis_console.core.triage.terms import Hit, TermIndex, Words, blank
@@ -99,7 +104,8 @@ class Classifier:
             for rank, rule in enumerate(playbook.categories)
             for term in rule.terms
         ]
-        service = [(term, _Term(True, weight)) for term, weight in playbook.service_terms]
+        slang = playbook.brand.slang if playbook.brand is not None else ()
+        service = [(term, _Term(True, w)) for term, w in (*playbook.service_terms, *slang)]
         self._terms = TermIndex([*categories, *service], playbook.negations)
         self._complaint_rank = next(
             (i for i, r in enumerate(playbook.categories) if r.category is Category.COMPLAINT), None
@@ -110,7 +116,12 @@ class Classifier:
     def _harm(self) -> HarmDetector:
         """Built when the first post is judged: a process that only reads (a console's
         first paint) never pays for reading six languages' patterns."""
-        return self._given_harm if self._given_harm is not None else shipped_detector()
+        if self._given_harm is not None:
+            return self._given_harm
+        brand = self._playbook.brand
+        if brand is None or not brand.patterns:
+            return shipped_detector()
+        return with_brand(brand.patterns)
 
     def rule_for(self, category: Category) -> CategoryRule | None:
         """The playbook's rule for this category (for a kind of harm it lacks, the shipped

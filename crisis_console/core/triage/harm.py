@@ -251,3 +251,18 @@ def shipped_detector(languages: tuple[str, ...] | None = None) -> HarmDetector:
     """The detector of the shipped vocabularies (every language, unless named), built once
     a process: a detector holds no state between texts."""
     return HarmDetector(load_vocabulary(code) for code in languages or shipped_languages())
+
+
+@functools.cache
+def with_brand(patterns: tuple[tuple[str, tuple[str, ...]], ...]) -> HarmDetector:
+    """The shipped detector with a brand's own patterns (by kind), read with English's
+    negations and hypotheticals ("no fire from the AirCrisp")."""
+    english = load_vocabulary("en")
+    brand = Vocabulary(
+        "en",
+        english.negations,
+        english.hypotheticals,
+        (),
+        tuple((KINDS[kind], found) for kind, found in patterns),
+    )
+    return HarmDetector([*shipped_detector().vocabularies, brand])
