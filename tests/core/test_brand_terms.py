@@ -50,9 +50,7 @@ def test_brand_terms_escalate_and_colour_what_the_shipped_words_miss(tmp_path: P
     assert not _judged(shipped, smoking).escalate  # the shipped words do not know it
     c = _judged(brand, smoking)
     assert c.escalate
-    assert 'risk of harm, a dangerous product: "kettlepro 2 rattles"' in (
-        c.reasons
-    )
+    assert 'risk of harm, a dangerous product: "kettlepro 2 rattles"' in c.reasons
     recall = "Is my air fryer part of RC-2291? Serial on the box"
     assert _judged(brand, recall).escalate and not _judged(shipped, recall).escalate
     # A negation still counts against a brand pattern.

@@ -73,7 +73,7 @@ def test_the_audit_record_carries_the_whole_mention_and_the_change(
     assert change["was"]["urgency"] == was.triage.classification.urgency.value
     # Recovery replays it as it replays an ingest: a crash before the store's write loses
     # nothing.
-    [replayed], _ = logged_past(lead._audit, applied)  # type: ignore[attr-defined]
+    [replayed], _ = logged_past(lead._audit, applied)
     assert replayed.triage.classification.urgency is Urgency.HIGH
     assert replayed.triage.classification.sentiment.label is SentimentLabel.NEGATIVE
 
@@ -130,7 +130,7 @@ def test_exported_corrections_are_a_labelled_set_eval_reads(
     assert len(rows) == 1  # the latest correction of each mention
     assert rows[0]["urgency"] == "high" and rows[0]["corrected"] == ["urgency"]
     assert rows[0]["text"] == CALM["text"] and rows[0]["note"] == "second look"
-    lead._store.close()  # type: ignore[attr-defined]  (the CLI opens the folder itself)
+    lead._store.close()  # the CLI opens the folder itself
     out = tmp_path / "corrections.jsonl"
     folder = str(tmp_path / "data")
     assert main(["--data-dir", folder, "eval", "export-corrections", "--out", str(out)]) == 0
