@@ -14,7 +14,7 @@ import functools
 import re
 from typing import Any
 
-from crisis_console.core.triage.terms import Words
+from crisis_console.core.triage.terms import WORD, Words
 
 SCORED = ("en", "es", "fr", "de", "pt", "it")  # the languages triage has vocabularies for
 CANDIDATES = (
@@ -59,13 +59,14 @@ class LanguageDetector:
     model loads the first time a post is not plainly English, once a process."""
 
     def language(self, words: Words, text: str) -> str:
+        # Distinct words (a set), less those of links, handles and tags.
+        plain = {w for w in words.words if w.isalpha()}
         if _NOT_WORDS.search(text):
-            words = Words.of(_NOT_WORDS.sub(" ", text))
-        plain = [w for w in words.words if w.isalpha()]
+            plain -= {w for found in _NOT_WORDS.findall(text) for w in WORD.findall(found)}
         if len(plain) < MIN_WORDS:
             return "en"
-        english = sum(1 for w in plain if w in ENGLISH)
-        if english and (english + sum(1 for w in plain if w in SHARED)) * 3 >= len(plain):
+        english = len(plain & ENGLISH)
+        if english and (english + len(plain & SHARED)) * 3 >= len(plain):
             return "en"
         code, probability = _identifier().classify(text)
         return str(code) if probability >= SURE else "en"

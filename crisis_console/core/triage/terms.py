@@ -136,9 +136,13 @@ class TermIndex(Generic[T]):
         )
         candidates.extend(e for e in self._by_substring if e.literal in text)
         hits: list[Hit[T]] = []
+        # Most posts hold no negation at all: then no hit needs its words looked at.
+        negating = with_negation and (
+            not self._negations.isdisjoint(words.words) or (self._negate_nt and "n't" in text)
+        )
         for entry in candidates:
             for match in _compiled(entry.source).finditer(text):
-                negated_by = self._negation_before(text, match.start()) if with_negation else ""
+                negated_by = self._negation_before(text, match.start()) if negating else ""
                 hits.append(Hit(match.start(), match.end(), entry.term, entry.payload, negated_by))
         hits.sort(key=lambda h: (h.start, -h.end))
         return hits
