@@ -53,6 +53,24 @@ ENGLISH = frozenset(
 SHARED = frozenset("a an in on to is as am do so no me he we".split())
 _NOT_WORDS = re.compile(r"https?://\S+|www\.\S+|[@#]\w+")  # links, handles and tags
 
+# Words that, among the languages triage scores, mostly belong to one (accents as written
+# and folded): a post with several of one language's and few of any other's is in it
+# without asking the model. The rest, and every other language, go to the model.
+MARKERS = {
+    "es": "el los las del por para pero está esta estoy muy qué que y mi hay ya fue como "
+          "también nada porque cuando donde tengo hace",
+    "pt": "não nao os um uma com mas está muito você voce é do da dos das na ao pelo pela "
+          "estou tenho isso meu minha foi já ja também",
+    "it": "il gli della delle che non per sono è ma molto anche questo questa mio mia ho "
+          "nel alla dal del ci perché",
+    "fr": "le les des est une pour avec pas je vous et du dans sur ce cette mon ma mes "
+          "très tres qui au aux suis",
+    "de": "der die das und ist nicht mit ich ein eine auf für fur zu den von dem im es "
+          "mein meine sehr auch wir",
+}  # fmt: skip
+_MARKERS = {code: frozenset(words.split()) for code, words in MARKERS.items()}
+MIN_MARKERS = 2  # of one language's words, and twice those of the next
+
 
 class LanguageDetector:
     """`language(words, text)`: the language's code ("en", "es", ...). Thread-safe; the
@@ -68,8 +86,29 @@ class LanguageDetector:
         english = len(plain & ENGLISH)
         if english and (english + len(plain & SHARED)) * 3 >= len(plain):
             return "en"
+        scored, others = _scored_language(plain, english)
+        if scored:
+            return scored
+        # A headline ("Search for dead in Dhaka collapse over"): a few English words, and
+        # next to none of another language's.
+        if (
+            english >= 2
+            and english >= 2 * others
+            and (english + len(plain & SHARED)) * 4 >= len(plain)
+        ):
+            return "en"
         code, probability = _identifier().classify(text)
         return str(code) if probability >= SURE else "en"
+
+
+def _scored_language(plain: set[str], english: int) -> tuple[str, int]:
+    """The one scored language whose marker words the post plainly holds, or "", and the
+    most marker words of any one of them."""
+    counts = sorted(((len(plain & words), code) for code, words in _MARKERS.items()), reverse=True)
+    (best, code), (second, _) = counts[0], counts[1]
+    if best >= MIN_MARKERS and best >= 2 * max(second, english, 1) and best * 4 >= len(plain):
+        return code, best
+    return "", best
 
 
 @functools.cache  # thread-safe enough: two first callers at once would each load it once

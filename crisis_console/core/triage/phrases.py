@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from crisis_console.core.triage.terms import NUMBER, NUMBER_PATTERN, WORD, Words
+from crisis_console.core.triage.terms import NUMBER, NUMBER_PATTERN, WORD, Words, word_starts
 
 T = TypeVar("T")
 
@@ -91,14 +91,23 @@ def _word(word: str) -> str:
     return re.escape(word[:-1]) + r"\w*" if word.endswith("*") else re.escape(word)
 
 
-def _phrase(words: list[str]) -> str:
-    """Adjacent words, as whole words where they begin or end with a letter or digit (a
-    symbol such as `£` may touch what follows it: "£500")."""
-    body = _SEPARATOR.join(map(_word, words))
-    start = r"(?<![\w'])" if words[0][0].isalnum() or words[0] == NUMBER else ""
-    last = words[-1]
-    end = r"(?![\w'])" if last[-1].isalnum() or last.endswith(("*", NUMBER)) else ""
-    return start + body + end
+_END = r"(?![\w'])"
+
+
+def _part(phrases: list[list[str]]) -> str:
+    """One of the phrases, each of adjacent words, as whole words where they end with a
+    letter or digit (a symbol such as `£` may touch what follows it: "£500"), written once
+    around the phrases that share it. That a match begins a word is `terms.word_starts`'s
+    to check: a look-behind before every choice had `re` try each at every position."""
+    groups: dict[bool, list[str]] = {}
+    for words in phrases:
+        last = words[-1]
+        end = last[-1].isalnum() or last.endswith(("*", NUMBER))
+        groups.setdefault(end, []).append(_SEPARATOR.join(map(_word, words)))
+    choices = [
+        "(?:" + "|".join(bodies) + ")" + (_END if end else "") for end, bodies in groups.items()
+    ]
+    return "(?:" + "|".join(choices) + ")"
 
 
 @functools.cache  # a vocabulary's patterns are checked, then indexed
@@ -130,7 +139,7 @@ def compile_pattern(pattern: str) -> Pattern:
         for phrase in part:
             if not all(phrase):
                 raise PatternError(f"{pattern!r}: an empty choice in '|'")
-    regexes = ["(?:" + "|".join(_phrase(phrase) for phrase in part) + ")" for part in parts]
+    regexes = [_part(part) for part in parts]
     source = regexes[0]
     for width, regex in zip(gaps, regexes[1:], strict=True):
         source += f"(?:{_SEPARATOR}{_ANY_WORD}){{0,{width}}}{_SEPARATOR}{regex}"
@@ -229,9 +238,13 @@ class PhraseIndex(Generic[T]):
         beginnings = {p for pattern, _ in self._entries() for _, ps in pattern.required for p in ps}
         self._beginnings = frozenset(beginnings)
         self._lengths = sorted({len(p) for p in beginnings})
-        # What each word a text holds leads to (its patterns, and the beginnings of patterns
-        # it has): posts share most of their words, so a word is looked into once.
-        self._seen: dict[str, tuple[tuple[tuple[Pattern, T], ...], frozenset[str]]] = {}
+        self._shortest = (
+            frozenset(p[: self._lengths[0]] for p in beginnings) if beginnings else None
+        )
+        # What each word a text holds leads to (its patterns by id, and the beginnings of
+        # patterns it has), or None for a word that leads nowhere (most words): posts share
+        # most of their words, so a word is looked into once.
+        self._seen: dict[str, _Found[T] | None] = {}
 
     def __len__(self) -> int:
         return self._count
@@ -240,16 +253,18 @@ class PhraseIndex(Generic[T]):
         for entries in (*self._by_word.values(), *self._by_prefix.values()):
             yield from entries
 
-    def _look_up(self, word: str) -> tuple[tuple[tuple[Pattern, T], ...], frozenset[str]]:
-        beginnings = frozenset(
-            word[:length]
-            for length in self._lengths
-            if length <= len(word) and word[:length] in self._beginnings
-        )
+    def _look_up(self, word: str) -> _Found[T] | None:
+        beginnings: frozenset[str] = frozenset()
+        if self._shortest is not None and word[: self._lengths[0]] in self._shortest:
+            beginnings = frozenset(
+                word[:length]
+                for length in self._lengths
+                if length <= len(word) and word[:length] in self._beginnings
+            )
         entries = [*self._by_word.get(word, ())]
         for beginning in beginnings:
             entries += self._by_prefix.get(beginning, ())
-        found = (tuple(entries), beginnings)
+        found = ({id(e[0]): e for e in entries}, beginnings) if entries or beginnings else None
         if len(self._seen) >= _MAX_SEEN:
             self._seen.clear()  # a flood of new words: start again rather than grow
         self._seen[word] = found
@@ -261,10 +276,13 @@ class PhraseIndex(Generic[T]):
         candidates: dict[int, tuple[Pattern, T]] = {}
         beginnings: set[str] = set()
         for word in words.words:
-            found = seen_words.get(word) or look_up(word)
-            if found[0]:
-                candidates.update((id(entry[0]), entry) for entry in found[0])
-            beginnings.update(found[1])
+            try:
+                found = seen_words[word]
+            except KeyError:
+                found = look_up(word)
+            if found is not None:
+                candidates.update(found[0])
+                beginnings.update(found[1])
         hits: list[PhraseHit[T]] = []
         if not candidates:
             return hits
@@ -273,10 +291,11 @@ class PhraseIndex(Generic[T]):
             if pattern.possible(words.words, present):
                 hits += [
                     PhraseHit(m.start(), m.end(), pattern.text, payload)
-                    for m in _compiled(pattern.source).finditer(text)
+                    for m in word_starts(_compiled(pattern.source), text, apostrophe=True)
                 ]
         hits.sort(key=lambda h: (h.start, -h.end))
         return hits
 
 
+_Found = tuple[dict[int, tuple[Pattern, T]], frozenset[str]]  # a word's patterns, beginnings
 _MAX_SEEN = 200_000  # distinct words remembered by an index (a few tens of MB at most)

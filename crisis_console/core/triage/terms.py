@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -35,11 +35,30 @@ NUMBER_PATTERN = (
 
 def term_pattern(term: str) -> str:
     """A term as a regex: whole words only; `*` is a word-suffix wildcard (`refund*`) and
-    `<n>` any number, in digits or words (`for <n> hours`)."""
+    `<n>` any number, in digits or words (`for <n> hours`). A match is a whole word at its
+    start only as `word_starts` finds it: the regex does not say so (see there)."""
     body = re.escape(term).replace(r"\*", r"\w*").replace(re.escape(NUMBER), NUMBER_PATTERN)
-    start = r"(?<!\w)" if term[0].isalnum() or term.startswith(NUMBER) else ""
     end = r"(?!\w)" if term[-1].isalnum() or term[-1] == "*" or term.endswith(NUMBER) else ""
-    return start + body + end
+    return body + end
+
+
+def word_starts(
+    regex: re.Pattern[str], text: str, apostrophe: bool = False
+) -> Iterator[re.Match[str]]:
+    """`regex.finditer(text)`, but a match that begins with a letter or digit must begin a
+    word (`apostrophe`: one joined to a word by an apostrophe does not either). This is the
+    regex's own look-behind, checked here: written at the start of a regex, it kept `re`
+    from skipping quickly to where one could begin, and every position was tried."""
+    pos = 0
+    while (match := regex.search(text, pos)) is not None:
+        start = match.start()
+        if start and text[start].isalnum():
+            before = text[start - 1]
+            if before.isalnum() or before == "_" or (apostrophe and before == "'"):
+                pos = start + 1
+                continue
+        yield match
+        pos = max(match.end(), start + 1)
 
 
 def _key(term: str) -> str | tuple[str, str] | None:
@@ -141,7 +160,7 @@ class TermIndex(Generic[T]):
             not self._negations.isdisjoint(words.words) or (self._negate_nt and "n't" in text)
         )
         for entry in candidates:
-            for match in _compiled(entry.source).finditer(text):
+            for match in word_starts(_compiled(entry.source), text):
                 negated_by = self._negation_before(text, match.start()) if negating else ""
                 hits.append(Hit(match.start(), match.end(), entry.term, entry.payload, negated_by))
         hits.sort(key=lambda h: (h.start, -h.end))
