@@ -55,6 +55,8 @@ def expected(book: dict[str, Any], action: Permission, crisis: bool) -> set[str]
         Permission.TAKE_OVER_CLAIM: set(),
         Permission.CHANGE_ROSTER: set(),
         Permission.CHANGE_PLAYBOOK: set(),
+        Permission.RECLASSIFY: ANSWERERS,
+        Permission.DE_ESCALATE: set(),
     }[action] - {"lead"}
 
 
