@@ -107,3 +107,30 @@ def test_db_grant_refuses_a_login_the_server_does_not_have(team: Team) -> None:
     # Granted, an operator reads the roster but cannot write it (the fixture granted maya).
     with connect(team.dsn("maya")) as conn:
         assert conn.execute("SELECT count(*) FROM roster").fetchone() == (1,)
+
+
+def test_a_correction_in_team_mode_is_the_login_s_and_survives_verify(team: Team) -> None:
+    assert team.run("lead", "ingest", str(DEMO)).returncode == 0
+    assert team.run("lead", "team", "set", team.logins["maya"], "support").returncode == 0
+    calm = next(
+        json.loads(line)
+        for line in DEMO.read_text().splitlines()
+        if "farmers market" in json.loads(line)["text"]
+    )
+    key = f"{calm['platform']}:{calm['id']}"
+    done = team.run("maya", "reclassify", key, "--category", "safety", "--note", "heater sparked")
+    assert done.returncode == 0, done.stderr
+    assert "critical, safety" in done.stdout and "escalated to the lead" in done.stdout
+    assert key in team.run("lee", "alarms").stdout  # an alarm, seen from another login
+    # Taking it back out of the lead's hands is the lead's: refused for maya, audited.
+    refused = team.run("maya", "reclassify", key, "--category", "other")
+    assert refused.returncode == 3 and "de escalate" in refused.stderr
+    events = team.audit()
+    maya = team.logins["maya"]
+    assert [e["actor"] for e in events if e["action"] == "mention.reclassified"] == [maya]
+    assert [e for e in events if e["action"] == "refused" and e["actor"] == maya]
+    exported = team.run("lee", "eval", "export-corrections")
+    assert exported.returncode == 0, exported.stderr
+    [row] = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert (row["id"], row["category"], row["by"]) == (key, "safety", maya)
+    assert team.run("lead", "audit", "verify").returncode == 0
