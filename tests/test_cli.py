@@ -410,3 +410,27 @@ def test_audit_verify_and_export_work_while_the_folder_is_held(tmp_path: Path) -
         broken.returncode == 1
         and "audit.jsonl:2: its content does not match its hash" in broken.stderr
     )
+
+
+def test_out_is_never_written_inside_the_data_folder(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    feed = write(tmp_path / "in.jsonl", jsonl(record("1", "hello")))
+    assert run("--data-dir", str(data), "ingest", str(feed)).returncode == 0
+    log = data / "audit.jsonl"
+    before = log.read_bytes()
+    for command in (
+        ["eval", "export-corrections"],
+        ["audit", "export", "--format", "jsonl"],
+        ["report", "--format", "json"],
+    ):
+        for out, why in (
+            (log, "inside the data folder"),
+            (data / "mentions" / "x.json", "inside the data folder"),
+            (tmp_path, "is a folder"),
+            (tmp_path / "nowhere" / "x.json", "there is no folder"),
+        ):
+            done = run("--data-dir", str(data), *command, "--out", str(out))
+            assert done.returncode == 2 and why in done.stderr, (command, out, done.stderr)
+            assert "Traceback" not in done.stderr
+    assert log.read_bytes() == before
+    assert run("--data-dir", str(data), "audit", "verify").returncode == 0

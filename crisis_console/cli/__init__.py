@@ -33,7 +33,7 @@ from crisis_console.cli import report as cli_report
 from crisis_console.cli import serve as cli_serve
 from crisis_console.cli import team
 from crisis_console.cli.ingest_jobs import WorkerSetup
-from crisis_console.cli.io import STDIN, err, open_lines, safe_terminal, source_name
+from crisis_console.cli.io import STDIN, check_out, err, open_lines, safe_terminal, source_name
 from crisis_console.cli.wiring import open_reader as open_reader
 from crisis_console.cli.wiring import open_service as open_service
 from crisis_console.core.errors import CrisisConsoleError, PlaybookError, Problem
@@ -116,6 +116,8 @@ def main(argv: Sequence[str] | None = None, clock: Clock = system_clock) -> int:
 
 def _commands(args: argparse.Namespace, clock: Clock) -> int:
     try:
+        if isinstance(getattr(args, "out", None), Path):
+            check_out(args.out, config.data_dir(args.data_dir))
         if args.command == "triage":
             return run_triage(args, sys.stdout)
         if args.command == "ingest":

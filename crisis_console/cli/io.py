@@ -74,3 +74,19 @@ def safe_terminal() -> Iterator[None]:
         yield
     finally:
         sys.stdout = real
+
+
+def check_out(out: Path, folder: Path) -> None:
+    """Refuse `--out FILE` where writing it would do harm or cannot work: inside the data
+    folder (a typo there would overwrite the audit log or the store: the archive, lost to
+    one keystroke), on a folder, or in a folder that does not exist."""
+    target, home = out.resolve(), folder.resolve()
+    if target == home or home in target.parents:
+        raise CrisisConsoleError(
+            f"--out {out}: inside the data folder {folder}, where the store and the audit log "
+            "live; write it somewhere else"
+        )
+    if target.is_dir():
+        raise CrisisConsoleError(f"--out {out}: is a folder; name a file")
+    if not target.parent.is_dir():
+        raise CrisisConsoleError(f"--out {out}: there is no folder {target.parent}")
