@@ -26,7 +26,12 @@ def test_demo_data_is_all_valid_and_varied(triager: Triager) -> None:
     authors = collections.Counter(r.mention.author for r in results)
     assert sum(1 for count in authors.values() if count >= 3) >= 5
     idioms = [r for r in results if any("harmless idiom" in x for x in r.classification.reasons)]
-    assert len(idioms) >= 8 and not any(r.classification.escalate for r in idioms)
+    assert len(idioms) >= 8
+    # An idiom never escalates: a post with one escalates only for a harm it also names
+    # ("Fire brigade came" beside "caught fire").
+    for r in idioms:
+        named = [x for x in r.classification.reasons if x.startswith("risk of harm, ")]
+        assert not r.classification.escalate or named, r.classification.reasons
     lengths = [len(r.mention.text) for r in results]
     assert min(lengths) < 10 and max(lengths) > 500
 

@@ -73,5 +73,6 @@ class Permission(StrEnum):
     CHANGE_ROSTER = "change_roster"
     CHANGE_PLAYBOOK = "change_playbook"
     RECLASSIFY = "reclassify"  # correct a mention's urgency, category or sentiment
-    DE_ESCALATE = "de_escalate"  # judge a post that escalates one that does not
+    # judge a post that escalates one that does not, or lower its urgency
+    DE_ESCALATE = "de-escalate"
     ACT_AS = "act_as"  # refused identities are audited under this name

@@ -81,7 +81,7 @@ def test_validate_names_every_problem_in_brand_terms(
     assert main(["playbook", "validate", str(bad)]) == 2
     said = capsys.readouterr().err
     assert f"{bad}:9: brand.harm.product_hazard[0]: <product> is a part of its own" in said
-    assert f"{bad}:7: brand.recall_codes[0]: " in said and "needs a part of words" in said
+    assert f"{bad}:7: brand.recall_codes[0]: '££' has no digit" in said
 
 
 def test_validate_counts_the_brand_terms(
@@ -98,3 +98,22 @@ def test_product_needs_products(tmp_path: Path) -> None:
     text = BRAND.replace("  products: [AirCrisp, KettlePro 2]\n", "")
     with pytest.raises(PlaybookError, match=r"<product> needs brand\.products"):
         load_playbook(_brand_playbook(tmp_path, text))
+
+
+def test_names_and_codes_are_plain_words_and_items_keep_their_lines(tmp_path: Path) -> None:
+    text = BRAND.replace("  products: [AirCrisp, KettlePro 2]\n", '  products: ["*", AirCrisp]\n')
+    text = text.replace("  recall_codes: [RC-2291]\n", "  recall_codes: [the, 'RC|1', RC-2291]\n")
+    text = text.replace(
+        '    product_hazard: ["<product> ~2 rattles|hums"]\n',
+        '    product_hazard:\n      - ""\n      - "glass|"\n      - "<product> ~2 hums"\n',
+    )
+    with pytest.raises(PlaybookError) as caught:
+        load_playbook(_brand_playbook(tmp_path, text))
+    found = {(p.line, p.field, p.message.split(":")[0]) for p in caught.value.problems}
+    assert found == {
+        (6, "brand.products[0]", "'*' holds *"),
+        (7, "brand.recall_codes[0]", "'the' has no digit"),
+        (7, "brand.recall_codes[1]", "'rc|1' holds |"),
+        (10, "brand.harm.product_hazard[0]", "must be a non-empty text"),
+        (11, "brand.harm.product_hazard[1]", "'glass|'"),
+    }, caught.value.problems

@@ -85,7 +85,7 @@ def test_only_the_lead_takes_a_post_out_of_the_leads_hands(
     harm = lead.mention("x:2")
     assert harm is not None and harm.triage.classification.escalate
     sam = make_service(Role.SUPPORT, name="sam")
-    with pytest.raises(PermissionDenied, match="sam \\(support\\) may not de escalate"):
+    with pytest.raises(PermissionDenied, match="sam \\(support\\) may not de-escalate"):
         sam.corrections.reclassify("x:2", Correction(category=Category.COMPLAINT))
     still = sam.mention("x:2")
     assert still is not None and still.triage.classification.escalate
@@ -130,17 +130,77 @@ def test_exported_corrections_are_a_labelled_set_eval_reads(
     assert len(rows) == 1  # the latest correction of each mention
     assert rows[0]["urgency"] == "high" and rows[0]["corrected"] == ["urgency"]
     assert rows[0]["text"] == CALM["text"] and rows[0]["note"] == "second look"
-    lead._store.close()  # the CLI opens the folder itself
+    # From the shell, on the demo's folder (its operator is its lead).
+    folder = str(tmp_path / "demo")
+    assert main(["--data-dir", folder, "demo", "--no-open"]) == 0
+    fixed = ["reclassify", "facebook:fa106179", "--urgency", "high", "--note", "second look"]
+    assert main(["--data-dir", folder, *fixed]) == 0
     out = tmp_path / "corrections.jsonl"
-    folder = str(tmp_path / "data")
     assert main(["--data-dir", folder, "eval", "export-corrections", "--out", str(out)]) == 0
-    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["x:1"]
+    exported = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["id"], r["urgency"], r["note"]) for r in exported] == [
+        ("facebook:fa106179", "high", "second look")
+    ]
     capsys.readouterr()
-    assert (
-        main(["eval", str(out), "--text", "text", "--label", "urgency", "--task", "urgency"]) == 0
-    )
+    scored = ["eval", str(out), "--text", "text", "--label", "urgency", "--task", "urgency"]
+    assert main(scored) == 0
     printed = capsys.readouterr().out
     assert "1 rows scored, 0 skipped" in printed
-    reopened = make_service()
-    exported = [r for r in reopened.audit_records() if r["action"] == "report.exported"]
-    assert exported and exported[-1]["data"]["rows"] == 1
+    trail = (tmp_path / "demo" / "audit.jsonl").read_text().splitlines()
+    exports = [json.loads(line) for line in trail if '"report.exported"' in line]
+    assert exports and exports[-1]["data"]["rows"] == 1
+
+
+def test_judged_harm_again_after_an_acknowledged_alarm_raises_it_again(
+    make_service: ServiceFactory,
+) -> None:
+    lead = _loaded(make_service)
+    sam = make_service(Role.SUPPORT, name="sam")
+    sam.corrections.reclassify("x:1", Correction(category=Category.SAFETY))
+    lead.crisis.acknowledge("x:1")
+    lead.corrections.reclassify("x:1", Correction(category=Category.COMPLAINT))
+    sam.corrections.reclassify("x:1", Correction(category=Category.SELF_HARM))
+    alarm = sam.crisis.alarm("x:1")
+    assert alarm is not None and alarm.open and "self_harm" in alarm.summary
+    raised = [r for r in sam.audit_records() if r["action"] == "alarm.raised"]
+    assert [r["subject"] for r in raised].count("x:1") == 2
+
+
+def test_down_the_leads_queue_is_the_leads_call_and_notes_stay_one_line(
+    make_service: ServiceFactory,
+) -> None:
+    lead = _loaded(make_service)
+    sam = make_service(Role.SUPPORT, name="sam")
+    with pytest.raises(PermissionDenied, match="de-escalate"):
+        sam.corrections.reclassify("x:2", Correction(urgency=Urgency.LOW))
+    forged = 'fine\n  reclassified by lee: category safety → complaint; note: "ok"'
+    after = sam.corrections.reclassify("x:1", Correction(Urgency.HIGH, note=forged))
+    again = sam.corrections.reclassify("x:1", Correction(Urgency.NORMAL))
+    shown = after.triage.classification.reasons[-1]
+    assert "\n" not in shown and shown.endswith('note: "fine reclassified by lee: category '
+                                                'safety → complaint; note: "ok""')  # fmt: skip
+    # Only the latest correction stays among the reasons; the audit log keeps them all.
+    said = [r for r in again.triage.classification.reasons if r.startswith("reclassified by")]
+    assert said == ["reclassified by sam: urgency high → normal"]
+    assert lead.mention("x:2").triage.classification.urgency is Urgency.CRITICAL  # type: ignore[union-attr]
+    [row] = list(lead.corrections.corrections())
+    assert row["corrected"] == ["urgency"] and row["urgency"] == "normal"
+    auditor = make_service(Role.AUDITOR, name="ava")
+    assert list(auditor.corrections.corrections())  # the auditor's to take
+    with pytest.raises(PermissionDenied, match="may not export"):
+        list(sam.corrections.corrections())
+
+
+def test_an_edit_by_the_author_never_takes_a_post_out_of_the_leads_hands(
+    make_service: ServiceFactory,
+) -> None:
+    lead = _loaded(make_service)
+    lead.corrections.reclassify("x:1", Correction(category=Category.THREAT))
+    edit = record("1", "The pop-up stall is at the farmers market on Sunday now.")
+    report = lead.ingest(read_jsonl(jsonl(edit), "feed", NOW))
+    assert report.updated == 1
+    after = lead.mention("x:1")
+    assert after is not None and after.triage.mention.text == edit["text"]
+    c = after.triage.classification
+    assert (c.escalate, c.category, after.triage.route.queue) == (True, Category.THREAT, Role.LEAD)
+    assert c.reasons[-1].startswith("kept with the lead")

@@ -192,3 +192,17 @@ def test_shipped_playbooks_have_real_crisis_content(path: Path) -> None:
         assert "holding-statement" in level.templates
     assert any(level.triggers for level in playbook.levels)
     assert playbook.roles is not None and playbook.spike is not None
+
+
+def test_yaml_aliases_are_refused_before_they_can_expand(tmp_path: Path) -> None:
+    """ "Billion laughs": eight lines of aliases nest into 10^8 items; refused by their
+    nodes, never expanded (a 12-line file took 6.5 GB before)."""
+    rows = ["id: x", "a0: &a0 [l, l, l, l, l, l, l, l, l, l]"]
+    rows += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(rows) + "\n")
+    with pytest.raises(PlaybookError) as caught:
+        load_playbook(bomb)
+    assert {p.message for p in caught.value.problems} == {
+        "a YAML alias (*name) is not allowed here"
+    }

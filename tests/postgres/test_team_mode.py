@@ -124,12 +124,13 @@ def test_a_correction_in_team_mode_is_the_login_s_and_survives_verify(team: Team
     assert key in team.run("lee", "alarms").stdout  # an alarm, seen from another login
     # Taking it back out of the lead's hands is the lead's: refused for maya, audited.
     refused = team.run("maya", "reclassify", key, "--category", "other")
-    assert refused.returncode == 3 and "de escalate" in refused.stderr
+    assert refused.returncode == 3 and "de-escalate" in refused.stderr
     events = team.audit()
     maya = team.logins["maya"]
     assert [e["actor"] for e in events if e["action"] == "mention.reclassified"] == [maya]
     assert [e for e in events if e["action"] == "refused" and e["actor"] == maya]
-    exported = team.run("lee", "eval", "export-corrections")
+    assert team.run("lee", "eval", "export-corrections").returncode == 3  # not lee's to take
+    exported = team.run("lead", "eval", "export-corrections")
     assert exported.returncode == 0, exported.stderr
     [row] = [json.loads(line) for line in exported.stdout.splitlines()]
     assert (row["id"], row["category"], row["by"]) == (key, "safety", maya)

@@ -232,6 +232,31 @@ class CrisisDesk:
             self.notify("harm", "Risk of harm: acknowledge now", alarm.summary, alarm.key)
 
     @synchronized
+    def raise_again(self, stored: StoredMention) -> None:
+        """A mention judged harm once more (a person's correction): its alarm, raised anew
+        if it was acknowledged before (an alarm is once per mention only while it is open)."""
+        alarm = self._store.state.alarms.get(stored.key)
+        if alarm is None:
+            self.raise_alarms_for_ingest([stored])
+            return
+        if alarm.open:
+            return
+        now = self.clock()
+        due = now + timedelta(minutes=self.playbook.alarm_ack_minutes)
+        again = Alarm(stored.key, _summary(stored), now, due, 1, "", None)
+        with self._store.together():
+            self._store.due.add([Due(again.ack_due, "alarm", again.key)])
+            self._audit.append(
+                [
+                    self.event(
+                        Action.ALARM_RAISED, again.key, {"summary": again.summary, "again": True}
+                    )
+                ]
+            )
+            self._store.state.alarms.save([again])
+        self.notify("harm", "Risk of harm: acknowledge now", again.summary, again.key)
+
+    @synchronized
     def acknowledge(self, key: str) -> Alarm:
         alarm = self.alarm(key)
         if alarm is None:

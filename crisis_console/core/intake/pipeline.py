@@ -23,9 +23,11 @@ from crisis_console.core.errors import Problem
 from crisis_console.core.intake.ingest import Parsed, read_jsonl
 from crisis_console.core.intake.writer import BatchWriter
 from crisis_console.core.models import (
+    Classification,
     MentionVersion,
     SentimentLabel,
     StoredMention,
+    Triage,
     stored_from_record,
     stored_to_record,
 )
@@ -219,6 +221,7 @@ class Ingester:
         history: tuple[MentionVersion, ...] = ()
         action = Action.MENTION_INGESTED
         if existing is not None:
+            triage = self._kept_with_the_lead(existing, triage)
             old = existing.triage.mention
             history = (*existing.history, MentionVersion(old.text, existing.ingested_at))
             action = Action.MENTION_VERSION
@@ -231,6 +234,18 @@ class Ingester:
             batch.fresh.append(stored)
         pending[mention.key] = stored
         return self._stored_event(action, stored, parsed, batch)
+
+    def _kept_with_the_lead(self, existing: StoredMention, triage: Triage) -> Triage:
+        """An edit never takes a post out of the lead's hands (only the lead does, by
+        reclassifying it): a version of an escalated post that would not escalate keeps the
+        earlier category and urgency, and says so."""
+        before, now = existing.triage.classification, triage.classification
+        if not before.escalate or now.escalate:
+            return triage
+        why = "kept with the lead: an edit does not take a post about harm out of the lead's hands"
+        kept = Classification(now.sentiment, before.urgency, before.category, True,
+                              (*now.reasons, why))  # fmt: skip
+        return self._triager.routed(triage.mention, kept, self._level)
 
     def _tombstone(
         self, parsed: Parsed, existing: StoredMention | None, batch: _Batch

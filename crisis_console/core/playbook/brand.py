@@ -69,25 +69,56 @@ def check_brand(checker: Checker) -> BrandTerms | None:
     if checker.node(path) is None:
         return None
     checker.mapping(path, {"products", "recall_codes", "harm", "slang"})
-    products = checker.strings(path + ("products",), required=False)
-    recalls = checker.strings(path + ("recall_codes",), required=False)
-    for i, code in enumerate(recalls):
-        _check_pattern(checker, path + ("recall_codes", i), code, ())
+    products = tuple(
+        name
+        for i, name in _texts(checker, path + ("products",))
+        if _literal(checker, path + ("products", i), name)
+    )
+    recalls: list[str] = []
+    for i, code in _texts(checker, path + ("recall_codes",)):
+        where = path + ("recall_codes", i)
+        if not any(c.isdigit() for c in code):
+            checker.fail(where, f"'{code}' has no digit: a recall code (RC-2291) does")
+        elif _literal(checker, where, code) and _check_pattern(checker, where, code, ()):
+            recalls.append(code)
     harm: list[tuple[str, tuple[str, ...]]] = []
     if checker.node(path + ("harm",)) is not None:
         for kind in checker.mapping(path + ("harm",), set(KINDS)):
             if kind not in KINDS:
                 continue  # `mapping` named it
             where = path + ("harm", kind)
-            patterns = checker.strings(where)
             good = [
                 expand(p, products)
-                for i, p in enumerate(patterns)
+                for i, p in _texts(checker, where)
                 if _check_pattern(checker, (*where, i), p, products)
             ]
             harm.append((kind, tuple(good)))
     slang = checker.weights(path + ("slang",))
-    return BrandTerms(products, recalls, tuple(harm), slang)
+    return BrandTerms(products, tuple(recalls), tuple(harm), slang)
+
+
+_SYNTAX = ("|", "~", "*", "<", ">")  # what a pattern's words may not hold to be read as such
+
+
+def _texts(checker: Checker, path: YamlPath) -> list[tuple[int, str]]:
+    """The list's texts with their own indexes (a bad item is named, and skipped, without
+    moving the ones after it), lower-cased."""
+    items = checker.typed(path, list, required=False) or []
+    good = checker.strings(path, required=False)  # names every bad item
+    texts = iter(good)
+    return [
+        (i, next(texts))
+        for i, item in enumerate(items)
+        if isinstance(item, str) and not isinstance(item, bool) and item.strip()
+    ]
+
+
+def _literal(checker: Checker, path: YamlPath, name: str) -> bool:
+    """A product name or recall code is words as written: not the patterns' syntax."""
+    found = [c for c in _SYNTAX if c in name]
+    if found:
+        checker.fail(path, f"'{name}' holds {' '.join(found)}: names and codes are plain words")
+    return not found
 
 
 def _check_pattern(

@@ -66,14 +66,31 @@ def load_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[Problem]]
         loader.dispose()
     lines: dict[Path, int] = {}
     problems: list[Problem] = []
-    _record_lines(node, (), lines, problems, file)
+    _record_lines(node, (), lines, problems, file, set())
+    if any(p.message.startswith(_ALIAS) for p in problems):
+        return None, problems  # its data may be exponentially large: never walk it
     return YamlDocument(data, lines), problems
 
 
+# A node met twice is an alias (`*name`): a few lines of them nest into millions of nodes
+# ("billion laughs"), and a hand-edited file has no need of them.
+_ALIAS = "a YAML alias (*name) is not allowed here"
+
+
 def _record_lines(
-    node: yaml.Node, path: Path, lines: dict[Path, int], problems: list[Problem], file: str
+    node: yaml.Node,
+    path: Path,
+    lines: dict[Path, int],
+    problems: list[Problem],
+    file: str,
+    visited: set[int],
 ) -> None:
     lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.CollectionNode):
+        if id(node) in visited:
+            problems.append(Problem(file, node.start_mark.line + 1, dotted(path), _ALIAS))
+            return
+        visited.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -86,10 +103,10 @@ def _record_lines(
                     )
                 )
             seen.add(key)
-            _record_lines(value_node, path + (key,), lines, problems, file)
+            _record_lines(value_node, path + (key,), lines, problems, file, visited)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _record_lines(item, path + (index,), lines, problems, file)
+            _record_lines(item, path + (index,), lines, problems, file, visited)
 
 
 def dotted(path: Path) -> str:

@@ -33,6 +33,7 @@ from crisis_console.core.models import (
 from crisis_console.core.triage.routing import Triager
 
 MAX_NOTE = 500  # characters of a correction's note
+CORRECTED_BY = "reclassified by "
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +82,12 @@ def corrected(
         if old is not new
     ]
     said = f'; note: "{correction.note}"' if correction.note else ""
-    reason = f"reclassified by {who}: {', '.join(changes) or 'confirmed as it was'}{said}"
+    reason = f"{CORRECTED_BY}{who}: {', '.join(changes) or 'confirmed as it was'}{said}"
     escalates = rule is not None and rule.escalate
-    return Classification(sentiment, urgency, category, escalates, (*c.reasons, reason))
+    # The latest correction only: the audit log keeps every one (a reason each would make
+    # each record longer than the last).
+    kept = tuple(r for r in c.reasons if not r.startswith(CORRECTED_BY))
+    return Classification(sentiment, urgency, category, escalates, (*kept, reason))
 
 
 class CorrectionDesk:
@@ -97,19 +101,23 @@ class CorrectionDesk:
         """Store `key` with the person's classification, re-routed, audited, and with an
         alarm if it newly escalates; returns the mention as stored."""
         ctx = self.ctx
-        note = correction.note.strip()
+        ctx.require(Permission.RECLASSIFY, key)  # first: every refusal is audited
+        # One line, as every reason is: a line break in a note could pass for a reason.
+        note = " ".join(correction.note.split())
         if len(note) > MAX_NOTE:
             raise CrisisConsoleError(f"note: at most {MAX_NOTE} characters, not {len(note)}")
         if not correction.fields():
             raise CrisisConsoleError("reclassify: set at least one of urgency, category, sentiment")
         correction = dataclasses.replace(correction, note=note)
-        ctx.require(Permission.RECLASSIFY, key)
         stored = ctx.store.get(key)
         if stored is None or stored.deleted_at is not None:
             raise CrisisConsoleError(f"no mention {key}" + (" (deleted)" if stored else ""))
         before = stored.triage.classification
         classification = corrected(before, correction, ctx.triager, ctx.me)
-        if before.escalate and not classification.escalate:
+        if before.escalate and (
+            not classification.escalate or classification.urgency.rank > before.urgency.rank
+        ):
+            # Out of the lead's hands, or down the lead's queue: the lead's call.
             ctx.require(Permission.DE_ESCALATE, key)
         level = ctx.level_number()
         triage = ctx.triager.routed(stored.triage.mention, classification, level)
@@ -123,12 +131,15 @@ class CorrectionDesk:
             seq = ctx.audit.append([event])
             ctx.store.save([after], applied=seq)
         if classification.escalate and not before.escalate:
-            self._crisis.raise_alarms_for_ingest([after])
+            self._crisis.raise_again(after)
         return after
 
     @synchronized
     def corrections(self) -> Iterator[dict[str, Any]]:
-        """Every corrected mention as a labelled row (`corrections_from`)."""
+        """Every corrected mention as a labelled row (`corrections_from`): posts, handles,
+        operators' names and notes leave the console with them, so, as for an audit export,
+        the auditor's or the lead's (refusals audited)."""
+        self.ctx.require(Permission.EXPORT, "report:corrections")
         return corrections_from(self.ctx.audit.read({Action.MENTION_RECLASSIFIED}))
 
     @synchronized
@@ -146,15 +157,17 @@ def _labels(c: Classification) -> dict[str, str]:
 
 
 def corrections_from(records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Labelled rows, one per corrected mention (its latest correction), in the order of the
-    first: the fields `eval` reads (`text`, and `urgency`, `category`, `sentiment` as the
-    mention stood after it), who corrected it, when, which fields they set, and their note."""
+    """Labelled rows, one per corrected mention (as its latest correction left it), in the
+    order of the first: the fields `eval` reads (`text`, and `urgency`, `category`,
+    `sentiment`), who corrected it last and when, every field a person ever set on it
+    (`corrected`: the others are triage's), and the latest note."""
     latest: dict[str, dict[str, Any]] = {}
     for record in records:
         if record.get("action") != Action.MENTION_RECLASSIFIED:
             continue
         data = record["data"]
         mention, labels = data["mention"], data["classification"]
+        earlier = latest.get(record["subject"], {}).get("corrected", [])
         latest[record["subject"]] = {
             "id": record["subject"],
             "platform": mention.get("platform", ""),
@@ -163,7 +176,7 @@ def corrections_from(records: Iterable[dict[str, Any]]) -> Iterator[dict[str, An
             "urgency": labels["urgency"],
             "category": labels["category"],
             "sentiment": labels["sentiment"]["label"],
-            "corrected": sorted(data["correction"]["set"]),
+            "corrected": sorted({*earlier, *data["correction"]["set"]}),
             "note": data["correction"]["note"],
             "by": record["actor"],
             "at": record["at"],

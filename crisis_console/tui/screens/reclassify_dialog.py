@@ -46,7 +46,7 @@ class ReclassifyDialog(ModalScreen[Correction | None]):
                         max_length=MAX_NOTE, id="reclassify-note")  # fmt: skip
             yield Label("", id="reclassify-error")
             yield Label(
-                "Tab next · Enter in the note or Ctrl+S reclassify · Esc cancel",
+                "Tab next · Ctrl+S (or Enter in Why) save · Esc cancel",
                 id="reclassify-help",
             )
 
