@@ -220,8 +220,15 @@ class HarmDetector:
 
 
 def _folded(lowered: str, words: Words) -> tuple[str, Words]:
+    folded = _fold(lowered)
+    return (folded, words) if folded is lowered else (folded, Words.of(folded))
+
+
+@functools.lru_cache(maxsize=16)  # a post is folded for its idioms, its harms and its tone
+def _fold(lowered: str) -> str:
+    """`fold(lowered)`, or `lowered` itself when it has no accent to fold."""
     folded = fold(lowered)
-    return (folded, words) if folded == lowered else (folded, Words.of(folded))
+    return lowered if folded == lowered else folded
 
 
 def _why_not(text: str, start: int, vocabulary: Vocabulary) -> str:
