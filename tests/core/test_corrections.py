@@ -92,9 +92,13 @@ def test_only_the_lead_takes_a_post_out_of_the_leads_hands(
     assert ("refused", "x:2", "sam") in _actions(sam)
     # Raising its urgency further is anyone's.
     sam.corrections.reclassify("x:2", Correction(sentiment=SentimentLabel.NEGATIVE))
+    alarm = lead.crisis.alarm("x:2")
+    assert alarm is not None and alarm.open
     after = lead.corrections.reclassify("x:2", Correction(category=Category.COMPLAINT))
     c = after.triage.classification
     assert not c.escalate and after.triage.route.queue is not Role.LEAD
+    alarm = lead.crisis.alarm("x:2")  # the lead's judgement: the alarm need not ring on
+    assert alarm is not None and not alarm.open and alarm.acknowledged_by == "tester"
     assert c.urgency is Urgency.NORMAL  # the complaint rule's urgency
     auditor = make_service(Role.AUDITOR, name="ava")
     with pytest.raises(PermissionDenied, match="may not reclassify"):

@@ -132,6 +132,11 @@ class CorrectionDesk:
             ctx.store.save([after], applied=seq)
         if classification.escalate and not before.escalate:
             self._crisis.raise_again(after)
+        elif before.escalate and not classification.escalate:
+            # The lead judged it no harm: its alarm, seen, need not ring on.
+            alarm = self._crisis.alarm(key)
+            if alarm is not None and alarm.open:
+                self._crisis.acknowledge(key)
         return after
 
     @synchronized
