@@ -65,6 +65,7 @@ def test_each_kind_of_harm_escalates_with_a_reason_naming_it(
         "the new album is fire",
         "no injuries thankfully, just a dented bumper",
         "Nadie resultó herido, solo fue un susto",
+        "I found no glass in it, all good",  # a negation inside a pattern's gap
     ],
 )
 def test_negations_hypotheticals_idioms_and_jokes_do_not_escalate(
@@ -79,6 +80,11 @@ def test_a_match_that_does_not_count_says_why(triager: Triager) -> None:
     assert 'someone hurt or made ill: "was hurt" ignored, negated by "nobody"' in c.reasons
     c = classify(triager, "if it caught fire someone could get hurt")
     assert any("ignored, a hypothetical" in r for r in c.reasons)
+    c = classify(triager, "found no glass in the soup")
+    assert any('ignored, negated by "no" inside "found no glass' in r for r in c.reasons)
+    # A negation that is one of the pattern's own words is the harm, not its denial.
+    c = classify(triager, "my son can't breathe after eating your bar")
+    assert 'risk of harm, someone hurt or made ill: "can\'t breathe"' in c.reasons
 
 
 def test_phrases_leave_room_between_words_within_one_clause() -> None:

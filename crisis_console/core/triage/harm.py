@@ -213,10 +213,32 @@ class HarmDetector:
                     hit.start,
                     hit.end,
                     entry.vocabulary.language,
-                    _why_not(folded, hit.start, entry.vocabulary),
+                    _why_not(folded, hit.start, entry.vocabulary)
+                    or _negated_inside(folded[hit.start : hit.end], hit.pattern, entry.vocabulary),
                 )
             )
         return found
+
+
+def _negated_inside(matched: str, pattern: str, vocabulary: Vocabulary) -> str:
+    """A negation among the words a pattern's gap let in ("found no glass in"), not one of
+    the pattern's own words ("couldn't ~ get out"), or ""."""
+    for word in WORD.findall(matched):
+        if _negates(word, vocabulary) and word not in _own_words(pattern):
+            return f'negated by "{word}" inside "{matched}"'
+    return ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _own_words(pattern: str) -> frozenset[str]:
+    return frozenset(WORD.findall(fold(pattern.lower().replace("\u2019", "'"))))
+
+
+def _negates(word: str, vocabulary: Vocabulary) -> bool:
+    return word in vocabulary.negations or any(
+        (n.endswith("'") and word.startswith(n)) or (n == "n't" and word.endswith(n))
+        for n in vocabulary.elided
+    )
 
 
 def _folded(lowered: str, words: Words) -> tuple[str, Words]:
@@ -244,11 +266,7 @@ def _why_not(text: str, start: int, vocabulary: Vocabulary) -> str:
         said = text[before[i].start() : start].strip()
         if w in vocabulary.hypotheticals:
             return f'a hypothetical: "{said}"'
-        negates = w in vocabulary.negations or any(
-            (n.endswith("'") and w.startswith(n)) or (n == "n't" and w.endswith(n))
-            for n in vocabulary.elided
-        )
-        if negates and following not in _NOT_NEGATING:
+        if _negates(w, vocabulary) and following not in _NOT_NEGATING:
             return f'negated by "{said}"'
     return ""
 
