@@ -35,7 +35,9 @@ def test_support_drafts_and_social_approves_in_a_real_terminal(tmp_path: Path) -
     sam_terminal = Session(f"cc-sam-{os.getpid()}")
     sam = sam_terminal.pane(f"{console} --as sam")
     try:
-        sam.wait_for("of 20")  # "1–100 of 20x"
+        # "1–100 of 20x". A console's first start on a busy CI machine (a fresh clone's
+        # bytecode compiled as it goes) took over 30 s once.
+        sam.wait_for("of 20", seconds=90)
         sam.keys("/")
         sam.wait_for("search text or @author")  # the search box, focused
         sam.type("delivery")
@@ -57,7 +59,7 @@ def test_support_drafts_and_social_approves_in_a_real_terminal(tmp_path: Path) -
     maya_terminal = Session(f"cc-maya-{os.getpid()}")
     maya = maya_terminal.pane(f"{console} --as maya")
     try:
-        maya.wait_for("of 20")
+        maya.wait_for("of 20", seconds=90)
         maya.keys("A")
         maya.wait_for("pending")
         maya.keys("y")
