@@ -213,9 +213,7 @@ class CrisisDesk:
         """`raise_alarms` without taking the lock: only for an ingest that holds it, from
         the thread that writes its batches (which must not take it, or the two would wait
         on each other)."""
-        now = self.clock()
-        ack = timedelta(minutes=self.playbook.alarm_ack_minutes)
-        wanted = [Alarm(s.key, _summary(s), now, now + ack, 1, "", None) for s in escalated]
+        wanted = self._new_alarms(escalated)
         if not wanted:
             return
         # Reminders first: a crash after them leaves a reminder about nothing, never an
@@ -229,7 +227,15 @@ class CrisisDesk:
                 ),
             )
         for alarm in fresh:  # once they are committed
-            self.notify("harm", "Risk of harm: acknowledge now", alarm.summary, alarm.key)
+            self._ring(alarm)
+
+    def _new_alarms(self, escalated: Sequence[StoredMention]) -> list[Alarm]:
+        now = self.clock()
+        ack = timedelta(minutes=self.playbook.alarm_ack_minutes)
+        return [Alarm(s.key, _summary(s), now, now + ack, 1, "", None) for s in escalated]
+
+    def _ring(self, alarm: Alarm) -> None:
+        self.notify("harm", "Risk of harm: acknowledge now", alarm.summary, alarm.key)
 
     @synchronized
     def raise_again(self, stored: StoredMention) -> None:
@@ -241,9 +247,7 @@ class CrisisDesk:
             return
         if alarm.open:
             return
-        now = self.clock()
-        due = now + timedelta(minutes=self.playbook.alarm_ack_minutes)
-        again = Alarm(stored.key, _summary(stored), now, due, 1, "", None)
+        [again] = self._new_alarms([stored])
         with self._store.together():
             self._store.due.add([Due(again.ack_due, "alarm", again.key)])
             self._audit.append(
@@ -254,7 +258,7 @@ class CrisisDesk:
                 ]
             )
             self._store.state.alarms.save([again])
-        self.notify("harm", "Risk of harm: acknowledge now", again.summary, again.key)
+        self._ring(again)
 
     @synchronized
     def acknowledge(self, key: str) -> Alarm:

@@ -79,8 +79,9 @@ class LanguageDetector:
     def language(self, words: Words, text: str) -> str:
         # Distinct words (a set), less those of links, handles and tags.
         plain = {w for w in words.words if w.isalpha()}
-        if _NOT_WORDS.search(text):
-            plain -= {w for found in _NOT_WORDS.findall(text) for w in WORD.findall(found)}
+        # One scan: most posts have none, and then nothing more is done.
+        for found in _NOT_WORDS.findall(text):
+            plain.difference_update(WORD.findall(found))
         if len(plain) < MIN_WORDS:
             return "en"
         english = len(plain & ENGLISH)
