@@ -109,13 +109,21 @@ def make_service(tmp_path: Path, triager: Triager) -> Iterator[ServiceFactory]:
         clock: Clock = fixed_clock,
         sinks: Any = (),
         sender: Sender | None = None,
+        second_opinion: Any = None,
     ) -> ConsoleService:
         operator = Operator(name, frozenset(roles or (Role.LEAD,)))
         setup = ReplySetup(  # each service its own templates, as each process has
             dict(templates), sender or JsonlOutbox(tmp_path / "outbox.jsonl"), "Brightwell"
         )
         return ConsoleService(
-            store, audit, triager, clock, operator, Notifier(console, sinks), setup
+            store,
+            audit,
+            triager,
+            clock,
+            operator,
+            Notifier(console, sinks),
+            setup,
+            second_opinion=second_opinion,
         )
 
     try:

@@ -30,6 +30,7 @@ from crisis_console.cli import ingest as cli_ingest
 from crisis_console.cli import playbooks as cli_playbooks
 from crisis_console.cli import replies as cli_replies
 from crisis_console.cli import report as cli_report
+from crisis_console.cli import second_opinion as cli_second
 from crisis_console.cli import serve as cli_serve
 from crisis_console.cli import team
 from crisis_console.cli.ingest_jobs import WorkerSetup
@@ -75,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="act as another operator from a shared terminal, where team.yaml allows it",
     )
     parser.add_argument(
+        "--second-opinion",
+        action="store_true",
+        help="judge what the word lists did not escalate again with the semantic model, "
+        "in the background (needs its extra; or 'second_opinion: on' in settings.yaml)",
+    )
+    parser.add_argument(
         "--follow",
         type=Path,
         metavar="FILE",
@@ -103,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_db.add_commands(commands)
 
     cli_playbooks.add_commands(commands)
+    cli_second.add_commands(commands)
     return parser
 
 
@@ -134,6 +142,18 @@ def _commands(args: argparse.Namespace, clock: Clock) -> int:
                 return cli_eval.export_corrections(args, service, sys.stdout)
         if args.command == "eval":
             return cli_eval.run_eval(args, _playbook(args), sys.stdout)
+        if args.command == cli_second.COMMAND:
+            folder = config.data_dir(args.data_dir)
+            judge = cli_second.judge_factory(args, folder)
+            with open_service(
+                folder,
+                _playbook(args),
+                clock,
+                as_name=args.as_name,
+                db=_db(args, folder),
+                second_opinion=judge,
+            ) as service:
+                return cli_second.run(service)
         if args.command == "audit":
             return cli_audit.run(args, clock, _db(args, config.data_dir(args.data_dir)))
         if args.command == "templates" and args.templates_command == "lint":
@@ -228,11 +248,19 @@ def run_ingest(args: argparse.Namespace, clock: Clock) -> int:
             "--jobs needs team mode (--db): a data folder takes one writer at a time"
         )
     playbook = _playbook(args)
-    with open_service(folder, playbook, clock, as_name=args.as_name, db=db) as service:
+    judge = cli_second.judge_factory(args, folder)
+    with open_service(
+        folder, playbook, clock, as_name=args.as_name, db=db, second_opinion=judge
+    ) as service:
         workers = (
             WorkerSetup(args.jobs, folder, playbook, clock, db) if db and args.jobs > 1 else None
         )
-        return cli_ingest.run(args, service, folder, team.where(db) if db else str(folder), workers)
+        where = team.where(db) if db else str(folder)
+        code = cli_ingest.run(args, service, folder, where, workers)
+        if judge is not None and workers is not None:
+            err(f"second opinion: run `crisis-console {cli_second.COMMAND}` after a --jobs import")
+        cli_second.drain(service)
+        return code
 
 
 def run_serve(args: argparse.Namespace, clock: Clock) -> int:
@@ -268,8 +296,14 @@ def run_demo(args: argparse.Namespace, clock: Clock) -> int:
 
 
 def run_console(folder: Path, args: argparse.Namespace, clock: Clock) -> int:
+    judge = cli_second.judge_factory(args, folder)
     with open_service(
-        folder, _playbook(args), clock, as_name=args.as_name, db=_db(args, folder)
+        folder,
+        _playbook(args),
+        clock,
+        as_name=args.as_name,
+        db=_db(args, folder),
+        second_opinion=judge,
     ) as service:
         return _run_app(service, folder, args.follow)
 

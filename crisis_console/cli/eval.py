@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -14,6 +15,8 @@ from crisis_console.core.models import system_clock
 from crisis_console.core.playbook.playbook import Playbook
 from crisis_console.core.service import ConsoleService
 from crisis_console.core.text import visible
+from crisis_console.core.triage.classify import read_as_english
+from crisis_console.core.triage.embedding import EXTRA, missing
 from crisis_console.core.triage.evaluate import (
     TASK_LABELS,
     Evaluation,
@@ -32,6 +35,7 @@ from crisis_console.core.triage.harm_eval import (
     language_of,
 )
 from crisis_console.core.triage.routing import Triager
+from crisis_console.core.triage.semantic import SemanticJudge
 
 
 def add_commands(commands: Any) -> None:
@@ -62,6 +66,12 @@ def add_commands(commands: Any) -> None:
         help="translate gold labels to ours, e.g. neg=negative 'customer service issue=complaint'",
     )
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    evaluate.add_argument(
+        "--second-opinion",
+        action="store_true",
+        help="harm: also judge what the word lists left, as the semantic second pass does "
+        f"(needs the extra: {EXTRA})",
+    )
 
 
 def _label_map(pairs: Sequence[str]) -> dict[str, str]:
@@ -142,7 +152,10 @@ def _report_skipped(skipped: list[Problem]) -> None:
 def _run_harm(args: argparse.Namespace, path: Path, triager: Triager, out: IO[str]) -> int:
     scored: list[tuple[str, Scored]] = []
     skipped: list[Problem] = []
+    texts: dict[int, str] = {}  # rows the second opinion may judge, by place
     mapping = _label_map(args.map)
+    if args.second_opinion and (reason := missing()) is not None:
+        raise CrisisConsoleError(reason)
     for row in read_labelled(path, args.text, args.label, empty_label=True):
         if not isinstance(row, LabelledRow):
             skipped.append(row)
@@ -156,6 +169,10 @@ def _run_harm(args: argparse.Namespace, path: Path, triager: Triager, out: IO[st
         row_id = str(row.fields.get("id") or f"line {row.line}")
         found = Scored(gold, language_of(row.fields), c.escalate, tuple(kinds_named(c)))
         scored.append((row_id, found))
+        if not c.escalate and read_as_english(c):
+            texts[len(scored) - 1] = row.text
+    if args.second_opinion:
+        scored = _with_second_opinion(scored, texts)
     result = evaluate_harm(scored)
     if args.json:
         out.write(json.dumps(result.to_json(), indent=2) + "\n")
@@ -163,6 +180,20 @@ def _run_harm(args: argparse.Namespace, path: Path, triager: Triager, out: IO[st
         out.write(format_harm(result, len(skipped)))
     _report_skipped(skipped)
     return 0 if scored else 1
+
+
+def _with_second_opinion(
+    scored: list[tuple[str, Scored]], texts: dict[int, str]
+) -> list[tuple[str, Scored]]:
+    """`scored` with each row the semantic judge reads as harm escalated, naming its kind."""
+    places = sorted(texts)
+    opinions = SemanticJudge().opinions([texts[n] for n in places])
+    judged = list(scored)
+    for n, opinion in zip(places, opinions, strict=True):
+        if opinion is not None:
+            row_id, s = judged[n]
+            judged[n] = (row_id, replace(s, escalated=True, named=(opinion.kind.name,)))
+    return judged
 
 
 def format_evaluation(e: Evaluation) -> str:

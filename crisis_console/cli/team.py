@@ -5,7 +5,7 @@ every command; psycopg itself loads only when a database is named."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from crisis_console.core.actions import Action, Permission
@@ -16,6 +16,7 @@ from crisis_console.core.playbook.playbook import Playbook
 from crisis_console.core.roster import PermissionDenied
 from crisis_console.core.service import ConsoleService
 from crisis_console.core.triage.routing import Triager
+from crisis_console.core.triage.semantic import SemanticJudge
 
 
 def where(dsn: str) -> str:
@@ -34,6 +35,7 @@ def open_team_service(
     console: ConsoleSink | None,
     as_name: str | None,
     changing_playbook: bool = False,
+    second_opinion: Callable[[], SemanticJudge] | None = None,
 ) -> Iterator[ConsoleService]:
     """See `open_service`. `--as` is refused: in team mode each operator connects as
     themselves (the refusal is audited)."""
@@ -70,6 +72,7 @@ def open_team_service(
             cli._reply_setup(folder),
             team.roster,
             changing_playbook,
+            second_opinion,
         )
         with cli._working(service, team.roster):
             yield service

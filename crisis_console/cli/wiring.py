@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,7 @@ from crisis_console.core.roster_watch import WatchedRoster, describe
 from crisis_console.core.service import ConsoleService, ReplySetup
 from crisis_console.core.store.contract import MentionStore
 from crisis_console.core.triage.routing import Triager
+from crisis_console.core.triage.semantic import SemanticJudge
 
 if TYPE_CHECKING:
     from crisis_console.core.store.store import TinyDBStore
@@ -53,15 +54,17 @@ def open_service(
     as_name: str | None = None,
     db: str | None = None,
     changing_playbook: bool = False,
+    second_opinion: Callable[[], SemanticJudge] | None = None,
 ) -> Iterator[ConsoleService]:
     """Build the service over the TinyDB store in `folder`, or in team mode over the
     database `db` (the folder then keeps only settings, notifications and the log): the
     operator from the team (or `--as`, where it allows), the notification sinks, the
     templates, the sender, the log file. Release the store afterwards. `playbook` must be
-    the store's in force, unless `changing_playbook` (`playbook use`)."""
+    the store's in force, unless `changing_playbook` (`playbook use`). `second_opinion`:
+    the semantic judge's constructor, when it is on."""
     if db:
         with team.open_team_service(
-            folder, playbook, clock, db, console, as_name, changing_playbook
+            folder, playbook, clock, db, console, as_name, changing_playbook, second_opinion
         ) as service:
             yield service
         return
@@ -83,6 +86,7 @@ def open_service(
             _reply_setup(folder),
             roster,
             changing_playbook,
+            second_opinion,
         )
         with _working(service, roster):
             yield service

@@ -13,6 +13,7 @@ class Action(StrEnum):
     MENTION_VERSION = "mention.version"
     MENTION_DELETED = "mention.deleted"
     MENTION_RECLASSIFIED = "mention.reclassified"  # a person's correction of its triage
+    MENTION_SECOND_OPINION = "mention.second_opinion"  # raised by the semantic second pass
     ALARM_RAISED = "alarm.raised"
     ALARM_RENOTIFIED = "alarm.renotified"
     ALARMS_REMINDED = "alarms.reminded"  # a round: many open alarms, one reminder
@@ -50,6 +51,7 @@ REPLAYED = frozenset(
         Action.MENTION_VERSION,
         Action.MENTION_DELETED,
         Action.MENTION_RECLASSIFIED,
+        Action.MENTION_SECOND_OPINION,
     }
 )
 """The records that carry a whole stored mention: recovery replays them into the store."""

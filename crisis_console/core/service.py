@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -46,6 +46,8 @@ from crisis_console.core.store.contract import MentionStore
 from crisis_console.core.store.inbox import InboxFilter, InboxPage, InboxRow
 from crisis_console.core.triage.corrections import CorrectionDesk
 from crisis_console.core.triage.routing import Triager
+from crisis_console.core.triage.second_opinion import SecondOpinion
+from crisis_console.core.triage.semantic import SemanticJudge
 
 __all__ = ["DEFAULT_BATCH", "ConsoleService", "IngestReport", "Progress", "ReplySetup"]
 
@@ -75,10 +77,12 @@ class ConsoleService:
         replies: ReplySetup | None = None,
         roster: RosterBook | None = None,
         changing_playbook: bool = False,
+        second_opinion: Callable[[], SemanticJudge] | None = None,
     ) -> None:
         """`roster`: where the team is kept (none: nobody may change it here).
         `changing_playbook`: this service is to put its playbook in force
-        (`playbooks.use`); any other is refused unless its playbook is the store's."""
+        (`playbooks.use`); any other is refused unless its playbook is the store's.
+        `second_opinion`: builds the semantic judge (None: the word lists alone)."""
         if not changing_playbook:
             in_force.recorded(store.state.playbook.get(), triager.playbook)
         if triager.playbook.sha256:
@@ -98,6 +102,8 @@ class ConsoleService:
         self.replies = ReplyDesk(self.ctx, self.claims, setup.templates, setup.sender, setup.brand)
         self._ingester = Ingester(self.ctx, self.crisis)
         self.corrections = CorrectionDesk(self.ctx, self.crisis)
+        self.second_opinion = SecondOpinion(self.ctx, self.crisis, second_opinion)
+        self._ingester.keep_unescalated = self.second_opinion.enabled
         self.playbooks = in_force.PlaybookDesk(self.ctx)
 
     @property
@@ -115,8 +121,11 @@ class ConsoleService:
         batch_size: int = DEFAULT_BATCH,
         on_progress: Progress | None = None,
     ) -> IngestReport:
-        """Triage and store every good record; collect every bad one. Durable on return."""
-        return self._ingester.ingest(records, batch_size, on_progress)
+        """Triage and store every good record; collect every bad one. Durable on return.
+        What it stored without escalating is queued for the second opinion, if it is on."""
+        report = self._ingester.ingest(records, batch_size, on_progress)
+        self.second_opinion.submit(report.unescalated)
+        return report
 
     @synchronized
     def ingest_lines(
@@ -124,7 +133,9 @@ class ConsoleService:
     ) -> IngestReport:
         """`ingest` of JSON Lines from `source`, numbered from `first_line` (a batch of a
         followed file or a stream starts part-way through)."""
-        return self._ingester.ingest_lines(lines, source, first_line)
+        report = self._ingester.ingest_lines(lines, source, first_line)
+        self.second_opinion.submit(report.unescalated)
+        return report
 
     @synchronized
     def recover(self) -> int:

@@ -63,6 +63,8 @@ class IngestReport:
     duplicates: int = 0
     deleted: int = 0
     problems: list[Problem] = field(default_factory=list)
+    # Stored live and not escalated, new or edited: what a second opinion may judge again.
+    unescalated: list[str] = field(default_factory=list)
 
     @property
     def rejected(self) -> int:
@@ -75,6 +77,7 @@ class IngestReport:
         self.duplicates += other.duplicates
         self.deleted += other.deleted
         self.problems += other.problems
+        self.unescalated += other.unescalated
 
     def summary(self) -> str:
         return (
@@ -121,6 +124,7 @@ class Ingester:
         self._ctx, self._crisis = ctx, crisis
         self._store, self._audit, self._triager = ctx.store, ctx.audit, ctx.triager
         self._level = 0  # the crisis level in force during one ingest
+        self.keep_unescalated = False  # list them in the report (for a second opinion)
 
     def ingest(
         self,
@@ -328,6 +332,12 @@ class Ingester:
         # Only once the mentions are safely stored does anyone get woken for them. Their
         # round trips overlap the next batch's triage on the caller's thread.
         escalated = [s for s in batch.pending.values() if s.triage.classification.escalate]
+        if self.keep_unescalated:
+            batch.report.unescalated += [
+                s.key
+                for s in batch.pending.values()
+                if s.deleted_at is None and not s.triage.classification.escalate
+            ]
         if escalated:
             self._crisis.raise_alarms_for_ingest(escalated)
 

@@ -51,10 +51,18 @@ class _TextVerdict:
     reasons: tuple[str, ...]
 
 
+_WRITTEN_IN, _NO_VOCABULARY = "written in ", "language "
+
+
+def read_as_english(c: Classification) -> bool:
+    """Whether triage read the post as English (no reason names another language)."""
+    return not any(r.startswith((_WRITTEN_IN, _NO_VOCABULARY)) for r in c.reasons)
+
+
 def _language_reason(language: str) -> str:
     if language in SCORED:
-        return f"written in {name_of(language)}: read with its own words"
-    return f"language {name_of(language)}: needs a human read (no vocabulary for it)"
+        return f"{_WRITTEN_IN}{name_of(language)}: read with its own words"
+    return f"{_NO_VOCABULARY}{name_of(language)}: needs a human read (no vocabulary for it)"
 
 
 def _read_by_a_person(language: str, verdict: _TextVerdict) -> _TextVerdict:

@@ -1,0 +1,77 @@
+"""The semantic second opinion from the command line: whether it is on (`--second-opinion`,
+or `second_opinion: on` in the data folder's settings.yaml), the judge it builds, its
+progress on standard error, and `crisis-console second-opinion`, which judges every stored
+post the word lists left (after a `--jobs` import, or a crash that lost the queue)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from crisis_console import config
+from crisis_console.cli.io import err
+from crisis_console.core.errors import CrisisConsoleError
+from crisis_console.core.service import ConsoleService
+from crisis_console.core.triage.embedding import missing
+from crisis_console.core.triage.second_opinion import Progress
+from crisis_console.core.triage.semantic import SemanticJudge
+
+COMMAND = "second-opinion"
+SETTING = "second_opinion"
+_ON, _OFF = {"on", "true", "yes", "1"}, {"off", "false", "no", "0", ""}
+_EVERY = 1_000  # posts judged between progress lines
+
+
+def add_commands(commands: Any) -> None:
+    commands.add_parser(
+        COMMAND,
+        help="judge every stored post the word lists did not escalate with the semantic "
+        "second opinion (needs its extra), raising those that read as harm",
+    )
+
+
+def judge_factory(args: argparse.Namespace, folder: Path) -> Callable[[], SemanticJudge] | None:
+    """The judge's constructor when the second opinion is on here, else None. On but not
+    installed is refused, naming the extra: never silently the word lists alone."""
+    wanted = bool(getattr(args, "second_opinion", False)) or args.command == COMMAND
+    if not wanted:
+        value = (config.setting(folder, SETTING) or "").strip().lower()
+        if value not in _ON | _OFF:
+            raise CrisisConsoleError(
+                f"{folder / config.SETTINGS_FILE}: {SETTING}: must be on or off, not {value!r}"
+            )
+        wanted = value in _ON
+    if not wanted:
+        return None
+    reason = missing()
+    if reason is not None:
+        raise CrisisConsoleError(reason)
+    return SemanticJudge
+
+
+def drain(service: ConsoleService) -> None:
+    """Judge what the service has queued, with a progress line every `_EVERY` posts."""
+    desk = service.second_opinion
+    total = desk.progress().pending
+    if not total:
+        return
+    err(f"second opinion: judging {total:,} post(s) the word lists did not escalate")
+    shown = [0]
+
+    def told(p: Progress) -> None:
+        if p.checked - shown[0] >= _EVERY or not p.pending:
+            shown[0] = p.checked
+            err(f"second opinion: {p.checked:,} of {total:,} judged, {p.raised:,} raised")
+
+    desk.drain(told)
+
+
+def run(service: ConsoleService) -> int:
+    queued = service.second_opinion.submit_stored()
+    if not queued:
+        err("second opinion: nothing to judge (every post is escalated, deleted or not English)")
+        return 0
+    drain(service)
+    return 0

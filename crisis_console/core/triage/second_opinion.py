@@ -1,0 +1,165 @@
+"""The semantic second pass: posts the word lists did not escalate, judged again by
+`SemanticJudge`, behind the fast path.
+
+Ingest stores and routes every post first; the keys it stored without escalating join this
+desk's queue (`submit`). `work` takes a batch off the queue, reads the posts, judges them
+outside the service's lock (the model's forward pass is the slow part: the inbox, claims and
+sends never wait for it), then, under the lock, raises each post judged harm: the category of
+its kind, at least that category's urgency (never lower than it was), to the lead with an
+alarm, and a reason naming the example it read like. Only a post still as it was judged is
+raised (an edit or a person's correction in between wins). Each raise is audited as
+`mention.second_opinion` with the whole stored mention (recovery replays it), by the system,
+naming the operator whose process ran it.
+
+The queue lives in the process: after a crash, `crisis-console second-opinion --all` judges
+every stored post again (a post raised already is skipped).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from crisis_console.core.actions import Action
+from crisis_console.core.archive.audit import AuditEvent
+from crisis_console.core.context import OperatorContext
+from crisis_console.core.crisis.crisis import CrisisDesk
+from crisis_console.core.models import Classification, StoredMention, stored_to_record
+from crisis_console.core.triage.classify import read_as_english
+from crisis_console.core.triage.embedding import BATCH
+from crisis_console.core.triage.semantic import Opinion, SemanticJudge
+
+SECOND_OPINION_ACTOR = "system:second-opinion"  # no login has a colon
+
+
+@dataclass(slots=True)
+class Progress:
+    """How far the second pass has gone in this process."""
+
+    checked: int = 0
+    raised: int = 0
+    pending: int = 0
+
+
+class SecondOpinion:
+    """The queue and the pass for one service. `judge`: builds the judge when first needed
+    (the model loads in seconds); None when the second opinion is off."""
+
+    def __init__(
+        self,
+        ctx: OperatorContext,
+        crisis: CrisisDesk,
+        judge: Callable[[], SemanticJudge] | None = None,
+    ) -> None:
+        self._ctx, self._crisis, self._make_judge = ctx, crisis, judge
+        self._judge: SemanticJudge | None = None
+        self._queue: deque[str] = deque()
+        self._queued: set[str] = set()
+        self._guard = threading.Lock()  # the queue's own; never held with the service's
+        self._progress = Progress()
+
+    @property
+    def enabled(self) -> bool:
+        return self._make_judge is not None
+
+    def progress(self) -> Progress:
+        with self._guard:
+            return dataclasses.replace(self._progress, pending=len(self._queue))
+
+    def submit(self, keys: Iterable[str]) -> None:
+        """Queue posts for the second pass (nothing, when it is off)."""
+        if not self.enabled:
+            return
+        with self._guard:
+            for key in keys:
+                if key not in self._queued:
+                    self._queued.add(key)
+                    self._queue.append(key)
+
+    def submit_stored(self) -> int:
+        """Queue every stored post worth a second opinion; return how many were queued."""
+        with self._ctx.lock:
+            keys = [s.key for s in self._ctx.store.iter_all() if _worth_judging(s)]
+        self.submit(keys)
+        return len(keys)
+
+    def work(self, limit: int = BATCH) -> list[str]:
+        """Judge up to `limit` queued posts; return the keys raised. Call it off the UI
+        thread: it holds the service's lock only to read the posts and to write a raise."""
+        with self._guard:
+            keys = [self._queue.popleft() for _ in range(min(limit, len(self._queue)))]
+            self._queued.difference_update(keys)
+        if not keys:
+            return []
+        with self._ctx.lock:
+            stored = self._ctx.store.get_many(keys)
+        candidates = [s for s in stored.values() if _worth_judging(s)]
+        opinions = self._judged([s.triage.mention.text for s in candidates])
+        raised = []
+        for before, opinion in zip(candidates, opinions, strict=True):
+            if opinion is not None and self._raise(before, opinion):
+                raised.append(before.key)
+        with self._guard:
+            self._progress.checked += len(keys)
+            self._progress.raised += len(raised)
+        return raised
+
+    def drain(self, on_progress: Callable[[Progress], None] | None = None) -> Progress:
+        """`work` until the queue is empty, telling `on_progress` after each batch."""
+        while self.progress().pending:
+            self.work()
+            if on_progress is not None:
+                on_progress(self.progress())
+        return self.progress()
+
+    def _judged(self, texts: list[str]) -> list[Opinion | None]:
+        if not texts:
+            return []
+        if self._judge is None:
+            assert self._make_judge is not None
+            self._judge = self._make_judge()
+        return self._judge.opinions(texts)
+
+    def _raise(self, before: StoredMention, opinion: Opinion) -> bool:
+        """Raise the post if it is still as it was judged; whether it was raised."""
+        ctx = self._ctx
+        with ctx.lock:
+            now = ctx.store.get(before.key)
+            if now is None or now != before:
+                return False  # edited, deleted or corrected since: judged as it was then
+            c = now.triage.classification
+            category = opinion.kind.category
+            urgency = ctx.triager.urgency_of(category, c.sentiment.label)
+            if c.urgency.rank < urgency.rank:
+                urgency = c.urgency  # only ever raised
+            classification = Classification(
+                c.sentiment, urgency, category, True, (*c.reasons, opinion.reason())
+            )
+            triage = ctx.triager.routed(now.triage.mention, classification, ctx.level_number())
+            after = dataclasses.replace(now, triage=triage)
+            data = {
+                **stored_to_record(after),
+                "second_opinion": {
+                    "kind": opinion.kind.name,
+                    "example": opinion.example,
+                    "closeness": round(opinion.closeness, 3),
+                    "run_by": ctx.me,
+                },
+            }
+            event = AuditEvent(
+                Action.MENTION_SECOND_OPINION, after.key, SECOND_OPINION_ACTOR, ctx.clock(), data
+            )
+            with ctx.store.together():  # the audit record first, as for every stored mention
+                seq = ctx.audit.append([event])
+                ctx.store.save([after], applied=seq)
+            self._crisis.raise_again(after)
+        return True
+
+
+def _worth_judging(stored: StoredMention) -> bool:
+    """A live post the word lists did not escalate, read as English (the model's language)."""
+    c = stored.triage.classification
+    return stored.deleted_at is None and not c.escalate and read_as_english(c)
