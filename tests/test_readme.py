@@ -16,7 +16,7 @@ def readme_commands() -> list[str]:
 def test_readme_has_exactly_two_commands_run_demo_and_run_tests() -> None:
     run, test = readme_commands()
     assert run.endswith("crisis-console demo")
-    assert "'.[test]'" in test and test.endswith("python -m pytest")
+    assert "'.[test,semantic]'" in test and test.endswith("python -m pytest")
 
 
 def test_ci_runs_the_readme_test_command_verbatim() -> None:

@@ -44,6 +44,7 @@ from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 TIMER_SECONDS = 10  # alarms, SLA breaches, checklist and spikes are checked this often
 BACKLOG_PAUSE = 0.25  # seconds between two chunks of a backlog (each ~0.1 s of work)
 OUTBOX_SECONDS = 1.0  # how soon a queued reply goes out, and a retry is noticed
+SECOND_OPINION_SECONDS = 1.0  # how soon posts waiting for a second opinion are taken up
 FOLLOW_CHUNK = 500  # lines per ingest call: the service lock is held about a tenth of a second
 FOLLOW_PROBLEMS_SHOWN = 3  # a followed file's bad lines in the toast; the rest are counted
 
@@ -81,6 +82,8 @@ class CrisisConsoleApp(App[None]):
         self.sub_title = self._where
         self._seen: tuple[int, int] | None = None  # the level and open alarms last shown
         self._on_its_way: set[str] = set()  # replies sent here that another process may deliver
+        self._judging = False  # the second opinion's worker is running
+        self._waiting = ""  # the sub-title's note of posts waiting for a second opinion
 
     def on_mount(self) -> None:
         # The sink may be called from a worker thread; post_message is safe from any thread.
@@ -92,6 +95,8 @@ class CrisisConsoleApp(App[None]):
             self.set_interval(OUTBOX_SECONDS, self.work_outbox)
         if self._follow is not None:
             self.follow_file(self._follow)
+        if self.service.second_opinion.enabled:
+            self.set_interval(SECOND_OPINION_SECONDS, self._second_opinion_due)
         if self.service.shared:
             self.follow_changes()
 
@@ -162,6 +167,34 @@ class CrisisConsoleApp(App[None]):
             timers.tick()
         self.call_from_thread(self.refresh_state)
 
+    def _second_opinion_due(self) -> None:
+        if not self._judging and self.service.second_opinion.progress().pending:
+            self._judging = True
+            self.second_opinion()
+
+    @work(thread=True, exclusive=True, group="second-opinion")
+    def second_opinion(self) -> None:
+        """The semantic second pass, a batch at a time, off the screen's thread (the model
+        is the slow part; the service's lock is taken only to read and to raise). The
+        header says how many posts wait for it; a post it raises rings like any alarm."""
+        desk, worker = self.service.second_opinion, get_current_worker()
+        try:
+            while desk.progress().pending and not worker.is_cancelled:
+                if self._stop_following.is_set():
+                    return  # closing
+                raised = desk.work()
+                self.call_from_thread(self._judged, bool(raised))
+        finally:
+            self._judging = False
+
+    def _judged(self, raised: bool) -> None:
+        waiting = self.service.second_opinion.progress().pending
+        self._waiting = f"second opinion: {waiting:,} waiting · " if waiting else ""
+        if raised:
+            self.refresh_state()
+        else:
+            self._announce(self.service.crisis.state(), self.service.crisis.alarm_summary()[0])
+
     @work(thread=True, exclusive=True, group="outbox")
     def work_outbox(self) -> None:
         """Replies go out from here, never from the screen's thread."""
@@ -216,7 +249,7 @@ class CrisisConsoleApp(App[None]):
         level = self.service.playbook.level(crisis.level)
         # First, so that a narrow terminal cuts the folder's name, not the level.
         shown = f"LEVEL {crisis.level} {level.name.upper()} · " if crisis.level else ""
-        self.sub_title = shown + self._where
+        self.sub_title = shown + self._waiting + self._where
         if self._seen is not None:
             seen_level, seen_alarms = self._seen
             if crisis.level != seen_level and crisis.by != self.service.operator.name:

@@ -32,9 +32,7 @@ def judge() -> SemanticJudge:
 
 
 @pytest.fixture
-def with_judge(
-    make_service: ServiceFactory, judge: SemanticJudge
-) -> Callable[..., ConsoleService]:
+def with_judge(make_service: ServiceFactory, judge: SemanticJudge) -> Callable[..., ConsoleService]:
     def make(**kwargs: object) -> ConsoleService:
         return make_service(second_opinion=lambda: judge, **kwargs)
 
