@@ -21,6 +21,7 @@ from crisis_console.core.triage.harm import KINDS, HarmKind
 
 CLOSE = 0.48
 MARGIN = 0.20
+MEMO = 16_384  # texts whose verdict is kept: a retweet storm is read by the model once
 EXAMPLES_FILE = "harm_examples.yaml"
 
 
@@ -75,14 +76,18 @@ class SemanticJudge:
         self._vectors = self._embedder.examples(
             [text for _, text in self.examples.harm], self.examples.harmless
         )
+        self._memo: dict[str, Opinion | None] = {}
 
     def opinions(self, texts: Sequence[str]) -> list[Opinion | None]:
-        """For each text, an `Opinion` if it reads as harm, else None."""
-        found: list[Opinion | None] = []
-        for near in self._embedder.nearest(texts, self._vectors):
+        """For each text, an `Opinion` if it reads as harm, else None. Each distinct text
+        not judged lately goes through the model once."""
+        fresh = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if len(self._memo) + len(fresh) > MEMO:
+            self._memo.clear()
+            fresh = list(dict.fromkeys(texts))
+        for text, near in zip(fresh, self._embedder.nearest(fresh, self._vectors), strict=True):
+            self._memo[text] = None
             if near.harm >= CLOSE and near.harm - near.harmless >= MARGIN:
                 kind, example = self.examples.harm[near.harm_index]
-                found.append(Opinion(kind, example, near.harm))
-            else:
-                found.append(None)
-        return found
+                self._memo[text] = Opinion(kind, example, near.harm)
+        return [self._memo[t] for t in texts]
