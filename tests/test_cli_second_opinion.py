@@ -1,16 +1,24 @@
 """The semantic second opinion from the shell, with the real model: on for an ingest (by flag
-or setting), a whole folder judged again, the eval that measures it, and a wrong setting."""
+or setting), a whole folder judged again, the eval that measures it, a wrong setting, and
+beside the webhook receiver over real HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
+from crisis_console.cli.second_opinion import in_background
+from crisis_console.core.intake.webhook import Verifier
 from crisis_console.core.triage.embedding import missing
-from tests.conftest import jsonl, record
+from crisis_console.core.triage.semantic import SemanticJudge
+from crisis_console.server import Receiver
+from tests.conftest import ServiceFactory, jsonl, record
 from tests.test_cli import run, write
+from tests.test_serve import SECRET, post, signed
 
 pytestmark = pytest.mark.skipif(missing() is not None, reason=str(missing()))
 
@@ -72,3 +80,36 @@ def test_eval_measures_what_the_second_opinion_adds(tmp_path: Path) -> None:
     assert (alone["harm"]["escalated"], alone["false_escalations"]) == (1, 0)
     assert (both["harm"]["escalated"], both["false_escalations"]) == (2, 0)
     assert both["kinds"]["self_harm"]["recall"] == 1.0
+
+
+async def test_serve_judges_what_the_webhook_stores_on_a_thread_of_its_own(
+    make_service: ServiceFactory,
+) -> None:
+    """`serve --second-opinion`: the receiver answers once a post is stored; the second pass
+    runs beside it (`in_background`) and raises what the word lists missed."""
+    judge = SemanticJudge()
+    service = make_service(second_opinion=lambda: judge)
+    receiver = Receiver(service, Verifier(SECRET), max_body=20_000)
+    runner = web.AppRunner(receiver.app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        with in_background(service):
+            body = json.dumps(GOODBYE).encode()
+            assert await post(f"http://127.0.0.1:{port}", body, signed(body)) == (
+                200,
+                {"stored": 1},
+            )
+            for _ in range(400):
+                stored = service.mention("x:1")
+                if stored is not None and stored.triage.classification.escalate:
+                    break
+                await asyncio.sleep(0.05)
+    finally:
+        await runner.cleanup()
+    stored = service.mention("x:1")
+    assert stored is not None and stored.triage.classification.escalate
+    alarm = service.crisis.alarm("x:1")
+    assert alarm is not None and alarm.open

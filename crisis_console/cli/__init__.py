@@ -269,12 +269,19 @@ def run_serve(args: argparse.Namespace, clock: Clock) -> int:
     from crisis_console.server import Receiver, serve
 
     folder = config.data_dir(args.data_dir)
+    judge = cli_second.judge_factory(args, folder)
     with open_service(
-        folder, _playbook(args), clock, as_name=args.as_name, db=_db(args, folder)
+        folder,
+        _playbook(args),
+        clock,
+        as_name=args.as_name,
+        db=_db(args, folder),
+        second_opinion=judge,
     ) as service:
         print(f"receiving signed mentions on http://{args.host}:{args.port}/mentions", flush=True)
         print(f"into {folder}; GET /health answers while it runs; Ctrl+C stops", flush=True)
-        serve(Receiver(service, verifier, args.max_body), args.host, args.port)
+        with cli_second.in_background(service):
+            serve(Receiver(service, verifier, args.max_body), args.host, args.port)
     return 0
 
 

@@ -6,7 +6,9 @@ post the word lists left (after a `--jobs` import, or a crash that lost the queu
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,24 @@ def drain(service: ConsoleService) -> None:
             err(f"second opinion: {p.checked:,} of {total:,} judged, {p.raised:,} raised")
 
     desk.drain(told)
+
+
+@contextlib.contextmanager
+def in_background(service: ConsoleService) -> Iterator[None]:
+    """The second pass on a thread of its own for the block (`serve`), when it is on."""
+    if not service.second_opinion.enabled:
+        yield
+        return
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=service.second_opinion.run_until, args=(stop,), name="second-opinion", daemon=True
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
 
 
 def run(service: ConsoleService) -> int:

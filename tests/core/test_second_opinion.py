@@ -12,6 +12,7 @@ from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.intake.pipeline import logged_past
 from crisis_console.core.models import Category, Urgency
 from crisis_console.core.service import ConsoleService
+from crisis_console.core.triage.corrections import Correction
 from crisis_console.core.triage.embedding import missing
 from crisis_console.core.triage.second_opinion import SECOND_OPINION_ACTOR
 from crisis_console.core.triage.semantic import SemanticJudge, load_examples
@@ -138,3 +139,17 @@ def test_every_stored_post_can_be_judged_again(
     assert lead.second_opinion.submit_stored() == 2
     assert lead.second_opinion.drain().raised == 1
     assert lead.second_opinion.submit_stored() == 1  # the raised one is escalated now
+
+
+def test_a_person_s_judgement_is_never_overridden(
+    with_judge: Callable[..., ConsoleService],
+) -> None:
+    """A post the team reclassified (here: confirmed low by a person) is not raised by the
+    model: the lead's word that a post is no harm stands."""
+    lead = with_judge()
+    lead.ingest(read_jsonl(jsonl(GOODBYE), "feed", NOW))
+    lead.corrections.reclassify("x:1", Correction(urgency=Urgency.LOW, note="a song lyric"))
+    assert lead.second_opinion.work() == []
+    stored = lead.mention("x:1")
+    assert stored is not None and not stored.triage.classification.escalate
+    assert lead.second_opinion.submit_stored() == 0

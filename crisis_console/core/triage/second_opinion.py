@@ -7,7 +7,8 @@ outside the service's lock (the model's forward pass is the slow part: the inbox
 sends never wait for it), then, under the lock, raises each post judged harm: the category of
 its kind, at least that category's urgency (never lower than it was), to the lead with an
 alarm, and a reason naming the example it read like. Only a post still as it was judged is
-raised (an edit or a person's correction in between wins). Each raise is audited as
+raised (an edit or a person's correction in between wins), and never one a person has
+reclassified. Each raise is audited as
 `mention.second_opinion` with the whole stored mention (recovery replays it), by the system,
 naming the operator whose process ran it.
 
@@ -29,6 +30,7 @@ from crisis_console.core.context import OperatorContext
 from crisis_console.core.crisis.crisis import CrisisDesk
 from crisis_console.core.models import Classification, StoredMention, stored_to_record
 from crisis_console.core.triage.classify import read_as_english
+from crisis_console.core.triage.corrections import CORRECTED_BY
 from crisis_console.core.triage.embedding import BATCH
 from crisis_console.core.triage.semantic import Opinion, SemanticJudge
 
@@ -115,6 +117,12 @@ class SecondOpinion:
                 on_progress(self.progress())
         return self.progress()
 
+    def run_until(self, stop: threading.Event, pause: float = 1.0) -> None:
+        """Judge what is queued as it arrives until `stop` is set (a server's thread)."""
+        while not stop.is_set():
+            if not self.work():
+                stop.wait(pause if not self.progress().pending else 0)
+
     def _judged(self, texts: list[str]) -> list[Opinion | None]:
         if not texts:
             return []
@@ -160,6 +168,9 @@ class SecondOpinion:
 
 
 def _worth_judging(stored: StoredMention) -> bool:
-    """A live post the word lists did not escalate, read as English (the model's language)."""
+    """A live post the word lists did not escalate, read as English (the model's language),
+    that no person has classified: a person's judgement (the lead's that it is no harm) is
+    never overridden by the model."""
     c = stored.triage.classification
-    return stored.deleted_at is None and not c.escalate and read_as_english(c)
+    corrected = any(r.startswith(CORRECTED_BY) for r in c.reasons)
+    return stored.deleted_at is None and not c.escalate and not corrected and read_as_english(c)
