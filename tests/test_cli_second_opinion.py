@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -113,3 +117,34 @@ async def test_serve_judges_what_the_webhook_stores_on_a_thread_of_its_own(
     assert stored is not None and stored.triage.classification.escalate
     alarm = service.crisis.alarm("x:1")
     assert alarm is not None and alarm.open
+
+
+def test_a_stream_is_judged_as_it_comes_not_when_it_ends(tmp_path: Path) -> None:
+    """`collector | crisis-console --second-opinion ingest -`: the pass runs beside the
+    stream, so a post the word lists missed is raised while the pipe is still open."""
+    home = tmp_path / "data"
+    env = {**os.environ, "CRISIS_CONSOLE_HOME": str(home)}
+    argv = [sys.executable, "-m", "crisis_console", "--second-opinion", "ingest", "-"]
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, env=env, text=True)
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(json.dumps(GOODBYE) + "\n")
+        proc.stdin.flush()
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not (
+            (home / "audit.jsonl").is_file() and _raised(home)
+        ):
+            time.sleep(0.2)
+        assert [r["subject"] for r in _raised(home)] == ["x:1"]
+        assert proc.poll() is None  # still reading the stream
+    finally:
+        proc.stdin.close()
+        proc.wait(60)
+    assert proc.returncode == 0
+
+
+def test_the_flag_before_eval_turns_it_on_there_too(tmp_path: Path) -> None:
+    rows = [{"text": GOODBYE["text"], "harm": "self_harm"}, {"text": PARCEL["text"], "harm": ""}]
+    path = write(tmp_path / "harm.jsonl", [json.dumps(r) for r in rows])
+    args = ("eval", str(path), "--task", "harm", "--text", "text", "--label", "harm", "--json")
+    assert json.loads(run("--second-opinion", *args).stdout)["harm"]["escalated"] == 1

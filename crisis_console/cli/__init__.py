@@ -256,7 +256,8 @@ def run_ingest(args: argparse.Namespace, clock: Clock) -> int:
             WorkerSetup(args.jobs, folder, playbook, clock, db) if db and args.jobs > 1 else None
         )
         where = team.where(db) if db else str(folder)
-        code = cli_ingest.run(args, service, folder, where, workers)
+        with cli_second.in_background(service):  # a followed file or a stream: as it comes
+            code = cli_ingest.run(args, service, folder, where, workers)
         if judge is not None and workers is not None:
             err(f"second opinion: run `crisis-console {cli_second.COMMAND}` after a --jobs import")
         cli_second.drain(service)

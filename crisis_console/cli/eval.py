@@ -69,6 +69,7 @@ def add_commands(commands: Any) -> None:
     evaluate.add_argument(
         "--second-opinion",
         action="store_true",
+        default=argparse.SUPPRESS,  # else it would unset the same flag given before `eval`
         help="harm: also judge what the word lists left, as the semantic second pass does "
         f"(needs the extra: {EXTRA})",
     )
@@ -154,7 +155,8 @@ def _run_harm(args: argparse.Namespace, path: Path, triager: Triager, out: IO[st
     skipped: list[Problem] = []
     texts: dict[int, str] = {}  # rows the second opinion may judge, by place
     mapping = _label_map(args.map)
-    if args.second_opinion and (reason := missing()) is not None:
+    judged = bool(getattr(args, "second_opinion", False))
+    if judged and (reason := missing()) is not None:
         raise CrisisConsoleError(reason)
     for row in read_labelled(path, args.text, args.label, empty_label=True):
         if not isinstance(row, LabelledRow):
@@ -171,7 +173,7 @@ def _run_harm(args: argparse.Namespace, path: Path, triager: Triager, out: IO[st
         scored.append((row_id, found))
         if not c.escalate and read_as_english(c):
             texts[len(scored) - 1] = row.text
-    if args.second_opinion:
+    if judged:
         scored = _with_second_opinion(scored, texts)
     result = evaluate_harm(scored)
     if args.json:

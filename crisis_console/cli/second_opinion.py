@@ -1,7 +1,8 @@
 """The semantic second opinion from the command line: whether it is on (`--second-opinion`,
-or `second_opinion: on` in the data folder's settings.yaml), the judge it builds, its
-progress on standard error, and `crisis-console second-opinion`, which judges every stored
-post the word lists left (after a `--jobs` import, or a crash that lost the queue)."""
+or `second_opinion: on` in the data folder's settings.yaml), the judge it builds, the pass
+beside a long-running command (`in_background`: `serve`, `ingest --follow`, `ingest -`),
+its progress on standard error, and `crisis-console second-opinion`, which judges every
+stored post the word lists left (after a `--jobs` import, or a crash that lost the queue)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from crisis_console.cli.io import err
 from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.service import ConsoleService
 from crisis_console.core.triage.embedding import missing
-from crisis_console.core.triage.second_opinion import Progress
+from crisis_console.core.triage.second_opinion import MAX_QUEUED, Progress
 from crisis_console.core.triage.semantic import SemanticJudge
 
 COMMAND = "second-opinion"
@@ -37,20 +38,24 @@ def add_commands(commands: Any) -> None:
 def judge_factory(args: argparse.Namespace, folder: Path) -> Callable[[], SemanticJudge] | None:
     """The judge's constructor when the second opinion is on here, else None. On but not
     installed is refused, naming the extra: never silently the word lists alone."""
-    wanted = bool(getattr(args, "second_opinion", False)) or args.command == COMMAND
-    if not wanted:
+    asked = bool(getattr(args, "second_opinion", False)) or args.command == COMMAND
+    if not asked:
         value = (config.setting(folder, SETTING) or "").strip().lower()
         if value not in _ON | _OFF:
             raise CrisisConsoleError(
                 f"{folder / config.SETTINGS_FILE}: {SETTING}: must be on or off, not {value!r}"
             )
-        wanted = value in _ON
-    if not wanted:
-        return None
+        if value in _OFF:
+            return None
     reason = missing()
-    if reason is not None:
+    if reason is None:
+        return SemanticJudge
+    if asked:
         raise CrisisConsoleError(reason)
-    return SemanticJudge
+    # On in the settings but not installed here: the word lists carry on alone (a crisis
+    # desk is never shut for an optional extra), and this says so at every start.
+    err(f"warning: {reason}; the word lists alone judge risk of harm here")
+    return None
 
 
 def drain(service: ConsoleService) -> None:
@@ -68,6 +73,11 @@ def drain(service: ConsoleService) -> None:
             err(f"second opinion: {p.checked:,} of {total:,} judged, {p.raised:,} raised")
 
     desk.drain(told)
+    if desk.progress().left:
+        err(
+            f"second opinion: {desk.progress().left:,} post(s) were not queued (more than "
+            f"{MAX_QUEUED:,} waited); run `crisis-console {COMMAND}` to judge them"
+        )
 
 
 @contextlib.contextmanager
@@ -77,8 +87,15 @@ def in_background(service: ConsoleService) -> Iterator[None]:
         yield
         return
     stop = threading.Event()
+
+    def failed(exc: Exception) -> None:
+        err(f"second opinion: {exc}; its posts are queued again")
+
     thread = threading.Thread(
-        target=service.second_opinion.run_until, args=(stop,), name="second-opinion", daemon=True
+        target=service.second_opinion.run_until,
+        args=(stop, failed),
+        name="second-opinion",
+        daemon=True,
     )
     thread.start()
     try:

@@ -120,7 +120,10 @@ def _working(service: ConsoleService, roster: RosterBook) -> Iterator[ConsoleSer
     if recovered:
         err(f"recovered {recovered} mention(s) logged before an interruption but not stored")
     service.replies.resume_sending()
-    yield service
+    try:
+        yield service
+    finally:
+        service.second_opinion.close()  # no raise after the store closes
     service.work_outbox()  # what the command queued goes out before it ends
     service.mark_applied()  # the next start reads the log from here, not from further back
 

@@ -20,6 +20,7 @@ from crisis_console.core.intake.follow import follow
 from crisis_console.core.replies.reply_model import FAILED, SENT, Reply
 from crisis_console.core.service import ConsoleService, IngestReport
 from crisis_console.core.text import visible
+from crisis_console.core.triage.second_opinion import RETRY_SECONDS
 from crisis_console.tui.attempt import attempt
 from crisis_console.tui.messages import (
     AcknowledgeRequested,
@@ -184,6 +185,11 @@ class CrisisConsoleApp(App[None]):
                     return  # closing
                 raised = desk.work()
                 self.call_from_thread(self._judged, bool(raised))
+        except Exception as exc:  # the batch is queued again; told, then tried after a pause
+            self.call_from_thread(
+                self.notify, f"Second opinion: {exc}", title="Retrying", severity="warning"
+            )
+            self._stop_following.wait(RETRY_SECONDS)
         finally:
             self._judging = False
 

@@ -4,19 +4,23 @@ the word lists leave is judged again behind the fast path, and only ever raised.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from crisis_console.core.actions import Action
+from crisis_console.core.errors import StoreError
 from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.intake.pipeline import logged_past
 from crisis_console.core.models import Category, Urgency
 from crisis_console.core.service import ConsoleService
+from crisis_console.core.triage import second_opinion
 from crisis_console.core.triage.corrections import Correction
 from crisis_console.core.triage.embedding import missing
 from crisis_console.core.triage.second_opinion import SECOND_OPINION_ACTOR
 from crisis_console.core.triage.semantic import SemanticJudge, load_examples
-from tests.conftest import NOW, ServiceFactory, jsonl, record
+from tests.conftest import NOW, MovableClock, ServiceFactory, jsonl, record
 
 pytestmark = pytest.mark.skipif(missing() is not None, reason=str(missing()))
 
@@ -153,3 +157,61 @@ def test_a_person_s_judgement_is_never_overridden(
     stored = lead.mention("x:1")
     assert stored is not None and not stored.triage.classification.escalate
     assert lead.second_opinion.submit_stored() == 0
+
+
+def test_a_raised_post_is_held_to_its_new_deadline(
+    make_service: ServiceFactory, judge: SemanticJudge
+) -> None:
+    clock = MovableClock()
+    lead = make_service(clock=clock, second_opinion=lambda: judge)
+    lead.ingest(read_jsonl(jsonl(GOODBYE, PARCEL), "feed", NOW))
+    before = lead.mention("x:1")
+    assert before is not None
+    lead.second_opinion.work()
+    after = lead.mention("x:1")
+    assert after is not None and after.triage.deadline < before.triage.deadline
+    clock.now = after.triage.deadline + timedelta(minutes=1)  # long before the old one
+    lead.timers.tick()
+    assert lead.timers.breached() == {"x:1"}
+
+
+def test_nothing_is_raised_once_the_service_closes(
+    with_judge: Callable[..., ConsoleService],
+) -> None:
+    lead = with_judge()
+    lead.ingest(read_jsonl(jsonl(GOODBYE), "feed", NOW))
+    lead.second_opinion.close()
+    assert lead.second_opinion.work() == []
+    assert lead.second_opinion.progress().pending == 1  # left for `second-opinion` later
+    stored = lead.mention("x:1")
+    assert stored is not None and not stored.triage.classification.escalate
+
+
+def test_a_failed_batch_goes_back_in_the_queue(
+    with_judge: Callable[..., ConsoleService], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lead = with_judge()
+    lead.ingest(read_jsonl(jsonl(GOODBYE, PARCEL), "feed", NOW))
+    store, real = lead.ctx.store, lead.ctx.store.get_many
+    failures = [StoreError("the database went away")]
+
+    def once_unreachable(keys: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return real(keys)
+
+    monkeypatch.setattr(store, "get_many", once_unreachable)
+    with pytest.raises(StoreError):
+        lead.second_opinion.work()
+    assert lead.second_opinion.progress().pending == 2
+    assert lead.second_opinion.work() == ["x:1"]
+
+
+def test_a_full_queue_counts_what_it_left(
+    with_judge: Callable[..., ConsoleService], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(second_opinion, "MAX_QUEUED", 1)
+    lead = with_judge()
+    lead.ingest(read_jsonl(jsonl(GOODBYE, PARCEL), "feed", NOW))
+    progress = lead.second_opinion.progress()
+    assert (progress.pending, progress.left) == (1, 1)

@@ -30,6 +30,7 @@ from crisis_console.core.models import (
     Urgency,
     stored_to_record,
 )
+from crisis_console.core.store.due import Due
 from crisis_console.core.triage.routing import Triager
 
 MAX_NOTE = 500  # characters of a correction's note
@@ -90,6 +91,10 @@ def corrected(
     return Classification(sentiment, urgency, category, escalates, (*kept, reason))
 
 
+class _LeadsCall(Exception):
+    """The correction needs the lead's permission, which the operator lacks."""
+
+
 class CorrectionDesk:
     """Reclassifying mentions, for one operator; the service calls it."""
 
@@ -109,6 +114,29 @@ class CorrectionDesk:
         if not correction.fields():
             raise CrisisConsoleError("reclassify: set at least one of urgency, category, sentiment")
         correction = dataclasses.replace(correction, note=note)
+        # Read and written under the store's lock for conditional writes (the database's in
+        # team mode), as the second opinion's raise is: neither writes over the other.
+        try:
+            with ctx.store.state.tables.lock:
+                after, before = self._corrected(key, correction)
+        except _LeadsCall:
+            # Refused outside the lock's transaction, so that the refusal's record stays.
+            ctx.require(Permission.DE_ESCALATE, key)
+            return self.reclassify(key, correction)  # the level changed, and allows it now
+        classification = after.triage.classification
+        if classification.escalate and not before.escalate:
+            self._crisis.raise_again(after)
+        elif before.escalate and not classification.escalate:
+            # The lead judged it no harm: its alarm, seen, need not ring on.
+            alarm = self._crisis.alarm(key)
+            if alarm is not None and alarm.open:
+                self._crisis.acknowledge(key)
+        return after
+
+    def _corrected(self, key: str, correction: Correction) -> tuple[StoredMention, Classification]:
+        """Store `key` as `correction` sets it; (the mention as stored, its classification
+        before). The lead's permission is checked for taking it out of the lead's hands."""
+        ctx = self.ctx
         stored = ctx.store.get(key)
         if stored is None or stored.deleted_at is not None:
             raise CrisisConsoleError(f"no mention {key}" + (" (deleted)" if stored else ""))
@@ -118,7 +146,9 @@ class CorrectionDesk:
             not classification.escalate or classification.urgency.rank > before.urgency.rank
         ):
             # Out of the lead's hands, or down the lead's queue: the lead's call.
-            ctx.require(Permission.DE_ESCALATE, key)
+            level = ctx.level_number()
+            if not ctx.may(Permission.DE_ESCALATE, level):
+                raise _LeadsCall
         level = ctx.level_number()
         triage = ctx.triager.routed(stored.triage.mention, classification, level)
         after = dataclasses.replace(stored, triage=triage)
@@ -129,15 +159,9 @@ class CorrectionDesk:
         )
         with ctx.store.together():  # the audit record first, as for every stored mention
             seq = ctx.audit.append([event])
+            ctx.store.due.add([Due(triage.deadline, "sla", key)])  # its deadline, for the timers
             ctx.store.save([after], applied=seq)
-        if classification.escalate and not before.escalate:
-            self._crisis.raise_again(after)
-        elif before.escalate and not classification.escalate:
-            # The lead judged it no harm: its alarm, seen, need not ring on.
-            alarm = self._crisis.alarm(key)
-            if alarm is not None and alarm.open:
-                self._crisis.acknowledge(key)
-        return after
+        return after, before
 
     @synchronized
     def corrections(self) -> Iterator[dict[str, Any]]:

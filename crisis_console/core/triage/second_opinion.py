@@ -29,12 +29,15 @@ from crisis_console.core.archive.audit import AuditEvent
 from crisis_console.core.context import OperatorContext
 from crisis_console.core.crisis.crisis import CrisisDesk
 from crisis_console.core.models import Classification, StoredMention, stored_to_record
+from crisis_console.core.store.due import Due
 from crisis_console.core.triage.classify import read_as_english
 from crisis_console.core.triage.corrections import CORRECTED_BY
 from crisis_console.core.triage.embedding import BATCH
 from crisis_console.core.triage.semantic import Opinion, SemanticJudge
 
 SECOND_OPINION_ACTOR = "system:second-opinion"  # no login has a colon
+MAX_QUEUED = 200_000  # posts waiting; more are counted as left, for `second-opinion` to judge
+RETRY_SECONDS = 5.0  # after a failed batch (the database away), before the next try
 
 
 @dataclass(slots=True)
@@ -44,6 +47,7 @@ class Progress:
     checked: int = 0
     raised: int = 0
     pending: int = 0
+    left: int = 0  # not queued: the queue was full (`MAX_QUEUED`)
 
 
 class SecondOpinion:
@@ -62,6 +66,13 @@ class SecondOpinion:
         self._queued: set[str] = set()
         self._guard = threading.Lock()  # the queue's own; never held with the service's
         self._progress = Progress()
+        self._closed = False
+
+    def close(self) -> None:
+        """Stop: a raise in flight finishes first, none begins after (the store is about to
+        close). What is still queued is left; `second-opinion` judges it later."""
+        with self._ctx.lock:
+            self._closed = True
 
     @property
     def enabled(self) -> bool:
@@ -77,9 +88,13 @@ class SecondOpinion:
             return
         with self._guard:
             for key in keys:
-                if key not in self._queued:
-                    self._queued.add(key)
-                    self._queue.append(key)
+                if key in self._queued:
+                    continue
+                if len(self._queue) >= MAX_QUEUED:
+                    self._progress.left += 1
+                    continue
+                self._queued.add(key)
+                self._queue.append(key)
 
     def submit_stored(self) -> int:
         """Queue every stored post worth a second opinion; return how many were queued."""
@@ -91,19 +106,27 @@ class SecondOpinion:
     def work(self, limit: int = BATCH) -> list[str]:
         """Judge up to `limit` queued posts; return the keys raised. Call it off the UI
         thread: it holds the service's lock only to read the posts and to write a raise."""
+        if self._closed:
+            return []
         with self._guard:
             keys = [self._queue.popleft() for _ in range(min(limit, len(self._queue)))]
             self._queued.difference_update(keys)
         if not keys:
             return []
-        with self._ctx.lock:
-            stored = self._ctx.store.get_many(keys)
-        candidates = [s for s in stored.values() if _worth_judging(s)]
-        opinions = self._judged([s.triage.mention.text for s in candidates])
-        raised = []
-        for before, opinion in zip(candidates, opinions, strict=True):
-            if opinion is not None and self._raise(before, opinion):
-                raised.append(before.key)
+        raised: list[str] = []
+        try:
+            with self._ctx.lock:
+                stored = self._ctx.store.get_many(keys)
+            candidates = [s for s in stored.values() if _worth_judging(s)]
+            opinions = self._judged([s.triage.mention.text for s in candidates])
+            for before, opinion in zip(candidates, opinions, strict=True):
+                if opinion is not None and self._raise(before, opinion):
+                    raised.append(before.key)
+        except Exception:
+            # Back in the queue, to be tried again (a raise already made is skipped then,
+            # its post escalated); the caller says what failed.
+            self.submit(k for k in keys if k not in raised)
+            raise
         with self._guard:
             self._progress.checked += len(keys)
             self._progress.raised += len(raised)
@@ -117,11 +140,20 @@ class SecondOpinion:
                 on_progress(self.progress())
         return self.progress()
 
-    def run_until(self, stop: threading.Event, pause: float = 1.0) -> None:
-        """Judge what is queued as it arrives until `stop` is set (a server's thread)."""
+    def run_until(
+        self, stop: threading.Event, failed: Callable[[Exception], None], pause: float = 1.0
+    ) -> None:
+        """Judge what is queued as it arrives until `stop` is set (a server's thread). A
+        failed batch is told to `failed`, put back, and tried again after a pause."""
         while not stop.is_set():
-            if not self.work():
-                stop.wait(pause if not self.progress().pending else 0)
+            try:
+                self.work()
+            except Exception as exc:  # the thread must outlive one failure
+                failed(exc)
+                stop.wait(RETRY_SECONDS)
+                continue
+            if not self.progress().pending:
+                stop.wait(pause)
 
     def _judged(self, texts: list[str]) -> list[Opinion | None]:
         if not texts:
@@ -132,39 +164,53 @@ class SecondOpinion:
         return self._judge.opinions(texts)
 
     def _raise(self, before: StoredMention, opinion: Opinion) -> bool:
-        """Raise the post if it is still as it was judged; whether it was raised."""
+        """Raise the post if it is still as it was judged; whether it was raised. Read,
+        compared and written under the store's lock for conditional writes (the database's,
+        in team mode), which a person's correction takes too: the later of the two sees
+        the other's, never writes over it."""
         ctx = self._ctx
         with ctx.lock:
-            now = ctx.store.get(before.key)
-            if now is None or now != before:
-                return False  # edited, deleted or corrected since: judged as it was then
-            c = now.triage.classification
-            category = opinion.kind.category
-            urgency = ctx.triager.urgency_of(category, c.sentiment.label)
-            if c.urgency.rank < urgency.rank:
-                urgency = c.urgency  # only ever raised
-            classification = Classification(
-                c.sentiment, urgency, category, True, (*c.reasons, opinion.reason())
-            )
-            triage = ctx.triager.routed(now.triage.mention, classification, ctx.level_number())
-            after = dataclasses.replace(now, triage=triage)
-            data = {
-                **stored_to_record(after),
-                "second_opinion": {
-                    "kind": opinion.kind.name,
-                    "example": opinion.example,
-                    "closeness": round(opinion.closeness, 3),
-                    "run_by": ctx.me,
-                },
-            }
-            event = AuditEvent(
-                Action.MENTION_SECOND_OPINION, after.key, SECOND_OPINION_ACTOR, ctx.clock(), data
-            )
-            with ctx.store.together():  # the audit record first, as for every stored mention
-                seq = ctx.audit.append([event])
-                ctx.store.save([after], applied=seq)
+            if self._closed:
+                return False  # the service is closing: its store may be gone
+            with ctx.store.state.tables.lock:
+                now = ctx.store.get(before.key)
+                if now is None or now != before:
+                    return False  # edited, deleted or corrected since: judged as it was then
+                after = self._raised(now, opinion)
             self._crisis.raise_again(after)
         return True
+
+    def _raised(self, now: StoredMention, opinion: Opinion) -> StoredMention:
+        ctx = self._ctx
+        c = now.triage.classification
+        category = opinion.kind.category
+        urgency = ctx.triager.urgency_of(category, c.sentiment.label)
+        if c.urgency.rank < urgency.rank:
+            urgency = c.urgency  # only ever raised
+        classification = Classification(
+            c.sentiment, urgency, category, True, (*c.reasons, opinion.reason())
+        )
+        triage = ctx.triager.routed(now.triage.mention, classification, ctx.level_number())
+        after = dataclasses.replace(now, triage=triage)
+        data = {
+            **stored_to_record(after),
+            "second_opinion": {
+                "kind": opinion.kind.name,
+                "example": opinion.example,
+                "closeness": round(opinion.closeness, 3),
+                "run_by": ctx.me,
+            },
+        }
+        event = AuditEvent(
+            Action.MENTION_SECOND_OPINION, after.key, SECOND_OPINION_ACTOR, ctx.clock(), data
+        )
+        with ctx.store.together():  # the audit record first, as for every stored mention
+            seq = ctx.audit.append([event])
+            # Its new, nearer deadline, for the timers (the old reminder finds it answered
+            # or breached already, and is harmless).
+            ctx.store.due.add([Due(after.triage.deadline, "sla", after.key)])
+            ctx.store.save([after], applied=seq)
+        return after
 
 
 def _worth_judging(stored: StoredMention) -> bool:
