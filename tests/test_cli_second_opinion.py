@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from crisis_console.cli.second_opinion import in_background
 from crisis_console.core.intake.webhook import Verifier
@@ -22,7 +21,7 @@ from crisis_console.core.triage.semantic import SemanticJudge
 from crisis_console.server import Receiver
 from tests.conftest import ServiceFactory, jsonl, record
 from tests.test_cli import run, write
-from tests.test_serve import SECRET, post, signed
+from tests.test_serve import SECRET, listening, post, signed
 
 pytestmark = pytest.mark.skipif(missing() is not None, reason=str(missing()))
 
@@ -94,25 +93,15 @@ async def test_serve_judges_what_the_webhook_stores_on_a_thread_of_its_own(
     judge = SemanticJudge()
     service = make_service(second_opinion=lambda: judge)
     receiver = Receiver(service, Verifier(SECRET), max_body=20_000)
-    runner = web.AppRunner(receiver.app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
+    async with listening(receiver) as url:
         with in_background(service):
             body = json.dumps(GOODBYE).encode()
-            assert await post(f"http://127.0.0.1:{port}", body, signed(body)) == (
-                200,
-                {"stored": 1},
-            )
+            assert await post(url, body, signed(body)) == (200, {"stored": 1})
             for _ in range(400):
                 stored = service.mention("x:1")
                 if stored is not None and stored.triage.classification.escalate:
                     break
                 await asyncio.sleep(0.05)
-    finally:
-        await runner.cleanup()
     stored = service.mention("x:1")
     assert stored is not None and stored.triage.classification.escalate
     alarm = service.crisis.alarm("x:1")

@@ -4,6 +4,7 @@ concurrent senders each counted exactly once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -30,15 +31,24 @@ def receiver(service: ConsoleService) -> Receiver:
     return Receiver(service, Verifier(SECRET), max_body=20_000)
 
 
-@pytest.fixture
-async def url(receiver: Receiver) -> AsyncIterator[str]:
+@contextlib.asynccontextmanager
+async def listening(receiver: Receiver) -> AsyncIterator[str]:
+    """The receiver on a free port of 127.0.0.1 for the block; its address."""
     runner = web.AppRunner(receiver.app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def url(receiver: Receiver) -> AsyncIterator[str]:
+    async with listening(receiver) as address:
+        yield address
 
 
 def signed(body: bytes, secret: bytes = SECRET, at: float | None = None) -> dict[str, str]:

@@ -18,6 +18,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import IO
 
@@ -143,16 +144,7 @@ def _commands(args: argparse.Namespace, clock: Clock) -> int:
         if args.command == "eval":
             return cli_eval.run_eval(args, _playbook(args), sys.stdout)
         if args.command == cli_second.COMMAND:
-            folder = config.data_dir(args.data_dir)
-            judge = cli_second.judge_factory(args, folder)
-            with open_service(
-                folder,
-                _playbook(args),
-                clock,
-                as_name=args.as_name,
-                db=_db(args, folder),
-                second_opinion=judge,
-            ) as service:
+            with _judged_service(args, clock, config.data_dir(args.data_dir)) as service:
                 return cli_second.run(service)
         if args.command == "audit":
             return cli_audit.run(args, clock, _db(args, config.data_dir(args.data_dir)))
@@ -239,6 +231,21 @@ def _db(args: argparse.Namespace, folder: Path) -> str | None:
     return config.database(getattr(args, "db", None), folder)
 
 
+def _judged_service(
+    args: argparse.Namespace, clock: Clock, folder: Path
+) -> AbstractContextManager[ConsoleService]:
+    """`open_service` on `folder` as the command line asks, with the second opinion when it
+    is on (`cli_second.judge_factory`)."""
+    return open_service(
+        folder,
+        _playbook(args),
+        clock,
+        as_name=args.as_name,
+        db=_db(args, folder),
+        second_opinion=cli_second.judge_factory(args, folder),
+    )
+
+
 def run_ingest(args: argparse.Namespace, clock: Clock) -> int:
     cli_ingest.check(args)
     folder = config.data_dir(args.data_dir)
@@ -270,15 +277,7 @@ def run_serve(args: argparse.Namespace, clock: Clock) -> int:
     from crisis_console.server import Receiver, serve
 
     folder = config.data_dir(args.data_dir)
-    judge = cli_second.judge_factory(args, folder)
-    with open_service(
-        folder,
-        _playbook(args),
-        clock,
-        as_name=args.as_name,
-        db=_db(args, folder),
-        second_opinion=judge,
-    ) as service:
+    with _judged_service(args, clock, folder) as service:
         print(f"receiving signed mentions on http://{args.host}:{args.port}/mentions", flush=True)
         print(f"into {folder}; GET /health answers while it runs; Ctrl+C stops", flush=True)
         with cli_second.in_background(service):
@@ -304,15 +303,7 @@ def run_demo(args: argparse.Namespace, clock: Clock) -> int:
 
 
 def run_console(folder: Path, args: argparse.Namespace, clock: Clock) -> int:
-    judge = cli_second.judge_factory(args, folder)
-    with open_service(
-        folder,
-        _playbook(args),
-        clock,
-        as_name=args.as_name,
-        db=_db(args, folder),
-        second_opinion=judge,
-    ) as service:
+    with _judged_service(args, clock, folder) as service:
         return _run_app(service, folder, args.follow)
 
 
