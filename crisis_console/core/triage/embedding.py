@@ -11,6 +11,7 @@ the second opinion is optional and runs behind the word lists, never in their pl
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,12 +74,21 @@ class SentenceEmbedder:
 
     def _encode(self, texts: Sequence[str]) -> Any:
         return self._model.encode(
-            [t[:MAX_CHARS] for t in texts],
+            [_plain(t[:MAX_CHARS]) for t in texts],
             batch_size=BATCH,
             normalize_embeddings=True,
             show_progress_bar=False,
             convert_to_numpy=True,
         )
+
+
+_ADDRESSED = re.compile(r"(?:https?://\S+|(?<![\w@])@\w+)")
+
+
+def _plain(text: str) -> str:
+    """The words a post says: handles and links, which name no harm and pull every post
+    that carries them towards every other, taken out."""
+    return " ".join(_ADDRESSED.sub(" ", text).split()) or text
 
 
 @dataclass(frozen=True, slots=True)
