@@ -19,7 +19,7 @@ from crisis_console.core.intake.webhook import Verifier
 from crisis_console.core.triage.embedding import missing
 from crisis_console.core.triage.semantic import SemanticJudge
 from crisis_console.server import Receiver
-from tests.conftest import ServiceFactory, jsonl, record
+from tests.conftest import DATA, ServiceFactory, jsonl, record
 from tests.test_cli import run, write
 from tests.test_serve import SECRET, listening, post, signed
 
@@ -137,3 +137,20 @@ def test_the_flag_before_eval_turns_it_on_there_too(tmp_path: Path) -> None:
     path = write(tmp_path / "harm.jsonl", [json.dumps(r) for r in rows])
     args = ("eval", str(path), "--task", "harm", "--text", "text", "--label", "harm", "--json")
     assert json.loads(run("--second-opinion", *args).stdout)["harm"]["escalated"] == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "recall", "false_rate"),
+    [("harm_dev", 0.97, 0.02), ("harm_holdout", 0.66, 0.19)],
+    ids=["dev", "held-out"],
+)
+def test_harm_floors_with_the_second_opinion(name: str, recall: float, false_rate: float) -> None:
+    """Floors, as tests/core/test_harm_quality.py keeps for the word lists: the figures the
+    sets gave with the second opinion when it shipped, less a post's worth (bench/README)."""
+    path = DATA / f"{name}.jsonl"
+    args = ("eval", str(path), "--task", "harm", "--text", "text", "--label", "harm")
+    done = run(*args, "--second-opinion", "--json")
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["harm"]["recall"] >= recall
+    assert figures["false_rate"] <= false_rate
