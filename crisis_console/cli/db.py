@@ -92,6 +92,11 @@ def run(args: argparse.Namespace, dsn: str | None, out: IO[str]) -> int:
             done = migrations.migrate(conn)
             for m in done:
                 out.write(f"applied {m.version:04d}_{m.name}\n")
+            if done and before.applied:  # a table a migration added is the operators' too
+                from crisis_console.core.store.postgres.grants import grant_again
+
+                if again := grant_again(conn):
+                    out.write(f"granted again to {', '.join(again)}\n")
             lead = seed_lead(conn)
             if lead:
                 out.write(f"{lead} (this database login) is the team's lead: add the others "

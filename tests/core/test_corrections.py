@@ -207,4 +207,58 @@ def test_an_edit_by_the_author_never_takes_a_post_out_of_the_leads_hands(
     assert after is not None and after.triage.mention.text == edit["text"]
     c = after.triage.classification
     assert (c.escalate, c.category, after.triage.route.queue) == (True, Category.THREAT, Role.LEAD)
-    assert c.reasons[-1].startswith("kept with the lead")
+    assert "an edit: kept as a person corrected it (nothing new of harm in it)" in c.reasons
+    assert c.reasons[-1].startswith("reclassified by tester: ")
+    assert c.reasons[-1].endswith(" → threat")
+    # Nor does it when triage, not a person, escalated the post.
+    calmer = record("2", "Update: my son's hand is healing, the nurse was lovely")
+    lead.ingest(read_jsonl(jsonl(calmer), "feed", NOW))
+    kept = lead.mention("x:2")
+    assert kept is not None and kept.triage.classification.escalate
+    assert kept.triage.classification.reasons[-1].startswith("kept with the lead")
+
+
+def test_a_persons_correction_holds_across_an_edit_that_shows_nothing_new(
+    make_service: ServiceFactory,
+) -> None:
+    lead = _loaded(make_service)
+    lead.corrections.reclassify("x:2", Correction(category=Category.COMPLAINT, note="a film"))
+    alarm = lead.crisis.alarm("x:2")
+    assert alarm is not None and not alarm.open  # the lead's call acknowledged it
+    typo = record("2", "My son burned his hand on your kettle, we are at the hospital!")
+    assert lead.ingest(read_jsonl(jsonl(typo), "feed", NOW)).updated == 1
+    after = lead.mention("x:2")
+    assert after is not None and after.triage.mention.text == typo["text"]
+    c = after.triage.classification
+    assert (c.escalate, c.category) == (False, Category.COMPLAINT)
+    assert after.triage.route.queue is not Role.LEAD
+    assert c.reasons[-1].startswith("reclassified by tester: ")
+    assert c.reasons[-1].endswith('note: "a film"')
+    alarm = lead.crisis.alarm("x:2")
+    assert alarm is not None and not alarm.open  # nothing rang again
+    # A support agent's category holds too, and so does the urgency they set.
+    sam = make_service(Role.SUPPORT, name="sam")
+    sam.corrections.reclassify("x:1", Correction(Urgency.HIGH, Category.QUESTION))
+    moved = record("1", "The pop-up stall is at the farmers market on Sunday now.")
+    lead.ingest(read_jsonl(jsonl(moved), "feed", NOW))
+    c = lead.mention("x:1").triage.classification  # type: ignore[union-attr]
+    assert (c.urgency, c.category, c.escalate) == (Urgency.HIGH, Category.QUESTION, False)
+
+
+def test_an_edit_that_shows_new_harm_goes_back_to_the_lead_and_rings_again(
+    make_service: ServiceFactory,
+) -> None:
+    lead = _loaded(make_service)
+    lead.corrections.reclassify("x:2", Correction(category=Category.COMPLAINT))
+    worse = record("2", "My son burned his hand on your kettle and now the charger caught fire")
+    lead.ingest(read_jsonl(jsonl(worse), "feed", NOW))
+    after = lead.mention("x:2")
+    assert after is not None
+    c = after.triage.classification
+    assert c.escalate and after.triage.route.queue is Role.LEAD
+    assert c.reasons[-1].startswith("the edit shows harm the correction had not seen")
+    assert "reclassified by tester: " in c.reasons[-1]
+    alarm = lead.crisis.alarm("x:2")
+    assert alarm is not None and alarm.open and not alarm.acknowledged_by
+    raised = [r for r in lead.audit_records() if r["action"] == "alarm.raised"]
+    assert [r["data"].get("again") for r in raised if r["subject"] == "x:2"] == [None, True]

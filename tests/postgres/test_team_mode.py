@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from crisis_console.core.errors import StoreError
-from crisis_console.core.store.postgres.connection import connect, named
+from crisis_console.core.store.postgres import migrations
+from crisis_console.core.store.postgres.connection import DriverError, connect, named
 from tests.pg_fixture import SERVER
 from tests.postgres.team_fixture import Team
 
@@ -107,6 +108,26 @@ def test_db_grant_refuses_a_login_the_server_does_not_have(team: Team) -> None:
     # Granted, an operator reads the roster but cannot write it (the fixture granted maya).
     with connect(team.dsn("maya")) as conn:
         assert conn.execute("SELECT count(*) FROM roster").fetchone() == (1,)
+
+
+def test_db_migrate_gives_granted_operators_what_a_migration_adds(team: Team) -> None:
+    """A table a later migration makes is granted to every operator granted before, so
+    nobody has to know to run `db grant` again."""
+    maya, lee = team.logins["maya"], team.logins["lee"]
+    with connect(team.dsn("lead")) as conn:  # as if `due` and 0009 were new to this database
+        conn.execute(named("REVOKE ALL ON due FROM {maya}", maya=maya))
+        conn.execute("DROP INDEX mentions_open_due")
+        conn.execute(named("DELETE FROM {t} WHERE version = 9", t=migrations.TABLE))
+    with connect(team.dsn("maya")) as conn, pytest.raises(DriverError, match="permission denied"):
+        conn.execute("SELECT count(*) FROM due")
+    done = team.run("lead", "db", "migrate")
+    assert done.returncode == 0, done.stderr
+    assert "applied 0009_overdue_index" in done.stdout
+    assert f"granted again to {', '.join(sorted([maya, lee]))}" in done.stdout
+    with connect(team.dsn("maya")) as conn:
+        assert conn.execute("SELECT count(*) FROM due").fetchone() == (0,)
+    # Nothing pending: nothing granted, nothing said.
+    assert "granted again" not in team.run("lead", "db", "migrate").stdout
 
 
 def test_a_correction_in_team_mode_is_the_login_s_and_survives_verify(team: Team) -> None:

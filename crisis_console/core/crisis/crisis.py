@@ -241,6 +241,11 @@ class CrisisDesk:
     def raise_again(self, stored: StoredMention) -> None:
         """A mention judged harm once more (a person's correction): its alarm, raised anew
         if it was acknowledged before (an alarm is once per mention only while it is open)."""
+        self.raise_again_for_ingest(stored)
+
+    def raise_again_for_ingest(self, stored: StoredMention) -> None:
+        """`raise_again` without taking the lock (see `raise_alarms_for_ingest`): an edit
+        that shows harm in a post that did not escalate before."""
         alarm = self._store.state.alarms.get(stored.key)
         if alarm is None:
             self.raise_alarms_for_ingest([stored])

@@ -33,6 +33,8 @@ from crisis_console.core.models import (
 )
 from crisis_console.core.store.contract import fingerprint, stored_fingerprint
 from crisis_console.core.store.due import Due
+from crisis_console.core.triage.corrections import CORRECTED_BY
+from crisis_console.core.triage.harm import HARM_REASON
 from crisis_console.core.triage.spikes import trigger_keywords
 
 DEFAULT_BATCH = 500
@@ -97,6 +99,7 @@ class _Batch:
     pending: dict[str, StoredMention] = field(default_factory=dict)  # by key, the last wins
     events: list[AuditEvent] = field(default_factory=list)
     fresh: list[StoredMention] = field(default_factory=list)  # mentions new to the store
+    harm_now: list[str] = field(default_factory=list)  # edits that escalate what did not
     authors: Counter[str] = field(default_factory=Counter)  # new posts per author
     encoded: dict[str, dict[str, str]] = field(default_factory=dict)  # records' values' JSON
 
@@ -225,7 +228,9 @@ class Ingester:
         history: tuple[MentionVersion, ...] = ()
         action = Action.MENTION_INGESTED
         if existing is not None:
-            triage = self._kept_with_the_lead(existing, triage)
+            triage = self._edited(existing, triage)
+            if triage.classification.escalate and not existing.triage.classification.escalate:
+                batch.harm_now.append(mention.key)
             old = existing.triage.mention
             history = (*existing.history, MentionVersion(old.text, existing.ingested_at))
             action = Action.MENTION_VERSION
@@ -239,11 +244,28 @@ class Ingester:
         pending[mention.key] = stored
         return self._stored_event(action, stored, parsed, batch)
 
-    def _kept_with_the_lead(self, existing: StoredMention, triage: Triage) -> Triage:
-        """An edit never takes a post out of the lead's hands (only the lead does, by
-        reclassifying it): a version of an escalated post that would not escalate keeps the
-        earlier category and urgency, and says so."""
+    def _edited(self, existing: StoredMention, triage: Triage) -> Triage:
+        """The triage of an author's edit. A person's correction holds across edits unless
+        the edit shows a sign of harm the corrected post did not carry (then triage's own
+        stands: the post goes to the lead again, and says why). An edit never takes a post
+        out of the lead's hands (only the lead does, by reclassifying it): a version of an
+        escalated post that would not escalate keeps the earlier category and urgency."""
         before, now = existing.triage.classification, triage.classification
+        person = next((r for r in reversed(before.reasons) if r.startswith(CORRECTED_BY)), "")
+        if person:
+            unseen = [
+                r for r in now.reasons if r.startswith(HARM_REASON) and r not in before.reasons
+            ]
+            if unseen and now.escalate and not before.escalate:
+                why = f"the edit shows harm the correction had not seen ({person})"
+                kept = dataclasses.replace(now, reasons=(*now.reasons, why))
+                return self._triager.routed(triage.mention, kept, self._level)
+            if not unseen:
+                sentiment = dataclasses.replace(now.sentiment, label=before.sentiment.label)
+                why = "an edit: kept as a person corrected it (nothing new of harm in it)"
+                kept = Classification(sentiment, before.urgency, before.category,
+                                      before.escalate, (*now.reasons, why, person))  # fmt: skip
+                return self._triager.routed(triage.mention, kept, self._level)
         if not before.escalate or now.escalate:
             return triage
         why = "kept with the lead: an edit does not take a post about harm out of the lead's hands"
@@ -340,6 +362,8 @@ class Ingester:
             ]
         if escalated:
             self._crisis.raise_alarms_for_ingest(escalated)
+        for key in batch.harm_now:  # an alarm acknowledged before rings again
+            self._crisis.raise_again_for_ingest(batch.pending[key])
 
     def _finish(
         self, batch: _Batch | None, report: IngestReport, on_progress: Progress | None

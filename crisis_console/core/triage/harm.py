@@ -57,6 +57,9 @@ KINDS = {
 }
 
 
+HARM_REASON = "risk of harm, "  # how each counted sign of harm's reason begins
+
+
 @dataclass(frozen=True, slots=True)
 class HarmMatch:
     kind: HarmKind
@@ -70,7 +73,7 @@ class HarmMatch:
         said = self.kind.says + ("" if self.language == "en" else f" ({self.language})")
         if self.ignored:
             return f'{said}: "{self.text}" ignored, {self.ignored}'
-        return f'risk of harm, {said}: "{self.text}"'
+        return f'{HARM_REASON}{said}: "{self.text}"'
 
 
 @dataclass(frozen=True, slots=True)

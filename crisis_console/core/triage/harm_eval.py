@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crisis_console.core.models import Classification
-from crisis_console.core.triage.harm import KINDS
+from crisis_console.core.triage.harm import HARM_REASON, KINDS
 
 NO_HARM = ("", "none", "null", "no", "false")
 _BY_SAYS = {kind.says: name for name, kind in KINDS.items()}
@@ -34,8 +34,8 @@ def kinds_named(c: Classification) -> list[str]:
     """The kinds of harm the classifier's reasons name as counted."""
     found = []
     for reason in c.reasons:
-        if reason.startswith("risk of harm, "):
-            says = reason[len("risk of harm, ") :].split(":")[0].split(" (")[0]
+        if reason.startswith(HARM_REASON):
+            says = reason[len(HARM_REASON) :].split(":")[0].split(" (")[0]
             if says in _BY_SAYS:
                 found.append(_BY_SAYS[says])
     return found

@@ -20,6 +20,13 @@ STATEMENTS = (
     "GRANT SELECT ON " + ", ".join(READ) + " TO {login}",
     "GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {login}",
 )
+# Who has been granted: a role other than the owner that may insert into `mentions` by a
+# grant of its own (not by PUBLIC's: in the public schema every role may use the schema).
+_GRANTED = (
+    "SELECT r.rolname FROM pg_class c, aclexplode(c.relacl) a, pg_roles r "
+    "WHERE c.oid = 'mentions'::regclass AND a.privilege_type = 'INSERT' "
+    "AND a.grantee = r.oid AND a.grantee <> c.relowner ORDER BY r.rolname"
+)
 
 
 def grant_operator(conn: Connection, login: str) -> None:
@@ -43,3 +50,17 @@ def grant_operator(conn: Connection, login: str) -> None:
             f"{login} cannot use the schema {schema}, and only its owner can allow it: "
             f'the DBA runs GRANT USAGE ON SCHEMA "{schema}" TO "{login}"'
         )
+
+
+def granted(conn: Connection) -> list[str]:
+    """The logins `grant_operator` has given an operator's rights on this schema."""
+    return [str(row[0]) for row in conn.execute(_GRANTED).fetchall()]
+
+
+def grant_again(conn: Connection) -> list[str]:
+    """Grant every operator granted before anew, so that a table a migration added is
+    theirs to work too (`db migrate` calls it); return their logins."""
+    logins = granted(conn)
+    for login in logins:
+        grant_operator(conn, login)
+    return logins
