@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from crisis_console.core.actions import Action
-from crisis_console.core.archive.audit import AUDIT_FILE, AuditEvent, AuditLog
+from crisis_console.core.archive.audit import AUDIT_FILE, MENTIONS, AuditEvent, AuditLog
 from crisis_console.core.crisis.crisis_state import Alarm
 from crisis_console.core.replies.reply_model import APPROVED, PENDING, Reply
 from crisis_console.core.store.due import Due
@@ -265,6 +265,19 @@ def test_replies_saved_at_once_to_one_mention_are_all_listed(backend: Backend) -
     race(draft, RACERS)
     listed = backend.store().state.replies.for_mention("x:1")
     assert sorted(r.id for r in listed) == sorted(f"r{i}" for i in range(RACERS))
+
+
+def test_a_record_about_many_mentions_is_found_by_each_of_them(backend: Backend) -> None:
+    """A tick's SLA breaches in a queue are one record naming each mention (`MENTIONS`):
+    the audit screen's filter by a mention's key finds it, on both backends, and a key it
+    does not name does not."""
+    log = backend.audit()
+    many = {MENTIONS: {"x:1": "2026-12-01T10:00:00+00:00", "x:2": "2026-12-01T10:01:00+00:00"}}
+    log.append([event(0), dataclasses.replace(event(1), subject="queue:support", data=many)])
+    log.append([event(5)])
+    assert [r["seq"] for r in log.newest(10, "x:2")] == [2]
+    assert [r["seq"] for r in log.newest(10, "x:1")] == [2]
+    assert log.newest(10, "x:3") == []
 
 
 def test_the_newest_audit_records_come_from_the_end(backend: Backend) -> None:

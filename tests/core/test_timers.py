@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from crisis_console.core.archive.audit import AUDIT_FILE, AuditLog
+from crisis_console.core.archive.audit_export import ExportFilter
 from crisis_console.core.crisis import timers
 from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.models import Role
@@ -85,6 +86,15 @@ def test_sla_breach_is_reported_once_to_the_queue_owner(make_service: ServiceFac
     [note] = [n for n in lead.notifier.console.received if n.kind == "sla_breach"]
     assert note.roles == frozenset({Role.LEAD}) and "support queue" in note.title
     assert lead.timers.tick() == []
+    # Audited once, as the system's, in one record for the queue that names the mention
+    # and its deadline (found by the mention's key, as the audit screen filters).
+    [breach] = [r for r in lead.audit_records() if r["action"] == "sla.breached"]
+    assert (breach["actor"], breach["subject"]) == (timers.TIMERS_ACTOR, "queue:support")
+    deadline = (NOW + timedelta(minutes=240)).isoformat()
+    assert breach["data"]["mentions"] == {"x:1": deadline} and breach["data"]["count"] == 1
+    assert lead.newest_audit_records(5, "x:1")[0]["seq"] == breach["seq"]
+    assert ExportFilter(mention="x:1").keeps(breach)  # in the mention's whole story
+    assert not ExportFilter(mention="x:2").keeps(breach)
 
 
 def stream(per_interval: list[int], negative_every: int = 0, text: str = "hello") -> list[Point]:

@@ -49,6 +49,10 @@ HEAD_FILE = "audit.head"
 APPEND_LOCK = "audit.lock"
 ARCHIVE_DIR = "audit"
 GENESIS = "0" * 64
+# A record about many mentions at once (a tick's SLA breaches in one queue) names them in
+# its data under this key, each with a detail: `newest(key)` finds it as it finds the
+# records whose subject the key is.
+MENTIONS = "mentions"
 ROTATE_BYTES = 64 * 1024 * 1024
 _TAIL_BLOCK = 64 * 1024
 
@@ -103,6 +107,17 @@ class Audit(Protocol):
     def newest(self, limit: int, who_or_what: str = "") -> list[dict[str, Any]]: ...
     def verify(self, against: Checkpoint | None = None) -> VerifyResult: ...
     def checkpoint(self) -> Checkpoint: ...
+
+
+def is_about(record: Mapping[str, Any], who_or_what: str) -> bool:
+    """Whether a record's actor is `who_or_what`, or it is about that mention (`concerns`)."""
+    return record["actor"] == who_or_what or concerns(record, who_or_what)
+
+
+def concerns(record: Mapping[str, Any], key: str) -> bool:
+    """Whether a record is about the mention `key`: its subject, or among its `MENTIONS`."""
+    named = record.get("data", {}).get(MENTIONS)
+    return record["subject"] == key or (isinstance(named, dict) and key in named)
 
 
 def chain_parts(event: AuditEvent) -> tuple[bytes, bytes]:
@@ -320,8 +335,9 @@ class AuditLog:
 
     def newest(self, limit: int, who_or_what: str = "") -> list[dict[str, Any]]:
         """Up to `limit` records, newest first, read backwards from the end; with
-        `who_or_what`, only those whose subject (a mention's key) or actor it is. Costs the
-        records read, never the whole log unless the matches are that far back."""
+        `who_or_what`, only those whose subject (a mention's key) or actor it is, or that
+        name it among their `MENTIONS`. Costs the records read, never the whole log unless
+        the matches are that far back."""
         out: list[dict[str, Any]] = []
         needle = who_or_what.encode()
         for file in reversed(self.files()):
@@ -329,7 +345,7 @@ class AuditLog:
                 if not line.strip() or (needle and needle not in line):
                     continue  # most lines are passed over unparsed
                 record = record_backwards(line, file, back)
-                if not who_or_what or who_or_what in (record["subject"], record["actor"]):
+                if not who_or_what or is_about(record, who_or_what):
                     out.append(record)
                     if len(out) >= limit:
                         return out

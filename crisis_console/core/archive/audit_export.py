@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import IO, Any
 
 from crisis_console.core.actions import Action, Permission
-from crisis_console.core.archive.audit import Audit, AuditEvent
+from crisis_console.core.archive.audit import Audit, AuditEvent, concerns
 from crisis_console.core.archive.seal import Checkpoint
 from crisis_console.core.models import Clock
 from crisis_console.core.roster import Operator, PermissionDenied, may
@@ -34,7 +34,7 @@ class ExportFilter:
         return (
             (self.start is None or at >= self.start)
             and (self.end is None or at < self.end)
-            and (self.mention is None or record["subject"] == self.mention)
+            and (self.mention is None or concerns(record, self.mention))
             and (self.operator is None or record["actor"] == self.operator)
         )
 

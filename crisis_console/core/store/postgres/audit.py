@@ -25,6 +25,7 @@ from typing import Any
 from crisis_console.core.actions import REPLAYED, Action
 from crisis_console.core.archive.audit import (
     GENESIS,
+    MENTIONS,
     AuditEvent,
     VerifyResult,
     chain_parts,
@@ -126,14 +127,17 @@ class PgAuditLog:
                 yield line
 
     def newest(self, limit: int, who_or_what: str = "") -> list[dict[str, Any]]:
-        """Up to `limit` records, newest first (see `AuditLog.newest`): the sequence's index
-        walked backwards until enough match."""
+        """Up to `limit` records, newest first (see `AuditLog.newest`: by subject, actor or
+        `MENTIONS`): the sequence's index walked backwards until enough match."""
         query = (
             "SELECT line FROM audit WHERE %(who)s = '' OR (line::jsonb->>'subject' = %(who)s "
-            "OR line::jsonb->>'actor' = %(who)s) ORDER BY seq DESC LIMIT %(limit)s"
+            "OR line::jsonb->>'actor' = %(who)s OR line::jsonb->'data'->%(many)s ? %(who)s) "
+            "ORDER BY seq DESC LIMIT %(limit)s"
         )
         with self._session.pool.connection() as conn:
-            rows = conn.execute(query, {"who": who_or_what, "limit": limit}).fetchall()
+            rows = conn.execute(
+                query, {"who": who_or_what, "many": MENTIONS, "limit": limit}
+            ).fetchall()
         return [json.loads(line) for (line,) in rows]
 
     def events(self) -> Iterator[dict[str, Any]]:
