@@ -11,6 +11,8 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 _VERIFY_BLOCK = 256 * 1024  # read a file a block at a time; hashed while still in cache
 # A line in the canonical layout ends with `,"hash":"<64 hex>"}`: that suffix is 75 bytes.
 _HASH_SUFFIX = len(',"hash":""}') + 64
@@ -21,10 +23,43 @@ _HASH_SUFFIX = len(',"hash":""}') + 64
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+# Where orjson's output may differ from `json`'s, which defines the chain's bytes: a float
+# below 1e-4 (`json` writes 9e-05 and 1e-07, orjson 0.00009 and 1e-7), and `null`, which is
+# also how orjson writes NaN and the infinities (`json`: NaN, Infinity). Text that merely
+# holds one of these only costs the slower encoder.
+_MAY_DIFFER = (b"null", b"0.0000", b"e-")
+_DUMPS, _SORTED = orjson.dumps, orjson.OPT_SORT_KEYS
+
+
 def canonical_json(value: Any) -> str:
     """`value` as the chain encodes JSON: keys sorted at every depth, no spaces, characters
-    as they are (not escaped to ASCII)."""
-    return _CANONICAL.encode(value)
+    as they are (not escaped to ASCII), floats as Python's `repr` writes them: `json`'s
+    bytes, exactly.
+
+    An object or array is encoded by orjson, several times faster (a stored record's JSON
+    was a fifth of ingest's time), unless it cannot (a key that is not a string, an integer
+    past 64 bits, a lone surrogate) or may write it otherwise (`_MAY_DIFFER`): then by
+    `json`, as is anything else."""
+    kind = type(value)
+    if kind is not dict and kind is not list:
+        # (`json.JSONEncoder.encode` builds an encoder for each value but a string: a few
+        # microseconds, which a stored record's `null` cost every mention)
+        if kind is str:
+            return encode_basestring(value)
+        if value is None:
+            return "null"
+        if kind is bool:
+            return "true" if value else "false"
+        return int.__repr__(value) if kind is int else _CANONICAL.encode(value)
+    try:
+        fast = _DUMPS(value, option=_SORTED)
+    except (TypeError, orjson.JSONEncodeError):
+        return _CANONICAL.encode(value)
+    # (`_MAY_DIFFER`, unrolled: substring tests, as a regular expression took longer than
+    # orjson's whole encoding)
+    if b"null" in fast or b"0.0000" in fast or b"e-" in fast:
+        return _CANONICAL.encode(value)
+    return fast.decode()
 
 
 def json_string(value: Any) -> str:
