@@ -12,7 +12,7 @@ import pytest
 from crisis_console.core.archive.audit import AUDIT_FILE, AuditEvent, AuditLog
 from crisis_console.core.archive.audit_export import ExportFilter, export_audit
 from crisis_console.core.intake.ingest import read_jsonl
-from crisis_console.core.models import Role, stored_to_record
+from crisis_console.core.models import Role, StoredMention, stored_to_record
 from crisis_console.core.roster import Operator, PermissionDenied
 from tests.conftest import NOW, ServiceFactory, fixed_clock, jsonl, record
 
@@ -92,6 +92,37 @@ def test_recovery_applies_what_was_logged_but_not_stored(
     assert lead.recover() == 1 and lead.mention("x:2") is not None
     assert lead.recover() == 0
     assert lead.ingest(read_jsonl(jsonl(record("2", "second")), "f", NOW)).duplicates == 1
+
+
+def test_recovery_raises_the_alarm_a_crash_kept_from_a_logged_harm_post(
+    make_service: ServiceFactory, tmp_path: Path
+) -> None:
+    """A process logs an escalated post (the write-ahead log) and dies before its alarm or
+    the store are written: the next open stores it and raises its alarm, once, audited;
+    a post whose alarm was raised before the crash keeps its one alarm."""
+    lead = make_service()
+    other = make_service()  # stands in for the crashed process: log written, nothing else
+    text = "Your charger caught fire overnight and burned my daughter's hand"
+    [item] = list(read_jsonl(jsonl(record("7", text)), "f", NOW))
+    stored = StoredMention(other._triager.triage(item.mention), NOW)  # type: ignore[union-attr]
+    assert stored.triage.classification.escalate  # (the precondition: a harm post)
+    data = {"source": "f:1", **stored_to_record(stored)}
+    AuditLog(tmp_path / "data" / AUDIT_FILE).append(
+        [AuditEvent("mention.ingested", "x:7", "t", NOW, data)]
+    )
+    assert lead.crisis.alarm("x:7") is None
+    assert lead.recover() == 1
+    alarm = lead.crisis.alarm("x:7")
+    assert alarm is not None and alarm.open and lead.mention("x:7") is not None
+    raised = [r for r in lead.audit_records() if r["action"] == "alarm.raised"]
+    assert [r["subject"] for r in raised] == ["x:7"]
+    assert [n.kind for n in lead.notifier.console.received].count("harm") == 1
+    # Logged again but not stored (a second crash): its alarm is not raised twice.
+    AuditLog(tmp_path / "data" / AUDIT_FILE).append(
+        [AuditEvent("mention.ingested", "x:7", "t", NOW, data)]
+    )
+    lead.recover()
+    assert [r["action"] for r in lead.audit_records()].count("alarm.raised") == 1
 
 
 def test_export_round_trip_filters_and_is_audited(

@@ -154,10 +154,13 @@ def test_every_public_call_of_the_service_and_its_desks_takes_the_lock() -> None
 
     # Network calls must not hold it; the context's own checks are called from inside;
     # `tick_all` lets go of it between chunks (each `tick` takes it); `changes` waits on
-    # the team database; `raise_alarms_for_ingest` and `raise_again_for_ingest` run on an
-    # ingest's writer thread while the ingest holds it.
+    # the team database; `raise_alarms_for_ingest`, `raise_again_for_ingest` and the
+    # `file_alarms`, `file_again` and `ring` they are made of run on an ingest's writer
+    # thread while the ingest holds it, or inside a caller's unit of work (`ring`, like
+    # `notify`, only tells).
     unlocked = {"work_outbox", "event", "require", "notify", "tick_all", "changes"}
     unlocked |= {"raise_alarms_for_ingest", "raise_again_for_ingest"}
+    unlocked |= {"file_alarms", "file_again", "ring"}
     for desk in (ConsoleService, CrisisDesk, ClaimDesk, ReplyDesk, Timers):
         for name, member in vars(desk).items():
             if name.startswith("_") or name in unlocked or not inspect.isfunction(member):

@@ -6,7 +6,7 @@ every change, including refusals. The timers that act on this state live in `tim
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -213,20 +213,30 @@ class CrisisDesk:
         """`raise_alarms` without taking the lock: only for an ingest that holds it, from
         the thread that writes its batches (which must not take it, or the two would wait
         on each other)."""
+        self.ring(self.file_alarms(escalated))
+
+    def file_alarms(self, escalated: Sequence[StoredMention]) -> list[Alarm]:
+        """The alarms of `escalated` written, once per mention (those raised before are left
+        out), but not rung: return them, for `ring` once the caller's unit of work
+        (`MentionStore.together`) holding them and their mentions is committed. Takes no
+        lock (see `raise_alarms_for_ingest`)."""
         wanted = self._new_alarms(escalated)
         if not wanted:
-            return
+            return []
         # Reminders first: a crash after them leaves a reminder about nothing, never an
         # alarm nobody is reminded of. On a database server the two are one transaction.
         with self._store.together():
             self._store.due.add(Due(a.ack_due, "alarm", a.key) for a in wanted)
-            fresh = self._store.state.alarms.add_new(  # once per mention, atomically
+            return self._store.state.alarms.add_new(  # once per mention, atomically
                 wanted,
                 lambda raised: self._audit.append(
                     [self.event(Action.ALARM_RAISED, a.key, {"summary": a.summary}) for a in raised]
                 ),
             )
-        for alarm in fresh:  # once they are committed
+
+    def ring(self, alarms: Iterable[Alarm]) -> None:
+        """Notify of alarms just raised (once they are committed)."""
+        for alarm in alarms:
             self._ring(alarm)
 
     def _new_alarms(self, escalated: Sequence[StoredMention]) -> list[Alarm]:
@@ -246,12 +256,16 @@ class CrisisDesk:
     def raise_again_for_ingest(self, stored: StoredMention) -> None:
         """`raise_again` without taking the lock (see `raise_alarms_for_ingest`): an edit
         that shows harm in a post that did not escalate before."""
+        self.ring(self.file_again(stored))
+
+    def file_again(self, stored: StoredMention) -> list[Alarm]:
+        """`raise_again`'s alarm written but not rung (see `file_alarms`): [] when its
+        alarm is open already."""
         alarm = self._store.state.alarms.get(stored.key)
         if alarm is None:
-            self.raise_alarms_for_ingest([stored])
-            return
+            return self.file_alarms([stored])
         if alarm.open:
-            return
+            return []
         [again] = self._new_alarms([stored])
         with self._store.together():
             self._store.due.add([Due(again.ack_due, "alarm", again.key)])
@@ -263,7 +277,7 @@ class CrisisDesk:
                 ]
             )
             self._store.state.alarms.save([again])
-        self._ring(again)
+        return [again]
 
     @synchronized
     def acknowledge(self, key: str) -> Alarm:

@@ -312,6 +312,12 @@ class Ingester:
         if logged:
             if not self._store.read_only:
                 self._remind(restored)
+                # Their alarms, where the crash came first (each is raised once per mention:
+                # one raised, or acknowledged, before the crash is left as it is).
+                live = [s for s in restored if s.deleted_at is None]
+                self._crisis.raise_alarms_for_ingest(
+                    [s for s in live if s.triage.classification.escalate]
+                )
             self._store.replay(restored, applied=through)
         return len(restored)
 
@@ -334,10 +340,16 @@ class Ingester:
         if not batch.pending and not batch.events:
             return
         # The audit log is the write-ahead log: the events (holding everything stored) go
-        # first, then the store records how far it has applied them, in the same write. On
-        # a database server all of it is one transaction (`together`).
+        # first, then the alarms of those that escalate, then the store records how far it
+        # has applied them, in the same write: a crash before that leaves them logged, and
+        # the next open stores them and raises what alarms are missing (`recover`). On a
+        # database server all of it is one transaction (`together`).
+        escalated = [s for s in batch.pending.values() if s.triage.classification.escalate]
         with self._store.together():
             seq = self._audit.append(batch.events)
+            raised = self._crisis.file_alarms(escalated)
+            for key in batch.harm_now:  # an alarm acknowledged before rings again
+                raised += self._crisis.file_again(batch.pending[key])
             self._remind(batch.pending.values())  # a reminder of a mention lost is harmless
             self._store.save(list(batch.pending.values()), applied=seq, encoded=batch.encoded)
             self._store.volume.add(
@@ -351,19 +363,14 @@ class Ingester:
                 ),
                 trigger_keywords(self._ctx.playbook),
             )
-        # Only once the mentions are safely stored does anyone get woken for them. Their
-        # round trips overlap the next batch's triage on the caller's thread.
-        escalated = [s for s in batch.pending.values() if s.triage.classification.escalate]
+        # Only once the mentions are safely stored does anyone get woken for them.
+        self._crisis.ring(raised)
         if self.keep_unescalated:
             batch.report.unescalated += [
                 s.key
                 for s in batch.pending.values()
                 if s.deleted_at is None and not s.triage.classification.escalate
             ]
-        if escalated:
-            self._crisis.raise_alarms_for_ingest(escalated)
-        for key in batch.harm_now:  # an alarm acknowledged before rings again
-            self._crisis.raise_again_for_ingest(batch.pending[key])
 
     def _finish(
         self, batch: _Batch | None, report: IngestReport, on_progress: Progress | None

@@ -21,6 +21,7 @@ from crisis_console.core.actions import Action, Permission
 from crisis_console.core.archive.audit import AuditEvent
 from crisis_console.core.context import OperatorContext, synchronized
 from crisis_console.core.crisis.crisis import CrisisDesk
+from crisis_console.core.crisis.crisis_state import Alarm
 from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.models import (
     Category,
@@ -118,24 +119,26 @@ class CorrectionDesk:
         # team mode), as the second opinion's raise is: neither writes over the other.
         try:
             with ctx.store.state.tables.lock:
-                after, before = self._corrected(key, correction)
+                after, before, raised = self._corrected(key, correction)
         except _LeadsCall:
             # Refused outside the lock's transaction, so that the refusal's record stays.
             ctx.require(Permission.DE_ESCALATE, key)
             return self.reclassify(key, correction)  # the level changed, and allows it now
         classification = after.triage.classification
-        if classification.escalate and not before.escalate:
-            self._crisis.raise_again(after)
-        elif before.escalate and not classification.escalate:
+        self._crisis.ring(raised)  # (newly escalated: once it and its alarm are stored)
+        if before.escalate and not classification.escalate:
             # The lead judged it no harm: its alarm, seen, need not ring on.
             alarm = self._crisis.alarm(key)
             if alarm is not None and alarm.open:
                 self._crisis.acknowledge(key)
         return after
 
-    def _corrected(self, key: str, correction: Correction) -> tuple[StoredMention, Classification]:
+    def _corrected(
+        self, key: str, correction: Correction
+    ) -> tuple[StoredMention, Classification, list[Alarm]]:
         """Store `key` as `correction` sets it; (the mention as stored, its classification
-        before). The lead's permission is checked for taking it out of the lead's hands."""
+        before, the alarm raised if it newly escalates, to ring). The lead's permission is
+        checked for taking it out of the lead's hands."""
         ctx = self.ctx
         stored = ctx.store.get(key)
         if stored is None or stored.deleted_at is not None:
@@ -159,9 +162,13 @@ class CorrectionDesk:
         )
         with ctx.store.together():  # the audit record first, as for every stored mention
             seq = ctx.audit.append([event])
+            # Its alarm, if it newly escalates, before it is stored: a crash between leaves
+            # it logged, and the next open stores it and raises the alarm (`recover`).
+            newly = classification.escalate and not before.escalate
+            raised = self._crisis.file_again(after) if newly else []
             ctx.store.due.add([Due(triage.deadline, "sla", key)])  # its deadline, for the timers
             ctx.store.save([after], applied=seq)
-        return after, before
+        return after, before, raised
 
     @synchronized
     def corrections(self) -> Iterator[dict[str, Any]]:

@@ -28,6 +28,7 @@ from crisis_console.core.actions import Action
 from crisis_console.core.archive.audit import AuditEvent
 from crisis_console.core.context import OperatorContext
 from crisis_console.core.crisis.crisis import CrisisDesk
+from crisis_console.core.crisis.crisis_state import Alarm
 from crisis_console.core.models import Classification, StoredMention, stored_to_record
 from crisis_console.core.store.due import Due
 from crisis_console.core.triage.classify import read_as_english
@@ -177,11 +178,12 @@ class SecondOpinion:
                 now = ctx.store.get(before.key)
                 if now is None or now != before:
                     return False  # edited, deleted or corrected since: judged as it was then
-                after = self._raised(now, opinion)
-            self._crisis.raise_again(after)
+                raised = self._raised(now, opinion)
+            self._crisis.ring(raised)  # once the raise and its alarm are stored
         return True
 
-    def _raised(self, now: StoredMention, opinion: Opinion) -> StoredMention:
+    def _raised(self, now: StoredMention, opinion: Opinion) -> list[Alarm]:
+        """Store `now` raised as `opinion` says, with its alarm (returned, to ring)."""
         ctx = self._ctx
         c = now.triage.classification
         category = opinion.kind.category
@@ -207,11 +209,14 @@ class SecondOpinion:
         )
         with ctx.store.together():  # the audit record first, as for every stored mention
             seq = ctx.audit.append([event])
+            # Its alarm before it is stored: a crash between leaves it logged, and the next
+            # open stores it and raises the alarm (`Ingester.recover`).
+            raised = self._crisis.file_again(after)
             # Its new, nearer deadline, for the timers (the old reminder finds it answered
             # or breached already, and is harmless).
             ctx.store.due.add([Due(after.triage.deadline, "sla", after.key)])
             ctx.store.save([after], applied=seq)
-        return after
+        return raised
 
 
 def _worth_judging(stored: StoredMention) -> bool:
