@@ -272,10 +272,10 @@ def test_a_record_about_many_mentions_is_found_by_each_of_them(backend: Backend)
     the audit screen's filter by a mention's key finds it, on both backends, and a key it
     does not name does not."""
     log = backend.audit()
-    many = {MENTIONS: {"x:1": "2026-12-01T10:00:00+00:00", "x:2": "2026-12-01T10:01:00+00:00"}}
+    many = {MENTIONS: {"x:1": "2026-12-01T10:00:00+00:00", 'x:a"b\\c': "2026-12-01T10:01Z"}}
     log.append([event(0), dataclasses.replace(event(1), subject="queue:support", data=many)])
-    log.append([event(5)])
-    assert [r["seq"] for r in log.newest(10, "x:2")] == [2]
+    log.append([event(5), dataclasses.replace(event(6), subject='x:a"b\\c')])
+    assert [r["seq"] for r in log.newest(10, 'x:a"b\\c')] == [4, 2]  # (escaped in a line)
     assert [r["seq"] for r in log.newest(10, "x:1")] == [2]
     assert log.newest(10, "x:3") == []
 

@@ -71,6 +71,21 @@ def test_a_torn_last_line_from_a_crash_is_set_aside_and_the_chain_continues(tmp_
     assert log.verify().ok
 
 
+def test_a_torn_record_longer_than_the_tail_read_is_set_aside_whole(tmp_path: Path) -> None:
+    """A record can be large (a tick's breaches in one queue name every mention): a crash
+    inside one of a megabyte sets aside that fragment only, never the whole records before
+    it (the search for the last newline once stopped 256 kB from the end)."""
+    path = tmp_path / "audit.jsonl"
+    AuditLog(path).append([event(1), event(2)])
+    whole = path.read_bytes()
+    fragment = b'{"seq":3,"data":{"mentions":{' + b'"x:1":"2026-03-14T12:00",' * 40_000
+    path.write_bytes(whole + fragment)  # the crash: no newline
+    log = AuditLog(path)
+    assert log.set_aside is not None and log.set_aside.read_bytes() == fragment
+    assert path.read_bytes() == whole
+    assert [r["seq"] for r in log.events()] == [1, 2] and log.verify().ok
+
+
 def test_every_tamper_case_is_caught_including_cutting_the_end(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     AuditLog(path).append([event(n) for n in range(1, 6)])

@@ -97,6 +97,28 @@ def test_sla_breach_is_reported_once_to_the_queue_owner(make_service: ServiceFac
     assert not ExportFilter(mention="x:2").keeps(breach)
 
 
+def test_many_breaches_at_once_are_parts_of_a_bounded_size(
+    make_service: ServiceFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However many fall due in one tick, a breach record names at most
+    `BREACHES_A_RECORD` mentions (a line of the audit log stays small); each mention is
+    named once."""
+    monkeypatch.setattr(timers, "BREACHES_A_RECORD", 2)
+    clock = MovableClock()
+    lead = make_service(clock=clock)
+    questions = [
+        record(str(n), f"How do I pause my box number {n}?", created_at=NOW.isoformat())
+        for n in range(5)
+    ]
+    lead.ingest(read_jsonl(jsonl(*questions), "f", NOW))
+    clock.advance(241)
+    assert lead.timers.tick() == ["5 SLA breach(es) in support"]
+    parts = [r["data"] for r in lead.audit_records() if r["action"] == "sla.breached"]
+    assert [p["count"] for p in parts] == [2, 2, 1]
+    named = [k for p in parts for k in p["mentions"]]
+    assert sorted(named) == [f"x:{n}" for n in range(5)]
+
+
 def stream(per_interval: list[int], negative_every: int = 0, text: str = "hello") -> list[Point]:
     """Mentions spread over 15-minute intervals ending at NOW, oldest interval first."""
     points = []

@@ -13,7 +13,7 @@ from crisis_console.tui.app import CrisisConsoleApp
 from crisis_console.tui.screens.audit import AuditScreen
 from crisis_console.tui.screens.inbox import InboxScreen
 from crisis_console.tui.widgets.mention_table import MentionTable
-from tests.conftest import NOW, ServiceFactory, jsonl, record
+from tests.conftest import NOW, MovableClock, ServiceFactory, jsonl, record
 from tests.tui.test_inbox import FEED, detail_text, screen_text, settle
 
 
@@ -63,6 +63,34 @@ async def test_t_opens_the_trail_of_the_mention_on_screen(make_service: ServiceF
         assert "3 record(s) matching 'x:fire'" in status
         await pilot.press("escape")
         assert isinstance(app.screen, InboxScreen)
+
+
+async def test_a_breach_record_filtered_by_a_mention_shows_that_mention_first(
+    make_service: ServiceFactory,
+) -> None:
+    """A tick's breaches in a queue are one record naming each mention: filtered by one of
+    them, its deadline heads the detail, which a long record's cut would otherwise drop."""
+    clock = MovableClock()
+    service = make_service(clock=clock)
+    questions = [
+        record(f"q{n:03}", "How do I pause my box?", created_at=NOW.isoformat()) for n in range(150)
+    ]
+    service.ingest(read_jsonl(jsonl(*questions), "f", NOW))
+    clock.advance(241)
+    assert service.timers.tick() == ["150 SLA breach(es) in support"]
+    app = CrisisConsoleApp(service, "test-store", run_timers=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("U")
+        await settle(pilot)
+        await pilot.press("slash", *"x:q149", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AuditScreen)
+        assert app.screen.records[0]["action"] == "sla.breached"
+        app.screen.query_one(DataTable).move_cursor(row=0)
+        await settle(pilot)
+        detail = str(app.screen.query_one("#audit-detail", Static).content)
+        assert detail.startswith('mentions: {"x:q149": "') and "(one of 150)" in detail
 
 
 HOSTILE = "\u202eevil\u202c [bold]x[/] \u200b zero-width \x1b[2J\x07 " + "long" * 3000

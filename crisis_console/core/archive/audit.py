@@ -24,6 +24,7 @@ import os
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -227,10 +228,17 @@ class AuditLog:
                 return
         size = self.path.stat().st_size
         with self.path.open("r+b") as handle:
-            start = max(0, size - 4 * _TAIL_BLOCK)
-            handle.seek(start)
-            chunk = handle.read()
-            cut = start + chunk.rfind(b"\n") + 1 if b"\n" in chunk else 0
+            # Back from the end a block at a time to the last newline, however long the torn
+            # record was (one tick's breaches in a queue are one record).
+            cut, end = 0, size
+            while end > 0:
+                start = max(0, end - 4 * _TAIL_BLOCK)
+                handle.seek(start)
+                found = handle.read(end - start).rfind(b"\n")
+                if found >= 0:
+                    cut = start + found + 1
+                    break
+                end = start
             handle.seek(cut)
             fragment = handle.read()
             side = self.path.with_name(f"{self.path.name}.torn-{size}")
@@ -339,7 +347,8 @@ class AuditLog:
         name it among their `MENTIONS`. Costs the records read, never the whole log unless
         the matches are that far back."""
         out: list[dict[str, Any]] = []
-        needle = who_or_what.encode()
+        # As the line holds it: a key's `"` or `\` is escaped there.
+        needle = encode_basestring(who_or_what)[1:-1].encode()
         for file in reversed(self.files()):
             for back, line in enumerate(lines_backwards(file)):
                 if not line.strip() or (needle and needle not in line):

@@ -28,7 +28,20 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 # also how orjson writes NaN and the infinities (`json`: NaN, Infinity). Text that merely
 # holds one of these only costs the slower encoder.
 _MAY_DIFFER = (b"null", b"0.0000", b"e-")
-_DUMPS, _SORTED = orjson.dumps, orjson.OPT_SORT_KEYS
+_DUMPS = orjson.dumps
+# Keys sorted; and what is not plain JSON (a date, a dataclass, a subclass of str, int, dict
+# or list, whose `json` form may differ) handed to `_not_plain`, so that `json` decides
+# how it is written, or that it cannot be, whatever else the value holds.
+_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
+def _not_plain(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is left to json")
 
 
 def canonical_json(value: Any) -> str:
@@ -38,8 +51,9 @@ def canonical_json(value: Any) -> str:
 
     An object or array is encoded by orjson, several times faster (a stored record's JSON
     was a fifth of ingest's time), unless it cannot (a key that is not a string, an integer
-    past 64 bits, a lone surrogate) or may write it otherwise (`_MAY_DIFFER`): then by
-    `json`, as is anything else."""
+    past 64 bits, a lone surrogate), holds what is not plain JSON (`_OPTIONS`), or may
+    write it otherwise (`_MAY_DIFFER`): then by `json`, as is anything else. (orjson still
+    writes a UUID or a plain `Enum` member, which `json` refuses: no record holds one.)"""
     kind = type(value)
     if kind is not dict and kind is not list:
         # (`json.JSONEncoder.encode` builds an encoder for each value but a string: a few
@@ -52,7 +66,7 @@ def canonical_json(value: Any) -> str:
             return "true" if value else "false"
         return int.__repr__(value) if kind is int else _CANONICAL.encode(value)
     try:
-        fast = _DUMPS(value, option=_SORTED)
+        fast = _DUMPS(value, default=_not_plain, option=_OPTIONS)
     except (TypeError, orjson.JSONEncodeError):
         return _CANONICAL.encode(value)
     # (`_MAY_DIFFER`, unrolled: substring tests, as a regular expression took longer than

@@ -14,7 +14,7 @@ call holding the service's lock, so a claim or a send waits for one chunk, never
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +30,9 @@ from crisis_console.core.triage.spikes import Point, Suggestion, judge, suggest
 ONE_BY_ONE = 5  # more late alarms than this are re-notified in one message
 TIMERS_ACTOR = "system:timers"  # who a timer's audit record names (no login has a colon)
 CHUNK = 2_000  # due items a tick handles (and any due at the same moment as the last)
+# Mentions one breach record names at most: a record stays tens of kilobytes, however many
+# fall due at once (a line of the audit log is written, read and set aside whole).
+BREACHES_A_RECORD = 500
 
 
 class Timers:
@@ -174,19 +177,22 @@ class Timers:
         }
 
         def log(new: Mapping[str, Any]) -> None:
-            # One record a queue, naming each mention and its deadline, as the owner gets
-            # one message a queue: a crisis has a thousand fall due a minute, and a record
-            # each was most of a tick (hashed, written and indexed one by one).
+            # One record a queue (up to `BREACHES_A_RECORD` mentions), naming each mention
+            # and its deadline, as the owner gets one message a queue: a crisis has a
+            # thousand fall due a minute, and a record each was most of a tick (hashed,
+            # written and indexed one by one).
             logged, me = self.desk.clock(), self.desk.ctx.me
-            by_queue: dict[str, dict[str, str]] = {}
+            by_queue: dict[str, list[str]] = {}
             for k in sorted(new):
-                by_queue.setdefault(records[k]["queue"], {})[k] = records[k]["deadline"]
+                by_queue.setdefault(records[k]["queue"], []).append(k)
             self._audit.append(
                 [
                     AuditEvent(Action.SLA_BREACHED, f"queue:{queue}", TIMERS_ACTOR, logged, {
-                        "queue": queue, "count": len(late), MENTIONS: late, "ticked_by": me,
+                        "queue": queue, "count": len(part), "ticked_by": me,
+                        MENTIONS: {k: records[k]["deadline"] for k in part},
                     })
                     for queue, late in sorted(by_queue.items())
+                    for part in _parts(late, BREACHES_A_RECORD)
                 ]
             )  # fmt: skip
 
@@ -288,3 +294,9 @@ class Timers:
             f"level:{s.level}",
         )
         return [f"spike suggests level {s.level}"]
+
+
+def _parts(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    """`items` in consecutive parts of at most `size`."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from crisis_console.core.archive.audit import MENTIONS
 from crisis_console.core.service import ConsoleService
 from crisis_console.tui import formatting as fmt
 from crisis_console.tui.screens import still_shown
@@ -84,7 +85,14 @@ class AuditScreen(Screen[None]):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if 0 <= event.cursor_row < len(self.records):
-            data = json.dumps(self.records[event.cursor_row]["data"], ensure_ascii=False, indent=1)
+            record = self.records[event.cursor_row]["data"]
+            data = json.dumps(record, ensure_ascii=False, indent=1)
+            named = record.get(MENTIONS) if isinstance(record, dict) else None
+            if self.needle and isinstance(named, dict) and self.needle in named:
+                # A record about many mentions (a tick's breaches): the one filtered for
+                # first, which the cut below might otherwise leave out.
+                mine = json.dumps({self.needle: named[self.needle]}, ensure_ascii=False)
+                data = f"{MENTIONS}: {mine} (one of {len(named):,})\n{data}"
             self.query_one("#audit-detail", Static).update(fmt.plain(data[:3000]))
 
     def action_filter(self) -> None:
