@@ -19,6 +19,7 @@ from crisis_console.core.archive.audit import Audit, AuditEvent
 from crisis_console.core.archive.audit_verify import canonical_json
 from crisis_console.core.context import OperatorContext
 from crisis_console.core.crisis.crisis import CrisisDesk
+from crisis_console.core.crisis.crisis_state import Alarm
 from crisis_console.core.errors import Problem
 from crisis_console.core.intake.ingest import Parsed, read_jsonl
 from crisis_console.core.intake.writer import BatchWriter
@@ -343,13 +344,14 @@ class Ingester:
         # first, then the alarms of those that escalate, then the store records how far it
         # has applied them, in the same write: a crash before that leaves them logged, and
         # the next open stores them and raises what alarms are missing (`recover`). On a
-        # database server all of it is one transaction (`together`).
-        escalated = [s for s in batch.pending.values() if s.triage.classification.escalate]
+        # database server all of it is one transaction (`together`), and the alarms go
+        # last: they take the state's lock, held until the commit, which the other
+        # writers' batches would otherwise wait on through this one's whole save.
+        raised: list[Alarm] = []
         with self._store.together():
             seq = self._audit.append(batch.events)
-            raised = self._crisis.file_alarms(escalated)
-            for key in batch.harm_now:  # an alarm acknowledged before rings again
-                raised += self._crisis.file_again(batch.pending[key])
+            if not self._store.atomic:
+                raised = self._file_alarms(batch)
             self._remind(batch.pending.values())  # a reminder of a mention lost is harmless
             self._store.save(list(batch.pending.values()), applied=seq, encoded=batch.encoded)
             self._store.volume.add(
@@ -363,6 +365,8 @@ class Ingester:
                 ),
                 trigger_keywords(self._ctx.playbook),
             )
+            if self._store.atomic:
+                raised = self._file_alarms(batch)
         # Only once the mentions are safely stored does anyone get woken for them.
         self._crisis.ring(raised)
         if self.keep_unescalated:
@@ -371,6 +375,14 @@ class Ingester:
                 for s in batch.pending.values()
                 if s.deleted_at is None and not s.triage.classification.escalate
             ]
+
+    def _file_alarms(self, batch: _Batch) -> list[Alarm]:
+        """The batch's new alarms written, not yet rung (`CrisisDesk.file_alarms`)."""
+        escalated = [s for s in batch.pending.values() if s.triage.classification.escalate]
+        raised = self._crisis.file_alarms(escalated)
+        for key in batch.harm_now:  # an alarm acknowledged before rings again
+            raised += self._crisis.file_again(batch.pending[key])
+        return raised
 
     def _finish(
         self, batch: _Batch | None, report: IngestReport, on_progress: Progress | None

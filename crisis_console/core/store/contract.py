@@ -164,6 +164,7 @@ class MentionStore(Protocol):
 
     read_only: bool
     shared: bool  # other processes write to it too (team mode): see `changes`
+    atomic: bool  # `together` is one transaction, all of it or none (a database server)
 
     def together(self) -> AbstractContextManager[None]:
         """A block whose writes, the audit log's appends among them, become one durable

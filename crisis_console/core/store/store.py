@@ -407,6 +407,7 @@ class TinyDBStore:
         return self._dir.columns.n
 
     shared = False  # one writer: this process
+    atomic = False  # `together` does each write as it goes
 
     def is_leader(self) -> bool:
         return not self.read_only  # the folder's one writer

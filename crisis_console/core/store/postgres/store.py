@@ -45,6 +45,7 @@ class PgStore:
 
     read_only = False
     shared = True
+    atomic = True  # `together` is a transaction
 
     def __init__(self, session: PgSession, dsn: str) -> None:
         self.session, self._dsn = session, dsn
