@@ -341,12 +341,13 @@ class Ingester:
         if not batch.pending and not batch.events:
             return
         # The audit log is the write-ahead log: the events (holding everything stored) go
-        # first, then the alarms of those that escalate, then the store records how far it
-        # has applied them, in the same write: a crash before that leaves them logged, and
+        # first, then (in a folder) the alarms of those that escalate, then the store
+        # records how far it has applied them: a crash before that leaves them logged, and
         # the next open stores them and raises what alarms are missing (`recover`). On a
-        # database server all of it is one transaction (`together`), and the alarms go
-        # last: they take the state's lock, held until the commit, which the other
-        # writers' batches would otherwise wait on through this one's whole save.
+        # database server the batch is one transaction (`together`) and its alarms the
+        # next: alarms take the state's lock, which a reclassify or a second opinion takes
+        # before the mention's row, so a batch holding its rows must not wait for it (a
+        # deadlock), nor hold it through its save (the other workers would wait on it).
         raised: list[Alarm] = []
         with self._store.together():
             seq = self._audit.append(batch.events)
@@ -365,8 +366,8 @@ class Ingester:
                 ),
                 trigger_keywords(self._ctx.playbook),
             )
-            if self._store.atomic:
-                raised = self._file_alarms(batch)
+        if self._store.atomic:
+            raised = self._file_alarms(batch)
         # Only once the mentions are safely stored does anyone get woken for them.
         self._crisis.ring(raised)
         if self.keep_unescalated:
