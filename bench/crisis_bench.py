@@ -34,6 +34,7 @@ from pathlib import Path
 
 from bench.crisis_corpus import SqliteReference, write_corpus
 from bench.machine import machine, peak_mb, revision
+from bench.measure import BenchClock, pct, timed_ms
 from crisis_console import config
 from crisis_console.cli import open_service
 from crisis_console.core.archive.audit import AUDIT_FILE, AuditLog
@@ -97,36 +98,12 @@ def put(key: str, size: int, value: float) -> None:
     VALUES[key][size] = value
 
 
-@dataclass
-class BenchClock:
-    """The service's clock: real time plus an offset the benchmark moves forward."""
-
-    offset: timedelta = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def advance(self, minutes: float) -> None:
-        self.offset += timedelta(minutes=minutes)
-
-
 def attempt(label: str, work: Callable[[], object]) -> None:
     """Run one measure; report its failure without stopping the others."""
     try:
         work()
     except Exception as exc:
         say(f"  ! {label} failed: {type(exc).__name__}: {exc}")
-
-
-def timed_ms(work: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    work()
-    return (time.perf_counter() - start) * 1000
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 class Progress:

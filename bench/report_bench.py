@@ -40,9 +40,9 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from bench.crisis_bench import BenchClock
 from bench.crisis_corpus import write_corpus
 from bench.machine import machine, peak_mb
+from bench.measure import BenchClock
 from crisis_console import config
 from crisis_console.cli import open_reader
 from crisis_console.core.archive.audit import AUDIT_FILE, AuditLog

@@ -21,10 +21,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.crisis_bench import BenchClock
 from bench.crisis_corpus import write_corpus
 from bench.crisislex_report import rows
 from bench.machine import machine, revision
+from bench.measure import BenchClock
 from crisis_console import config
 from crisis_console.cli import open_service
 from crisis_console.core.intake.ingest import read_jsonl

@@ -45,9 +45,10 @@ import psycopg
 from psycopg import sql
 
 from bench import team_raw
-from bench.crisis_bench import LINES, BenchClock, pct, say
+from bench.crisis_bench import LINES, say
 from bench.crisis_corpus import write_corpus
 from bench.machine import calibrate, machine, neighbours, revision
+from bench.measure import BenchClock, pct
 from bench.team_console_probe import console
 from bench.team_operators import at_once, claimer, feed_delays, paced_claimer, raw_claimer
 from bench.team_schema import OPERATORS, drop_schema, open_schema, operators, with_schema

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from crisis_console.core.actions import Action
-from crisis_console.core.archive.audit import AUDIT_FILE, MENTIONS, AuditEvent, AuditLog
+from crisis_console.core.archive.audit import AUDIT_FILE, AuditEvent, AuditLog
+from crisis_console.core.archive.audit_read import MENTIONS
 from crisis_console.core.crisis.crisis_state import Alarm
 from crisis_console.core.replies.reply_model import APPROVED, PENDING, Reply
 from crisis_console.core.store.due import Due

@@ -31,9 +31,12 @@ from typing import Any, Protocol
 from crisis_console.core.archive.anchoring import sealing_problem, writer_check
 from crisis_console.core.archive.audit_read import (
     crisis_changes,
+    is_about,
+    last_line,
     lines_backwards,
     read_events,
     record_backwards,
+    whole_lines_end,
 )
 from crisis_console.core.archive.audit_verify import (
     canonical_json,
@@ -50,10 +53,6 @@ HEAD_FILE = "audit.head"
 APPEND_LOCK = "audit.lock"
 ARCHIVE_DIR = "audit"
 GENESIS = "0" * 64
-# A record about many mentions at once (a tick's SLA breaches in one queue) names them in
-# its data under this key, each with a detail: `newest(key)` finds it as it finds the
-# records whose subject the key is.
-MENTIONS = "mentions"
 ROTATE_BYTES = 64 * 1024 * 1024
 _TAIL_BLOCK = 64 * 1024
 
@@ -110,17 +109,6 @@ class Audit(Protocol):
     def checkpoint(self) -> Checkpoint: ...
 
 
-def is_about(record: Mapping[str, Any], who_or_what: str) -> bool:
-    """Whether a record's actor is `who_or_what`, or it is about that mention (`concerns`)."""
-    return record["actor"] == who_or_what or concerns(record, who_or_what)
-
-
-def concerns(record: Mapping[str, Any], key: str) -> bool:
-    """Whether a record is about the mention `key`: its subject, or among its `MENTIONS`."""
-    named = record.get("data", {}).get(MENTIONS)
-    return record["subject"] == key or (isinstance(named, dict) and key in named)
-
-
 def chain_parts(event: AuditEvent) -> tuple[bytes, bytes]:
     """A record's canonical JSON (`canonical`) less the two fields only the chain knows,
     `prev` and `seq`, which sort between `data` and `subject`: (head, tail), so that its
@@ -156,21 +144,6 @@ def chain_lines(events: Sequence[AuditEvent], seq: int, prev: str) -> tuple[list
         # The canonical body with its hash spliced in before the closing brace (see above).
         lines.append(b'%s,"hash":"%s"}' % (body[:-1], prev.encode()))
     return lines, seq, prev
-
-
-def last_line(path: Path) -> bytes:
-    """The last complete line of a file, read from the end (cheap on a large log)."""
-    with path.open("rb") as handle:
-        handle.seek(0, os.SEEK_END)
-        end = handle.tell()
-        data = b""
-        while end > 0 and data.count(b"\n") < 2:
-            start = max(0, end - _TAIL_BLOCK)
-            handle.seek(start)
-            data = handle.read(end - start) + data
-            end = start
-    lines = data.rstrip(b"\n").split(b"\n")
-    return lines[-1] if lines else b""
 
 
 class AuditLog:
@@ -228,17 +201,7 @@ class AuditLog:
                 return
         size = self.path.stat().st_size
         with self.path.open("r+b") as handle:
-            # Back from the end a block at a time to the last newline, however long the torn
-            # record was (one tick's breaches in a queue are one record).
-            cut, end = 0, size
-            while end > 0:
-                start = max(0, end - 4 * _TAIL_BLOCK)
-                handle.seek(start)
-                found = handle.read(end - start).rfind(b"\n")
-                if found >= 0:
-                    cut = start + found + 1
-                    break
-                end = start
+            cut = whole_lines_end(handle, size)
             handle.seek(cut)
             fragment = handle.read()
             side = self.path.with_name(f"{self.path.name}.torn-{size}")

@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import IO, Any
 
 from crisis_console.core.actions import Action, Permission
-from crisis_console.core.archive.audit import Audit, AuditEvent, concerns
+from crisis_console.core.archive.audit import Audit, AuditEvent
+from crisis_console.core.archive.audit_read import concerns
 from crisis_console.core.archive.seal import Checkpoint
 from crisis_console.core.models import Clock
 from crisis_console.core.roster import Operator, PermissionDenied, may

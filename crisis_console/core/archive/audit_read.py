@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from crisis_console.core.actions import Action
 from crisis_console.core.errors import AuditError
@@ -17,6 +17,10 @@ from crisis_console.core.errors import AuditError
 _CANONICAL = b'{"action":"'  # how a line of the audit log's canonical layout starts
 _TAIL_BLOCK = 64 * 1024  # read from the end a block at a time
 _CLOSED = re.compile(r"audit-(\d{4}-\d{2}-\d{2})-\d+\.jsonl")  # named by its newest record
+# A record about many mentions at once (a tick's SLA breaches in one queue) names them in
+# its data under this key, each with a detail: `newest(key)` finds it as it finds the
+# records whose subject the key is.
+MENTIONS = "mentions"
 
 
 def crisis_changes(files: Sequence[Path]) -> list[dict[str, Any]]:
@@ -97,3 +101,44 @@ def lines_backwards(path: Path) -> Iterator[bytes]:
             yield from reversed(lines)
         if rest:
             yield rest
+
+
+def is_about(record: Mapping[str, Any], who_or_what: str) -> bool:
+    """Whether a record's actor is `who_or_what`, or it is about that mention (`concerns`)."""
+    return record["actor"] == who_or_what or concerns(record, who_or_what)
+
+
+def concerns(record: Mapping[str, Any], key: str) -> bool:
+    """Whether a record is about the mention `key`: its subject, or among its `MENTIONS`."""
+    named = record.get("data", {}).get(MENTIONS)
+    return record["subject"] == key or (isinstance(named, dict) and key in named)
+
+
+def last_line(path: Path) -> bytes:
+    """The last complete line of a file, read from the end (cheap on a large log)."""
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        end = handle.tell()
+        data = b""
+        while end > 0 and data.count(b"\n") < 2:
+            start = max(0, end - _TAIL_BLOCK)
+            handle.seek(start)
+            data = handle.read(end - start) + data
+            end = start
+    lines = data.rstrip(b"\n").split(b"\n")
+    return lines[-1] if lines else b""
+
+
+def whole_lines_end(handle: IO[bytes], size: int) -> int:
+    """Where the file's last whole line ends (0 if it has none): searched back from the end
+    a block at a time, however long a torn last record is (one tick's breaches in a queue
+    are one record)."""
+    end = size
+    while end > 0:
+        start = max(0, end - 4 * _TAIL_BLOCK)
+        handle.seek(start)
+        found = handle.read(end - start).rfind(b"\n")
+        if found >= 0:
+            return start + found + 1
+        end = start
+    return 0

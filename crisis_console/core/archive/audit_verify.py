@@ -23,11 +23,6 @@ _HASH_SUFFIX = len(',"hash":""}') + 64
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-# Where orjson's output may differ from `json`'s, which defines the chain's bytes: a float
-# below 1e-4 (`json` writes 9e-05 and 1e-07, orjson 0.00009 and 1e-7), and `null`, which is
-# also how orjson writes NaN and the infinities (`json`: NaN, Infinity). Text that merely
-# holds one of these only costs the slower encoder.
-_MAY_DIFFER = (b"null", b"0.0000", b"e-")
 _DUMPS = orjson.dumps
 # Keys sorted; and what is not plain JSON (a date, a dataclass, a subclass of str, int, dict
 # or list, whose `json` form may differ) handed to `_not_plain`, so that `json` decides
@@ -52,7 +47,7 @@ def canonical_json(value: Any) -> str:
     An object or array is encoded by orjson, several times faster (a stored record's JSON
     was a fifth of ingest's time), unless it cannot (a key that is not a string, an integer
     past 64 bits, a lone surrogate), holds what is not plain JSON (`_OPTIONS`), or may
-    write it otherwise (`_MAY_DIFFER`): then by `json`, as is anything else. (orjson still
+    write it otherwise (below): then by `json`, as is anything else. (orjson still
     writes a UUID or a plain `Enum` member, which `json` refuses: no record holds one.)"""
     kind = type(value)
     if kind is not dict and kind is not list:
@@ -69,8 +64,11 @@ def canonical_json(value: Any) -> str:
         fast = _DUMPS(value, default=_not_plain, option=_OPTIONS)
     except (TypeError, orjson.JSONEncodeError):
         return _CANONICAL.encode(value)
-    # (`_MAY_DIFFER`, unrolled: substring tests, as a regular expression took longer than
-    # orjson's whole encoding)
+    # Where orjson's bytes may differ from `json`'s, which define the chain's: a float
+    # below 1e-4 (`json` writes 9e-05 and 1e-07, orjson 0.00009 and 1e-7), and `null`,
+    # also how orjson writes NaN and the infinities (`json`: NaN, Infinity). Text that
+    # merely holds one of these costs only the slower encoder. (Substring tests: a regular
+    # expression took longer than orjson's whole encoding.)
     if b"null" in fast or b"0.0000" in fast or b"e-" in fast:
         return _CANONICAL.encode(value)
     return fast.decode()

@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from crisis_console.core.actions import Action
-from crisis_console.core.archive.audit import MENTIONS, AuditEvent
+from crisis_console.core.archive.audit import AuditEvent
+from crisis_console.core.archive.audit_read import MENTIONS
 from crisis_console.core.context import synchronized
 from crisis_console.core.crisis.crisis import CrisisDesk
 from crisis_console.core.crisis.crisis_state import Alarm, CrisisState, Step

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from crisis_console.core.archive.audit import MENTIONS
+from crisis_console.core.archive.audit_read import MENTIONS
 from crisis_console.core.service import ConsoleService
 from crisis_console.tui import formatting as fmt
 from crisis_console.tui.screens import still_shown

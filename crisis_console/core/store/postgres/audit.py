@@ -25,11 +25,11 @@ from typing import Any
 from crisis_console.core.actions import REPLAYED, Action
 from crisis_console.core.archive.audit import (
     GENESIS,
-    MENTIONS,
     AuditEvent,
     VerifyResult,
     chain_parts,
 )
+from crisis_console.core.archive.audit_read import MENTIONS
 from crisis_console.core.archive.audit_verify import digest, verify_lines
 from crisis_console.core.archive.seal import Checkpoint
 from crisis_console.core.errors import AuditError
@@ -129,10 +129,10 @@ class PgAuditLog:
     def newest(self, limit: int, who_or_what: str = "") -> list[dict[str, Any]]:
         """Up to `limit` records, newest first (see `AuditLog.newest`: by subject, actor or
         `MENTIONS`): the sequence's index walked backwards until enough match."""
-        query = (
-            "SELECT line FROM audit WHERE %(who)s = '' OR (line::jsonb->>'subject' = %(who)s "
-            "OR line::jsonb->>'actor' = %(who)s OR line::jsonb->'data'->%(many)s ? %(who)s) "
-            "ORDER BY seq DESC LIMIT %(limit)s"
+        query = (  # (each line parsed once: the three tests read the same record)
+            "SELECT line FROM audit, LATERAL (SELECT line::jsonb AS r) AS p "
+            "WHERE %(who)s = '' OR r->>'subject' = %(who)s OR r->>'actor' = %(who)s "
+            "OR r->'data'->%(many)s ? %(who)s ORDER BY seq DESC LIMIT %(limit)s"
         )
         with self._session.pool.connection() as conn:
             rows = conn.execute(
