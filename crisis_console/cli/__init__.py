@@ -13,10 +13,8 @@ crisis-console report [incident] [--from --to] [--format text|json|html] [--out 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from collections import Counter
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -34,13 +32,13 @@ from crisis_console.cli import report as cli_report
 from crisis_console.cli import second_opinion as cli_second
 from crisis_console.cli import serve as cli_serve
 from crisis_console.cli import team
+from crisis_console.cli import triage as cli_triage
 from crisis_console.cli.ingest_jobs import WorkerSetup
 from crisis_console.cli.io import STDIN, check_out, err, open_lines, safe_terminal, source_name
 from crisis_console.cli.wiring import open_reader as open_reader
 from crisis_console.cli.wiring import open_service as open_service
-from crisis_console.core.errors import CrisisConsoleError, PlaybookError, Problem
-from crisis_console.core.intake.ingest import read_jsonl
-from crisis_console.core.models import Clock, system_clock, triage_output
+from crisis_console.core.errors import CrisisConsoleError, PlaybookError
+from crisis_console.core.models import Clock, system_clock
 from crisis_console.core.playbook.playbook import Playbook
 from crisis_console.core.playbook.playbook_check import load_playbook
 from crisis_console.core.roster import PermissionDenied
@@ -93,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     triage = commands.add_parser("triage", help="classify and route mentions to JSONL on stdout")
     triage.add_argument("file", nargs="?", default=STDIN, help="JSONL file, or - for stdin")
     triage.add_argument("--level", type=int, default=0, help="route as at this crisis level")
+    triage.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="worker processes (default: one a core for a file, none for a pipe, which is "
+        "answered line by line)",
+    )
 
     demo_cmd = commands.add_parser(
         "demo", help="load the demo data into its own folder and open it"
@@ -209,21 +214,12 @@ def _playbook(args: argparse.Namespace) -> Playbook:
 
 def run_triage(args: argparse.Namespace, out: IO[str]) -> int:
     triager = Triager(_playbook(args))
-    rejected = 0
-    authors: Counter[str] = Counter()  # posts per author so far in this input
     with open_lines(args.file) as lines:
-        for item in read_jsonl(lines, source_name(args.file), system_clock()):
-            if isinstance(item, Problem):
-                rejected += 1
-                err(str(item))
-                continue
-            author = f"{item.mention.platform.value}:{item.mention.author}"
-            triage = triager.triage(item.mention, authors[author], args.level)
-            authors[author] += 1
-            out.write(json.dumps(triage_output(triage), ensure_ascii=False))
-            out.write("\n")
-            out.flush()  # a stream consumer sees each result as it is made
-    return 1 if rejected else 0
+        jobs = cli_triage.auto_jobs(lines, args.jobs)
+        source = source_name(args.file)
+        return cli_triage.triage_lines(
+            triager, lines, source, system_clock(), args.level, out, jobs
+        )
 
 
 def _db(args: argparse.Namespace, folder: Path) -> str | None:

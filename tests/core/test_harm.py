@@ -123,3 +123,14 @@ def test_patterns_match_without_accents_and_report_the_text_as_written() -> None
     for text in ("el niño se tragó una pila", "el nino se trago una pila"):
         [found] = detector.find(text, Words.of(text))
         assert found.kind.category is Category.SAFETY and found.text == text[3:16]
+
+
+def test_hits_at_one_place_come_in_the_order_the_patterns_were_given() -> None:
+    """Two languages' patterns for one word ("evacuation" in French and Spanish) must give
+    the same first hit in every run, not one that follows a set's hashing."""
+    patterns = [compile_pattern(p) for p in ("evacuation", "evacuation|evacuacion", "evac*")]
+    text = "evacuation ordered for the whole street"
+    for order in (patterns, patterns[::-1]):
+        index = PhraseIndex([(p, p.text) for p in order])
+        hits = index.find(text, Words.of(text))
+        assert [h.payload for h in hits] == [p.text for p in order]

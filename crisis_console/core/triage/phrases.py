@@ -228,7 +228,11 @@ class PhraseIndex(Generic[T]):
         self._by_word: dict[str, list[tuple[Pattern, T]]] = {}
         self._by_prefix: dict[str, list[tuple[Pattern, T]]] = {}
         count = 0
+        # Each pattern's place in the order given: hits at the same place are returned in
+        # it, never in the order of a set's hashing (which changes from run to run).
+        self._place: dict[int, int] = {}
         for pattern, payload in patterns:
+            self._place.setdefault(id(pattern), count)
             count += 1
             for word in pattern.words:
                 self._by_word.setdefault(word, []).append((pattern, payload))
@@ -283,18 +287,29 @@ class PhraseIndex(Generic[T]):
             if found is not None:
                 candidates.update(found[0])
                 beginnings.update(found[1])
-        hits: list[PhraseHit[T]] = []
         if not candidates:
-            return hits
+            return []
         present = frozenset(beginnings)
-        for pattern, payload in candidates.values():
+        place = self._place
+        matches: list[tuple[int, int, int, PhraseHit[T]]] = []
+        for key, (pattern, payload) in candidates.items():
             if pattern.possible(words.words, present):
-                hits += [
-                    PhraseHit(m.start(), m.end(), pattern.text, payload)
+                matches += [
+                    (
+                        m.start(),
+                        -m.end(),
+                        place[key],
+                        PhraseHit(m.start(), m.end(), pattern.text, payload),
+                    )
                     for m in word_starts(_compiled(pattern.source), text, apostrophe=True)
                 ]
-        hits.sort(key=lambda h: (h.start, -h.end))
-        return hits
+        matches.sort(key=_place_in_text)
+        return [hit for *_, hit in matches]
+
+
+def _place_in_text(found: tuple[int, int, int, object]) -> tuple[int, int, int]:
+    """Earliest first; at one start, the longest; then the pattern given first."""
+    return found[0], found[1], found[2]
 
 
 _Found = tuple[dict[int, tuple[Pattern, T]], frozenset[str]]  # a word's patterns, beginnings
