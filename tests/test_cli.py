@@ -294,9 +294,9 @@ def test_templates_lint_approve_and_a_reply_from_the_shell(tmp_path: Path) -> No
 def test_audit_verify_and_export_work_while_the_folder_is_held(tmp_path: Path) -> None:
     data = tmp_path / "data"
     me = getpass.getuser()
-    team(data, **{me: "auditor"})
     feed = write(tmp_path / "in.jsonl", jsonl(record("1", "hello"), record("2", "hi there")))
-    run("--data-dir", str(data), "ingest", str(feed))
+    run("--data-dir", str(data), "ingest", str(feed))  # before the team: a folder set up
+    team(data, **{me: "auditor"})
     holder = TinyDBStore(data)  # a console has the folder open
     try:
         verified = run("--data-dir", str(data), "audit", "verify").stdout

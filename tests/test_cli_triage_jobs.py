@@ -28,7 +28,8 @@ def _feed(path: Path, posts: int) -> tuple[Path, list[int]]:
     lines, bad = [], []
     for n in range(posts):
         if n % 700 == 350:
-            lines.append('{"id": "b%d", "platform": "x", "text": "ok", "followers": "lots"}' % n)
+            bad_record = {"id": f"b{n}", "platform": "x", "text": "ok", "followers": "lots"}
+            lines.append(json.dumps(bad_record))
             bad.append(len(lines))
         rec = record(str(n), f"{TEXTS[n % len(TEXTS)]} #{n}", author=f"a{n % 97}")
         lines += jsonl(rec)

@@ -274,6 +274,7 @@ def run_serve(args: argparse.Namespace, clock: Clock) -> int:
 
     folder = config.data_dir(args.data_dir)
     with _judged_service(args, clock, folder) as service:
+        service.require_ingest()  # refused at the start, not at every sender's request
         print(f"receiving signed mentions on http://{args.host}:{args.port}/mentions", flush=True)
         print(f"into {folder}; GET /health answers while it runs; Ctrl+C stops", flush=True)
         with cli_second.in_background(service):

@@ -77,4 +77,6 @@ class Permission(StrEnum):
     RECLASSIFY = "reclassify"  # correct a mention's urgency, category or sentiment
     # judge a post that escalates one that does not, or lower its urgency
     DE_ESCALATE = "de-escalate"
+    # bring mentions into the store, and judge stored ones again (the second opinion)
+    INGEST = "ingest"
     ACT_AS = "act_as"  # refused identities are audited under this name

@@ -33,6 +33,7 @@ BASE: dict[Permission, frozenset[Role]] = {
     Permission.CHANGE_PLAYBOOK: frozenset(),
     Permission.RECLASSIFY: ANSWERERS,
     Permission.DE_ESCALATE: frozenset(),  # a post about harm leaves the lead by the lead
+    Permission.INGEST: ANSWERERS,  # not an auditor, who changes nothing
 }
 
 

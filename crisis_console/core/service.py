@@ -102,7 +102,12 @@ class ConsoleService:
         self.replies = ReplyDesk(self.ctx, self.claims, setup.templates, setup.sender, setup.brand)
         self._ingester = Ingester(self.ctx, self.crisis)
         self.corrections = CorrectionDesk(self.ctx, self.crisis)
-        self.second_opinion = SecondOpinion(self.ctx, self.crisis, second_opinion)
+        self.second_opinion = SecondOpinion(
+            self.ctx,
+            self.crisis,
+            second_opinion,
+            may_judge_stored=self._may_judge_stored,
+        )
         self._ingester.keep_unescalated = self.second_opinion.enabled
         self.playbooks = in_force.PlaybookDesk(self.ctx)
 
@@ -122,7 +127,9 @@ class ConsoleService:
         on_progress: Progress | None = None,
     ) -> IngestReport:
         """Triage and store every good record; collect every bad one. Durable on return.
-        What it stored without escalating is queued for the second opinion, if it is on."""
+        What it stored without escalating is queued for the second opinion, if it is on.
+        Refused, before anything is read, to an operator who may not (`_require_ingest`)."""
+        self._require_ingest("mentions")
         report = self._ingester.ingest(records, batch_size, on_progress)
         self.second_opinion.submit(report.unescalated)
         return report
@@ -132,10 +139,31 @@ class ConsoleService:
         self, lines: Iterable[bytes | str], source: str, first_line: int = 1
     ) -> IngestReport:
         """`ingest` of JSON Lines from `source`, numbered from `first_line` (a batch of a
-        followed file or a stream starts part-way through)."""
+        followed file or a stream starts part-way through). Refused as `ingest` is."""
+        self._require_ingest(f"source:{source}")
         report = self._ingester.ingest_lines(lines, source, first_line)
         self.second_opinion.submit(report.unescalated)
         return report
+
+    @synchronized
+    def require_ingest(self) -> None:
+        """Refuse now (audited), for a front end about to receive mentions (the webhook, a
+        followed file), an operator who may not ingest, rather than at every batch."""
+        self._require_ingest("mentions")
+
+    def _may_judge_stored(self) -> None:
+        with self.lock:
+            self._require_ingest("second-opinion")
+
+    def _require_ingest(self, subject: str) -> None:
+        """Refuse (audited) an operator who may not bring mentions in or judge stored ones
+        again: an auditor, who changes nothing, or someone not on the team. While nobody is
+        on the team (a folder being set up, before its team file), anyone may."""
+        if self.ctx.may(Permission.INGEST, self.ctx.level_number()):
+            return  # the common case, without reading the team (a webhook's every batch)
+        if self._roster is not None and not self._roster.load().operators:
+            return
+        self.ctx.require(Permission.INGEST, subject)
 
     @synchronized
     def recover(self) -> int:

@@ -95,7 +95,10 @@ class CrisisConsoleApp(App[None]):
         if self._run_timers:
             self.set_interval(TIMER_SECONDS, self.run_timers)
             self.set_interval(OUTBOX_SECONDS, self.work_outbox)
-        if self._follow is not None:
+        following = f"follow {self._follow.name}" if self._follow is not None else ""
+        if self._follow is not None and attempt(
+            self, self.service, following, self.service.require_ingest
+        ):
             self.follow_file(self._follow)
         if self.service.second_opinion.enabled:
             self.set_interval(SECOND_OPINION_SECONDS, self._second_opinion_due)

@@ -57,6 +57,7 @@ def expected(book: dict[str, Any], action: Permission, crisis: bool) -> set[str]
         Permission.CHANGE_PLAYBOOK: set(),
         Permission.RECLASSIFY: ANSWERERS,
         Permission.DE_ESCALATE: set(),
+        Permission.INGEST: ANSWERERS,
     }[action] - {"lead"}
 
 

@@ -192,3 +192,23 @@ async def test_a_key_pressed_right_after_a_search_acts_on_the_row_the_cursor_is_
         await settle(pilot)
     holders = app.service.claim_holders()
     assert holders == {"facebook:question": "sam"}
+
+
+async def test_an_auditors_console_does_not_follow_a_file_and_says_why(
+    make_service: ServiceFactory, tmp_path: Path
+) -> None:
+    """Following a file ingests it: an auditor, who changes nothing, is refused once, at the
+    start (audited), with a toast; nothing is stored, and the console goes on."""
+    feed = tmp_path / "live.jsonl"
+    feed.write_text(jsonl(record("1", "found glass in my soup"))[0] + "\n")
+    auditor = make_service(Role.AUDITOR, name="ada")
+    app = CrisisConsoleApp(auditor, "test-store", run_timers=False, follow=feed)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if app.screen.query(Toast):
+                break
+        whole = " ".join(str(toast.render()) for toast in app.screen.query(Toast))
+        assert "Could not follow live.jsonl" in whole and "ada (auditor) may not ingest" in whole
+        assert isinstance(app.screen, InboxScreen)
+    assert auditor.mention("x:1") is None

@@ -60,8 +60,12 @@ class SecondOpinion:
         ctx: OperatorContext,
         crisis: CrisisDesk,
         judge: Callable[[], SemanticJudge] | None = None,
+        may_judge_stored: Callable[[], None] = lambda: None,
     ) -> None:
+        """`may_judge_stored`: raises `PermissionDenied` (audited) for an operator who may
+        not judge stored posts again (`submit_stored`)."""
         self._ctx, self._crisis, self._make_judge = ctx, crisis, judge
+        self._may_judge_stored = may_judge_stored
         self._judge: SemanticJudge | None = None
         self._queue: deque[str] = deque()
         self._queued: set[str] = set()
@@ -98,7 +102,9 @@ class SecondOpinion:
                 self._queue.append(key)
 
     def submit_stored(self) -> int:
-        """Queue every stored post worth a second opinion; return how many were queued."""
+        """Queue every stored post worth a second opinion; return how many were queued.
+        Judging stored posts again changes them: refused to an operator who may not."""
+        self._may_judge_stored()
         with self._ctx.lock:
             keys = [s.key for s in self._ctx.store.iter_all() if _worth_judging(s)]
         self.submit(keys)
