@@ -138,3 +138,55 @@ def test_two_processes_sending_one_approved_reply_send_it_once(
             for line in (tmp_path / folder / "outbox.jsonl").read_text().splitlines()
         ]
         assert sorted(lines) == sorted(ids)  # each once
+
+
+def test_a_process_killed_between_a_batch_and_its_alarms_leaves_them_to_the_leader(
+    team_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a database server a batch commits, then its alarms in a transaction of their own.
+    A process that dies between the two must not leave a harm post without its alarm: the
+    batch notes its escalated posts, and the leader's next tick past `MEND_AFTER` raises
+    their alarms (once, rung once), as the dead process would have."""
+    from crisis_console.core.crisis.crisis import MEND_AFTER, CrisisDesk
+
+    clock = Clock()
+    feed = jsonl(
+        record("1", "My charger caught fire and burned my hand"),
+        record("2", "Where is my parcel?"),
+        record("3", "found glass in my cereal, my son cut his mouth"),
+    )
+
+    def dies(self: CrisisDesk, escalated: Any) -> list[Any]:
+        raise SystemExit("killed before the alarms' transaction")
+
+    with opened(team_db, tmp_path / "dying", clock) as dying:
+        monkeypatch.setattr(CrisisDesk, "file_alarms", dies)
+        with pytest.raises(SystemExit):
+            dying.ingest(read_jsonl(feed, "a.jsonl", NOW))
+        monkeypatch.undo()
+        assert dying.mention("x:1") is not None  # the batch committed
+        assert dying._store.state.alarms.get_many(["x:1", "x:3"]) == []
+    with opened(team_db, tmp_path / "leader", clock) as leader:
+        early = leader.timers.tick()  # a batch in flight may still file them itself
+        assert [d for d in early if "stopped first" in d] == []
+        clock.now = NOW + MEND_AFTER + timedelta(seconds=1)
+        did = leader.timers.tick()
+        assert sorted(d.split(":")[0] for d in did if "stopped first" in d) == [
+            "alarm raised for x", "alarm raised for x",
+        ]  # fmt: skip
+        alarms = leader._store.state.alarms.get_many(["x:1", "x:2", "x:3"])
+        assert sorted(a.key for a in alarms) == ["x:1", "x:3"] and all(a.open for a in alarms)
+        rung = [n.subject for n in leader.notifier.console.received if n.kind == "harm"]
+        assert sorted(rung) == ["x:1", "x:3"]
+        assert [d for d in leader.timers.tick() if "stopped first" in d] == []  # once
+        assert leader._store.pending_alarms.older_than(clock.now + timedelta(days=1), 10) == []
+        raised = [e for e in leader._audit.events() if e["action"] == "alarm.raised"]
+        assert sorted(e["subject"] for e in raised) == ["x:1", "x:3"]
+
+
+def test_a_batch_that_files_its_alarms_leaves_no_note(team_db: str, tmp_path: Path) -> None:
+    clock = Clock()
+    with opened(team_db, tmp_path / "a", clock) as service:
+        service.ingest(read_jsonl(jsonl(record("1", "My charger caught fire")), "a.jsonl", NOW))
+        assert service._store.pending_alarms.older_than(NOW + timedelta(days=1), 10) == []
+        assert [a.key for a in service._store.state.alarms.get_many(["x:1"])] == ["x:1"]

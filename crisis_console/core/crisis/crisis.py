@@ -27,6 +27,12 @@ from crisis_console.core.playbook.playbook import Level, Playbook
 from crisis_console.core.roster import Operator
 from crisis_console.core.store.due import Due
 
+# A batch's alarms commit milliseconds after the batch; a note older than this was left by
+# a process that stopped between the two. (Mended twice by two processes, an alarm is still
+# raised once: `file_alarms` is once per mention.)
+MEND_AFTER = timedelta(seconds=15)
+MEND_NOTES = 20  # notes (batches of up to 500 posts) mended a tick
+
 
 class CrisisDesk:
     """Crisis level, checklist, alarms and timers for one operator."""
@@ -208,6 +214,29 @@ class CrisisDesk:
     def raise_alarms(self, escalated: Sequence[StoredMention]) -> None:
         """A new escalated mention raises an alarm, notifies at once, and starts its timer."""
         self.raise_alarms_for_ingest(escalated)
+
+    @synchronized
+    def mend_pending_alarms(self) -> list[str]:
+        """Raise the alarms that a process killed between a batch's commit and its alarms'
+        left unraised (`contract.PendingAlarms`): for each note older than `MEND_AFTER`, an
+        alarm for each of its posts still escalated and live that never had one, filed with
+        the note's clearing. A line for each alarm raised."""
+        pending = self._store.pending_alarms
+        did: list[str] = []
+        for token, keys in pending.older_than(self.clock() - MEND_AFTER, MEND_NOTES):
+            posts = self._store.get_many(keys).values()
+            escalated = [
+                s for s in posts if s.deleted_at is None and s.triage.classification.escalate
+            ]
+            with self._store.together():
+                raised = self.file_alarms(escalated)
+                pending.clear(token)
+            self.ring(raised)
+            did += [
+                f"alarm raised for {a.key}: the process that stored it stopped first"
+                for a in raised
+            ]
+        return did
 
     def raise_alarms_for_ingest(self, escalated: Sequence[StoredMention]) -> None:
         """`raise_alarms` without taking the lock: only for an ingest that holds it, from

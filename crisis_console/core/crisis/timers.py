@@ -79,7 +79,7 @@ class Timers:
         by_kind: dict[str, list[str]] = {}
         for entry in due:
             by_kind.setdefault(entry.kind, []).append(entry.key)
-        did: list[str] = []
+        did = self.desk.mend_pending_alarms()
         did += self._renotify_alarms(now, by_kind.get("alarm", []), "alarm-round" in by_kind)
         did += self._breaches(now, by_kind.get("sla", []))
         self._store.state.claims.expire(by_kind.get("claim", []), now)

@@ -53,6 +53,11 @@ def logged_past(
     return [stored_from_record(e["data"]) for e in events if e["action"] in REPLAYED], bool(events)
 
 
+def _escalated_keys(batch: _Batch) -> list[str]:
+    """The keys of the batch's posts that escalate (an edit that now does among them)."""
+    return [k for k, s in batch.pending.items() if s.triage.classification.escalate]
+
+
 def _text_print(parsed: Parsed) -> int:
     return fingerprint({"mention": {"text": parsed.mention.text}})
 
@@ -348,11 +353,17 @@ class Ingester:
         # next: alarms take the state's lock, which a reclassify or a second opinion takes
         # before the mention's row, so a batch holding its rows must not wait for it (a
         # deadlock), nor hold it through its save (the other workers would wait on it).
+        # The batch notes its escalated posts and the alarms' transaction clears the note:
+        # a process killed between the two leaves it to the leader's timers
+        # (`CrisisDesk.mend_pending_alarms`).
         raised: list[Alarm] = []
+        note: str | None = None
         with self._store.together():
             seq = self._audit.append(batch.events)
             if not self._store.atomic:
                 raised = self._file_alarms(batch)
+            else:  # noted with the batch, cleared with its alarms: a kill between is mended
+                note = self._store.pending_alarms.note(_escalated_keys(batch), self._ctx.clock())
             self._remind(batch.pending.values())  # a reminder of a mention lost is harmless
             self._store.save(list(batch.pending.values()), applied=seq, encoded=batch.encoded)
             self._store.volume.add(
@@ -366,8 +377,10 @@ class Ingester:
                 ),
                 trigger_keywords(self._ctx.playbook),
             )
-        if self._store.atomic:
-            raised = self._file_alarms(batch)
+        if note is not None:  # (on a database server, when any post escalates)
+            with self._store.together():
+                raised = self._file_alarms(batch)
+                self._store.pending_alarms.clear(note)
         # Only once the mentions are safely stored does anyone get woken for them.
         self._crisis.ring(raised)
         if self.keep_unescalated:

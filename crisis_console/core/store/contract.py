@@ -67,6 +67,40 @@ class Counts(Protocol):
     def intervals(self, end: datetime, width: timedelta, count: int) -> list[Interval]: ...
 
 
+class PendingAlarms(Protocol):
+    """Escalated posts stored without their alarms yet, where a backend files a batch's
+    alarms in a transaction after the batch's (a database server, `atomic`): the batch's
+    transaction notes the keys (`note`), the alarms' transaction clears the note (`clear`).
+    A note still there later is what a process killed between the two left behind
+    (`older_than`): whoever finds it raises the alarms missing, once per mention."""
+
+    def note(self, keys: Sequence[str], at: datetime) -> str | None:
+        """Note `keys` in the unit of work in progress; a token for `clear` (None for none)."""
+        ...
+
+    def clear(self, token: str) -> None:
+        """Forget a note, in the unit of work that files its alarms."""
+        ...
+
+    def older_than(self, at: datetime, limit: int) -> list[tuple[str, list[str]]]:
+        """Up to `limit` notes made before `at`, oldest first: (token, keys)."""
+        ...
+
+
+class NoPendingAlarms:
+    """`PendingAlarms` of a store that files a batch's alarms with the batch (a folder: the
+    alarm is written before the mention), so nothing is ever pending."""
+
+    def note(self, keys: Sequence[str], at: datetime) -> str | None:
+        return None
+
+    def clear(self, token: str) -> None:
+        return None
+
+    def older_than(self, at: datetime, limit: int) -> list[tuple[str, list[str]]]:
+        return []
+
+
 class MentionStore(Protocol):
     """Where triaged mentions live. Implementations pass `tests/core/test_store.py`."""
 
@@ -150,6 +184,11 @@ class MentionStore(Protocol):
     @property
     def due(self) -> Reminders:
         """What comes due when, for the timers."""
+        ...
+
+    @property
+    def pending_alarms(self) -> PendingAlarms:
+        """Batches stored whose alarms may not be filed yet (see `PendingAlarms`)."""
         ...
 
     @property

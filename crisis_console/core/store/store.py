@@ -40,7 +40,12 @@ from crisis_console.core.models import StoredMention, stored_from_record, stored
 from crisis_console.core.store import segment_index
 from crisis_console.core.store.buckets import DEFAULT_LIMIT
 from crisis_console.core.store.columns import Query
-from crisis_console.core.store.contract import Encoded, MentionStore, fingerprint
+from crisis_console.core.store.contract import (
+    Encoded,
+    MentionStore,
+    NoPendingAlarms,
+    fingerprint,
+)
 from crisis_console.core.store.directory import Directory
 from crisis_console.core.store.due import DueIndex
 from crisis_console.core.store.inbox import InboxIndex, InboxRow, row_from_record
@@ -81,6 +86,7 @@ class TinyDBStore:
         self._saving = threading.RLock()
         try:
             self.due = DueIndex(folder / DUE_DIR, read_only)
+            self.pending_alarms = NoPendingAlarms()  # alarms are filed with their batch
             self.volume = VolumeCounts(folder / VOLUME_DIR, read_only)
             self._live = self._open_live()
             self._checkpointed = time.monotonic()

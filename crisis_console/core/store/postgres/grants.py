@@ -11,7 +11,10 @@ from __future__ import annotations
 from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.store.postgres.connection import Connection, named
 
-WORKED = ("mentions", "state", "due", "volume", "audit_unapplied", "inbox_counts", "author_posts")
+WORKED = (
+    "mentions", "state", "due", "volume", "audit_unapplied", "inbox_counts", "author_posts",
+    "alarms_pending",
+)  # fmt: skip
 READ = ("roster", "crisis_console_migrations")
 STATEMENTS = (
     "GRANT USAGE ON SCHEMA {schema} TO {login}",

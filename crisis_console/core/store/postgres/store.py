@@ -26,7 +26,7 @@ from crisis_console.core.store.postgres.connection import (
 from crisis_console.core.store.postgres.mentions import PgMentions
 from crisis_console.core.store.postgres.session import PgSession
 from crisis_console.core.store.postgres.state import PgTables
-from crisis_console.core.store.postgres.timing import PgDueIndex, PgVolumeCounts
+from crisis_console.core.store.postgres.timing import PgDueIndex, PgPendingAlarms, PgVolumeCounts
 from crisis_console.core.store.state_tables import StateStore
 
 CHANGE_WINDOW = 0.3  # seconds of changes gathered into one reload of a console
@@ -55,6 +55,7 @@ class PgStore:
         self.inbox = self._mentions.inbox
         self.state = StateStore.over(PgTables(session))
         self.due = PgDueIndex(session)
+        self.pending_alarms = PgPendingAlarms(session)
         self.volume = PgVolumeCounts(session)
 
     def get(self, key: str) -> StoredMention | None:

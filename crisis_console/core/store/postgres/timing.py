@@ -1,6 +1,7 @@
 """What comes due and the volume counts, on PostgreSQL: the team database's versions of
 `store/due.py` (`PgDueIndex`) and `store/volume.py` (`PgVolumeCounts`), with the same
-methods, on the `due` and `volume` tables of migration 0002.
+methods, on the `due` and `volume` tables of migration 0002; and the batches whose alarms
+are yet to be filed (`PgPendingAlarms`, `contract.PendingAlarms`, migration 0010).
 
 A tick reads only what is due through the `due_at` index, so its cost is the items due, as
 in a folder. Volume counts for a minute are merged under a row lock, so two ingesting
@@ -9,8 +10,9 @@ processes add up instead of overwriting each other.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from crisis_console.core.store.due import Due
@@ -73,6 +75,42 @@ class PgDueIndex:
     def pending(self) -> int:
         with self._session.connection() as conn:
             return int(conn.execute("SELECT count(*) FROM due").fetchone()[0])  # type: ignore[index]
+
+
+class PgPendingAlarms:
+    """See `contract.PendingAlarms`. A note and its clearing are sent with their units'
+    commits (`PgSession.send_last`): no round trip of their own."""
+
+    def __init__(self, session: PgSession) -> None:
+        self._session = session
+
+    def note(self, keys: Sequence[str], at: datetime) -> str | None:
+        if not keys:
+            return None
+        token = uuid.uuid4().hex
+        self._send(
+            "INSERT INTO alarms_pending (token, at, keys) VALUES (%s, %s, %s)",
+            (token, at, list(keys)),
+        )
+        return token
+
+    def clear(self, token: str) -> None:
+        self._send("DELETE FROM alarms_pending WHERE token = %s", (token,))
+
+    def older_than(self, at: datetime, limit: int) -> list[tuple[str, list[str]]]:
+        with self._session.single() as conn:
+            rows = conn.execute(
+                "SELECT token, keys FROM alarms_pending WHERE at < %s ORDER BY at LIMIT %s",
+                (at, limit),
+            ).fetchall()
+        return [(token, list(keys)) for token, keys in rows]
+
+    def _send(self, query: str, params: Sequence[object]) -> None:
+        if self._session.in_unit():
+            self._session.send_last(query, params)
+            return
+        with self._session.connection() as conn:
+            conn.execute(query, params)
 
 
 class PgVolumeCounts:
