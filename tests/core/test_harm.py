@@ -134,3 +134,19 @@ def test_hits_at_one_place_come_in_the_order_the_patterns_were_given() -> None:
         index = PhraseIndex([(p, p.text) for p in order])
         hits = index.find(text, Words.of(text))
         assert [h.payload for h in hits] == [p.text for p in order]
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Terremoto de magnitud 7,1 sacude Chile http://t.co/Qw12Er34 #cnn vía @CNNEE", "Spanish"),
+        ("Un terremoto de intensidad 7,2 sacude Chile. http://t.co/hia06BDm", "Spanish"),
+    ],
+)
+def test_links_and_handles_do_not_make_a_headline_english(
+    triager: Triager, text: str, language: str
+) -> None:
+    """The language model reads a post's words, not its links and handles, which pulled
+    short headlines in other languages towards English (and so to English's vocabulary)."""
+    c = classify(triager, text)
+    assert any(r.startswith(f"written in {language}") for r in c.reasons), c.reasons
