@@ -6,7 +6,9 @@ audit log is fsynced): what a sender saw acknowledged is never lost. Requests th
 together are stored in one commit, so many small requests cost one commit, not many: one
 writer task commits, in a thread, everything queued while the previous commit ran (see
 `Receiver._gather` for how long it waits for more).
-GET /health answers 200 while the receiver can store.
+GET /health answers 200 while the receiver can store. Once the team no longer lets this
+process's operator ingest (the refusal audited once), every request is answered 403 and
+/health 503 until the receiver is restarted by someone who may.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from crisis_console.core.intake.webhook import (
     Verifier,
     parse_body,
 )
+from crisis_console.core.roster import PermissionDenied
 from crisis_console.core.service import ConsoleService, IngestReport
 
 log = logging.getLogger("crisis_console.serve")
@@ -54,6 +57,7 @@ class Receiver:
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._wanted = 0  # queued requests that end the writer's wait (see `_gather`)
         self._enough: asyncio.Future[None] | None = None  # resolved when they are there
+        self.refused: str | None = None  # why this operator may no longer ingest, once told
         self.app = web.Application(client_max_size=max_body)
         self.app.router.add_post("/mentions", self.receive)
         self.app.router.add_get("/health", self.health)
@@ -79,6 +83,8 @@ class Receiver:
                 log.exception("outbox worker")
 
     async def health(self, _: web.Request) -> web.Response:
+        if self.refused is not None:
+            return web.json_response({"ok": False, "error": self.refused}, status=503)
         return web.json_response({"ok": True})
 
     async def receive(self, request: web.Request) -> web.Response:
@@ -96,6 +102,8 @@ class Receiver:
         )
         if why:
             return _refuse(401, why, request)
+        if self.refused is not None:
+            return _refuse(403, self.refused, request)
         items = list(parse_body(body, self.service.clock()))
         good = [i for i in items if isinstance(i, Parsed)]
         problems = [str(p) for p in items if isinstance(p, Problem)]
@@ -108,8 +116,12 @@ class Receiver:
             enough = self._enough
             if enough is not None and not enough.done() and self._queue.qsize() >= self._wanted:
                 enough.set_result(None)
-            if not await done:  # durable once this resolves
-                return _refuse(401, "a replay: this signed request was already received", request)
+            try:
+                if not await done:  # durable once this resolves
+                    why = "a replay: this signed request was already received"
+                    return _refuse(401, why, request)
+            except PermissionDenied as exc:
+                return _refuse(403, str(exc), request)
             stored = len(good)
         if problems:
             # The good records are stored all the same; sending them again is harmless.
@@ -183,12 +195,19 @@ class Receiver:
         once it is durable. A request another process already received is a replay (False).
         If the shared commit fails, each request is stored on its own, so one that cannot
         be stored fails alone (its exception) and the others still succeed."""
+        if self.refused is not None:  # queued before the refusal came: told, not audited
+            return [PermissionDenied(self.refused) for _ in waiting]
         with self.service.lock:
             self.seen.forget_before(time.time())
             fresh = [p for p in waiting if not self.seen.seen(p.signature)]
             try:
                 self._ingest([r for p in fresh for r in p.records])
                 done: dict[int, bool | Exception] = {id(p): True for p in fresh}
+            except PermissionDenied as refused:
+                # The team changed under the receiver: audited once, not once a request.
+                self.refused = str(refused)
+                log.error("webhook: %s; every request is refused until a restart", refused)
+                return [refused for _ in waiting]
             except Exception as shared:
                 if len(fresh) < 2:
                     raise

@@ -139,6 +139,34 @@ def test_demo_loads_into_its_own_folder_and_never_over_real_data(tmp_path: Path)
     assert (real / "mentions" / "live.json").exists()
 
 
+def test_demo_never_loads_into_a_team_database(tmp_path: Path, pg_dsn: str) -> None:
+    """A team database named by the environment (or the settings) is the team's live
+    store: the demo's made-up harm posts must never reach it."""
+    demo = tmp_path / "demo"
+    env = {**os.environ, "CRISIS_CONSOLE_DB": pg_dsn}
+    out = subprocess.run(
+        [sys.executable, "-m", "crisis_console", "--data-dir", str(demo), "demo", "--no-open"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert f"loaded into {demo}" in out.stdout
+    store = TinyDBStore(demo)
+    try:
+        assert store.all()
+    finally:
+        store.close()
+    refused = run("--data-dir", str(demo), "--db", pg_dsn, "demo", "--no-open")
+    assert refused.returncode == 2 and "never a team database" in refused.stderr
+    from crisis_console.core.store.postgres.connection import connect
+
+    with connect(pg_dsn) as conn:  # the database was never touched: not even its schema
+        tables = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'mentions' "
+            "AND table_schema = current_schema()"
+        ).fetchone()
+    assert tables == (0,)
+
+
 def test_playbook_validate(tmp_path: Path) -> None:
     ok = run("playbook", "validate")
     assert ok.returncode == 0 and "ok" in ok.stdout

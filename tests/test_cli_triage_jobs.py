@@ -4,6 +4,8 @@ same, line for line, as one process's, with every bad record still reported."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -79,3 +81,37 @@ def test_a_big_file_is_shared_out_by_default_and_a_pipe_is_answered_line_by_line
         child.stdin.close()
         assert first["id"] == "x:1" and first["escalate"] is True
         assert child.wait(timeout=60) == 0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:  # the parent's pid
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_worker_killed_fails_the_run_with_a_reason_instead_of_hanging(tmp_path: Path) -> None:
+    feed, _ = _feed(tmp_path / "in.jsonl", 60 * CHUNK)
+    with subprocess.Popen(
+        [sys.executable, "-m", "crisis_console", "triage", "--jobs", "2", str(feed)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    ) as child:  # fmt: skip
+        assert child.stdout is not None and child.stderr is not None
+        child.stdout.readline()  # the workers are at work
+        workers = _children(child.pid)
+        assert workers, "no worker processes"
+        os.kill(workers[0], signal.SIGKILL)  # as the out-of-memory killer would
+        try:
+            out, errors = child.communicate(timeout=120)  # never a hang
+        except subprocess.TimeoutExpired:
+            child.kill()
+            raise
+    assert child.returncode == 2
+    assert "a worker process died" in errors
+    assert len(out.splitlines()) < 60 * CHUNK - 1  # what was written before is whole lines

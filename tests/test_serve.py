@@ -295,3 +295,27 @@ async def test_the_notifications_a_mention_raises_go_out_from_the_receivers_outb
         assert sent["kind"] == "harm" and sent["subject"] == "x:9"
     finally:
         await runner.cleanup()
+
+
+async def test_a_receiver_whose_operator_may_no_longer_ingest_refuses_with_403_audited_once(
+    make_service: Any,
+) -> None:
+    """The team changed under a running receiver (its operator now an auditor): every
+    request gets 403, not a 500 and a traceback; the refusal is audited once, not once a
+    request (senders retry); /health says why; nothing is stored."""
+    from crisis_console.core.models import Role
+
+    service = make_service(Role.AUDITOR, name="ada")
+    receiver = Receiver(service, Verifier(SECRET), max_body=20_000)
+    async with listening(receiver) as address:
+        bodies = [json.dumps(record(str(n), f"post {n}")).encode() for n in range(5)]
+        answers = await asyncio.gather(*(post(address, b, signed(b)) for b in bodies))
+        assert [status for status, _ in answers] == [403] * 5
+        assert "ada (auditor) may not ingest" in str(answers[0][1]["error"])
+        later = json.dumps(record("9", "later")).encode()
+        assert (await post(address, later, signed(later)))[0] == 403
+        async with aiohttp.ClientSession() as http, http.get(f"{address}/health") as response:
+            assert response.status == 503 and "may not ingest" in (await response.json())["error"]
+    refusals = [e for e in service._audit.events() if e["action"] == "refused"]
+    assert len(refusals) == 1
+    assert service.mention("x:0") is None and service.mention("x:9") is None

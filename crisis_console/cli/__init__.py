@@ -191,6 +191,9 @@ def _commands(args: argparse.Namespace, clock: Clock) -> int:
     except CrisisConsoleError as exc:
         err(f"crisis-console: {exc}")
         return 2
+    except KeyboardInterrupt:
+        err("crisis-console: interrupted")  # (what was acknowledged before it stays so)
+        return 130
     except BrokenPipeError:
         # The reader went away (`... | head`): stop quietly, as a shell tool does.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -255,6 +258,7 @@ def run_ingest(args: argparse.Namespace, clock: Clock) -> int:
     with open_service(
         folder, playbook, clock, as_name=args.as_name, db=db, second_opinion=judge
     ) as service:
+        service.require_ingest()  # before a file is read or a worker started
         workers = (
             WorkerSetup(args.jobs, folder, playbook, clock, db) if db and args.jobs > 1 else None
         )
@@ -283,12 +287,16 @@ def run_serve(args: argparse.Namespace, clock: Clock) -> int:
 
 
 def run_demo(args: argparse.Namespace, clock: Clock) -> int:
+    # The demo is a folder of its own, reset each time: never a team's database, whatever
+    # the environment or the settings name (its made-up harm posts would ring real alarms).
+    if getattr(args, "db", None):
+        raise CrisisConsoleError(
+            "demo runs in a folder of its own, never a team database: drop --db"
+        )
     playbook = _playbook(args)
     folder = config.demo_dir(args.data_dir)
     demo.prepare_folder(folder, config.operator())
-    with open_service(
-        folder, playbook, clock, as_name=args.as_name, db=_db(args, folder)
-    ) as service:
+    with open_service(folder, playbook, clock, as_name=args.as_name, db=None) as service:
         report = service.ingest(demo.demo_records(config.demo_data_file(), clock()))
         for template_id in service.replies.templates:  # the demo's lead approves them all
             service.replies.approve_template(template_id)

@@ -15,14 +15,18 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 import stat
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from itertools import islice
 from typing import IO
 
 from crisis_console.cli.io import err
+from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.intake.ingest import Parsed, read_jsonl
 from crisis_console.core.models import Mention, triage_output
 from crisis_console.core.triage.routing import Triager
@@ -30,6 +34,7 @@ from crisis_console.core.triage.routing import Triager
 CHUNK = 256  # mentions a hand-over: big enough to pay for it, small enough to share out
 MIN_PARALLEL_BYTES = 256 * 1024  # a smaller file is done before the workers would start
 MAX_JOBS = 8
+IN_FLIGHT = 2  # chunks a worker has queued: one at work, one waiting
 
 Job = tuple[Mention, int]  # a mention and how many posts its author made before it in the input
 
@@ -92,14 +97,35 @@ def triage_lines(
             out.write("\n")
             out.flush()  # a stream's reader sees each result as it is made
         return 1 if reader.rejected else 0
+    return _shared_out(triager, reader, level, out, jobs)
+
+
+def _shared_out(triager: Triager, reader: _Jobs, level: int, out: IO[str], jobs: int) -> int:
+    """`triage_lines` over `jobs` worker processes, a few chunks in flight at a time (a
+    slow reader of the output never makes the results pile up in memory)."""
     # fork: the workers start with the triager already built (the playbook read, the
-    # patterns compiled), nothing pickled but the mentions and the results.
-    context = multiprocessing.get_context("fork")
-    with context.Pool(jobs, initializer=_start_worker, initargs=(triager, level)) as pool:
-        for results in pool.imap(_triage_chunk, _chunks(reader)):
-            out.write(results)
-        pool.close()
-        pool.join()
+    # patterns compiled); only the mentions and the results are pickled.
+    pool = ProcessPoolExecutor(
+        jobs,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(triager, level),
+    )
+    in_flight: deque[Future[str]] = deque()
+    try:
+        for chunk in _chunks(reader):
+            in_flight.append(pool.submit(_triage_chunk, chunk))
+            if len(in_flight) >= IN_FLIGHT * jobs:
+                out.write(in_flight.popleft().result())
+        while in_flight:
+            out.write(in_flight.popleft().result())
+    except BrokenProcessPool as exc:  # a worker killed (out of memory, a signal)
+        raise CrisisConsoleError(
+            "triage: a worker process died; the results written so far are complete, in "
+            "order, up to where it stopped (try --jobs 1)"
+        ) from exc
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     out.flush()
     return 1 if reader.rejected else 0
 
@@ -117,6 +143,8 @@ _worker: tuple[Triager, int] | None = None
 def _start_worker(triager: Triager, level: int) -> None:
     global _worker  # the one way a pool hands a worker its state
     _worker = (triager, level)
+    # Ctrl+C is the parent's to answer (once); a worker just stops when the pool does.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _triage_chunk(chunk: list[Job]) -> str:

@@ -16,6 +16,7 @@ from textual.worker import get_current_worker
 
 from crisis_console.core.crisis.crisis_state import CrisisState
 from crisis_console.core.crisis.notify import Notification
+from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.intake.follow import follow
 from crisis_console.core.replies.reply_model import FAILED, SENT, Reply
 from crisis_console.core.service import ConsoleService, IngestReport
@@ -130,11 +131,19 @@ class CrisisConsoleApp(App[None]):
         burst becomes one update of the screen, not hundreds."""
         for batch in follow(path, self._stop_following):
             report = IngestReport()
-            for start in range(0, len(batch.lines), FOLLOW_CHUNK):
-                # The lock is let go between chunks, so the screen never waits long for it.
-                lines = batch.lines[start : start + FOLLOW_CHUNK]
-                report.add(self.service.ingest_lines(lines, str(path), batch.first_line + start))
+            try:
+                for start in range(0, len(batch.lines), FOLLOW_CHUNK):
+                    # The lock is let go between chunks: the screen never waits long for it.
+                    lines = batch.lines[start : start + FOLLOW_CHUNK]
+                    first = batch.first_line + start
+                    report.add(self.service.ingest_lines(lines, str(path), first))
+            except CrisisConsoleError as exc:  # refused since (the team changed): stop here
+                self.call_from_thread(self._stopped_following, path, str(exc))
+                return
             self.call_from_thread(self._followed, path, report)
+
+    def _stopped_following(self, path: Path, why: str) -> None:
+        self.notify(why, title=f"Stopped following {path.name}", severity="error", timeout=30)
 
     def _followed(self, path: Path, report: IngestReport) -> None:
         if report.new or report.updated or report.deleted or report.rejected:

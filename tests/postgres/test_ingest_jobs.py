@@ -96,3 +96,17 @@ def test_a_worker_that_cannot_start_is_named_and_nothing_is_half_done(
     assert "import the file again" in said
     with connect(team.dsn("lead")) as conn:
         assert conn.execute("SELECT count(*) FROM mentions").fetchone() == (0,)
+
+
+def test_an_auditors_import_in_workers_is_refused_once_before_any_starts(
+    team: Team, tmp_path: Path
+) -> None:
+    assert team.run("lead", "team", "set", team.logins["maya"], "auditor").returncode == 0
+    feed = _feed(tmp_path / "feed.jsonl", 600)
+    done = team.run("maya", "ingest", "--jobs", "4", str(feed))
+    assert done.returncode == 3, done.stderr
+    assert "may not ingest" in done.stderr and "worker" not in done.stderr
+    refusals = [e for e in team.audit() if e["action"] == "refused"]
+    assert len(refusals) == 1 and refusals[0]["data"]["action"] == "ingest"
+    with connect(team.dsn("lead")) as conn:
+        assert conn.execute("SELECT count(*) FROM mentions").fetchone() == (0,)

@@ -145,18 +145,21 @@ def test_a_process_killed_between_a_batch_and_its_alarms_leaves_them_to_the_lead
 ) -> None:
     """On a database server a batch commits, then its alarms in a transaction of their own.
     A process that dies between the two must not leave a harm post without its alarm: the
-    batch notes its escalated posts, and the leader's next tick past `MEND_AFTER` raises
-    their alarms (once, rung once), as the dead process would have."""
-    from crisis_console.core.crisis.crisis import MEND_AFTER, CrisisDesk
+    batch notes its escalated posts, and the leader's next tick once the note is
+    `MEND_AFTER` old by the server's clock raises their alarms (once, rung once, the
+    timers' doing), as the dead process would have, a post deleted in the batch too."""
+    from crisis_console.core.crisis.crisis import CrisisDesk
+    from crisis_console.core.crisis.timers import MEND_AFTER
 
     clock = Clock()
     feed = jsonl(
         record("1", "My charger caught fire and burned my hand"),
         record("2", "Where is my parcel?"),
         record("3", "found glass in my cereal, my son cut his mouth"),
+        {"id": "3", "platform": "x", "deleted": True},
     )
 
-    def dies(self: CrisisDesk, escalated: Any) -> list[Any]:
+    def dies(self: CrisisDesk, escalated: Any, event: Any = None) -> list[Any]:
         raise SystemExit("killed before the alarms' transaction")
 
     with opened(team_db, tmp_path / "dying", clock) as dying:
@@ -169,24 +172,27 @@ def test_a_process_killed_between_a_batch_and_its_alarms_leaves_them_to_the_lead
     with opened(team_db, tmp_path / "leader", clock) as leader:
         early = leader.timers.tick()  # a batch in flight may still file them itself
         assert [d for d in early if "stopped first" in d] == []
-        clock.now = NOW + MEND_AFTER + timedelta(seconds=1)
+        with connect(team_db) as conn:  # ... until the note is old by the server's clock
+            age = MEND_AFTER + timedelta(seconds=1)
+            conn.execute("UPDATE alarms_pending SET at = now() - %s", (age,))
         did = leader.timers.tick()
-        assert sorted(d.split(":")[0] for d in did if "stopped first" in d) == [
-            "alarm raised for x", "alarm raised for x",
-        ]  # fmt: skip
+        assert sorted(d for d in did if "stopped first" in d) == [
+            f"alarm raised for x:{n}: the process that stored it stopped first" for n in (1, 3)
+        ]
         alarms = leader._store.state.alarms.get_many(["x:1", "x:2", "x:3"])
         assert sorted(a.key for a in alarms) == ["x:1", "x:3"] and all(a.open for a in alarms)
         rung = [n.subject for n in leader.notifier.console.received if n.kind == "harm"]
         assert sorted(rung) == ["x:1", "x:3"]
         assert [d for d in leader.timers.tick() if "stopped first" in d] == []  # once
-        assert leader._store.pending_alarms.older_than(clock.now + timedelta(days=1), 10) == []
+        assert leader._store.pending_alarms.older_than(timedelta(0), 10) == []
         raised = [e for e in leader._audit.events() if e["action"] == "alarm.raised"]
         assert sorted(e["subject"] for e in raised) == ["x:1", "x:3"]
+        assert {e["actor"] for e in raised} == {TIMERS_ACTOR}
 
 
 def test_a_batch_that_files_its_alarms_leaves_no_note(team_db: str, tmp_path: Path) -> None:
     clock = Clock()
     with opened(team_db, tmp_path / "a", clock) as service:
         service.ingest(read_jsonl(jsonl(record("1", "My charger caught fire")), "a.jsonl", NOW))
-        assert service._store.pending_alarms.older_than(NOW + timedelta(days=1), 10) == []
+        assert service._store.pending_alarms.older_than(timedelta(0), 10) == []
         assert [a.key for a in service._store.state.alarms.get_many(["x:1"])] == ["x:1"]

@@ -82,3 +82,18 @@ def test_the_webhook_will_not_start_for_an_auditor(tmp_path: Path) -> None:
     assert refused.returncode == 3 and "may not ingest" in refused.stderr
     assert "receiving" not in refused.stdout
     assert audit(data)[-1]["action"] == "refused"
+
+
+@pytest.mark.parametrize("how", [("--follow",), ("-",)])
+def test_an_auditors_ingest_is_refused_before_anything_is_read(
+    tmp_path: Path, how: tuple[str, ...]
+) -> None:
+    """Refused at the start, once: not a follow that waits for lines it may never store,
+    nor a stream that reads on (team mode's `--jobs`: tests/postgres/test_ingest_jobs.py)."""
+    data = tmp_path / "data"
+    roster(data, {"lee": "lead", ME: "auditor"})
+    source = [] if how == ("-",) else [str(feed(tmp_path))]
+    refused = cli(data, "ingest", *how, *source)
+    assert refused.returncode == 3, refused.stderr
+    assert "may not ingest" in refused.stderr and "following" not in refused.stdout
+    assert [e["action"] for e in audit(data)].count("refused") == 1

@@ -6,7 +6,7 @@ every change, including refusals. The timers that act on this state live in `tim
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -27,11 +27,7 @@ from crisis_console.core.playbook.playbook import Level, Playbook
 from crisis_console.core.roster import Operator
 from crisis_console.core.store.due import Due
 
-# A batch's alarms commit milliseconds after the batch; a note older than this was left by
-# a process that stopped between the two. (Mended twice by two processes, an alarm is still
-# raised once: `file_alarms` is once per mention.)
-MEND_AFTER = timedelta(seconds=15)
-MEND_NOTES = 20  # notes (batches of up to 500 posts) mended a tick
+EventMaker = Callable[[Action, str, Mapping[str, Any]], AuditEvent]
 
 
 class CrisisDesk:
@@ -215,40 +211,21 @@ class CrisisDesk:
         """A new escalated mention raises an alarm, notifies at once, and starts its timer."""
         self.raise_alarms_for_ingest(escalated)
 
-    @synchronized
-    def mend_pending_alarms(self) -> list[str]:
-        """Raise the alarms that a process killed between a batch's commit and its alarms'
-        left unraised (`contract.PendingAlarms`): for each note older than `MEND_AFTER`, an
-        alarm for each of its posts still escalated and live that never had one, filed with
-        the note's clearing. A line for each alarm raised."""
-        pending = self._store.pending_alarms
-        did: list[str] = []
-        for token, keys in pending.older_than(self.clock() - MEND_AFTER, MEND_NOTES):
-            posts = self._store.get_many(keys).values()
-            escalated = [
-                s for s in posts if s.deleted_at is None and s.triage.classification.escalate
-            ]
-            with self._store.together():
-                raised = self.file_alarms(escalated)
-                pending.clear(token)
-            self.ring(raised)
-            did += [
-                f"alarm raised for {a.key}: the process that stored it stopped first"
-                for a in raised
-            ]
-        return did
-
     def raise_alarms_for_ingest(self, escalated: Sequence[StoredMention]) -> None:
         """`raise_alarms` without taking the lock: only for an ingest that holds it, from
         the thread that writes its batches (which must not take it, or the two would wait
         on each other)."""
         self.ring(self.file_alarms(escalated))
 
-    def file_alarms(self, escalated: Sequence[StoredMention]) -> list[Alarm]:
+    def file_alarms(
+        self, escalated: Sequence[StoredMention], event: EventMaker | None = None
+    ) -> list[Alarm]:
         """The alarms of `escalated` written, once per mention (those raised before are left
         out), but not rung: return them, for `ring` once the caller's unit of work
         (`MentionStore.together`) holding them and their mentions is committed. Takes no
-        lock (see `raise_alarms_for_ingest`)."""
+        lock (see `raise_alarms_for_ingest`). `event`: makes their audit records (default:
+        the operator's; the timers' are the system's)."""
+        make = event or self.event
         wanted = self._new_alarms(escalated)
         if not wanted:
             return []
@@ -259,7 +236,7 @@ class CrisisDesk:
             return self._store.state.alarms.add_new(  # once per mention, atomically
                 wanted,
                 lambda raised: self._audit.append(
-                    [self.event(Action.ALARM_RAISED, a.key, {"summary": a.summary}) for a in raised]
+                    [make(Action.ALARM_RAISED, a.key, {"summary": a.summary}) for a in raised]
                 ),
             )
 

@@ -31,6 +31,11 @@ from crisis_console.core.triage.spikes import Point, Suggestion, judge, suggest
 ONE_BY_ONE = 5  # more late alarms than this are re-notified in one message
 TIMERS_ACTOR = "system:timers"  # who a timer's audit record names (no login has a colon)
 CHUNK = 2_000  # due items a tick handles (and any due at the same moment as the last)
+# A batch's alarms commit milliseconds after the batch; a note this old was left by a process
+# that stopped between the two (mended twice, by two processes, an alarm is still raised once:
+# `file_alarms` is once per mention).
+MEND_AFTER = timedelta(seconds=15)
+MEND_NOTES = 20  # notes (batches of up to 500 posts) mended a tick
 # Mentions one breach record names at most: a record stays tens of kilobytes, however many
 # fall due at once (a line of the audit log is written, read and set aside whole).
 BREACHES_A_RECORD = 500
@@ -79,7 +84,7 @@ class Timers:
         by_kind: dict[str, list[str]] = {}
         for entry in due:
             by_kind.setdefault(entry.kind, []).append(entry.key)
-        did = self.desk.mend_pending_alarms()
+        did = self._mend_pending_alarms()
         did += self._renotify_alarms(now, by_kind.get("alarm", []), "alarm-round" in by_kind)
         did += self._breaches(now, by_kind.get("sla", []))
         self._store.state.claims.expire(by_kind.get("claim", []), now)
@@ -91,6 +96,27 @@ class Timers:
         self._store.due.clear_through(through)
         # Everything logged is in the store: a restart need not read back past this tick.
         self._store.save([], applied=self._audit.last_seq)
+        return did
+
+    def _mend_pending_alarms(self) -> list[str]:
+        """Raise the alarms that a process killed between a batch's commit and its alarms'
+        left unraised (`contract.PendingAlarms`): for each note at least `MEND_AFTER` old,
+        an alarm for each of its posts that still escalates and never had one (deleted
+        since or not: a self-harm post deleted in a hurry is the one that matters), filed
+        with the note's clearing, as the batch would have. A line for each alarm raised."""
+        pending = self._store.pending_alarms
+        did: list[str] = []
+        for token, keys in pending.older_than(MEND_AFTER, MEND_NOTES):
+            posts = self._store.get_many(keys).values()
+            escalated = [s for s in posts if s.triage.classification.escalate]
+            with self._store.together():
+                raised = self.desk.file_alarms(escalated, self._event)
+                pending.clear(token)
+            self.desk.ring(raised)
+            did += [
+                f"alarm raised for {a.key}: the process that stored it stopped first"
+                for a in raised
+            ]
         return did
 
     def _renotify_alarms(self, now: datetime, keys: Sequence[str], round_due: bool) -> list[str]:

@@ -363,7 +363,7 @@ class Ingester:
             if not self._store.atomic:
                 raised = self._file_alarms(batch)
             else:  # noted with the batch, cleared with its alarms: a kill between is mended
-                note = self._store.pending_alarms.note(_escalated_keys(batch), self._ctx.clock())
+                note = self._store.pending_alarms.note(_escalated_keys(batch))
             self._remind(batch.pending.values())  # a reminder of a mention lost is harmless
             self._store.save(list(batch.pending.values()), applied=seq, encoded=batch.encoded)
             self._store.volume.add(

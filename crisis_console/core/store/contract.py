@@ -74,7 +74,7 @@ class PendingAlarms(Protocol):
     A note still there later is what a process killed between the two left behind
     (`older_than`): whoever finds it raises the alarms missing, once per mention."""
 
-    def note(self, keys: Sequence[str], at: datetime) -> str | None:
+    def note(self, keys: Sequence[str]) -> str | None:
         """Note `keys` in the unit of work in progress; a token for `clear` (None for none)."""
         ...
 
@@ -82,8 +82,9 @@ class PendingAlarms(Protocol):
         """Forget a note, in the unit of work that files its alarms."""
         ...
 
-    def older_than(self, at: datetime, limit: int) -> list[tuple[str, list[str]]]:
-        """Up to `limit` notes made before `at`, oldest first: (token, keys)."""
+    def older_than(self, age: timedelta, limit: int) -> list[tuple[str, list[str]]]:
+        """Up to `limit` notes at least `age` old by the backend's own clock (the same for
+        every process), oldest first: (token, keys)."""
         ...
 
 
@@ -91,13 +92,13 @@ class NoPendingAlarms:
     """`PendingAlarms` of a store that files a batch's alarms with the batch (a folder: the
     alarm is written before the mention), so nothing is ever pending."""
 
-    def note(self, keys: Sequence[str], at: datetime) -> str | None:
+    def note(self, keys: Sequence[str]) -> str | None:
         return None
 
     def clear(self, token: str) -> None:
         return None
 
-    def older_than(self, at: datetime, limit: int) -> list[tuple[str, list[str]]]:
+    def older_than(self, age: timedelta, limit: int) -> list[tuple[str, list[str]]]:
         return []
 
 

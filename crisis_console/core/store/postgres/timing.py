@@ -84,24 +84,22 @@ class PgPendingAlarms:
     def __init__(self, session: PgSession) -> None:
         self._session = session
 
-    def note(self, keys: Sequence[str], at: datetime) -> str | None:
+    def note(self, keys: Sequence[str]) -> str | None:
         if not keys:
             return None
         token = uuid.uuid4().hex
-        self._send(
-            "INSERT INTO alarms_pending (token, at, keys) VALUES (%s, %s, %s)",
-            (token, at, list(keys)),
-        )
+        self._send("INSERT INTO alarms_pending (token, keys) VALUES (%s, %s)", (token, list(keys)))
         return token
 
     def clear(self, token: str) -> None:
         self._send("DELETE FROM alarms_pending WHERE token = %s", (token,))
 
-    def older_than(self, at: datetime, limit: int) -> list[tuple[str, list[str]]]:
+    def older_than(self, age: timedelta, limit: int) -> list[tuple[str, list[str]]]:
         with self._session.single() as conn:
             rows = conn.execute(
-                "SELECT token, keys FROM alarms_pending WHERE at < %s ORDER BY at LIMIT %s",
-                (at, limit),
+                "SELECT token, keys FROM alarms_pending WHERE at <= now() - %s "
+                "ORDER BY at LIMIT %s",
+                (age, limit),
             ).fetchall()
         return [(token, list(keys)) for token, keys in rows]
 
