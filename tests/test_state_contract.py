@@ -158,6 +158,13 @@ def test_a_breach_and_an_alarm_are_raised_once_however_many_race(backend: Backen
     assert state.alarms.open_count() == 1 and state.alarms.summary()[1] == alarm
     state.alarms.save([dataclasses.replace(alarm, acknowledged_at=NOW, acknowledged_by="lee")])
     assert backend.store().state.alarms.summary() == (0, None)
+    # Raised again (the post judged harm anew), by many at once: opened once, logged once.
+    again = dataclasses.replace(alarm, raised_at=NOW + timedelta(hours=1), notified=1)
+    turn, logged = iter(stores), []
+    reopened = race(lambda: next(turn).state.alarms.raise_again(again, logged.append), RACERS)
+    assert [r for r in reopened if r is not None] == [again] and len(logged) == 1, reopened
+    assert backend.store().state.alarms.summary() == (1, again)
+    assert backend.store().state.alarms.raise_again(again) is None  # open: left as it is
 
 
 def reply(status: str = PENDING, text: str = "Sorry, we are on it") -> Reply:

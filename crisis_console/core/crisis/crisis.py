@@ -267,23 +267,18 @@ class CrisisDesk:
     def file_again(self, stored: StoredMention) -> list[Alarm]:
         """`raise_again`'s alarm written but not rung (see `file_alarms`): [] when its
         alarm is open already."""
-        alarm = self._store.state.alarms.get(stored.key)
-        if alarm is None:
+        alarms = self._store.state.alarms
+        if alarms.get(stored.key) is None:
             return self.file_alarms([stored])
-        if alarm.open:
-            return []
         [again] = self._new_alarms([stored])
+        data = {"summary": again.summary, "again": True}
         with self._store.together():
-            self._store.due.add([Due(again.ack_due, "alarm", again.key)])
-            self._audit.append(
-                [
-                    self.event(
-                        Action.ALARM_RAISED, again.key, {"summary": again.summary, "again": True}
-                    )
-                ]
+            self._store.due.add([Due(again.ack_due, "alarm", again.key)])  # harmless if not
+            raised = alarms.raise_again(
+                again,
+                lambda _: self._audit.append([self.event(Action.ALARM_RAISED, again.key, data)]),
             )
-            self._store.state.alarms.save([again])
-        return [again]
+        return [raised] if raised is not None else []
 
     @synchronized
     def acknowledge(self, key: str) -> Alarm:

@@ -173,6 +173,22 @@ class AlarmTable:
             )
         return [wanted[k] for k in fresh]
 
+    def raise_again(
+        self, alarm: Alarm, log: Callable[[list[Alarm]], object] | None = None
+    ) -> Alarm | None:
+        """Open `alarm` anew where its mention's alarm is closed (acknowledged, or taken out
+        of harm); None, writing nothing, where it is open or was never raised. Checked and
+        written under the tables' lock: two processes raising one alarm again raise it
+        once, and ring once. `log([alarm])` runs first (the audit record)."""
+        with self._tables.lock:
+            current = self.get(alarm.key)
+            if current is None or current.open:
+                return None
+            if log is not None:
+                log([alarm])
+            self.save([alarm])
+        return alarm
+
     def save(self, alarms: Iterable[Alarm]) -> None:
         records = {a.key: alarm_record(a) for a in alarms}
         still_open = {k: r for k, r in records.items() if r["acknowledged_at"] is None}
