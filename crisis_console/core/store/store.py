@@ -39,7 +39,6 @@ from crisis_console.core.errors import StoreError
 from crisis_console.core.models import StoredMention, stored_from_record, stored_to_record
 from crisis_console.core.store import segment_index
 from crisis_console.core.store.buckets import DEFAULT_LIMIT
-from crisis_console.core.store.columns import Query
 from crisis_console.core.store.contract import (
     Encoded,
     MentionStore,
@@ -48,7 +47,8 @@ from crisis_console.core.store.contract import (
 )
 from crisis_console.core.store.directory import Directory
 from crisis_console.core.store.due import DueIndex
-from crisis_console.core.store.inbox import InboxIndex, InboxRow, row_from_record
+from crisis_console.core.store.folder_pages import FolderPages
+from crisis_console.core.store.inbox import InboxIndex
 from crisis_console.core.store.jsonfile import FolderLock, fsync_directory, names_in
 from crisis_console.core.store.state_migration import migrate_state_file
 from crisis_console.core.store.state_tables import StateStore
@@ -65,7 +65,7 @@ CHECKPOINT_SECONDS = 1.0
 LIVE_LIMIT = 1_000  # a lookup in a closed segment parses the whole segment: keep them small
 
 
-class TinyDBStore:
+class TinyDBStore(FolderPages):
     """The embedded store: one folder, small JSON files, one writer at a time."""
 
     def __init__(
@@ -185,54 +185,6 @@ class TinyDBStore:
         entries = [segment_index.entry(d, known.get(d["id"]) or fingerprint(d)) for d in docs]
         slots = self._dir.live(entries)
         self._overlay.update(zip(slots, (d["id"] for d in docs), strict=True))
-
-    @property
-    def inbox(self) -> InboxIndex:
-        """The inbox over the directory's columns (rows built only for the page shown)."""
-        if self._inbox is None:
-            self._inbox = InboxIndex(
-                Query(self._dir.columns, self._matches), self._rows_at, self._marks
-            )
-        return self._inbox
-
-    def _marks(self, now: datetime) -> tuple[dict[str, str], set[str]]:
-        return self.state.claims.holders(now), self.state.replies.answered()
-
-    def _rows_at(self, slots: Sequence[int]) -> list[InboxRow]:
-        out = []
-        for slot in slots:
-            key = self._overlay.get(slot)
-            if key is not None:
-                out.append(row_from_record(self._replayed.get(key) or self._live_doc(key)))
-                continue
-            seg, pos = self._dir.columns.seg_at(slot)
-            out.append(segment_index.row(self._page_entries(self._dir.names[seg])[pos]))
-        return out
-
-    def _page_entries(self, name: str) -> list[list[Any]]:
-        """A closed segment's index rows; the last few read are kept (pages cluster)."""
-        if name not in self._entries:
-            self._entries[name] = self._segment_entries(name)
-            while len(self._entries) > 16:
-                self._entries.popitem(last=False)
-        self._entries.move_to_end(name)
-        return self._entries[name]
-
-    def _matches(self, text: str) -> set[int]:
-        held = {k: self._replayed.get(k) or self._live_doc(k) for k in self._overlay.values()}
-        searched = {s: row_from_record(held[k]).search for s, k in self._overlay.items()}
-        return self._dir.matches(
-            text,
-            lambda name: segment_index.search_lines(
-                self._segments, name, self._segment_entries, not self.read_only
-            ),
-            searched,
-        )
-
-    def _live_doc(self, key: str) -> Mapping[str, Any]:
-        doc = self._live.table(TABLE).get(doc_id=self._live_ids[key])
-        assert doc is not None, "a live mention's record"
-        return doc
 
     def fingerprint(self, key: str) -> int | None:
         """What the stored mention says, in brief: equal fingerprints, nothing new to store."""

@@ -1,0 +1,89 @@
+"""The folder store's inbox: its pages' rows and its word search, over the directory's
+columns, the live file and the closed segments (`TinyDBStore`'s readers, apart from its
+writes). Rows are built only for the page shown; a closed segment's index rows are read
+when a page needs them, the last few kept, as pages cluster.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+
+from crisis_console.core.store import segment_index
+from crisis_console.core.store.columns import Query
+from crisis_console.core.store.directory import Directory
+from crisis_console.core.store.inbox import InboxIndex, InboxRow, row_from_record
+from crisis_console.core.store.state_tables import StateStore
+from crisis_console.core.store.tinyfiles import TABLE
+
+PAGES_KEPT = 16  # closed segments whose index rows are kept for the next page
+
+
+class FolderPages:
+    """What `TinyDBStore` keeps that a page reads (set up by the store, which inherits
+    these readers)."""
+
+    _inbox: InboxIndex | None
+    _dir: Directory
+    _overlay: dict[int, str]  # slot -> key of rows read from records
+    _replayed: dict[str, dict[str, Any]]  # a reader's edits of closed segments
+    _live: TinyDB
+    _live_ids: dict[str, int]
+    _entries: OrderedDict[str, list[list[Any]]]
+    _segments: Path
+    state: StateStore
+    read_only: bool
+    _segment_entries: Callable[[str], list[list[Any]]]  # a closed segment's index rows
+
+    @property
+    def inbox(self) -> InboxIndex:
+        """The inbox over the directory's columns (rows built only for the page shown)."""
+        if self._inbox is None:
+            self._inbox = InboxIndex(
+                Query(self._dir.columns, self._matches), self._rows_at, self._marks
+            )
+        return self._inbox
+
+    def _marks(self, now: datetime) -> tuple[dict[str, str], set[str]]:
+        return self.state.claims.holders(now), self.state.replies.answered()
+
+    def _rows_at(self, slots: Sequence[int]) -> list[InboxRow]:
+        out = []
+        for slot in slots:
+            key = self._overlay.get(slot)
+            if key is not None:
+                out.append(row_from_record(self._replayed.get(key) or self._live_doc(key)))
+                continue
+            seg, pos = self._dir.columns.seg_at(slot)
+            out.append(segment_index.row(self._page_entries(self._dir.names[seg])[pos]))
+        return out
+
+    def _page_entries(self, name: str) -> list[list[Any]]:
+        """A closed segment's index rows; the last few read are kept (pages cluster)."""
+        if name not in self._entries:
+            self._entries[name] = self._segment_entries(name)
+            while len(self._entries) > PAGES_KEPT:
+                self._entries.popitem(last=False)
+        self._entries.move_to_end(name)
+        return self._entries[name]
+
+    def _matches(self, text: str) -> set[int]:
+        held = {k: self._replayed.get(k) or self._live_doc(k) for k in self._overlay.values()}
+        searched = {s: row_from_record(held[k]).search for s, k in self._overlay.items()}
+        return self._dir.matches(
+            text,
+            lambda name: segment_index.search_lines(
+                self._segments, name, self._segment_entries, not self.read_only
+            ),
+            searched,
+        )
+
+    def _live_doc(self, key: str) -> Mapping[str, Any]:
+        doc = self._live.table(TABLE).get(doc_id=self._live_ids[key])
+        assert doc is not None, "a live mention's record"
+        return doc
