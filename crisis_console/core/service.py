@@ -23,7 +23,8 @@ from crisis_console.core.crisis.notify import ConsoleSink, Notifier
 from crisis_console.core.crisis.timers import Timers
 from crisis_console.core.errors import CrisisConsoleError, Problem
 from crisis_console.core.intake.ingest import Parsed
-from crisis_console.core.intake.pipeline import DEFAULT_BATCH, Ingester, IngestReport, Progress
+from crisis_console.core.intake.pipeline import DEFAULT_BATCH, Ingester
+from crisis_console.core.intake.report import IngestReport, Progress
 from crisis_console.core.intake.webhook import SeenSignatures
 from crisis_console.core.models import (
     Clock,

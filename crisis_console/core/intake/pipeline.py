@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -22,6 +22,7 @@ from crisis_console.core.crisis.crisis import CrisisDesk
 from crisis_console.core.crisis.crisis_state import Alarm
 from crisis_console.core.errors import Problem
 from crisis_console.core.intake.ingest import Parsed, read_jsonl
+from crisis_console.core.intake.report import IngestReport, Progress
 from crisis_console.core.intake.writer import BatchWriter
 from crisis_console.core.models import (
     Classification,
@@ -53,48 +54,8 @@ def logged_past(
     return [stored_from_record(e["data"]) for e in events if e["action"] in REPLAYED], bool(events)
 
 
-def _escalated_keys(batch: _Batch) -> list[str]:
-    """The keys of the batch's posts that escalate (an edit that now does among them)."""
-    return [k for k, s in batch.pending.items() if s.triage.classification.escalate]
-
-
 def _text_print(parsed: Parsed) -> int:
     return fingerprint({"mention": {"text": parsed.mention.text}})
-
-
-@dataclass(slots=True)
-class IngestReport:
-    """What one ingest did: counts, and every rejected record with its source and line."""
-
-    new: int = 0
-    updated: int = 0
-    duplicates: int = 0
-    deleted: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    # Stored live and not escalated, new or edited: what a second opinion may judge again.
-    unescalated: list[str] = field(default_factory=list)
-
-    @property
-    def rejected(self) -> int:
-        return len(self.problems)
-
-    def add(self, other: IngestReport) -> None:
-        """Count `other` in too: one report for an ingest done in parts."""
-        self.new += other.new
-        self.updated += other.updated
-        self.duplicates += other.duplicates
-        self.deleted += other.deleted
-        self.problems += other.problems
-        self.unescalated += other.unescalated
-
-    def summary(self) -> str:
-        return (
-            f"{self.new} new, {self.updated} updated, {self.deleted} deleted, "
-            f"{self.duplicates} duplicate(s), {self.rejected} rejected"
-        )
-
-
-Progress = Callable[[IngestReport], None]
 
 
 @dataclass(slots=True)
@@ -108,6 +69,11 @@ class _Batch:
     harm_now: list[str] = field(default_factory=list)  # edits that escalate what did not
     authors: Counter[str] = field(default_factory=Counter)  # new posts per author
     encoded: dict[str, dict[str, str]] = field(default_factory=dict)  # records' values' JSON
+
+    @property
+    def escalated(self) -> list[StoredMention]:
+        """The posts that raise an alarm (an edit that now escalates among them)."""
+        return [s for s in self.pending.values() if s.triage.classification.escalate]
 
 
 @dataclass(slots=True)
@@ -355,7 +321,7 @@ class Ingester:
         # deadlock), nor hold it through its save (the other workers would wait on it).
         # The batch notes its escalated posts and the alarms' transaction clears the note:
         # a process killed between the two leaves it to the leader's timers
-        # (`CrisisDesk.mend_pending_alarms`).
+        # (`Timers._mend_pending_alarms`).
         raised: list[Alarm] = []
         note: str | None = None
         with self._store.together():
@@ -363,7 +329,7 @@ class Ingester:
             if not self._store.atomic:
                 raised = self._file_alarms(batch)
             else:  # noted with the batch, cleared with its alarms: a kill between is mended
-                note = self._store.pending_alarms.note(_escalated_keys(batch))
+                note = self._store.pending_alarms.note([s.key for s in batch.escalated])
             self._remind(batch.pending.values())  # a reminder of a mention lost is harmless
             self._store.save(list(batch.pending.values()), applied=seq, encoded=batch.encoded)
             self._store.volume.add(
@@ -392,8 +358,7 @@ class Ingester:
 
     def _file_alarms(self, batch: _Batch) -> list[Alarm]:
         """The batch's new alarms written, not yet rung (`CrisisDesk.file_alarms`)."""
-        escalated = [s for s in batch.pending.values() if s.triage.classification.escalate]
-        raised = self._crisis.file_alarms(escalated)
+        raised = self._crisis.file_alarms(batch.escalated)
         for key in batch.harm_now:  # an alarm acknowledged before rings again
             raised += self._crisis.file_again(batch.pending[key])
         return raised
