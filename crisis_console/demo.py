@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from crisis_console.core.errors import CrisisConsoleError, Problem
-from crisis_console.core.intake.ingest import Parsed, read_jsonl
+from crisis_console.core.errors import CrisisConsoleError
+from crisis_console.core.intake.ingest import Parsed, Read, read_jsonl
 from crisis_console.core.models import Role
 from crisis_console.core.roster import TEAM_FILE, write_roster
 
@@ -40,7 +40,7 @@ def prepare_folder(folder: Path, operator: str) -> None:
     write_roster(folder / TEAM_FILE, {operator: [Role.LEAD]})
 
 
-def demo_records(path: Path, now: datetime) -> Iterator[Parsed | Problem]:
+def demo_records(path: Path, now: datetime) -> Iterator[Read]:
     """The bundled records, shifted so the newest was posted a few minutes before `now`."""
     with path.open("rb") as handle:
         items = list(read_jsonl(handle, str(path), now))

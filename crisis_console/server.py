@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from crisis_console.core.errors import Problem
-from crisis_console.core.intake.ingest import Parsed
+from crisis_console.core.intake.ingest import Notice, Parsed
 from crisis_console.core.intake.webhook import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -107,6 +107,7 @@ class Receiver:
         items = list(parse_body(body, self.service.clock()))
         good = [i for i in items if isinstance(i, Parsed)]
         problems = [str(p) for p in items if isinstance(p, Problem)]
+        notices = [str(n) for n in items if isinstance(n, Notice)]
         stored = 0
         if good:
             done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
@@ -123,11 +124,14 @@ class Receiver:
             except PermissionDenied as exc:
                 return _refuse(403, str(exc), request)
             stored = len(good)
+        answer: dict[str, object] = {"stored": stored}
+        if notices:  # replies a platform left out of what was sent: told, not rejected
+            answer["notices"] = notices
         if problems:
             # The good records are stored all the same; sending them again is harmless.
             log.warning("webhook from %s: %d rejected", request.remote, len(problems))
-            return web.json_response({"stored": stored, "problems": problems}, status=400)
-        return web.json_response({"stored": stored})
+            return web.json_response(answer | {"problems": problems}, status=400)
+        return web.json_response(answer)
 
     async def _write_forever(self) -> None:
         loop = asyncio.get_running_loop()

@@ -209,3 +209,15 @@ def test_ingest_reads_a_named_encoding_and_refuses_an_unknown_one(tmp_path: Path
     assert named.returncode == 0 and "1 new" in named.stdout and "CP1252" in named.stdout
     wrong = run("--data-dir", data, "ingest", "--encoding", "klingon", str(sheet))
     assert wrong.returncode == 2 and "'klingon' is not an encoding" in wrong.stderr
+
+
+def test_a_pretty_printed_response_on_standard_input_is_read_whole(tmp_path: Path) -> None:
+    """`curl … | jq . | crisis-console ingest -`: the stream is one document over many lines,
+    which can be read only once it has ended (a real Mastodon timeline, three boosts)."""
+    timeline = Path(__file__).parent / "data" / "platforms" / "real"
+    pretty = json.dumps(
+        json.loads((timeline / "mastodon_home_timeline_boosts.json").read_text()), indent=2
+    )
+    done = run("--data-dir", str(tmp_path / "data"), "ingest", "-", stdin=pretty)
+    assert done.returncode == 0, done.stderr
+    assert "<stdin>: 5 new, 0 updated, 0 deleted, 0 duplicate(s), 0 rejected" in done.stdout

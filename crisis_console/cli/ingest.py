@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterable
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,8 +28,9 @@ from crisis_console.core.intake.csv_mapping import (
     preset_names,
     preset_text,
 )
+from crisis_console.core.intake.documents import opens_document
 from crisis_console.core.intake.follow import follow, stream
-from crisis_console.core.intake.ingest import Parsed, read_jsonl
+from crisis_console.core.intake.ingest import Read, read_jsonl
 from crisis_console.core.service import DEFAULT_BATCH, ConsoleService, IngestReport, Progress
 from crisis_console.core.text import visible
 from crisis_console.progress import ImportProgress
@@ -165,15 +167,15 @@ def run(
         elif name == STDIN:
             # A stream: each batch is stored (and so acknowledged) as soon as the pipe pauses,
             # so `collector | crisis-console ingest -` keeps up without waiting for the end.
-            report = IngestReport()
-            for batch in stream(sys.stdin.buffer, most=DEFAULT_BATCH):
-                report.add(service.ingest_lines(batch.lines, source, batch.first_line))
+            report = _ingest_stream(service, source)
         else:
             with open_lines(name) as lines:
                 report = _ingest_file(service, lines, source, workers)
         print(f"{visible(source)}: {report.summary()}")
         for problem in report.problems:
             err(f"  {problem}")
+        for notice in report.notices:
+            err(f"  note: {notice}")
         total.add(report)
     if len(args.files) > 1:
         print(f"total: {total.summary()}")
@@ -183,13 +185,26 @@ def run(
 
 def _ingest(
     service: ConsoleService,
-    records: Iterable[Parsed | Problem],
+    records: Iterable[Read],
     progress: Progress | None,
     workers: WorkerSetup | None,
 ) -> IngestReport:
     if workers is None:
         return service.ingest(records, on_progress=progress)
     return spread(records, workers, on_progress=progress)
+
+
+def _ingest_stream(service: ConsoleService, source: str) -> IngestReport:
+    report = IngestReport()
+    batches = stream(sys.stdin.buffer, most=DEFAULT_BATCH)
+    first = next(batches, None)
+    if first is not None and opens_document(first.lines):
+        # One whole document (`curl … | jq .`): it can be read only once it has ended.
+        whole = first.lines + [line for batch in batches for line in batch.lines]
+        return service.ingest_lines(whole, source, first.first_line)
+    for batch in chain([first] if first is not None else [], batches):
+        report.add(service.ingest_lines(batch.lines, source, batch.first_line))
+    return report
 
 
 def _ingest_file(

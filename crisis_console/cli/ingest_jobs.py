@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from crisis_console.core.errors import CrisisConsoleError, Problem
-from crisis_console.core.intake.ingest import Parsed
+from crisis_console.core.intake.ingest import Notice, Parsed, Read
 from crisis_console.core.models import Clock
 from crisis_console.core.playbook.playbook import Playbook
 from crisis_console.core.service import IngestReport, Progress
@@ -56,7 +56,7 @@ def share(key: str, jobs: int) -> int:
 
 
 def spread(
-    records: Iterable[Parsed | Problem], setup: WorkerSetup, on_progress: Progress | None = None
+    records: Iterable[Read], setup: WorkerSetup, on_progress: Progress | None = None
 ) -> IngestReport:
     """Ingest `records` in `setup.jobs` worker processes; return the summed report once
     every worker has stored its share. Raise `CrisisConsoleError` if a worker fails (once
@@ -69,6 +69,9 @@ def spread(
         for item in records:
             if isinstance(item, Problem):
                 crew.problems.append(item)
+                continue
+            if isinstance(item, Notice):
+                crew.notices.append(item)
                 continue
             n = share(item.mention.key, jobs)
             pending[n].append(item)
@@ -110,11 +113,12 @@ class _Crew:
         self.done: set[int] = set()
         self.failed: dict[int, str] = {}
         self.problems: list[Problem] = []
+        self.notices: list[Notice] = []
         for worker in self._workers:
             worker.start()
 
     def report(self) -> IngestReport:
-        total = IngestReport(problems=list(self.problems))
+        total = IngestReport(problems=list(self.problems), notices=list(self.notices))
         for part in self._latest.values():
             total.add(part)
         return total

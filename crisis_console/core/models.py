@@ -41,6 +41,7 @@ class Kind(StrEnum):
     REPLY = "reply"
     DM = "dm"
     REVIEW = "review"
+    REPOST = "repost"  # a retweet, boost or repost: someone passing on another's post
 
 
 class Urgency(StrEnum):
@@ -110,6 +111,8 @@ class Mention:
     url: str = ""
     in_reply_to: str = ""
     engagement: Engagement = field(default_factory=Engagement)
+    repost_of: str = ""  # the key of the post a repost passes on (its text is that post's)
+    content_warning: str = ""  # shown before the text (Mastodon's spoiler_text)
 
     @property
     def key(self) -> str:
@@ -206,7 +209,7 @@ def _parse_time(value: str) -> datetime:
 
 def mention_to_record(m: Mention) -> dict[str, Any]:
     platform, e = m.platform._value_, m.engagement
-    return {
+    record = {
         "id": f"{platform}:{m.native_id}",
         "native_id": m.native_id,
         "platform": platform,
@@ -221,6 +224,13 @@ def mention_to_record(m: Mention) -> dict[str, Any]:
         "in_reply_to": m.in_reply_to,
         "engagement": {"likes": e.likes, "shares": e.shares, "replies": e.replies},
     }
+    # Written only when set, so that an ordinary post's record (and its archive hash) is
+    # what it was before these fields existed.
+    if m.repost_of:
+        record["repost_of"] = m.repost_of
+    if m.content_warning:
+        record["content_warning"] = m.content_warning
+    return record
 
 
 def mention_from_record(r: Mapping[str, Any]) -> Mention:
@@ -238,6 +248,8 @@ def mention_from_record(r: Mapping[str, Any]) -> Mention:
         created_at=_parse_time(r["created_at"]),
         in_reply_to=r["in_reply_to"],
         engagement=Engagement(e.get("likes", 0), e.get("shares", 0), e.get("replies", 0)),
+        repost_of=r.get("repost_of", ""),
+        content_warning=r.get("content_warning", ""),
     )
 
 

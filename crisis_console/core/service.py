@@ -21,8 +21,8 @@ from crisis_console.core.context import OperatorContext, synchronized
 from crisis_console.core.crisis.crisis import CrisisDesk
 from crisis_console.core.crisis.notify import ConsoleSink, Notifier
 from crisis_console.core.crisis.timers import Timers
-from crisis_console.core.errors import CrisisConsoleError, Problem
-from crisis_console.core.intake.ingest import Parsed
+from crisis_console.core.errors import CrisisConsoleError
+from crisis_console.core.intake.ingest import Read
 from crisis_console.core.intake.pipeline import DEFAULT_BATCH, Ingester
 from crisis_console.core.intake.report import IngestReport, Progress
 from crisis_console.core.intake.webhook import SeenSignatures
@@ -123,7 +123,7 @@ class ConsoleService:
     @synchronized
     def ingest(
         self,
-        records: Iterable[Parsed | Problem],
+        records: Iterable[Read],
         batch_size: int = DEFAULT_BATCH,
         on_progress: Progress | None = None,
     ) -> IngestReport:

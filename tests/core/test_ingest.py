@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 import pytest
 
 from crisis_console.core.errors import Problem
-from crisis_console.core.intake.ingest import MAX_TEXT_CHARS, Parsed, read_jsonl
+from crisis_console.core.intake.ingest import MAX_TEXT_CHARS, Parsed, Read, read_jsonl
 from crisis_console.core.models import Kind, Platform
 from tests.conftest import NOW, jsonl, record
 
 
-def parse(lines: list[str] | list[bytes]) -> list[Parsed | Problem]:
+def parse(lines: list[str] | list[bytes]) -> list[Read]:
     return list(read_jsonl(lines, "in.jsonl", NOW))
 
 
@@ -111,6 +111,7 @@ def test_good_lines_around_bad_ones_all_survive_in_order() -> None:
     assert good == ["1", "2", "4"]
     assert bad == [
         (2, "not valid JSON"),
+        (3, "must be a JSON object"),  # an array's elements are read one by one: 1, and 2
         (3, "must be a JSON object"),
         (
             6,

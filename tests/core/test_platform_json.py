@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from crisis_console.core.errors import Problem
-from crisis_console.core.intake.ingest import Parsed, read_jsonl
-from crisis_console.core.intake.platform_json import html_text
+from crisis_console.core.intake.ingest import Notice, Parsed, read_jsonl
+from crisis_console.core.intake.platforms import html_text
 from crisis_console.core.models import Kind, Platform
 from tests.conftest import NOW
 
@@ -87,10 +87,69 @@ def test_a_broken_platform_object_is_reported_and_the_rest_still_read() -> None:
     out = list(read_jsonl(lines, "mixed.jsonl", NOW))
     problems = [str(p) for p in out if isinstance(p, Problem)]
     assert problems[0] == "mixed.jsonl:1: text: must be a text"
-    assert problems[1].startswith("mixed.jsonl:2: not a valid reddit object")
+    assert problems[1].startswith("mixed.jsonl:2: children: not a valid reddit Listing")
     assert problems[2].startswith("mixed.jsonl:3: not a valid reddit object")
     assert [p.mention.platform for p in out if isinstance(p, Parsed)] == [Platform.MASTODON]
 
 
 def test_html_is_read_as_text_never_run() -> None:
     assert html_text("<script>alert(1)</script><p>a &lt;b&gt;</p>") == "alert(1)\n\na <b>"
+
+
+def sample(name: str) -> list[object]:
+    return list(read_jsonl((SAMPLES / name).read_bytes().splitlines(), name, NOW))
+
+
+def test_x_long_post_edit_and_a_retweet_without_its_original() -> None:
+    long, edited, retweet = (i.mention for i in sample("x_v2_long_edited_retweet.json"))
+    assert long.text.endswith("the serial number is AC-2231-B.")  # note_tweet, not the cut
+    assert edited.key == "x:1860000000000000050"  # a new version of the first id's mention
+    assert retweet.kind is Kind.REPOST and retweet.repost_of == "x:1859999999999999000"
+    assert retweet.author == "passing_it_on"
+    assert retweet.text.startswith("RT @someone_else:")  # all there is without includes.tweets
+
+
+def test_a_thread_tells_what_bluesky_did_not_show() -> None:
+    items = sample("bluesky_thread_not_found.json")
+    assert [i.mention.author for i in items if isinstance(i, Parsed)] == [
+        "ash.bsky.social",
+        "bo.bsky.social",
+    ]
+    assert sorted(i.message for i in items if isinstance(i, Notice)) == [
+        "1 post in the thread not shown by Bluesky (blocked)",
+        "1 post in the thread not shown by Bluesky (not found)",
+    ]
+
+
+def test_a_mastodon_mention_notification_with_only_a_picture() -> None:
+    items = sample("mastodon_notifications.json")
+    (status,) = (i.mention for i in items if isinstance(i, Parsed))
+    assert status.author == "sam@a.social"  # a local acct gets its server
+    assert status.text == "[image: a hand with a red burn mark next to a Brightwell kettle]"
+    assert status.content_warning == "burn, photo"
+    (note,) = (i for i in items if isinstance(i, Notice))
+    assert note.line == 23 and "'follow'" in note.message
+
+
+def test_removed_and_deleted_reddit_bodies_are_tombstones() -> None:
+    post, comment = (i for i in sample("reddit_removed.jsonl") if isinstance(i, Parsed))
+    assert post.deleted and post.mention.text == "Brightwell heater left a scorch mark"
+    assert comment.deleted and "[deleted]" not in comment.mention.text
+    assert post.mention.author == comment.mention.author == ""
+
+
+def test_a_shape_we_do_not_read_is_named_not_blamed_on_the_file() -> None:
+    problems = [str(p) for p in sample("not_supported.jsonl") if isinstance(p, Problem)]
+    assert problems == [
+        "not_supported.jsonl:1: an X API v1.1 tweet: not supported yet (export with API v2, "
+        "or twarc2)",
+        "not_supported.jsonl:2: a Mastodon account, not a status",
+        "not_supported.jsonl:3: a Bluesky profile, not a post",
+    ]
+
+
+def test_a_document_cut_off_keeps_what_came_before_and_names_the_line() -> None:
+    items = sample("broken_array.json")
+    assert [i.mention.native_id for i in items if isinstance(i, Parsed)] == ["b1", "b2"]
+    (problem,) = (i for i in items if isinstance(i, Problem))
+    assert problem.line == 4 and "could not be read" in problem.message

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crisis_console.core.errors import Problem
-from crisis_console.core.intake.ingest import Parsed, read_jsonl
+from crisis_console.core.intake.ingest import Read, read_jsonl
 from crisis_console.core.models import Category
 from crisis_console.core.replies.templates import (
     RenderError,
@@ -129,5 +128,5 @@ def test_an_edited_template_needs_approval_again(
     assert any(f.code == "template" and f.severity == "block" for f in findings)
 
 
-def parsed_feed() -> Iterator[Parsed | Problem]:
+def parsed_feed() -> Iterator[Read]:
     return read_jsonl(jsonl(record("1", "Love the new range, thank you!", author="dan")), "f", NOW)

@@ -10,7 +10,7 @@ import pytest
 
 from crisis_console.core.errors import Problem
 from crisis_console.core.intake.csv_ingest import open_csv
-from crisis_console.core.intake.ingest import Parsed, read_jsonl
+from crisis_console.core.intake.ingest import Parsed, Read, read_jsonl
 from tests.conftest import NOW, record
 
 EDGES = ["0001-01-01T00:00:00+01:00", "9999-12-31T23:30:00-01:00"]
@@ -21,7 +21,7 @@ def good_around(middle: list[bytes]) -> list[bytes]:
     return [json.dumps(first).encode(), *middle, json.dumps(last).encode()]
 
 
-def outcome(items: list[Parsed | Problem]) -> tuple[list[str], list[str]]:
+def outcome(items: list[Read]) -> tuple[list[str], list[str]]:
     kept = [i.mention.native_id for i in items if isinstance(i, Parsed)]
     problems = [str(i) for i in items if isinstance(i, Problem)]
     return kept, problems

@@ -8,7 +8,6 @@ evaluated: text is kept as data.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -18,13 +17,13 @@ from functools import cache
 from typing import Any, TypeVar
 
 from crisis_console.core.errors import Problem
-from crisis_console.core.intake import platform_json
+from crisis_console.core.intake import platforms
+from crisis_console.core.intake.documents import json_items
 from crisis_console.core.models import Engagement, Kind, Mention, Platform
 from crisis_console.core.text import visible
 
 E = TypeVar("E", Platform, Kind)
 
-MAX_LINE_BYTES = 1_000_000
 MAX_TEXT_CHARS = 20_000
 MAX_FIELD_CHARS = 2_000  # ids, handles, names, urls
 MAX_FOLLOWERS = 10_000_000_000
@@ -44,6 +43,23 @@ IngestProblem = Problem
 """A bad record: its source, line, field and what is wrong."""
 
 
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Not a record, and not a rejected one: something the input says that the user must be
+    told, such as replies a platform left out of its answer."""
+
+    source: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.message}"
+
+
+Read = Parsed | Problem | Notice
+"""What reading an input yields, in input order."""
+
+
 class MentionError(ValueError):
     """An input object that is not a valid mention; `field` names the culprit."""
 
@@ -54,60 +70,52 @@ class MentionError(ValueError):
 
 def read_jsonl(
     lines: Iterable[bytes | str], source: str, now: datetime, first_line: int = 1
-) -> Iterator[Parsed | IngestProblem]:
-    """Parse JSON Lines; `now` stands in for a missing `created_at` (the arrival time);
-    `first_line` numbers the lines of a batch from a followed file."""
-    for item in json_values(lines, source, first_line):
+) -> Iterator[Read]:
+    """Parse JSON Lines, or whole JSON documents (`documents.json_items` tells them apart);
+    `now` stands in for a missing `created_at` (the arrival time); `first_line` numbers the
+    lines of a batch from a followed file."""
+    for item in json_items(lines, source, first_line):
         if isinstance(item, Problem):
             yield item
         else:
             yield from read_object(item[1], source, item[0], now)
 
 
-def json_values(
-    lines: Iterable[bytes | str], source: str, first_line: int = 1
-) -> Iterator[tuple[int, Any] | Problem]:
-    """(line, decoded JSON value) for every non-blank line, or a `Problem` for a line that is
-    too long, not UTF-8 or not JSON."""
-    for number, raw in enumerate(lines, start=first_line):
-        if len(raw) > MAX_LINE_BYTES:
-            yield Problem(source, number, "", f"line is longer than {MAX_LINE_BYTES:,} bytes")
-            continue
-        if isinstance(raw, bytes):
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                yield Problem(source, number, "", f"not valid UTF-8 (byte {exc.start + 1})")
-                continue
-        else:
-            line = raw
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield Problem(source, number, "", f"not valid JSON: {exc.msg} at column {exc.colno}")
-        except RecursionError:
-            yield Problem(source, number, "", "not valid JSON: nested too deeply")
-        except ValueError:  # Python's own limit: an integer of more than 4,300 digits
-            yield Problem(source, number, "", "not valid JSON: a number with too many digits")
-
-
-def read_object(obj: Any, source: str, number: int, now: datetime) -> Iterator[Parsed | Problem]:
-    """The records in one decoded JSON value: one of ours, or a platform's object (which may
-    hold several); `number` is its line (or position) in `source`, named in every problem."""
+def read_object(obj: Any, source: str, number: int, now: datetime) -> Iterator[Read]:
+    """The records in one decoded JSON value: one of ours, a platform's object (which may
+    hold several), or an array of either, as APIs answer; `number` is its line (or position)
+    in `source`, named in every problem."""
+    if isinstance(obj, list):
+        for element in obj:
+            if isinstance(element, list):
+                yield Problem(source, number, "", "must be a JSON object (an array in an array)")
+            else:
+                yield from read_object(element, source, number, now)
+        return
     if not isinstance(obj, dict):
         yield Problem(source, number, "", "must be a JSON object")
         return
-    kind = platform_json.shape(obj)
+    kind = platforms.shape(obj)
+    if kind is None:
+        what = platforms.unsupported(obj)
+        if what is not None:
+            yield Problem(source, number, "", visible(what))
+        else:
+            yield _parsed(obj, source, number, now)
+        return
     try:
-        items = [obj] if kind is None else list(platform_json.records(obj, kind))
+        items = list(platforms.items(obj, kind))
     except (TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
         # A platform object whose parts have the wrong types (a list where a map should be).
         yield Problem(source, number, "", f"not a valid {kind} object: {visible(str(exc))}")
         return
     for item in items:
-        yield _parsed(item, source, number, now)
+        if isinstance(item, platforms.Note):
+            yield Notice(source, number, visible(item.message))
+        elif isinstance(item, platforms.Unread):
+            yield Problem(source, number, item.field, visible(item.message))
+        else:
+            yield _parsed(item, source, number, now)
 
 
 def _parsed(obj: Mapping[str, Any], source: str, number: int, now: datetime) -> Parsed | Problem:
@@ -138,6 +146,8 @@ def mention_from_input(obj: Mapping[str, Any], now: datetime) -> Mention:
         url=_text(obj, "url", MAX_FIELD_CHARS),
         in_reply_to=_text(obj, "in_reply_to", MAX_FIELD_CHARS),
         engagement=_engagement(obj.get("engagement")),
+        repost_of=_text(obj, "repost_of", MAX_FIELD_CHARS),
+        content_warning=_text(obj, "content_warning", MAX_FIELD_CHARS),
     )
 
 

@@ -21,7 +21,7 @@ from crisis_console.core.context import OperatorContext
 from crisis_console.core.crisis.crisis import CrisisDesk
 from crisis_console.core.crisis.crisis_state import Alarm
 from crisis_console.core.errors import Problem
-from crisis_console.core.intake.ingest import Parsed, read_jsonl
+from crisis_console.core.intake.ingest import Notice, Parsed, Read, read_jsonl
 from crisis_console.core.intake.report import IngestReport, Progress
 from crisis_console.core.intake.writer import BatchWriter
 from crisis_console.core.models import (
@@ -103,7 +103,7 @@ class Ingester:
 
     def ingest(
         self,
-        records: Iterable[Parsed | Problem],
+        records: Iterable[Read],
         batch_size: int = DEFAULT_BATCH,
         on_progress: Progress | None = None,
     ) -> IngestReport:
@@ -126,6 +126,7 @@ class Ingester:
                 self._finish(done, report, on_progress)
                 ahead = self._triaged(parsed, known)
                 ahead.report.problems += [item for item in chunk if isinstance(item, Problem)]
+                ahead.report.notices += [item for item in chunk if isinstance(item, Notice)]
             done = writer.collect()
             if ahead is not None:
                 writer.submit(ahead, last=True)

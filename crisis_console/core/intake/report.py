@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from crisis_console.core.errors import Problem
+
+if TYPE_CHECKING:
+    from crisis_console.core.intake.ingest import Notice
 
 
 @dataclass(slots=True)
@@ -17,6 +21,8 @@ class IngestReport:
     duplicates: int = 0
     deleted: int = 0
     problems: list[Problem] = field(default_factory=list)
+    # What the input told that is not a post (replies a platform left out): never rejected.
+    notices: list[Notice] = field(default_factory=list)
     # Stored live and not escalated, new or edited: what a second opinion may judge again.
     unescalated: list[str] = field(default_factory=list)
 
@@ -31,6 +37,7 @@ class IngestReport:
         self.duplicates += other.duplicates
         self.deleted += other.deleted
         self.problems += other.problems
+        self.notices += other.notices
         self.unescalated += other.unescalated
 
     def summary(self) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from crisis_console.core.errors import Problem
-from crisis_console.core.intake.ingest import Parsed, read_jsonl, read_object
+from crisis_console.core.intake.ingest import Read, read_jsonl, read_object
 from crisis_console.core.store.tables import KeyedTable
 
 TIMESTAMP_HEADER = "X-Crisis-Timestamp"
@@ -68,7 +68,7 @@ class Verifier:
             del self._seen[oldest]
 
 
-def parse_body(body: bytes, now: datetime) -> Iterator[Parsed | Problem]:
+def parse_body(body: bytes, now: datetime) -> Iterator[Read]:
     """One mention (a JSON object), a batch (a JSON array), or JSON Lines; numbered by line,
     or by position in the array, in each problem."""
     text = body.lstrip()

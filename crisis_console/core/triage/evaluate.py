@@ -15,7 +15,8 @@ from typing import Any
 
 from crisis_console.core.errors import Problem
 from crisis_console.core.intake.csv_ingest import csv_rows
-from crisis_console.core.intake.ingest import MentionError, json_values, mention_from_input
+from crisis_console.core.intake.documents import json_items
+from crisis_console.core.intake.ingest import MentionError, mention_from_input
 from crisis_console.core.models import Category, Mention, Platform, SentimentLabel, Urgency
 from crisis_console.core.triage.routing import Triager
 
@@ -130,7 +131,7 @@ def read_labelled(
 
 
 def _jsonl_records(lines: Iterable[bytes], file: str) -> Iterator[tuple[int, Any] | Problem]:
-    for item in json_values(lines, file):
+    for item in json_items(lines, file):
         if isinstance(item, Problem) or isinstance(item[1], dict):
             yield item
         else:

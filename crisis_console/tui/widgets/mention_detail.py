@@ -39,7 +39,15 @@ def describe(
     if item.deleted_at is not None:
         out.append(f"\nDELETED by its author (tombstone since {fmt.timestamp(item.deleted_at)}); "
                    "kept in the archive", style="bold white on grey37")  # fmt: skip
+    if m.repost_of:
+        out.append("\nA repost of ")
+        out.append_text(fmt.plain(m.repost_of))
+        out.append(": the text below is that post's")
     out.append("\n\n")
+    if m.content_warning:
+        out.append("Content warning: ", style="bold")
+        out.append_text(fmt.plain(m.content_warning))
+        out.append("\n")
     out.append_text(fmt.plain(m.text))
     out.append("\n\n")
     out.append_text(fmt.urgency_badge(c.urgency))

@@ -1,0 +1,115 @@
+"""X API v2: a response (`data` with `includes`), or one tweet a line as twarc2's `flatten`
+writes it (the author and referenced tweets embedded in the tweet).
+
+- A long post's whole text is in `note_tweet.text`; `text` holds its first 280 characters.
+- A retweet's own `text` is cut short (`RT @user: …`). It is recorded as a repost of the
+  original (kind `repost`, `repost_of` the original's key), with the original's whole text
+  from `includes.tweets`, by the account that retweeted it.
+- An edit arrives with a new id and `edit_history_tweet_ids`, oldest first: it is stored
+  under the first id, so that it becomes a new version of the mention already held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from crisis_console.core.intake.platforms.common import Item, Note, as_dict, as_list, total
+
+RETWEETED, REPLIED_TO = "retweeted", "replied_to"
+
+
+def is_tweet(data: Any) -> bool:
+    first = data[0] if isinstance(data, list) and data else data
+    return isinstance(first, dict) and "text" in first and "author_id" in first
+
+
+def is_flattened(obj: Mapping[str, Any]) -> bool:
+    """twarc2 `flatten`: a tweet with its `author` object inside it, and no `data`."""
+    return "data" not in obj and is_tweet(obj) and isinstance(obj.get("author"), dict)
+
+
+def response(obj: Mapping[str, Any]) -> Iterator[Item]:
+    """Our records for an X API v2 response."""
+    includes = as_dict(obj.get("includes"))
+    users = _by_id(includes.get("users"))
+    tweets = _by_id(includes.get("tweets"))
+    data = obj.get("data")
+    if data is None:
+        why = "; ".join(
+            str(as_dict(e).get("detail") or as_dict(e).get("title") or "")[:200]
+            for e in as_list(obj.get("errors"))
+        )
+        yield Note(f"an X API response without tweets{': ' + why if why else ''}")
+        return
+    for tweet in data if isinstance(data, list) else [data]:
+        tweet = as_dict(tweet)
+        yield _record(tweet, as_dict(users.get(tweet.get("author_id"))), tweets)
+
+
+def flattened(tweet: Mapping[str, Any]) -> Iterator[Item]:
+    """Our record for one twarc2 `flatten` line; its referenced tweets are embedded in
+    `referenced_tweets`, each with its own text."""
+    embedded = {
+        ref.get("id"): ref
+        for ref in as_list(tweet.get("referenced_tweets"))
+        if isinstance(ref, dict) and "text" in ref
+    }
+    yield _record(tweet, as_dict(tweet.get("author")), embedded)
+
+
+def _by_id(items: Any) -> dict[Any, Mapping[str, Any]]:
+    return {i.get("id"): i for i in as_list(items) if isinstance(i, dict)}
+
+
+def _refs(tweet: Mapping[str, Any], kind: str) -> list[Any]:
+    return [
+        r.get("id")
+        for r in as_list(tweet.get("referenced_tweets"))
+        if isinstance(r, dict) and r.get("type") == kind
+    ]
+
+
+def _full_text(tweet: Mapping[str, Any]) -> Any:
+    note = as_dict(tweet.get("note_tweet")).get("text")
+    return note if isinstance(note, str) and note.strip() else tweet.get("text")
+
+
+def _record(
+    tweet: Mapping[str, Any], user: Mapping[str, Any], referenced: Mapping[Any, Any]
+) -> Item:
+    metrics = as_dict(tweet.get("public_metrics"))
+    replied, retweeted = _refs(tweet, REPLIED_TO), _refs(tweet, RETWEETED)
+    handle = user.get("username")
+    own_id = tweet.get("id")
+    text, kind = _full_text(tweet), "reply" if replied else "post"
+    if retweeted:
+        kind = "repost"
+        original = as_dict(referenced.get(retweeted[0]))
+        text = _full_text(original) if original else text
+    return {
+        "id": _first_version(tweet),
+        "platform": "x",
+        "text": text,
+        "created_at": tweet.get("created_at"),
+        "kind": kind,
+        "author": handle,
+        "author_name": user.get("name"),
+        "followers": as_dict(user.get("public_metrics")).get("followers_count"),
+        "verified": user.get("verified"),
+        "url": f"https://x.com/{handle}/status/{own_id}" if handle else None,
+        "in_reply_to": f"x:{replied[0]}" if replied else None,
+        "repost_of": f"x:{retweeted[0]}" if retweeted else None,
+        "engagement": {
+            "likes": metrics.get("like_count"),
+            "shares": total(metrics.get("retweet_count"), metrics.get("quote_count")),
+            "replies": metrics.get("reply_count"),
+        },
+    }
+
+
+def _first_version(tweet: Mapping[str, Any]) -> Any:
+    """An edited tweet's first id, under which its mention is kept; else its own id."""
+    history = as_list(tweet.get("edit_history_tweet_ids"))
+    first = history[0] if history else None
+    return first if isinstance(first, str) and first else tweet.get("id")
