@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from crisis_console.core.errors import Problem
-from crisis_console.core.intake.ingest import Notice, Parsed
+from crisis_console.core.errors import Notice, Problem
+from crisis_console.core.intake.ingest import Parsed
 from crisis_console.core.intake.webhook import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,

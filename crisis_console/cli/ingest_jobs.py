@@ -26,8 +26,8 @@ from multiprocessing.context import SpawnProcess
 from pathlib import Path
 from typing import Any
 
-from crisis_console.core.errors import CrisisConsoleError, Problem
-from crisis_console.core.intake.ingest import Notice, Parsed, Read
+from crisis_console.core.errors import CrisisConsoleError, Notice, Problem
+from crisis_console.core.intake.ingest import Parsed, Read
 from crisis_console.core.models import Clock
 from crisis_console.core.playbook.playbook import Playbook
 from crisis_console.core.service import IngestReport, Progress

@@ -26,7 +26,7 @@ from itertools import islice
 from typing import IO
 
 from crisis_console.cli.io import err
-from crisis_console.core.errors import CrisisConsoleError
+from crisis_console.core.errors import CrisisConsoleError, Notice
 from crisis_console.core.intake.ingest import Parsed, read_jsonl
 from crisis_console.core.models import Mention, triage_output
 from crisis_console.core.triage.routing import Triager
@@ -64,6 +64,9 @@ class _Jobs:
 
     def __iter__(self) -> Iterator[Job]:
         for item in self._items:
+            if isinstance(item, Notice):
+                err(f"note: {item}")  # replies a platform left out: told, not rejected
+                continue
             if not isinstance(item, Parsed):
                 self.rejected += 1
                 err(str(item))

@@ -39,6 +39,19 @@ class Problem:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Not a record, and not a rejected one: something an input says that the user must be
+    told, such as replies a platform left out of its answer."""
+
+    source: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.message}"
+
+
 class FileRefused(CrisisConsoleError):
     """A hand-edited file (playbook, team, template, notification settings) was refused whole;
     `.problems` lists every problem, each with its file, line and field."""

@@ -118,6 +118,12 @@ class Mention:
     def key(self) -> str:
         return f"{self.platform.value}:{self.native_id}"
 
+    @property
+    def words(self) -> str:
+        """What the post says, as triage reads it: a content warning names the post's subject
+        ("suicide", "burn photo"), so it is read before the text."""
+        return f"{self.content_warning}\n\n{self.text}" if self.content_warning else self.text
+
 
 @dataclass(frozen=True, slots=True)
 class Sentiment:

@@ -146,10 +146,11 @@ class CrisisConsoleApp(App[None]):
         self.notify(why, title=f"Stopped following {path.name}", severity="error", timeout=30)
 
     def _followed(self, path: Path, report: IngestReport) -> None:
-        if report.new or report.updated or report.deleted or report.rejected:
-            shown = [str(p) for p in report.problems[:FOLLOW_PROBLEMS_SHOWN]]
-            if len(report.problems) > FOLLOW_PROBLEMS_SHOWN:
-                shown.append(f"… and {len(report.problems) - FOLLOW_PROBLEMS_SHOWN} more")
+        if report.new or report.updated or report.deleted or report.rejected or report.notices:
+            told = [*report.problems, *(f"note: {n}" for n in report.notices)]
+            shown = [str(p) for p in told[:FOLLOW_PROBLEMS_SHOWN]]
+            if len(told) > FOLLOW_PROBLEMS_SHOWN:
+                shown.append(f"… and {len(told) - FOLLOW_PROBLEMS_SHOWN} more")
             self.notify(
                 "\n".join([report.summary(), *shown]),
                 title=f"From {path.name}",

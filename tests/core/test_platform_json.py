@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crisis_console.core.errors import Problem
-from crisis_console.core.intake.ingest import Notice, Parsed, read_jsonl
+from crisis_console.core.errors import Notice, Problem
+from crisis_console.core.intake.ingest import Parsed, Read, read_jsonl
 from crisis_console.core.intake.platforms import html_text
 from crisis_console.core.models import Kind, Platform
 from tests.conftest import NOW
@@ -88,7 +88,7 @@ def test_a_broken_platform_object_is_reported_and_the_rest_still_read() -> None:
     problems = [str(p) for p in out if isinstance(p, Problem)]
     assert problems[0] == "mixed.jsonl:1: text: must be a text"
     assert problems[1].startswith("mixed.jsonl:2: children: not a valid reddit Listing")
-    assert problems[2].startswith("mixed.jsonl:3: not a valid reddit object")
+    assert problems[2].startswith("mixed.jsonl:3: a Reddit t1: not valid: timestamp out of range")
     assert [p.mention.platform for p in out if isinstance(p, Parsed)] == [Platform.MASTODON]
 
 
@@ -96,12 +96,15 @@ def test_html_is_read_as_text_never_run() -> None:
     assert html_text("<script>alert(1)</script><p>a &lt;b&gt;</p>") == "alert(1)\n\na <b>"
 
 
-def sample(name: str) -> list[object]:
-    return list(read_jsonl((SAMPLES / name).read_bytes().splitlines(), name, NOW))
+def sample(name: str) -> list[Read]:
+    with (SAMPLES / name).open("rb") as lines:  # with their endings, as the CLI reads them
+        return list(read_jsonl(lines, name, NOW))
 
 
 def test_x_long_post_edit_and_a_retweet_without_its_original() -> None:
-    long, edited, retweet = (i.mention for i in sample("x_v2_long_edited_retweet.json"))
+    long, edited, retweet = (
+        i.mention for i in sample("x_v2_long_edited_retweet.json") if isinstance(i, Parsed)
+    )
     assert long.text.endswith("the serial number is AC-2231-B.")  # note_tweet, not the cut
     assert edited.key == "x:1860000000000000050"  # a new version of the first id's mention
     assert retweet.kind is Kind.REPOST and retweet.repost_of == "x:1859999999999999000"

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from crisis_console.core.intake.ingest import Notice, Parsed, read_jsonl
+from crisis_console.core.errors import Notice
+from crisis_console.core.intake.ingest import Parsed, Read, read_jsonl
 from crisis_console.core.models import Kind
 from crisis_console.core.service import ConsoleService
 from tests.conftest import NOW
@@ -39,11 +40,12 @@ POSTS = {
 }
 
 
-def read(name: str, pretty: bool = False) -> list[object]:
+def read(name: str, pretty: bool = False) -> list[Read]:
     data = (REAL / name).read_bytes()
     if pretty:  # as `jq .` saves it: one whole document over many lines
         data = json.dumps(json.loads(data), indent=2).encode()
-    return list(read_jsonl(data.splitlines(), name, NOW))
+    # Each line with its ending, as a file hands them to the CLI.
+    return list(read_jsonl(data.splitlines(keepends=True), name, NOW))
 
 
 def test_every_recording_is_listed() -> None:

@@ -212,3 +212,24 @@ async def test_an_auditors_console_does_not_follow_a_file_and_says_why(
         assert "Could not follow live.jsonl" in whole and "ada (auditor) may not ingest" in whole
         assert isinstance(app.screen, InboxScreen)
     assert auditor.mention("x:1") is None
+
+
+async def test_a_followed_stream_tells_what_the_platform_said_that_is_no_post(
+    make_service: ServiceFactory, tmp_path: Path
+) -> None:
+    """A real X filtered stream, recorded by twarc: its error line (the stream disconnected)
+    is told in the follow's toast, never dropped or counted as a rejected post."""
+    stream = (
+        Path(__file__).parent.parent / "data" / "platforms" / "real" / "x_filtered_stream.jsonl"
+    )
+    feed = tmp_path / "live.jsonl"
+    feed.write_bytes(stream.read_bytes())
+    app = CrisisConsoleApp(make_service(), "test-store", run_timers=False, follow=feed)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.screen.query(Toast):
+                break
+        whole = " ".join(str(toast.render()) for toast in app.screen.query(Toast))
+    assert "7 new, 0 updated, 0 deleted, 1 duplicate(s), 0 rejected" in whole
+    assert f"note: {feed}:5: an API error message, not a post: This stream has been" in whole

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
 from typing import Any, TypeVar
 
-from crisis_console.core.errors import Problem
+from crisis_console.core.errors import Notice, Problem
 from crisis_console.core.intake import platforms
 from crisis_console.core.intake.documents import json_items
 from crisis_console.core.models import Engagement, Kind, Mention, Platform
@@ -43,19 +43,6 @@ IngestProblem = Problem
 """A bad record: its source, line, field and what is wrong."""
 
 
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """Not a record, and not a rejected one: something the input says that the user must be
-    told, such as replies a platform left out of its answer."""
-
-    source: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.source}:{self.line}: {self.message}"
-
-
 Read = Parsed | Problem | Notice
 """What reading an input yields, in input order."""
 
@@ -75,7 +62,7 @@ def read_jsonl(
     `now` stands in for a missing `created_at` (the arrival time); `first_line` numbers the
     lines of a batch from a followed file."""
     for item in json_items(lines, source, first_line):
-        if isinstance(item, Problem):
+        if isinstance(item, Problem | Notice):
             yield item
         else:
             yield from read_object(item[1], source, item[0], now)
@@ -109,13 +96,19 @@ def read_object(obj: Any, source: str, number: int, now: datetime) -> Iterator[R
         # A platform object whose parts have the wrong types (a list where a map should be).
         yield Problem(source, number, "", f"not a valid {kind} object: {visible(str(exc))}")
         return
+    posts, k = sum(isinstance(item, dict) for item in items), 0
     for item in items:
         if isinstance(item, platforms.Note):
             yield Notice(source, number, visible(item.message))
         elif isinstance(item, platforms.Unread):
             yield Problem(source, number, item.field, visible(item.message))
         else:
-            yield _parsed(item, source, number, now)
+            k += 1
+            read = _parsed(item, source, number, now)
+            if isinstance(read, Problem) and posts > 1:  # which of the response's posts
+                which = f" (post {k} of {posts}, id {visible(str(item.get('id'))[:40])})"
+                read = replace(read, message=read.message + which)
+            yield read
 
 
 def _parsed(obj: Mapping[str, Any], source: str, number: int, now: datetime) -> Parsed | Problem:
@@ -147,7 +140,7 @@ def mention_from_input(obj: Mapping[str, Any], now: datetime) -> Mention:
         in_reply_to=_text(obj, "in_reply_to", MAX_FIELD_CHARS),
         engagement=_engagement(obj.get("engagement")),
         repost_of=_text(obj, "repost_of", MAX_FIELD_CHARS),
-        content_warning=_text(obj, "content_warning", MAX_FIELD_CHARS),
+        content_warning=_text(obj, "content_warning", MAX_TEXT_CHARS),
     )
 
 

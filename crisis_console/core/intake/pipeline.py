@@ -20,8 +20,8 @@ from crisis_console.core.archive.audit_verify import canonical_json
 from crisis_console.core.context import OperatorContext
 from crisis_console.core.crisis.crisis import CrisisDesk
 from crisis_console.core.crisis.crisis_state import Alarm
-from crisis_console.core.errors import Problem
-from crisis_console.core.intake.ingest import Notice, Parsed, Read, read_jsonl
+from crisis_console.core.errors import Notice, Problem
+from crisis_console.core.intake.ingest import Parsed, Read, read_jsonl
 from crisis_console.core.intake.report import IngestReport, Progress
 from crisis_console.core.intake.writer import BatchWriter
 from crisis_console.core.models import (

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from crisis_console.core.errors import Problem
 
 if TYPE_CHECKING:
-    from crisis_console.core.intake.ingest import Notice
+    from crisis_console.core.errors import Notice
 
 
 @dataclass(slots=True)

@@ -138,7 +138,7 @@ class Classifier:
 
     def classify(self, mention: Mention, earlier_posts: int = 0) -> Classification:
         """`earlier_posts`: how many posts this author has already made (for the reasons)."""
-        verdict = self._verdict(_RETWEET.sub("", mention.text, count=1))
+        verdict = self._verdict(_RETWEET.sub("", mention.words, count=1))
         reasons = list(verdict.reasons)
         urgency = self._raise_for_reach(mention, verdict, reasons)
         posts = earlier_posts + 1

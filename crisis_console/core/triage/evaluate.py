@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crisis_console.core.errors import Problem
+from crisis_console.core.errors import Notice, Problem
 from crisis_console.core.intake.csv_ingest import csv_rows
 from crisis_console.core.intake.documents import json_items
 from crisis_console.core.intake.ingest import MentionError, mention_from_input
@@ -132,7 +132,9 @@ def read_labelled(
 
 def _jsonl_records(lines: Iterable[bytes], file: str) -> Iterator[tuple[int, Any] | Problem]:
     for item in json_items(lines, file):
-        if isinstance(item, Problem) or isinstance(item[1], dict):
+        if isinstance(item, Notice):  # a repaired byte: a labelled set must be exact
+            yield Problem(item.source, item.line, "", item.message)
+        elif isinstance(item, Problem) or isinstance(item[1], dict):
             yield item
         else:
             yield Problem(file, item[0], "", "must be a JSON object")

@@ -52,7 +52,7 @@ def _holds(rule: RoutingRule, mention: Mention, c: Classification, lowered: str 
         and (rule.min_followers is None or mention.followers >= rule.min_followers)
         and (
             rule.keywords is None
-            or bool(_keywords(rule.keywords).search(lowered or mention.text.lower()))
+            or bool(_keywords(rule.keywords).search(lowered or mention.words.lower()))
         )
     )
 
@@ -144,7 +144,7 @@ class Triager:
         """(level, queue, rule) of `route` at each of the playbook's levels, for a mention
         that does not escalate."""
         negative = c.sentiment.label is SentimentLabel.NEGATIVE
-        lowered = mention.text.lower()
+        lowered = mention.words.lower()
         answers: dict[int, tuple[Role, str]] = {}  # by list of rules
         levels: list[tuple[int, Role, str]] = []
         for n, crisis, rules in self._plan:

@@ -125,7 +125,7 @@ class SecondOpinion:
             with self._ctx.lock:
                 stored = self._ctx.store.get_many(keys)
             candidates = [s for s in stored.values() if _worth_judging(s)]
-            opinions = self._judged([s.triage.mention.text for s in candidates])
+            opinions = self._judged([s.triage.mention.words for s in candidates])
             for before, opinion in zip(candidates, opinions, strict=True):
                 if opinion is not None and self._raise(before, opinion):
                     raised.append(before.key)

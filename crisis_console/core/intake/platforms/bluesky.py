@@ -21,6 +21,8 @@ from crisis_console.core.intake.platforms.common import (
     Note,
     as_dict,
     as_list,
+    each,
+    one,
     plural,
     total,
 )
@@ -44,9 +46,11 @@ def wrapper(obj: Mapping[str, Any]) -> str | None:
         return "thread"
     for key in ("feed", "posts", "notifications"):
         items = obj.get(key)
-        if isinstance(items, list) and all(isinstance(i, dict) for i in items):
-            first = items[0] if items else {}
-            if not first or _looks_bluesky(first, key):
+        if isinstance(items, list):
+            first = next((i for i in items if isinstance(i, dict)), None)
+            if (first is None and set(obj) <= {key, "cursor", "hitsTotal"}) or (
+                first is not None and _looks_bluesky(first, key)
+            ):
                 return key
     return None
 
@@ -62,34 +66,36 @@ def answer(obj: Mapping[str, Any], key: str) -> Iterator[Item]:
         yield from _thread(as_dict(obj["thread"]), unseen, up=True, down=True)
         for why, n in unseen.items():
             yield Note(f"{plural(n, 'post')} in the thread not shown by Bluesky ({why})")
+    elif not obj[key]:
+        yield Note(f"a Bluesky answer with no {key}")
     elif key == "feed":
-        for item in obj["feed"]:
-            yield _feed_item(item)
+        yield from each(obj["feed"], _feed_item, "feed item")
     elif key == "posts":
-        for view in obj["posts"]:
-            yield post_record(view)
+        yield from each(obj["posts"], post_record, "post")
     else:
-        for note in obj["notifications"]:
-            if is_post_view(note):
-                yield post_record(note)
-            else:
-                yield Note(f"a Bluesky notification ({str(note.get('reason'))[:40]}): no post")
+        yield from each(obj["notifications"], _notification, "notification")
+
+
+def _notification(note: Mapping[str, Any]) -> Item:
+    if is_post_view(note):
+        return post_record(note)
+    return Note(f"a Bluesky notification ({str(note.get('reason'))[:40]}): no post")
 
 
 def _thread(
     node: Mapping[str, Any], unseen: dict[str, int], up: bool, down: bool
 ) -> Iterator[Item]:
     """A thread view's posts: its parents' (`up`), its own, its replies' (`down`)."""
-    kind = node.get("$type")
+    kind = str(node.get("$type"))
     if kind in NOT_SHOWN or node.get("notFound") or node.get("blocked"):
-        why = NOT_SHOWN.get(str(kind), "not found" if node.get("notFound") else "blocked")
+        why = NOT_SHOWN.get(kind, "not found" if node.get("notFound") else "blocked")
         unseen[why] = unseen.get(why, 0) + 1
         return
     parent = node.get("parent")
     if up and isinstance(parent, dict):
         yield from _thread(parent, unseen, up=True, down=False)
     if "post" in node:
-        yield post_record(as_dict(node["post"]))
+        yield one(node["post"], post_record, "a post of the thread")
     for reply in as_list(node.get("replies")) if down else ():
         if isinstance(reply, dict):
             yield from _thread(reply, unseen, up=False, down=True)
@@ -101,12 +107,12 @@ def _feed_item(item: Mapping[str, Any]) -> Item:
     if reason.get("$type") != REPOST_REASON or not isinstance(record, dict):
         return record
     by = as_dict(reason.get("by"))
-    handle, original = by.get("handle"), record["id"]
+    handle, original, did = by.get("handle"), record["id"], by.get("did")
     repost_uri = reason.get("uri")
     rkey = repost_uri.rsplit("/", 1)[-1] if isinstance(repost_uri, str) else None
     return record | {
         # A repost record has its own key; an older answer names only who reposted.
-        "id": f"{by.get('did')}/{rkey}" if rkey else f"{by.get('did')}/repost:{original}",
+        "id": (f"{did}/{rkey}" if rkey else f"{did}/repost:{original}") if did else None,
         "kind": "repost",
         "created_at": reason.get("indexedAt") or record["created_at"],
         "author": handle,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -28,6 +28,29 @@ class Note:
 
 
 Item = Record | Unread | Note
+
+BROKEN = (TypeError, ValueError, AttributeError, OverflowError, OSError, KeyError)
+"""What building a record from a part of the wrong type raises (a list where a map should
+be, a date past the year 9999)."""
+
+
+Builder = Callable[[Mapping[str, Any]], Item]
+
+
+def each(parts: Iterable[Any], build: Builder, what: str) -> Iterator[Item]:
+    """`build` of every part, one at a time: a part that is not an object, or whose fields
+    have the wrong types, is reported alone, and the others are still read."""
+    for n, part in enumerate(parts, start=1):
+        yield one(part, build, f"{what} {n}")
+
+
+def one(part: Any, build: Builder, what: str) -> Item:
+    if not isinstance(part, dict):
+        return Unread(f"{what}: not a JSON object")
+    try:
+        return build(part)
+    except BROKEN as exc:
+        return Unread(f"{what}: not valid: {exc}")
 
 
 def as_dict(value: Any) -> Mapping[str, Any]:

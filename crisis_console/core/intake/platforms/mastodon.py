@@ -74,7 +74,10 @@ def full_handle(account: Mapping[str, Any]) -> Any:
     if not isinstance(acct, str) or "@" in acct:
         return acct
     url = account.get("url")
-    server = urlsplit(url).hostname if isinstance(url, str) else None
+    try:
+        server = urlsplit(url).hostname if isinstance(url, str) else None
+    except ValueError:  # not a URL a server could have (`http://[::1`)
+        server = None
     return f"{acct}@{server}" if server else acct
 
 

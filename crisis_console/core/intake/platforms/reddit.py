@@ -20,6 +20,7 @@ from crisis_console.core.intake.platforms.common import (
     as_dict,
     as_list,
     epoch,
+    one,
     whole,
 )
 
@@ -76,19 +77,22 @@ def _walk(thing: Mapping[str, Any], left_out: _LeftOut, depth: int) -> Iterator[
     if kind == "Listing":
         if not isinstance(data.get("children"), list):
             yield Unread("not a valid reddit Listing: its children are not a list", "children")
-        for child in as_list(data.get("children")):
+        for n, child in enumerate(as_list(data.get("children")), start=1):
             if isinstance(child, dict):
                 yield from _walk(child, left_out, depth + 1)
+            else:
+                yield Unread(f"child {n} of a Listing: not a JSON object")
     elif kind == "more":
         ids = as_list(data.get("children"))
         if ids:
             left_out.placeholders += 1
             count = data.get("count")
-            left_out.replies += count if isinstance(count, int) and count > len(ids) else len(ids)
+            plausible = isinstance(count, int) and len(ids) < count < 10_000_000
+            left_out.replies += count if isinstance(count, int) and plausible else len(ids)
         else:
             left_out.cut += 1
     elif kind in ("t1", "t3"):
-        yield _record(data, comment=kind == "t1")
+        yield one(data, lambda d: _record(d, comment=kind == "t1"), f"a Reddit {kind}")
         replies = data.get("replies")
         if isinstance(replies, dict):
             yield from _walk(replies, left_out, depth + 1)

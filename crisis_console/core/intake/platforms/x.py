@@ -14,7 +14,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from crisis_console.core.intake.platforms.common import Item, Note, as_dict, as_list, total
+from crisis_console.core.intake.platforms.common import (
+    Item,
+    Note,
+    as_dict,
+    as_list,
+    each,
+    one,
+    total,
+)
 
 RETWEETED, REPLIED_TO = "retweeted", "replied_to"
 
@@ -42,9 +50,11 @@ def response(obj: Mapping[str, Any]) -> Iterator[Item]:
         )
         yield Note(f"an X API response without tweets{': ' + why if why else ''}")
         return
-    for tweet in data if isinstance(data, list) else [data]:
-        tweet = as_dict(tweet)
-        yield _record(tweet, as_dict(users.get(tweet.get("author_id"))), tweets)
+
+    def record(tweet: Mapping[str, Any]) -> Item:
+        return _record(tweet, as_dict(users.get(tweet.get("author_id"))), tweets)
+
+    yield from each(_oldest_first(data if isinstance(data, list) else [data]), record, "tweet")
 
 
 def flattened(tweet: Mapping[str, Any]) -> Iterator[Item]:
@@ -55,11 +65,37 @@ def flattened(tweet: Mapping[str, Any]) -> Iterator[Item]:
         for ref in as_list(tweet.get("referenced_tweets"))
         if isinstance(ref, dict) and "text" in ref
     }
-    yield _record(tweet, as_dict(tweet.get("author")), embedded)
+    yield one(tweet, lambda t: _record(t, as_dict(t.get("author")), embedded), "tweet")
 
 
 def _by_id(items: Any) -> dict[Any, Mapping[str, Any]]:
-    return {i.get("id"): i for i in as_list(items) if isinstance(i, dict)}
+    return {
+        i["id"]: i for i in as_list(items) if isinstance(i, dict) and isinstance(i.get("id"), str)
+    }
+
+
+def _oldest_first(tweets: list[Any]) -> list[Any]:
+    """The versions of an edited tweet in the order they were made, each in the place one of
+    them had (a search lists the newest first, and an older version read after a newer one
+    would become the current text)."""
+    places: dict[str, list[int]] = {}
+    for n, tweet in enumerate(tweets):
+        first = _first_version(tweet) if isinstance(tweet, dict) else None
+        if isinstance(first, str):
+            places.setdefault(first, []).append(n)
+    ordered = list(tweets)
+    for found in places.values():
+        if len(found) > 1:
+            versions = sorted((tweets[n] for n in found), key=_version)
+            for n, tweet in zip(found, versions, strict=True):
+                ordered[n] = tweet
+    return ordered
+
+
+def _version(tweet: Mapping[str, Any]) -> int:
+    history = as_list(tweet.get("edit_history_tweet_ids"))
+    own = tweet.get("id")
+    return history.index(own) if own in history else len(history)
 
 
 def _refs(tweet: Mapping[str, Any], kind: str) -> list[Any]:
