@@ -22,8 +22,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from crisis_console import config
 from crisis_console.core.archive.audit import AUDIT_FILE, AuditLog
-from crisis_console.core.errors import Problem
-from crisis_console.core.intake.ingest import Parsed, read_jsonl
+from crisis_console.core.intake.ingest import Parsed, Read, read_jsonl
 from crisis_console.core.models import Role
 from crisis_console.core.playbook.playbook_check import load_playbook
 from crisis_console.core.roster import Operator
@@ -51,9 +50,7 @@ def rate(count: int, seconds: float) -> float:
     return count / seconds if seconds else float("inf")
 
 
-def timed_ingest(
-    triager: Triager, records: Iterable[Parsed | Problem]
-) -> tuple[IngestReport, float]:
+def timed_ingest(triager: Triager, records: Iterable[Read]) -> tuple[IngestReport, float]:
     """Ingest `records` into an empty temporary folder: the report and the seconds taken."""
     with tempfile.TemporaryDirectory() as tmp:
         store = TinyDBStore(Path(tmp))

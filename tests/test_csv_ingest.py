@@ -13,6 +13,7 @@ from crisis_console.core.errors import Problem
 from crisis_console.core.intake.csv_ingest import CsvRefused, open_csv
 from crisis_console.core.intake.csv_mapping import MappingError, load_mapping, preset, preset_names
 from crisis_console.core.intake.ingest import Parsed
+from crisis_console.core.intake.xlsx import open_xlsx
 from crisis_console.core.models import Kind, Mention, Platform
 from crisis_console.core.service import ConsoleService
 
@@ -130,8 +131,15 @@ def test_an_imported_sheet_imported_again_is_stored_once(service: ConsoleService
 def test_every_preset_has_a_sample_that_it_recognises() -> None:
     recognised = set()
     for sample in SAMPLES.iterdir():
-        with sample.open("rb") as lines:
-            recognised.add(open_csv(lines, sample.name).layout.mapping.name)
+        if sample.suffix == ".xlsx":
+            layout = open_xlsx(sample, sample.name).layout
+        elif sample.suffix in (".csv", ".tsv"):
+            with sample.open("rb") as lines:
+                layout = open_csv(lines, sample.name).layout
+        else:
+            continue  # README.md, the script that writes the workbooks
+        if not layout.refused:
+            recognised.add(layout.mapping.name)
     assert recognised == set(preset_names())
 
 

@@ -6,7 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crisis_console.core.intake.dates import parse_when, zone
+from crisis_console.core.intake.dates import (
+    UnreadShape,
+    guess_formats,
+    looks_like_date,
+    parse_when,
+    zone,
+)
 
 TEN_PAST_TWO = datetime(2026, 11, 20, 14, 10, tzinfo=UTC)
 
@@ -68,3 +74,40 @@ def test_zone_names_are_checked() -> None:
     assert zone("utc") is UTC
     with pytest.raises(ValueError, match="not a time zone"):
         zone("Mars/Olympus")
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("24-02-2015 11.35", "is not a date and time"), ("soon", "is not a date and time")],
+)
+def test_a_shape_that_is_not_read_is_told_apart_from_a_date_refused(text: str, reason: str) -> None:
+    with pytest.raises(UnreadShape, match=reason):
+        parse_when(text)
+    with pytest.raises(ValueError) as refused:
+        parse_when("20 Nov 14:10")  # read, but has no year
+    assert not isinstance(refused.value, UnreadShape)
+
+
+@pytest.mark.parametrize(
+    ("text", "stamp", "is_date"),
+    [
+        ("2015-02-24 11:35:52 -0800", False, True),
+        ("24-02-2015 11.35", False, True),  # a date, though not read as one
+        ("Fri Nov 20 14:10:00 +0000 2026", False, True),
+        ("0.6771", False, False),
+        ("12", False, False),
+        ("[40.7, -73.9]", False, False),
+        ("Eastern Time (US & Canada)", False, False),
+        ("1795183800", False, False),  # a bare number: a count or an id ...
+        ("1795183800", True, True),  # ... unless the header names a time
+        ("570306133677760513", True, False),
+    ],
+)
+def test_what_looks_like_a_date(text: str, stamp: bool, is_date: bool) -> None:
+    assert looks_like_date(text, stamp) is is_date
+
+
+def test_the_format_of_dates_in_an_odd_shape_is_guessed_day_first_when_it_must_be() -> None:
+    assert guess_formats(["24-02-2015 11.35", "05-02-2015 09.10"]) == ["%d-%m-%Y %H.%M"]
+    assert guess_formats(["05.02.2015 09:10"]) == ["%d.%m.%Y %H:%M", "%m.%d.%Y %H:%M"]
+    assert guess_formats(["around noon"]) == []

@@ -28,9 +28,12 @@ from crisis_console.core.intake.csv_mapping import (
     preset_names,
     preset_text,
 )
-from crisis_console.core.intake.documents import opens_document
+from crisis_console.core.intake.csv_table import summarised
+from crisis_console.core.intake.documents import MAX_DOCUMENT_BYTES, opens_document
 from crisis_console.core.intake.follow import follow, stream
 from crisis_console.core.intake.ingest import Read, read_jsonl
+from crisis_console.core.intake.xlsx import SUFFIXES as WORKBOOK_SUFFIXES
+from crisis_console.core.intake.xlsx import open_xlsx
 from crisis_console.core.service import DEFAULT_BATCH, ConsoleService, IngestReport, Progress
 from crisis_console.core.text import visible
 from crisis_console.progress import ImportProgress
@@ -39,7 +42,10 @@ from crisis_console.progress import ImportProgress
 def add_commands(commands: Any) -> None:
     ingest = commands.add_parser("ingest", help="triage and store mentions")
     ingest.add_argument(
-        "files", nargs="+", metavar="FILE", help="JSONL or CSV files, or - for stdin"
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="JSON Lines or JSON documents, CSV files or Excel workbooks, or - for stdin",
     )
     ingest.add_argument(
         "--follow",
@@ -55,7 +61,9 @@ def add_commands(commands: Any) -> None:
         "the machine's cores)",
     )
     csv_options = ingest.add_argument_group(
-        "CSV", "files ending .csv or .tsv are CSV; the preset is recognised from the header"
+        "CSV",
+        "files ending .csv or .tsv are CSV, .xlsx Excel workbooks; the preset is recognised "
+        "from the header",
     )
     csv_options.add_argument("--csv", action="store_true", help="read the input as CSV")
     csv_options.add_argument("--preset", choices=preset_names(), help="the export's tool")
@@ -76,6 +84,7 @@ def add_commands(commands: Any) -> None:
     csv_options.add_argument(
         "--encoding", help="the file's encoding if not UTF-8 or UTF-16, e.g. cp1252 (old Excel)"
     )
+    csv_options.add_argument("--sheet", help="the workbook's sheet to read (default: the first)")
     presets = commands.add_parser("csv-presets", help="list the CSV presets, or print one")
     presets.add_argument("name", nargs="?", choices=preset_names())
 
@@ -99,7 +108,7 @@ def check(args: argparse.Namespace) -> None:
     if args.jobs > 1 and (args.follow or STDIN in args.files):
         raise CrisisConsoleError("--jobs reads files whole: not with --follow or standard input")
     args.csv_mapping, args.csv_adjust = _csv_settings(args)
-    if args.follow and _is_csv(args.files[0], args):
+    if args.follow and (_is_workbook(args.files[0]) or _is_csv(args.files[0], args)):
         raise CrisisConsoleError("--follow reads JSON Lines; import a CSV export whole")
 
 
@@ -142,6 +151,10 @@ def _csv_settings(
     return mapping, adjust
 
 
+def _is_workbook(name: str) -> bool:
+    return Path(name).suffix.lower() in WORKBOOK_SUFFIXES
+
+
 def _is_csv(name: str, args: argparse.Namespace) -> bool:
     chosen = args.csv or args.preset or args.mapping or args.column or args.encoding
     return bool(chosen) or Path(name).suffix.lower() in (".csv", ".tsv")
@@ -161,7 +174,9 @@ def run(
     total = IngestReport()
     for name in args.files:
         source = source_name(name)
-        if _is_csv(name, args):
+        if _is_workbook(name):
+            report = _ingest_workbook(service, Path(name), source, args, workers)
+        elif _is_csv(name, args):
             with open_lines(name) as lines:
                 report = _ingest_csv(service, lines, source, args, workers)
         elif name == STDIN:
@@ -172,8 +187,8 @@ def run(
             with open_lines(name) as lines:
                 report = _ingest_file(service, lines, source, workers)
         print(f"{visible(source)}: {report.summary()}")
-        for problem in report.problems:
-            err(f"  {problem}")
+        for line in summarised(report.problems):  # a refused file's rows: one line
+            err(f"  {line}")
         for notice in report.notices:
             err(f"  note: {notice}")
         total.add(report)
@@ -200,7 +215,15 @@ def _ingest_stream(service: ConsoleService, source: str) -> IngestReport:
     first = next(batches, None)
     if first is not None and opens_document(first.lines):
         # One whole document (`curl … | jq .`): it can be read only once it has ended.
-        whole = first.lines + [line for batch in batches for line in batch.lines]
+        whole, size = list(first.lines), sum(map(len, first.lines))
+        for batch in batches:
+            size += sum(map(len, batch.lines))
+            if size > MAX_DOCUMENT_BYTES:
+                raise CrisisConsoleError(
+                    f"{source}: a JSON document longer than {MAX_DOCUMENT_BYTES // 2**20:,} MB "
+                    "on standard input: send it as JSON Lines (jq -c '.[]')"
+                )
+            whole += batch.lines
         return service.ingest_lines(whole, source, first.first_line)
     for batch in chain([first] if first is not None else [], batches):
         report.add(service.ingest_lines(batch.lines, source, batch.first_line))
@@ -239,6 +262,21 @@ def _ingest_csv(
             progress.finish()
 
 
+def _ingest_workbook(
+    service: ConsoleService,
+    path: Path,
+    source: str,
+    args: argparse.Namespace,
+    workers: WorkerSetup | None,
+) -> IngestReport:
+    try:
+        table = open_xlsx(path, source, args.csv_mapping, args.csv_adjust, args.sheet)
+    except CsvRefused as exc:
+        return IngestReport(problems=exc.problems)
+    print(f"{visible(source)}: {table.layout.describe()}", flush=True)
+    return _ingest(service, table.records(service.clock()), None, workers)
+
+
 def _progress(lines: IO[bytes], source: str) -> ImportProgress | None:
     """A progress line for a file read on a terminal; none for a pipe or a log."""
     if not sys.stderr.isatty() or lines is sys.stdin.buffer:
@@ -256,6 +294,8 @@ def _follow(path: Path, service: ConsoleService, folder: Path) -> int:
             report = service.ingest_lines(batch.lines, str(path), batch.first_line)
             for problem in report.problems:
                 err(f"  {problem}")
+            for notice in report.notices:
+                err(f"  note: {notice}")
             print(f"{visible(str(path))}: {report.summary()}", flush=True)
             service.work_outbox()  # the notifications the batch raised go out now
     finally:

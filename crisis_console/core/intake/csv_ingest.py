@@ -3,71 +3,39 @@
 `open_csv` finds the header row (exports often start with lines about the query), the
 delimiter (`,` `;` tab `|`) and, without a mapping, which shipped preset the file is. It
 reads UTF-8 with or without a BOM and UTF-16 with a BOM (Excel and Meltwater write it);
-cells may hold quoted newlines. `CsvTable.records` then yields, in order, a `Parsed` for
-every good row and a `Problem` for every bad one, naming the row's first line and the
-file's own column header. Nothing in a cell is ever evaluated.
+cells may hold quoted newlines. The first rows are checked for what they show about the whole
+file (`csv_checks`); `CsvTable.records` then yields, in order, a `Parsed` for every good row
+and a `Problem` for every bad one, naming the row's first line and the file's own column
+header. Workbooks are read by `xlsx.open_xlsx` into the same table. Nothing in a cell is ever
+evaluated.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import hashlib
-import math
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import datetime
 from itertools import chain
-from typing import Any
 
-from crisis_console.core.errors import FileRefused, Problem
-from crisis_console.core.intake.csv_mapping import ColumnMapping, kind_of, preset, preset_names
-from crisis_console.core.intake.dates import parse_when
-from crisis_console.core.intake.ingest import (
-    MAX_FOLLOWERS,
-    MentionError,
-    Parsed,
-    mention_from_input,
+from crisis_console.core.errors import Problem
+from crisis_console.core.intake.csv_mapping import ColumnMapping, preset, preset_names
+from crisis_console.core.intake.csv_table import (
+    CsvLayout,
+    CsvRefused,
+    CsvTable,
+    find_header,
+    find_other,
+    no_header,
+    refused_as_other,
+    start_table,
 )
-from crisis_console.core.text import visible
 
-HEADER_SEARCH_ROWS = 30  # an export's preamble is a handful of lines
+__all__ = ["CsvLayout", "CsvRefused", "CsvTable", "csv_rows", "open_csv"]
+
 SNIFF_LINES = 200
 DELIMITERS = ",;\t|"
-_GROUPED = re.compile(r"\d+|\d{1,3}(?:[., ]\d{3})+")  # 1234, 1,234, 1.234, 1 234
-_SCALED = re.compile(r"(\d+(?:[.,]\d+)?)\s*([kKmM])")  # 1.2K, 1,2K, 3M
-_SCALE = {"k": 1_000, "m": 1_000_000}
 _LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
-_EMPTY = {"", "-", "n/a", "na", "none", "null"}
-_YES = {"true", "yes", "y", "1", "verified"}
-_NO = {"false", "no", "n", "0", "unverified"}
-
-
-class CsvRefused(FileRefused):
-    """The file cannot be read as CSV at all (no header row found); nothing was stored."""
-
-    what = "CSV file"
-
-
-@dataclass(frozen=True, slots=True)
-class CsvLayout:
-    """What `open_csv` found: the mapping used, where the header is, how cells are split."""
-
-    mapping: ColumnMapping
-    header_line: int
-    delimiter: str
-    encoding: str
-    detected: bool  # the preset was recognised from the header, not chosen
-
-    def describe(self) -> str:
-        how = "recognised as" if self.detected else "read as"
-        delimiter = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "bar"}[self.delimiter]
-        return (
-            f"{how} {self.mapping.title}; header on line {self.header_line}, "
-            f"{delimiter}-separated {self.encoding}, dates without a zone in "
-            f"{self.mapping.timezone_name}"
-        )
 
 
 def open_csv(
@@ -79,40 +47,39 @@ def open_csv(
 ) -> CsvTable:
     """Start reading `lines` (a binary file's lines). With `mapping`, the header is the first
     row naming its text column; without, the first row holding some preset's `recognise`
-    headers picks that preset. `adjust` (command-line overrides) applies to whichever mapping
-    is used; `encoding` names the file's encoding when it is neither UTF-8 nor UTF-16 with a
-    BOM. `CsvRefused` if no header row is found; nothing has been read as a record then."""
+    headers (and one of its text headers) picks that preset. `adjust` (command-line
+    overrides) applies to whichever mapping is used; `encoding` names the file's encoding when
+    it is neither UTF-8 nor UTF-16 with a BOM. A file whose first rows show it would be read
+    wrongly (`csv_checks`), or whose header is another tool's export that is not read
+    (`csv_others`), gives a table that reports every row. `CsvRefused` if the file is empty
+    or no header row is found."""
     decoder = _Decoder(lines, encoding)
     head = list(decoder.take(SNIFF_LINES))
     candidates = [mapping] if mapping else [preset(name) for name in preset_names()]
     if adjust is not None:
         candidates = [adjust(c) for c in candidates]
     for delimiter in _delimiters(head):
-        found = _find_header(head, delimiter, candidates, detect=mapping is None)
+        found = find_header(_header_rows(head, delimiter), candidates, detect=mapping is None)
         if found is not None:
             line, header, chosen = found
             layout = CsvLayout(chosen, line, delimiter, decoder.encoding, mapping is None)
-            return CsvTable(layout, header, chain(head, decoder.rest()), source, decoder.bad_lines)
+            text = chain(head, decoder.rest())
+            rows = _rows(text, delimiter, decoder.bad_lines, decoder.encoding)
+            return start_table(layout, [c.strip() for c in header], rows, source)
     if not any(line.strip() for line in head):
         raise CsvRefused([Problem(source, 1, "", "the file is empty")])
-    # Each header once, whatever its case, in the order the presets name them.
-    named = {h.casefold(): h for c in reversed(candidates) for h in c.columns.get("text", ())}
-    wanted = list(
-        dict.fromkeys(named[h.casefold()] for c in candidates for h in c.columns.get("text", ()))
-    )
-    first = next(csv.reader(head[:1]), []) if head else []
-    raise CsvRefused(
-        [
-            Problem(
-                source,
-                1,
-                "",
-                f"no header row naming the text column ({', '.join(wanted)}) in the first "
-                f"{HEADER_SEARCH_ROWS} rows; the first row is: {visible(', '.join(first)[:200])}. "
-                "Choose a --preset, a --mapping file or --column text=HEADER",
-            )
-        ]
-    )
+    for delimiter in _delimiters(head):
+        other = find_other(_header_rows(head, delimiter))
+        if other is not None:
+            # Another tool's export: each of its rows is reported as what it is.
+            line, header, what = other
+            described, refusal = refused_as_other(what, source, line)
+            layout = CsvLayout(described, line, delimiter, decoder.encoding, True)
+            text = chain(head, decoder.rest())
+            rows = _rows(text, delimiter, decoder.bad_lines, decoder.encoding)
+            return start_table(layout, [c.strip() for c in header], rows, source, [refusal])
+    first = next(_header_rows(head[:1], ","), (0, []))[1]
+    raise no_header(source, candidates, first)
 
 
 def csv_rows(lines: Iterable[bytes], source: str) -> Iterator[tuple[int, dict[str, str]] | Problem]:
@@ -161,150 +128,6 @@ def _rows(
             yield Problem("", start, "", f"not valid {encoding}")
         elif any(c.strip() for c in cells):
             yield start, cells
-
-
-class CsvTable:
-    """The rows of one CSV file under its layout."""
-
-    def __init__(
-        self,
-        layout: CsvLayout,
-        header: list[str],
-        lines: Iterable[str],
-        source: str,
-        bad_lines: set[int],
-    ) -> None:
-        self.layout, self.header, self.source = layout, header, source
-        self._lines, self._bad_lines = lines, bad_lines
-        self.assume = layout.mapping.assume  # the zone of dates without one, looked up once
-        present = {name.strip().casefold(): i for i, name in reversed(list(enumerate(header)))}
-        self._where = {
-            field: [
-                (present[h.casefold()], header[present[h.casefold()]].strip())
-                for h in headers
-                if h.casefold() in present
-            ]
-            for field, headers in layout.mapping.columns.items()
-        }
-
-    def records(self, now: datetime) -> Iterator[Parsed | Problem]:
-        """Every row after the header: `Parsed` or a `Problem` naming its first line."""
-        rows = _rows(self._lines, self.layout.delimiter, self._bad_lines, self.layout.encoding)
-        for row in rows:
-            if isinstance(row, Problem):
-                if row.line > self.layout.header_line:
-                    yield Problem(self.source, row.line, row.field, row.message)
-                continue
-            start, cells = row
-            if start <= self.layout.header_line:
-                continue  # the preamble and the header itself
-            if len(cells) > len(self.header) and any(c.strip() for c in cells[len(self.header) :]):
-                yield Problem(
-                    self.source,
-                    start,
-                    "",
-                    f"has {len(cells)} cells but the header on line {self.layout.header_line} "
-                    f"has {len(self.header)} (a {self.layout.delimiter!r} in an unquoted cell?)",
-                )
-            else:
-                yield self._row(cells, start, now)
-
-    def _row(self, cells: list[str], line: int, now: datetime) -> Parsed | Problem:
-        row = _Row(self, cells)
-        try:
-            return Parsed(mention_from_input(row.record(), now), self.source, line)
-        except _CellError as exc:
-            return Problem(self.source, line, exc.column, str(exc))
-        except MentionError as exc:
-            return Problem(self.source, line, row.column_of(exc.field), str(exc))
-
-
-class _CellError(ValueError):
-    def __init__(self, column: str, message: str) -> None:
-        super().__init__(message)
-        self.column = column
-
-
-class _Row:
-    """One row's cells looked up by our field names through the table's mapping."""
-
-    def __init__(self, table: CsvTable, cells: list[str]) -> None:
-        self.table, self.cells = table, cells
-
-    def cell(self, field: str) -> tuple[str, str]:
-        """(the first non-empty cell for `field`, its header) or ("", first header)."""
-        where = self.table._where.get(field, [])
-        for index, header in where:
-            value = self.cells[index] if index < len(self.cells) else ""
-            if value.strip():
-                return value, header
-        return "", where[0][1] if where else field
-
-    def column_of(self, field: str) -> str:
-        return self.cell(field.removeprefix("engagement."))[1]
-
-    def record(self) -> dict[str, Any]:
-        mapping = self.table.layout.mapping
-        text, _ = self.cell("text")
-        date, date_column = self.cell("created_at")
-        time, _ = self.cell("time")
-        platform = mapping.platform_of(self.cell("platform")[0])
-        author = self.cell("author")[0].strip()
-        record: dict[str, Any] = {
-            "text": text,
-            "platform": platform.value,
-            "author": author,
-            "author_name": self.cell("author_name")[0].strip(),
-            "url": self.cell("url")[0].strip(),
-            "in_reply_to": self.cell("in_reply_to")[0].strip(),
-        }
-        kind = self.cell("kind")[0]
-        if kind.strip():
-            record["kind"] = kind_of(kind).value
-        when = " ".join(p.strip() for p in (date, time) if p.strip())
-        if when:
-            try:
-                record["created_at"] = parse_when(
-                    when, self.table.assume, mapping.day_first, mapping.date_formats
-                ).isoformat()
-            except (ValueError, OverflowError) as exc:  # OverflowError: past the year 9999
-                raise _CellError(date_column, visible(str(exc))) from None
-        record["id"] = self.cell("id")[0].strip() or _derived_id(platform.value, author, when, text)
-        record["followers"] = self.count("followers")
-        record["verified"] = self.flag("verified")
-        record["engagement"] = {k: self.count(k) for k in ("likes", "shares", "replies")}
-        return record
-
-    def count(self, field: str) -> int:
-        """A count as exports write it: 1234, 1,234, 1.234 (grouped), 1.2K, 3M, or blank."""
-        value, column = self.cell(field)
-        text = value.strip().replace("\u00a0", " ")
-        if text.casefold() in _EMPTY:
-            return 0
-        if _GROUPED.fullmatch(text):
-            number = float(re.sub(r"\D", "", text))
-        elif match := _SCALED.fullmatch(text):
-            number = float(match[1].replace(",", ".")) * _SCALE[match[2].lower()]
-        else:
-            raise _CellError(column, f"'{visible(value[:40])}' is not a whole number")
-        if not math.isfinite(number) or number > MAX_FOLLOWERS or number != int(number):
-            raise _CellError(column, f"'{visible(value[:40])}' is not a whole number in range")
-        return int(number)
-
-    def flag(self, field: str) -> bool:
-        value, column = self.cell(field)
-        text = value.strip().casefold()
-        if text in _YES:
-            return True
-        if text in _NO or text in _EMPTY:
-            return False
-        raise _CellError(column, f"'{visible(value[:40])}' is not yes or no")
-
-
-def _derived_id(platform: str, author: str, when: str, text: str) -> str:
-    """A stable id for a row that has none, so a sheet imported twice is stored once."""
-    digest = hashlib.sha256("\x1f".join((platform, author, when, text)).encode()).hexdigest()
-    return f"csv-{digest[:20]}"
 
 
 class _Decoder:
@@ -368,23 +191,11 @@ def _delimiters(head: list[str]) -> list[str]:
     return [sniffed] + [d for d in DELIMITERS if d != sniffed]
 
 
-def _find_header(
-    head: list[str], delimiter: str, candidates: list[ColumnMapping], detect: bool
-) -> tuple[int, list[str], ColumnMapping] | None:
+def _header_rows(head: list[str], delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """(the line a row ends on, its cells) for the rows of `head`, until one cannot be read."""
     reader = csv.reader(head, delimiter=delimiter)
     try:
-        for _ in range(HEADER_SEARCH_ROWS):
-            row = next(reader)
-            names = {cell.strip().casefold() for cell in row}
-            for candidate in candidates:
-                if _names_header(candidate, names, detect):
-                    return reader.line_num, row, candidate
-    except (StopIteration, csv.Error):
-        return None
-    return None
-
-
-def _names_header(mapping: ColumnMapping, names: set[str], detect: bool) -> bool:
-    if detect and mapping.recognise:
-        return all(h.casefold() in names for h in mapping.recognise)
-    return any(h.casefold() in names for h in mapping.columns.get("text", ()))
+        for row in reader:
+            yield reader.line_num, row
+    except csv.Error:
+        return

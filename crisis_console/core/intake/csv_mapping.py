@@ -13,9 +13,13 @@ change it):
     date_formats: ["%d-%b-%Y %I:%M %p"] # tried before the general date reader
     platform: other                     # when there is no platform column, or it is empty
     platforms: {Twitter: x}             # extra names for our platforms
+    url_template: "https://x.com/{author.username}/status/{id}"  # {HEADER}: that cell
+    escaped_text: false                 # true: text as twarc-csv writes it (JSON, or \\n)
 
-Headers match case-insensitively, ignoring surrounding spaces. `load_mapping` reports every
-problem of a mapping file with its line; nothing in a mapping is ever evaluated.
+Headers match case-insensitively, ignoring surrounding spaces. A preset is recognised by its
+`recognise` headers together with one of its text headers. `load_mapping` reports every
+problem of a mapping file with its line; nothing in a mapping is ever evaluated (a template's
+`{HEADER}` is replaced by that cell's text, nothing more).
 """
 
 from __future__ import annotations
@@ -48,9 +52,10 @@ FIELDS = (
     "likes",
     "shares",
     "replies",
+    "repost_of",  # the id of the post a row passes on (a retweet)
 )
 _KEYS = {"title", "recognise", "columns", "timezone", "day_first", "date_formats"}
-_KEYS |= {"platform", "platforms"}
+_KEYS |= {"platform", "platforms", "url_template", "escaped_text"}
 
 # How exports name the platforms; anything else (news, blogs, forums) is `other`.
 PLATFORM_NAMES: dict[str, Platform] = {
@@ -93,6 +98,8 @@ class ColumnMapping:
     date_formats: tuple[str, ...] = ()
     platform: Platform = Platform.OTHER
     platforms: dict[str, Platform] = field(default_factory=dict)
+    url_template: str = ""  # a row's url from its cells when it has no url column
+    escaped_text: bool = False  # the text cell is escaped as twarc-csv escapes it
 
     @property
     def assume(self) -> tzinfo:
@@ -192,6 +199,8 @@ def load_mapping(text: str, file: str, name: str) -> ColumnMapping:
         date_formats=checker.names(data.get("date_formats"), ("date_formats",)),
         platform=checker.platform(data.get("platform", "other"), ("platform",)) or Platform.OTHER,
         platforms=checker.platforms(data.get("platforms")),
+        url_template=checker.text(data, "url_template"),
+        escaped_text=checker.flag(data, "escaped_text"),
     )
     if problems:
         raise MappingError(sorted(problems, key=lambda p: p.line))

@@ -9,6 +9,9 @@ It never guesses silently:
 - a zone written as an abbreviation other than UTC/GMT/Z (`EST`, `IST`, `CST` each mean more
   than one zone) is refused, rather than dropped;
 - a date without a year is refused, rather than given this year's.
+
+`looks_like_date` and `guess_formats` serve the checks made on a file's first rows: which
+columns hold dates, and which `strptime` pattern reads dates in a shape we do not.
 """
 
 from __future__ import annotations
@@ -23,6 +26,16 @@ _DEFAULT = datetime(_NO_YEAR, 1, 1)
 _EPOCH_SECONDS = re.compile(r"\d{9,10}(\.\d+)?")
 _EPOCH_MILLIS = re.compile(r"\d{12,13}")
 _UNAMBIGUOUS_ZONES = {"UTC": UTC, "GMT": UTC, "Z": UTC}
+_NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
+# Three groups of digits (24-02-2015, 2015/02/24, 24.02.15), then anything: a date, read or not.
+_DATE_SHAPE = re.compile(r"\d{1,4}[-./]\d{1,2}[-./]\d{1,4}(?:[ T].*)?", re.DOTALL)
+_ORDERS = (("%d", "%m", "%Y"), ("%m", "%d", "%Y"), ("%Y", "%m", "%d"), ("%d", "%m", "%y"))
+_TIMES = ("", " %H:%M", " %H.%M", " %H:%M:%S", " %H.%M.%S", " %I:%M %p", " %I.%M %p")
+
+
+class UnreadShape(ValueError):
+    """A text in none of the shapes of date that are read (rather than a date that is read
+    and refused: no year, an ambiguous zone)."""
 
 
 def zone(name: str) -> tzinfo:
@@ -57,7 +70,7 @@ def _by_formats(value: str, formats: tuple[str, ...]) -> datetime | None:
             continue
     if formats:
         shown = " or ".join(f"'{f}'" for f in formats)
-        raise ValueError(f"'{value[:40]}' does not match the date format {shown}")
+        raise UnreadShape(f"'{value[:40]}' does not match the date format {shown}")
     return None
 
 
@@ -89,7 +102,7 @@ def _general(value: str, day_first: bool) -> datetime:
                 value, default=_DEFAULT, dayfirst=day_first, tzinfos=_UNAMBIGUOUS_ZONES
             )
         except (ValueError, OverflowError):
-            raise ValueError(f"'{value[:40]}' is not a date and time") from None
+            raise UnreadShape(f"'{value[:40]}' is not a date and time") from None
     if any(issubclass(w.category, date_parser.UnknownTimezoneWarning) for w in caught):
         raise ValueError(
             f"'{value[:40]}' names a time zone by an abbreviation that means more than one zone; "
@@ -98,3 +111,44 @@ def _general(value: str, day_first: bool) -> datetime:
     if when.year == _NO_YEAR:
         raise ValueError(f"'{value[:40]}' has no year")
     return when
+
+
+def looks_like_date(value: str, timestamp_header: bool = False) -> bool:
+    """Whether a cell holds a date, in a shape we read or not. A bare number (a count, an id,
+    a score) is a date only under a header that names a time (`timestamp_header`), and only
+    as Unix time."""
+    text = value.strip()
+    if not text or len(text) > 60 or not any(c.isdigit() for c in text):
+        return False
+    if _NUMBER.fullmatch(text):
+        return timestamp_header and bool(
+            _EPOCH_SECONDS.fullmatch(text) or _EPOCH_MILLIS.fullmatch(text)
+        )
+    if _DATE_SHAPE.fullmatch(text):
+        return True
+    try:
+        parse_when(text)
+    except (ValueError, OverflowError):
+        return False
+    return True
+
+
+def guess_formats(values: list[str]) -> list[str]:
+    """The `strptime` patterns (day, month and year in each order, with `-` `/` `.`, and a
+    time with `:` or `.`) that read every one of `values`; the first is the likeliest."""
+    found = []
+    for order in _ORDERS:
+        for sep in "-/.":
+            for time in _TIMES:
+                pattern = sep.join(order) + time
+                if all(_reads(pattern, v.strip()) for v in values):
+                    found.append(pattern)
+    return found
+
+
+def _reads(pattern: str, value: str) -> bool:
+    try:
+        datetime.strptime(value, pattern)
+    except ValueError:
+        return False
+    return True
