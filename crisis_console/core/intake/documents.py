@@ -31,7 +31,8 @@ from typing import Any
 from crisis_console.core.errors import Notice, Problem
 
 MAX_LINE_BYTES = 1_000_000  # one JSON Lines record
-MAX_DOCUMENT_BYTES = 256 * 1024 * 1024  # a whole document is held in memory to be read
+# A whole document is held in memory to be read, about twice its size at the peak.
+MAX_DOCUMENT_BYTES = 1024 * 1024 * 1024
 RESUME_TRIES = 1_000  # places tried after a break, before the rest is given up
 
 Item = tuple[int, Any] | Problem | Notice
@@ -133,12 +134,16 @@ def _decoded(raw: bytes | str, number: int) -> str | None:
 
 
 def _documents(lines: Iterable[bytes | str], source: str, first_line: int) -> Iterator[Item]:
-    parts: list[str] = []
-    told: list[Notice] = []
-    size = 0
-    for number, raw in enumerate(lines, start=first_line):
-        size += len(raw)
-        if size > MAX_DOCUMENT_BYTES:
+    # The lines go into one buffer, not a string each: a pretty-printed document is mostly
+    # short lines, and a Python object a line would cost several times the file.
+    buffer = bytearray()
+    for raw in lines:
+        buffer += raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")
+        # A file's lines keep their ending and a stream's do not: one newline each, so that
+        # every position's line is the line the user sees.
+        if not buffer.endswith(b"\n"):
+            buffer += b"\n"
+        if len(buffer) > MAX_DOCUMENT_BYTES:
             yield Problem(
                 source,
                 first_line,
@@ -147,22 +152,27 @@ def _documents(lines: Iterable[bytes | str], source: str, first_line: int) -> It
                 "save it as JSON Lines (jq -c '.[]' FILE > FILE.jsonl) and import that",
             )
             return
-        text = raw if isinstance(raw, str) else _repaired(raw, number, source, told)
-        # A file's lines keep their ending and a stream's do not: one newline each, so that
-        # every position's line is the line the user sees.
-        parts.append(text.removesuffix("\n"))
-    yield from told
-    yield from _Reader("\n".join(parts), source, first_line).values()
-
-
-def _repaired(raw: bytes, number: int, source: str, told: list[Notice]) -> str:
-    encoding = "utf-8-sig" if number == 1 else "utf-8"
     try:
-        return raw.decode(encoding)
-    except UnicodeDecodeError as exc:
-        message = f"not valid UTF-8 (byte {exc.start + 1}): read with U+FFFD in its place"
-        told.append(Notice(source, number, message))
-        return raw.decode(encoding, errors="replace")
+        text = buffer.decode("utf-8-sig" if first_line == 1 else "utf-8")
+    except UnicodeDecodeError:
+        text, told = _repaired(bytes(buffer), source, first_line)
+        yield from told
+    del buffer
+    yield from _Reader(text, source, first_line).values()
+
+
+def _repaired(data: bytes, source: str, first_line: int) -> tuple[str, list[Notice]]:
+    """The text with each byte that is not UTF-8 read as U+FFFD, and a notice for each line
+    that held one."""
+    told, lines = [], data.split(b"\n")
+    for number, raw in enumerate(lines, start=first_line):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            message = f"not valid UTF-8 (byte {exc.start + 1}): read with U+FFFD in its place"
+            told.append(Notice(source, number, message))
+    encoding = "utf-8-sig" if first_line == 1 else "utf-8"
+    return data.decode(encoding, errors="replace"), told
 
 
 class _Reader:
