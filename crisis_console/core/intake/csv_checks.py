@@ -12,22 +12,30 @@ checked one by one as they are read.
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Sequence
 from datetime import datetime
 
 from crisis_console.core.errors import Problem
 from crisis_console.core.intake.csv_ids import HINT, is_long, rounded_column, unsafe_id
+from crisis_console.core.intake.csv_mapping import NO_COLUMN
 from crisis_console.core.intake.csv_row import Cell, ColumnIndex, RowReader, text_of
-from crisis_console.core.intake.dates import UnreadShape, guess_formats, looks_like_date, parse_when
+from crisis_console.core.intake.dates import (
+    NUMERIC_DATE,
+    UnreadShape,
+    guess_formats,
+    looks_like_date,
+    parse_when,
+)
 from crisis_console.core.text import visible
 
 SAMPLE_ROWS = 200
+# Fewer filled cells than this in the first rows are too few to judge a column by: each row
+# is then judged alone, so that one bad row of a two-line file never refuses the good one.
+MIN_SAMPLE = 3
 Row = tuple[int, Sequence[Cell]]
 
 _TIME_WORDS = ("date", "time", "created", "published", "posted", "stamp", "sent", "received")
-_NUMERIC_DATE = re.compile(r"\s*(\d{1,2})[-./](\d{1,2})[-./]\d{2,4}\b")
 
 
 def check_sample(
@@ -49,7 +57,7 @@ def _no_date_column(
     index: ColumnIndex, rows: Sequence[Row], source: str, header_line: int, notes: list[str]
 ) -> list[Problem]:
     found = _date_columns(index, rows)
-    if not found:
+    if not found or NO_COLUMN in index.mapping.columns.get("created_at", ()):
         notes.append("no date column: each post is given the time of the import")
         return []
     mapping = index.mapping
@@ -63,7 +71,8 @@ def _no_date_column(
             "",
             f"no date column that the {mapping.title} reads ({known}), yet dates are in "
             f"{shown}: name the post's time with --column {shlex.quote(flag)} (or created_at "
-            "in a mapping file), rather than give every post the time of the import",
+            "in a mapping file), rather than give every post the time of the import; if none "
+            f"of them is, say so with --column created_at={NO_COLUMN}",
         )
     ]
 
@@ -79,6 +88,8 @@ def _date_columns(index: ColumnIndex, rows: Sequence[Row]) -> list[tuple[str, st
         cells = [row[position] for _, row in rows if position < len(row)]
         filled = [c for c in cells if not isinstance(c, str) or c.strip()]
         stamp = any(word in name.casefold() for word in _TIME_WORDS)
+        if not stamp:
+            continue  # a case number or a version (2026-11-0457, 2.14.0) is not a post's time
         dates = [c for c in filled if isinstance(c, datetime) or looks_like_date(text_of(c), stamp)]
         if dates and len(dates) * 5 >= len(filled) * 4:
             found.append((name.strip(), text_of(dates[0])))
@@ -107,11 +118,12 @@ def _dates(
             unread.add(reader.line)
         except (ValueError, OverflowError):
             unread.add(reader.line)  # a date read and refused (no year): its row says so
-    if failed and len(failed) * 2 >= len(written):
-        # Most dates unread: one problem with the shape to name, not one for every row.
+    guesses = guess_formats([t for _, t in failed[:20]]) if failed else []
+    if guesses and len(failed) * 2 >= len(written) >= MIN_SAMPLE:
+        # Most dates unread, and in one shape a pattern reads: one problem naming it, not one
+        # for every row. Dates no pattern reads ("yesterday") are each their row's problem.
         line, text = failed[0]
-        guesses = guess_formats([t for _, t in failed[:20]])
-        how = f"--date-format '{guesses[0]}'" if guesses else "--date-format (a strptime pattern)"
+        how = f"--date-format '{guesses[0]}'"
         if len(guesses) > 1:
             how += f" (or '{guesses[1]}')"
         return [
@@ -134,15 +146,15 @@ def _day_first(
 ) -> list[Problem]:
     """A day-first date such as 24/02 read month-first elsewhere in the column (03/04 as
     4 March): dateutil reads each date alone, and silently."""
-    numeric = [(line, text, m) for line, text in written if (m := _NUMERIC_DATE.match(text))]
+    numeric = [(line, text, m) for line, text in written if (m := NUMERIC_DATE.match(text))]
     first_day = index.mapping.day_first
     odd = [
         (line, text)
         for line, text, m in numeric
         if (int(m[2]) > 12 >= int(m[1]) if first_day else int(m[1]) > 12 >= int(m[2]))
     ]
-    if not odd or len(odd) * 10 < len(numeric):
-        return []
+    if not odd:
+        return []  # one date that reads only the other way decides: the column has one order
     line, text = odd[0]
     if first_day:
         why = "puts the month first, but the dates are read day first: drop --day-first"
@@ -159,14 +171,14 @@ def _ids(index: ColumnIndex, readers: list[RowReader], source: str) -> list[Prob
     cells = [(r.line, c) for r in readers if not _blank(c := r.id_cell())]
     unsafe = [(line, reason) for line, cell in cells if (reason := unsafe_id(cell))]
     column = index.column("id")
-    if unsafe and len(unsafe) * 2 >= len(cells):
+    if unsafe and len(unsafe) * 2 >= len(cells) >= MIN_SAMPLE:
         line, reason = unsafe[0]
         more = (
             f", as are {len(unsafe) - 1} more of the first {len(cells)} ids" if unsafe[1:] else ""
         )
         return [Problem(source, line, column, f"{visible(reason)} (line {line}){more}; {HINT}")]
     texts = [c for _, c in cells if isinstance(c, str)]
-    if rounded_column(texts):
+    if rounded_column(texts):  # it weighs how many ids it was given
         line, value = next((n, c) for n, c in cells if isinstance(c, str) and is_long(c))
         return [
             Problem(

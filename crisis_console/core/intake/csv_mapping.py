@@ -36,6 +36,10 @@ from crisis_console.core.intake.dates import zone
 from crisis_console.core.models import Kind, Platform
 from crisis_console.core.playbook.yamlfile import YamlDocument, load_yaml
 
+NO_COLUMN = "-"
+"""`--column created_at=-`: the file has no column for this field (a date-like column is
+something else, and each post takes the time of the import)."""
+
 FIELDS = (
     "id",
     "text",

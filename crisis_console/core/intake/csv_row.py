@@ -18,7 +18,7 @@ from typing import Any
 
 from crisis_console.core.intake.csv_ids import HINT, unsafe_id
 from crisis_console.core.intake.csv_mapping import ColumnMapping, kind_of
-from crisis_console.core.intake.dates import parse_when
+from crisis_console.core.intake.dates import NUMERIC_DATE, parse_when
 from crisis_console.core.intake.ingest import MAX_FOLLOWERS
 from crisis_console.core.models import Kind, Platform
 from crisis_console.core.text import visible
@@ -108,7 +108,7 @@ class RowReader:
             text = _unescaped(text)
         platform = mapping.platform_of(self.cell("platform")[0])
         author = self.cell("author")[0].strip()
-        in_reply_to = _key(platform, self.cell("in_reply_to")[0])
+        in_reply_to = _key(platform, self.safe_id("in_reply_to"))
         record: dict[str, Any] = {
             "platform": platform.value,
             "author": author,
@@ -129,7 +129,7 @@ class RowReader:
         record["followers"] = self.count("followers")
         record["verified"] = self.flag("verified")
         record["engagement"] = {k: self.count(k) for k in _COUNTS}
-        original = self.cell("repost_of")[0].strip()
+        original = self.safe_id("repost_of").strip()
         if original:
             # A retweet as twarc-csv writes it carries the original's whole text and counts
             # under the retweeter's name: a repost by the retweeter (their reach is what
@@ -167,7 +167,27 @@ class RowReader:
             moment = parse_when(written, self.index.assume, mapping.day_first, mapping.date_formats)
         except (ValueError, OverflowError) as exc:  # OverflowError: past the year 9999
             raise CellError(self.raw("created_at")[1], visible(str(exc))) from None
+        if not mapping.date_formats:
+            self._check_order(written)
         return moment.isoformat(), written
+
+    def _check_order(self, written: str) -> None:
+        """A numeric date that can be read only the other way round (24/02 in a file read
+        month first): dateutil would quietly swap it, and the file's other dates (03/04) are
+        then read the wrong way. The first rows are checked for the whole file
+        (`csv_checks`); a later row is refused alone."""
+        numeric = NUMERIC_DATE.match(written)
+        if numeric is None:
+            return
+        first, second = int(numeric[1]), int(numeric[2])
+        if self.index.mapping.day_first and second > 12 >= first:
+            why = "puts the month first, but this file is read day first: drop --day-first"
+        elif not self.index.mapping.day_first and first > 12 >= second:
+            why = "puts the day first, but this file is read month first: add --day-first"
+        else:
+            return
+        column = self.raw("created_at")[1]
+        raise CellError(column, f"'{visible(written[:40])}' {why}, and import it again")
 
     def id_cell(self) -> Cell:
         """The row's id cell; of a JSON list (twarc-csv's `edit_history_tweet_ids`), its
@@ -183,6 +203,15 @@ class RowReader:
         if reason:
             raise CellError(self.raw("id")[1], f"{visible(reason)}; {HINT}")
         return text_of(value).strip()
+
+    def safe_id(self, field: str) -> str:
+        """The id in `field` (a reply's parent, a repost's original); `CellError` for one
+        that a spreadsheet rounded, which would link the post to some other."""
+        value, column = self.raw(field)
+        reason = unsafe_id(value) if not isinstance(value, str) or value.strip() else None
+        if reason:
+            raise CellError(column, f"{visible(reason)}; {HINT}")
+        return text_of(value)
 
     def url_from_template(self) -> str:
         """The mapping's `url_template` filled from this row, or "" if a cell it names is

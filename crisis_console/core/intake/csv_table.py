@@ -18,6 +18,7 @@ from itertools import chain, islice
 
 from crisis_console.core.errors import FileRefused, Problem
 from crisis_console.core.intake.csv_checks import SAMPLE_ROWS, check_sample
+from crisis_console.core.intake.csv_ids import HINT
 from crisis_console.core.intake.csv_mapping import ColumnMapping, preset
 from crisis_console.core.intake.csv_others import OtherExport, other_export
 from crisis_console.core.intake.csv_row import Cell, CellError, ColumnIndex, RowReader
@@ -159,6 +160,7 @@ class CsvTable:
             yield from self._refused()
             return
         width = len(self.header)
+        authors: dict[str, tuple[str, int]] = {}  # each id's author and line in this file
         for row in self._rows:
             if isinstance(row, Problem):
                 yield Problem(self.source, row.line, row.field, row.message)
@@ -176,7 +178,7 @@ class CsvTable:
                     f"has {width} (a {self.layout.delimiter!r} in an unquoted cell?)",
                 )
             else:
-                yield self._row(cells, line, now)
+                yield _one_author(self._row(cells, line, now), authors)
 
     def _refused(self) -> Iterator[Problem]:
         """One problem a row: the first rows carry what is wrong with the file (the last of
@@ -213,12 +215,31 @@ class CsvTable:
             return Problem(self.source, line, row.column_of(exc.field), str(exc))
 
 
+def _one_author(read: Parsed | Problem, authors: dict[str, tuple[str, int]]) -> Parsed | Problem:
+    """`read`, unless its id is an earlier row's and its author another: two people's posts
+    under one id are ids a spreadsheet rounded (to 17 digits, past what the first rows
+    show), and storing the second would make it an edit of the first."""
+    if not isinstance(read, Parsed):
+        return read
+    mention = read.mention
+    earlier = authors.setdefault(mention.native_id, (mention.author, read.line))
+    if earlier[0] == mention.author:
+        return read
+    return Problem(
+        read.source,
+        read.line,
+        "",
+        f"id '{visible(mention.native_id[:40])}' is line {earlier[1]}'s too, by another "
+        f"author: different posts under one id would be stored as one; {HINT}",
+    )
+
+
 def summarised(problems: Iterable[Problem]) -> Iterator[str]:
     """`problems` as lines to show, a run of problems that differ only by their line (the rows
     of a refused file) folded into its first and a count."""
     run: list[Problem] = []
     for problem in chain(problems, [None]):
-        if run and problem is not None and _same(run[0], problem):
+        if run and problem is not None and _same(run[0], problem) and _next(run[-1], problem):
             run.append(problem)
             continue
         if run:
@@ -226,6 +247,12 @@ def summarised(problems: Iterable[Problem]) -> Iterator[str]:
             if len(run) > 1:
                 yield f"... and {len(run) - 1:,} more row(s) the same, to line {run[-1].line}"
         run = [problem] if problem is not None else []
+
+
+def _next(a: Problem, b: Problem) -> bool:
+    """Whether `b` is the row after `a`'s (a quoted newline may make it a few lines on): a
+    run folds only rows that follow each other, so no other row hides inside it."""
+    return 0 < b.line - a.line <= 3
 
 
 def _same(a: Problem, b: Problem) -> bool:

@@ -28,6 +28,9 @@ _EPOCH_MILLIS = re.compile(r"\d{12,13}")
 _UNAMBIGUOUS_ZONES = {"UTC": UTC, "GMT": UTC, "Z": UTC}
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
 # Three groups of digits (24-02-2015, 2015/02/24, 24.02.15), then anything: a date, read or not.
+NUMERIC_DATE = re.compile(r"\s*(\d{1,2})[-./](\d{1,2})[-./]\d{2,4}\b")
+"""A date written all in numbers, day and month in either order (03/04/2026): its two
+first numbers."""
 _DATE_SHAPE = re.compile(r"\d{1,4}[-./]\d{1,2}[-./]\d{1,4}(?:[ T].*)?", re.DOTALL)
 _ORDERS = (("%d", "%m", "%Y"), ("%m", "%d", "%Y"), ("%Y", "%m", "%d"), ("%d", "%m", "%y"))
 _TIMES = ("", " %H:%M", " %H.%M", " %H:%M:%S", " %H.%M.%S", " %I:%M %p", " %I.%M %p")

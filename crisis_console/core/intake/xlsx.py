@@ -62,21 +62,15 @@ def open_xlsx(
             book = load_workbook(path, read_only=True, data_only=True, keep_links=False)
     except OSError as exc:
         raise CsvRefused([Problem(source, 0, "", f"cannot read: {exc.strerror}")]) from None
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, *_BROKEN) as exc:
         why = f"not an Excel workbook (.xlsx): {visible(str(exc))[:200]}"
         if path.suffix.lower() == ".xls":
             why = "an Excel 97-2003 workbook (.xls) is not read: save it as .xlsx or as CSV"
         raise CsvRefused([Problem(source, 0, "", why)]) from None
     try:
-        if sheet is None:
-            chosen = book.worksheets[0]
-        elif sheet in book.sheetnames:
-            chosen = book[sheet]
-        else:
-            names = ", ".join(f"'{visible(n)}'" for n in book.sheetnames)
-            raise CsvRefused([Problem(source, 0, "", f"no sheet '{sheet}' (sheets: {names})")])
+        chosen = _sheet(book, sheet, source)
         chosen.reset_dimensions()  # the size a writer recorded may be wrong: read every cell
-        rows = _rows(chosen.iter_rows(values_only=True))
+        rows = _rows(chosen.iter_rows(), f"{source}[{chosen.title}]")
         named = f"{source}[{chosen.title}]"
         return _table(rows, named, chosen.title, mapping, adjust, book)
     except BaseException:
@@ -85,7 +79,7 @@ def open_xlsx(
 
 
 def _table(
-    rows: Iterator[tuple[int, list[Cell]]],
+    rows: Iterator[SheetRow],
     source: str,
     title: str,
     mapping: ColumnMapping | None,
@@ -96,7 +90,7 @@ def _table(
     candidates = [mapping] if mapping else [preset(name) for name in preset_names()]
     if adjust is not None:
         candidates = [adjust(c) for c in candidates]
-    texts = [(line, [text_of(c).strip() for c in cells]) for line, cells in head]
+    texts = [(r[0], [text_of(c).strip() for c in r[1]]) for r in head if not isinstance(r, Problem)]
     found = find_header(texts, candidates, detect=mapping is None)
     if found is not None:
         line, header, chosen = found
@@ -114,15 +108,55 @@ def _table(
     raise no_header(source, candidates, texts[0][1])
 
 
-def _rows(values: Iterator[tuple[Any, ...]]) -> Iterator[tuple[int, list[Cell]]]:
-    """(the sheet's row number, its cells) for every row that is not blank."""
-    for number, row in enumerate(values, start=1):
-        cells = [_cell(v) for v in row]
-        if any(not isinstance(c, str) or c.strip() for c in cells):
-            yield number, cells
+# What a damaged workbook raises while it is read: its XML (SyntaxError is ElementTree's
+# ParseError's base), or parts that are not where they should be.
+_BROKEN = (SyntaxError, KeyError, ValueError, IndexError, TypeError, AttributeError)
 
 
-def _closing(rows: Iterator[tuple[int, list[Cell]]], book: Any) -> Iterator[tuple[int, list[Cell]]]:
+def _sheet(book: Any, named: str | None, source: str) -> Any:
+    """The sheet named, or the first one a person sees (a hidden lookup sheet first in the
+    workbook is not the data); `CsvRefused` for none, or for a chart."""
+    sheets = book.worksheets
+    if named is None:
+        shown = [s for s in sheets if getattr(s, "sheet_state", "visible") == "visible"]
+        if not (shown or sheets):
+            raise CsvRefused([Problem(source, 0, "", "the workbook holds no worksheet")])
+        return (shown or sheets)[0]
+    if named not in book.sheetnames:
+        names = ", ".join(f"'{visible(n)}'" for n in book.sheetnames)
+        why = f"no sheet '{visible(named)}' (sheets: {names})"
+        raise CsvRefused([Problem(source, 0, "", why)])
+    chosen = book[named]
+    if not hasattr(chosen, "iter_rows"):
+        raise CsvRefused([Problem(source, 0, "", f"'{visible(named)}' is a chart, not a sheet")])
+    return chosen
+
+
+SheetRow = tuple[int, list[Cell]] | Problem
+
+
+def _rows(cells: Iterator[tuple[Any, ...]], source: str) -> Iterator[SheetRow]:
+    """(the sheet's row number, its cells) for every row that is not blank; a `Problem` for
+    a row holding an Excel error (`#N/A`: its value is no value), and one where the sheet's
+    XML breaks off, after which nothing more can be read."""
+    number = 0
+    try:
+        for number, row in enumerate(cells, start=1):
+            errors = [c for c in row if getattr(c, "data_type", None) == "e"]
+            if errors:
+                where = getattr(errors[0], "coordinate", "")
+                why = f"cell {where} holds the Excel error {visible(str(errors[0].value))[:20]}"
+                yield Problem(source, number, "", f"{why}: fix it in the workbook")
+                continue
+            values = [_cell(getattr(c, "value", None)) for c in row]
+            if any(not isinstance(v, str) or v.strip() for v in values):
+                yield number, values
+    except _BROKEN as exc:
+        why = f"the sheet cannot be read past row {number}: {visible(str(exc))[:200]}"
+        yield Problem(source, number + 1, "", why)
+
+
+def _closing(rows: Iterator[SheetRow], book: Any) -> Iterator[SheetRow]:
     try:
         yield from rows
     finally:
