@@ -4,6 +4,7 @@ reported with a reason, and reposts, edits, threads and left-out replies are rea
 
 from __future__ import annotations
 
+import html
 import json
 from collections import Counter
 from pathlib import Path
@@ -91,7 +92,8 @@ def test_a_reddit_thread_is_read_to_any_depth_with_its_left_out_replies_told() -
 
 def test_an_x_retweet_is_a_repost_with_the_whole_original_text() -> None:
     response = json.loads((REAL / "x_search_recent_retweets.jsonl").read_text())
-    originals = {t["id"]: t["text"] for t in response["includes"]["tweets"]}
+    # X writes &, < and > as HTML entities; the text is read back as written.
+    originals = {t["id"]: html.unescape(t["text"]) for t in response["includes"]["tweets"]}
     reposts = [
         i.mention
         for i in read("x_search_recent_retweets.jsonl")
@@ -143,3 +145,11 @@ def test_a_thread_read_from_either_end_gives_the_same_posts(service: ConsoleServ
     first = service.ingest(read("bluesky_getPostThread_replies.json"))
     second = service.ingest(read("bluesky_getPostThread_parents.json"))
     assert (first.new, second.new, second.duplicates) == (4, 0, 4)
+
+
+def test_x_text_is_read_without_its_html_entities() -> None:
+    texts = [
+        i.mention.text for i in read("x_search_recent_retweets.jsonl") if isinstance(i, Parsed)
+    ]
+    assert not any("&amp;" in t or "&lt;" in t or "&gt;" in t for t in texts)
+    assert any(" & " in t for t in texts)

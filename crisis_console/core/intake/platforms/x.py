@@ -5,6 +5,7 @@ writes it (the author and referenced tweets embedded in the tweet).
 - A retweet's own `text` is cut short (`RT @user: …`). It is recorded as a repost of the
   original (kind `repost`, `repost_of` the original's key), with the original's whole text
   from `includes.tweets`, by the account that retweeted it.
+- Its text has `&`, `<` and `>` as HTML entities: they are read back as the characters.
 - An edit arrives with a new id and `edit_history_tweet_ids`, oldest first: it is stored
   under the first id, so that it becomes a new version of the mention already held.
 """
@@ -108,7 +109,16 @@ def _refs(tweet: Mapping[str, Any], kind: str) -> list[Any]:
 
 def _full_text(tweet: Mapping[str, Any]) -> Any:
     note = as_dict(tweet.get("note_tweet")).get("text")
-    return note if isinstance(note, str) and note.strip() else tweet.get("text")
+    text = note if isinstance(note, str) and note.strip() else tweet.get("text")
+    return _unescaped(text) if isinstance(text, str) else text
+
+
+def _unescaped(text: str) -> str:
+    """X sends a post's `&`, `<` and `>` as HTML entities (and nothing else): the words as
+    written, with `&amp;lt;` staying the `&lt;` its author typed."""
+    if "&" not in text:
+        return text
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _record(
