@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from crisis_console.core.errors import Problem
 from crisis_console.core.intake.csv_table import summarised
 from crisis_console.core.intake.xlsx import open_xlsx
+from tests.test_cli import run
 from tests.test_csv_lies import outcome, table_of
 
 
@@ -136,3 +137,15 @@ def test_a_hidden_first_sheet_is_not_taken_for_the_data(tmp_path: Path) -> None:
     table = open_xlsx(tmp_path / "h.xlsx", "h.xlsx")
     good, _ = outcome(table)
     assert table.layout.sheet == "Mentions" and [m.text for m in good] == ["my kettle lid flew off"]
+
+
+def test_a_column_flag_naming_a_header_the_file_lacks_is_an_error(tmp_path: Path) -> None:
+    sheet = tmp_path / "s.csv"
+    sheet.write_text("text,author,date\nmy lid flew off,dee,2026-11-20 14:00\n")
+    args = ["--data-dir", str(tmp_path / "data"), "ingest", str(sheet)]
+    done = run(*args, "--column", "author=Whoo")
+    assert done.returncode == 1
+    assert f"{sheet}:1: --column author=Whoo: the file has no such column (text, author, date)" in (
+        done.stderr
+    )
+    assert run(*args, "--column", "author=AUTHOR").returncode == 0  # headers match in any case

@@ -18,8 +18,9 @@ from typing import IO, Any
 from crisis_console.cli.ingest_jobs import WorkerSetup, spread
 from crisis_console.cli.io import STDIN, err, open_lines, source_name
 from crisis_console.core.errors import CrisisConsoleError, Problem
-from crisis_console.core.intake.csv_ingest import CsvRefused, open_csv
+from crisis_console.core.intake.csv_ingest import CsvRefused, CsvTable, open_csv
 from crisis_console.core.intake.csv_mapping import (
+    NO_COLUMN,
     ColumnMapping,
     MappingError,
     load_mapping,
@@ -253,6 +254,7 @@ def _ingest_csv(
     try:
         counted = progress.counted(lines) if progress else lines
         table = open_csv(counted, source, args.csv_mapping, args.csv_adjust, args.encoding)
+        _check_named_columns(table, args, source)
         print(f"{visible(source)}: {table.layout.describe()}", flush=True)
         return _ingest(service, table.records(service.clock()), progress, workers)
     except CsvRefused as exc:
@@ -271,10 +273,22 @@ def _ingest_workbook(
 ) -> IngestReport:
     try:
         table = open_xlsx(path, source, args.csv_mapping, args.csv_adjust, args.sheet)
+        _check_named_columns(table, args, source)
     except CsvRefused as exc:
         return IngestReport(problems=exc.problems)
     print(f"{visible(source)}: {table.layout.describe()}", flush=True)
     return _ingest(service, table.records(service.clock()), None, workers)
+
+
+def _check_named_columns(table: CsvTable, args: argparse.Namespace, source: str) -> None:
+    """`CsvRefused` when a `--column` names a header the file does not have: the field would
+    quietly be left empty (the author, or the post's time) for every row."""
+    present = {name.strip().casefold() for name in table.header}
+    for field, header in (parse_flag(flag) for flag in args.column):
+        if header != NO_COLUMN and header.casefold() not in present:
+            shown = ", ".join(visible(name) for name in table.header if name.strip())
+            why = f"--column {field}={visible(header)}: the file has no such column ({shown})"
+            raise CsvRefused([Problem(source, table.layout.header_line, "", why)])
 
 
 def _progress(lines: IO[bytes], source: str) -> ImportProgress | None:
