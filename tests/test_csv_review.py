@@ -149,3 +149,14 @@ def test_a_column_flag_naming_a_header_the_file_lacks_is_an_error(tmp_path: Path
         done.stderr
     )
     assert run(*args, "--column", "author=AUTHOR").returncode == 0  # headers match in any case
+
+
+def test_rows_without_an_author_keep_their_ids_when_a_row_is_added_above() -> None:
+    """Their copies are numbered, not their lines: importing next week's sheet, with a new
+    row on top, stores that row alone."""
+    rows = "text,date\nThank you!,2026-11-20 14:00\nThank you!,2026-11-20 14:00\nlid broke,\n"
+    first, _ = outcome(table_of(rows))
+    again, _ = outcome(table_of(rows.replace("text,date\n", "text,date\nnew post,\n")))
+    keys = [m.native_id for m in first]
+    assert len(set(keys)) == 3  # two people's identical thanks stay two posts
+    assert set(keys) < {m.native_id for m in again}

@@ -125,7 +125,7 @@ class RowReader:
         if when:
             record["created_at"] = when
         native = self.native_id()
-        record["id"] = native or derived_id(platform.value, author, written, text, self.line)
+        record["id"] = native or derived_id(platform.value, author, written, text)
         record["followers"] = self.count("followers")
         record["verified"] = self.flag("verified")
         record["engagement"] = {k: self.count(k) for k in _COUNTS}
@@ -267,15 +267,17 @@ def text_of(value: Cell) -> str:
     return value.isoformat()
 
 
-def derived_id(platform: str, author: str, when: str, text: str, line: int) -> str:
+def derived_id(platform: str, author: str, when: str, text: str) -> str:
     """A stable id for a row that has none, so a sheet imported twice is stored once. Without
     an author or a date, the same words are not known to be the same post (fifty people
-    write "thank you!"), so the row's line is part of it: such rows never merge."""
-    parts = [platform, author, when, text]
-    if not author or not when:
-        parts.append(str(line))
-    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-    return f"csv-{digest[:20]}"
+    write "thank you!"): the table numbers such rows' copies (`CsvTable`), so they never
+    merge, and a row added elsewhere in the sheet shifts none of them."""
+    digest = hashlib.sha256("\x1f".join([platform, author, when, text]).encode()).hexdigest()
+    return f"csv-{digest[:20]}" + ("" if author and when else UNSURE)
+
+
+UNSURE = "-n"
+"""Ends a derived id whose row has no author or no date; the table adds which copy it is."""
 
 
 def _key(platform: Platform, value: str) -> str:

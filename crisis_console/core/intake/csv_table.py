@@ -11,6 +11,7 @@ saying only that they were refused with the file (`summarised` shows those as on
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -21,7 +22,7 @@ from crisis_console.core.intake.csv_checks import SAMPLE_ROWS, check_sample
 from crisis_console.core.intake.csv_ids import HINT
 from crisis_console.core.intake.csv_mapping import ColumnMapping, preset
 from crisis_console.core.intake.csv_others import OtherExport, other_export
-from crisis_console.core.intake.csv_row import Cell, CellError, ColumnIndex, RowReader
+from crisis_console.core.intake.csv_row import UNSURE, Cell, CellError, ColumnIndex, RowReader
 from crisis_console.core.intake.ingest import MentionError, Parsed, mention_from_input
 from crisis_console.core.text import visible
 
@@ -161,6 +162,7 @@ class CsvTable:
             return
         width = len(self.header)
         authors: dict[str, tuple[str, int]] = {}  # each id's author and line in this file
+        copies: Counter[str] = Counter()  # rows of one derived id without author or date
         for row in self._rows:
             if isinstance(row, Problem):
                 yield Problem(self.source, row.line, row.field, row.message)
@@ -178,7 +180,7 @@ class CsvTable:
                     f"has {width} (a {self.layout.delimiter!r} in an unquoted cell?)",
                 )
             else:
-                yield _one_author(self._row(cells, line, now), authors)
+                yield _one_author(_numbered(self._row(cells, line, now), copies), authors)
 
     def _refused(self) -> Iterator[Problem]:
         """One problem a row: the first rows carry what is wrong with the file (the last of
@@ -213,6 +215,16 @@ class CsvTable:
             return Problem(self.source, line, exc.column, str(exc))
         except MentionError as exc:
             return Problem(self.source, line, row.column_of(exc.field), str(exc))
+
+
+def _numbered(read: Parsed | Problem, copies: Counter[str]) -> Parsed | Problem:
+    """A row whose derived id stands for no known author or date, as its n-th copy in the
+    file: fifty "thank you!" rows are fifty posts, and the same again on the next import."""
+    if not isinstance(read, Parsed) or not read.mention.native_id.endswith(UNSURE):
+        return read
+    copies[read.mention.native_id] += 1
+    numbered = f"{read.mention.native_id}{copies[read.mention.native_id]}"
+    return replace(read, mention=replace(read.mention, native_id=numbered))
 
 
 def _one_author(read: Parsed | Problem, authors: dict[str, tuple[str, int]]) -> Parsed | Problem:
