@@ -54,8 +54,9 @@ def zone(name: str) -> tzinfo:
 def parse_when(
     text: str, assume: tzinfo = UTC, day_first: bool = False, formats: tuple[str, ...] = ()
 ) -> datetime:
-    """`text` as a UTC time. `formats` (strptime patterns) are tried first; then ISO 8601,
-    Unix time, and the many shapes dateutil reads, with `day_first` settling `03/04`."""
+    """`text` as a UTC time. With `formats` (strptime patterns), only they are tried: a date
+    none of them reads is refused (`UnreadShape`), never guessed at. Without, ISO 8601, Unix
+    time, and the many shapes dateutil reads, with `day_first` settling `03/04`."""
     value = text.strip()
     if not value:
         raise ValueError("is empty")
