@@ -10,6 +10,8 @@ from crisis_console.core.errors import Notice, Problem
 from crisis_console.core.intake.ingest import Parsed, Read, read_jsonl
 from crisis_console.core.intake.platforms import html_text
 from crisis_console.core.models import Kind, Platform
+from crisis_console.core.replies.policy import check_reply
+from crisis_console.core.service import ConsoleService
 from tests.conftest import NOW
 
 SAMPLES = Path(__file__).parent.parent / "data" / "platforms"
@@ -156,3 +158,29 @@ def test_a_document_cut_off_keeps_what_came_before_and_names_the_line() -> None:
     assert [i.mention.native_id for i in items if isinstance(i, Parsed)] == ["b1", "b2"]
     (problem,) = (i for i in items if isinstance(i, Problem))
     assert problem.line == 4 and "could not be read" in problem.message
+
+
+def test_a_reply_greeting_a_mastodon_handle_is_not_blocked_as_an_email(
+    service: ConsoleService,
+) -> None:
+    """With no display name the greeting is the handle, `vince@mastodon.online`: the author's
+    own handle, in a reply to them, is no personal data. Another address still is."""
+    status = {
+        "id": "1136",
+        "content": "<p>my kettle's base sparked</p>",
+        "created_at": "2026-11-20T10:00:00Z",
+        "account": {"acct": "vince", "url": "https://mastodon.online/@vince", "display_name": ""},
+    }
+    service.ingest(read_jsonl([json.dumps(status)], "m.jsonl", NOW))
+    text, findings = service.replies.preview("mastodon:1136", "contact-us-privately", {})
+    assert text.startswith("Hi vince@mastodon.online,")
+    assert "email" not in {f.code for f in findings}
+    other = check_reply(
+        text + " or mail dan.k@example.com",
+        Platform.MASTODON,
+        service.playbook,
+        0,
+        None,
+        author="vince@mastodon.online",
+    )
+    assert "email" in {f.code for f in other}

@@ -149,9 +149,12 @@ def check_reply(
     level: int,
     template: ReplyTemplate | None,
     data: Iterable[str] = (),
+    author: str = "",
 ) -> list[Finding]:
     """Every finding for `text` as a reply on `platform` at crisis `level`. `data`: the
-    values filled into the template (the author's name, the variables)."""
+    values filled into the template (the author's name, the variables); `author`: the handle
+    of the mention answered, which is never personal data in a reply to its owner (a
+    Mastodon handle, `sam@a.social`, has an email address's shape)."""
     found: list[Finding] = []
     raw, text = text, seen(text)  # what a reader sees, not the code points chosen
     allow = template.allow if template else frozenset()
@@ -163,7 +166,8 @@ def check_reply(
     for phone in sorted(p for p in _phones(text) if p not in own):
         found.append(Finding("phone", BLOCK, f"phone number '{phone}': personal data"))
     emails = [*_EMAIL.findall(text), *_SPELLED_EMAIL.findall(text)]
-    for email in dict.fromkeys(e for e in emails if e not in own):
+    handle = author.lstrip("@").casefold()
+    for email in dict.fromkeys(e for e in emails if e not in own and e.casefold() != handle):
         found.append(Finding("email", BLOCK, f"email address '{email}': personal data"))
     for card in _CARD.findall(text):
         digits = re.sub(r"\D", "", card)

@@ -170,7 +170,7 @@ class ReplyDesk:
         text = template.render(context, variables)
         data = [*context.values(), *variables.values()]
         findings = check_reply(
-            text, m.platform, self._ctx.playbook, self._ctx.level_number(), template, data
+            text, m.platform, self._ctx.playbook, self._ctx.level_number(), template, data, m.author
         )
         if not self.template_approved(template):
             findings.append(
@@ -347,6 +347,7 @@ class ReplyDesk:
             self._ctx.level_number(),
             self.templates.get(reply.template),
             [m.author, m.author_name, *reply.variables.values()],
+            m.author,
         )
         if blocking(findings):
             self._refuse_by_policy(action, reply.mention, blocking(findings))
