@@ -21,11 +21,11 @@ from crisis_console.core.intake.csv_ids import HINT, is_long, rounded_column, un
 from crisis_console.core.intake.csv_mapping import NO_COLUMN
 from crisis_console.core.intake.csv_row import Cell, ColumnIndex, RowReader, text_of
 from crisis_console.core.intake.dates import (
-    NUMERIC_DATE,
     UnreadShape,
     guess_formats,
     looks_like_date,
     parse_when,
+    reads_other_way,
 )
 from crisis_console.core.text import visible
 
@@ -146,13 +146,8 @@ def _day_first(
 ) -> list[Problem]:
     """A day-first date such as 24/02 read month-first elsewhere in the column (03/04 as
     4 March): dateutil reads each date alone, and silently."""
-    numeric = [(line, text, m) for line, text in written if (m := NUMERIC_DATE.match(text))]
     first_day = index.mapping.day_first
-    odd = [
-        (line, text)
-        for line, text, m in numeric
-        if (int(m[2]) > 12 >= int(m[1]) if first_day else int(m[1]) > 12 >= int(m[2]))
-    ]
+    odd = [(line, text) for line, text in written if reads_other_way(text, first_day)]
     if not odd:
         return []  # one date that reads only the other way decides: the column has one order
     line, text = odd[0]

@@ -19,11 +19,12 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 
 from crisis_console.core.errors import Problem
-from crisis_console.core.intake.csv_mapping import ColumnMapping, preset, preset_names
+from crisis_console.core.intake.csv_mapping import ColumnMapping
 from crisis_console.core.intake.csv_table import (
     CsvLayout,
     CsvRefused,
     CsvTable,
+    candidate_mappings,
     find_header,
     find_other,
     no_header,
@@ -55,9 +56,7 @@ def open_csv(
     or no header row is found."""
     decoder = _Decoder(lines, encoding)
     head = list(decoder.take(SNIFF_LINES))
-    candidates = [mapping] if mapping else [preset(name) for name in preset_names()]
-    if adjust is not None:
-        candidates = [adjust(c) for c in candidates]
+    candidates = candidate_mappings(mapping, adjust)
     for delimiter in _delimiters(head):
         found = find_header(_header_rows(head, delimiter), candidates, detect=mapping is None)
         if found is not None:

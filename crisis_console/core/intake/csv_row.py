@@ -18,7 +18,7 @@ from typing import Any
 
 from crisis_console.core.intake.csv_ids import HINT, unsafe_id
 from crisis_console.core.intake.csv_mapping import ColumnMapping, kind_of
-from crisis_console.core.intake.dates import NUMERIC_DATE, parse_when
+from crisis_console.core.intake.dates import parse_when, reads_other_way
 from crisis_console.core.intake.ingest import MAX_FOLLOWERS
 from crisis_console.core.models import Kind, Platform
 from crisis_console.core.text import visible
@@ -176,16 +176,13 @@ class RowReader:
         month first): dateutil would quietly swap it, and the file's other dates (03/04) are
         then read the wrong way. The first rows are checked for the whole file
         (`csv_checks`); a later row is refused alone."""
-        numeric = NUMERIC_DATE.match(written)
-        if numeric is None:
+        day_first = self.index.mapping.day_first
+        if not reads_other_way(written, day_first):
             return
-        first, second = int(numeric[1]), int(numeric[2])
-        if self.index.mapping.day_first and second > 12 >= first:
+        if day_first:
             why = "puts the month first, but this file is read day first: drop --day-first"
-        elif not self.index.mapping.day_first and first > 12 >= second:
-            why = "puts the day first, but this file is read month first: add --day-first"
         else:
-            return
+            why = "puts the day first, but this file is read month first: add --day-first"
         column = self.raw("created_at")[1]
         raise CellError(column, f"'{visible(written[:40])}' {why}, and import it again")
 

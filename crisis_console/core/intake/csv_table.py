@@ -12,7 +12,7 @@ saying only that they were refused with the file (`summarised` shows those as on
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import chain, islice
@@ -20,7 +20,7 @@ from itertools import chain, islice
 from crisis_console.core.errors import FileRefused, Problem
 from crisis_console.core.intake.csv_checks import SAMPLE_ROWS, check_sample
 from crisis_console.core.intake.csv_ids import HINT
-from crisis_console.core.intake.csv_mapping import ColumnMapping, preset
+from crisis_console.core.intake.csv_mapping import ColumnMapping, preset, preset_names
 from crisis_console.core.intake.csv_others import OtherExport, other_export
 from crisis_console.core.intake.csv_row import UNSURE, Cell, CellError, ColumnIndex, RowReader
 from crisis_console.core.intake.ingest import MentionError, Parsed, mention_from_input
@@ -113,6 +113,15 @@ def no_header(source: str, candidates: list[ColumnMapping], first: Sequence[str]
         "Choose a --preset, a --mapping file or --column text=HEADER"
     )
     return CsvRefused([Problem(source, 1, "", message)])
+
+
+def candidate_mappings(
+    mapping: ColumnMapping | None, adjust: Callable[[ColumnMapping], ColumnMapping] | None
+) -> list[ColumnMapping]:
+    """The mappings a header is tried against: the one named, else every preset; with the
+    command line's overrides (`adjust`) laid over each."""
+    candidates = [mapping] if mapping else [preset(name) for name in preset_names()]
+    return [adjust(c) for c in candidates] if adjust is not None else candidates
 
 
 def start_table(

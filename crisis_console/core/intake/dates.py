@@ -31,6 +31,18 @@ _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
 NUMERIC_DATE = re.compile(r"\s*(\d{1,2})[-./](\d{1,2})[-./]\d{2,4}\b")
 """A date written all in numbers, day and month in either order (03/04/2026): its two
 first numbers."""
+
+
+def reads_other_way(text: str, day_first: bool) -> bool:
+    """Whether a numeric date can be read only in the other order than `day_first` says
+    (24/02 read month first, 11/24 read day first): dateutil would swap it quietly."""
+    numeric = NUMERIC_DATE.match(text)
+    if numeric is None:
+        return False
+    first, second = int(numeric[1]), int(numeric[2])
+    return second > 12 >= first if day_first else first > 12 >= second
+
+
 _DATE_SHAPE = re.compile(r"\d{1,4}[-./]\d{1,2}[-./]\d{1,4}(?:[ T].*)?", re.DOTALL)
 _ORDERS = (("%d", "%m", "%Y"), ("%m", "%d", "%Y"), ("%Y", "%m", "%d"), ("%d", "%m", "%y"))
 _TIMES = ("", " %H:%M", " %H.%M", " %H:%M:%S", " %H.%M.%S", " %I:%M %p", " %I.%M %p")

@@ -47,12 +47,12 @@ def json_items(lines: Iterable[bytes | str], source: str, first_line: int = 1) -
     cannot be read, and a `Notice` for what was read with a repair."""
     rows = iter(lines)
     head: list[bytes | str] = []  # the lines looked at to choose, blank ones included
+    choice = None
     for raw in rows:
         head.append(raw)
-        if _choice(head, first_line) is not None:
+        if (choice := _choice(head, first_line)) is not None:
             break
-    whole = _choice(head, first_line) is True
-    read = _documents if whole else json_lines
+    read = _documents if choice is True else json_lines
     yield from read(chain(head, rows), source, first_line)
 
 

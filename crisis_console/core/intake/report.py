@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from crisis_console.core.errors import Problem
-
-if TYPE_CHECKING:
-    from crisis_console.core.errors import Notice
+from crisis_console.core.errors import Notice, Problem
 
 
 @dataclass(slots=True)

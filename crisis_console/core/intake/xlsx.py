@@ -22,13 +22,14 @@ from typing import Any
 
 from crisis_console.core.errors import Problem
 from crisis_console.core.intake.csv_ids import SAFE_INTEGER
-from crisis_console.core.intake.csv_mapping import ColumnMapping, preset, preset_names
+from crisis_console.core.intake.csv_mapping import ColumnMapping
 from crisis_console.core.intake.csv_row import Cell, text_of
 from crisis_console.core.intake.csv_table import (
     HEADER_SEARCH_ROWS,
     CsvLayout,
     CsvRefused,
     CsvTable,
+    candidate_mappings,
     find_header,
     find_other,
     no_header,
@@ -87,9 +88,7 @@ def _table(
     book: Any,
 ) -> CsvTable:
     head = list(islice(rows, HEADER_SEARCH_ROWS))
-    candidates = [mapping] if mapping else [preset(name) for name in preset_names()]
-    if adjust is not None:
-        candidates = [adjust(c) for c in candidates]
+    candidates = candidate_mappings(mapping, adjust)
     texts = [(r[0], [text_of(c).strip() for c in r[1]]) for r in head if not isinstance(r, Problem)]
     found = find_header(texts, candidates, detect=mapping is None)
     if found is not None:

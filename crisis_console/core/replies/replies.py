@@ -19,7 +19,7 @@ from crisis_console.core.actions import Action, Permission
 from crisis_console.core.archive.audit import AuditEvent
 from crisis_console.core.context import OperatorContext, synchronized
 from crisis_console.core.errors import CrisisConsoleError
-from crisis_console.core.models import StoredMention
+from crisis_console.core.models import Mention, StoredMention
 from crisis_console.core.replies.claims import ClaimDesk
 from crisis_console.core.replies.outbox import ReplyOutbox
 from crisis_console.core.replies.policy import Finding, blocking, check_reply
@@ -168,10 +168,7 @@ class ReplyDesk:
             "brand": self._brand,
         }
         text = template.render(context, variables)
-        data = [*context.values(), *variables.values()]
-        findings = check_reply(
-            text, m.platform, self._ctx.playbook, self._ctx.level_number(), template, data, m.author
-        )
+        findings = self._check(text, m, template, [*context.values(), *variables.values()])
         if not self.template_approved(template):
             findings.append(
                 Finding(
@@ -338,20 +335,20 @@ class ReplyDesk:
     def _guard(self, reply: Reply, text: str, action: str) -> list[Finding]:
         """The policy guard on `text` as this reply, now; a blocking finding refuses (and is
         audited as a refusal of `action`)."""
-        stored = self._mention(reply.mention)
-        m = stored.triage.mention
-        findings = check_reply(
-            text,
-            m.platform,
-            self._ctx.playbook,
-            self._ctx.level_number(),
-            self.templates.get(reply.template),
-            [m.author, m.author_name, *reply.variables.values()],
-            m.author,
-        )
+        m = self._mention(reply.mention).triage.mention
+        data = [m.author, m.author_name, *reply.variables.values()]
+        findings = self._check(text, m, self.templates.get(reply.template), data)
         if blocking(findings):
             self._refuse_by_policy(action, reply.mention, blocking(findings))
         return findings
+
+    def _check(
+        self, text: str, m: Mention, template: ReplyTemplate | None, data: list[str]
+    ) -> list[Finding]:
+        """The guard on `text` as a reply to `m` at the level in force: one place for what a
+        preview and a send both check."""
+        level = self._ctx.level_number()
+        return check_reply(text, m.platform, self._ctx.playbook, level, template, data, m.author)
 
     def _step(self, action: str, comment: str = "", diff: str = "") -> dict[str, Any]:
         return history_step(action, self._me, self._ctx.clock(), comment, diff)
