@@ -7,6 +7,7 @@ marker is (re)filled, so the demo can never overwrite real data.
 from __future__ import annotations
 
 import dataclasses
+import shlex
 import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -20,10 +21,40 @@ from crisis_console.core.roster import TEAM_FILE, write_roster
 MARKER = ".crisis-console-demo"
 _LEAD = timedelta(minutes=3)  # the newest demo post arrived this long before "now"
 
+# A made-up team, a role each (README's team names), for trying the roles with `--as NAME`.
+SAMPLE_TEAM = {
+    "lee": Role.LEAD,
+    "priya": Role.PR,
+    "maya": Role.SOCIAL,
+    "sam": Role.SUPPORT,
+    "dana": Role.LEGAL,
+    "ari": Role.AUDITOR,
+}
+
+
+def sample_team(operator: str) -> tuple[dict[str, list[Role]], dict[str, list[str]]]:
+    """The demo's team file: the operator as lead, so every action can be tried, and the
+    sample team beside them, whom the operator's login may act as with `--as` (its
+    `shared_logins`). An operator who shares a sample name is the lead, not the sample."""
+    operators = {name: [role] for name, role in SAMPLE_TEAM.items() if name != operator}
+    return {operator: [Role.LEAD], **operators}, {operator: sorted(operators)}
+
+
+def try_the_roles(folder: Path, operator: str) -> str:
+    """What the demo says of its team: who is on it, and how to act as one of them."""
+    team, _ = sample_team(operator)
+    names = ", ".join(f"{n} ({roles[0].value})" for n, roles in team.items() if n != operator)
+    where = shlex.quote(str(folder))
+    return (
+        f"team: you ({operator}) are its lead; the sample team is {names}. Try a role with "
+        f"`crisis-console --as maya demo`, or without a reset "
+        f"`crisis-console --data-dir {where} --as maya`"
+    )
+
 
 def prepare_folder(folder: Path, operator: str) -> None:
-    """Empty a previous demo folder, or claim an empty one; refuse anything else. The demo's
-    operator is put on its team as lead, so every action can be tried."""
+    """Empty a previous demo folder, or claim an empty one; refuse anything else. The team
+    file is `sample_team`'s."""
     if folder.exists() and any(folder.iterdir()):
         if not (folder / MARKER).exists():
             raise CrisisConsoleError(
@@ -37,7 +68,7 @@ def prepare_folder(folder: Path, operator: str) -> None:
                 child.unlink()
     folder.mkdir(parents=True, exist_ok=True)
     (folder / MARKER).write_text("This folder holds Crisis Console demo data; `demo` resets it.\n")
-    write_roster(folder / TEAM_FILE, {operator: [Role.LEAD]})
+    write_roster(folder / TEAM_FILE, *sample_team(operator))
 
 
 def demo_records(path: Path, now: datetime) -> Iterator[Read]:

@@ -110,7 +110,9 @@ def make_service(tmp_path: Path, triager: Triager) -> Iterator[ServiceFactory]:
         sinks: Any = (),
         sender: Sender | None = None,
         second_opinion: Any = None,
+        roster: Any = None,
     ) -> ConsoleService:
+        """`roster`: where the team is kept (a `RosterFile`), for what reads the team."""
         operator = Operator(name, frozenset(roles or (Role.LEAD,)))
         setup = ReplySetup(  # each service its own templates, as each process has
             dict(templates), sender or JsonlOutbox(tmp_path / "outbox.jsonl"), "Brightwell"
@@ -123,6 +125,7 @@ def make_service(tmp_path: Path, triager: Triager) -> Iterator[ServiceFactory]:
             operator,
             Notifier(console, sinks),
             setup,
+            roster=roster,
             second_opinion=second_opinion,
         )
 
@@ -146,6 +149,7 @@ def crisis(make_service: ServiceFactory) -> ConsoleService:
     return make_service(name="lee", clock=clock)
 
 
+from tests.cli_call import cli  # noqa: E402, F401  (a fixture: the command line in this process)
 from tests.pg_fixture import pg_dsn  # noqa: E402, F401  (a fixture: a schema of its own on PostgreSQL)
 
 

@@ -20,12 +20,8 @@ from crisis_console.core.intake.ingest import read_jsonl
 from crisis_console.core.reports.incident import (
     Incident,
 )
-from crisis_console.core.reports.report import (
-    Report,
-    Timing,
-    bucket_for,
-    nearest_rank,
-)
+from crisis_console.core.reports.report import Report, Timing, nearest_rank
+from crisis_console.core.reports.series import bucket_for
 from crisis_console.core.service import ConsoleService
 from crisis_console.core.store.store import TinyDBStore
 from crisis_console.render.formats import incident_dict, incident_text, report_dict, report_text
@@ -40,16 +36,21 @@ def figures(t: Timing) -> tuple[int, int, float | None, float | None, int, str]:
 
 def test_report_figures_are_the_hand_computed_answers(crisis: ConsoleService) -> None:
     r = crisis.report(START, END)
-    # Three hours: 15-minute buckets. Posts at 09:00, 09:05, 09:10 | 09:20 | 10:05, 10:10.
-    assert r.bucket == timedelta(minutes=15) and len(r.volume) == 12
-    assert [b.volume for b in r.volume[:6]] == [3, 1, 0, 0, 2, 0]
-    assert [b.negative for b in r.volume[:6]] == [2, 1, 0, 0, 2, 0]  # the praise is positive
+    # A three-hour window, but the posts span 09:00 to 10:10 (09:00, 09:05, 09:10, 09:20 |
+    # 10:05, 10:10): 75 minutes of 5-minute buckets, from 09:00 to the one from 10:10.
+    assert r.bucket == timedelta(minutes=5) and len(r.volume) == 15
+    assert (r.volume[0].start, r.volume[-1].start) == (at(9, 0), at(10, 10))
+    assert [b.volume for b in r.volume] == [1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]
+    # The praise at 09:05 is positive.
+    assert [b.negative for b in r.volume] == [1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]
     assert (r.total, r.negative) == (6, 5)
     # Per platform, busiest first: x posted at 09:00 | 10:05, 10:10; facebook at 09:20.
     assert list(r.platform_volume) == ["x", "facebook", "instagram", "reddit"]
-    assert [b.volume for b in r.platform_volume["x"][:6]] == [1, 0, 0, 0, 2, 0]
-    assert [b.volume for b in r.platform_volume["facebook"][:6]] == [0, 1, 0, 0, 0, 0]
-    assert [b.volume for b in r.category_volume["safety"][:6]] == [1, 0, 0, 0, 1, 0]
+    assert all(len(series) == 15 for series in r.platform_volume.values())
+    hits = {name: [i for i, b in enumerate(v) if b.volume] for name, v in r.platform_volume.items()}
+    assert hits == {"x": [0, 13, 14], "facebook": [4], "instagram": [1], "reddit": [2]}
+    safety = r.category_volume["safety"]  # reddit:3 at 09:10, x:5 at 10:05
+    assert [i for i, b in enumerate(safety) if b.volume] == [2, 13]
     assert [(s.name, s.volume, s.negative) for s in r.platforms] == [
         ("x", 3, 3),
         ("facebook", 1, 1),
@@ -196,8 +197,12 @@ def test_strangers_text_is_never_markup_or_terminal_control(crisis: ConsoleServi
 def test_percentiles_and_buckets() -> None:
     assert nearest_rank([5, 1, 3, 2, 4, 6, 7, 8, 9, 10], 0.9) == 9
     assert nearest_rank([4.0], 0.9) == 4.0 and nearest_rank([], 0.9) is None
+    # About 24 to 48 points, whatever the span.
+    assert bucket_for(timedelta(hours=3)) == timedelta(minutes=5)
+    assert bucket_for(timedelta(hours=6)) == timedelta(minutes=15)
     assert bucket_for(timedelta(hours=24)) == timedelta(hours=1)
-    assert bucket_for(timedelta(days=7)) == timedelta(days=1)
+    assert bucket_for(timedelta(days=7)) == timedelta(hours=6)
+    assert bucket_for(timedelta(days=30)) == timedelta(days=1)
     assert bucket_for(timedelta(days=90)) == timedelta(weeks=1)
 
 

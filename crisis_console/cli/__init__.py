@@ -29,19 +29,20 @@ from crisis_console.cli import ingest as cli_ingest
 from crisis_console.cli import playbooks as cli_playbooks
 from crisis_console.cli import replies as cli_replies
 from crisis_console.cli import report as cli_report
+from crisis_console.cli import roster as cli_roster
 from crisis_console.cli import second_opinion as cli_second
 from crisis_console.cli import serve as cli_serve
-from crisis_console.cli import team
+from crisis_console.cli import status, team
 from crisis_console.cli import triage as cli_triage
+from crisis_console.cli import work as cli_work
 from crisis_console.cli.ingest_jobs import WorkerSetup
 from crisis_console.cli.io import STDIN, check_out, err, open_lines, safe_terminal, source_name
 from crisis_console.cli.wiring import open_reader as open_reader
 from crisis_console.cli.wiring import open_service as open_service
-from crisis_console.core.errors import CrisisConsoleError, PlaybookError
+from crisis_console.core.errors import CrisisConsoleError, PlaybookError, Refused
 from crisis_console.core.models import Clock, system_clock
 from crisis_console.core.playbook.playbook import Playbook
 from crisis_console.core.playbook.playbook_check import load_playbook
-from crisis_console.core.roster import PermissionDenied
 from crisis_console.core.service import ConsoleService
 from crisis_console.core.triage.routing import Triager
 
@@ -110,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_eval.add_commands(commands)
     cli_crisis.add_commands(commands)
     cli_replies.add_commands(commands)
+    cli_work.add_commands(commands)
+    cli_roster.add_commands(commands)
     cli_audit.add_commands(commands)
     cli_serve.add_commands(commands)
     cli_report.add_commands(commands)
@@ -161,6 +164,18 @@ def _commands(args: argparse.Namespace, clock: Clock) -> int:
                 folder, _playbook(args), clock, as_name=args.as_name, db=_db(args, folder)
             ) as service:
                 return cli_replies.run(args, service, sys.stdout)
+        if args.command in cli_roster.COMMANDS:
+            folder = config.data_dir(args.data_dir)
+            with open_service(
+                folder, _playbook(args), clock, as_name=args.as_name, db=_db(args, folder)
+            ) as service:
+                return cli_roster.run(args, service, sys.stdout)
+        if args.command in cli_work.COMMANDS:
+            folder = config.data_dir(args.data_dir)
+            with open_service(
+                folder, _playbook(args), clock, as_name=args.as_name, db=_db(args, folder)
+            ) as service:
+                return cli_work.run(args, service, sys.stdout)
         if args.command in cli_crisis.COMMANDS:
             folder = config.data_dir(args.data_dir)
             with open_service(
@@ -182,22 +197,24 @@ def _commands(args: argparse.Namespace, clock: Clock) -> int:
             ) as service:
                 return cli_report.run(args, service)
         return run_console(config.data_dir(args.data_dir), args, clock)
+    # The exit statuses are `status`'s (README's "Exit status"): a refusal by a rule is 3
+    # wherever it comes from, never the 2 of a command that could not run as given.
     except PlaybookError as exc:
         err(str(exc))
-        return 2
-    except PermissionDenied as exc:
+        return status.NOT_DONE
+    except Refused as exc:
         err(f"crisis-console: refused: {exc}")
-        return 3
+        return status.REFUSED
     except CrisisConsoleError as exc:
         err(f"crisis-console: {exc}")
-        return 2
+        return status.NOT_DONE
     except KeyboardInterrupt:
         err("crisis-console: interrupted")  # (what was acknowledged before it stays so)
-        return 130
+        return status.INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`... | head`): stop quietly, as a shell tool does.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return status.PARTLY
     except Exception as exc:
         if type(exc).__module__.split(".")[0] not in ("psycopg", "psycopg_pool"):
             raise
@@ -205,7 +222,7 @@ def _commands(args: argparse.Namespace, clock: Clock) -> int:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         hint = " (see 'Team mode' in README.md for the grants)" if "permission" in reason else ""
         err(f"crisis-console: the team database refused: {reason}{hint}")
-        return 2
+        return status.NOT_DONE
 
 
 def _playbook(args: argparse.Namespace) -> Playbook:
@@ -296,15 +313,20 @@ def run_demo(args: argparse.Namespace, clock: Clock) -> int:
     playbook = _playbook(args)
     folder = config.demo_dir(args.data_dir)
     demo.prepare_folder(folder, config.operator())
-    with open_service(folder, playbook, clock, as_name=args.as_name, db=None) as service:
+    with open_service(folder, playbook, clock, db=None) as service:  # as the demo's lead
         report = service.ingest(demo.demo_records(config.demo_data_file(), clock()))
         for template_id in service.replies.templates:  # the demo's lead approves them all
             service.replies.approve_template(template_id)
         print(f"demo data: {report.summary()}")
         print(f"loaded into {folder} (reset on every `crisis-console demo`)")
-        if args.no_open:
-            return 1 if report.rejected else 0
-        return _run_app(service, folder)
+        print(demo.try_the_roles(folder, service.operator.name))
+        done = status.PARTLY if report.rejected else status.OK
+        if not args.as_name:
+            return done if args.no_open else _run_app(service, folder)
+    # `--as NAME demo`: loaded by the lead above, then opened as NAME (audited as such).
+    with open_service(folder, playbook, clock, as_name=args.as_name, db=None) as service:
+        print(f"acting as {service.operator.describe()}")
+        return done if args.no_open else _run_app(service, folder)
 
 
 def run_console(folder: Path, args: argparse.Namespace, clock: Clock) -> int:

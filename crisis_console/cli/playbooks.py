@@ -1,6 +1,7 @@
 """Playbook commands.
 
-crisis-console playbook validate [PATH]   check a playbook, listing every problem
+crisis-console playbook validate [PATH]   check a playbook, listing every problem (the
+                                          templates its checklist steps name among them)
 crisis-console playbook use NAME          put NAME (a shipped name or a path) in force for this
                                           store (lead only, audited with both hashes)
 """
@@ -17,6 +18,7 @@ from crisis_console.cli.wiring import open_service
 from crisis_console.core.models import Clock
 from crisis_console.core.playbook.in_force import SHOWN
 from crisis_console.core.playbook.playbook_check import load_playbook
+from crisis_console.core.replies.templates import load_templates
 
 COMMANDS = ("playbook",)
 
@@ -66,7 +68,8 @@ def _remember(folder: Path, name: str) -> None:
 
 def _validate(args: argparse.Namespace, folder: Path, out: IO[str]) -> int:
     path = Path(args.path) if args.path else config.playbook_path(args.playbook, folder=folder)
-    playbook = load_playbook(path)
+    templates, _ = load_templates(config.shipped_dir("templates"))  # what its steps may name
+    playbook = load_playbook(path, templates=set(templates))
     crisis = [str(level.number) for level in playbook.levels if level.crisis]
     steps = sum(len(level.checklist) for level in playbook.levels)
     counts = (

@@ -3,27 +3,36 @@
 crisis-console templates list | lint | approve ID...
 crisis-console claim MENTION [--release | --take-over]
 crisis-console reply MENTION --template ID [--var NAME=VALUE ...] [--submit | --send]
+crisis-console reply KEY... [--batch] --template ID [--var ...] --submit | --send
 crisis-console approvals [list] | approve ID | reject ID --comment TEXT
                          | edit ID --text TEXT | send ID
+                         | batch ID | approve-batch ID | reject-batch ID --comment TEXT
+                         | send-batch ID
+
+More than one KEY (or `--batch`, or `-`: keys from standard input, one a line) answers them
+all as one batch, approved once (`core/replies/batch.py`). A key refused is named on stderr
+and the others go on: exit 0 every key answered, 1 some refused, 3 all of them.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from collections.abc import Sequence
 from typing import IO, Any
 
 from crisis_console import config
+from crisis_console.cli import status
+from crisis_console.cli.io import err
 from crisis_console.core.errors import CrisisConsoleError
-from crisis_console.core.models import Role
+from crisis_console.core.replies.batch_model import SEND, SUBMIT, Batch, BatchResult
 from crisis_console.core.replies.policy import Finding
 from crisis_console.core.replies.reply_model import Reply
 from crisis_console.core.replies.templates import load_templates
 from crisis_console.core.service import ConsoleService
 from crisis_console.core.text import visible
 
-COMMANDS = ("templates", "claim", "reply", "approvals", "team")
+COMMANDS = ("templates", "claim", "reply", "approvals")
 
 
 def add_commands(commands: Any) -> None:
@@ -38,7 +47,14 @@ def add_commands(commands: Any) -> None:
     claim.add_argument("--release", action="store_true", help="give the claim up")
     claim.add_argument("--take-over", action="store_true", help="take it from its holder (lead)")
     reply = commands.add_parser("reply", help="fill a template for a mention; preview by default")
-    reply.add_argument("mention")
+    reply.add_argument(
+        "mentions",
+        nargs="+",
+        metavar="KEY",
+        help="a mention's key; more than one, or -, answers them as one batch",
+    )
+    batch_help = "answer the keys as one batch, approved once (with --submit or --send)"
+    reply.add_argument("--batch", action="store_true", help=batch_help)
     reply.add_argument("--template", required=True, metavar="ID")
     reply.add_argument("--var", action="append", default=[], metavar="NAME=VALUE")
     how = reply.add_mutually_exclusive_group()
@@ -55,33 +71,13 @@ def add_commands(commands: Any) -> None:
     edit = a_commands.add_parser("edit", help="change a draft's wording (kept as a diff)")
     edit.add_argument("id")
     edit.add_argument("--text", required=True)
-    _add_team(commands)
-
-
-def _add_team(commands: Any) -> None:
-    team = commands.add_parser("team", help="who may do what (changes: lead only, audited)")
-    t_commands = team.add_subparsers(dest="team_command")
-    t_commands.add_parser("list", help="every operator and their roles")
-    add = t_commands.add_parser("set", help="put an operator on the team with these roles")
-    add.add_argument("name")
-    add.add_argument("roles", nargs="+", choices=[r.value for r in Role])
-    t_commands.add_parser("remove", help="take an operator off the team").add_argument("name")
-    t_commands.add_parser(
-        "accept", help="take a team file changed by hand as the team (lead, audited)"
-    )
-
-
-def _run_team(args: argparse.Namespace, service: ConsoleService, out: IO[str]) -> int:
-    if args.team_command == "set":
-        service.change_team(args.name, [Role(r) for r in args.roles])
-    elif args.team_command == "remove":
-        service.change_team(args.name, None)
-    elif args.team_command == "accept":
-        accepted = service.accept_team()
-        out.write("accepted: " + json.dumps(accepted) + "\n" if accepted else "nothing to accept\n")
-    for name, roles in sorted(service.team().operators.items()):
-        out.write(f"{name:<20} {', '.join(sorted(r.value for r in roles))}\n")
-    return 0
+    a_commands.add_parser("batch", help="a batch's mentions and replies").add_argument("id")
+    for verb in ("approve", "send"):
+        helped = f"{verb} every reply of a batch waiting for it"
+        a_commands.add_parser(f"{verb}-batch", help=helped).add_argument("id")
+    reject_batch = a_commands.add_parser("reject-batch", help="reject a whole batch")
+    reject_batch.add_argument("id")
+    reject_batch.add_argument("--comment", required=True)
 
 
 def _variables(pairs: Sequence[str]) -> dict[str, str]:
@@ -128,8 +124,6 @@ def run(args: argparse.Namespace, service: ConsoleService, out: IO[str]) -> int:
                 state = "approved" if desk.template_approved(t) else "NOT APPROVED"
                 roles = ",".join(sorted(r.value for r in t.roles))
                 out.write(f"{t.id:<26} v{t.version} {state:<13} {roles:<28} {t.title}\n")
-        elif args.command == "team":
-            return _run_team(args, service, out)
         elif args.command == "claim":
             if args.release:
                 released = service.claims.release(args.mention)
@@ -144,13 +138,16 @@ def run(args: argparse.Namespace, service: ConsoleService, out: IO[str]) -> int:
                 out.write(f"{c.key} claimed by {c.holder} until {c.expires:%H:%M} UTC\n")
         elif args.command == "reply":
             variables = _variables(args.var)
+            keys = _keys(args.mentions)
+            if args.batch or len(keys) > 1 or args.mentions != keys:
+                return _answer(args, service, keys, variables, out)
             if args.submit or args.send:
                 act = desk.submit if args.submit else desk.send
-                reply = act(args.mention, args.template, variables)
+                reply = act(keys[0], args.template, variables)
                 _show(reply, out)
                 _findings(reply.findings, out)
                 return 1 if reply.status == "failed" else 0
-            text, findings = desk.preview(args.mention, args.template, variables)
+            text, findings = desk.preview(keys[0], args.template, variables)
             out.write(visible(text) + "\n")
             _findings(findings, out)
             return 1 if any(f.severity == "block" for f in findings) else 0
@@ -161,10 +158,67 @@ def run(args: argparse.Namespace, service: ConsoleService, out: IO[str]) -> int:
     return 0
 
 
+def _keys(given: Sequence[str]) -> list[str]:
+    keys: list[str] = []
+    for key in given:
+        keys += [line.strip() for line in sys.stdin if line.strip()] if key == "-" else [key]
+    return keys
+
+
+def _answer(
+    args: argparse.Namespace,
+    service: ConsoleService,
+    keys: list[str],
+    variables: dict[str, str],
+    out: IO[str],
+) -> int:
+    if not (args.submit or args.send):
+        raise CrisisConsoleError("a batch is submitted (--submit) or sent (--send), not previewed")
+    how = SUBMIT if args.submit else SEND
+    result = service.batches.answer(keys, args.template, variables, how)
+    return _batch_report(result, "answered", out)
+
+
+def _batch_report(result: BatchResult, verb: str, out: IO[str]) -> int:
+    """The batch's id and what became of its keys; each refusal on stderr. 0: every key
+    went through; 1: some did; 3: none."""
+    for key, why in result.refused.items():
+        err(f"crisis-console: refused: {key}: {why}")
+    out.write(f"batch {result.batch or '(none made)'}: {result.summary(verb)}\n")
+    for step in result.ticked:
+        out.write(f"checklist step ticked: {step}\n")
+    if not result.refused:
+        return status.OK
+    return status.PARTLY if result.replies else status.REFUSED
+
+
+def _show_batch(batch: Batch, out: IO[str], keys: bool = False) -> None:
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(batch.counts.items()))
+    out.write(
+        f"batch {batch.id}  {batch.template}  by {batch.author}"
+        f"  {batch.created_at:%Y-%m-%d %H:%M} UTC  {counts}  ({batch.state})\n"
+    )
+    if batch.late:
+        out.write("  LATE: a reply is older than its mention's response deadline\n")
+    if keys:
+        for key, reply_id in batch.replies.items():
+            out.write(f"  {key}  {batch.statuses[reply_id]}  {reply_id}\n")
+        for key, why in batch.refused.items():
+            out.write(f"  {key}  not in the batch: {visible(why)}\n")
+
+
 def _run_approvals(args: argparse.Namespace, service: ConsoleService, out: IO[str]) -> int:
-    desk = service.replies
+    desk, batches = service.replies, service.batches
     verb = args.approvals_command
-    if verb == "approve":
+    if verb == "batch":
+        _show_batch(batches.get(args.id), out, keys=True)
+    elif verb == "approve-batch":
+        return _batch_report(batches.approve(args.id), "approved", out)
+    elif verb == "reject-batch":
+        return _batch_report(batches.reject(args.id, args.comment), "rejected", out)
+    elif verb == "send-batch":
+        return _batch_report(batches.send(args.id), "sent", out)
+    elif verb == "approve":
         _show(desk.approve(args.id), out)
     elif verb == "reject":
         _show(desk.reject(args.id, args.comment), out)
@@ -173,9 +227,15 @@ def _run_approvals(args: argparse.Namespace, service: ConsoleService, out: IO[st
     elif verb == "send":
         _show(desk.send_approved(args.id), out)
     else:
-        for reply, late in desk.queue():
+        singles, open_batches = batches.queue()
+        for reply, late in singles:
             _show(reply, out)
             if late:
                 out.write("  LATE: older than the mention's response deadline\n")
             _findings(reply.findings, out)
+        for batch in open_batches:
+            _show_batch(batch, out)
+    if verb in ("approve", "reject", "send"):  # the last reply of a batch closes it
+        for step in batches.settle([args.id]):
+            out.write(f"checklist step ticked: {step}\n")
     return 0

@@ -106,7 +106,12 @@ def _notifier(
 def _working(service: ConsoleService, roster: RosterBook) -> Iterator[ConsoleService]:
     """Recover, resume sends a crash cut short, hand the service over; afterwards, deliver
     what was queued and mark the store applied."""
-    if not service.operator.known:
+    if not service.operator.known and not service.team().operators:
+        err(
+            f"note: nobody is on the team yet ({roster.where}): 'crisis-console team init' "
+            f"makes {service.operator.name} its lead"
+        )
+    elif not service.operator.known:
         err(f"note: {service.operator.name} is not on the team ({roster.where}): read-only")
     edited = service.team_edited()
     if edited is not None:

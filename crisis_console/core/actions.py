@@ -34,15 +34,29 @@ class Action(StrEnum):
     SEND = "send"
     SEND_RETRYING = "send.retrying"
     SEND_FAILED = "send.failed"
+    # A bulk answer (`replies/batch.py`): one record for the batch, beside each reply's own.
+    BATCH_CREATED = "batch.created"
+    BATCH_APPROVED = "batch.approved"
+    BATCH_REJECTED = "batch.rejected"
     REFUSED = "refused"
     IDENTITY_AS = "identity.as"
     ROSTER_CHANGED = "roster.changed"
     ROSTER_ACCEPTED = "roster.accepted"  # a team file changed by hand, accepted by a lead
+    SHARED_LOGINS_CHANGED = "roster.shared_logins"  # whom a shared terminal may act as (--as)
     PLAYBOOK_ADOPTED = "playbook.adopted"  # a store's first playbook
     PLAYBOOK_CHANGED = "playbook.changed"
     REPORT_EXPORTED = "report.exported"
     AUDIT_EXPORTED = "audit.exported"
     AUDIT_CHECKPOINT = "audit.checkpoint"  # a signed digest of the chain, given to a lead
+    # Working a mention without replying (`core/work`): one record per mention, a
+    # selection's in one append.
+    MENTION_ASSIGNED = "mention.assigned"  # to a team member or a queue
+    MENTION_UNASSIGNED = "mention.unassigned"
+    MENTION_NOTED = "mention.noted"  # an internal note: its text is in the record, never sent
+    MENTION_TAGGED = "mention.tagged"
+    MENTION_UNTAGGED = "mention.untagged"
+    MENTION_CLOSED = "mention.closed"  # without a reply, with a reason
+    MENTION_REOPENED = "mention.reopened"
 
 
 REPLAYED = frozenset(
@@ -80,3 +94,9 @@ class Permission(StrEnum):
     # bring mentions into the store, and judge stored ones again (the second opinion)
     INGEST = "ingest"
     ACT_AS = "act_as"  # refused identities are audited under this name
+    ASSIGN = "assign"  # assign a mention to a team member or a queue, or take it back
+    NOTE = "note"  # write an internal note on a mention
+    TAG = "tag"  # tag a mention, or untag it
+    CLOSE = "close"  # close a mention without replying, for any reason
+    CLOSE_JUNK = "close_junk"  # close one as spam or a duplicate
+    REOPEN = "reopen"  # open a closed mention again

@@ -3,9 +3,10 @@
     CrisisConsoleError
     ├── FileRefused        a hand-edited file has problems; `.problems` lists every one
     │   ├── PlaybookError, RosterError, TemplateFileError, NotifyConfigError
-    ├── PermissionDenied   the operator's roles do not allow it (the refusal is audited)
-    ├── ClaimConflict      someone else holds the mention
-    ├── PolicyBlocked      the outgoing policy guard found something that blocks the reply
+    ├── Refused            a rule said no, and the refusal is audited (the CLI exits 3)
+    │   ├── PermissionDenied   the operator's roles do not allow it
+    │   ├── ClaimConflict      someone else holds the mention
+    │   └── PolicyBlocked      the outgoing policy guard found something that blocks the reply
     ├── StoreError
     │   └── StoreLocked    another console or ingest holds the data folder
     └── AuditError         the audit log cannot be read or appended
@@ -50,6 +51,12 @@ class Notice:
 
     def __str__(self) -> str:
         return f"{self.source}:{self.line}: {self.message}"
+
+
+class Refused(CrisisConsoleError):
+    """A rule refused the action: the operator's roles, another's claim, the policy guard, a
+    reply that may not go out as it stands, a team that exists already. The refusal has
+    been audited; the message says why (and, for roles, which roles may)."""
 
 
 class FileRefused(CrisisConsoleError):

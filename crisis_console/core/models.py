@@ -7,7 +7,7 @@ goes through `to_record` / `*_from_record` here, so the shape lives in one place
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -151,21 +151,24 @@ class Route:
 
     `levels` holds the queue and rule the mention takes at each crisis level, worked out when
     it arrived, so that a level change re-routes every mention without rewriting any of them.
-    The SLA stays the one in force when the mention arrived."""
+    The SLA stays the one in force when the mention arrived: `sla_level` is the level it was
+    routed at then (None in a record written before it was kept), and an edit or a person's
+    correction routes it at that level again (`Triager.arrival_level`)."""
 
     queue: Role
     respond_within_minutes: int
     escalate: bool
     rule: str
     levels: tuple[tuple[int, Role, str], ...] = ()
+    sla_level: int | None = None
 
     def at(self, level: int) -> Route:
-        """This route as it stands at crisis `level`."""
+        """This route as it stands at crisis `level` (its SLA unchanged)."""
         for number, queue, rule in self.levels:
             if number == level:
                 if queue is self.queue and rule == self.rule:
                     return self
-                return Route(queue, self.respond_within_minutes, self.escalate, rule, self.levels)
+                return replace(self, queue=queue, rule=rule)
         return self
 
 
@@ -287,18 +290,30 @@ def classification_from_record(r: Mapping[str, Any]) -> Classification:
 
 
 def route_to_record(route: Route) -> dict[str, Any]:
-    return {
+    record: dict[str, Any] = {
         "queue": route.queue._value_,
         "respond_within_minutes": route.respond_within_minutes,
         "escalate": route.escalate,
         "rule": route.rule,
         "levels": [[n, q._value_, rule] for n, q, rule in route.levels],
     }
+    # Written only when known, so that a record made before it was kept reads back, and is
+    # written again, exactly as it was (the archive compares stored records with its own).
+    if route.sla_level is not None:
+        record["sla_level"] = route.sla_level
+    return record
 
 
 def route_from_record(r: Mapping[str, Any]) -> Route:
     levels = tuple((n, Role(q), rule) for n, q, rule in r.get("levels", ()))
-    return Route(Role(r["queue"]), r["respond_within_minutes"], r["escalate"], r["rule"], levels)
+    return Route(
+        Role(r["queue"]),
+        r["respond_within_minutes"],
+        r["escalate"],
+        r["rule"],
+        levels,
+        r.get("sla_level"),
+    )
 
 
 def triage_output(t: Triage) -> dict[str, Any]:

@@ -34,6 +34,14 @@ BASE: dict[Permission, frozenset[Role]] = {
     Permission.RECLASSIFY: ANSWERERS,
     Permission.DE_ESCALATE: frozenset(),  # a post about harm leaves the lead by the lead
     Permission.INGEST: ANSWERERS,  # not an auditor, who changes nothing
+    # Working mentions without replying (`core/work`): the social team directs the work;
+    # everyone who answers writes notes and tags, puts junk away and reopens.
+    Permission.ASSIGN: frozenset({Role.SOCIAL}),
+    Permission.NOTE: ANSWERERS,
+    Permission.TAG: ANSWERERS,
+    Permission.CLOSE: frozenset({Role.SOCIAL}),  # any reason
+    Permission.CLOSE_JUNK: ANSWERERS,  # spam or a duplicate only
+    Permission.REOPEN: ANSWERERS,
 }
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from crisis_console.core.actions import Permission
-from crisis_console.core.errors import CrisisConsoleError, FileRefused
+from crisis_console.core.errors import FileRefused, Refused
 from crisis_console.core.models import Role
 from crisis_console.core.permissions import BASE
 from crisis_console.core.playbook.yamlcheck import Checker
@@ -46,7 +46,7 @@ class RosterError(FileRefused):
     what = "team file"
 
 
-class PermissionDenied(CrisisConsoleError):
+class PermissionDenied(Refused):
     """The operator's roles do not allow the action. The refusal has been audited."""
 
 
@@ -158,6 +158,18 @@ def changed(roster: Roster, name: str, roles: Iterable[Role] | None) -> Roster:
         for login, names in roster.shared_logins.items()
     }
     return Roster(operators, shared)
+
+
+def shared_changed(roster: Roster, login: str, names: Iterable[str]) -> Roster:
+    """`roster` with the shared terminal's `login` allowed to act as exactly `names` with
+    `--as` (none: taken out of `shared_logins`)."""
+    shared = dict(roster.shared_logins)
+    allowed = frozenset(names)
+    if allowed:
+        shared[login] = allowed
+    else:
+        shared.pop(login, None)
+    return Roster(dict(roster.operators), shared)
 
 
 def change_roster(path: Path, name: str, roles: Iterable[Role] | None) -> Roster:

@@ -13,7 +13,7 @@ from typing import Any
 
 from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.models import Role
-from crisis_console.core.roster import Roster, RosterFile, changed
+from crisis_console.core.roster import Roster, RosterFile, changed, shared_changed
 from crisis_console.core.store.state_tables import Singleton
 
 
@@ -105,6 +105,12 @@ class WatchedRoster:
         """A lead's change (checked and audited by the service): the file is written from
         the team as accepted, never from an edit nobody accepted."""
         self._file.write(changed(self.load(), name, roles))
+        return self.accept_file()
+
+    def change_shared(self, login: str, names: Iterable[str]) -> Roster:
+        """A lead's change of whom the shared terminal's `login` may act as (checked and
+        audited by the service), written from the team as accepted, as `change` is."""
+        self._file.write(shared_changed(self.load(), login, names))
         return self.accept_file()
 
     def accept_file(self) -> Roster:

@@ -33,7 +33,9 @@ from crisis_console.core.models import (
 )
 from crisis_console.core.playbook import in_force
 from crisis_console.core.playbook.playbook import Playbook
+from crisis_console.core.replies.batch import BatchDesk
 from crisis_console.core.replies.claims import DEFAULT_LEASE_MINUTES, ClaimDesk
+from crisis_console.core.replies.composing import ComposingDesk
 from crisis_console.core.replies.outbox import NotificationOutbox
 from crisis_console.core.replies.replies import ReplyDesk
 from crisis_console.core.replies.reply_model import Reply
@@ -45,10 +47,12 @@ from crisis_console.core.roster import Operator, Roster, RosterBook
 from crisis_console.core.roster_watch import WatchedRoster
 from crisis_console.core.store.contract import MentionStore
 from crisis_console.core.store.inbox import InboxFilter, InboxPage, InboxRow
+from crisis_console.core.team_setup import TeamSetup
 from crisis_console.core.triage.corrections import CorrectionDesk
 from crisis_console.core.triage.routing import Triager
 from crisis_console.core.triage.second_opinion import SecondOpinion
 from crisis_console.core.triage.semantic import SemanticJudge
+from crisis_console.core.work.desk import WorkDesk
 
 __all__ = ["DEFAULT_BATCH", "ConsoleService", "IngestReport", "Progress", "ReplySetup"]
 
@@ -101,6 +105,8 @@ class ConsoleService:
         setup = replies or ReplySetup()
         self.claims = ClaimDesk(self.ctx, setup.claim_lease_minutes)
         self.replies = ReplyDesk(self.ctx, self.claims, setup.templates, setup.sender, setup.brand)
+        self.composing = ComposingDesk(self.ctx)  # replies in the writing, kept as typed
+        self.batches = BatchDesk(self.ctx, self.replies, self.crisis)  # one template, many
         self._ingester = Ingester(self.ctx, self.crisis)
         self.corrections = CorrectionDesk(self.ctx, self.crisis)
         self.second_opinion = SecondOpinion(
@@ -111,6 +117,9 @@ class ConsoleService:
         )
         self._ingester.keep_unescalated = self.second_opinion.enabled
         self.playbooks = in_force.PlaybookDesk(self.ctx)
+        # Assign, notes, tags, close, reopen; claims and alarms a selection at once.
+        self.work = WorkDesk(self.ctx, self.team, self.claims)
+        self.team_setup = TeamSetup(self.ctx, roster)  # `team init`, shared logins
 
     @property
     def actor(self) -> str:
@@ -231,6 +240,7 @@ class ConsoleService:
         from crisis_console.core.reports.posts import post_from_row
         from crisis_console.core.reports.report import AHEAD, REPORTED
 
+        closed, tags = self.work.for_reports()
         return build_report(
             map(post_from_row, self._store.recent_rows(start - AHEAD)),
             self.replies.replies(),
@@ -238,6 +248,8 @@ class ConsoleService:
             self.crisis.alarms(),
             start,
             end,
+            closed,
+            tags,
         )
 
     @synchronized
@@ -312,6 +324,7 @@ class ConsoleService:
             error = outbox.deliver(outgoing)
             with self.lock:
                 done.append(outbox.record(reply, error))
+        self.batches.settle(r.id for r in done)  # a batch all sent ticks the step it does
         self._deliver_notifications()
         return done
 

@@ -13,6 +13,7 @@ from html import escape
 
 from crisis_console.core.reports.incident import Incident
 from crisis_console.core.reports.report import Report, Share, Timing, stamp
+from crisis_console.core.reports.series import Bucket, per
 from crisis_console.core.text import visible
 from crisis_console.render import charts
 from crisis_console.render.formats import (
@@ -96,6 +97,28 @@ def _share_table(label: str, shares: Sequence[Share]) -> str:
     return _table([label, "mentions", "negative", "negative share"], rows, {1, 2, 3})
 
 
+def _busiest(r: Report, named: dict[str, list[Bucket]], shown: int = 6) -> dict[str, list[int]]:
+    """Mentions per bucket of the `shown` busiest series, and of the rest together as
+    `others`, so that the stacked bars add up to the volume."""
+    out = {name: [b.volume for b in series] for name, series in list(named.items())[:shown]}
+    rest = [b.volume - sum(v[i] for v in out.values()) for i, b in enumerate(r.volume)]
+    if any(rest):
+        out["others"] = rest
+    return out
+
+
+def _span(r: Report) -> str:
+    """What the charts of volume cover: their first and last bucket, and the bucket size."""
+    if not r.volume:
+        return ""
+    last = r.volume[-1].start + r.bucket
+    return (
+        f"Charts of volume: from {stamp(r.volume[0].start)} to {stamp(last)}, a bar per "
+        f"{per(r.bucket)} (the span of the posts in the window); the highest bar, "
+        f"{max(b.volume for b in r.volume):,} mentions."
+    )
+
+
 def report_html(r: Report, made_at: datetime) -> str:
     cards = "".join(
         [
@@ -108,21 +131,19 @@ def report_html(r: Report, made_at: datetime) -> str:
             _card("harm alarms", str(r.escalation_ack.count)),
         ]
     )
+    starts = [b.start for b in r.volume]
     volume = charts.volume_chart(
-        [b.start for b in r.volume],
+        starts,
+        r.bucket,
         [b.volume for b in r.volume],
         [b.negative_share for b in r.volume],
         "Mentions and negative share",
     )
-    starts = [b.start for b in r.volume]
-    shown = dict(list(r.platform_volume.items())[:6])  # the six busiest platforms
-    platforms = charts.lines_chart(
-        starts, {k: [b.volume for b in v] for k, v in shown.items()}, "Mentions per platform"
+    platforms = charts.stacked_chart(
+        starts, r.bucket, _busiest(r, r.platform_volume), "Mentions per platform"
     )
-    categories = charts.lines_chart(
-        starts,
-        {k: [b.volume for b in v] for k, v in list(r.category_volume.items())[:6]},
-        "Mentions per category",
+    categories = charts.stacked_chart(
+        starts, r.bucket, _busiest(r, r.category_volume), "Mentions per category"
     )
     answered = [t for t in r.response_by_urgency if t.median is not None]
     response_chart = (
@@ -147,7 +168,7 @@ def report_html(r: Report, made_at: datetime) -> str:
     ]
     body = f"""
 <section><div class='cards'>{cards}</div></section>
-<section><h2>Volume and sentiment</h2><div class='chart'>{volume}</div>
+<section><h2>Volume and sentiment</h2><p>{escape(_span(r))}</p><div class='chart'>{volume}</div>
 <div class='chart'>{platforms}</div>
 {_share_table("platform", r.platforms)}
 <div class='chart'>{categories}</div>
@@ -181,6 +202,7 @@ def incident_html(i: Incident, made_at: datetime) -> str:
     ]
     chart = charts.timeline_chart(
         [b.start for b in i.volume],
+        i.bucket,
         [b.volume for b in i.volume],
         marks,
         "Mentions, with the crisis's turning points",

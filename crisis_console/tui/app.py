@@ -4,14 +4,13 @@ alarms and refusals into what the operator sees and hears."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from textual import work
-from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from crisis_console.core.crisis.crisis_state import CrisisState
@@ -22,10 +21,11 @@ from crisis_console.core.replies.reply_model import FAILED, SENT, Reply
 from crisis_console.core.service import ConsoleService, IngestReport
 from crisis_console.core.text import visible
 from crisis_console.core.triage.second_opinion import RETRY_SECONDS
+from crisis_console.tui import formatting as fmt
 from crisis_console.tui.attempt import attempt
+from crisis_console.tui.leaving import Leaving
 from crisis_console.tui.messages import (
     AcknowledgeRequested,
-    AuditTrailRequested,
     LevelChangeRequested,
     NotificationArrived,
     ReplyOnItsWay,
@@ -33,25 +33,24 @@ from crisis_console.tui.messages import (
     StateChanged,
     StepTickRequested,
 )
-from crisis_console.tui.screens.approvals import ApprovalScreen
-from crisis_console.tui.screens.audit import AuditScreen
+from crisis_console.tui.navigation import Navigation
 from crisis_console.tui.screens.crisis import CrisisScreen
-from crisis_console.tui.screens.help import HelpScreen
 from crisis_console.tui.screens.inbox import InboxScreen
 from crisis_console.tui.screens.level_dialog import LevelDialog
 from crisis_console.tui.screens.reply import ReplyScreen
-from crisis_console.tui.screens.reports import ReportsScreen
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 
+TITLE_SECONDS = 30  # how often the header's "level for 1h 5m" is brought up to date
 TIMER_SECONDS = 10  # alarms, SLA breaches, checklist and spikes are checked this often
 BACKLOG_PAUSE = 0.25  # seconds between two chunks of a backlog (each ~0.1 s of work)
 OUTBOX_SECONDS = 1.0  # how soon a queued reply goes out, and a retry is noticed
 SECOND_OPINION_SECONDS = 1.0  # how soon posts waiting for a second opinion are taken up
 FOLLOW_CHUNK = 500  # lines per ingest call: the service lock is held about a tenth of a second
 FOLLOW_PROBLEMS_SHOWN = 3  # a followed file's bad lines in the toast; the rest are counted
+UNSENT_NAMED = 5  # unsent replies named in the start-up toast; the rest are counted
 
 
-class CrisisConsoleApp(App[None]):
+class CrisisConsoleApp(Leaving, Navigation):
     """The console over one `ConsoleService`, which the composition root builds and injects."""
 
     # Absolute, so a subclass defined elsewhere (a test's) still finds it.
@@ -59,7 +58,7 @@ class CrisisConsoleApp(App[None]):
     TITLE = "Crisis Console"
     BINDINGS = [
         Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
+        Binding("q", "leave", "Quit"),  # ctrl+q quits too (Textual's); both ask first
         Binding("c", "crisis", "Crisis"),
         Binding("A", "approvals", "Approvals"),
         Binding("U", "audit", "Audit", show=False),
@@ -87,12 +86,16 @@ class CrisisConsoleApp(App[None]):
         self._judging = False  # the second opinion's worker is running
         self._waiting = ""  # the sub-title's note of posts waiting for a second opinion
         self._level_shown = ""  # the sub-title's level, when a crisis level is in force
+        self._level_since: datetime | None = None  # since when: the header counts it
 
     def on_mount(self) -> None:
         # The sink may be called from a worker thread; post_message is safe from any thread.
         self.service.notifier.console.listener = self._from_any_thread
         self.push_screen(InboxScreen(self.service))
         self._announce(self.service.crisis.state(), self.service.crisis.alarm_summary()[0])
+        self._tell_unsent()
+        self._tell_notices()
+        self.set_interval(TITLE_SECONDS, self._show_title)  # "for 1h 5m" moves on
         if self._run_timers:
             self.set_interval(TIMER_SECONDS, self.run_timers)
             self.set_interval(OUTBOX_SECONDS, self.work_outbox)
@@ -124,6 +127,34 @@ class CrisisConsoleApp(App[None]):
 
     def on_unmount(self) -> None:
         self._stop_following.set()
+
+    def _tell_notices(self) -> None:
+        """What colleagues assigned to this operator since it was last told: a toast each,
+        then marked seen (told once, in whichever of their consoles saw it first)."""
+        notices = self.service.work.notices()
+        for notice in notices:
+            keys = ", ".join(notice.keys[:UNSENT_NAMED])
+            more = f" and {notice.count - UNSENT_NAMED} more" if notice.count > UNSENT_NAMED else ""
+            self.notify(
+                f"{keys}{more}: in your queue (m).",
+                title=f"{notice.by} assigned you {notice.count:,} mention"
+                + ("s" if notice.count > 1 else ""),
+                timeout=15,
+            )
+        if notices:
+            self.service.work.seen_notices(notices[-1].number)
+
+    def _tell_unsent(self) -> None:
+        """Replies this operator left in the composer (a quit, a crash): told at start."""
+        unsent = self.service.composing.mine()
+        if unsent:
+            keys = ", ".join(c.key for c in unsent[:UNSENT_NAMED])
+            more = f" and {len(unsent) - UNSENT_NAMED} more" if len(unsent) > UNSENT_NAMED else ""
+            self.notify(
+                f"{keys}{more}: press R on the mention to finish.",
+                title=f"{len(unsent)} unsent repl{'ies' if len(unsent) > 1 else 'y'} kept",
+                timeout=15,
+            )
 
     @work(thread=True, exclusive=True, group="follow")
     def follow_file(self, path: Path) -> None:
@@ -259,6 +290,7 @@ class CrisisConsoleApp(App[None]):
         self._announce(self.service.crisis.state(), alarms[0], others)
         if others:
             self._follow_replies()
+            self._tell_notices()
         for banner in self.screen.query(AlarmBanner):
             banner.show(alarms)
         self.screen.post_message(StateChanged())
@@ -268,7 +300,8 @@ class CrisisConsoleApp(App[None]):
         another process raised, told as they arrive (this console's own are told already)."""
         level = self.service.playbook.level(crisis.level)
         # First, so that a narrow terminal cuts the folder's name, not the level.
-        self._level_shown = f"LEVEL {crisis.level} {level.name.upper()} · " if crisis.level else ""
+        self._level_shown = f"LEVEL {crisis.level} {level.name.upper()}" if crisis.level else ""
+        self._level_since = crisis.since if crisis.level else None
         self._show_title()
         if self._seen is not None:
             seen_level, seen_alarms = self._seen
@@ -292,7 +325,12 @@ class CrisisConsoleApp(App[None]):
         self._seen = (crisis.level, open_alarms)
 
     def _show_title(self) -> None:
-        self.sub_title = self._level_shown + self._waiting + self._where
+        """The header: the level in force and for how long, on every screen."""
+        level = self._level_shown
+        if level and self._level_since is not None:
+            minutes = int((self.service.clock() - self._level_since).total_seconds() // 60)
+            level += f" for {fmt.duration(max(minutes, 0))}"
+        self.sub_title = (f"{level} · " if level else "") + self._waiting + self._where
 
     def on_notification_arrived(self, message: NotificationArrived) -> None:
         n = message.notification
@@ -333,57 +371,9 @@ class CrisisConsoleApp(App[None]):
 
     def on_reply_requested(self, message: ReplyRequested) -> None:
         if self._attempt("claim", lambda: self.service.claims.require_mine(message.key)):
-            self.push_screen(ReplyScreen(self.service, message.key))
-
-    def action_approvals(self) -> None:
-        if not isinstance(self.screen, ApprovalScreen):
-            self.push_screen(ApprovalScreen(self.service))
-
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """The command palette (Ctrl+P) lists the console's own actions first."""
-        yield SystemCommand(
-            "Crisis screen",
-            "Level, checklist with owners and due times, spikes",
-            self.action_crisis,
-        )
-        yield SystemCommand(
-            "Approval queue", "Drafts waiting for an approver or a sender", self.action_approvals
-        )
-        yield SystemCommand(
-            "Change the crisis level",
-            "Pick a level and give a reason (pr, lead)",
-            self.action_change_level,
-        )
-        yield SystemCommand(
-            "Audit log", "Browse and verify the hash-chained archive", self.action_audit
-        )
-        yield SystemCommand(
-            "Reports", "Volume, response times against SLA, escalations", self.action_reports
-        )
-        yield SystemCommand("Help", "Every key of every screen", self.action_help)
-        yield from super().get_system_commands(screen)
-
-    def action_audit(self) -> None:
-        if not isinstance(self.screen, AuditScreen):
-            self.push_screen(AuditScreen(self.service))
-
-    def on_audit_trail_requested(self, message: AuditTrailRequested) -> None:
-        self.push_screen(AuditScreen(self.service, needle=message.key))
-
-    def action_reports(self) -> None:
-        if not isinstance(self.screen, ReportsScreen):
-            self.push_screen(ReportsScreen(self.service))
-
-    def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
-
-    def action_crisis(self) -> None:
-        if not isinstance(self.screen, CrisisScreen):
-            self.push_screen(CrisisScreen(self.service))
-
-    def action_change_level(self) -> None:
-        self.post_message(LevelChangeRequested())
+            # Back from the composer, the inbox reloads at once: a sent reply's row must
+            # not go on showing as open until the next timer.
+            self.push_screen(ReplyScreen(self.service, message.key), lambda _: self.refresh_state())
 
     def on_level_change_requested(self, message: LevelChangeRequested) -> None:
         def chosen(result: tuple[int, str] | None) -> None:

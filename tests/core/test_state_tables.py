@@ -133,6 +133,20 @@ def test_a_full_file_splits_and_every_record_stays_findable(tmp_path: Path) -> N
     assert len(reopened) == 200
 
 
+def test_a_part_left_without_records_is_still_found_after_a_reopen(tmp_path: Path) -> None:
+    """A split's part that nothing hashed to, or a file emptied by deletes, has no file; a
+    key that hashes there is still written and read once the folder is opened again (a
+    batch of replies leaving `replies_open` empties such files)."""
+    table = BucketTable(tmp_path / "t", limit=4)
+    table.apply({f"k{i}": {"n": i} for i in range(5)})  # one split: sixteen parts, most empty
+    table.apply({}, [f"k{i}" for i in range(4)])  # and parts emptied by deletes
+    keys = [f"new{i}" for i in range(100)]  # enough to land in every part
+    BucketTable(tmp_path / "t", limit=4).apply({k: {"n": 1} for k in keys})
+    again = BucketTable(tmp_path / "t", limit=4)
+    assert all(again.get(k) == {"n": 1} for k in keys) and again.get("k4") == {"n": 4}
+    assert len(again) == 101
+
+
 def test_an_interrupted_split_keeps_the_parent_and_drops_the_partial_children(
     tmp_path: Path,
 ) -> None:

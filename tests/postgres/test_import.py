@@ -33,6 +33,12 @@ def test_a_folder_crosses_whole_and_verifies(
         read_jsonl(jsonl(edit, {"id": "404", "platform": "x", "deleted": True}), "f", NOW)
     )
     crisis.ingest(read_jsonl(jsonl({"id": native, "platform": "x", "deleted": True}), "f", NOW))
+    # Worked without replies (`core/work`): the database's inbox columns follow the records.
+    worked = [r.key for r in crisis.inbox_page(InboxFilter(), 0, 6).rows]
+    assert len(worked) == 3  # the scenario leaves three open: two closed, one moved
+    assert crisis.work.close(worked[:2], "spam").done == worked[:2]
+    assert crisis.work.assign(worked[2:], "legal").done == worked[2:]
+    assert crisis.work.tag(worked[1:], "media").done == worked[1:]
     level = crisis.crisis.state()
     crisis._store.close()  # the scenario's process ends; the folder is free
     with connect(pg_dsn) as conn:
@@ -65,7 +71,14 @@ def test_a_folder_crosses_whole_and_verifies(
                 "AND relname IN ('mentions', 'state', 'audit') AND last_analyze IS NOT NULL"
             ).fetchone()
         assert analysed == (3,)
-        for where in (InboxFilter(status="all"), InboxFilter(), InboxFilter(status="answered")):
+        for where in (
+            InboxFilter(status="all"),
+            InboxFilter(),
+            InboxFilter(status="answered"),
+            InboxFilter(status="closed"),
+            InboxFilter(status="all", tag="media"),
+            InboxFilter(queues=frozenset({"legal"})),
+        ):
             team_page, folder_page = (
                 team.store.inbox.page(where, 0, 50),
                 source.inbox.page(where, 0, 50),
@@ -75,6 +88,9 @@ def test_a_folder_crosses_whole_and_verifies(
                 folder_page.total,
                 folder_page.queue_counts,
             )
+        assert team.store.inbox.page(InboxFilter(status="closed"), 0, 50).total == 2
+        assert team.store.inbox.page(InboxFilter(), 0, 50).queue_counts["legal"] == 1
+        assert team.store.inbox.page(InboxFilter(status="all", tag="media"), 0, 50).total == 2
         # Twice is refused: the database is a team at work now.
         with pytest.raises(StoreError, match="already holds"):
             import_folder(folder, team)

@@ -51,15 +51,25 @@ def test_a_page_walks_the_inbox_index(pool: Pool, triager: Triager) -> None:
         InboxFilter(): "mentions_open",
         InboxFilter(urgency="critical"): "mentions_open",
         InboxFilter(status="answered"): "mentions_answered",
+        InboxFilter(status="closed"): "mentions_closed",
         InboxFilter(status="all"): "mentions_inbox",
         InboxFilter(platform="x"): "mentions_open",
     }
     for where, index in walks.items():
         plan = store.inbox.explain(where)
         assert index in plan and "Sort" not in plan, plan
-    # The claimed page starts from the live claims, never from a walk of the mentions.
+    # The claimed page starts from the live claims, never from a walk of the mentions; a
+    # tag's page from the tags' index (migration 0011).
     plan = store.inbox.explain(InboxFilter(status="claimed"))
     assert "mentions_pkey" in plan and "mentions_inbox" not in plan, plan
+    with pool.connection() as conn, conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO state (tbl, key, record) VALUES ('work', %s, %s)",
+            [(f"x:{i}", Jsonb({"tags": [f"tag-{i % 400}"]})) for i in range(4_000)],
+        )
+        conn.execute("ANALYZE state")
+    plan = store.inbox.explain(InboxFilter(status="all", tag="tag-7"))
+    assert "state_work_tags" in plan and "mentions_inbox" not in plan, plan
 
 
 def test_the_oldest_open_alarm_is_an_index_entry(pool: Pool) -> None:

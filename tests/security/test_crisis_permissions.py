@@ -58,6 +58,14 @@ def expected(book: dict[str, Any], action: Permission, crisis: bool) -> set[str]
         Permission.RECLASSIFY: ANSWERERS,
         Permission.DE_ESCALATE: set(),
         Permission.INGEST: ANSWERERS,
+        # README's table: the social team directs and closes; all who answer note, tag,
+        # close junk and reopen.
+        Permission.ASSIGN: {"social"},
+        Permission.NOTE: ANSWERERS,
+        Permission.TAG: ANSWERERS,
+        Permission.CLOSE: {"social"},
+        Permission.CLOSE_JUNK: ANSWERERS,
+        Permission.REOPEN: ANSWERERS,
     }[action] - {"lead"}
 
 

@@ -130,10 +130,12 @@ async def test_an_empty_store_says_how_to_load_mentions(service: ConsoleService)
         assert app.screen.query_one(MentionTable).row_count == 0
 
 
-async def test_q_quits(app: CrisisConsoleApp) -> None:
+async def test_q_quits_once_told_of_the_open_alarm(app: CrisisConsoleApp) -> None:
     async with app.run_test() as pilot:
         await settle(pilot)
-        await pilot.press("q")
+        await pilot.press("q")  # the fire is an unacknowledged alarm: asked first
+        assert app.is_running
+        await pilot.press("y")
         assert not app.is_running
 
 

@@ -149,7 +149,7 @@ async def test_tab_and_enter_go_from_the_template_list_into_its_first_variable(
         await pilot.press("tab")  # not into the form's scrolling container
         assert focused_id(app) == "var-new_date"
         await pilot.press("shift+tab")
-        assert focused_id(app) == "reply-templates"
+        assert focused_id(app) == "reply-filter"  # the filter, a text field: never the list
         await pilot.press("enter")  # picking the template goes on to its first variable
         await settle(pilot)
         assert focused_id(app) == "var-new_date"

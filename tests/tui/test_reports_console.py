@@ -13,6 +13,7 @@ from crisis_console.tui.app import CrisisConsoleApp
 from crisis_console.tui.screens.incident import IncidentScreen
 from crisis_console.tui.screens.reports import ReportsScreen
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
+from crisis_console.tui.widgets.trend import Trend
 from tests.conftest import NOW, ServiceFactory, jsonl, record
 from tests.scenario import play
 from tests.tui.test_inbox import screen_text, settle
@@ -21,6 +22,17 @@ from tests.tui.test_inbox import screen_text, settle
 def crisis_app(make_service: ServiceFactory) -> CrisisConsoleApp:
     clock = play(make_service)
     return CrisisConsoleApp(make_service(name="lee", clock=clock), "test-store", run_timers=False)
+
+
+def trend_axes(screen: ReportsScreen) -> list[tuple[str, ...]]:
+    """Each sparkline's name, highest and lowest value, and first and last time, as shown."""
+    out: list[tuple[str, ...]] = []
+    for trend in screen.query(Trend):
+        scale = screen_text(trend.query_one(".trend-scale")).split()
+        parts = (".trend-name", ".trend-start", ".trend-end")
+        name, start, end = (screen_text(trend.query_one(part)).strip() for part in parts)
+        out.append((name, scale[0], scale[-1], start, end))
+    return out
 
 
 async def test_reports_show_the_report_figures_and_change_window(
@@ -41,15 +53,24 @@ async def test_reports_show_the_report_figures_and_change_window(
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
         assert rows[-2][:5] == ["operator", "sam", "2", "2", "52.5"]
         assert rows[-1][:5] == ["operator", "sue", "1", "1", "32.0"]
+        # The posts span 09:00 to 10:10: 5-minute buckets over that span, not 24 hours'.
         volume = screen.query_one("#report-volume", Sparkline).data
-        assert volume is not None and sum(volume) == 6 and len(volume) == 24  # hourly
+        assert volume == [1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]
+        negative = screen.query_one("#report-negative", Sparkline).data
+        assert negative == [1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]  # 09:05 is praise
+        # Each with its axes: the bucket size, the highest and lowest value, both ends' times.
+        assert trend_axes(screen) == [
+            ("Mentions per 5 min", "1", "0", "03-14 09:00", "03-14 10:15 UTC"),
+            ("Negative share per 5 min", "100%", "0%", "03-14 09:00", "03-14 10:15 UTC"),
+        ]
         other = " ".join(screen_text(screen.query_one("#report-other", Static)).split())
         assert "Policy findings that blocked replies: phone 1" in other
         await pilot.press("3")
         await settle(pilot)
-        volume = screen.query_one("#report-volume", Sparkline).data
-        assert volume is not None and len(volume) == 30  # daily
         assert "Last 30 days" in screen_text(screen.query_one("#report-summary", Static))
+        # Thirty days' window, the same posts: the same span, the same buckets.
+        assert screen.query_one("#report-volume", Sparkline).data == volume
+        assert trend_axes(screen)[0][0] == "Mentions per 5 min"
         await pilot.press("escape")
         assert not isinstance(app.screen, ReportsScreen)
 

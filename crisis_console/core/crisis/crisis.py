@@ -26,6 +26,7 @@ from crisis_console.core.models import Clock, Role, StoredMention
 from crisis_console.core.playbook.playbook import Level, Playbook
 from crisis_console.core.roster import Operator
 from crisis_console.core.store.due import Due
+from crisis_console.core.store.inbox import InboxFilter
 
 EventMaker = Callable[[Action, str, Mapping[str, Any]], AuditEvent]
 
@@ -119,6 +120,7 @@ class CrisisDesk:
                         "reason": after.reason,
                         "name": level.name,
                         "checklist": [s.id for s in steps],
+                        "rerouted": self._rerouted(before.level, level),
                     },
                 )
             ]
@@ -134,6 +136,22 @@ class CrisisDesk:
             f"level:{number}",
         )
         return after
+
+    def _rerouted(self, was: int, level: Level) -> dict[str, Any]:
+        """What a change from level `was` to `level` does to the open mentions (not deleted,
+        not answered), for its audit record: how many there are in each queue before and
+        after. The inbox's own counts (`InboxPage.queue_counts`), so the record shows what
+        every console's status line shows."""
+        inbox, now = self._store.inbox, self.clock()
+        before = inbox.page(InboxFilter(), 0, 0, was, now).queue_counts
+        after = inbox.page(InboxFilter(), 0, 0, level.number, now).queue_counts
+        return {
+            "open": sum(after.values()),
+            "queues_before": dict(sorted(before.items())),
+            "queues_after": dict(sorted(after.items())),
+            "note": f"open mentions now route to the queues of level {level.number} "
+            f"({level.name}); each keeps the SLA in force when it arrived",
+        }
 
     @synchronized
     def save_state(self, state: CrisisState) -> None:
@@ -155,6 +173,25 @@ class CrisisDesk:
         if step is None:
             raise ValueError(f"no checklist step '{step_id}' at level {state.level}")
         self.require(Permission.TICK_CHECKLIST, f"step:{step_id}", frozenset({step.owner}))
+        return self._tick(state, step, self.operator.name, {})
+
+    @synchronized
+    def tick_done_by(self, template_id: str, by: str, data: Mapping[str, Any]) -> list[Step]:
+        """Tick, as done by `by`, each step of the level in force that `template_id` does
+        (its playbook `template`) and that is not done yet; audited with `data`. Asks no
+        permission of this operator: the core calls it once a batch of that template is
+        sent to every mention of it (`replies/batch.py`), each reply approved and sent
+        under every rule, and `by` is who approved it."""
+        state = self.state()
+        level = self.playbook.level(state.level)
+        doing = {s.id for s in level.checklist if s.template == template_id}
+        ticked = []
+        for step in state.steps:
+            if step.id in doing and step.done_at is None:
+                ticked.append(self._tick(self.state(), step, by, data))
+        return ticked
+
+    def _tick(self, state: CrisisState, step: Step, by: str, data: Mapping[str, Any]) -> Step:
         now = self.clock()
         if step.every_minutes:
             # An update cadence: the next one is due a full period after this one was done.
@@ -164,29 +201,18 @@ class CrisisDesk:
                 step.owner,
                 now + timedelta(minutes=step.every_minutes),
                 step.every_minutes,
-                self.operator.name,
+                by,
                 None,
                 False,
             )
         else:
-            done = Step(
-                step.id, step.title, step.owner, step.due, 0, self.operator.name, now, False
-            )
+            done = Step(step.id, step.title, step.owner, step.due, 0, by, now, False)
+        record = {"level": state.level, "title": step.title, "due": step.due.isoformat(),
+                  "late": now > step.due, **data}  # fmt: skip
         self._audit.append(
-            [
-                self.event(
-                    Action.CHECKLIST_TICKED,
-                    f"step:{step_id}",
-                    {
-                        "level": state.level,
-                        "title": step.title,
-                        "due": step.due.isoformat(),
-                        "late": now > step.due,
-                    },
-                )
-            ]
+            [AuditEvent(Action.CHECKLIST_TICKED, f"step:{step.id}", by, now, record)]
         )
-        steps = tuple(done if s.id == step_id else s for s in state.steps)
+        steps = tuple(done if s.id == step.id else s for s in state.steps)
         self.save_state(CrisisState(state.level, state.since, state.by, state.reason, steps))
         return done
 

@@ -30,6 +30,15 @@ from crisis_console.core.triage.spikes import Point, Suggestion, judge, suggest
 
 ONE_BY_ONE = 5  # more late alarms than this are re-notified in one message
 TIMERS_ACTOR = "system:timers"  # who a timer's audit record names (no login has a colon)
+TIMER_ACTIONS = frozenset(
+    {
+        Action.ALARM_RENOTIFIED,
+        Action.ALARMS_REMINDED,
+        Action.SLA_BREACHED,
+        Action.CHECKLIST_OVERDUE,
+        Action.SPIKE_SUGGESTED,
+    }
+)  # the records only the timers write: the system's, whoever's process ran them
 CHUNK = 2_000  # due items a tick handles (and any due at the same moment as the last)
 # A batch's alarms commit milliseconds after the batch; a note this old was left by a process
 # that stopped between the two (mended twice, by two processes, an alarm is still raised once:

@@ -195,9 +195,12 @@ class Ingester:
             return None
         author = f"{mention.platform.value}:{mention.author}"
         earlier = known.authors.get(author, 0) + batch.authors[author]
+        level = self._level
         if existing is not None:
             earlier -= 1  # an edit is not another post
-        triage = self._triager.triage(mention, max(earlier, 0), self._level)
+            # An edit keeps the SLA in force when the post arrived, whatever the level now.
+            level = self._triager.arrival_level(existing.triage)
+        triage = self._triager.triage(mention, max(earlier, 0), level)
         history: tuple[MentionVersion, ...] = ()
         action = Action.MENTION_INGESTED
         if existing is not None:
@@ -224,6 +227,7 @@ class Ingester:
         out of the lead's hands (only the lead does, by reclassifying it): a version of an
         escalated post that would not escalate keeps the earlier category and urgency."""
         before, now = existing.triage.classification, triage.classification
+        level = self._triager.arrival_level(triage)  # the post's, as `triage` was routed
         person = next((r for r in reversed(before.reasons) if r.startswith(CORRECTED_BY)), "")
         if person:
             unseen = [
@@ -232,19 +236,19 @@ class Ingester:
             if unseen and now.escalate and not before.escalate:
                 why = f"the edit shows harm the correction had not seen ({person})"
                 kept = dataclasses.replace(now, reasons=(*now.reasons, why))
-                return self._triager.routed(triage.mention, kept, self._level)
+                return self._triager.routed(triage.mention, kept, level)
             if not unseen:
                 sentiment = dataclasses.replace(now.sentiment, label=before.sentiment.label)
                 why = "an edit: kept as a person corrected it (nothing new of harm in it)"
                 kept = Classification(sentiment, before.urgency, before.category,
                                       before.escalate, (*now.reasons, why, person))  # fmt: skip
-                return self._triager.routed(triage.mention, kept, self._level)
+                return self._triager.routed(triage.mention, kept, level)
         if not before.escalate or now.escalate:
             return triage
         why = "kept with the lead: an edit does not take a post about harm out of the lead's hands"
         kept = Classification(now.sentiment, before.urgency, before.category, True,
                               (*now.reasons, why))  # fmt: skip
-        return self._triager.routed(triage.mention, kept, self._level)
+        return self._triager.routed(triage.mention, kept, level)
 
     def _tombstone(
         self, parsed: Parsed, existing: StoredMention | None, batch: _Batch

@@ -8,6 +8,7 @@ load_playbook` reads and validates one, refusing it whole with every problem lis
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -66,6 +67,9 @@ class ChecklistStep:
     owner: Role
     due_minutes: int  # after the level was raised
     every_minutes: int = 0  # repeats at this cadence (an update cadence), 0 = once
+    # A reply template that does the step: a batch of it sent to every mention of the batch
+    # ticks the step (`replies/batch.py`); "" = ticked by hand only.
+    template: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +100,18 @@ class SpikeRules:
     interval_minutes: int
     baseline_intervals: int
     min_count: int  # an interval with fewer mentions is never a spike
+
+
+def step_template_problem(
+    template: str, allowed: tuple[str, ...], known: Collection[str] | None
+) -> str:
+    """Why a checklist step may not name `template` at a level that allows `allowed`
+    templates (`known`: the template ids there are, None when not known), or ""."""
+    if known is not None and template not in known:
+        return f"no template '{template}' in templates/"
+    if "*" not in allowed and template not in allowed:
+        return f"'{template}' is not one of this level's templates"
+    return ""
 
 
 NOTIFY_KINDS = ("harm", "sla_breach", "level", "spike", "checklist")
@@ -129,6 +145,7 @@ class Playbook:
     confidential_terms: tuple[str, ...] = ()
     embargoed_terms: tuple[str, ...] = ()
     brand: BrandTerms | None = None  # the brand's own products, recall codes, patterns, slang
+    tags: tuple[str, ...] = ()  # tags offered for mentions (`core/work`); any other may be given
     sha256: str = ""  # of its file's content (and its bases'): what a store records in force
     _by_number: dict[int, Level] = field(default_factory=dict, compare=False, repr=False)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,12 @@ from crisis_console.core.playbook.playbook import (
     RoutingRule,
     SpikeRules,
     Triggers,
+    step_template_problem,
 )
 from crisis_console.core.playbook.yamlcheck import Checker
 from crisis_console.core.playbook.yamlfile import Path as YamlPath
 from crisis_console.core.playbook.yamlfile import YamlDocument, load_yaml
+from crisis_console.core.work.model import WorkError, normalise_tag
 
 _TOP_KEYS = {
     "extends",
@@ -44,6 +47,7 @@ _TOP_KEYS = {
     "confidential_terms",
     "embargoed_terms",
     "brand",
+    "tags",
 }
 _WHEN_KEYS = {
     "category",
@@ -59,11 +63,15 @@ _LEVEL_KEYS = {"level", "name", "crisis", "templates", "sla_minutes", "checklist
                "disclaimer"}  # fmt: skip
 
 
-def load_playbook(path: Path, _extended_by: tuple[Path, ...] = ()) -> Playbook:
-    """Read and validate the playbook at `path`; raise `PlaybookError` with every problem."""
+def load_playbook(
+    path: Path, _extended_by: tuple[Path, ...] = (), templates: Collection[str] | None = None
+) -> Playbook:
+    """Read and validate the playbook at `path`; raise `PlaybookError` with every problem.
+    `templates`: the template ids there are, to check those its checklist steps name."""
     file = str(path)
     doc = _document(path, _extended_by)
     checker = PlaybookChecker(doc, file, [])
+    checker.known_templates = templates
     playbook = checker.playbook()
     if checker.problems or playbook is None:
         raise PlaybookError(checker.problems)
@@ -106,6 +114,8 @@ def _document(path: Path, seen: tuple[Path, ...]) -> YamlDocument:
 
 
 class PlaybookChecker(Checker):
+    known_templates: Collection[str] | None = None
+
     def playbook(self) -> Playbook | None:
         self.mapping((), _TOP_KEYS)
         ident = self.typed(("id",), str)
@@ -133,6 +143,7 @@ class PlaybookChecker(Checker):
         confidential = self.strings(("confidential_terms",), required=False)
         embargoed = self.strings(("embargoed_terms",), required=False)
         brand = check_brand(self)
+        tags = self._tags()
         self._cross_check(rules, levels)
         if self.problems:
             return None
@@ -162,6 +173,7 @@ class PlaybookChecker(Checker):
             confidential_terms=confidential,
             embargoed_terms=embargoed,
             brand=brand,
+            tags=tags,
         )
 
     def _sentiment(self) -> tuple[float, float, tuple[tuple[str, float], ...], tuple[str, ...]]:
@@ -270,7 +282,7 @@ class PlaybookChecker(Checker):
             crisis = self.typed(path + ("crisis",), bool, required=False) or False
             templates = self._template_ids(path + ("templates",))
             sla = self._sla(path + ("sla_minutes",), required=False)
-            checklist = self._checklist(path + ("checklist",))
+            checklist = self._checklist(path + ("checklist",), templates)
             triggers = self._triggers(path + ("triggers",))
             disclaimer = self.typed(path + ("disclaimer",), str, required=False) or ""
             if number is not None and name is not None:
@@ -290,23 +302,27 @@ class PlaybookChecker(Checker):
             return ("*",)
         return self.strings(path)
 
-    def _checklist(self, path: YamlPath) -> tuple[ChecklistStep, ...]:
+    def _checklist(self, path: YamlPath, allowed: tuple[str, ...]) -> tuple[ChecklistStep, ...]:
         items = self.typed(path, list, required=False) or []
         steps: list[ChecklistStep] = []
         ids: set[str] = set()
         for i in range(len(items)):
             step: YamlPath = path + (i,)
-            self.mapping(step, {"id", "step", "owner", "due_minutes", "every_minutes"})
+            self.mapping(step, {"id", "step", "owner", "due_minutes", "every_minutes", "template"})
             ident = self.typed(step + ("id",), str)
             title = self.typed(step + ("step",), str)
             owner = self.enum(step + ("owner",), Role)
             due = self.positive_int(step + ("due_minutes",))
             every = self.positive_int(step + ("every_minutes",), required=False) or 0
+            template = self.typed(step + ("template",), str, required=False) or ""
+            why = template and step_template_problem(template, allowed, self.known_templates)
+            if why:
+                self.fail(step + ("template",), why)
             if ident in ids:
                 self.fail(step + ("id",), f"'{ident}' is used twice in this checklist")
             ids.add(ident)
             if ident and title and owner and due:
-                steps.append(ChecklistStep(ident, title, owner, due, every))
+                steps.append(ChecklistStep(ident, title, owner, due, every, template))
         return tuple(steps)
 
     def _triggers(self, path: YamlPath) -> Triggers | None:
@@ -355,6 +371,26 @@ class PlaybookChecker(Checker):
             self.fail(path + ("baseline_intervals",), "needs at least 3 intervals to be a baseline")
         minimum = self.positive_int(path + ("min_count",)) or 1
         return SpikeRules(interval, baseline, minimum)
+
+    def _tags(self) -> tuple[str, ...]:
+        """The tags offered for mentions (optional), each written as a tag is stored
+        (`normalise_tag`: `refund-request`, not `Refund request`), each once."""
+        found: list[str] = []
+        for i, tag in enumerate(self.typed(("tags",), list, required=False) or []):
+            try:
+                normal = normalise_tag(tag) if isinstance(tag, str) else None
+            except WorkError as exc:
+                self.fail(("tags", i), str(exc))
+                continue
+            if normal is None:
+                self.fail(("tags", i), "must be a text")
+            elif normal != tag:
+                self.fail(("tags", i), f"write it as {normal!r}, as tags are kept")
+            elif normal in found:
+                self.fail(("tags", i), "is listed twice")
+            else:
+                found.append(normal)
+        return tuple(found)
 
     def _cross_check(self, rules: tuple[RoutingRule, ...], levels: tuple[Level, ...]) -> None:
         """Mistakes only visible across sections: a rule for a level that does not exist."""

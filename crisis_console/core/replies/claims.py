@@ -12,7 +12,7 @@ from datetime import timedelta
 from crisis_console.core.actions import Action, Permission
 from crisis_console.core.archive.audit import AuditEvent
 from crisis_console.core.context import OperatorContext, synchronized
-from crisis_console.core.errors import CrisisConsoleError
+from crisis_console.core.errors import Refused
 from crisis_console.core.store.due import Due
 from crisis_console.core.store.state_tables import Claim
 from crisis_console.core.store.tables import LeaseRefused, LeaseTerms
@@ -21,7 +21,7 @@ DEFAULT_LEASE_MINUTES = 30
 __all__ = ["DEFAULT_LEASE_MINUTES", "Claim", "ClaimConflict", "ClaimDesk"]
 
 
-class ClaimConflict(CrisisConsoleError):
+class ClaimConflict(Refused):
     """Someone else holds the claim; the message names them. The refusal is audited."""
 
 

@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 from crisis_console.core.actions import Action, Permission
 from crisis_console.core.archive.audit import AuditEvent
 from crisis_console.core.context import OperatorContext, synchronized
-from crisis_console.core.errors import CrisisConsoleError
+from crisis_console.core.errors import Refused
 from crisis_console.core.models import Mention, StoredMention
 from crisis_console.core.replies.claims import ClaimDesk
 from crisis_console.core.replies.outbox import ReplyOutbox
@@ -37,7 +37,7 @@ from crisis_console.core.replies.reply_model import (
 )
 from crisis_console.core.replies.send_checks import why_not_now
 from crisis_console.core.replies.senders import Sender
-from crisis_console.core.replies.templates import ReplyTemplate
+from crisis_console.core.replies.templates import ReplyTemplate, best_first
 from crisis_console.core.roster import may
 
 READY = frozenset({APPROVED, FAILED})  # the statuses a reply is sent from
@@ -71,9 +71,9 @@ class ReplyDesk:
     def _event(self, event: Action, subject: str, **data: Any) -> None:
         self._audit.append([AuditEvent(event, subject, self._me, self._ctx.clock(), data)])
 
-    def _refuse(self, action: str, subject: str, why: str) -> CrisisConsoleError:
+    def _refuse(self, action: str, subject: str, why: str) -> Refused:
         self._event(Action.REFUSED, subject, action=action, reason=why)
-        return CrisisConsoleError(why)
+        return Refused(why)
 
     def _save(self, reply: Reply) -> Reply:
         return self._store.state.replies.save(reply)
@@ -134,11 +134,12 @@ class ReplyDesk:
 
     @synchronized
     def choices(self, key: str) -> list[ReplyTemplate]:
-        """Approved templates fit for this mention, the operator's role and the level."""
+        """Approved templates fit for this mention, the operator's role and the level, the
+        best fit first (`best_first`)."""
         t = self._mention(key).triage
         level = self._ctx.level_number()
         roles = self._ctx.operator.roles
-        return [
+        fit = [
             tpl
             for tpl in self.templates.values()
             if self.template_approved(tpl)
@@ -151,6 +152,8 @@ class ReplyDesk:
                 ]
             )
         ]
+        c, m = t.classification, t.mention
+        return best_first(fit, c.category, m.platform, level, m.words)
 
     # --- composing ----------------------------------------------------------------------------
 
@@ -250,7 +253,8 @@ class ReplyDesk:
         reply = self.reply(reply_id)
         self._ctx.require(Permission.APPROVE, reply.mention)
         if reply.status != PENDING:
-            raise ValueError(f"reply {reply_id} is {reply.status}, not waiting for approval")
+            why = f"reply {reply_id} is {reply.status}, not waiting for approval"
+            raise self._refuse("approve", reply.mention, why)  # as a lost race is refused
         if self._me in reply.hands:  # any version, not only the last edit
             raise self._refuse(
                 "approve", reply.mention, "nobody approves a draft they wrote or edited"
@@ -288,7 +292,7 @@ class ReplyDesk:
         if not comment.strip():
             raise ValueError("a rejection needs a comment for the author")
         if reply.status not in (PENDING, APPROVED):
-            raise ValueError(f"reply {reply_id} is {reply.status}")
+            raise self._refuse("reject", reply.mention, f"reply {reply_id} is {reply.status}")
         rejected = self._save(
             replace(
                 reply, status=REJECTED, history=(*reply.history, self._step("rejected", comment))
@@ -304,7 +308,8 @@ class ReplyDesk:
         reply = self.reply(reply_id)
         self._ctx.require(Permission.EDIT_DRAFT, reply.mention)
         if reply.status != PENDING:
-            raise ValueError(f"reply {reply_id} is {reply.status}; only a waiting draft is edited")
+            why = f"reply {reply_id} is {reply.status}; only a waiting draft is edited"
+            raise self._refuse("edit", reply.mention, why)
         findings = self._guard(reply, text, "edit")
         diff = text_diff(reply.text, text)
         edited = self._save(
@@ -361,7 +366,8 @@ class ReplyDesk:
         reply = self.reply(reply_id)
         self._ctx.require(Permission.SEND, reply.mention)
         if reply.status not in READY:
-            raise ValueError(f"reply {reply_id} is {reply.status}, not ready to send")
+            why = f"reply {reply_id} is {reply.status}, not ready to send"
+            raise self._refuse("send", reply.mention, why)  # as a lost race is refused
         return self._dispatch(reply_id)
 
     def _dispatch(self, reply_id: str) -> Reply:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from crisis_console.core.errors import CrisisConsoleError
+from crisis_console.core.errors import Refused
 from crisis_console.core.replies.policy import Finding
 
 REPLIES, TEMPLATE_APPROVALS = "replies", "template_approvals"
@@ -17,7 +17,9 @@ PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 SENDING, SENT, FAILED = "sending", "sent", "failed"
 
 
-class PolicyBlocked(CrisisConsoleError):
+class PolicyBlocked(Refused):
+    """The policy guard blocks the reply; `.findings` says why. The refusal is audited."""
+
     def __init__(self, findings: list[Finding]) -> None:
         self.findings = findings
         super().__init__("blocked by the policy guard: " + "; ".join(f.message for f in findings))

@@ -11,6 +11,7 @@ while an approval exists for the sha256 of its current content.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,6 +123,37 @@ class ReplyTemplate:
         if len(text) > MAX_TEXT:
             raise RenderError(f"template '{self.id}' gave more than {MAX_TEXT:,} characters")
         return text
+
+
+def best_first(
+    templates: list[ReplyTemplate],
+    category: Category,
+    platform: Platform,
+    level: int,
+    text: str = "",
+) -> list[ReplyTemplate]:
+    """The composer's order: a template written for this very category comes first; among
+    those, one whose title shares more words with the post (`text`: "delivery" for a late
+    delivery), then one written for fewer categories, for this platform, for this crisis
+    level. A template for anything comes after those that name the case; ties by title."""
+    said = _stems(text)  # "delayed" and "delay" share a stem; short words say little
+
+    def rank(t: ReplyTemplate) -> tuple[bool, int, int, bool, bool, str]:
+        shared = len(_stems(t.title) & said)
+        return (
+            category not in t.categories,
+            -shared,
+            len(t.categories),
+            platform not in t.platforms,
+            t.levels is None or level not in t.levels,
+            t.title.casefold(),
+        )
+
+    return sorted(templates, key=rank)
+
+
+def _stems(text: str) -> set[str]:
+    return {word[:5] for word in re.findall(r"[a-z]{4,}", text.casefold())}
 
 
 def content_hash(text: str) -> str:

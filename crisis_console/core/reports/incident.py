@@ -1,10 +1,12 @@
 """The timeline of one crisis, for leadership and legal, from the audit log and the store.
 
 In order: level changes (who, why), spike evidence, checklist steps done or overdue,
-holding statements and replies sent, harm alarms and their acknowledgement. Beside each
-event: the volume and negative share in the `AROUND` minutes before it and after it.
-The checklist of every level entered lists each step's due time (the level change plus the
-playbook's `due_minutes`) against when it was first ticked, and by whom.
+holding statements and replies sent, harm alarms and their acknowledgement. What the timers
+did (a spike suggested, a step overdue) is shown as the system's (`SYSTEM`), not as the
+operator whose process ran them. Beside each event: the volume and negative share in the
+`AROUND` minutes before it and after it. The checklist of every level entered lists each
+step's due time (the level change plus the playbook's `due_minutes`) against when it was
+first ticked, and by whom.
 """
 
 from __future__ import annotations
@@ -17,20 +19,16 @@ from itertools import accumulate
 from typing import Any
 
 from crisis_console.core.actions import Action
+from crisis_console.core.crisis.timers import TIMER_ACTIONS
 from crisis_console.core.models import StoredMention
 from crisis_console.core.playbook.playbook import Playbook
 from crisis_console.core.replies.reply_model import Reply
 from crisis_console.core.reports.posts import Post, post_of
-from crisis_console.core.reports.report import (
-    Bucket,
-    Series,
-    bucket_count,
-    bucket_for,
-    share_of,
-    stamp,
-)
+from crisis_console.core.reports.report import stamp
+from crisis_console.core.reports.series import Bucket, Frame, Series, share_of, slot_of
 
 AROUND = timedelta(minutes=30)
+SYSTEM = "system"  # who the timers' doing is shown as
 HOLDING = "holding-statement"  # templates whose id starts so are holding statements
 KINDS = ("level", "spike", "checklist", "overdue", "holding", "reply", "alarm", "ack")
 INCIDENT_ACTIONS = frozenset(
@@ -125,30 +123,38 @@ def build_incident(
             continue
         entry = _entry(e, at, by_id)
         if entry is not None:
-            found.append((at, entry[0], e["actor"], entry[1], entry[2]))
+            found.append((at, entry[0], shown_actor(e), entry[1], entry[2]))
         if e["action"] == Action.LEVEL_CHANGED:
             changes.append((at, int(e["data"]["to"]), e["actor"]))
         elif e["action"] == Action.CHECKLIST_TICKED:
             ticks.setdefault(e["subject"].removeprefix("step:"), []).append((at, e["actor"]))
-    size = bucket_for(end - start)
-    series = Series(bucket_count(start, end, size))
+    frame = Frame.over(start, end)  # the whole window: its events are drawn on it too
+    series = Series()
     around = _Arounds(at for at, *_ in found)
     for m in mentions:
         post = post_of(m)
         posted, negative = post.created_at, post.negative
         around.add(posted, negative)
         if start <= posted < end:
-            series.add(int((posted - start) / size), negative)
+            series.add(slot_of(posted), negative)
     near = around.counts()
     return Incident(
         start,
         end,
         [Entry(at, kind, who, title, detail, near(at)) for at, kind, who, title, detail in found],
         _checklist(changes, ticks, playbook, end),
-        series.buckets(start, size),
-        size,
+        series.buckets(frame),
+        frame.size,
         max((level for _, level, _ in changes), default=0),
     )
+
+
+def shown_actor(e: Mapping[str, Any]) -> str:
+    """Who a record is shown as: `SYSTEM` for the system's doing (an actor `system:…`, such
+    as the timers', and a timer's action in a record written before they were named so),
+    else its actor."""
+    actor = str(e.get("actor", ""))
+    return SYSTEM if actor.startswith("system:") or e["action"] in TIMER_ACTIONS else actor
 
 
 def _entry(

@@ -3,16 +3,20 @@
 Every figure has a definition a person can check by hand (the README repeats them):
 
 - **Volume** counts mentions by their posting time (`created_at`) in [start, end), in
-  buckets of 15 minutes, an hour, a day or a week, chosen by the window's length; in all,
-  and per platform and per category.
+  buckets of 5, 15 or 60 minutes, 6 hours, a day or a week, chosen by the span from the
+  first post in the window to the last (`series`); in all, and per platform and category.
   Deleted posts count (they were seen); the negative share is negatives ÷ volume.
 - **First response** is, for each mention posted in the window and not deleted, the time
   from posting to the first reply sent. Its SLA is the mention's own route
-  (`respond_within_minutes`, as routed now: a level change re-routes). A breach is a reply
-  sent after the deadline, or no reply while the deadline has passed (before the report's
-  end). The median is the statistics
+  (`respond_within_minutes`): the one in force when it arrived, which a later level change,
+  edit or correction does not move; its queue, the one it was routed to then. A breach is a
+  reply sent after the deadline, or no reply while the deadline has passed (before the
+  report's end). The median is the statistics
   median; p90 is the nearest-rank 90th percentile (the ⌈0.9·n⌉-th smallest). By operator
   means by the author of the first reply sent.
+- **Closed** mentions (closed without a reply, `core/work`) are counted apart, by reason:
+  out of first response, neither answered nor breached (one answered after all is answered).
+  **Tags** count the mentions posted in the window that carry each tag now.
 - **Approval turnaround** runs from a draft being submitted to its approval or rejection,
   for drafts submitted in the window.
 - **Escalations** are harm alarms raised in the window, with the time to acknowledgement.
@@ -35,38 +39,14 @@ from crisis_console.core.crisis.crisis_state import Alarm
 from crisis_console.core.models import StoredMention
 from crisis_console.core.replies.reply_model import SENT, Reply
 from crisis_console.core.reports.posts import Post, post_of
+from crisis_console.core.reports.series import Bucket, Counts, Frame, Series, share_of, slot_of
 
-BUCKETS = (
-    (timedelta(hours=6), timedelta(minutes=15)),
-    (timedelta(days=2), timedelta(hours=1)),
-    (timedelta(days=31), timedelta(days=1)),
-)
-WEEK = timedelta(weeks=1)
 REPORTED = frozenset(
     {Action.DRAFT, Action.APPROVAL, Action.REJECTION, Action.REFUSED}
 )  # audit actions read here
 AHEAD = timedelta(hours=1)
 """How far a post's `created_at` may run ahead of the time it was stored (another clock): a
 report reads the mentions stored from its start less this (`MentionStore.recent`)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Counts:
-    """Mentions and how many of them were negative."""
-
-    volume: int
-    negative: int
-
-    @property
-    def negative_share(self) -> float:
-        return share_of(self.negative, self.volume)
-
-
-@dataclass(frozen=True, slots=True)
-class Bucket(Counts):
-    """The counts of one interval of a time series."""
-
-    start: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +96,8 @@ class Escalation:
 class Report:
     start: datetime
     end: datetime
-    bucket: timedelta
-    volume: list[Bucket]
+    bucket: timedelta  # the size of each bucket of the series below (`series`)
+    volume: list[Bucket]  # from the bucket of the window's first post to its last post's
     platform_volume: dict[str, list[Bucket]]  # the same buckets, one series per platform
     category_volume: dict[str, list[Bucket]]
     platforms: list[Share]
@@ -132,6 +112,8 @@ class Report:
     escalation_ack: Timing
     templates: list[tuple[str, int]]
     policy_blocks: list[tuple[str, int]]
+    closed: list[tuple[str, int]] = field(default_factory=list)  # by reason, the most first
+    tags: list[tuple[str, int]] = field(default_factory=list)  # mentions with each tag
 
     @property
     def total(self) -> int:
@@ -149,16 +131,6 @@ class Report:
 def stamp(at: datetime) -> str:
     """A time as every report shows it: `2026-03-14 09:30 UTC`."""
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def share_of(part: int, whole: int) -> float:
-    """`part` ÷ `whole`, 0 for an empty whole (no mentions: no negative share)."""
-    return part / whole if whole else 0.0
-
-
-def bucket_for(span: timedelta) -> timedelta:
-    """The bucket size for a window of `span`: about 24 to 48 points on a chart."""
-    return next((size for limit, size in BUCKETS if span <= limit), WEEK)
 
 
 def nearest_rank(values: Sequence[float], share: float) -> float | None:
@@ -183,30 +155,6 @@ def timing(
 
 def minutes_between(a: datetime, b: datetime) -> float:
     return (b - a).total_seconds() / 60
-
-
-class Series:
-    """Mentions and negatives per bucket, counted as mentions pass; `buckets` dates them
-    from `start`, `size` apart (the last may be shorter)."""
-
-    __slots__ = ("negatives", "totals")
-
-    def __init__(self, count: int) -> None:
-        self.totals, self.negatives = [0] * count, [0] * count
-
-    def add(self, i: int, negative: bool) -> None:
-        self.totals[i] += 1
-        self.negatives[i] += negative
-
-    def buckets(self, start: datetime, size: timedelta) -> list[Bucket]:
-        return [
-            Bucket(volume=total, negative=negative, start=start + i * size)
-            for i, (total, negative) in enumerate(zip(self.totals, self.negatives, strict=True))
-        ]
-
-
-def bucket_count(start: datetime, end: datetime, size: timedelta) -> int:
-    return max(math.ceil((end - start) / size), 1)
 
 
 @dataclass(slots=True)
@@ -235,14 +183,21 @@ class _Tally:
     minutes to a first response."""
 
     def __init__(
-        self, start: datetime, end: datetime, first: Mapping[str, tuple[datetime, str]]
+        self,
+        start: datetime,
+        end: datetime,
+        first: Mapping[str, tuple[datetime, str]],
+        closed: Mapping[str, str] = {},
+        tags: Mapping[str, Sequence[str]] = {},
     ) -> None:
-        self.start, self.end, self.size = start, end, bucket_for(end - start)
-        count = bucket_count(start, end, self.size)
+        self.start, self.end = start, end
         self.first = first  # mention key -> (sent at, author) of its first reply sent
-        self.volume = Series(count)
-        self.platforms: defaultdict[str, Series] = defaultdict(lambda: Series(count))
-        self.categories: defaultdict[str, Series] = defaultdict(lambda: Series(count))
+        self.closed, self.tags = closed, tags  # mention key -> closing reason; -> its tags
+        self.closed_count: Counter[str] = Counter()
+        self.tag_count: Counter[str] = Counter()
+        self.volume = Series()
+        self.platforms: defaultdict[str, Series] = defaultdict(Series)
+        self.categories: defaultdict[str, Series] = defaultdict(Series)
         self.groups: dict[str, defaultdict[str, _Group]] = {
             kind: defaultdict(_Group) for kind in ("urgency", "queue", "operator")
         }
@@ -252,13 +207,17 @@ class _Tally:
         key, at, platform, category, urgency, negative, queue, sla, deleted = post
         if not self.start <= at < self.end:
             return
-        i = int((at - self.start) / self.size)
+        i = slot_of(at)
         self.volume.add(i, negative)
         self.platforms[platform].add(i, negative)
         self.categories[category].add(i, negative)
+        self.tag_count.update(self.tags.get(key, ()))
         if deleted:
             return
         reply = self.first.get(key)
+        if reply is None and key in self.closed:  # closed without a reply: apart
+            self.closed_count[self.closed[key]] += 1
+            return
         deadline = at + timedelta(minutes=sla)
         if reply is not None:
             took: float | None = minutes_between(at, reply[0])
@@ -270,12 +229,19 @@ class _Tally:
         self.groups["urgency"][urgency].add(took, breach, sla)
         self.groups["queue"][queue].add(took, breach, sla)
 
-    def series(self, named: Mapping[str, Series]) -> tuple[dict[str, list[Bucket]], list[Share]]:
+    @property
+    def frame(self) -> Frame:
+        """The buckets every series is drawn in: over the span of the window's posts."""
+        return Frame.of_slots(self.volume.totals, self.start, self.end)
+
+    def series(
+        self, named: Mapping[str, Series], frame: Frame
+    ) -> tuple[dict[str, list[Bucket]], list[Share]]:
         """Each series as buckets, the busiest first, and its totals over the window."""
-        total = {name: (sum(s.totals), sum(s.negatives)) for name, s in named.items()}
+        total = {n: (s.totals.total(), s.negatives.total()) for n, s in named.items()}
         busiest = sorted(named, key=lambda name: (-total[name][0], name))
         shares = [Share(volume=total[n][0], negative=total[n][1], name=n) for n in busiest]
-        return {name: named[name].buckets(self.start, self.size) for name in busiest}, shares
+        return {name: named[name].buckets(frame) for name in busiest}, shares
 
     def timings(self, kind: str) -> list[Timing]:
         return [group.timing(name) for name, group in sorted(self.groups[kind].items())]
@@ -288,12 +254,15 @@ def build_report(
     alarms: Iterable[Alarm],
     start: datetime,
     end: datetime,
+    closed: Mapping[str, str] = {},
+    tags: Mapping[str, Sequence[str]] = {},
 ) -> Report:
     """Every figure of the report for [start, end), each input read once, in turn (replies
     before mentions) and never held: `mentions` may hold others, skipped by their posting
-    time; `events` are audit records as read, oldest first (`incident.read_events`)."""
+    time; `events` are audit records as read, oldest first (`incident.read_events`);
+    `closed`: mention key -> why it was closed, `tags`: -> its tags (`WorkDesk.for_reports`)."""
     first, templates = _first_replies(replies, start, end)
-    tally = _Tally(start, end, first)
+    tally = _Tally(start, end, first, closed, tags)
     for m in mentions:
         tally.add(post_of(m))
     approvals, rejected, blocks = _decisions(events, start, end)
@@ -301,13 +270,14 @@ def build_report(
         (_escalation(a) for a in alarms if start <= a.raised_at < end), key=lambda e: e.raised_at
     )
     acked = [e.minutes for e in escalations if e.minutes is not None]
-    platform_volume, platforms = tally.series(tally.platforms)
-    category_volume, categories = tally.series(tally.categories)
+    frame = tally.frame
+    platform_volume, platforms = tally.series(tally.platforms, frame)
+    category_volume, categories = tally.series(tally.categories, frame)
     return Report(
         start=start,
         end=end,
-        bucket=tally.size,
-        volume=tally.volume.buckets(start, tally.size),
+        bucket=frame.size,
+        volume=tally.volume.buckets(frame),
         platform_volume=platform_volume,
         category_volume=category_volume,
         platforms=platforms,
@@ -324,6 +294,8 @@ def build_report(
         ),
         templates=_ranked(templates),
         policy_blocks=_ranked(blocks),
+        closed=_ranked(tally.closed_count),
+        tags=_ranked(tally.tag_count),
     )
 
 

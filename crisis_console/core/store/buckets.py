@@ -58,7 +58,7 @@ class BucketTable(FileTable):
                 names.discard(name)  # a child of a split that did not finish
                 if not self.read_only:
                     self._path(name).unlink(missing_ok=True)
-        return names or {""}
+        return _with_empty_leaves(names) or {""}
 
     def _path(self, name: str) -> Path:
         return self.folder / f"{_PREFIX}{name}.json"
@@ -101,3 +101,18 @@ class BucketTable(FileTable):
 
     def files(self) -> int:
         return len(self._names)
+
+
+def _with_empty_leaves(names: set[str]) -> set[str]:
+    """The leaves whose files are `names`, and the empty ones: a leaf that holds no record
+    has no file (a part of a split that nothing hashed to, a file emptied by deletes), yet
+    its keys must find it after a reopen. A split makes sixteen siblings, so each file's
+    sibling that is neither a file nor split further is such a leaf."""
+    split = {name[:i] for name in names for i in range(len(name))}  # a file's ancestors
+    leaves = set(names)
+    for name in names - {""}:
+        for digit in "0123456789abcdef":
+            sibling = name[:-1] + digit
+            if sibling not in names and sibling not in split:
+                leaves.add(sibling)
+    return leaves

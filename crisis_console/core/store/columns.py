@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,9 +26,7 @@ import numpy.typing as npt
 from crisis_console.core.store.inbox import (
     RANK_STEP,
     URGENCY_RANK,
-    InboxFilter,
     queues_from,
-    searchable,
 )
 from crisis_console.core.store.symbols import Symbols
 
@@ -307,101 +305,3 @@ def block_bytes(block: Block) -> bytes:
 
 def block_len(block: Block) -> int:
     return len(block)
-
-
-class Query:
-    """The inbox's filters as vector operations over every row, with what is kept between
-    pages: the sorted order (until a change of order), which mentions are answered (changed
-    by what changed in the answered set), and the last few searches. `matches(text)`: the
-    slots of the mentions whose search text holds `text`."""
-
-    def __init__(self, columns: Columns, matches: Callable[[str], set[int]]) -> None:
-        self.columns, self._matches = columns, matches
-        self._perm: npt.NDArray[np.intp] | None = None
-        self._version = -1
-        self._answered_keys: set[str] = set()
-        self._answered = np.zeros(0, np.bool_)
-        self._searches: dict[tuple[str, int], npt.NDArray[np.bool_]] = {}
-
-    def select(
-        self,
-        where: InboxFilter,
-        window: tuple[int, int],
-        claims: Mapping[str, str],
-        answered: set[str],
-        level: int,
-    ) -> tuple[list[int], int, int, dict[str, int]]:
-        """The slots in `window` (offset, limit) of the rows `where` keeps, sorted; the
-        offset used; how many it keeps; open mentions per queue at `level`."""
-        perm, rows, columns = self._sorted(), self.columns.rows, self.columns
-        live = rows["deleted"] == 0
-        is_answered = self._answered_mask(answered)
-        names: list[str] = []
-        queue = columns.queue_codes(level, names)
-        keep = np.ones(len(rows), np.bool_) if where.status == "all" else live.copy()
-        if where.status == "open":
-            keep &= ~is_answered
-        elif where.status == "answered":
-            keep &= is_answered
-        elif where.status == "claimed":
-            keep &= _mask(len(rows), columns.slots_of(claims))
-        if where.queues is not None:
-            wanted = [names.index(q) for q in where.queues if q in names]
-            mine = [k for k, holder in claims.items() if holder == where.claimed_by]
-            keep &= np.isin(queue, wanted) | _mask(len(rows), columns.slots_of(mine))
-        for table, value in (("platform", where.platform), ("category", where.category)):
-            if value is not None:
-                code = columns.symbols.known(table, value)
-                keep &= rows[table] == (-1 if code is None else code)
-        if where.urgency is not None:
-            keep &= rows["order"] // RANK_STEP == URGENCY_RANK.get(where.urgency, -1)
-        text = searchable(where.text).strip()
-        if text:
-            keep &= self._search(text)
-        chosen = perm[keep[perm]]
-        offset, limit = window
-        offset = max(0, min(offset, max(len(chosen) - 1, 0)))
-        counts = np.bincount(queue[live & ~is_answered], minlength=len(names))
-        open_counts = {names[i]: int(n) for i, n in enumerate(counts) if n > 0}
-        return chosen[offset : offset + limit].tolist(), offset, len(chosen), open_counts
-
-    def _sorted(self) -> npt.NDArray[np.intp]:
-        if self._perm is None or self._version != self.columns.version:
-            self._version = self.columns.version
-            rows = self.columns.rows
-            self._perm = np.lexsort((self.columns.arrival(), rows["order"]))
-            self._searches.clear()
-        return self._perm
-
-    def _answered_mask(self, answered: set[str]) -> npt.NDArray[np.bool_]:
-        n = self.columns.n
-        if len(self._answered) < n:
-            grown = np.zeros(max(n, len(self._answered) * 5 // 4 + 1024), np.bool_)
-            grown[: len(self._answered)] = self._answered
-            self._answered = grown
-        added = answered - self._answered_keys
-        removed = (
-            self._answered_keys - answered
-            if len(self._answered_keys) + len(added) != len(answered)
-            else set()
-        )
-        self._answered[self.columns.slots_of(added)] = True
-        self._answered[self.columns.slots_of(removed)] = False
-        self._answered_keys |= added
-        self._answered_keys -= removed
-        return self._answered[:n]
-
-    def _search(self, text: str) -> npt.NDArray[np.bool_]:
-        self._sorted()  # a change of the columns clears the searches kept
-        key = (text, self.columns.n)
-        if key not in self._searches:
-            while len(self._searches) >= 4:
-                del self._searches[next(iter(self._searches))]
-            self._searches[key] = _mask(self.columns.n, list(self._matches(text)))
-        return self._searches[key]
-
-
-def _mask(n: int, slots: Iterable[int]) -> npt.NDArray[np.bool_]:
-    out = np.zeros(n, np.bool_)
-    out[list(slots)] = True
-    return out

@@ -154,9 +154,9 @@ class MentionStore(Protocol):
         ...
 
     def overdue_among(self, keys: Iterable[str], now: datetime) -> dict[str, tuple[str, datetime]]:
-        """Of these mentions, those past their deadline at `now` and neither deleted nor
-        answered: key -> (queue, deadline). What the SLA timer needs, in one read, with no
-        mention built."""
+        """Of these mentions, those past their deadline at `now` and neither deleted,
+        answered nor closed (`core/work`): key -> (queue, deadline), the queue the one it was
+        moved to if it was. What the SLA timer needs, in one read, with no mention built."""
         ...
 
     def author_posts(self, author_key: str) -> int:

@@ -15,9 +15,9 @@ from typing import Any
 from tinydb import TinyDB
 
 from crisis_console.core.store import segment_index
-from crisis_console.core.store.columns import Query
 from crisis_console.core.store.directory import Directory
 from crisis_console.core.store.inbox import InboxIndex, InboxRow, row_from_record
+from crisis_console.core.store.query import Query
 from crisis_console.core.store.state_tables import StateStore
 from crisis_console.core.store.tinyfiles import TABLE
 
@@ -45,7 +45,10 @@ class FolderPages:
         """The inbox over the directory's columns (rows built only for the page shown)."""
         if self._inbox is None:
             self._inbox = InboxIndex(
-                Query(self._dir.columns, self._matches), self._rows_at, self._marks
+                Query(self._dir.columns, self._matches),
+                self._rows_at,
+                self._marks,
+                self.state.work.marks,
             )
         return self._inbox
 

@@ -16,13 +16,15 @@ from sys import intern
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from crisis_console.core.store.columns import Query
+    from crisis_console.core.store.query import Query
+    from crisis_console.core.store.work_tables import WorkMarks
 
 SEARCH_CHARS = 600  # how much of a post the search looks at
 RANK_STEP = 10**14  # in a column's `order`: the rank, then the deadline in ms
 SNIPPET_CHARS = 160
 URGENCY_RANK = {"critical": 0, "high": 1, "normal": 2, "low": 3}
-STATUSES = ("open", "claimed", "answered", "all")
+# "closed": closed without a reply (`core/work`), out of "open" and the queues' counts
+STATUSES = ("open", "claimed", "answered", "closed", "all")
 
 
 @dataclass(slots=True, eq=False)
@@ -50,6 +52,7 @@ class InboxRow:
     deleted: bool
     created_at: datetime
     level_queues: tuple[tuple[int, str], ...] = ()  # the queue at each crisis level
+    assignee: str = ""  # the team member it is assigned to (`core/work`), for the Who column
 
     def queue_at(self, level: int) -> str:
         for number, queue in self.level_queues:
@@ -132,7 +135,10 @@ class InboxFilter:
     category: str | None = None
     status: str = "open"
     text: str = ""
-    claimed_by: str | None = None  # with queues: also what this operator has claimed
+    # With queues: also what this operator has claimed or been assigned ("my queue").
+    claimed_by: str | None = None
+    tag: str | None = None  # tagged so (a normalised tag: `work.model.normalise_tag`)
+    assignee: str | None = None  # assigned to this team member
 
     def describe(self) -> str:
         parts = [f"status {self.status}"]
@@ -147,6 +153,10 @@ class InboxFilter:
             )
             if value
         ]
+        if self.tag:
+            parts.append(f"tag {self.tag}")
+        if self.assignee:
+            parts.append(f"assigned to {self.assignee}")
         if self.text:
             parts.append(f"search '{self.text}'")
         return " · ".join(parts)
@@ -169,6 +179,14 @@ def at_level(rows: Sequence[InboxRow], level: int) -> list[InboxRow]:
     ]
 
 
+def worked(row: InboxRow, person: str | None, queue: str | None) -> InboxRow:
+    """`row` with its assignment (`core/work`): the team member it is assigned to, and the
+    queue it was moved to, which is its queue at every crisis level."""
+    if queue:
+        return replace(row, assignee=person or "", queue=queue, level_queues=())
+    return replace(row, assignee=person) if person else row
+
+
 class InboxIndex:
     """The inbox over the store's columns: `query` filters and sorts every mention's row
     (`columns.Query`); only the rows of the page asked for are built (`rows_at`, from the
@@ -179,9 +197,12 @@ class InboxIndex:
         query: Query,
         rows_at: Callable[[Sequence[int]], list[InboxRow]],
         marks: Callable[[datetime], tuple[Mapping[str, str], set[str]]],
+        work: Callable[[], WorkMarks],
     ) -> None:
-        """`marks(now)`: the live claims (mention key -> holder) and the answered keys."""
+        """`marks(now)`: the live claims (mention key -> holder) and the answered keys;
+        `work()`: the mentions closed, assigned and tagged."""
         self._query, self._rows_at, self._marks = query, rows_at, marks
+        self._work = work
 
     def page(
         self,
@@ -194,10 +215,17 @@ class InboxIndex:
         """`level`: the crisis level in force, which decides each row's queue; `now`: for
         which claims are live."""
         claims, answered = self._marks(now or datetime.now().astimezone())
+        work = self._work()
         slots, offset, total, counts = self._query.select(
-            where, (offset, limit), claims, answered, level
+            where, (offset, limit), claims, answered, level, work
         )
-        return InboxPage(at_level(self._rows_at(slots), level), offset, total, counts)
+        return InboxPage(at_level(self._worked(slots, work), level), offset, total, counts)
 
     def by_author(self, author_key: str, limit: int = 20) -> list[InboxRow]:
-        return self._rows_at(self._query.columns.newest_by_author(author_key, limit))
+        slots = self._query.columns.newest_by_author(author_key, limit)
+        return self._worked(slots, self._work())
+
+    def _worked(self, slots: Sequence[int], work: WorkMarks) -> list[InboxRow]:
+        """The rows at `slots`, each with its assignment."""
+        rows = self._rows_at(slots)
+        return [worked(r, work.people.get(r.key), work.queues.get(r.key)) for r in rows]

@@ -11,6 +11,7 @@
                         state/answers/ the one answer per mention
     state/templates/    template approvals, by id and content hash
     state/crisis/       the crisis level and its checklist
+    state/work/, notes/, notices/   mentions worked without a reply (`work_tables`)
     state/journal.json  a batch spanning several tables, until all of them are written
 
 Records about a mention (alarms, breaches, answers, the reply index) are filed beside the
@@ -41,6 +42,7 @@ from crisis_console.core.store.tables import (
     TableSet,
     anywhere,
 )
+from crisis_console.core.store.work_tables import WorkTable
 
 IN_PROGRESS = frozenset({PENDING, APPROVED, FAILED, SENDING})
 
@@ -370,6 +372,7 @@ class StateStore:
     crisis: Singleton
     playbook: Singleton  # the playbook in force: its id and hash, who set it and when
     roster: Singleton  # a folder's team file as last accepted: its hash and contents
+    work: WorkTable  # assignments, closures, tags, notes (`core/work`)
 
     @classmethod
     def open(
@@ -397,4 +400,5 @@ class StateStore:
             Singleton(tables, CRISIS[0]),
             Singleton(tables, "playbook"),
             Singleton(tables, "roster"),
+            WorkTable(tables),
         )

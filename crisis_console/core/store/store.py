@@ -55,6 +55,7 @@ from crisis_console.core.store.state_tables import StateStore
 from crisis_console.core.store.tables import Tables
 from crisis_console.core.store.tinyfiles import META, TABLE, open_db, storage, write_batch
 from crisis_console.core.store.volume import VolumeCounts
+from crisis_console.core.store.work_tables import is_closed, moved_to
 
 __all__ = ["LIVE_FILE", "MENTIONS_DIR", "MentionStore", "TinyDBStore", "fingerprint"]
 STATE_DIR, DUE_DIR, VOLUME_DIR = "state", "due", "volume"
@@ -234,10 +235,14 @@ class TinyDBStore(FolderPages):
     def overdue_among(self, keys: Iterable[str], now: datetime) -> dict[str, tuple[str, datetime]]:
         found = self.get_many(keys)
         answered = self.state.replies.answered_among(found)
+        work = self.state.work.get_many(found)  # closed: its clock stopped; moved: its queue
         return {
-            key: (m.triage.route.queue.value, m.triage.deadline)
+            key: (moved_to(work.get(key)) or m.triage.route.queue.value, m.triage.deadline)
             for key, m in found.items()
-            if m.triage.deadline <= now and m.deleted_at is None and key not in answered
+            if m.triage.deadline <= now
+            and m.deleted_at is None
+            and key not in answered
+            and not is_closed(work.get(key))
         }
 
     def _segment_docs(self, name: str) -> dict[str, dict[str, Any]]:

@@ -152,7 +152,8 @@ class CorrectionDesk:
             level = ctx.level_number()
             if not ctx.may(Permission.DE_ESCALATE, level):
                 raise _LeadsCall
-        level = ctx.level_number()
+        # Routed as when it arrived: the SLA in force then still judges its answer.
+        level = ctx.triager.arrival_level(stored.triage)
         triage = ctx.triager.routed(stored.triage.mention, classification, level)
         after = dataclasses.replace(stored, triage=triage)
         record = stored_to_record(after)

@@ -64,14 +64,14 @@ def route(
     minutes = playbook.sla(classification.urgency, level)
     if classification.escalate:
         # Harm bypasses the queues: no rule may send it anywhere but the lead.
-        return Route(Role.LEAD, minutes, True, HARM_RULE)
+        return Route(Role.LEAD, minutes, True, HARM_RULE, sla_level=level)
     negative = classification.sentiment.label is SentimentLabel.NEGATIVE
     if playbook.level(level).crisis and negative:
-        return Route(Role.PR, minutes, False, CRISIS_RULE)
+        return Route(Role.PR, minutes, False, CRISIS_RULE, sla_level=level)
     for rule in playbook.routing_rules:
         if rule_matches(rule, mention, classification, level):
-            return Route(rule.queue, minutes, False, rule.name)
-    return Route(playbook.default_queue, minutes, False, DEFAULT_RULE)
+            return Route(rule.queue, minutes, False, rule.name, sla_level=level)
+    return Route(playbook.default_queue, minutes, False, DEFAULT_RULE, sla_level=level)
 
 
 class Triager:
@@ -110,9 +110,9 @@ class Triager:
         return self.routed(mention, classification, level)
 
     def routed(self, mention: Mention, classification: Classification, level: int) -> Triage:
-        """The mention so classified, routed at every level (`Route.levels`); its SLA is the
-        one for its urgency at `level`, the level in force (also for a person's correction,
-        routed afresh)."""
+        """The mention so classified, routed at every level (`Route.levels`); its queue and
+        SLA those of its urgency at `level`: the level in force when it arrived (for an edit
+        or a person's correction of a stored one, `arrival_level`)."""
         if level not in self._levels:  # a level the playbook does not name: as `route` has it
             chosen = route(mention, classification, self.playbook, level)
             levels = tuple(
@@ -124,8 +124,18 @@ class Triager:
         levels = self._harm if classification.escalate else self._routed(mention, classification)
         queue, rule = next((q, r) for n, q, r in levels if n == level)
         minutes = self._minutes[classification.urgency, level]
-        chosen = Route(queue, minutes, classification.escalate, rule, levels)
+        chosen = Route(queue, minutes, classification.escalate, rule, levels, level)
         return Triage(mention, classification, chosen)
+
+    def arrival_level(self, triage: Triage) -> int:
+        """The crisis level in force when a stored mention arrived, whose SLA it keeps through
+        later level changes, edits and corrections. A route stored before that level was
+        kept: the lowest level whose SLA for its urgency is the one it has (else 0)."""
+        route = triage.route
+        if route.sla_level is not None:
+            return route.sla_level
+        urgency, minutes = triage.classification.urgency, route.respond_within_minutes
+        return next((n for n in self._levels if self._minutes[urgency, n] == minutes), 0)
 
     def rule_for(self, category: Category) -> CategoryRule | None:
         """The rule that puts a mention in `category` (its urgency, whether it escalates)."""

@@ -199,7 +199,9 @@ class SecondOpinion:
         classification = Classification(
             c.sentiment, urgency, category, True, (*c.reasons, opinion.reason())
         )
-        triage = ctx.triager.routed(now.triage.mention, classification, ctx.level_number())
+        # Routed as when it arrived: the SLA in force then still judges its answer.
+        level = ctx.triager.arrival_level(now.triage)
+        triage = ctx.triager.routed(now.triage.mention, classification, level)
         after = dataclasses.replace(now, triage=triage)
         data = {
             **stored_to_record(after),

@@ -4,6 +4,7 @@ and failed sends waiting for a retry. Late ones (past the mention's SLA) are mar
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from rich.text import Text
 from textual import work
@@ -12,6 +13,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from crisis_console.core.models import StoredMention
 from crisis_console.core.replies.reply_model import SENDING, Reply
 from crisis_console.core.service import ConsoleService
 from crisis_console.tui import formatting as fmt
@@ -21,6 +23,10 @@ from crisis_console.tui.screens import still_shown
 from crisis_console.tui.screens.reply import findings_text
 from crisis_console.tui.screens.text_prompt import TextPrompt
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
+
+
+def _age(since: datetime, now: datetime) -> str:
+    return fmt.duration(max(0, int((now - since).total_seconds() // 60)))
 
 
 class ApprovalScreen(Screen[None]):
@@ -36,6 +42,7 @@ class ApprovalScreen(Screen[None]):
         super().__init__()
         self.service = service
         self.rows: list[Reply] = []
+        self.posts: dict[str, StoredMention | None] = {}  # the mentions answered, by key
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -48,26 +55,40 @@ class ApprovalScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(AlarmBanner).show_open(self.service)  # pinned until acknowledged
         table = self.query_one(DataTable)
-        table.add_columns("Status", "Mention", "By", "Template", "Late")
+        table.add_columns("Status", "Mention", "Author", "Reach", "By", "Template", "Age", "Late")
         table.focus()
         self.reload()
 
     @work(thread=True, exclusive=True, group="approvals")
     def reload(self) -> None:
         queue = self.service.replies.queue()
-        self.app.call_from_thread(self._show, queue)
+        posts = {reply.mention: self.service.mention(reply.mention) for reply, _ in queue}
+        self.app.call_from_thread(self._show, queue, posts)
 
-    def _show(self, queue: list[tuple[Reply, bool]]) -> None:
+    def _show(
+        self, queue: list[tuple[Reply, bool]], posts: dict[str, StoredMention | None]
+    ) -> None:
         if not still_shown(self, DataTable):  # the console closed while the worker ran
             return
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
-        self.rows = [reply for reply, _ in queue]
+        self.rows, self.posts = [reply for reply, _ in queue], posts
+        now = self.service.clock()
         for reply, late in queue:
             late_mark = Text("LATE", style="bold white on red") if late else Text("")
+            post = posts.get(reply.mention)
+            m = post.triage.mention if post is not None else None
             table.add_row(
-                reply.status, reply.mention, reply.author, reply.template, late_mark, key=reply.id
+                reply.status,
+                fmt.snippet(reply.mention, 24),
+                fmt.snippet(f"@{m.author}" if m is not None else "?", 16),
+                fmt.reach(m.followers, m.verified) if m is not None else "",
+                fmt.snippet(reply.author, 10),
+                fmt.snippet(reply.template, 22),
+                _age(reply.created_at, now),
+                late_mark,
+                key=reply.id,
             )
         if self.rows:
             table.move_cursor(row=min(max(row, 0), len(self.rows) - 1))
@@ -89,7 +110,19 @@ class ApprovalScreen(Screen[None]):
         if reply is None:
             return
         out = Text()
-        out.append(f"{reply.status} · by {reply.author}", style="bold")
+        post = self.posts.get(reply.mention)
+        if post is not None:  # what is being answered, so the approver needs no other screen
+            m = post.triage.mention
+            out.append_text(fmt.plain(f"@{m.author}" if m.author else "(no handle)"))
+            out.stylize("bold")
+            out.append(f"  ·  {m.followers:,} followers  ·  {m.platform.value}  ·  ")
+            out.append_text(fmt.plain(reply.mention))
+            out.append(f"  ·  {post.triage.classification.urgency.value}\n")
+            out.append_text(fmt.snippet(m.words, 400))
+            out.append("\n\n")
+        age = _age(reply.created_at, self.service.clock())
+        out.append(f"{reply.status} · by {reply.author} · {age} ago · template ", style="bold")
+        out.append_text(fmt.plain(reply.template))
         if reply.edited_by:
             out.append(f" · edited by {reply.edited_by}")
         if reply.error:

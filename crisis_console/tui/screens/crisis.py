@@ -3,7 +3,7 @@ times, and any spike suggestion with its evidence."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rich.text import Text
 from textual import work
@@ -11,10 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
+from textual.widgets import DataTable, Footer, Header, Static
 
 from crisis_console.core.crisis.crisis_state import AlarmSummary, CrisisState, Step
 from crisis_console.core.service import ConsoleService
+from crisis_console.core.text import one_line
 from crisis_console.core.triage.spikes import Suggestion
 from crisis_console.tui import formatting as fmt
 from crisis_console.tui.messages import (
@@ -25,6 +26,7 @@ from crisis_console.tui.messages import (
 )
 from crisis_console.tui.screens import still_shown
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
+from crisis_console.tui.widgets.trend import Trend
 
 
 def step_status(step: Step, now: datetime) -> Text:
@@ -38,7 +40,9 @@ def step_status(step: Step, now: datetime) -> Text:
     return Text(text, style="yellow" if left < 15 else "")
 
 
-OWNER_WIDTH, STATUS_WIDTH = 7, 30
+OWNER_WIDTH, STATUS_WIDTH = 7, 24
+TREND_HOURS, TREND_MINUTES = 6, 15  # the trends: the last six hours, a bar a quarter
+MAX_STEP_CHARS = 300  # a playbook's step title, as shown
 
 
 class CrisisScreen(Screen[None]):
@@ -58,10 +62,8 @@ class CrisisScreen(Screen[None]):
         yield AlarmBanner(id="alarm-banner")
         yield Static(id="crisis-level")
         with Horizontal(id="crisis-trends"):
-            yield Label("Volume, 6 h", classes="trend-label")
-            yield Sparkline([], id="volume-trend")
-            yield Label("Negative share", classes="trend-label")
-            yield Sparkline([], id="negative-trend")
+            yield Trend("Mentions", "volume-trend", lambda v: f"{v:,.0f}")
+            yield Trend("Negative share", "negative-trend", lambda v: f"{v:.0%}")
         table: DataTable[object] = DataTable(id="checklist", cursor_type="row")
         yield table
         yield Static(id="spike")
@@ -77,7 +79,7 @@ class CrisisScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="crisis")
     def reload(self) -> None:
         state = self.service.crisis.state()
-        volume, negative = self.service.activity()
+        volume, negative = self.service.activity(TREND_HOURS, TREND_MINUTES)
         suggestion = self.service.timers.spike_suggestion()
         alarms = self.service.crisis.alarm_summary()  # a count and the oldest, at any size
         self.app.call_from_thread(self._show_trends, volume, negative)
@@ -94,8 +96,12 @@ class CrisisScreen(Screen[None]):
         style = "bold white on red" if level.crisis else "bold"
         head.append(f" Level {state.level}: {level.name} ", style=style)
         if level.crisis:
-            head.append("  crisis mode: ordinary sending paused; templates: ", style="bold")
-            head.append(", ".join(level.templates))
+            head.append("  crisis mode: ordinary sending paused", style="bold")
+            # One line, whatever the width: at 80 columns the whole list took five lines and
+            # pushed the checklist off the screen (the composer lists them all).
+            listed = f"; templates: {', '.join(level.templates)}"
+            fits = head.cell_len + len(listed) <= self.size.width - 2
+            head.append(listed if fits else f"; {len(level.templates)} templates")
         if state.since is not None:
             head.append(f"\n Raised {fmt.timestamp(state.since)} by {state.by}: ")
             head.append_text(fmt.plain(state.reason))
@@ -114,8 +120,11 @@ class CrisisScreen(Screen[None]):
     def _show_trends(self, volume: list[int], negative: list[float]) -> None:
         if not still_shown(self, "#volume-trend"):  # the console closed while the worker ran
             return
-        self.query_one("#volume-trend", Sparkline).data = [float(v) for v in volume]
-        self.query_one("#negative-trend", Sparkline).data = negative
+        size = timedelta(minutes=TREND_MINUTES)
+        start = self.service.clock() - size * len(volume)
+        volume_trend, negative_trend = self.query(Trend)
+        volume_trend.show([float(v) for v in volume], start, size)
+        negative_trend.show(negative, start, size)
 
     def _show_steps(self, state: CrisisState) -> None:
         table = self.query_one("#checklist", DataTable)
@@ -127,8 +136,11 @@ class CrisisScreen(Screen[None]):
         table.add_column("Status", width=STATUS_WIDTH)
         now = self.service.clock()
         for step in state.steps:
-            title = fmt.snippet(step.title, step_width)
-            table.add_row(title, step.owner.value, step_status(step, now), key=step.id)
+            # A step is read whole: a narrow screen wraps it over more lines, never cuts it.
+            title = fmt.plain(one_line(step.title, MAX_STEP_CHARS))
+            status = step_status(step, now)
+            status.overflow = title.overflow = "fold"
+            table.add_row(title, step.owner.value, status, key=step.id, height=None)
         if state.steps:
             table.move_cursor(row=min(max(row, 0), len(state.steps) - 1))
 

@@ -29,28 +29,37 @@ HELP = [
     (
         "Inbox",
         [
-            ("↑ ↓  j k  Home End", "move; the detail follows"),
+            ("↑ ↓  j k", "move; the detail follows"),
+            ("Home End  g G", "first / last mention of the page"),
+            ("Space", "mark the row for a bulk action (●), and go on to the next"),
+            ("*", "mark every mention of the filter (all pages); again: unmark all"),
             ("[  ]", "previous / next page"),
             ("/", "search text or @author (Enter applies, Esc clears)"),
-            ("m", "my queue: my roles' queues and what I have claimed"),
-            ("s", "status: open → claimed → answered → all"),
+            ("m", "my queue: my roles' queues, what I claimed, what is assigned to me"),
+            ("s", "status: open → claimed → answered → closed → all"),
             ("u  p  t", "cycle urgency / platform / category filter"),
             ("0", "clear filters"),
-            ("C", "claim the mention on screen, or release it"),
-            ("R", "reply: composer with the templates that fit"),
-            ("a", "acknowledge the harm alarm on screen (else jump to the oldest)"),
+            ("C", "claim the marked mentions, or the one on screen (again: release)"),
+            ("R", "reply: composer with the templates that fit, best first"),
+            ("a", "acknowledge the marked alarms, or the one on screen (else the oldest)"),
+            ("W", "assign the marked mentions (or this one) to a colleague or a queue"),
+            ("#", "tag them (a playbook tag, or type one; -tag takes it off)"),
+            ("N", "a note on this mention: for the team, never sent, audited"),
+            ("X", "close them without a reply (spam, duplicate, …), or reopen"),
             ("T", "this mention's audit trail"),
             ("E", "reclassify: correct urgency, category or sentiment (audited)"),
+            ("r", "reload the page now"),
         ],
     ),
     (
         "Reply composer",
         [
-            ("↑ ↓", "pick a template"),
-            ("Tab", "to the variables"),
+            ("letters", "filter the templates (focus is always in a text field)"),
+            ("↑ ↓", "pick a template (from the filter)"),
+            ("Enter  Tab", "to the variables; Tab goes round the fields"),
             ("Ctrl+S", "submit a draft for approval"),
             ("Ctrl+E", "send now (social, lead)"),
-            ("Esc", "back"),
+            ("Esc", "back; what you typed is kept and comes back"),
         ],
     ),
     (
@@ -60,6 +69,7 @@ HELP = [
             ("x", "reject with a comment"),
             ("e", "edit the wording (kept as a diff)"),
             ("s", "send an approved reply, retry a failed one"),
+            ("Esc", "back"),
         ],
     ),
     (
@@ -68,7 +78,32 @@ HELP = [
             ("Space  Enter", "tick the highlighted checklist step (its owner role)"),
             ("L", "change the level"),
             ("a", "acknowledge the oldest harm alarm"),
+            ("Esc  c", "back"),
+        ],
+    ),
+    (
+        "Reports",
+        [
+            ("1  2  3", "the last 24 h / 7 days / 30 days"),
+            ("i", "the latest crisis's timeline"),
+            ("Esc", "back (from the timeline too)"),
+        ],
+    ),
+    (
+        "Audit log",
+        [
+            ("/", "filter by mention or operator"),
+            ("v", "verify the chain"),
             ("Esc", "back"),
+        ],
+    ),
+    (
+        "Dialogs",
+        [
+            ("Ctrl+S", "done: reclassify, or the text asked for"),
+            ("letters  ↑ ↓  Enter", "pick from a list: filter, move, pick (assign, tag, close)"),
+            ("Esc", "cancel"),
+            ("y  Enter  /  n", "quit / stay, when quitting would leave work undone"),
         ],
     ),
 ]
@@ -86,7 +121,7 @@ def help_text() -> Text:
         for key, what in keys:
             out.append(f"  {key:<20}", style="bold yellow")
             out.append(f"{what}\n")
-    out.append("\nEsc or ? closes this help.", style="dim")
+    out.append("\nEsc, ? or q closes this help.", style="dim")
     return out
 
 

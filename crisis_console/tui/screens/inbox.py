@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 
@@ -29,21 +29,23 @@ from crisis_console.tui.messages import (
     StateChanged,
 )
 from crisis_console.tui.screens import still_shown
+from crisis_console.tui.screens.inbox_work import InboxWork
 from crisis_console.tui.screens.reclassify_dialog import ReclassifyDialog
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
-from crisis_console.tui.widgets.mention_detail import MentionDetail
+from crisis_console.tui.widgets.mention_detail import Handling, MentionDetail
 from crisis_console.tui.widgets.mention_table import MentionTable
 
 REFRESH_SECONDS = 30  # SLA countdowns move on even when nothing new arrives
 PAGE = 100
 DETAIL_DELAY = 0.08  # seconds the cursor rests before the full record is read
+MARK_ALL_LIMIT = 10_000  # `*` marks at most this many: a bulk action is a batch, not a purge
 
 
 def _cycle(options: list[str | None], current: str | None) -> str | None:
     return options[(options.index(current) + 1) % len(options)]
 
 
-class InboxScreen(Screen[None]):
+class InboxScreen(InboxWork):
     """Owns the filter, the page, the table and the detail pane."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
@@ -63,6 +65,11 @@ class InboxScreen(Screen[None]):
         Binding("right_square_bracket", "page(1)", "Next page", show=False),
         Binding("left_square_bracket", "page(-1)", "Previous page", show=False),
         Binding("r", "reload", "Reload", show=False),
+        Binding("asterisk", "mark_filter", "Mark all", show=False),
+        Binding("W", "assign", "Assign", show=False),
+        Binding("number_sign", "tag", "Tag", show=False),
+        Binding("N", "note", "Note", show=False),
+        Binding("X", "close", "Close", show=False),
     ]
 
     def __init__(self, service: ConsoleService) -> None:
@@ -71,6 +78,7 @@ class InboxScreen(Screen[None]):
         self.where = InboxFilter()
         self.page_offset = 0
         self.page_total = 0
+        self._status = Text("Loading…")  # the status line, before the count of marks
         self._detail_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -130,17 +138,66 @@ class InboxScreen(Screen[None]):
         else:
             status.append("Nothing matches the filter (0 clears it)", style="bold")
         status.append(f"  ·  {self.where.describe()}  ·  open: {counts or 'none'}", style="dim")
-        self.query_one("#inbox-status", Static).update(status)
+        self._status = status
+        self._show_marks()
         if not page.rows:
             self.query_one(MentionDetail).mention = None
 
     def on_state_changed(self, message: StateChanged) -> None:
         self.action_reload()
 
+    # --- marks: what a bulk action acts on -----------------------------------------------------
+
+    def _show_marks(self) -> None:
+        status = self._status.copy()
+        marked = len(self.query_one(MentionTable).marked)
+        if marked:
+            status.append(f"  ·  {marked:,} marked", style="bold yellow")
+        self.query_one("#inbox-status", Static).update(status)
+
+    def on_mention_table_marks_changed(self, message: MentionTable.MarksChanged) -> None:
+        self._show_marks()
+
+    def action_mark_filter(self) -> None:
+        """`*`: mark every mention the filter shows, on every page; again: unmark them."""
+        table = self.query_one(MentionTable)
+        if table.marked:
+            table.set_marks(set())
+            return
+        self._mark_all(self.where)
+
+    @work(thread=True, exclusive=True, group="marks")
+    def _mark_all(self, where: InboxFilter) -> None:
+        page = self.service.inbox_page(where, 0, MARK_ALL_LIMIT)
+        keys = {row.key for row in page.rows}
+        self.app.call_from_thread(self._marked_all, keys, page.total)
+
+    def _marked_all(self, keys: set[str], total: int) -> None:
+        if not still_shown(self, MentionTable):
+            return
+        self.query_one(MentionTable).set_marks(keys)
+        if total > len(keys):
+            self.notify(
+                f"Marked the first {len(keys):,} of {total:,}: narrow the filter for the rest.",
+                severity="warning",
+            )
+
+    def unmark(self) -> None:
+        self.query_one(MentionTable).set_marks(set())
+
+    def targets(self) -> list[str]:
+        """What an action applies to: the marked mentions, else the one under the cursor."""
+        table = self.query_one(MentionTable)
+        if table.marked:
+            return sorted(table.marked)
+        key = table.current_key()
+        return [key] if key is not None else []
+
     # --- filters -------------------------------------------------------------------------------
 
     def _apply(self, where: InboxFilter) -> None:
         self.where, self.page_offset = where, 0
+        self.query_one(MentionTable).move_cursor(row=0)  # a new filter starts at its top
         self.load_page()
 
     def action_mine(self) -> None:
@@ -201,16 +258,22 @@ class InboxScreen(Screen[None]):
     def load_detail(self, row: InboxRow) -> None:
         stored = self.service.mention(row.key)
         earlier = [r for r in self.service.earlier_posts(row.author_key) if r.key != row.key]
-        holder = self.service.claim_holders().get(row.key, "")
-        self.app.call_from_thread(self._show_detail, stored, earlier, holder)
+        claim = self.service.claims.holder(row.key)
+        handling = Handling(
+            claim.holder if claim is not None else "",
+            self.service.replies.replies(row.key),
+            self.service.crisis.alarm(row.key),
+            self.service.work.detail(row.key),
+        )
+        self.app.call_from_thread(self._show_detail, stored, earlier, handling)
 
     def _show_detail(
-        self, stored: StoredMention | None, earlier: list[InboxRow], holder: str
+        self, stored: StoredMention | None, earlier: list[InboxRow], handling: Handling
     ) -> None:
         if not still_shown(self, MentionDetail):  # the console closed while the worker ran
             return
         detail = self.query_one(MentionDetail)
-        detail.earlier, detail.holder = earlier, holder
+        detail.earlier, detail.handling = earlier, handling
         detail.mention = stored
         detail.mutate_reactive(MentionDetail.mention)
 
@@ -221,6 +284,10 @@ class InboxScreen(Screen[None]):
         return self.query_one(MentionTable).current_key()
 
     def action_acknowledge(self) -> None:
+        marked = sorted(self.query_one(MentionTable).marked)
+        if marked:  # 34 alarms: one key, not 68
+            self.acknowledge_marked(marked)
+            return
         self.post_message(AcknowledgeRequested(self.shown_key()))
 
     def action_reply(self) -> None:
@@ -254,6 +321,10 @@ class InboxScreen(Screen[None]):
         self.app.push_screen(ReclassifyDialog(key, stored.triage.classification), chosen)
 
     def action_claim(self) -> None:
+        marked = sorted(self.query_one(MentionTable).marked)
+        if marked:
+            self.claim_marked(marked)
+            return
         key = self.shown_key()
         if key is None:
             return

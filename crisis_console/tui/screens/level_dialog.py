@@ -14,6 +14,7 @@ from crisis_console.core.playbook.playbook import Playbook
 class LevelDialog(ModalScreen[tuple[int, str] | None]):
     """Returns (level, reason), or None when cancelled."""
 
+    WRITES = True  # the app\'s single-letter keys stay off (CrisisConsoleApp.check_action)
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, playbook: Playbook, current: int) -> None:

@@ -22,6 +22,7 @@ class ReclassifyDialog(ModalScreen[Correction | None]):
     """Returns the fields changed and the note, or None when cancelled. Shows the mention's
     triage as it stands; a field left as it was is not part of the correction."""
 
+    WRITES = True  # the app\'s single-letter keys stay off (CrisisConsoleApp.check_action)
     BINDINGS = [Binding("ctrl+s", "submit", "Reclassify"), Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, key: str, current: Classification) -> None:

@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -20,6 +21,8 @@ from crisis_console.core.service import ConsoleService
 from crisis_console.tui import formatting as fmt
 from crisis_console.tui.messages import ReplyOnItsWay
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
+
+SAVE_DELAY = 0.4  # seconds after the last key before the composer's content is kept
 
 
 def findings_text(findings: list[Finding]) -> Text:
@@ -36,16 +39,28 @@ def findings_text(findings: list[Finding]) -> Text:
 
 
 class ReplyForm(VerticalScroll, can_focus=False):
-    """The template's form: Tab goes from the template list straight into its first
-    variable, never to the scrolling container (it scrolls to follow the focus)."""
+    """The template's form: Tab goes from the filter straight into its first variable,
+    never to the scrolling container (it scrolls to follow the focus)."""
+
+
+class TemplateList(OptionList, can_focus=False):
+    """The templates that fit, best first. Never focused: the filter above it keeps the
+    keyboard (Up and Down move this list), so a letter typed here is always text."""
 
 
 class ReplyScreen(Screen[None]):
+    """Focus is always in a text field here: the template filter or a variable. What is
+    typed is kept in the store as it is typed (`ComposingDesk`), so Esc, a quit or a crash
+    leaves it for the next time the mention is answered."""
+
+    WRITES = True  # the app's single-letter keys stay off (CrisisConsoleApp.check_action)
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
+        Binding("escape", "leave", "Back (kept)"),
         # Priority: an Input has the focus while typing, and would take ctrl+e for itself.
         Binding("ctrl+s", "submit", "Submit draft", priority=True),
         Binding("ctrl+e", "send", "Send", priority=True),
+        Binding("up", "move(-1)", "Previous template", show=False),
+        Binding("down", "move(1)", "Next template", show=False),
     ]
 
     def __init__(self, service: ConsoleService, key: str) -> None:
@@ -53,13 +68,17 @@ class ReplyScreen(Screen[None]):
         self.service, self.key = service, key
         self.choices: list[ReplyTemplate] = []
         self.template: ReplyTemplate | None = None
+        self.typed: dict[str, str] = {}  # every variable typed, kept across template changes
+        self._save_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield AlarmBanner(id="alarm-banner")
         yield Static(id="reply-mention")
         with Horizontal(id="reply-body"):
-            yield OptionList(id="reply-templates")
+            with Vertical(id="reply-picker"):
+                yield Input(placeholder="type to filter · ↑↓ · Enter", id="reply-filter")
+                yield TemplateList(id="reply-templates")
             with ReplyForm(id="reply-form"):
                 yield Label("Pick a template on the left.", id="reply-template-title")
                 yield Vertical(id="reply-variables")
@@ -78,17 +97,44 @@ class ReplyScreen(Screen[None]):
         self.query_one("#reply-mention", Static).update(head)
         hint = Text("The filled reply appears here once a template is picked.", style="dim")
         self.query_one("#reply-preview", Static).update(hint)
-        options = self.query_one(OptionList)
-        options.add_options([Option(f"{t.title}", id=t.id) for t in self.choices])
+        kept = self.service.composing.get(self.key)
+        if kept is not None and any(t.id == kept.template_id for t in self.choices):
+            self.typed = dict(kept.variables)
+            self.notify(f"Your unsent reply to {self.key} is back.")
+        self._list(prefer=kept.template_id if kept is not None else None)
         if not self.choices:
             self.query_one("#reply-template-title", Label).update(
                 "No approved template fits this mention, your role and the crisis level."
             )
-        options.focus()
+        self.query_one("#reply-filter", Input).focus()
         if not may(self.service.operator, Permission.SEND):
             self.query_one("#reply-findings", Static).update(
                 Text("You submit drafts; the social team approves and sends.", style="dim")
             )
+
+    def _list(self, prefer: str | None = None) -> None:
+        """The templates the filter's words all match (in title or id), best first."""
+        words = self.query_one("#reply-filter", Input).value.casefold().split()
+        shown = [t for t in self.choices if all(w in f"{t.title} {t.id}".casefold() for w in words)]
+        options = self.query_one(TemplateList)
+        keep = prefer or (self.template.id if self.template is not None else None)
+        options.clear_options()
+        options.add_options([Option(t.title, id=t.id) for t in shown])
+        ids = [t.id for t in shown]
+        if shown:
+            options.highlighted = ids.index(keep) if keep in ids else 0
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one(TemplateList)
+        if options.option_count:
+            current = options.highlighted or 0
+            options.highlighted = max(0, min(options.option_count - 1, current + step))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Up and Down pick a template from the filter only: in a variable they do nothing.
+        if action == "move":
+            return self.query_one("#reply-filter", Input).has_focus
+        return True
 
     async def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         self.template = next(t for t in self.choices if t.id == event.option.id)
@@ -99,20 +145,71 @@ class ReplyScreen(Screen[None]):
         await box.remove_children()
         for v in self.template.variables:
             label = f"{v.name}{' (required)' if v.required else ''}: {v.description}"
-            await box.mount(Label(label), Input(id=f"var-{v.name}", placeholder=v.name))
+            field = Input(self.typed.get(v.name, ""), id=f"var-{v.name}", placeholder=v.name)
+            await box.mount(Label(label), field)
         self.refresh_preview()
+        self._keep_soon()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        """Enter on a template: on to its first variable, if it has one."""
+        """A template clicked: on to its first variable, if it has one."""
+        self._to_first_variable()
+
+    def _to_first_variable(self) -> None:
         first = self.query_one("#reply-variables", Vertical).query(Input)
         if first:
             first.first().focus()
 
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the filter picks the template shown and goes on to its first variable."""
+        if event.input.id == "reply-filter":
+            self._to_first_variable()
+
     def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "reply-filter":
+            self._list()
+            return
+        if event.input.id and event.input.id.startswith("var-"):
+            self.typed[event.input.id.removeprefix("var-")] = event.value
         self.refresh_preview()
+        self._keep_soon()
+
+    # --- kept as typed ------------------------------------------------------------------------
+
+    def _keep_soon(self) -> None:
+        """Saved a moment after the typing stops: one write for a burst of keys."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(SAVE_DELAY, self.keep)
+
+    def keep(self) -> None:
+        """Keep what is in the composer now (nothing, if it is empty)."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        if self.template is not None:
+            self.service.composing.save(self.key, self.template.id, self.variables())
+
+    @property
+    def has_text(self) -> bool:
+        """Something typed into the template's fields."""
+        return any(self.variables().values())
+
+    def action_leave(self) -> None:
+        self.keep()
+        self.dismiss(None)
+
+    def on_unmount(self) -> None:
+        if self._save_timer is not None:  # closing with a save still to come: make it now
+            self.keep()
 
     def variables(self) -> dict[str, str]:
-        return {i.id.removeprefix("var-"): i.value for i in self.query(Input) if i.id and i.value}
+        """The picked template's variables as typed (read from `typed`, not the fields, so
+        it holds while the screen closes)."""
+        if self.template is None:
+            return {}
+        return {
+            v.name: self.typed[v.name] for v in self.template.variables if self.typed.get(v.name)
+        }
 
     def refresh_preview(self) -> None:
         if self.template is None:
@@ -146,6 +243,10 @@ class ReplyScreen(Screen[None]):
         except (CrisisConsoleError, ValueError) as exc:
             self.notify(str(exc), title=f"Could not {how}", severity="error", timeout=10)
             return
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        self.service.composing.discard(self.key)  # it is a draft, or sent, now
         if reply.status == "sending":
             self.app.post_message(ReplyOnItsWay(reply.id))
         done = {
@@ -158,4 +259,4 @@ class ReplyScreen(Screen[None]):
             f"{done} ({reply.id[:8]})",
             severity="error" if reply.status == "failed" else "information",
         )
-        self.app.pop_screen()
+        self.dismiss(None)  # the app reloads the inbox at once (bug: it showed the row open)

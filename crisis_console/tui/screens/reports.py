@@ -2,7 +2,9 @@
 
 The same `Report` as `crisis-console report`, so the numbers match the text, JSON and HTML
 formats. Keys choose the window (1: 24 hours, 2: 7 days, 3: 30 days); the figures are
-computed in a worker (the service takes its own lock).
+computed in a worker (the service takes its own lock). The sparklines cover the span of the
+window's posts, a bucket per 5 or 15 minutes, an hour… (`reports.series`), and show their
+axes: the bucket size, the highest and lowest value, the first and last time.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
+from textual.widgets import DataTable, Footer, Header, Static
 
 from crisis_console.core.reports.report import Report, Timing, stamp
 from crisis_console.core.service import ConsoleService
@@ -24,6 +26,7 @@ from crisis_console.tui import formatting as fmt
 from crisis_console.tui.screens import still_shown
 from crisis_console.tui.screens.incident import IncidentScreen
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
+from crisis_console.tui.widgets.trend import Trend
 
 WINDOWS = {"1": ("24 hours", timedelta(hours=24)), "2": ("7 days", timedelta(days=7))}
 WINDOWS["3"] = ("30 days", timedelta(days=30))
@@ -49,10 +52,8 @@ class ReportsScreen(Screen[None]):
         yield AlarmBanner(id="alarm-banner")
         yield Static(id="report-summary")
         with Horizontal(id="report-trends"):
-            yield Label("Volume", classes="trend-label")
-            yield Sparkline([], id="report-volume")
-            yield Label("Negative share", classes="trend-label")
-            yield Sparkline([], id="report-negative")
+            yield Trend("Mentions", "report-volume", lambda v: f"{v:,.0f}")
+            yield Trend("Negative share", "report-negative", lambda v: f"{v:.0%}")
         table: DataTable[object] = DataTable(id="report-response", cursor_type="row")
         yield table
         yield Static(id="report-other")
@@ -101,8 +102,10 @@ class ReportsScreen(Screen[None]):
             f"{approvals}"
         )
         self.query_one("#report-summary", Static).update(Text(summary))
-        self.query_one("#report-volume", Sparkline).data = [float(b.volume) for b in r.volume]
-        self.query_one("#report-negative", Sparkline).data = [b.negative_share for b in r.volume]
+        volume, negative = self.query(Trend)
+        since = r.volume[0].start if r.volume else r.start
+        volume.show([float(b.volume) for b in r.volume], since, r.bucket)
+        negative.show([b.negative_share for b in r.volume], since, r.bucket)
         self._fill_table(r)
         blocks = ", ".join(f"{f} {n}" for f, n in r.policy_blocks) or "none"
         templates = ", ".join(f"{t} {n}" for t, n in r.templates[:6]) or "none"

@@ -12,6 +12,7 @@ from textual.widgets import Label, TextArea
 class TextPrompt(ModalScreen[str | None]):
     """Returns the text (Ctrl+S), or None (Esc). Empty text is not accepted."""
 
+    WRITES = True  # the app\'s single-letter keys stay off (CrisisConsoleApp.check_action)
     BINDINGS = [Binding("ctrl+s", "accept", "Done"), Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, text: str = "") -> None:

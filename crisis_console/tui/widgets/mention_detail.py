@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
@@ -11,15 +12,39 @@ from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from crisis_console.core.crisis.crisis_state import Alarm
 from crisis_console.core.models import StoredMention
+from crisis_console.core.replies.reply_model import SENT, Reply
 from crisis_console.core.store.inbox import InboxRow
+from crisis_console.core.work.model import MentionWork
 from crisis_console.tui import formatting as fmt
+
+REPLY_STYLES = {"sent": "bold green", "rejected": "bold red", "failed": "bold red"}
+
+
+@dataclass(frozen=True)
+class Handling:
+    """What the team has done about a mention: its replies (sent, drafts, rejected), its
+    alarm and who acknowledged it, who holds the claim."""
+
+    holder: str = ""
+    replies: Sequence[Reply] = ()
+    alarm: Alarm | None = None
+    work: MentionWork | None = None  # assigned, tagged, closed, notes
+
+    @property
+    def answer(self) -> Reply | None:
+        return next((r for r in self.replies if r.status == SENT), None)
 
 
 def describe(
-    item: StoredMention, now: datetime, earlier: Sequence[InboxRow] = (), holder: str = ""
+    item: StoredMention,
+    now: datetime,
+    earlier: Sequence[InboxRow] = (),
+    handling: Handling = Handling(),
 ) -> Text:
     """The pane's content as one `Text`; every outside value goes through `fmt.plain`."""
+    holder = handling.holder
     t = item.triage
     m, c, r = t.mention, t.classification, t.route
     out = Text()
@@ -63,9 +88,21 @@ def describe(
         f"  ·  claimed by {holder}" if holder else "  ·  unclaimed",
         style="bold" if holder else "dim",
     )
-    out.append(f"\nRespond by {fmt.timestamp(t.deadline)} (")
-    out.append_text(fmt.due(t.deadline, now))
-    out.append(f", SLA {fmt.duration(r.respond_within_minutes)})")
+    answer = handling.answer
+    closed = handling.work is not None and handling.work.closed
+    if closed:
+        pass  # closed without a reply: no clock (why and by whom follow)
+    elif answer is not None and answer.sent_at is not None:  # the clock has stopped
+        late = answer.sent_at > t.deadline
+        out.append(f"\nAnswered {fmt.timestamp(answer.sent_at)} by {answer.sent_by}", style="bold")
+        out.append(
+            " (after its SLA)" if late else " (within its SLA)", style="red" if late else "green"
+        )
+    else:
+        out.append(f"\nRespond by {fmt.timestamp(t.deadline)} (")
+        out.append_text(fmt.due(t.deadline, now))
+        out.append(f", SLA {fmt.duration(r.respond_within_minutes)})")
+    _handling(out, handling)
     out.append("\n\nWhy", style="bold underline")
     for reason in c.reasons:
         out.append("\n • ")
@@ -83,6 +120,61 @@ def describe(
     return out
 
 
+def _work(out: Text, work: MentionWork) -> None:
+    """Closed (why, by whom), assigned, tags, and the team's notes, oldest first."""
+    if work.closure is not None:
+        c = work.closure
+        out.append(f"\nCLOSED without a reply: {c.reason.replace('_', ' ')}", style="bold")
+        out.append(f" by {c.by} {fmt.timestamp(c.at)}")
+        if c.comment:
+            out.append(": ")
+            out.append_text(fmt.plain(c.comment))
+    if work.assignment is not None:
+        a = work.assignment
+        to = " and ".join(x for x in (a.person, a.queue and f"queue {a.queue}") if x)
+        out.append(f"\nAssigned to {to} by {a.by} {fmt.timestamp(a.at)}")
+    if work.tags:
+        out.append("\nTags: ")
+        out.append_text(fmt.plain(" ".join(f"#{t}" for t in work.tags)))
+    if work.notes:
+        out.append(f"\n\nNotes ({len(work.notes)}, never sent)", style="bold underline")
+        for note in work.notes:
+            out.append(f"\n {note.by}, {fmt.timestamp(note.at)}: ", style="italic")
+            out.append_text(fmt.plain(note.text))
+
+
+def _handling(out: Text, handling: Handling) -> None:
+    """The alarm and its acknowledgement; every reply, with its status and what was said
+    of it (a rejection's comment reaches the draft's author here)."""
+    if handling.work is not None:
+        _work(out, handling.work)
+    alarm = handling.alarm
+    if alarm is not None:
+        out.append("\nHarm alarm ", style="bold")
+        out.append(f"raised {fmt.timestamp(alarm.raised_at)}; ")
+        if alarm.acknowledged_at is not None:
+            out.append(f"acknowledged by {alarm.acknowledged_by} "
+                       f"{fmt.timestamp(alarm.acknowledged_at)}", style="green")  # fmt: skip
+        else:
+            out.append("NOT ACKNOWLEDGED", style="bold white on red")
+    if not handling.replies:
+        return
+    out.append("\n\nOur replies", style="bold underline")
+    for reply in handling.replies:
+        out.append(f"\n {reply.status.upper()}", style=REPLY_STYLES.get(reply.status, "bold"))
+        out.append(f"  {reply.template} by {reply.author}, {fmt.timestamp(reply.created_at)}")
+        if reply.sent_at is not None:
+            out.append(f"; sent by {reply.sent_by} {fmt.timestamp(reply.sent_at)}")
+        out.append("\n   ")
+        out.append_text(fmt.snippet(reply.text, 300))
+        for step in reply.history:
+            if step.get("comment"):
+                out.append(
+                    f"\n   {step.get('action', '')} by {step.get('by', '')}: ", style="italic"
+                )
+                out.append_text(fmt.plain(str(step["comment"])))
+
+
 class MentionDetail(VerticalScroll):
     """Shows `mention` (set by the screen); empty until a row is highlighted."""
 
@@ -92,7 +184,7 @@ class MentionDetail(VerticalScroll):
         super().__init__(id=id)
         self.now = now
         self.earlier: Sequence[InboxRow] = ()
-        self.holder = ""
+        self.handling = Handling()
 
     def compose(self) -> ComposeResult:
         yield Static(Text("No mention selected.", style="dim"), id="detail-body")
@@ -101,6 +193,6 @@ class MentionDetail(VerticalScroll):
         body = next(self.query("#detail-body").results(Static), None)
         if body is None:  # the console closed while the record was being read
             return
-        shown = describe(mention, self.now, self.earlier, self.holder) if mention else None
+        shown = describe(mention, self.now, self.earlier, self.handling) if mention else None
         body.update(shown or Text("No mention selected."))
         self.scroll_home(animate=False)

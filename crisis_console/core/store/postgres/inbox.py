@@ -27,6 +27,7 @@ from crisis_console.core.store.inbox import (
     queues_from,
     row_from_record,
     searchable,
+    worked,
 )
 from crisis_console.core.store.postgres.connection import Connection, Pool
 
@@ -34,9 +35,11 @@ Counts = dict[tuple[str, str, int], int]  # (queue, status, urgency rank) -> how
 COUNT_CAP = 10_000  # a filtered page counts this many matches at most
 FOLD_AT = 500  # kept counts' rows beyond one per group past which a reader folds them
 
-# The queue at the crisis level in force: "0:support,2:pr" names it, else the base queue.
+# The queue at the crisis level in force: the one it was moved to (migration 0011), else the
+# one "0:support,2:pr" names, else the base queue.
 _QUEUE_AT = (
-    "COALESCE((regexp_match(level_queues, '(^|,)' || %(level)s::text || ':([^,]+)'))[2], queue)"
+    "COALESCE(assigned_queue, "
+    "(regexp_match(level_queues, '(^|,)' || %(level)s::text || ':([^,]+)'))[2], queue)"
 )
 # Looked up by key in the mentions, then sorted: the live claims are few at any size.
 _CLAIMED = (
@@ -47,7 +50,17 @@ _MINE = (
     "EXISTS (SELECT 1 FROM state c WHERE c.tbl = 'claims' AND c.key = m.key "
     "AND (c.record->>'expires')::timestamptz > %(now)s AND c.record->>'holder' = %(me)s)"
 )
-_STATUSES = {"all": ("open", "answered", "deleted"), "open": ("open",), "answered": ("answered",)}
+_STATUSES = {
+    "all": ("open", "answered", "closed", "deleted"),
+    "open": ("open",),
+    "answered": ("answered",),
+    "closed": ("closed",),
+}
+# The mentions with a tag, from the tags' index (migration 0011): never a walk of the inbox.
+_TAGGED = (
+    "m.key = ANY(ARRAY(SELECT t.key FROM state t WHERE t.tbl = 'work' "
+    "AND t.record->'tags' ? %(tag)s))"
+)
 _FOLD = """
 WITH gone AS (DELETE FROM inbox_counts RETURNING *)
 INSERT INTO inbox_counts (queue, level_queues, status, urgency_rank, n)
@@ -62,14 +75,22 @@ def _where(where: InboxFilter, level: int, now: datetime) -> tuple[str, dict[str
     if where.status != "all":
         parts.append("NOT deleted")
     if where.status == "open":
-        parts.append("NOT answered")
+        parts.append("NOT answered AND NOT closed")
     elif where.status == "answered":
         parts.append("answered")
+    elif where.status == "closed":
+        parts.append("closed AND NOT answered")
     elif where.status == "claimed":
         parts.append(_CLAIMED)
     if where.queues is not None:
-        parts.append(f"({_QUEUE_AT} = ANY(%(queues)s) OR {_MINE})")
+        parts.append(f"({_QUEUE_AT} = ANY(%(queues)s) OR {_MINE} OR assignee = %(me)s)")
         params["queues"] = sorted(where.queues)
+    if where.assignee is not None:
+        parts.append("assignee = %(assignee)s")
+        params["assignee"] = where.assignee
+    if where.tag is not None:
+        parts.append(_TAGGED)
+        params["tag"] = where.tag
     for column, value in (("platform", where.platform), ("category", where.category)):
         if value is not None:
             parts.append(f"{column} = %({column})s")
@@ -112,11 +133,11 @@ class PgInbox:
             # `condition` is made of this module's constant fragments; every value is a
             # bound parameter.
             records = conn.execute(
-                f"SELECT record FROM mentions m WHERE {condition} "  # noqa: S608
+                f"SELECT record, assignee, assigned_queue FROM mentions m WHERE {condition} "  # noqa: S608
                 "ORDER BY urgency_rank, deadline, seq LIMIT %(limit)s OFFSET %(offset)s",
                 params,
             ).fetchall()
-        page = at_level([row_from_record(r) for (r,) in records], level)
+        page = at_level([worked(row_from_record(r), p, q) for r, p, q in records], level)
         open_counts: dict[str, int] = {}
         for (queue, status, _), n in counts.items():
             if status == "open" and n:
@@ -149,6 +170,7 @@ class PgInbox:
     ) -> tuple[int, bool]:
         """How many rows the filter keeps, and whether that is exact (else: at least)."""
         plain = where.platform is None and where.category is None
+        plain = plain and where.tag is None and where.assignee is None
         if plain and not searchable(where.text).strip() and where.status in _STATUSES:
             statuses = _STATUSES[where.status]
             rank = None if where.urgency is None else URGENCY_RANK.get(where.urgency, -1)
@@ -161,12 +183,12 @@ class PgInbox:
             )
             if where.queues is None:
                 return total, True
-            # Claimed by me but queued elsewhere: shown too (a claim's holder sees it).
+            # Claimed by me or assigned to me but queued elsewhere: shown too.
             extra = conn.execute(
                 f"SELECT count(*) FROM mentions m WHERE {condition} "  # noqa: S608
                 f"AND NOT ({_QUEUE_AT} = ANY(%(queues)s)) "
-                "AND key IN (SELECT key FROM state WHERE tbl = 'claims' "
-                "AND record->>'holder' = %(me)s)",
+                "AND (key IN (SELECT key FROM state WHERE tbl = 'claims' "
+                "AND record->>'holder' = %(me)s) OR assignee = %(me)s)",
                 params,
             ).fetchone()
             return total + int(extra[0] if extra else 0), True
@@ -193,8 +215,8 @@ class PgInbox:
     def by_author(self, author_key: str, limit: int = 20) -> list[InboxRow]:
         with self._pool.connection() as conn:
             records = conn.execute(
-                "SELECT record FROM mentions WHERE author_key = %s "
+                "SELECT record, assignee, assigned_queue FROM mentions WHERE author_key = %s "
                 "ORDER BY created_at DESC, seq LIMIT %s",
                 (author_key, limit),
             ).fetchall()
-        return [row_from_record(r) for (r,) in records]
+        return [worked(row_from_record(r), p, q) for r, p, q in records]

@@ -32,10 +32,12 @@ from crisis_console.core.store.state_tables import StateStore
 CHANGE_WINDOW = 0.3  # seconds of changes gathered into one reload of a console
 # Each key through the primary key (see `state._GET_MANY`): never a walk of the open inbox
 # by deadline, which a planner may prefer for `deadline <= now` when it misjudges the rows.
+# A closed mention's clock has stopped; one moved to a queue is that queue's (migration 0011).
 _OVERDUE = (
-    "SELECT m.key, m.queue, m.deadline FROM unnest(%b::text[]) AS k (key), LATERAL "
-    "(SELECT key, queue, deadline FROM mentions WHERE key = k.key AND deadline <= %s "
-    "AND NOT deleted AND NOT answered OFFSET 0) AS m"
+    "SELECT m.key, coalesce(m.assigned_queue, m.queue), m.deadline "
+    "FROM unnest(%b::text[]) AS k (key), LATERAL "
+    "(SELECT key, queue, assigned_queue, deadline FROM mentions WHERE key = k.key "
+    "AND deadline <= %s AND NOT deleted AND NOT answered AND NOT closed OFFSET 0) AS m"
 )
 LEADER_LOCK = 72_026_114  # advisory lock key (with the schema's): who runs the timers
 
