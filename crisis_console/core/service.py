@@ -53,6 +53,7 @@ from crisis_console.core.triage.routing import Triager
 from crisis_console.core.triage.second_opinion import SecondOpinion
 from crisis_console.core.triage.semantic import SemanticJudge
 from crisis_console.core.work.desk import WorkDesk
+from crisis_console.core.work.model import REJECTED
 
 __all__ = ["DEFAULT_BATCH", "ConsoleService", "IngestReport", "Progress", "ReplySetup"]
 
@@ -119,6 +120,9 @@ class ConsoleService:
         self.playbooks = in_force.PlaybookDesk(self.ctx)
         # Assign, notes, tags, close, reopen; claims and alarms a selection at once.
         self.work = WorkDesk(self.ctx, self.team, self.claims)
+        self.replies.on_rejected = lambda reply, comment: self.work.tell(
+            reply.author, [reply.mention], REJECTED, comment
+        )  # the draft's author is told in their console
         self.team_setup = TeamSetup(self.ctx, roster)  # `team init`, shared logins
 
     @property

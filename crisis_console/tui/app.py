@@ -21,6 +21,7 @@ from crisis_console.core.replies.reply_model import FAILED, SENT, Reply
 from crisis_console.core.service import ConsoleService, IngestReport
 from crisis_console.core.text import visible
 from crisis_console.core.triage.second_opinion import RETRY_SECONDS
+from crisis_console.core.work.model import REJECTED
 from crisis_console.tui import formatting as fmt
 from crisis_console.tui.attempt import attempt
 from crisis_console.tui.leaving import Leaving
@@ -133,6 +134,14 @@ class CrisisConsoleApp(Leaving, Navigation):
         then marked seen (told once, in whichever of their consoles saw it first)."""
         notices = self.service.work.notices()
         for notice in notices:
+            if notice.what == REJECTED:
+                self.notify(
+                    notice.text,
+                    title=f"{notice.by} rejected your draft to {', '.join(notice.keys)}",
+                    severity="warning",
+                    timeout=20,
+                )
+                continue
             keys = ", ".join(notice.keys[:UNSENT_NAMED])
             more = f" and {notice.count - UNSENT_NAMED} more" if notice.count > UNSENT_NAMED else ""
             self.notify(
@@ -290,7 +299,7 @@ class CrisisConsoleApp(Leaving, Navigation):
         self._announce(self.service.crisis.state(), alarms[0], others)
         if others:
             self._follow_replies()
-            self._tell_notices()
+        self._tell_notices()  # one keyed read: what colleagues left this operator to be told
         for banner in self.screen.query(AlarmBanner):
             banner.show(alarms)
         self.screen.post_message(StateChanged())

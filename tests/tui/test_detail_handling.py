@@ -91,3 +91,19 @@ async def test_the_approval_queue_shows_the_post_its_author_reach_age_and_templa
         assert "@dan" in shown and "My delivery is three days late" in shown
         assert "pending · by sam · 25m ago · template delivery-delay" in shown
         assert "Policy guard: nothing found." in shown
+
+
+async def test_a_rejection_reaches_the_drafts_author_in_their_console(
+    make_service: ServiceFactory,
+) -> None:
+    """Feature 7: the comment is told to the author once, in whichever console they open."""
+    prepared(make_service)
+    sam = make_service(Role.SUPPORT, name="sam")
+    draft = sam.replies.submit("facebook:1", "delivery-delay", {"new_date": "Friday"})
+    make_service(Role.SOCIAL, name="maya").replies.reject(draft.id, "Name the courier")
+    app = app_for(sam)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        told = [(n.title, n.message) for n in app._notifications]
+        assert ("maya rejected your draft to facebook:1", "Name the courier") in told
+    assert sam.work.notices() == []

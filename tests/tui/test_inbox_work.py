@@ -135,3 +135,69 @@ async def test_note_tag_close_and_reopen(make_service: ServiceFactory, tmp_path:
         await pick(pilot, "reopen")
         assert table(app).rows_shown == []
     assert not lee.work.detail(key).closed
+
+
+async def test_bulk_answer_approved_once_ticks_the_holding_statement_step(
+    make_service: ServiceFactory, tmp_path: Path
+) -> None:
+    """Feature 5 as the issue's done-when: mark the filter, answer with the holding
+    statement, a second person approves the batch once in the queue (one row), every
+    reply goes out filled with its own author, and the checklist step is ticked."""
+    from tests.tui.test_inbox import screen_text as text_of
+
+    roster = RosterFile(tmp_path / "team.yaml")
+    write_roster(roster.path, {"lee": [Role.LEAD], "priya": [Role.PR]})
+    lee = make_service(name="lee", roster=roster)
+    posts = [record(f"q{i}", f"Is the vegan box safe to eat? asking {i}", author=f"p{i}")
+             for i in range(12)]  # fmt: skip
+    lee.ingest(read_jsonl(jsonl(*posts), "feed", NOW))
+    for template_id in lee.replies.templates:
+        lee.replies.approve_template(template_id)
+    lee.crisis.set_level(2, "recall rumours")
+    app = console(lee)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("asterisk")
+        await settle(pilot)
+        assert len(table(app).marked) == 12
+        await pilot.press("R")
+        await settle(pilot)
+        filter_box = app.screen.query_one("#reply-filter", Input)
+        filter_box.value = "holding statement"
+        await settle(pilot)
+        await pilot.press("enter")
+        await pilot.press(*"reports about vegan boxes")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not table(app).marked  # the batch was made: the marks are spent
+    [batch] = lee.batches.open()
+    assert len(batch.replies) == 12 and batch.template == "holding-statement"
+
+    priya = make_service(Role.PR, name="priya", roster=roster)
+    theirs = console(priya)
+    async with theirs.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        assert "Batch of 12 replies · by lee" in text_of(
+            theirs.screen.query_one("#approval-detail")
+        )
+        await pilot.press("y")  # PR approves; at a crisis level social sends
+        await settle(pilot)
+    assert {r.status for r in lee.replies.replies()} == {"approved"}
+    write_roster(roster.path, {"lee": [Role.LEAD], "priya": [Role.PR], "maya": [Role.SOCIAL]})
+    maya = make_service(Role.SOCIAL, name="maya", roster=roster)
+    sender = console(maya)
+    async with sender.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        sender.work_outbox()  # the console's outbox worker delivers them
+        await settle(pilot)
+    sent = lee.replies.replies()
+    assert len(sent) == 12 and {r.status for r in sent} == {"sent"}
+    assert {r.sent_by for r in sent} == {"maya"} and lee.batches.open() == []
+    steps = {s.id: s for s in lee.crisis.state().steps}
+    assert steps["holding-statement"].done_by == "priya"

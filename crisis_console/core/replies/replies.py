@@ -11,7 +11,7 @@ publishes it once.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import replace
 from typing import Any, NoReturn
 
@@ -61,6 +61,8 @@ class ReplyDesk:
         # True: a send is delivered before the call returns (the command line); False: it is
         # queued for `ConsoleService.work_outbox` (the console, which must never wait on it).
         self.deliver_now = True
+        # Told of each rejection (the service leaves the draft's author a notice).
+        self.on_rejected: Callable[[Reply, str], None] = lambda reply, comment: None
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -299,6 +301,7 @@ class ReplyDesk:
             )
         )
         self._event(Action.REJECTION, reply.mention, reply=reply.id, comment=comment)
+        self.on_rejected(rejected, comment)
         return rejected
 
     @synchronized

@@ -128,6 +128,18 @@ class WorkDesk:
         return [Notice.from_record(i) for i in record["items"] if i["n"] > after]
 
     @synchronized
+    def tell(self, name: str, keys: Sequence[str], what: str, text: str) -> None:
+        """Leave team member `name` a notice (`what`, e.g. REJECTED, with `text`) about
+        `keys`, for their console to show, told once. Not audited here: what it tells of
+        is (the rejection's own record). Nobody is told of what they did themselves."""
+        if name == self.ctx.me or not keys:
+            return
+        with self._work.lock:
+            now = self.ctx.clock()
+            record = noticed(self._work.notices(name), self.ctx.me, now, keys, what, text)
+            self._work.write({}, notices={name: record})
+
+    @synchronized
     def seen_notices(self, upto: int) -> None:
         """Mark this operator's notices up to number `upto` seen (the console has shown
         them). Not audited: it changes nothing about a mention."""

@@ -27,6 +27,8 @@ TAG_CHARS = 32
 TAGS_KEPT = 20  # tags on one mention at most
 NOTICES_KEPT = 50  # notices kept for each team member, the newest
 NOTICE_KEYS = 100  # mention keys one notice names at most (its `count` says how many)
+NOTICE_TEXT = 500  # what a notice says at most (a rejection's comment)
+ASSIGNED, REJECTED = "assigned", "rejected"  # what a notice tells
 SELECTION_MAX = 5_000  # keys one call takes at most: its audit records are one append
 _TAG = re.compile(r"\w[\w-]*")
 _SPACES = re.compile(r"\s+")
@@ -177,21 +179,33 @@ class Notice:
     by: str
     keys: tuple[str, ...]  # the first `NOTICE_KEYS` of them
     count: int  # how many were assigned in the one call
+    what: str = ASSIGNED  # assigned; rejected (their draft: `text` is the comment)
+    text: str = ""
 
     @classmethod
     def from_record(cls, r: Mapping[str, Any]) -> Notice:
-        return cls(r["n"], datetime.fromisoformat(r["at"]), r["by"], tuple(r["keys"]), r["count"])
+        at = datetime.fromisoformat(r["at"])
+        what, text = r.get("what", ASSIGNED), r.get("text", "")
+        return cls(r["n"], at, r["by"], tuple(r["keys"]), r["count"], what, text)
 
 
 def noticed(
-    current: Mapping[str, Any] | None, by: str, at: datetime, keys: Sequence[str]
+    current: Mapping[str, Any] | None,
+    by: str,
+    at: datetime,
+    keys: Sequence[str],
+    what: str = "",
+    text: str = "",
 ) -> dict[str, Any]:
     """A team member's notices record with one more notice (the oldest beyond
-    `NOTICES_KEPT` dropped)."""
+    `NOTICES_KEPT` dropped): mentions assigned to them, or (`what`, `text`) another thing
+    they are to be told of, such as their draft rejected and why."""
     record = dict(current or {"seen": 0, "last": 0, "items": []})
     number = int(record["last"]) + 1
     item = {"n": number, "at": at.isoformat(), "by": by, "keys": list(keys[:NOTICE_KEYS]),
             "count": len(keys)}  # fmt: skip
+    if what:
+        item |= {"what": what, "text": text[:NOTICE_TEXT]}
     record["items"] = [*record["items"], item][-NOTICES_KEPT:]
     record["last"] = number
     return record

@@ -31,6 +31,7 @@ from crisis_console.tui.messages import (
 from crisis_console.tui.screens import still_shown
 from crisis_console.tui.screens.inbox_work import InboxWork
 from crisis_console.tui.screens.reclassify_dialog import ReclassifyDialog
+from crisis_console.tui.screens.reply import ReplyScreen
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 from crisis_console.tui.widgets.mention_detail import Handling, MentionDetail
 from crisis_console.tui.widgets.mention_table import MentionTable
@@ -291,9 +292,18 @@ class InboxScreen(InboxWork):
         self.post_message(AcknowledgeRequested(self.shown_key()))
 
     def action_reply(self) -> None:
-        key = self.shown_key()
+        marked = sorted(self.query_one(MentionTable).marked)
+        if len(marked) > 1:  # one template for them all, approved once as a batch
+            self.app.push_screen(ReplyScreen(self.service, marked[0], marked), self._answered)
+            return
+        key = marked[0] if marked else self.shown_key()
         if key is not None:
             self.post_message(ReplyRequested(key))
+
+    def _answered(self, made: bool | None) -> None:
+        if made:
+            self.unmark()
+        self.action_reload()
 
     def action_trail(self) -> None:
         key = self.shown_key()

@@ -3,7 +3,10 @@ watch the preview and the policy findings, then submit a draft or send."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -14,6 +17,7 @@ from textual.widgets.option_list import Option
 
 from crisis_console.core.actions import Permission
 from crisis_console.core.errors import CrisisConsoleError
+from crisis_console.core.replies.batch_model import BatchResult
 from crisis_console.core.replies.policy import Finding
 from crisis_console.core.replies.templates import ReplyTemplate
 from crisis_console.core.roster import may
@@ -22,6 +26,7 @@ from crisis_console.tui import formatting as fmt
 from crisis_console.tui.messages import ReplyOnItsWay
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 
+REFUSALS_SHOWN = 3  # refused mentions named in a batch's toast; the rest are counted
 SAVE_DELAY = 0.4  # seconds after the last key before the composer's content is kept
 
 
@@ -48,7 +53,7 @@ class TemplateList(OptionList, can_focus=False):
     keyboard (Up and Down move this list), so a letter typed here is always text."""
 
 
-class ReplyScreen(Screen[None]):
+class ReplyScreen(Screen[bool | None]):
     """Focus is always in a text field here: the template filter or a variable. What is
     typed is kept in the store as it is typed (`ComposingDesk`), so Esc, a quit or a crash
     leaves it for the next time the mention is answered."""
@@ -63,9 +68,11 @@ class ReplyScreen(Screen[None]):
         Binding("down", "move(1)", "Next template", show=False),
     ]
 
-    def __init__(self, service: ConsoleService, key: str) -> None:
+    def __init__(self, service: ConsoleService, key: str, batch: Sequence[str] = ()) -> None:
+        """`batch`: answer all these mentions with one template (`key` is the first: its
+        reply is the one previewed); empty: answer `key` alone."""
         super().__init__()
-        self.service, self.key = service, key
+        self.service, self.key, self.answering = service, key, tuple(batch)
         self.choices: list[ReplyTemplate] = []
         self.template: ReplyTemplate | None = None
         self.typed: dict[str, str] = {}  # every variable typed, kept across template changes
@@ -93,11 +100,15 @@ class ReplyScreen(Screen[None]):
         assert stored is not None
         m = stored.triage.mention
         head = Text(f" Reply to @{m.author or '?'} on {m.platform.value}: ", style="bold")
+        if self.answering:
+            head = Text(f" Answer {len(self.answering):,} marked mentions with one template, each "
+                        "filled with its own author; approved once, as a batch. The preview is "
+                        f"the reply to @{m.author or '?'}: ", style="bold")  # fmt: skip
         head.append_text(fmt.snippet(m.text, 200))
         self.query_one("#reply-mention", Static).update(head)
         hint = Text("The filled reply appears here once a template is picked.", style="dim")
         self.query_one("#reply-preview", Static).update(hint)
-        kept = self.service.composing.get(self.key)
+        kept = None if self.answering else self.service.composing.get(self.key)
         if kept is not None and any(t.id == kept.template_id for t in self.choices):
             self.typed = dict(kept.variables)
             self.notify(f"Your unsent reply to {self.key} is back.")
@@ -186,7 +197,7 @@ class ReplyScreen(Screen[None]):
         if self._save_timer is not None:
             self._save_timer.stop()
             self._save_timer = None
-        if self.template is not None:
+        if self.template is not None and not self.answering:  # a batch is made at once, or not
             self.service.composing.save(self.key, self.template.id, self.variables())
 
     @property
@@ -237,6 +248,9 @@ class ReplyScreen(Screen[None]):
         if self.template is None:
             self.notify("Pick a template first.", severity="warning")
             return
+        if self.answering:
+            self._answer_all(how, self.template.id, self.variables())
+            return
         act = self.service.replies.submit if how == "submit" else self.service.replies.send
         try:
             reply = act(self.key, self.template.id, self.variables())
@@ -260,3 +274,27 @@ class ReplyScreen(Screen[None]):
             severity="error" if reply.status == "failed" else "information",
         )
         self.dismiss(None)  # the app reloads the inbox at once (bug: it showed the row open)
+
+    @work(thread=True, exclusive=True, group="batch")
+    def _answer_all(self, how: str, template_id: str, variables: dict[str, str]) -> None:
+        """A batch claims, fills and guards each mention: off the screen's thread."""
+        try:
+            result = self.service.batches.answer(list(self.answering), template_id, variables, how)
+        except (CrisisConsoleError, ValueError) as exc:
+            self.app.call_from_thread(
+                self.notify, str(exc), title=f"Could not {how}", severity="error", timeout=10
+            )
+            return
+        self.app.call_from_thread(self._answered_all, result)
+
+    def _answered_all(self, result: BatchResult) -> None:
+        lines = [result.summary("Answered")]
+        refused = list(result.refused.items())
+        lines += [f"{key}: {why}" for key, why in refused[:REFUSALS_SHOWN]]
+        if len(refused) > REFUSALS_SHOWN:
+            lines.append(f"… and {len(refused) - REFUSALS_SHOWN} more refused")
+        title = f"Batch {result.batch[:8]}" if result.batch else "No batch made"
+        self.notify("\n".join(lines), title=title, severity="warning" if refused else
+                    "information", timeout=15)  # fmt: skip
+        if result.batch:
+            self.dismiss(True)
