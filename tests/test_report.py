@@ -311,3 +311,25 @@ def test_a_report_is_made_beside_an_open_console(tmp_path: Path) -> None:
 
 
 # --- reading only the window, in one pass ------------------------------------------------
+
+
+def test_closed_and_tagged_mentions_are_counted_apart_in_every_format(
+    service: ConsoleService,
+) -> None:
+    """Issue 18, features 3 and 4: tags in reports; closed mentions counted apart."""
+    service.ingest(read_jsonl(jsonl(
+        post("s1", "Buy followers cheap", at(9, 0)),
+        post("s2", "Buy followers cheaper", at(9, 5)),
+        post("r1", "Where is my refund?", at(9, 10)),
+    ), "feed", at(9, 15)))  # fmt: skip
+    service.work.close(["x:s1", "x:s2"], "spam")
+    service.work.tag(["x:r1", "x:s1"], "#Refund")
+    r = service.report(START, END)
+    assert r.closed == [("spam", 2)] and r.tags == [("refund", 2)]
+    data = report_dict(r)
+    assert data["closed"] == [{"reason": "spam", "mentions": 2}]
+    assert data["tags"] == [{"tag": "refund", "mentions": 2}]
+    text = report_text(r)
+    assert re.search(r"^spam\s+2$", text, re.M) and re.search(r"^#refund\s+2$", text, re.M)
+    page = unescape(report_html(r, END))
+    assert "Closed without a reply" in page and "#refund" in page

@@ -94,6 +94,8 @@ def report_dict(r: Report) -> dict[str, Any]:
         },
         "templates": [{"template": t, "sent": n} for t, n in r.templates],
         "policy_blocks": [{"finding": f, "count": n} for f, n in r.policy_blocks],
+        "closed": [{"reason": c, "mentions": n} for c, n in r.closed],
+        "tags": [{"tag": t, "mentions": n} for t, n in r.tags],
     }
 
 
@@ -232,6 +234,11 @@ def report_text(r: Report) -> str:
             ["policy finding that blocked a reply", "count"],
             [[f, str(n)] for f, n in r.policy_blocks],
         ),
+        "",
+        "Closed without a reply (apart from response times and breaches)",
+        *_table(["reason", "mentions"], [[c, str(n)] for c, n in r.closed]),
+        "",
+        *_table(["tag", "mentions"], [["#" + visible(t), str(n)] for t, n in r.tags]),
     ]
     return "\n".join(lines) + "\n"
 

@@ -191,6 +191,11 @@ p90 {minutes(r.escalation_ack.p90)} min.</p>
 {_table(["template", "sent"], [[_text(t), str(n)] for t, n in r.templates], {1})}</section>
 <section><h2>Policy findings that blocked replies</h2>
 {_table(["finding", "count"], [[_text(f), str(n)] for f, n in r.policy_blocks], {1})}</section>
+<section><h2>Closed without a reply</h2><p>Counted apart: not in response times or SLA
+breaches.</p>
+{_table(["reason", "mentions"], [[_text(c), str(n)] for c, n in r.closed], {1})}</section>
+<section><h2>Tags</h2>
+{_table(["tag", "mentions"], [[_text("#" + t), str(n)] for t, n in r.tags], {1})}</section>
 """
     window = f"{stamp(r.start)} to {stamp(r.end)} · made {stamp(made_at)}"
     return _page("Crisis Console report", window, body)

@@ -201,3 +201,19 @@ async def test_bulk_answer_approved_once_ticks_the_holding_statement_step(
     assert {r.sent_by for r in sent} == {"maya"} and lee.batches.open() == []
     steps = {s.id: s for s in lee.crisis.state().steps}
     assert steps["holding-statement"].done_by == "priya"
+
+
+async def test_the_reports_screen_counts_closed_and_tags(
+    make_service: ServiceFactory, tmp_path: Path
+) -> None:
+    lee, _ = team(make_service, tmp_path)
+    lee.work.close(["x:spam"], "spam")
+    lee.work.tag(["x:h0", "x:h1"], "self-harm")
+    app = console(lee)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("O")
+        await settle(pilot)
+        shown = " ".join(screen_text(app.screen.query_one("#report-other")).split())
+        assert "Closed without a reply (apart from the times above): spam 1." in shown
+        assert "Tags: #self-harm 2." in shown

@@ -119,6 +119,9 @@ class ReportsScreen(Screen[None]):
             f" Harm alarms: {e.count}, {e.done} acknowledged, {e.breaches} late or open{speed}.\n"
             f" Templates sent most: {templates}.\n Policy findings that blocked replies: {blocks}."
         )
+        closed = ", ".join(f"{c.replace('_', ' ')} {n}" for c, n in r.closed) or "none"
+        tags = ", ".join(f"#{t} {n}" for t, n in r.tags[:8]) or "none"
+        other += f"\n Closed without a reply (apart from the times above): {closed}.  Tags: {tags}."
         self.query_one("#report-other", Static).update(fmt.plain(other))
 
     def _fill_table(self, r: Report) -> None:
