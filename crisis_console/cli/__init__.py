@@ -33,6 +33,7 @@ from crisis_console.cli import roster as cli_roster
 from crisis_console.cli import second_opinion as cli_second
 from crisis_console.cli import serve as cli_serve
 from crisis_console.cli import status, team
+from crisis_console.cli import thread as cli_thread
 from crisis_console.cli import triage as cli_triage
 from crisis_console.cli import work as cli_work
 from crisis_console.cli.ingest_jobs import WorkerSetup
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_audit.add_commands(commands)
     cli_serve.add_commands(commands)
     cli_report.add_commands(commands)
+    cli_thread.add_commands(commands)
     cli_db.add_commands(commands)
 
     cli_playbooks.add_commands(commands)
@@ -196,6 +198,12 @@ def _commands(args: argparse.Namespace, clock: Clock) -> int:
                 folder, _playbook(args), clock, as_name=args.as_name, db=_db(args, folder)
             ) as service:
                 return cli_report.run(args, service)
+        if args.command == cli_thread.COMMAND:  # a reader: beside a running console too
+            folder = config.data_dir(args.data_dir)
+            with open_reader(
+                folder, _playbook(args), clock, as_name=args.as_name, db=_db(args, folder)
+            ) as service:
+                return cli_thread.run(args, service, sys.stdout)
         return run_console(config.data_dir(args.data_dir), args, clock)
     # The exit statuses are `status`'s (README's "Exit status"): a refusal by a rule is 3
     # wherever it comes from, never the 2 of a command that could not run as given.
@@ -340,6 +348,8 @@ def _run_app(service: ConsoleService, folder: Path, follow_path: Path | None = N
 
     # Replies leave through the outbox worker: the screen never waits on a network call.
     service.replies.deliver_now = False
-    CrisisConsoleApp(service, str(folder), follow=follow_path).run()
+    app = CrisisConsoleApp(service, str(folder), follow=follow_path)
+    app.run()
     service.work_outbox()  # a reply approved just before quitting still goes out now
-    return 0
+    # A console that crashed says so in its exit status (Textual has shown the traceback).
+    return status.OK if not app.return_code else status.NOT_DONE

@@ -18,6 +18,7 @@ from typing import Any
 from crisis_console.core.actions import Action, Permission
 from crisis_console.core.archive.audit import Audit, AuditEvent, VerifyResult
 from crisis_console.core.context import OperatorContext, synchronized
+from crisis_console.core.conversations import ConversationDesk
 from crisis_console.core.crisis.crisis import CrisisDesk
 from crisis_console.core.crisis.notify import ConsoleSink, Notifier
 from crisis_console.core.crisis.timers import Timers
@@ -52,6 +53,7 @@ from crisis_console.core.triage.corrections import CorrectionDesk
 from crisis_console.core.triage.routing import Triager
 from crisis_console.core.triage.second_opinion import SecondOpinion
 from crisis_console.core.triage.semantic import SemanticJudge
+from crisis_console.core.views import ViewsDesk
 from crisis_console.core.work.desk import WorkDesk
 from crisis_console.core.work.model import REJECTED
 
@@ -101,6 +103,7 @@ class ConsoleService:
         # memory is not thread-safe); front ends never hold it themselves.
         self.ctx = OperatorContext(operator, clock, store, audit, self.notifier, triager)
         self.lock = self.ctx.lock
+        self._delivering = threading.Lock()  # held by the one outbox round under way
         self.crisis = CrisisDesk(self.ctx)
         self.timers = Timers(self.crisis)
         setup = replies or ReplySetup()
@@ -120,10 +123,12 @@ class ConsoleService:
         self.playbooks = in_force.PlaybookDesk(self.ctx)
         # Assign, notes, tags, close, reopen; claims and alarms a selection at once.
         self.work = WorkDesk(self.ctx, self.team, self.claims)
+        self.views = ViewsDesk(self.ctx, self.my_queues)  # saved inbox filters, per operator
         self.replies.on_rejected = lambda reply, comment: self.work.tell(
             reply.author, [reply.mention], REJECTED, comment
         )  # the draft's author is told in their console
         self.team_setup = TeamSetup(self.ctx, roster)  # `team init`, shared logins
+        self.conversations = ConversationDesk(self.ctx)  # threads, our replies in place
 
     @property
     def actor(self) -> str:
@@ -320,17 +325,24 @@ class ConsoleService:
         """Deliver the replies waiting to go, each network call outside the service lock (so
         no screen and no other operator waits on a slow or dead endpoint); a failed attempt
         is tried again after a backoff. Returns the replies it finished or rescheduled."""
-        outbox = self.replies.outbox
-        with self.lock:
-            done = outbox.stop_changed()
-            due = outbox.due()
-        for reply, outgoing in due:
-            error = outbox.deliver(outgoing)
+        # One round at a time: a round of a hundred replies outlasts the console's one-second
+        # timer, and a second round would read the same replies as due and send them twice.
+        if not self._delivering.acquire(blocking=False):
+            return []
+        try:
+            outbox = self.replies.outbox
             with self.lock:
-                done.append(outbox.record(reply, error))
-        self.batches.settle(r.id for r in done)  # a batch all sent ticks the step it does
-        self._deliver_notifications()
-        return done
+                done = outbox.stop_changed()
+                due = outbox.due()
+            for reply, outgoing in due:
+                error = outbox.deliver(outgoing)
+                with self.lock:
+                    done.append(outbox.record(reply, error))
+            self.batches.settle(r.id for r in done)  # a batch all sent ticks the step it does
+            self._deliver_notifications()
+            return done
+        finally:
+            self._delivering.release()
 
     def _deliver_notifications(self) -> None:
         """Queued notifications to the network sinks, each call outside the lock. A sink that

@@ -48,6 +48,7 @@ OUTBOX_SECONDS = 1.0  # how soon a queued reply goes out, and a retry is noticed
 SECOND_OPINION_SECONDS = 1.0  # how soon posts waiting for a second opinion are taken up
 FOLLOW_CHUNK = 500  # lines per ingest call: the service lock is held about a tenth of a second
 FOLLOW_PROBLEMS_SHOWN = 3  # a followed file's bad lines in the toast; the rest are counted
+TOLD_ONE_BY_ONE = 3  # delivered replies told a toast each; more are told in one
 UNSENT_NAMED = 5  # unsent replies named in the start-up toast; the rest are counted
 
 
@@ -266,9 +267,19 @@ class CrisisConsoleApp(Leaving, Navigation):
         """What this process's outbox delivered: its operator's own replies are told; in
         team mode, where the leading console delivers everyone's, others' failures too (their
         senders hear it in their own consoles, which follow their replies)."""
-        for reply in replies:
-            mine = reply.sent_by == self.service.operator.name
-            if mine or reply.status == FAILED:
+        told = [r for r in replies if r.sent_by == self.service.operator.name or r.status == FAILED]
+        if len(told) > TOLD_ONE_BY_ONE:  # a batch: one toast, not a hundred
+            sent = [r for r in told if r.status == SENT]
+            failed = [r for r in told if r.status == FAILED]
+            for reply in told:
+                self._on_its_way.discard(reply.id)
+            self.notify(
+                f"Sent {len(sent):,} replies" + (f"; {len(failed):,} could not be sent "
+                f"(the approval queue lists them)" if failed else "."),
+                severity="error" if failed else "information",
+            )  # fmt: skip
+        else:
+            for reply in told:
                 self._tell(reply)
         self.refresh_state()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from textual.app import App
 from textual.widgets import Input, TextArea
 
+from crisis_console.core.actions import Permission
 from crisis_console.core.service import ConsoleService
 from crisis_console.tui.screens.quit_dialog import QuitDialog
 from crisis_console.tui.screens.reply import ReplyScreen
@@ -62,8 +63,10 @@ class Leaving(App[None]):
             for s in self._writing()
             if s.has_text
         ]
+        # Only to whoever may acknowledge them: for the others there is nothing to do first.
         count = self.service.crisis.alarm_summary()[0]
-        if count:
+        ctx = self.service.ctx
+        if count and ctx.may(Permission.ACKNOWLEDGE_ALARM, ctx.level_number()):
             reasons.append(
                 f"{count:,} risk-of-harm alarm{'s are' if count > 1 else ' is'} not acknowledged."
             )

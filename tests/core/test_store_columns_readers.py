@@ -213,9 +213,13 @@ def test_a_search_never_matches_across_two_lines_of_a_search_file(
     store, _ = _search_store(tmp_path, triager)  # s0..s3 closed, s4, s5 live
     try:
         search = (tmp_path / MENTIONS_DIR / "index" / "2026-03-14-0001.search").read_bytes()
-        assert b"@a0 \nbeta two" in search  # line 0 ends, line 1 starts
-        assert found(store, "a0 \nbeta") == []
+        assert b"@a0 \na1\x1fbeta two" in search  # line 0 ends, line 1 starts (its handle)
+        assert found(store, "a0 \nbeta") == []  # every word on one line
         assert found(store, "alpha one @a0 \nbeta two @a1") == []
+        assert found(store, '"a0 a1"') == found(store, '"a0 beta"') == []  # nor a phrase
+        assert found(store, '"one a0"') == []  # the words in the phrase's order
+        assert found(store, '"alpha one a0"') == found(store, '"beta two a1"') == []
+        assert found(store, '"alpha one"') == ["x:s0"]
     finally:
         store.close()
 
@@ -257,9 +261,11 @@ def test_unicode_text_is_found_in_closed_segments(tmp_path: Path, triager: Triag
         "σίσυφος": ["x:s3"],
         "ΣΊΣΥΦΟΣ": ["x:s3"],
         "cafe": [],
-        "caf": ["x:s2"],
+        "caf": [],  # whole words: not the start of "café"
         "@a3": ["x:s3"],
-        "é": ["x:s2"],
+        "é": [],  # a letter, so a word of its own
+        "日本語 σίσυφος": ["x:s3"],
+        "gamma σίσυφο": [],
     }
     try:
         assert {t: found(store, t) for t in cases} == cases

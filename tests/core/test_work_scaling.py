@@ -64,7 +64,9 @@ def costs(tmp_path: Path, triager: Triager, size: int) -> dict[str, Counter[str]
         before = reads(service)
         act()
         out[name] = reads(service) - before
-    page = service.inbox_page(InboxFilter(status="all", tag="refund-request"), limit=50)
+    page = service.inbox_page(
+        InboxFilter(status="all", tags=frozenset({"refund-request"})), limit=50
+    )
     assert page.total == len(KEYS)
     page = service.inbox_page(InboxFilter(status="closed"), limit=50)
     assert page.total == 0  # reopened, all of them

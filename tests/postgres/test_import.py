@@ -76,7 +76,7 @@ def test_a_folder_crosses_whole_and_verifies(
             InboxFilter(),
             InboxFilter(status="answered"),
             InboxFilter(status="closed"),
-            InboxFilter(status="all", tag="media"),
+            InboxFilter(status="all", tags=frozenset({"media"})),
             InboxFilter(queues=frozenset({"legal"})),
         ):
             team_page, folder_page = (
@@ -90,7 +90,10 @@ def test_a_folder_crosses_whole_and_verifies(
             )
         assert team.store.inbox.page(InboxFilter(status="closed"), 0, 50).total == 2
         assert team.store.inbox.page(InboxFilter(), 0, 50).queue_counts["legal"] == 1
-        assert team.store.inbox.page(InboxFilter(status="all", tag="media"), 0, 50).total == 2
+        assert (
+            team.store.inbox.page(InboxFilter(status="all", tags=frozenset({"media"})), 0, 50).total
+            == 2
+        )
         # Twice is refused: the database is a team at work now.
         with pytest.raises(StoreError, match="already holds"):
             import_folder(folder, team)

@@ -144,7 +144,7 @@ def work_one_crisis(panes: dict[str, Pane], desks: dict[str, Any]) -> None:
         pane.wait_for("1 UNACKNOWLEDGED HARM ALARM")
     # sam claims the parcel question; the others' inboxes show who holds it.
     sam.keys("/")
-    sam.wait_for("search text or @author")  # the search box, focused
+    sam.wait_for("Enter applies, Esc clears")  # the search box, focused
     sam.type("parcel")
     sam.wait_for("▊  parcel")
     sam.keys("Enter")

@@ -107,3 +107,36 @@ async def test_a_rejection_reaches_the_drafts_author_in_their_console(
         told = [(n.title, n.message) for n in app._notifications]
         assert ("maya rejected your draft to facebook:1", "Name the courier") in told
     assert sam.work.notices() == []
+
+
+async def test_a_conversation_shows_as_one_thread_with_our_replies_in_place(
+    make_service: ServiceFactory,
+) -> None:
+    """Feature 6: the posts answering each other, indented, our reply under its post."""
+    lee = make_service(name="lee")
+    lee.ingest(read_jsonl(jsonl(
+        record("1", "My delivery is three days late and I'm still waiting", author="dan",
+               created_at="2026-03-14T10:00:00Z"),
+        record("2", "Still nothing. [b]Hello?[/b]", author="dan", in_reply_to="x:1",
+               created_at="2026-03-14T11:00:00Z"),
+    ), "feed", NOW))  # fmt: skip
+    for template_id in lee.replies.templates:
+        lee.replies.approve_template(template_id)
+    lee.claims.claim("x:1")
+    lee.replies.send("x:1", "delivery-delay", {"new_date": "Friday"})
+    app = CrisisConsoleApp(lee, "test-store", run_timers=False)
+    async with app.run_test(size=(160, 60)) as pilot:
+        await settle(pilot)
+        await pilot.press("s", "s", "s", "s")  # all
+        await settle(pilot)
+        from crisis_console.tui.widgets.mention_table import MentionTable
+
+        app.screen.query_one(MentionTable).select("x:2")
+        await settle(pilot)
+        shown = detail_text(app)
+        assert "Conversation (2 posts)" in shown
+        flat = " ".join(shown.split()[shown.split().index("Conversation") :])
+        first = flat.index("@dan 2026-03-14 10:00 UTC: My delivery is three days late")
+        ours = flat.index("↳ our reply, sent (lee): Hi dan, sorry your delivery")
+        then = flat.index("▶ @dan 2026-03-14 11:00 UTC: Still nothing. [b]Hello?[/b]")
+        assert first < ours < then  # our reply under the post it answers, then the next

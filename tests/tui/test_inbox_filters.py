@@ -49,7 +49,7 @@ async def test_filters_search_and_clearing(make_service: ServiceFactory) -> None
         await settle(pilot)
         assert keys(app) == ["reddit:legal"]
         assert "search 'solicitor'" in screen_text(app.screen.query_one("#inbox-status"))
-        await pilot.press("0", "slash", *"@grumpy", "enter")
+        await pilot.press("0", "slash", *"@GrumpyGran", "enter")  # the whole handle, any case
         await settle(pilot)
         assert keys(app) == ["x:markup"]
         await pilot.press("0", "slash", *"nothing like this", "enter")

@@ -217,3 +217,42 @@ async def test_the_reports_screen_counts_closed_and_tags(
         shown = " ".join(screen_text(app.screen.query_one("#report-other")).split())
         assert "Closed without a reply (apart from the times above): spam 1." in shown
         assert "Tags: #self-harm 2." in shown
+
+
+async def test_search_by_tag_author_key_and_words_and_saved_views(
+    make_service: ServiceFactory, tmp_path: Path
+) -> None:
+    """Feature 9 in the console: the search box reads #tag, @author, a key and whole
+    words; `v` saves the filter in force and applies it again."""
+    lee, _ = team(make_service, tmp_path)
+    lee.work.tag(["x:h1", "x:h2"], "watch")
+    app = console(lee)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+
+        async def search(text: str) -> list[str]:
+            await pilot.press("slash")
+            box = app.screen.query_one("#inbox-search", Input)
+            box.value = text
+            await pilot.press("enter")
+            await settle(pilot)
+            return sorted(r.key for r in table(app).rows_shown)
+
+        assert await search("#watch") == ["x:h1", "x:h2"]
+        assert await search("@a3") == ["x:h3"]
+        assert await search("x:spam") == ["x:spam"]
+        assert await search("follow") == []  # a word, not the start of "followers"
+        assert await search("followers cheap") == ["x:spam"]
+        assert await search("#watch number 2") == ["x:h2"]
+        await pilot.press("v")
+        await settle(pilot)
+        await pick(pilot, "watch two")  # a new name: the filter in force is saved
+        await pilot.press("0")  # every filter cleared
+        await settle(pilot)
+        assert len(table(app).rows_shown) == 5
+        await pilot.press("v")
+        await settle(pilot)
+        await pick(pilot, "watch two")
+        assert [r.key for r in table(app).rows_shown] == ["x:h2"]
+        assert app.screen.query_one("#inbox-search", Input).value == "#watch number 2"
+    assert [v.name for v in lee.views.all() if v.name == "watch two"] == ["watch two"]

@@ -35,6 +35,7 @@ from crisis_console.core.models import (
 )
 from crisis_console.core.store.contract import fingerprint, stored_fingerprint
 from crisis_console.core.store.due import Due
+from crisis_console.core.store.threads import edges
 from crisis_console.core.triage.corrections import CORRECTED_BY
 from crisis_console.core.triage.harm import HARM_REASON
 from crisis_console.core.triage.spikes import trigger_keywords
@@ -286,7 +287,10 @@ class Ingester:
         # marked until it is), and is not recovery's to replay.
         through = self._audit.last_seq
         restored, logged = logged_past(self._audit, self._store.applied, through)
+        self._store.threads.backfill(self._store.iter_all)  # a folder from before threads
         if logged:
+            # Filed again (a reader keeps them in memory): those filed before the crash stay.
+            self._store.threads.add(edges(restored))
             if not self._store.read_only:
                 self._remind(restored)
                 # Their alarms, where the crash came first (each is raised once per mention:
@@ -336,6 +340,7 @@ class Ingester:
             else:  # noted with the batch, cleared with its alarms: a kill between is mended
                 note = self._store.pending_alarms.note([s.key for s in batch.escalated])
             self._remind(batch.pending.values())  # a reminder of a mention lost is harmless
+            self._store.threads.add(edges(batch.pending.values()))  # likewise an entry
             self._store.save(list(batch.pending.values()), applied=seq, encoded=batch.encoded)
             self._store.volume.add(
                 (

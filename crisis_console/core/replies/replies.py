@@ -381,9 +381,11 @@ class ReplyDesk:
         if other is not None:
             first = self._store.state.replies.get(other)
             who = (first.sent_by or first.author) if first else "another reply"
-            raise self._refuse(
-                "send", reply.mention, f"{reply.mention} was already answered by {who}"
-            )
+            why = f"{reply.mention} was already answered by {who}"
+            # It can never go now: out of the queue (a follow-up answers a later post).
+            dead = (*reply.history, self._step("rejected", why))
+            self._save(replace(reply, status=REJECTED, history=dead))
+            raise self._refuse("send", reply.mention, why)
         # Saved before the sender is called: this is the outbox entry, and a crash from here
         # on is resumed with the same key. Only from approved (or failed): of two processes
         # sending one reply, one moves it to `sending`, the other is refused.

@@ -20,6 +20,7 @@ from crisis_console.core.models import StoredMention
 from crisis_console.core.store.due import Due
 from crisis_console.core.store.inbox import InboxFilter, InboxPage, InboxRow
 from crisis_console.core.store.state_tables import StateStore
+from crisis_console.core.store.threads import ThreadIndex
 from crisis_console.core.triage.spikes import Interval
 
 # By mention key, its stored record's values as JSON, by field (`MentionStore.save`).
@@ -181,6 +182,11 @@ class MentionStore(Protocol):
         ...
 
     state: StateStore  # claims, alarms, breaches, replies...: one repository each
+
+    @property
+    def threads(self) -> ThreadIndex:
+        """The mentions answering each post (`store/threads.py`), filed by ingest."""
+        ...
 
     @property
     def due(self) -> Reminders:

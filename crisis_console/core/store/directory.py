@@ -9,12 +9,17 @@ writer mends the file then; a reader keeps what it read in memory.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from crisis_console.core.store import column_file
 from crisis_console.core.store.columns import LIVE, Block, Columns, block_len, new_rows, packed
+from crisis_console.core.store.search_terms import Term, compiled
+from crisis_console.core.store.segment_index import SEPARATOR
 from crisis_console.core.store.symbols import Symbols
 
 Entries = list[list[Any]]
@@ -152,38 +157,76 @@ class Directory:
         self._save([(name, block, column_file.source_of(self._folder / name))])
 
     def matches(
-        self, text: str, lines_of: Callable[[str], bytes], held: Mapping[int, str]
-    ) -> set[int]:
-        """The slots of the mentions whose search text (`segment_index.search_of`) holds
-        `text`: each closed segment's search lines (`segment_index.search_lines`) are read,
-        one segment at a time; `held`: slot -> search text of the rows held as records in
-        memory (the live file's, a reader's replays)."""
-        slots_of, found, needle = (
-            self.columns.segment_slots(len(self.names)),
-            set[int](),
-            text.encode(),
-        )
+        self,
+        terms: Sequence[Term],
+        authors: Collection[str],
+        lines_of: Callable[[str], bytes],
+        held: Mapping[int, str],
+    ) -> tuple[set[int], int]:
+        """The slots of the mentions by one of `authors` (anyone's, if none) whose search text
+        holds every one of `terms` as whole words; and how many lines were read to find them.
+        `lines_of(name)`: a closed segment's search lines (`segment_index.search_lines`),
+        read one segment at a time; `held`: slot -> search line of the rows held as records
+        in memory (the live file's, a reader's replays)."""
+        slots_of, found, read = self.columns.segment_slots(len(self.names)), set[int](), 0
         for seg, name in enumerate(self.names):
-            lines = lines_of(name)
-            if needle in lines:
+            numbers, split = lines_matching(lines_of(name), terms, authors)
+            if len(numbers):
                 slots = slots_of(seg)
-                found.update(slots[i] for i in _lines_holding(lines, needle) if i < len(slots))
+                found.update(slots[i] for i in numbers.tolist() if i < len(slots))
+            read += split
         found.difference_update(held)
-        found.update(slot for slot, searched in held.items() if text in searched)
-        return found
+        if held:
+            order = list(held)
+            joined = "\n".join(held[slot] for slot in order).encode()
+            numbers, split = lines_matching(joined, terms, authors)
+            found.update(order[i] for i in numbers.tolist())
+            read += split
+        return found, read
 
 
-def _lines_holding(lines: bytes, needle: bytes) -> list[int]:
-    """The numbers of the lines of `lines` that hold `needle`, found by byte searches."""
-    out: list[int] = []
-    line, counted = 0, 0
+def lines_matching(
+    lines: bytes, terms: Sequence[Term], authors: Collection[str]
+) -> tuple[npt.NDArray[np.intp], int]:
+    """The numbers of the lines of a search file (`segment_index.search_line`) that match,
+    and how many lines were read as text to find them (none, when a byte search rules the
+    whole file out). Byte searches first: for each author's line start, and for every word
+    of every term; only a file that holds them all is decoded and its terms' patterns run
+    over it, once each, in C."""
+    none = np.zeros(0, np.intp)
+    if not terms and not authors:
+        return none, 0
+    if any(word.encode() not in lines for term in terms for word in term.words):
+        return none, 0
+    kept: npt.NDArray[np.intp] | None = None
+    if authors:
+        starts = [at for a in authors for at in _line_starts((a + SEPARATOR).encode(), lines)]
+        if not starts:
+            return none, 0
+        breaks = np.flatnonzero(np.frombuffer(lines, np.uint8) == 10)
+        kept = np.unique(np.searchsorted(breaks, np.array(starts, np.intp)))
+        if not terms:
+            return kept, 0
+    text = lines.decode()
+    breaks = np.flatnonzero(np.frombuffer(lines, np.uint8) == 10)
+    if not text.isascii():  # the patterns count characters, the breaks above count bytes
+        breaks = np.flatnonzero(np.frombuffer(text.encode("utf-32-le"), "<u4") == 10)
+    for term in terms:
+        at = np.fromiter((m.start() for m in compiled(term).finditer(text)), np.intp)
+        hits = np.unique(np.searchsorted(breaks, at))
+        kept = hits if kept is None else np.intersect1d(kept, hits, assume_unique=True)
+        if not len(kept):
+            break
+    assert kept is not None
+    return kept, len(breaks) + 1
+
+
+def _line_starts(head: bytes, lines: bytes) -> list[int]:
+    """Where the lines of `lines` that begin with `head` begin (byte searches, in C)."""
+    out = [0] if lines.startswith(head) else []
+    needle = b"\n" + head
     at = lines.find(needle)
     while at >= 0:
-        line += lines.count(b"\n", counted, at)
-        out.append(line)
-        end = lines.find(b"\n", at)
-        if end < 0:
-            break
-        line, counted = line + 1, end + 1
-        at = lines.find(needle, counted)
+        out.append(at + 1)
+        at = lines.find(needle, at + 1)
     return out

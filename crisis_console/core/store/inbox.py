@@ -15,6 +15,9 @@ from functools import lru_cache
 from sys import intern
 from typing import TYPE_CHECKING, Any
 
+from crisis_console.core.store import search_terms
+from crisis_console.core.store.search_terms import searchable as searchable  # re-exported
+
 if TYPE_CHECKING:
     from crisis_console.core.store.query import Query
     from crisis_console.core.store.work_tables import WorkMarks
@@ -103,15 +106,6 @@ def row_from_record(doc: Mapping[str, Any]) -> InboxRow:
     )
 
 
-_LINE_BREAKS = str.maketrans(dict.fromkeys("\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029", " "))
-
-
-def searchable(text: str) -> str:
-    """What a search compares: lower case, every line break a space (a post written over
-    two lines is found by its words, and is the same text live or in a closed segment)."""
-    return text.lower().translate(_LINE_BREAKS)
-
-
 def level_queues(route: Mapping[str, Any]) -> tuple[tuple[int, str], ...]:
     """The stored route's queue at each crisis level (a route record's `levels`)."""
     return queues_from(",".join(f"{n}:{q}" for n, q, _ in route.get("levels", ())))
@@ -127,39 +121,131 @@ def queues_from(spelled: str) -> tuple[tuple[int, str], ...]:
 
 @dataclass(frozen=True, slots=True)
 class InboxFilter:
-    """Every set condition must hold. `queues` is "my queue" (the operator's roles)."""
+    """Every set condition must hold. `queues` is "my queue" (the operator's roles). A set
+    of several values (`urgency`, `authors`, `keys`) keeps a row that has any of them; `tags`
+    and the words of `text` must all be there. An empty set sets no condition."""
 
     queues: frozenset[str] | None = None
     platform: str | None = None
-    urgency: str | None = None
+    urgency: frozenset[str] = frozenset()  # any of these (`URGENCY_RANK`'s names)
     category: str | None = None
     status: str = "open"
+    # Words and "quoted phrases", each found as a whole word (`search_terms.terms`).
     text: str = ""
     # With queues: also what this operator has claimed or been assigned ("my queue").
     claimed_by: str | None = None
-    tag: str | None = None  # tagged so (a normalised tag: `work.model.normalise_tag`)
+    tags: frozenset[str] = frozenset()  # every one of these (`work.model.normalise_tag`)
     assignee: str | None = None  # assigned to this team member
+    authors: frozenset[str] = frozenset()  # by any of these handles: lower case, no `@`
+    keys: frozenset[str] = frozenset()  # any of these mentions (`platform:id`)
+
+    def searching(self, typed: str) -> InboxFilter:
+        """This filter with the search box's text in force (`search_terms.parse`). The words,
+        tags, authors and keys are the search's own: each search replaces them (an empty
+        one clears them). An urgency is set only when the search names one (`u:high`):
+        otherwise the urgency filter stays as the `u` key left it."""
+        found = search_terms.parse(typed)
+        return replace(
+            self,
+            text=found.text,
+            tags=found.tags,
+            authors=found.authors,
+            keys=found.keys,
+            urgency=found.urgency or self.urgency,
+        )
+
+    def typed(self) -> str:
+        """What the search box holds for this filter's search: its tags, authors, keys and
+        words, spelled so that `searching` reads them back (not the urgency, which the `u`
+        key sets as well)."""
+        return " ".join(
+            [
+                *(f"#{t}" for t in sorted(self.tags)),
+                *(f"@{a}" for a in sorted(self.authors)),
+                *sorted(self.keys),
+                *([self.text] if self.text else []),
+            ]
+        )
+
+    def next_urgency(self) -> InboxFilter:
+        """The `u` key: any urgency, then each alone, most urgent first, then any again; a
+        search's several urgencies go back to any."""
+        order: list[frozenset[str]] = [frozenset(), *(frozenset({u}) for u in URGENCY_RANK)]
+        at = order.index(self.urgency) if self.urgency in order else len(order) - 1
+        return replace(self, urgency=order[(at + 1) % len(order)])
 
     def describe(self) -> str:
         parts = [f"status {self.status}"]
         if self.queues is not None:
             parts.append("my queue")
+        if self.urgency:
+            parts.append("urgency " + " or ".join(sorted(self.urgency, key=_rank)))
         parts += [
             f"{name} {value}"
-            for name, value in (
-                ("platform", self.platform),
-                ("urgency", self.urgency),
-                ("category", self.category),
-            )
+            for name, value in (("platform", self.platform), ("category", self.category))
             if value
         ]
-        if self.tag:
-            parts.append(f"tag {self.tag}")
+        if self.tags:
+            parts.append("tag " + " and ".join(sorted(self.tags)))
         if self.assignee:
             parts.append(f"assigned to {self.assignee}")
+        if self.authors:
+            parts.append("by " + " or ".join(f"@{a}" for a in sorted(self.authors)))
+        if self.keys:
+            parts.append("mention " + " or ".join(sorted(self.keys)))
         if self.text:
             parts.append(f"search '{self.text}'")
         return " · ".join(parts)
+
+    def to_record(self) -> dict[str, Any]:
+        """The filter as plain JSON (a saved view's record); `from_record` reads it back."""
+        return {
+            "queues": None if self.queues is None else sorted(self.queues),
+            "platform": self.platform,
+            "urgency": sorted(self.urgency, key=_rank),
+            "category": self.category,
+            "status": self.status,
+            "text": self.text,
+            "claimed_by": self.claimed_by,
+            "tags": sorted(self.tags),
+            "assignee": self.assignee,
+            "authors": sorted(self.authors),
+            "keys": sorted(self.keys),
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> InboxFilter:
+        """A filter from `to_record`'s JSON. What is missing or not of its kind (a record
+        written by an older version, or damaged) is left at its default."""
+
+        def text(name: str) -> str | None:
+            value = record.get(name)
+            return value if isinstance(value, str) else None
+
+        def names(name: str) -> frozenset[str]:
+            value = record.get(name)
+            if not isinstance(value, list):
+                return frozenset()
+            return frozenset(v for v in value if isinstance(v, str))
+
+        status = text("status")
+        return cls(
+            queues=names("queues") if isinstance(record.get("queues"), list) else None,
+            platform=text("platform"),
+            urgency=frozenset(u for u in names("urgency") if u in URGENCY_RANK),
+            category=text("category"),
+            status=status if status in STATUSES else "open",
+            text=text("text") or "",
+            claimed_by=text("claimed_by"),
+            tags=names("tags"),
+            assignee=text("assignee"),
+            authors=names("authors"),
+            keys=names("keys"),
+        )
+
+
+def _rank(urgency: str) -> int:
+    return URGENCY_RANK.get(urgency, len(URGENCY_RANK))
 
 
 @dataclass(frozen=True, slots=True)

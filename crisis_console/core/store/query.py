@@ -1,6 +1,6 @@
 """The folder's inbox filters as vector operations over every mention's row (`columns`):
-status, "my queue", platform, category, urgency, text, tag and assignee; the sort; and the
-open mentions per queue.
+status, "my queue", platform, category, urgencies, tags, assignee, keys, authors and words;
+the sort; and the open mentions per queue.
 
 What is kept between pages: the sorted order (until a change of order), which mentions are
 answered and which closed (each a mask changed by what changed in its set of keys, not built
@@ -9,14 +9,19 @@ again), and the last few searches.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from crisis_console.core.store import search_terms
 from crisis_console.core.store.columns import Columns
-from crisis_console.core.store.inbox import RANK_STEP, URGENCY_RANK, InboxFilter, searchable
+from crisis_console.core.store.inbox import RANK_STEP, URGENCY_RANK, InboxFilter
+from crisis_console.core.store.search_terms import Term
 from crisis_console.core.store.work_tables import WorkMarks
+
+Matches = Callable[[Sequence[Term], Collection[str]], set[int]]
 
 
 class KeyMask:
@@ -45,15 +50,16 @@ class KeyMask:
 
 class Query:
     """The inbox's filters over every row, with what is kept between pages (see the module
-    docstring). `matches(text)`: the slots of the mentions whose search text holds `text`."""
+    docstring). `matches(terms, authors)`: the slots of the mentions by one of `authors`
+    (anyone's, if none) whose search text holds every term as whole words."""
 
-    def __init__(self, columns: Columns, matches: Callable[[str], set[int]]) -> None:
+    def __init__(self, columns: Columns, matches: Matches) -> None:
         self.columns, self._matches = columns, matches
         self._perm: npt.NDArray[np.intp] | None = None
         self._version = -1
         self._answered = KeyMask(columns)
         self._closed = KeyMask(columns)
-        self._searches: dict[tuple[str, int], npt.NDArray[np.bool_]] = {}
+        self._searches: dict[tuple[Any, ...], npt.NDArray[np.bool_]] = {}
 
     def select(
         self,
@@ -90,17 +96,20 @@ class Query:
             keep &= np.isin(queue, wanted) | self._mask(mine)
         if where.assignee is not None:
             keep &= self._mask(work.by_person.get(where.assignee, ()))
-        if where.tag is not None:
-            keep &= self._mask(work.tagged.get(where.tag, ()))
+        for tag in where.tags:
+            keep &= self._mask(work.tagged.get(tag, ()))
+        if where.keys:
+            keep &= self._mask(where.keys)
         for table, value in (("platform", where.platform), ("category", where.category)):
             if value is not None:
                 code = columns.symbols.known(table, value)
                 keep &= rows[table] == (-1 if code is None else code)
-        if where.urgency is not None:
-            keep &= rows["order"] // RANK_STEP == URGENCY_RANK.get(where.urgency, -1)
-        text = searchable(where.text).strip()
-        if text:
-            keep &= self._search(text)
+        if where.urgency:
+            ranks = [URGENCY_RANK.get(u, -1) for u in where.urgency]
+            keep &= np.isin(rows["order"] // RANK_STEP, ranks)
+        terms = search_terms.terms(where.text)
+        if terms or where.authors:
+            keep &= self._search(terms, where.authors)
         chosen = perm[keep[perm]]
         offset, limit = window
         offset = max(0, min(offset, max(len(chosen) - 1, 0)))
@@ -136,13 +145,13 @@ class Query:
             self._searches.clear()
         return self._perm
 
-    def _search(self, text: str) -> npt.NDArray[np.bool_]:
+    def _search(self, terms: tuple[Term, ...], authors: frozenset[str]) -> npt.NDArray[np.bool_]:
         self._sorted()  # a change of the columns clears the searches kept
-        key = (text, self.columns.n)
+        key = (terms, authors, self.columns.n)
         if key not in self._searches:
             while len(self._searches) >= 4:
                 del self._searches[next(iter(self._searches))]
             found = np.zeros(self.columns.n, np.bool_)
-            found[list(self._matches(text))] = True
+            found[list(self._matches(terms, authors))] = True
             self._searches[key] = found
         return self._searches[key]

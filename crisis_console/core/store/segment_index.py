@@ -32,6 +32,8 @@ from crisis_console.core.store.inbox import (
 from crisis_console.core.store.jsonfile import read_json, write_atomically
 
 INDEX_DIR = "index"
+SEPARATOR = "\x1f"  # between a search line's handle and its text
+_SEARCH_FORMAT = "2"  # a search file's lines: 2, each starts with the handle (`search_line`)
 _VERSION = 4  # 2: the queue at each level; 3: spelled "0:support,2:pr"; 4: text to search
 
 
@@ -94,6 +96,13 @@ def search_of(e: Sequence[Any]) -> str:
     return searchable(f"{e[7]} @{e[3]} {e[4]}")
 
 
+def search_line(author: str, search: str) -> str:
+    """A mention's line in a search file: its handle, lower case, then `SEPARATOR`, then
+    what a search for words reads (`search_of`). An author search compares the handle whole,
+    where a line starts; a handle in the text after it (`@dan`) could be anyone's."""
+    return searchable(author).replace(SEPARATOR, " ") + SEPARATOR + search
+
+
 def path_of(segments: Path, name: str) -> Path:
     return segments / INDEX_DIR / name
 
@@ -121,27 +130,34 @@ def _stamp(path: Path) -> str:
 
 
 def _search_body(entries: Iterable[Sequence[Any]]) -> bytes:
-    return "\n".join(search_of(e) for e in entries).encode()
+    return "\n".join(search_line(e[3], search_of(e)) for e in entries).encode()
+
+
+def _search_head(segments: Path, name: str) -> str:
+    """A search file's first line: its format, and the size and time of the index it was
+    made from (a file of another format, or made from another index, is made again)."""
+    return f"{_SEARCH_FORMAT} {_stamp(path_of(segments, name))}"
 
 
 def _write_search(segments: Path, name: str, entries: Sequence[Sequence[Any]]) -> None:
-    stamp = _stamp(path_of(segments, name))
-    write_atomically(_search_path(segments, name), stamp + "\n" + _search_body(entries).decode())
+    head = _search_head(segments, name)
+    write_atomically(_search_path(segments, name), head + "\n" + _search_body(entries).decode())
 
 
 def search_lines(
     segments: Path, name: str, entries_of: Callable[[str], list[list[Any]]], writable: bool
 ) -> bytes:
-    """The segment's search texts (`search_of`), a line each in the order of its index, as
-    bytes: a search tests a whole segment with one byte search, and splits only the segments
-    that hold the text. The file names the size and time of the index it was made from; when
-    they differ (a crash between the two writes), it is made again from the index."""
+    """The segment's search lines (`search_line`), one a mention in the order of its index,
+    as bytes: a search tests a whole segment with one byte search, and reads the lines only
+    of the segments that hold what it looks for. The file names its format and the size and
+    time of the index it was made from; when they differ (a crash between the two writes, a
+    file of an older version), it is made again from the index."""
     try:
         data = _search_path(segments, name).read_bytes()
     except FileNotFoundError:
         data = b""
     head, _, body = data.partition(b"\n")
-    if data and head.decode("ascii", "replace") == _stamp(path_of(segments, name)):
+    if data and head.decode("ascii", "replace") == _search_head(segments, name):
         return body
     entries = entries_of(name)  # (which makes the index again if it is missing)
     if writable:

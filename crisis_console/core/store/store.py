@@ -53,6 +53,7 @@ from crisis_console.core.store.jsonfile import FolderLock, fsync_directory, name
 from crisis_console.core.store.state_migration import migrate_state_file
 from crisis_console.core.store.state_tables import StateStore
 from crisis_console.core.store.tables import Tables
+from crisis_console.core.store.threads import THREADS_LOG, TableThreads
 from crisis_console.core.store.tinyfiles import META, TABLE, open_db, storage, write_batch
 from crisis_console.core.store.volume import VolumeCounts
 from crisis_console.core.store.work_tables import is_closed, moved_to
@@ -113,6 +114,7 @@ class TinyDBStore(FolderPages):
                 folder / STATE_DIR, read_only, state_limit, self._partition_of, self.__contains__
             )
             self.state = StateStore.over(self._tables)
+            self.threads = TableThreads(self._tables, folder / STATE_DIR / THREADS_LOG, read_only)
             if not read_only:
                 self._tables.repair_partitions(n[: -len(".json")] for n in self._archive_names())
                 migrate_state_file(folder / OLD_STATE_FILE, self.state)

@@ -16,7 +16,7 @@ from textual.widgets import Footer, Header, Input, Static
 
 from crisis_console.core.crisis.crisis_state import AlarmSummary
 from crisis_console.core.errors import CrisisConsoleError
-from crisis_console.core.models import Category, Platform, StoredMention, Urgency
+from crisis_console.core.models import Category, Platform, StoredMention
 from crisis_console.core.replies.claims import ClaimDesk
 from crisis_console.core.service import ConsoleService
 from crisis_console.core.store.inbox import STATUSES, InboxFilter, InboxPage, InboxRow
@@ -30,6 +30,7 @@ from crisis_console.tui.messages import (
 )
 from crisis_console.tui.screens import still_shown
 from crisis_console.tui.screens.inbox_work import InboxWork
+from crisis_console.tui.screens.pick_dialog import PickDialog
 from crisis_console.tui.screens.reclassify_dialog import ReclassifyDialog
 from crisis_console.tui.screens.reply import ReplyScreen
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
@@ -39,7 +40,7 @@ from crisis_console.tui.widgets.mention_table import MentionTable
 REFRESH_SECONDS = 30  # SLA countdowns move on even when nothing new arrives
 PAGE = 100
 DETAIL_DELAY = 0.08  # seconds the cursor rests before the full record is read
-MARK_ALL_LIMIT = 10_000  # `*` marks at most this many: a bulk action is a batch, not a purge
+VIEW = "view:"  # the picker's value for a saved view (what is typed is a name to save)
 
 
 def _cycle(options: list[str | None], current: str | None) -> str | None:
@@ -71,6 +72,7 @@ class InboxScreen(InboxWork):
         Binding("number_sign", "tag", "Tag", show=False),
         Binding("N", "note", "Note", show=False),
         Binding("X", "close", "Close", show=False),
+        Binding("v", "views", "Views"),
     ]
 
     def __init__(self, service: ConsoleService) -> None:
@@ -80,6 +82,7 @@ class InboxScreen(InboxWork):
         self.page_offset = 0
         self.page_total = 0
         self._status = Text("Loading…")  # the status line, before the count of marks
+        self._tail = Text()  # and after it: the filter and the open counts
         self._detail_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -90,7 +93,9 @@ class InboxScreen(InboxWork):
             yield MentionTable(id="inbox-table")
             yield MentionDetail(self.service.clock(), id="mention-detail")
         yield Input(
-            placeholder="search text or @author; Enter applies, Esc clears", id="inbox-search"
+            placeholder="words, #tag, @author, a key (x:123), u:critical,high; "
+            "Enter applies, Esc clears",
+            id="inbox-search",
         )
         yield Footer()
 
@@ -138,8 +143,8 @@ class InboxScreen(InboxWork):
             status.append("No mentions yet. Load some with: crisis-console ingest FILE.jsonl")
         else:
             status.append("Nothing matches the filter (0 clears it)", style="bold")
-        status.append(f"  ·  {self.where.describe()}  ·  open: {counts or 'none'}", style="dim")
-        self._status = status
+        self._status = status  # the marks go here, before what a narrow screen cuts
+        self._tail = Text(f"  ·  {self.where.describe()}  ·  open: {counts or 'none'}", style="dim")
         self._show_marks()
         if not page.rows:
             self.query_one(MentionDetail).mention = None
@@ -154,45 +159,39 @@ class InboxScreen(InboxWork):
         marked = len(self.query_one(MentionTable).marked)
         if marked:
             status.append(f"  ·  {marked:,} marked", style="bold yellow")
+        status.append_text(self._tail)
         self.query_one("#inbox-status", Static).update(status)
 
     def on_mention_table_marks_changed(self, message: MentionTable.MarksChanged) -> None:
         self._show_marks()
 
-    def action_mark_filter(self) -> None:
-        """`*`: mark every mention the filter shows, on every page; again: unmark them."""
-        table = self.query_one(MentionTable)
-        if table.marked:
-            table.set_marks(set())
-            return
-        self._mark_all(self.where)
+    def action_views(self) -> None:
+        """`v`: the saved views (and the built-in ones) to apply; a name typed saves the
+        filter in force under it; -name deletes a saved view."""
+        views = self.service.views.all()
+        choices = [(f"{v.name}: {v.where.describe()}", f"{VIEW}{v.name}") for v in views]
 
-    @work(thread=True, exclusive=True, group="marks")
-    def _mark_all(self, where: InboxFilter) -> None:
-        page = self.service.inbox_page(where, 0, MARK_ALL_LIMIT)
-        keys = {row.key for row in page.rows}
-        self.app.call_from_thread(self._marked_all, keys, page.total)
+        def picked(choice: tuple[str, str] | None) -> None:
+            if choice is None:
+                return
+            value = choice[0]
+            try:
+                if value.startswith(VIEW):
+                    name = value.removeprefix(VIEW)
+                    where = next(v.where for v in views if v.name == name)
+                    self.query_one("#inbox-search", Input).value = where.typed()
+                    self._apply(where)
+                elif value.startswith("-"):
+                    self.service.views.delete(value[1:].strip())
+                    self.notify(f"View '{value[1:].strip()}' deleted.")
+                else:
+                    self.service.views.save(value, self.where)
+                    self.notify(f"Saved the filter as '{value}': v applies it.")
+            except (CrisisConsoleError, ValueError) as exc:
+                self.notify(str(exc), title="Views", severity="error", timeout=8)
 
-    def _marked_all(self, keys: set[str], total: int) -> None:
-        if not still_shown(self, MentionTable):
-            return
-        self.query_one(MentionTable).set_marks(keys)
-        if total > len(keys):
-            self.notify(
-                f"Marked the first {len(keys):,} of {total:,}: narrow the filter for the rest.",
-                severity="warning",
-            )
-
-    def unmark(self) -> None:
-        self.query_one(MentionTable).set_marks(set())
-
-    def targets(self) -> list[str]:
-        """What an action applies to: the marked mentions, else the one under the cursor."""
-        table = self.query_one(MentionTable)
-        if table.marked:
-            return sorted(table.marked)
-        key = table.current_key()
-        return [key] if key is not None else []
+        title = "Saved views: pick one, or type a name to save this filter (-name deletes)"
+        self.app.push_screen(PickDialog(title, choices, free="a view, or a new name"), picked)
 
     # --- filters -------------------------------------------------------------------------------
 
@@ -209,8 +208,7 @@ class InboxScreen(InboxWork):
         self._apply(replace(self.where, status=str(_cycle(list(STATUSES), self.where.status))))
 
     def action_urgency(self) -> None:
-        options: list[str | None] = [None, *(u.value for u in Urgency)]
-        self._apply(replace(self.where, urgency=_cycle(options, self.where.urgency)))
+        self._apply(self.where.next_urgency())
 
     def action_platform(self) -> None:
         options: list[str | None] = [None, *(p.value for p in Platform)]
@@ -232,14 +230,14 @@ class InboxScreen(InboxWork):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.input.display = bool(event.value)
         self.query_one(MentionTable).focus()
-        self._apply(replace(self.where, text=event.value.strip()))
+        self._apply(self.where.searching(event.value))  # words, #tag, @author, key, u:
 
     def key_escape(self) -> None:
         box = self.query_one("#inbox-search", Input)
         if box.has_focus:
             box.value, box.display = "", False
             self.query_one(MentionTable).focus()
-            self._apply(replace(self.where, text=""))
+            self._apply(self.where.searching(""))
 
     def action_page(self, step: int) -> None:
         offset = self.page_offset + step * PAGE
@@ -265,6 +263,7 @@ class InboxScreen(InboxWork):
             self.service.replies.replies(row.key),
             self.service.crisis.alarm(row.key),
             self.service.work.detail(row.key),
+            self.service.conversations.thread(row.key),
         )
         self.app.call_from_thread(self._show_detail, stored, earlier, handling)
 

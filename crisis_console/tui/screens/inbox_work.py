@@ -6,14 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from textual import work
 from textual.screen import Screen
 
 from crisis_console.core.errors import CrisisConsoleError
 from crisis_console.core.service import ConsoleService
+from crisis_console.core.store.inbox import InboxFilter
 from crisis_console.core.work.model import CLOSE_REASONS, Outcome
+from crisis_console.tui.screens import still_shown
 from crisis_console.tui.screens.pick_dialog import PickDialog
 from crisis_console.tui.screens.text_prompt import TextPrompt
+from crisis_console.tui.widgets.mention_table import MentionTable
 
+MARK_ALL_LIMIT = 10_000  # `*` marks at most this many: a bulk action is a batch, not a purge
 REFUSALS_SHOWN = 3  # refused keys named in the toast; the rest are counted
 REOPEN = "reopen"
 
@@ -29,18 +34,51 @@ def _told(outcome: Outcome, verb: str) -> tuple[str, bool]:
 
 
 class InboxWork(Screen[None]):
-    """The actions; the inbox supplies `targets`, `unmark` and `action_reload`."""
+    """The marks and the actions on them; the inbox supplies `where` (the filter in force)
+    and `action_reload`."""
 
     service: ConsoleService
-
-    def targets(self) -> list[str]:
-        raise NotImplementedError
-
-    def unmark(self) -> None:
-        raise NotImplementedError
+    where: InboxFilter
 
     def action_reload(self) -> None:
         raise NotImplementedError
+
+    # --- marks: what a bulk action acts on -----------------------------------------------------
+
+    def unmark(self) -> None:
+        self.query_one(MentionTable).set_marks(set())
+
+    def targets(self) -> list[str]:
+        """What an action applies to: the marked mentions, else the one under the cursor."""
+        table = self.query_one(MentionTable)
+        if table.marked:
+            return sorted(table.marked)
+        key = table.current_key()
+        return [key] if key is not None else []
+
+    def action_mark_filter(self) -> None:
+        """`*`: mark every mention the filter shows, on every page; again: unmark them."""
+        table = self.query_one(MentionTable)
+        if table.marked:
+            table.set_marks(set())
+            return
+        self._mark_all(self.where)
+
+    @work(thread=True, exclusive=True, group="marks")
+    def _mark_all(self, where: InboxFilter) -> None:
+        page = self.service.inbox_page(where, 0, MARK_ALL_LIMIT)
+        keys = {row.key for row in page.rows}
+        self.app.call_from_thread(self._marked_all, keys, page.total)
+
+    def _marked_all(self, keys: set[str], total: int) -> None:
+        if not still_shown(self, MentionTable):
+            return
+        self.query_one(MentionTable).set_marks(keys)
+        if total > len(keys):
+            self.notify(
+                f"Marked the first {len(keys):,} of {total:,}: narrow the filter for the rest.",
+                severity="warning",
+            )
 
     def _run(self, verb: str, call: Callable[[], Outcome]) -> None:
         """Run a call over a selection; tell what it did and refused; unmark if all went."""

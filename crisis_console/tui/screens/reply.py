@@ -288,7 +288,8 @@ class ReplyScreen(Screen[bool | None]):
         self.app.call_from_thread(self._answered_all, result)
 
     def _answered_all(self, result: BatchResult) -> None:
-        lines = [result.summary("Answered")]
+        drafts = all(r.status == "pending" for r in result.replies.values())
+        lines = [result.summary("Drafts for approval" if drafts else "Replies")]
         refused = list(result.refused.items())
         lines += [f"{key}: {why}" for key, why in refused[:REFUSALS_SHOWN]]
         if len(refused) > REFUSALS_SHOWN:

@@ -33,6 +33,12 @@ WINDOWS["3"] = ("30 days", timedelta(days=30))
 BAR = 20  # characters of the longest median bar
 
 
+WIDE_TABLE = 100  # from this width the table shows each median's bar and whole headers
+WIDE_HEADERS = ("First response", "", "Mentions", "Answered", "Median min", "", "p90",
+                "Breaches", "SLA")  # fmt: skip
+NARROW_HEADERS = ("First resp.", "", "Posts", "Answ.", "Median", "p90", "Br.", "SLA")
+
+
 class ReportsScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
@@ -61,9 +67,6 @@ class ReportsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(AlarmBanner).show_open(self.service)
-        self.query_one(DataTable).add_columns(
-            "First response", "", "Mentions", "Answered", "Median min", "", "p90", "Breaches", "SLA"
-        )
         self.query_one(DataTable).focus()
         self.load()
 
@@ -126,7 +129,10 @@ class ReportsScreen(Screen[None]):
 
     def _fill_table(self, r: Report) -> None:
         table = self.query_one(DataTable)
-        table.clear()
+        # At 80 columns the bar and the long headers pushed SLA off the screen.
+        wide = self.size.width >= WIDE_TABLE
+        table.clear(columns=True)
+        table.add_columns(*(WIDE_HEADERS if wide else NARROW_HEADERS))
         groups: list[tuple[str, list[Timing]]] = [
             ("all", [r.response_all]),
             ("urgency", r.response_by_urgency),
@@ -139,7 +145,7 @@ class ReportsScreen(Screen[None]):
         for group, timings in groups:
             for t in timings:
                 bar = "█" * round(BAR * (t.median or 0.0) / longest)
-                table.add_row(
+                cells = [
                     group,
                     fmt.plain(t.name),
                     str(t.count),
@@ -149,4 +155,5 @@ class ReportsScreen(Screen[None]):
                     minutes(t.p90),
                     Text(str(t.breaches), style="bold red" if t.breaches else ""),
                     t.sla_text,
-                )
+                ]
+                table.add_row(*(cells if wide else cells[:5] + cells[6:]))

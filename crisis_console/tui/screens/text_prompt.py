@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -21,7 +22,8 @@ class TextPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="text-prompt"):
-            yield Label(self.title_text, id="text-prompt-title")
+            # Plain text: a title names a mention's key, which strangers' platforms chose.
+            yield Label(Text(self.title_text), id="text-prompt-title")
             yield TextArea(self.initial, id="text-prompt-area", soft_wrap=True)
             yield Label("Ctrl+S done · Esc cancel", id="text-prompt-help")
 

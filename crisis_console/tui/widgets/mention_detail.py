@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from crisis_console.core.conversations import Thread
 from crisis_console.core.crisis.crisis_state import Alarm
 from crisis_console.core.models import StoredMention
 from crisis_console.core.replies.reply_model import SENT, Reply
@@ -19,6 +20,7 @@ from crisis_console.core.store.inbox import InboxRow
 from crisis_console.core.work.model import MentionWork
 from crisis_console.tui import formatting as fmt
 
+THREAD_SHOWN = 40  # posts of a conversation in the detail; the CLI's `thread` shows them all
 REPLY_STYLES = {"sent": "bold green", "rejected": "bold red", "failed": "bold red"}
 
 
@@ -31,6 +33,7 @@ class Handling:
     replies: Sequence[Reply] = ()
     alarm: Alarm | None = None
     work: MentionWork | None = None  # assigned, tagged, closed, notes
+    thread: Thread | None = None  # the conversation it is part of
 
     @property
     def answer(self) -> Reply | None:
@@ -103,6 +106,8 @@ def describe(
         out.append_text(fmt.due(t.deadline, now))
         out.append(f", SLA {fmt.duration(r.respond_within_minutes)})")
     _handling(out, handling)
+    if handling.thread is not None and len(handling.thread.posts) > 1:
+        _conversation(out, handling.thread, m.key)
     out.append("\n\nWhy", style="bold underline")
     for reason in c.reasons:
         out.append("\n • ")
@@ -141,6 +146,33 @@ def _work(out: Text, work: MentionWork) -> None:
         for note in work.notes:
             out.append(f"\n {note.by}, {fmt.timestamp(note.at)}: ", style="italic")
             out.append_text(fmt.plain(note.text))
+
+
+def _conversation(out: Text, thread: Thread, here: str) -> None:
+    """The posts that answer each other, in thread order, indented by depth, with our
+    replies in place; the mention on screen marked ▶."""
+    shown = thread.posts[:THREAD_SHOWN]
+    out.append(f"\n\nConversation ({len(thread.posts) + thread.more} posts)",
+               style="bold underline")  # fmt: skip
+    for post in shown:
+        indent = "  " * min(post.depth, 8)
+        mark = "▶ " if post.key == here else "  "
+        out.append(f"\n{mark}{indent}", style="bold")
+        if post.stored is None:
+            out.append("(not in the store) ", style="dim")
+            out.append_text(fmt.plain(post.key))
+            continue
+        m = post.stored.triage.mention
+        out.append_text(fmt.plain(f"@{m.author}" if m.author else "?"))
+        out.append(f" {fmt.timestamp(m.created_at)}: ", style="dim")
+        out.append_text(fmt.snippet(m.words, 120))
+        for reply in post.replies:
+            out.append(f"\n  {indent}  ↳ our reply, {reply.status}", style="bold green")
+            out.append(f" ({reply.sent_by or reply.author}): ", style="dim")
+            out.append_text(fmt.snippet(reply.text, 120))
+    if len(thread.posts) > THREAD_SHOWN or thread.more:
+        left = len(thread.posts) - len(shown) + thread.more
+        out.append(f"\n  … {left} more in the thread: crisis-console thread {here}", style="dim")
 
 
 def _handling(out: Text, handling: Handling) -> None:

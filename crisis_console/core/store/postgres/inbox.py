@@ -8,16 +8,23 @@ order (`mentions_open`, `mentions_answered`), so neither page walks past rows of
 The claimed page starts from the live claims (a few, however large the store), never from a
 walk of the mentions. The totals come from the counts kept by migrations 0004 and 0006
 (`inbox_counts`): the open mentions per queue, and a page's total when it is filtered by
-status, queue and urgency alone, are sums over a few rows. A page filtered by platform,
-category or text, or the claimed page, counts its matches up to `COUNT_CAP` and says "more"
-beyond it (`InboxPage.exact`), so no page costs a count over a million rows.
+status, queue and urgencies alone, are sums over a few rows. A page filtered by anything
+else, or the claimed page, counts its matches up to `COUNT_CAP` and says "more" beyond it
+(`InboxPage.exact`), so no page costs a count over a million rows; a first page that is not
+full is its own count.
+
+A search's keys are primary-key look-ups, its tags (migration 0011) and its authors' handles
+(migration 0013) an index's; its words are a byte search (`strpos`) of each row's `search`,
+and the whole-word pattern only on the rows that hold them: a scan, with no index of words.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from crisis_console.core.store import search_terms
 from crisis_console.core.store.inbox import (
     URGENCY_RANK,
     InboxFilter,
@@ -26,10 +33,10 @@ from crisis_console.core.store.inbox import (
     at_level,
     queues_from,
     row_from_record,
-    searchable,
     worked,
 )
 from crisis_console.core.store.postgres.connection import Connection, Pool
+from crisis_console.core.store.search_terms import Term
 
 Counts = dict[tuple[str, str, int], int]  # (queue, status, urgency rank) -> how many
 COUNT_CAP = 10_000  # a filtered page counts this many matches at most
@@ -56,11 +63,14 @@ _STATUSES = {
     "answered": ("answered",),
     "closed": ("closed",),
 }
-# The mentions with a tag, from the tags' index (migration 0011): never a walk of the inbox.
+# The mentions with every one of the tags, from the tags' index (migration 0011): never a
+# walk of the inbox.
 _TAGGED = (
     "m.key = ANY(ARRAY(SELECT t.key FROM state t WHERE t.tbl = 'work' "
-    "AND t.record->'tags' ? %(tag)s))"
+    "AND t.record->'tags' ?& %(tags)s::text[]))"
 )
+# The handle, lower case: what `@dan` is compared with (a platform's name holds no colon).
+_HANDLE = "lower(substr(author_key, strpos(author_key, ':') + 1))"
 _FOLD = """
 WITH gone AS (DELETE FROM inbox_counts RETURNING *)
 INSERT INTO inbox_counts (queue, level_queues, status, urgency_rank, n)
@@ -88,21 +98,38 @@ def _where(where: InboxFilter, level: int, now: datetime) -> tuple[str, dict[str
     if where.assignee is not None:
         parts.append("assignee = %(assignee)s")
         params["assignee"] = where.assignee
-    if where.tag is not None:
+    if where.tags:
         parts.append(_TAGGED)
-        params["tag"] = where.tag
+        params["tags"] = sorted(where.tags)
+    if where.keys:
+        parts.append("m.key = ANY(%(keys)s)")
+        params["keys"] = sorted(where.keys)
     for column, value in (("platform", where.platform), ("category", where.category)):
         if value is not None:
             parts.append(f"{column} = %({column})s")
             params[column] = value
-    if where.urgency is not None:
-        parts.append("urgency_rank = %(rank)s")
-        params["rank"] = URGENCY_RANK.get(where.urgency, -1)
-    text = searchable(where.text).strip()
-    if text:
-        parts.append("strpos(search, %(text)s) > 0")
-        params["text"] = text
+    if where.urgency:
+        parts.append("urgency_rank = ANY(%(ranks)s)")
+        params["ranks"] = sorted(URGENCY_RANK.get(u, -1) for u in where.urgency)
+    if where.authors:
+        parts.append(f"{_HANDLE} = ANY(%(authors)s)")
+        params["authors"] = sorted(where.authors)
+    parts += _words(search_terms.terms(where.text), params)
     return " AND ".join(parts) or "TRUE", params
+
+
+def _words(terms: Sequence[Term], params: dict[str, Any]) -> list[str]:
+    """Each term's conditions: a byte search for each of its words first (cheap, and most
+    rows fail it), then its whole-word pattern (`Term.pattern`), on what is left."""
+    found, patterns = [], []
+    for i, term in enumerate(terms):
+        for j, word in enumerate(term.words):
+            found.append(f"strpos(search, %(w{i}_{j})s) > 0")
+            params[f"w{i}_{j}"] = word
+        patterns.append(f"search ~ %(p{i})s")
+        params[f"p{i}"] = term.pattern
+    # PostgreSQL tests conditions of equal cost in the order written.
+    return found + patterns
 
 
 def _queue_at(queue: str, level_queues: str, level: int) -> str:
@@ -128,21 +155,32 @@ class PgInbox:
         params |= {"limit": limit}
         with self._pool.connection() as conn:
             counts = self._counts(conn, level)
-            found, exact = self._total(conn, where, counts, condition, params)
-            params["offset"] = max(0, min(offset, max(found - 1, 0)))
-            # `condition` is made of this module's constant fragments; every value is a
-            # bound parameter.
-            records = conn.execute(
-                f"SELECT record, assignee, assigned_queue FROM mentions m WHERE {condition} "  # noqa: S608
-                "ORDER BY urgency_rank, deadline, seq LIMIT %(limit)s OFFSET %(offset)s",
-                params,
-            ).fetchall()
+            records = self._rows(conn, condition, params | {"offset": 0}) if offset == 0 else []
+            if offset == 0 and len(records) < limit:
+                # A first page that is not full holds every match: no count to make (a
+                # search that finds a few walks the whole inbox once, not twice).
+                found, exact, params["offset"] = len(records), True, 0
+            else:
+                found, exact = self._total(conn, where, counts, condition, params)
+                params["offset"] = max(0, min(offset, max(found - 1, 0)))
+                if offset != 0:
+                    records = self._rows(conn, condition, params)
         page = at_level([worked(row_from_record(r), p, q) for r, p, q in records], level)
         open_counts: dict[str, int] = {}
         for (queue, status, _), n in counts.items():
             if status == "open" and n:
                 open_counts[queue] = open_counts.get(queue, 0) + n
         return InboxPage(page, params["offset"], found, open_counts, exact)
+
+    @staticmethod
+    def _rows(conn: Connection, condition: str, params: dict[str, Any]) -> list[Any]:
+        # `condition` is made of this module's constant fragments; every value is a bound
+        # parameter.
+        return conn.execute(
+            f"SELECT record, assignee, assigned_queue FROM mentions m WHERE {condition} "  # noqa: S608
+            "ORDER BY urgency_rank, deadline, seq LIMIT %(limit)s OFFSET %(offset)s",
+            params,
+        ).fetchall()
 
     def _counts(self, conn: Connection, level: int) -> Counts:
         """(queue at `level`, status, urgency rank) -> how many, from the kept counts; folds
@@ -169,16 +207,16 @@ class PgInbox:
         params: dict[str, Any],
     ) -> tuple[int, bool]:
         """How many rows the filter keeps, and whether that is exact (else: at least)."""
-        plain = where.platform is None and where.category is None
-        plain = plain and where.tag is None and where.assignee is None
-        if plain and not searchable(where.text).strip() and where.status in _STATUSES:
+        plain = where.platform is None and where.category is None and where.assignee is None
+        plain = plain and not (where.tags or where.keys or where.authors)
+        if plain and not search_terms.terms(where.text) and where.status in _STATUSES:
             statuses = _STATUSES[where.status]
-            rank = None if where.urgency is None else URGENCY_RANK.get(where.urgency, -1)
+            ranks = {URGENCY_RANK.get(u, -1) for u in where.urgency}
             total = sum(
                 n
                 for (queue, status, r), n in counts.items()
                 if status in statuses
-                and (rank is None or r == rank)
+                and (not ranks or r in ranks)
                 and (where.queues is None or queue in where.queues)
             )
             if where.queues is None:

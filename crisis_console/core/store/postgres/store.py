@@ -26,6 +26,7 @@ from crisis_console.core.store.postgres.connection import (
 from crisis_console.core.store.postgres.mentions import PgMentions
 from crisis_console.core.store.postgres.session import PgSession
 from crisis_console.core.store.postgres.state import PgTables
+from crisis_console.core.store.postgres.threads import PgThreads
 from crisis_console.core.store.postgres.timing import PgDueIndex, PgPendingAlarms, PgVolumeCounts
 from crisis_console.core.store.state_tables import StateStore
 
@@ -59,6 +60,7 @@ class PgStore:
         self.due = PgDueIndex(session)
         self.pending_alarms = PgPendingAlarms(session)
         self.volume = PgVolumeCounts(session)
+        self.threads = PgThreads(session)  # the mentions' own in_reply_to (migration 0012)
 
     def get(self, key: str) -> StoredMention | None:
         return self._mentions.get(key)
