@@ -160,30 +160,15 @@ def _commands(args: argparse.Namespace, clock: Clock) -> int:
             return cli_audit.run(args, clock, _db(args, config.data_dir(args.data_dir)))
         if args.command == "templates" and args.templates_command == "lint":
             return cli_replies.run_templates_lint(sys.stdout)
-        if args.command in cli_replies.COMMANDS:
-            folder = config.data_dir(args.data_dir)
-            with open_service(
-                folder, _playbook(args), clock, as_name=args.as_name, db=_db(args, folder)
-            ) as service:
-                return cli_replies.run(args, service, sys.stdout)
-        if args.command in cli_roster.COMMANDS:
-            folder = config.data_dir(args.data_dir)
-            with open_service(
-                folder, _playbook(args), clock, as_name=args.as_name, db=_db(args, folder)
-            ) as service:
-                return cli_roster.run(args, service, sys.stdout)
-        if args.command in cli_work.COMMANDS:
-            folder = config.data_dir(args.data_dir)
-            with open_service(
-                folder, _playbook(args), clock, as_name=args.as_name, db=_db(args, folder)
-            ) as service:
-                return cli_work.run(args, service, sys.stdout)
-        if args.command in cli_crisis.COMMANDS:
-            folder = config.data_dir(args.data_dir)
-            with open_service(
-                folder, _playbook(args), clock, as_name=args.as_name, db=_db(args, folder)
-            ) as service:
-                return cli_crisis.run(args, service, sys.stdout)
+        # The commands that act as the operator on the store: each module runs its own.
+        for commands in (cli_replies, cli_roster, cli_work, cli_crisis):
+            if args.command in commands.COMMANDS:
+                folder = config.data_dir(args.data_dir)
+                with open_service(
+                    folder, _playbook(args), clock, as_name=args.as_name, db=_db(args, folder)
+                ) as service:
+                    done: int = commands.run(args, service, sys.stdout)
+                    return done
         if args.command in cli_playbooks.COMMANDS:
             db = _db(args, config.data_dir(args.data_dir))
             return cli_playbooks.run(args, clock, db, sys.stdout)

@@ -21,7 +21,6 @@ from crisis_console.core.replies.reply_model import FAILED, SENT, Reply
 from crisis_console.core.service import ConsoleService, IngestReport
 from crisis_console.core.text import visible
 from crisis_console.core.triage.second_opinion import RETRY_SECONDS
-from crisis_console.core.work.model import REJECTED
 from crisis_console.tui import formatting as fmt
 from crisis_console.tui.attempt import attempt
 from crisis_console.tui.leaving import Leaving
@@ -39,6 +38,7 @@ from crisis_console.tui.screens.crisis import CrisisScreen
 from crisis_console.tui.screens.inbox import InboxScreen
 from crisis_console.tui.screens.level_dialog import LevelDialog
 from crisis_console.tui.screens.reply import ReplyScreen
+from crisis_console.tui.telling import Telling
 from crisis_console.tui.widgets.alarm_banner import AlarmBanner
 
 TITLE_SECONDS = 30  # how often the header's "level for 1h 5m" is brought up to date
@@ -49,10 +49,9 @@ SECOND_OPINION_SECONDS = 1.0  # how soon posts waiting for a second opinion are 
 FOLLOW_CHUNK = 500  # lines per ingest call: the service lock is held about a tenth of a second
 FOLLOW_PROBLEMS_SHOWN = 3  # a followed file's bad lines in the toast; the rest are counted
 TOLD_ONE_BY_ONE = 3  # delivered replies told a toast each; more are told in one
-UNSENT_NAMED = 5  # unsent replies named in the start-up toast; the rest are counted
 
 
-class CrisisConsoleApp(Leaving, Navigation):
+class CrisisConsoleApp(Leaving, Navigation, Telling):
     """The console over one `ConsoleService`, which the composition root builds and injects."""
 
     # Absolute, so a subclass defined elsewhere (a test's) still finds it.
@@ -129,42 +128,6 @@ class CrisisConsoleApp(Leaving, Navigation):
 
     def on_unmount(self) -> None:
         self._stop_following.set()
-
-    def _tell_notices(self) -> None:
-        """What colleagues assigned to this operator since it was last told: a toast each,
-        then marked seen (told once, in whichever of their consoles saw it first)."""
-        notices = self.service.work.notices()
-        for notice in notices:
-            if notice.what == REJECTED:
-                self.notify(
-                    notice.text,
-                    title=f"{notice.by} rejected your draft to {', '.join(notice.keys)}",
-                    severity="warning",
-                    timeout=20,
-                )
-                continue
-            keys = ", ".join(notice.keys[:UNSENT_NAMED])
-            more = f" and {notice.count - UNSENT_NAMED} more" if notice.count > UNSENT_NAMED else ""
-            self.notify(
-                f"{keys}{more}: in your queue (m).",
-                title=f"{notice.by} assigned you {notice.count:,} mention"
-                + ("s" if notice.count > 1 else ""),
-                timeout=15,
-            )
-        if notices:
-            self.service.work.seen_notices(notices[-1].number)
-
-    def _tell_unsent(self) -> None:
-        """Replies this operator left in the composer (a quit, a crash): told at start."""
-        unsent = self.service.composing.mine()
-        if unsent:
-            keys = ", ".join(c.key for c in unsent[:UNSENT_NAMED])
-            more = f" and {len(unsent) - UNSENT_NAMED} more" if len(unsent) > UNSENT_NAMED else ""
-            self.notify(
-                f"{keys}{more}: press R on the mention to finish.",
-                title=f"{len(unsent)} unsent repl{'ies' if len(unsent) > 1 else 'y'} kept",
-                timeout=15,
-            )
 
     @work(thread=True, exclusive=True, group="follow")
     def follow_file(self, path: Path) -> None:

@@ -111,7 +111,7 @@ async def test_another_operators_level_change_and_alarms_are_announced(team: Tea
 
             await until(pilot, lambda: "set level 2" in toasts(), "the level's toast")
             assert f"{team.logins['maya']} set level 2 (crisis): Fire reports" in toasts()
-            assert app.sub_title.startswith("LEVEL 2 CRISIS · ")
+            assert app.sub_title.startswith("LEVEL 2 CRISIS for 0m · ")
             await until(pilot, lambda: "LEVEL 2 CRISIS" in screen_text(status), "the status line")
             assert "ordinary sending paused" in screen_text(status)
             assert not bells

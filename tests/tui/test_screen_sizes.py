@@ -22,6 +22,12 @@ SCREENS = {
     "level-dialog": ("L",),
     "help": ("question_mark",),
     "reports": ("O",),
+    # Issue 18's dialogs: assign, close, saved views, and the question before quitting.
+    "assign-dialog": ("W",),
+    "close-dialog": ("X",),
+    "views-dialog": ("v",),
+    "quit-dialog": ("q",),
+    "marked": ("space", "space"),
 }
 
 

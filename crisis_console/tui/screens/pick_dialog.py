@@ -48,7 +48,8 @@ class PickDialog(ModalScreen[tuple[str, str] | None]):
             yield Choices(id="pick-choices")
             if self.comment:
                 yield Input(placeholder=self.comment, id="pick-comment")
-            yield Label("Enter picks · Tab to the comment · Esc cancels", id="pick-help")
+            to_comment = " · Tab to the comment" if self.comment else ""
+            yield Label(f"Enter picks{to_comment} · Esc cancels", id="pick-help")
 
     def on_mount(self) -> None:
         self._list()
