@@ -176,3 +176,28 @@ async def test_ctrl_c_tells_how_to_quit_in_plain_words(make_service: ServiceFact
         [told] = [n for n in app._notifications]
         assert told.message == "Press q or Ctrl+Q to quit." and "[" not in told.title
         assert app.is_running
+
+
+async def test_a_digit_picks_the_level_and_is_text_in_the_reason(
+    make_service: ServiceFactory,
+) -> None:
+    """The level dialog: `2` picks level 2 at once (a Down sent behind Enter was seen lost
+    in a real terminal); in the reason a digit is text; no letter fires an app key."""
+    from textual.widgets import Select
+
+    from crisis_console.tui.screens.level_dialog import LevelDialog
+
+    lee = make_service(name="lee")
+    app = app_for(lee)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("L")
+        await settle(pilot)
+        assert isinstance(app.screen, LevelDialog)
+        await pilot.press("2")
+        await settle(pilot)
+        assert app.screen.query_one("#level-choice", Select).value == 2
+        assert app.focused is not None and app.focused.id == "level-reason"
+        await pilot.press(*"3 stores qALc", "enter")
+        await settle(pilot)
+    assert lee.crisis.state().level == 2 and lee.crisis.state().reason == "3 stores qALc"

@@ -102,6 +102,7 @@ HELP = [
         "Dialogs",
         [
             ("Ctrl+S", "done: reclassify, or the text asked for"),
+            ("0 1 2 3 4 5", "level dialog: pick that level, then type the reason"),
             ("letters  ↑ ↓  Enter", "pick from a list: filter, move, pick (assign, tag, close)"),
             ("Esc", "cancel"),
             ("y  Enter  /  n", "quit / stay, when quitting would leave work undone"),

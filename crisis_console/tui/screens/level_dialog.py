@@ -15,7 +15,13 @@ class LevelDialog(ModalScreen[tuple[int, str] | None]):
     """Returns (level, reason), or None when cancelled."""
 
     WRITES = True  # the app\'s single-letter keys stay off (CrisisConsoleApp.check_action)
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        # A digit picks its level at once: a Down sent right behind Enter can be lost in the
+        # list (seen in a terminal), and a level picked wrong is a crisis misread. In the
+        # reason a digit is text, as ever (the field takes it first).
+        *(Binding(str(n), f"pick({n})", f"Level {n}", show=False) for n in range(6)),
+    ]
 
     def __init__(self, playbook: Playbook, current: int) -> None:
         super().__init__()
@@ -47,6 +53,11 @@ class LevelDialog(ModalScreen[tuple[int, str] | None]):
             return
         assert isinstance(level, int)
         self.dismiss((level, reason))
+
+    def action_pick(self, number: int) -> None:
+        if any(lv.number == number for lv in self.playbook.levels):
+            self.query_one("#level-choice", Select).value = number
+            self.query_one("#level-reason", Input).focus()
 
     def action_cancel(self) -> None:
         self.dismiss(None)
