@@ -151,6 +151,7 @@ def crisis(make_service: ServiceFactory) -> ConsoleService:
 
 from tests.cli_call import cli  # noqa: E402, F401  (a fixture: the command line in this process)
 from tests.pg_fixture import pg_dsn  # noqa: E402, F401  (a fixture: a schema of its own on PostgreSQL)
+from tests.work_desks import desks  # noqa: E402, F401  (the work contract's team, each backend)
 
 
 def race(work: Callable[[], object], threads: int) -> list[object]:

@@ -37,7 +37,7 @@ from crisis_console.core.playbook.playbook import Playbook
 from crisis_console.core.replies.batch import BatchDesk
 from crisis_console.core.replies.claims import DEFAULT_LEASE_MINUTES, ClaimDesk
 from crisis_console.core.replies.composing import ComposingDesk
-from crisis_console.core.replies.outbox import NotificationOutbox
+from crisis_console.core.replies.delivery import Delivery
 from crisis_console.core.replies.replies import ReplyDesk
 from crisis_console.core.replies.reply_model import Reply
 from crisis_console.core.replies.senders import OUTBOX_FILE, JsonlOutbox, Sender
@@ -103,7 +103,6 @@ class ConsoleService:
         # memory is not thread-safe); front ends never hold it themselves.
         self.ctx = OperatorContext(operator, clock, store, audit, self.notifier, triager)
         self.lock = self.ctx.lock
-        self._delivering = threading.Lock()  # held by the one outbox round under way
         self.crisis = CrisisDesk(self.ctx)
         self.timers = Timers(self.crisis)
         setup = replies or ReplySetup()
@@ -111,6 +110,7 @@ class ConsoleService:
         self.replies = ReplyDesk(self.ctx, self.claims, setup.templates, setup.sender, setup.brand)
         self.composing = ComposingDesk(self.ctx)  # replies in the writing, kept as typed
         self.batches = BatchDesk(self.ctx, self.replies, self.crisis)  # one template, many
+        self._delivery = Delivery(self.lock, self.replies, self.batches, self.notifier, store)
         self._ingester = Ingester(self.ctx, self.crisis)
         self.corrections = CorrectionDesk(self.ctx, self.crisis)
         self.second_opinion = SecondOpinion(
@@ -322,46 +322,9 @@ class ConsoleService:
         return self._store.changes(stop)
 
     def work_outbox(self) -> list[Reply]:
-        """Deliver the replies waiting to go, each network call outside the service lock (so
-        no screen and no other operator waits on a slow or dead endpoint); a failed attempt
-        is tried again after a backoff. Returns the replies it finished or rescheduled."""
-        # One round at a time: a round of a hundred replies outlasts the console's one-second
-        # timer, and a second round would read the same replies as due and send them twice.
-        if not self._delivering.acquire(blocking=False):
-            return []
-        try:
-            outbox = self.replies.outbox
-            with self.lock:
-                done = outbox.stop_changed()
-                due = outbox.due()
-            for reply, outgoing in due:
-                error = outbox.deliver(outgoing)
-                with self.lock:
-                    done.append(outbox.record(reply, error))
-            self.batches.settle(r.id for r in done)  # a batch all sent ticks the step it does
-            self._deliver_notifications()
-            return done
-        finally:
-            self._delivering.release()
-
-    def _deliver_notifications(self) -> None:
-        """Queued notifications to the network sinks, each call outside the lock. A sink that
-        failed is not tried again in the same round: a dead endpoint costs one timeout."""
-        queue = self.notifier.queue
-        if not isinstance(queue, NotificationOutbox) or not self._store.is_leader():
-            return
-        with self.lock:
-            due = queue.due()
-        failed: set[str] = set()
-        for queued in due:
-            sink = self.notifier.sink(queued.sink)
-            if queued.sink in failed:
-                continue
-            delivered = sink is None or self.notifier.deliver(sink, queued.notification)
-            if not delivered:
-                failed.add(queued.sink)
-            with self.lock:
-                queue.record(queued, delivered)
+        """Deliver the replies and notifications waiting to go (`Delivery.round`); the
+        replies it finished or rescheduled."""
+        return self._delivery.round()
 
     @synchronized
     def my_queues(self) -> frozenset[str]:

@@ -41,7 +41,6 @@ from crisis_console.core.archive.audit_read import MENTIONS
 from crisis_console.core.context import OperatorContext, synchronized
 from crisis_console.core.crisis.crisis import CrisisDesk
 from crisis_console.core.errors import Refused
-from crisis_console.core.models import Platform
 from crisis_console.core.replies.batch_model import (
     BATCH_MAX,
     BATCHES,
@@ -55,7 +54,7 @@ from crisis_console.core.replies.batch_model import (
     batch_from,
     counted,
 )
-from crisis_console.core.replies.policy import check_reply
+from crisis_console.core.replies.policy import level_refusal
 from crisis_console.core.replies.replies import READY, ReplyDesk
 from crisis_console.core.replies.reply_model import APPROVED, PENDING, REPLIES, SENT, Reply
 from crisis_console.core.replies.templates import RenderError
@@ -110,9 +109,9 @@ class BatchDesk:
             why = f"template '{template.id}' is not approved in its current content"
             raise self._refuse("batch", subject, why)
         level = self._ctx.level_number()
-        for f in check_reply("x", Platform.X, self._ctx.playbook, level, template):
-            if f.code == "level":
-                raise self._refuse("batch", subject, f.message)
+        why = level_refusal(template, self._ctx.playbook, level)
+        if why:
+            raise self._refuse("batch", subject, why)
         template.render(_PROBE, variables)  # a variable missing or unknown: before any key
         act = self._desk.submit if how == SUBMIT else self._desk.send
         made: dict[str, Reply] = {}

@@ -209,27 +209,33 @@ def check_reply(
             )
         )
     if template is not None:
-        allowed = lv.templates
-        if "*" not in allowed and template.id not in allowed:
-            found.append(
-                Finding(
-                    "level",
-                    BLOCK,
-                    f"template '{template.id}' is not allowed at level {level} ({lv.name})",
-                )
-            )
-        if template.levels is not None and level not in template.levels:
-            found.append(
-                Finding(
-                    "level",
-                    BLOCK,
-                    f"template '{template.id}' is for levels {sorted(template.levels)}, "
-                    f"not {level}",
-                )
-            )
+        found += level_findings(template, lv.templates, level, lv.name)
     if not text.strip():
         found.append(Finding("empty", BLOCK, "the reply is empty"))
     return found
+
+
+def level_findings(
+    template: ReplyTemplate, allowed: Iterable[str], level: int, name: str
+) -> list[Finding]:
+    """Why `template` may not be used at crisis level `level` (called `name`), whose
+    templates are `allowed`: not among them, or not one of the template's own levels."""
+    found = []
+    if "*" not in allowed and template.id not in allowed:
+        why = f"template '{template.id}' is not allowed at level {level} ({name})"
+        found.append(Finding("level", BLOCK, why))
+    if template.levels is not None and level not in template.levels:
+        why = f"template '{template.id}' is for levels {sorted(template.levels)}, not {level}"
+        found.append(Finding("level", BLOCK, why))
+    return found
+
+
+def level_refusal(template: ReplyTemplate, playbook: Playbook, level: int) -> str:
+    """Why the template may not be used at the level in force ("" if it may): the one rule
+    the composer's list, a batch and every reply's guard share."""
+    lv = playbook.level(level)
+    found = level_findings(template, lv.templates, level, lv.name)
+    return found[0].message if found else ""
 
 
 def blocking(findings: list[Finding]) -> list[Finding]:

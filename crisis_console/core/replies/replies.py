@@ -22,7 +22,7 @@ from crisis_console.core.errors import Refused
 from crisis_console.core.models import Mention, StoredMention
 from crisis_console.core.replies.claims import ClaimDesk
 from crisis_console.core.replies.outbox import ReplyOutbox
-from crisis_console.core.replies.policy import Finding, blocking, check_reply
+from crisis_console.core.replies.policy import Finding, blocking, check_reply, level_refusal
 from crisis_console.core.replies.reply_model import (
     APPROVED,
     FAILED,
@@ -37,7 +37,7 @@ from crisis_console.core.replies.reply_model import (
 )
 from crisis_console.core.replies.send_checks import why_not_now
 from crisis_console.core.replies.senders import Sender
-from crisis_console.core.replies.templates import ReplyTemplate, best_first
+from crisis_console.core.replies.templates import ReplyTemplate, approval_record, best_first
 from crisis_console.core.roster import may
 
 READY = frozenset({APPROVED, FAILED})  # the statuses a reply is sent from
@@ -110,17 +110,8 @@ class ReplyDesk:
         """Approve the template's current content (pr, lead); an edit needs a new approval."""
         self._ctx.require(Permission.APPROVE_TEMPLATE, f"template:{template_id}")
         template = self._template(template_id)
-        self._store.state.templates.approve(
-            template.id,
-            template.sha256,
-            {
-                "id": template.id,
-                "version": template.version,
-                "sha256": template.sha256,
-                "by": self._me,
-                "at": self._ctx.clock().isoformat(),
-            },
-        )
+        record = approval_record(template, self._me, self._ctx.clock())
+        self._store.state.templates.approve(template.id, template.sha256, record)
         self._event(
             Action.TEMPLATE_APPROVED,
             f"template:{template.id}",
@@ -139,22 +130,19 @@ class ReplyDesk:
         """Approved templates fit for this mention, the operator's role and the level, the
         best fit first (`best_first`)."""
         t = self._mention(key).triage
-        level = self._ctx.level_number()
-        roles = self._ctx.operator.roles
+        level, roles, playbook = (
+            self._ctx.level_number(),
+            self._ctx.operator.roles,
+            self._ctx.playbook,
+        )
+        c, m = t.classification, t.mention
         fit = [
             tpl
             for tpl in self.templates.values()
-            if self.template_approved(tpl)
-            and any(tpl.fits(t.classification.category, t.mention.platform, r) for r in roles)
-            and not blocking(
-                [
-                    f
-                    for f in check_reply("x", t.mention.platform, self._ctx.playbook, level, tpl)
-                    if f.code == "level"
-                ]
-            )
+            if any(tpl.fits(c.category, m.platform, r) for r in roles)
+            and not level_refusal(tpl, playbook, level)
+            and self.template_approved(tpl)
         ]
-        c, m = t.classification, t.mention
         return best_first(fit, c.category, m.platform, level, m.words)
 
     # --- composing ----------------------------------------------------------------------------

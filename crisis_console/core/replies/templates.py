@@ -14,6 +14,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +155,12 @@ def best_first(
 
 def _stems(text: str) -> set[str]:
     return {word[:5] for word in re.findall(r"[a-z]{4,}", text.casefold())}
+
+
+def approval_record(template: ReplyTemplate, by: str, at: datetime) -> dict[str, Any]:
+    """What the store keeps of one approval of a template's content."""
+    return {"id": template.id, "version": template.version, "sha256": template.sha256,
+            "by": by, "at": at.isoformat()}  # fmt: skip
 
 
 def content_hash(text: str) -> str:
